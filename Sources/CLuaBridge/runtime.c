@@ -1,0 +1,158 @@
+// Per-run runtime: the capped allocator, the count hook (instructions, deadline, interrupt).
+#include "CLuaBridge.h"
+#include "runtime_internal.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double cxb_monotonic_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+CXBRuntime *cxb_runtime_new(size_t mem_cap, size_t mem_reserve) {
+    CXBRuntime *rt = calloc(1, sizeof(CXBRuntime));
+    if (rt == NULL) return NULL;
+    rt->mem_cap = mem_cap;
+    rt->mem_reserve = mem_reserve;
+    rt->in_host = 1;  // the host is on the stack until it enters Lua through cxb_resume/cxb_pcall
+    atomic_init(&rt->interrupt, 0);
+    return rt;
+}
+
+void cxb_runtime_free(CXBRuntime *rt) { free(rt); }
+
+CXBRuntime *cxb_runtime(lua_State *L) { return *(CXBRuntime **)lua_getextraspace(L); }
+
+// The allocator refuses growth past the cap only while Lua code runs: a refusal becomes a Lua
+// memory error, a longjmp, which must never cross a Swift frame. While the host is on the stack
+// it lends from the reserve and flags the state; the trampoline raises once Swift has returned.
+static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    CXBRuntime *rt = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        rt->mem_used -= old;
+        return NULL;
+    }
+    if (rt->mem_cap != 0 && nsize > old) {
+        size_t grow = nsize - old;
+        if (rt->mem_used > rt->mem_cap || grow > rt->mem_cap - rt->mem_used) {
+            if (!rt->in_host) {
+                rt->mem_refused++;
+                return NULL;
+            }
+            rt->over_budget = 1;
+            rt->mem_refused++;
+            if (rt->mem_used + grow > rt->mem_cap + rt->mem_reserve) atomic_store(&rt->reserve_exhausted, 1);
+        }
+    }
+    void *block = realloc(ptr, nsize);
+    if (block == NULL) return NULL;  // the system itself is out of memory
+    rt->mem_used = rt->mem_used - old + nsize;
+    if (rt->mem_used > rt->mem_peak) rt->mem_peak = rt->mem_used;
+    return block;
+}
+
+static int cxb_panic(lua_State *L) {
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(non-string error)";
+    fprintf(stderr, "cxrun: unprotected Lua error (a host bug): %s\n", msg);
+    fflush(stderr);
+    abort();
+}
+
+lua_State *cxb_newstate(CXBRuntime *rt) {
+    lua_State *L = lua_newstate(cxb_alloc, rt);
+    if (L == NULL) return NULL;
+    *(CXBRuntime **)lua_getextraspace(L) = rt;  // copied into every thread created later
+    lua_atpanic(L, cxb_panic);
+    return L;
+}
+
+void cxb_close(lua_State *L) {
+    CXBRuntime *rt = cxb_runtime(L);
+    rt->in_host = 1;
+    lua_gc(L, LUA_GCCOLLECT);
+    lua_close(L);
+}
+
+void cxb_set_dispatch(CXBRuntime *rt, cxb_dispatch_fn fn, void *host) {
+    rt->dispatch = fn;
+    rt->host = host;
+}
+
+void cxb_set_limits(CXBRuntime *rt, int64_t instructions, double timeout_seconds) {
+    rt->instr_budget = instructions > 0 ? instructions : 0;
+    rt->timeout = timeout_seconds > 0 ? timeout_seconds : 0;
+    rt->deadline = timeout_seconds > 0 ? cxb_monotonic_now() + timeout_seconds : 0;
+}
+
+void cxb_trip(CXBRuntime *rt, CXBLimit limit) {
+    if (rt->limit == CXB_LIMIT_NONE) rt->limit = limit;
+}
+
+void cxb_interrupt(CXBRuntime *rt) { atomic_store(&rt->interrupt, 1); }
+int cxb_interrupt_requested(CXBRuntime *rt) { return atomic_load(&rt->interrupt); }
+
+CXBLimit cxb_limit(const CXBRuntime *rt) { return rt->limit; }
+int64_t cxb_instructions_used(const CXBRuntime *rt) { return rt->instr_used; }
+size_t cxb_memory_used(const CXBRuntime *rt) { return rt->mem_used; }
+size_t cxb_memory_peak(const CXBRuntime *rt) { return rt->mem_peak; }
+size_t cxb_memory_cap(const CXBRuntime *rt) { return rt->mem_cap; }
+int cxb_memory_refused(const CXBRuntime *rt) { return rt->mem_refused; }
+int cxb_reserve_exhausted(CXBRuntime *rt) { return atomic_load(&rt->reserve_exhausted); }
+
+int cxb_take_over_budget(CXBRuntime *rt) {
+    int v = rt->over_budget;
+    rt->over_budget = 0;
+    return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The count hook. One budget for all threads of the run; once a limit is hit the hook fires on
+// every instruction of every thread it reaches, so `pcall` cannot swallow the error.
+
+static void cxb_hook(lua_State *L, lua_Debug *ar);
+
+void cxb_install_hook(lua_State *L) {
+    CXBRuntime *rt = cxb_runtime(L);
+    lua_sethook(L, cxb_hook, LUA_MASKCOUNT, rt->limit != CXB_LIMIT_NONE ? 1 : CXB_HOOK_STEP);
+}
+
+int cxb_raise_limit(lua_State *L, CXBRuntime *rt) {
+    lua_sethook(L, cxb_hook, LUA_MASKCOUNT, 1);
+    switch (rt->limit) {
+    case CXB_LIMIT_INSTRUCTIONS:
+        return luaL_error(L, "instruction limit exceeded (%I instructions)", (lua_Integer)rt->instr_budget);
+    case CXB_LIMIT_DEADLINE:
+        return luaL_error(L, "deadline exceeded (timeout %f s)", rt->timeout);
+    case CXB_LIMIT_INTERRUPTED:
+        return luaL_error(L, "interrupted");
+    case CXB_LIMIT_MEMORY:
+        return luaL_error(L, "memory limit exceeded (%I MiB)", (lua_Integer)(rt->mem_cap >> 20));
+    default:
+        return luaL_error(L, "limit exceeded");
+    }
+}
+
+static void cxb_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    CXBRuntime *rt = cxb_runtime(L);
+    if (rt->limit == CXB_LIMIT_NONE) {
+        rt->instr_used += CXB_HOOK_STEP;
+        if (rt->instr_budget != 0 && rt->instr_used > rt->instr_budget) {
+            rt->limit = CXB_LIMIT_INSTRUCTIONS;
+        } else if (rt->deadline != 0 && cxb_monotonic_now() > rt->deadline) {
+            rt->limit = CXB_LIMIT_DEADLINE;
+        } else if (atomic_load(&rt->interrupt)) {
+            rt->limit = CXB_LIMIT_INTERRUPTED;
+        } else {
+            return;
+        }
+    }
+    cxb_raise_limit(L, rt);
+}

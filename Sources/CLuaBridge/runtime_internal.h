@@ -1,0 +1,28 @@
+// The runtime's fields: private to CLuaBridge (Swift sees an opaque pointer and accessors).
+#ifndef CLUABRIDGE_RUNTIME_INTERNAL_H
+#define CLUABRIDGE_RUNTIME_INTERNAL_H
+
+#include <stdatomic.h>
+#include "CLuaBridge.h"
+
+/// Instructions between two hook checks: small enough for a prompt stop, large enough to be free.
+#define CXB_HOOK_STEP 1000
+
+struct CXBRuntime {
+    size_t mem_used, mem_peak, mem_cap, mem_reserve;
+    int in_host;            // a host frame is on the C stack: allocations must not fail
+    int over_budget;        // the host borrowed past the cap; raise at the next boundary
+    atomic_int reserve_exhausted;  // the host borrowed past cap + reserve (read by the watchdog)
+    int mem_refused;        // allocations refused or borrowed past the cap
+    int64_t instr_budget, instr_used;
+    double timeout, deadline;
+    atomic_int interrupt;
+    CXBLimit limit;
+    cxb_dispatch_fn dispatch;
+    void *host;
+};
+
+/// Raises the error of the limit already recorded in `rt`, making the hook sticky on `L`.
+int cxb_raise_limit(lua_State *L, CXBRuntime *rt);
+
+#endif

@@ -1,0 +1,182 @@
+// The trampoline every Swift binding is called through, and the protected ways into Lua.
+// Swift returns a sentinel; raising and yielding happen here, after the Swift frame is gone.
+#include "CLuaBridge.h"
+#include "runtime_internal.h"
+
+static char cxb_marker_storage;
+
+void *cxb_yield_marker(void) { return &cxb_marker_storage; }
+
+static void cxb_prefix_where(lua_State *L) {
+    if (lua_type(L, -1) != LUA_TSTRING) return;
+    luaL_where(L, 1);
+    lua_rotate(L, -2, 1);
+    lua_concat(L, 2);
+}
+
+// Resumed after a binding yielded for host work: stack = binding args, then `ok, ...` from the
+// scheduler. ok = false carries (error value, prefix-position flag).
+static int cxb_continue(lua_State *L, int status, lua_KContext ctx) {
+    (void)status;
+    int base = (int)ctx;
+    CXBRuntime *rt = cxb_runtime(L);
+    if (rt->limit != CXB_LIMIT_NONE) return cxb_raise_limit(L, rt);
+    if (lua_toboolean(L, base + 1)) return lua_gettop(L) - base - 1;
+    lua_settop(L, base + 3);
+    int where = lua_toboolean(L, base + 3);
+    lua_settop(L, base + 2);
+    if (where) cxb_prefix_where(L);
+    return lua_error(L);
+}
+
+static int cxb_trampoline(lua_State *L) {
+    CXBRuntime *rt = cxb_runtime(L);
+    int binding = (int)lua_tointegerx(L, lua_upvalueindex(1), NULL);
+    int saved = rt->in_host;
+    rt->in_host = 1;
+    int r = rt->dispatch(L, rt->host, binding);
+    rt->in_host = saved;
+    if (rt->over_budget) {
+        rt->over_budget = 0;
+        cxb_trip(rt, CXB_LIMIT_MEMORY);
+        return cxb_raise_limit(L, rt);
+    }
+    if (r >= 0) return r;
+    switch (r) {
+    case CXB_RAISE:
+        return lua_error(L);
+    case CXB_RAISE_WHERE:
+        cxb_prefix_where(L);
+        return lua_error(L);
+    case CXB_YIELD:
+        return lua_yieldk(L, 2, (lua_KContext)(lua_gettop(L) - 2), cxb_continue);
+    default:
+        return luaL_error(L, "cxrun: binding %d returned an invalid result (%d)", binding, r);
+    }
+}
+
+void cxb_push_binding(lua_State *L, int binding) {
+    lua_pushinteger(L, binding);
+    lua_pushcclosure(L, cxb_trampoline, 1);
+}
+
+int cxb_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
+    CXBRuntime *rt = cxb_runtime(co);
+    int saved = rt->in_host;
+    rt->in_host = 0;
+    int status = lua_resume(co, from, nargs, nresults);
+    rt->in_host = saved;
+    return status;
+}
+
+static int cxb_message_handler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int cxb_pcall_traceback(lua_State *L, int nargs, int nresults) {
+    CXBRuntime *rt = cxb_runtime(L);
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, cxb_message_handler);
+    lua_rotate(L, base, 1);
+    int saved = rt->in_host;
+    rt->in_host = 0;
+    int status = lua_pcall(L, nargs, nresults, base);
+    rt->in_host = saved;
+    lua_rotate(L, base, -1);
+    lua_settop(L, lua_gettop(L) - 1);
+    return status;
+}
+
+int cxb_load_text(lua_State *L, const char *buf, size_t len, const char *chunkname) {
+    return luaL_loadbufferx(L, buf, len, chunkname, "t");
+}
+
+int cxb_reset_thread(lua_State *co) {
+    CXBRuntime *rt = cxb_runtime(co);
+    int saved = rt->in_host;
+    rt->in_host = 0;
+    int status = lua_resetthread(co);
+    rt->in_host = saved;
+    return status;
+}
+
+static int cxb_tostring_cfunction(lua_State *L) {
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+int cxb_safe_tostring(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        lua_pushvalue(L, idx);
+        return 1;
+    }
+    CXBRuntime *rt = cxb_runtime(L);
+    lua_pushcfunction(L, cxb_tostring_cfunction);
+    lua_pushvalue(L, idx);
+    int saved = rt->in_host;
+    rt->in_host = 0;
+    int status = lua_pcall(L, 1, 1, 0);
+    rt->in_host = saved;
+    if (status == LUA_OK && lua_type(L, -1) == LUA_TSTRING) return 1;
+    lua_settop(L, lua_gettop(L) - 1);
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, idx));
+    return 0;
+}
+
+void cxb_traceback(lua_State *L, lua_State *co, const char *msg, int level) {
+    luaL_traceback(L, co, msg, level);
+}
+
+void cxb_where(lua_State *L, lua_State *co) {
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(co, level, &ar); level++) {
+        if (lua_getinfo(co, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
+static int cxb_openlibs_cfunction(lua_State *L) {
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_OSLIBNAME, luaopen_os},     {NULL, NULL},
+    };
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_settop(L, 0);
+    }
+    return 0;
+}
+
+int cxb_open_safe_libs(lua_State *L) {
+    lua_pushcfunction(L, cxb_openlibs_cfunction);
+    return cxb_pcall_traceback(L, 0, 0);
+}
+
+static int cxb_null_tostring(lua_State *L) {
+    lua_pushliteral(L, "null");
+    return 1;
+}
+
+void cxb_push_null_sentinel(lua_State *L) {
+    lua_newuserdatauv(L, 0, 0);
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, cxb_null_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "null");
+    lua_setfield(L, -2, "__name");
+    lua_pushliteral(L, "null");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}

@@ -1,0 +1,55 @@
+/// A JSON-like value that crosses the Lua ↔ Swift boundary.
+public enum LuaValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([LuaValue])
+    case object([String: LuaValue])
+}
+
+extension LuaValue {
+    /// The string payload, if this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The numeric payload as a Double, for integers and doubles.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
+    /// The integer payload, also for doubles with an exact integer value.
+    public var intValue: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return Int64(exactly: d)
+        default: return nil
+        }
+    }
+
+    /// The object's field `key`, or nil when this is not an object or lacks it.
+    public subscript(key: String) -> LuaValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+}
+
+extension LuaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: LuaValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, LuaValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}

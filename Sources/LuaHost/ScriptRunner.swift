@@ -1,0 +1,113 @@
+import CLua
+import CLuaBridge
+import Foundation
+
+/// One script run: the source, its limits, and what its sandbox offers.
+public struct RunRequest: Sendable {
+    public var source: String
+    /// Lua chunk name: `@path` makes errors read `path:LINE: message`.
+    public var chunkName: String
+    public var limits: LuaLimits
+    public var sandbox: SandboxOptions
+    /// The main chunk's `...`.
+    public var varargs: [LuaValue]
+    /// Makes the run's bindings (globals and `cx` fields); called on the run's thread.
+    public var bindings: @Sendable () -> [(String, LuaFunction)]
+    public var watchdog: WatchdogPolicy
+    /// Called on the run's thread once the state exists, with a handle other threads may use.
+    public var onStart: (@Sendable (RunControl) -> Void)?
+
+    public init(
+        source: String, chunkName: String, limits: LuaLimits = LuaLimits(), sandbox: SandboxOptions,
+        varargs: [LuaValue] = [], bindings: @escaping @Sendable () -> [(String, LuaFunction)] = { [] },
+        watchdog: WatchdogPolicy = .disabled, onStart: (@Sendable (RunControl) -> Void)? = nil
+    ) {
+        self.source = source
+        self.chunkName = chunkName
+        self.limits = limits
+        self.sandbox = sandbox
+        self.varargs = varargs
+        self.bindings = bindings
+        self.watchdog = watchdog
+        self.onStart = onStart
+    }
+}
+
+/// Runs scripts: one fresh, sandboxed Lua state per run, on a dedicated thread.
+public enum ScriptRunner {
+    /// Runs the request, blocking the caller until the run ends.
+    public static func run(_ request: RunRequest) -> RunOutcome {
+        HostThread.run { execute(request) }
+    }
+
+    /// Runs the request; the calling task suspends until the run ends.
+    public static func run(_ request: RunRequest) async -> RunOutcome {
+        await HostThread.run { execute(request) }
+    }
+
+    static func execute(_ request: RunRequest) -> RunOutcome {
+        let started = cxb_monotonic_now()
+        var outcome = RunOutcome(status: .failed, message: nil, traceback: nil, results: [], instructions: 0, memoryPeak: 0, seconds: 0)
+        let vm: LuaVM
+        do {
+            vm = try LuaVM(limits: request.limits)
+        } catch {
+            outcome.message = "cxrun: \(error.description)"
+            return outcome
+        }
+        let control = RunControl(runtime: vm.runtime)
+        request.onStart?(control)
+        let watchdog = Watchdog(policy: request.watchdog, timeout: request.limits.timeout, control: control)
+        defer {
+            watchdog.stop()
+        }
+        execute(request, on: vm, into: &outcome)
+        outcome.instructions = cxb_instructions_used(vm.runtime)
+        outcome.memoryPeak = cxb_memory_peak(vm.runtime)
+        outcome.seconds = cxb_monotonic_now() - started
+        return outcome
+    }
+
+    private static func execute(_ request: RunRequest, on vm: LuaVM, into outcome: inout RunOutcome) {
+        let L = vm.L
+        let envRef: Int32
+        do {
+            envRef = try vm.installSandbox(request.sandbox, bindings: request.bindings())
+        } catch {
+            outcome.message = "cxrun: \(error.description)"
+            return
+        }
+        guard vm.loadText(request.source, chunkName: request.chunkName) == LUA_OK else {
+            outcome.message = vm.popMessage()
+            return
+        }
+        cxb_getref(L, envRef)
+        lua_setupvalue(L, -2, 1)  // the chunk's _ENV is the sandbox
+        for value in request.varargs {
+            do { try vm.push(value, on: L) } catch {
+                outcome.message = "cxrun: script arguments: \(error.description)"
+                return
+            }
+        }
+        let scheduler = Scheduler(vm: vm, timeout: request.limits.timeout)
+        vm.scheduler = scheduler
+        defer { vm.scheduler = nil }
+        switch scheduler.run() {
+        case .success(let results):
+            outcome.status = .succeeded
+            outcome.results = results
+        case .failure(let failure):
+            outcome.status = classify(failure.message, vm: vm)
+            outcome.message = failure.message
+            outcome.traceback = failure.traceback
+        }
+    }
+
+    /// A failure is a limit when a limit was recorded, or when Lua itself ran out of room.
+    static func classify(_ message: String, vm: LuaVM) -> RunOutcome.Status {
+        if let limit = vm.limitHit { return .limit(limit) }
+        if message.contains("memory limit exceeded") && cxb_memory_refused(vm.runtime) > 0 { return .limit(.memory) }
+        if message.hasSuffix("stack overflow") { return .limit(.stack) }
+        return .failed
+    }
+}

@@ -1,0 +1,185 @@
+import CLua
+import CLuaBridge
+
+/// Tables nested deeper than this do not convert (an error, never a crash).
+public let maxValueDepth = 200
+
+/// Lua ↔ LuaValue conversion. Uses raw accessors only: no metamethod runs, so nothing here
+/// can raise a Lua error (longjmp) through a Swift frame.
+extension LuaVM {
+    /// Pushes `value`; arrays carry the array mark so `{}` stays an array on the way back.
+    /// Values nested deeper than `maxValueDepth` are refused and leave the stack as it was.
+    func push(_ value: LuaValue, on state: OpaquePointer) throws(LuaHostError) {
+        let top = lua_gettop(state)
+        do {
+            try pushChecked(value, on: state, depth: 0)
+        } catch {
+            lua_settop(state, top)
+            throw error
+        }
+    }
+
+    private func pushChecked(_ value: LuaValue, on state: OpaquePointer, depth: Int) throws(LuaHostError) {
+        guard depth <= maxValueDepth else {
+            throw .conversion("value nesting deeper than \(maxValueDepth) levels")
+        }
+        guard lua_checkstack(state, 4) != 0 else { throw .conversion("out of Lua stack") }
+        switch value {
+        case .null:
+            cxb_getref(state, nullRef)
+        case .bool(let b):
+            lua_pushboolean(state, b ? 1 : 0)
+        case .int(let i):
+            lua_pushinteger(state, lua_Integer(i))
+        case .double(let d):
+            lua_pushnumber(state, d)
+        case .string(let s):
+            pushString(s, on: state)
+        case .array(let items):
+            lua_createtable(state, Int32(clamping: items.count), 0)
+            for (i, item) in items.enumerated() {
+                try pushChecked(item, on: state, depth: depth + 1)
+                lua_rawseti(state, -2, lua_Integer(i + 1))
+            }
+            cxb_getref(state, arrayMetatableRef)
+            lua_setmetatable(state, -2)
+        case .object(let fields):
+            lua_createtable(state, 0, Int32(clamping: fields.count))
+            for (key, item) in fields {
+                pushString(key, on: state)
+                try pushChecked(item, on: state, depth: depth + 1)
+                lua_rawset(state, -3)
+            }
+        }
+    }
+
+    func pushString(_ s: String, on state: OpaquePointer) {
+        var s = s
+        s.withUTF8 { buf in _ = lua_pushlstring(state, buf.baseAddress, buf.count) }
+    }
+
+    /// The string at `index` (must be a string); invalid UTF-8 becomes U+FFFD.
+    func string(at index: Int32, on state: OpaquePointer) -> String {
+        var len = 0
+        guard let p = cxb_tolstring_raw(state, index, &len) else { return "" }
+        return p.withMemoryRebound(to: UInt8.self, capacity: len) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+        }
+    }
+
+    /// Converts the value at `index`. Guards against cycles and depth; names the path on error.
+    func value(at index: Int32, on state: OpaquePointer) throws(LuaHostError) -> LuaValue {
+        var path: [String] = []
+        var onPath = Set<UnsafeRawPointer>()
+        return try convert(lua_absindex(state, index), state, &path, &onPath)
+    }
+
+    private func convert(
+        _ idx: Int32, _ state: OpaquePointer, _ path: inout [String], _ onPath: inout Set<UnsafeRawPointer>
+    ) throws(LuaHostError) -> LuaValue {
+        switch lua_type(state, idx) {
+        case LUA_TNIL, LUA_TNONE:
+            return .null
+        case LUA_TBOOLEAN:
+            return .bool(lua_toboolean(state, idx) != 0)
+        case LUA_TNUMBER:
+            return cxb_isinteger(state, idx) != 0 ? .int(Int64(cxb_tointeger(state, idx))) : .double(cxb_tonumber(state, idx))
+        case LUA_TSTRING:
+            return .string(string(at: idx, on: state))
+        case LUA_TUSERDATA where lua_touserdata(state, idx) == UnsafeMutableRawPointer(mutating: nullPointer):
+            return .null
+        case LUA_TTABLE:
+            return try convertTable(idx, state, &path, &onPath)
+        case let t:
+            throw .conversion("cannot convert a \(String(cString: lua_typename(state, t))) value\(Self.describe(path))")
+        }
+    }
+
+    private func convertTable(
+        _ idx: Int32, _ state: OpaquePointer, _ path: inout [String], _ onPath: inout Set<UnsafeRawPointer>
+    ) throws(LuaHostError) -> LuaValue {
+        guard let ptr = lua_topointer(state, idx) else { return .null }
+        if onPath.contains(ptr) { throw .conversion("table contains a cycle\(Self.describe(path))") }
+        if path.count >= maxValueDepth {
+            throw .conversion("table nesting deeper than \(maxValueDepth) levels\(Self.describe(path))")
+        }
+        guard lua_checkstack(state, 6) != 0 else { throw .conversion("out of Lua stack\(Self.describe(path))") }
+        onPath.insert(ptr)
+        defer { onPath.remove(ptr) }
+
+        var markedArray = false
+        if lua_getmetatable(state, idx) != 0 {
+            markedArray = lua_topointer(state, -1) == arrayMetatable
+            cxb_pop(state, 1)
+        }
+        let n = Int(lua_rawlen(state, idx))
+        var count = 0
+        var sequence = true
+        lua_pushnil(state)
+        while lua_next(state, idx) != 0 {
+            count += 1
+            if sequence {
+                let k = cxb_isinteger(state, -2) != 0 ? Int(cxb_tointeger(state, -2)) : 0
+                sequence = k >= 1 && k <= n
+            }
+            cxb_pop(state, 1)
+        }
+        if sequence && count == n && (n > 0 || markedArray) {
+            var items: [LuaValue] = []
+            items.reserveCapacity(n)
+            for i in 1...max(n, 1) where n > 0 {
+                lua_rawgeti(state, idx, lua_Integer(i))
+                path.append("[\(i)]")
+                defer { path.removeLast() }
+                do {
+                    items.append(try convert(lua_gettop(state), state, &path, &onPath))
+                } catch {
+                    cxb_pop(state, 1)
+                    throw error
+                }
+                cxb_pop(state, 1)
+            }
+            return .array(items)
+        }
+        if markedArray {
+            throw .conversion("table marked with cx.array has keys other than 1..n\(Self.describe(path))")
+        }
+        var fields: [String: LuaValue] = [:]
+        fields.reserveCapacity(count)
+        lua_pushnil(state)
+        while lua_next(state, idx) != 0 {
+            let key: String
+            switch lua_type(state, -2) {
+            case LUA_TSTRING:
+                key = string(at: -2, on: state)
+            case LUA_TNUMBER where cxb_isinteger(state, -2) != 0:
+                key = String(cxb_tointeger(state, -2))
+            case LUA_TNUMBER:
+                key = String(cxb_tonumber(state, -2))
+            case let t:
+                cxb_pop(state, 2)
+                throw .conversion(
+                    "a \(String(cString: lua_typename(state, t))) key cannot become an object key\(Self.describe(path))")
+            }
+            path.append(key)
+            defer { path.removeLast() }
+            do {
+                fields[key] = try convert(lua_gettop(state), state, &path, &onPath)
+            } catch {
+                cxb_pop(state, 2)
+                throw error
+            }
+            cxb_pop(state, 1)
+        }
+        return .object(fields)
+    }
+
+    private static func describe(_ path: [String]) -> String {
+        guard !path.isEmpty else { return "" }
+        var out = ""
+        for component in path {
+            if component.hasPrefix("[") { out += component } else { out += out.isEmpty ? component : ".\(component)" }
+        }
+        return " at \(out)"
+    }
+}

@@ -1,0 +1,43 @@
+import CLuaBridge
+import Dispatch
+import Foundation
+
+/// What happens when a run cannot be stopped from inside Lua.
+public enum WatchdogPolicy: Sendable {
+    /// No watchdog: the count hook and the scheduler enforce the limits (in-process use).
+    case disabled
+    /// When the run outlives its deadline by `grace` seconds (one long C call the count hook cannot
+    /// see), or host work overdrew the memory reserve, `onExpire` runs on the watchdog's thread.
+    /// It must end the process (the Lua thread cannot be stopped from outside).
+    case terminate(grace: Double, onExpire: @Sendable (LimitKind) -> Never)
+}
+
+/// A handle on a run's runtime for other threads: only its atomic fields are touched.
+public struct RunControl: @unchecked Sendable {  // only the runtime's atomics are used off-thread
+    let runtime: OpaquePointer
+
+    /// Asks the run to stop at its next hook check (safe from signal handlers and other threads).
+    public func interrupt() { cxb_interrupt(runtime) }
+
+    var reserveExhausted: Bool { cxb_reserve_exhausted(runtime) != 0 }
+}
+
+/// The backstop for limits the count hook cannot enforce.
+final class Watchdog: Sendable {
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(policy: WatchdogPolicy, timeout: Double, control: RunControl) {
+        guard case .terminate(let grace, let onExpire) = policy else { return }
+        let expiry = timeout > 0 ? cxb_monotonic_now() + timeout + grace : .infinity
+        let stopped = self.stopped
+        let thread = Thread {
+            while stopped.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                if control.reserveExhausted { onExpire(.memory) }
+                if cxb_monotonic_now() > expiry { onExpire(.deadline) }
+            }
+        }
+        thread.start()
+    }
+
+    func stop() { stopped.signal() }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+
+/// The cxrun command line: parses, runs, and maps every outcome to DESIGN.md §11's exit codes.
+@main
+struct Cxrun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cxrun",
+        abstract: "Run Lua runbooks against a contact-center REST API, with limits and an audit trail.",
+        discussion: """
+            Exit codes: 0 success, 1 the script failed, 2 usage or configuration error, \
+            3 a sandbox limit was hit (memory, instructions, deadline), 130 interrupted.
+            """,
+        version: "0.1.0",
+        subcommands: [RunCommand.self, CheckCommand.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            if exitCode(for: error) == .success {  // --help, --version
+                Console.out(fullMessage(for: error) + "\n")
+                Foundation.exit(0)
+            }
+            Console.err(fullMessage(for: error) + "\n")
+            Foundation.exit(2)
+        }
+    }
+}

@@ -123,20 +123,28 @@ void cxb_install_hook(lua_State *L) {
     lua_sethook(L, cxb_hook, LUA_MASKCOUNT, rt->limit != CXB_LIMIT_NONE ? 1 : CXB_HOOK_STEP);
 }
 
-int cxb_raise_limit(lua_State *L, CXBRuntime *rt) {
+int cxb_raise_limit(lua_State *L, CXBRuntime *rt, int level) {
     lua_sethook(L, cxb_hook, LUA_MASKCOUNT, 1);
+    luaL_where(L, level);
     switch (rt->limit) {
     case CXB_LIMIT_INSTRUCTIONS:
-        return luaL_error(L, "instruction limit exceeded (%I instructions)", (lua_Integer)rt->instr_budget);
+        lua_pushfstring(L, "instruction limit exceeded (%I instructions)", (lua_Integer)rt->instr_budget);
+        break;
     case CXB_LIMIT_DEADLINE:
-        return luaL_error(L, "deadline exceeded (timeout %f s)", rt->timeout);
+        lua_pushfstring(L, "deadline exceeded (timeout %f s)", rt->timeout);
+        break;
     case CXB_LIMIT_INTERRUPTED:
-        return luaL_error(L, "interrupted");
+        lua_pushliteral(L, "interrupted");
+        break;
     case CXB_LIMIT_MEMORY:
-        return luaL_error(L, "memory limit exceeded (%I MiB)", (lua_Integer)(rt->mem_cap >> 20));
+        lua_pushfstring(L, "memory limit exceeded (%I MiB)", (lua_Integer)(rt->mem_cap >> 20));
+        break;
     default:
-        return luaL_error(L, "limit exceeded");
+        lua_pushliteral(L, "limit exceeded");
+        break;
     }
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
 static void cxb_hook(lua_State *L, lua_Debug *ar) {
@@ -154,5 +162,5 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
             return;
         }
     }
-    cxb_raise_limit(L, rt);
+    cxb_raise_limit(L, rt, 0);  // inside a hook, level 0 is the running Lua function
 }

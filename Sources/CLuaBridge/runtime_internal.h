@@ -22,7 +22,8 @@ struct CXBRuntime {
     void *host;
 };
 
-/// Raises the error of the limit already recorded in `rt`, making the hook sticky on `L`.
-int cxb_raise_limit(lua_State *L, CXBRuntime *rt);
+/// Raises the error of the limit already recorded in `rt`, making the hook sticky on `L`;
+/// `level` picks the stack level whose line prefixes the message (0 in hooks, 1 in C functions).
+int cxb_raise_limit(lua_State *L, CXBRuntime *rt, int level);
 
 #endif

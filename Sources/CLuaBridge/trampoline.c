@@ -20,7 +20,7 @@ static int cxb_continue(lua_State *L, int status, lua_KContext ctx) {
     (void)status;
     int base = (int)ctx;
     CXBRuntime *rt = cxb_runtime(L);
-    if (rt->limit != CXB_LIMIT_NONE) return cxb_raise_limit(L, rt);
+    if (rt->limit != CXB_LIMIT_NONE) return cxb_raise_limit(L, rt, 1);
     if (lua_toboolean(L, base + 1)) return lua_gettop(L) - base - 1;
     lua_settop(L, base + 3);
     int where = lua_toboolean(L, base + 3);
@@ -39,7 +39,7 @@ static int cxb_trampoline(lua_State *L) {
     if (rt->over_budget) {
         rt->over_budget = 0;
         cxb_trip(rt, CXB_LIMIT_MEMORY);
-        return cxb_raise_limit(L, rt);
+        return cxb_raise_limit(L, rt, 1);
     }
     if (r >= 0) return r;
     switch (r) {

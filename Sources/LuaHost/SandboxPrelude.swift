@@ -147,21 +147,19 @@ end
 env.coroutine = readonly(coroutine_, "coroutine")
 
 -- Host values: null, arrays, structured errors, task handles.
-local array_mt = { __metatable = "array" }
-local error_mt = {
-  __tostring = function(e)
-    local code, msg = rawget_(e, "code"), rawget_(e, "message")
-    local s = tostring(code or "error") .. ": " .. tostring(msg or "")
-    local status = rawget_(e, "status")
-    if status ~= nil then s = s .. " (HTTP " .. tostring(status) .. ")" end
-    return s
-  end,
-  __metatable = "error",
-}
-local task_mt = {
-  __tostring = function(t) return "task " .. tostring(rawget_(t, "id")) end,
-  __metatable = "task",
-}
+-- The tables are created and anchored by the host, which identifies them by address.
+local array_mt, error_mt, task_mt = host.array_mt, host.error_mt, host.task_mt
+array_mt.__metatable = "array"
+error_mt.__tostring = function(e)
+  local code, msg = rawget_(e, "code"), rawget_(e, "message")
+  local s = tostring(code or "error") .. ": " .. tostring(msg or "")
+  local status = rawget_(e, "status")
+  if status ~= nil then s = s .. " (HTTP " .. tostring(status) .. ")" end
+  return s
+end
+error_mt.__metatable = "error"
+task_mt.__tostring = function(t) return "task " .. tostring(rawget_(t, "id")) end
+task_mt.__metatable = "task"
 
 -- require: stdlib modules and .lua files below the runbook's folder, text only, cached per run.
 local loaded, loading = {}, {}
@@ -269,5 +267,5 @@ env.log = readonly({ info = logger("info"), warn = logger("warn"), error = logge
 
 env._G = env
 setmetatable_(env, { __metatable = false })
-return env, array_mt, error_mt, task_mt
+return env
 """#

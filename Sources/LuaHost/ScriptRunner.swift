@@ -99,14 +99,27 @@ public enum ScriptRunner {
         case .failure(let failure):
             outcome.status = classify(failure.message, vm: vm)
             outcome.message = failure.message
-            outcome.traceback = failure.traceback
+            outcome.traceback = hidingHostFrames(failure.traceback)
         }
+    }
+
+    /// Drops the sandbox prelude's frames: they are the host's, not the script's.
+    static func hidingHostFrames(_ traceback: String) -> String {
+        traceback.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("[cx]:") }
+            .joined(separator: "\n")
     }
 
     /// A failure is a limit when a limit was recorded, or when Lua itself ran out of room.
     static func classify(_ message: String, vm: LuaVM) -> RunOutcome.Status {
         if let limit = vm.limitHit { return .limit(limit) }
         if message.contains("memory limit exceeded") && cxb_memory_refused(vm.runtime) > 0 { return .limit(.memory) }
+        // Lua's own refusals of strings and buffers too large to ever fit.
+        if message.hasSuffix("resulting string too large") || message.hasSuffix("buffer too large")
+            || message.hasSuffix("string length overflow")
+        {
+            return .limit(.memory)
+        }
         if message.hasSuffix("stack overflow") { return .limit(.stack) }
         return .failed
     }

@@ -1,0 +1,44 @@
+# cxrun — set-up, build, test and benchmark. Every target installs what is missing first.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+PREFIX ?= /usr/local
+APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check
+BIN := .build/debug/cxrun
+
+.PHONY: all deps build run test test-swift test-lua bench install clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+run: build
+	$(BIN) run scripts/hello.lua -- name=operator
+
+test: build test-lua test-swift
+
+test-swift:
+	$(SWIFT) test
+
+test-lua:
+	@if ls stdlib/tests/*_test.lua >/dev/null 2>&1; then lua5.4 stdlib/tests/run.lua; fi
+
+bench: deps
+	$(SWIFT) build -c release --product cxrun-bench
+	.build/release/cxrun-bench
+
+install: deps
+	$(SWIFT) build -c release --product cxrun
+	install -d $(PREFIX)/bin $(PREFIX)/share/cxrun
+	install -m 0755 .build/release/cxrun $(PREFIX)/bin/cxrun
+	rm -rf $(PREFIX)/share/cxrun/stdlib && cp -R stdlib $(PREFIX)/share/cxrun/stdlib
+
+clean:
+	rm -rf .build

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import LuaHost
+
+/// Collects what a run prints.
+final class Captured: Sendable {
+    private let text = Mutex("")
+    func append(_ s: String) { text.withLock { $0 += s } }
+    var value: String { text.withLock { $0 } }
+}
+
+/// Small limits so runaway tests end quickly.
+let testLimits = LuaLimits(memoryBytes: 64 << 20, instructions: 20_000_000, timeout: 20)
+
+/// Bindings that exercise the boundary: sync and async echoes, structured errors, big values.
+func testBindings() -> [(String, LuaFunction)] {
+    [
+        ("echo", { call throws(ScriptError) in
+            try call.returning((1...max(1, call.count)).map { i throws(ScriptError) in try call.value(i) })
+        }),
+        ("echo_async", { call throws(ScriptError) in
+            let value = try call.value(1)
+            return .suspend(.async { .success([value]) })
+        }),
+        ("fail_async", { call throws(ScriptError) in
+            let code = call.string(1) ?? "unavailable"
+            return .suspend(.async {
+                .failure(ScriptError(value: ["code": .string(code), "message": "simulated", "status": 503], form: .structured))
+            })
+        }),
+        ("fail_sync", { _ throws(ScriptError) in throw .message("sync failure") }),
+        ("big_string", { call throws(ScriptError) in
+            let mib = Int(call.number(1) ?? 1)
+            return try call.returning(.string(String(repeating: "x", count: mib << 20)))
+        }),
+        ("noop", { _ throws(ScriptError) in .values(0) }),
+    ]
+}
+
+/// Runs `source` in a fresh sandbox; returns the outcome and what it printed.
+func runLua(
+    _ source: String, limits: LuaLimits = testLimits, args: [String] = [],
+    stdlib: String? = nil, scriptDir: String? = nil, concurrency: Int = 4
+) -> (outcome: RunOutcome, output: String) {
+    let captured = Captured()
+    let options = SandboxOptions(
+        args: args, runInfo: ["id": "test-run"], modules: ModuleResolver(stdlib: stdlib, scriptDirectory: scriptDir),
+        output: { captured.append($0) }, log: { level, msg in captured.append("[\(level)] \(msg)\n") },
+        concurrency: concurrency)
+    let request = RunRequest(
+        source: source, chunkName: "@test.lua", limits: limits, sandbox: options,
+        varargs: args.map(LuaValue.string), bindings: { testBindings() })
+    return (ScriptRunner.run(request), captured.value)
+}
+
+/// Runs `source` and expects success; reports the error otherwise.
+@discardableResult
+func expectSuccess(_ source: String, limits: LuaLimits = testLimits, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+    let (outcome, output) = runLua(source, limits: limits)
+    #expect(outcome.status == .succeeded, "\(outcome.message ?? "") \(outcome.traceback ?? "")", sourceLocation: sourceLocation)
+    return output
+}
+
+/// A scratch folder removed when the test ends.
+final class TempDir {
+    let path: String
+    init() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-test-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func write(_ relative: String, _ contents: String) {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(relative)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? contents.write(to: url, atomically: true, encoding: .utf8)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -1,0 +1,110 @@
+import CLua
+import CLuaBridge
+import Testing
+
+@testable import LuaHost
+
+/// A VM with the sandbox installed, for direct push/read round trips.
+private func makeVM() throws -> LuaVM {
+    let vm = try LuaVM(limits: testLimits)
+    let options = SandboxOptions(modules: ModuleResolver(stdlib: nil, scriptDirectory: nil), output: { _ in }, log: { _, _ in })
+    _ = try vm.installSandbox(options, bindings: [])
+    return vm
+}
+
+private func roundTrip(_ value: LuaValue) throws -> LuaValue {
+    let vm = try makeVM()
+    try vm.push(value, on: vm.L)
+    defer { cxb_pop(vm.L, 1) }
+    return try vm.value(at: -1, on: vm.L)
+}
+
+@Suite("Value bridging")
+struct ValueBridgeTests {
+    @Test(arguments: [
+        LuaValue.null, .bool(true), .bool(false), .int(0), .int(Int64.max), .int(Int64.min), .double(1.5), .double(-0.25),
+        .string(""), .string("héllo ✓"), .string("nul\u{0}inside"), .array([]), .object([:]),
+        .array([1, "two", 3.5, .null, .bool(true)]),
+        .object(["a": 1, "b": ["c": [1, 2, ["d": .null]]], "e": .array([])]),
+    ])
+    func roundTripsEveryKind(_ value: LuaValue) throws {
+        #expect(try roundTrip(value) == value)
+    }
+
+    @Test func hugeStringRoundTrips() throws {
+        let big = String(repeating: "abcdefgh", count: 1 << 20)  // 8 MiB
+        #expect(try roundTrip(.string(big)) == .string(big))
+    }
+
+    @Test func deepSwiftValueIsRefusedNotCrashing() throws {
+        var value = LuaValue.int(1)
+        for _ in 0..<10_000 { value = .array([value]) }
+        let vm = try makeVM()
+        let top = lua_gettop(vm.L)
+        #expect(throws: LuaHostError.self) { try vm.push(value, on: vm.L) }
+        #expect(lua_gettop(vm.L) == top)
+    }
+
+    @Test func valuesAt200LevelsConvert() throws {
+        var value = LuaValue.int(1)
+        for _ in 0..<maxValueDepth { value = .array([value]) }
+        #expect(try roundTrip(value) == value)
+    }
+
+    @Test func scriptTablesBecomeArraysOrObjects() {
+        let output = expectSuccess(#"""
+            local function show(v) local r = echo(v) return r end
+            local a = show({1, 2, 3})
+            assert(#a == 3 and a[3] == 3 and getmetatable(a) == "array")
+            local holes = show({1, 2, nil, 4})
+            assert(holes["1"] == 1 and holes["4"] == 4, "holes make an object with string keys")
+            local empty = show({})
+            assert(next(empty) == nil and getmetatable(empty) == nil, "empty table is an object")
+            local marked = show(cx.array{})
+            assert(getmetatable(marked) == "array", "cx.array keeps an empty array an array")
+            local mixed = show({1, 2, x = "y"})
+            assert(mixed["1"] == 1 and mixed.x == "y")
+            local withNull = show({a = cx.null, b = {cx.null, 2}})
+            assert(withNull.a == cx.null and withNull.b[1] == cx.null)
+            assert(echo(nil) == cx.null, "nil crosses as null")
+            print(math.type(show(3)), math.type(show(3.0)), show(2^53))
+            """#)
+        #expect(output == "integer\tfloat\t9.007199254741e+15\n")
+    }
+
+    @Test func cyclesAndDepthAreErrors() {
+        expectSuccess(#"""
+            local t = {} t.self = t
+            local ok, err = pcall(echo, t)
+            assert(not ok and err:find("cycle at self", 1, true), err)
+            local deep = {}
+            local cur = deep
+            for i = 1, 10000 do cur.next = {} cur = cur.next end
+            ok, err = pcall(echo, deep)
+            assert(not ok and err:find("deeper than 200", 1, true), err)
+            ok, err = pcall(echo, {f = print})
+            assert(not ok and err:find("cannot convert a function value at f", 1, true), err)
+            ok, err = pcall(echo, {[true] = 1})
+            assert(not ok and err:find("boolean key", 1, true), err)
+            local shared = {1}
+            local r = echo({a = shared, b = shared})
+            assert(r.a[1] == 1 and r.b[1] == 1, "a table seen twice is not a cycle")
+            """#)
+    }
+
+    @Test func invalidUTF8DoesNotCrash() {
+        let output = expectSuccess(#"""
+            local r = echo("ok\xff\xfe end")
+            print(#r, r:sub(1, 2), r:sub(-3))
+            """#)
+        #expect(output == "12\tok\tend\n")  // each invalid byte becomes U+FFFD (3 bytes)
+    }
+
+    @Test func hugeStringsCrossTheBoundary() {
+        expectSuccess(#"""
+            local s = string.rep("x", 8 * 1024 * 1024)
+            assert(echo(s) == s)
+            assert(#big_string(4) == 4 * 1024 * 1024)
+            """#)
+    }
+}

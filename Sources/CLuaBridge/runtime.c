@@ -43,6 +43,15 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         size_t grow = nsize - old;
         if (rt->mem_used > rt->mem_cap || grow > rt->mem_cap - rt->mem_used) {
             if (!rt->in_host) {
+                // Lua retries a refused allocation once, after an emergency collection. Refusing
+                // that same request again means the script really holds the memory: the limit
+                // is hit, stickily, so a pcall loop cannot keep the run alive.
+                if (rt->refused_ptr == ptr && rt->refused_size == nsize && rt->refused_pending) {
+                    cxb_trip(rt, CXB_LIMIT_MEMORY);
+                }
+                rt->refused_pending = 1;
+                rt->refused_ptr = ptr;
+                rt->refused_size = nsize;
                 rt->mem_refused++;
                 return NULL;
             }
@@ -53,6 +62,7 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     void *block = realloc(ptr, nsize);
     if (block == NULL) return NULL;  // the system itself is out of memory
+    rt->refused_pending = 0;
     rt->mem_used = rt->mem_used - old + nsize;
     if (rt->mem_used > rt->mem_peak) rt->mem_peak = rt->mem_used;
     return block;
@@ -103,6 +113,9 @@ int64_t cxb_instructions_used(const CXBRuntime *rt) { return rt->instr_used; }
 size_t cxb_memory_used(const CXBRuntime *rt) { return rt->mem_used; }
 size_t cxb_memory_peak(const CXBRuntime *rt) { return rt->mem_peak; }
 size_t cxb_memory_cap(const CXBRuntime *rt) { return rt->mem_cap; }
+int cxb_host_can_allocate(const CXBRuntime *rt, size_t bytes) {
+    return rt->mem_cap == 0 || rt->mem_used + bytes <= rt->mem_cap + rt->mem_reserve;
+}
 int cxb_memory_refused(const CXBRuntime *rt) { return rt->mem_refused; }
 int cxb_reserve_exhausted(CXBRuntime *rt) { return atomic_load(&rt->reserve_exhausted); }
 

@@ -14,6 +14,9 @@ struct CXBRuntime {
     int over_budget;        // the host borrowed past the cap; raise at the next boundary
     atomic_int reserve_exhausted;  // the host borrowed past cap + reserve (read by the watchdog)
     int mem_refused;        // allocations refused or borrowed past the cap
+    int refused_pending;    // the last growth request was refused (Lua may retry it once)
+    void *refused_ptr;
+    size_t refused_size;
     int64_t instr_budget, instr_used;
     double timeout, deadline;
     atomic_int interrupt;

@@ -3,6 +3,8 @@
 #include "CLuaBridge.h"
 #include "runtime_internal.h"
 
+#include <string.h>
+
 static char cxb_marker_storage;
 
 void *cxb_yield_marker(void) { return &cxb_marker_storage; }
@@ -134,10 +136,11 @@ void cxb_traceback(lua_State *L, lua_State *co, const char *msg, int level) {
     luaL_traceback(L, co, msg, level);
 }
 
-void cxb_where(lua_State *L, lua_State *co) {
+void cxb_where(lua_State *L, lua_State *co, const char *skip_source) {
     lua_Debug ar;
     for (int level = 0; lua_getstack(co, level, &ar); level++) {
-        if (lua_getinfo(co, "Sl", &ar) && ar.currentline > 0) {
+        if (lua_getinfo(co, "Sl", &ar) && ar.currentline > 0 &&
+            (skip_source == NULL || strcmp(ar.source, skip_source) != 0)) {
             lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
             return;
         }

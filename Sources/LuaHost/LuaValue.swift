@@ -34,6 +34,16 @@ extension LuaValue {
         }
     }
 
+    /// Bytes this value needs in Lua before its elements (strings: their length).
+    var shallowSize: Int {
+        switch self {
+        case .string(let s): return s.utf8.count + 32
+        case .array(let a): return a.count * 16 + 64
+        case .object(let o): return o.count * 40 + 64
+        default: return 0
+        }
+    }
+
     /// The object's field `key`, or nil when this is not an object or lacks it.
     public subscript(key: String) -> LuaValue? {
         if case .object(let o) = self { return o[key] }

@@ -44,7 +44,7 @@ extension LuaVM {
         (errorMetatableRef, _) = newAnchoredTable()
         (taskMetatableRef, taskMetatable) = newAnchoredTable()
 
-        guard loadText(sandboxPreludeSource, chunkName: "=[cx]") == LUA_OK else { throw .setupFailed(popMessage()) }
+        guard loadText(sandboxPreludeSource, chunkName: preludeChunkName) == LUA_OK else { throw .setupFailed(popMessage()) }
         cxb_push_globals(L)
         lua_createtable(L, 0, 20)
         lua_pushlightuserdata(L, cxb_yield_marker())
@@ -111,12 +111,12 @@ extension LuaVM {
                 return .values(0)
             }),
             ("readmodule", { call throws(ScriptError) in
-                guard let name = call.string(1) else { return try call.returning(.null, "require: module name must be a string") }
+                guard let name = call.string(1) else { return try call.returning(false, "require: module name must be a string") }
                 switch modules.resolve(name) {
                 case .success(let module):
                     return try call.returning(.string(module.source), .string(module.chunkName), .bool(module.isStdlib))
                 case .failure(let error):
-                    return try call.returning(.null, .string(error.description))
+                    return try call.returning(false, .string(error.description))
                 }
             }),
             ("spawn", { call throws(ScriptError) in

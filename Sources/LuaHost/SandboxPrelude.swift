@@ -1,3 +1,6 @@
+/// The prelude's chunk name: tracebacks and error positions skip its frames.
+let preludeChunkName = "=[cx]"
+
 /// Lua source run once per state, with the real globals, to build the sandbox environment
 /// (DESIGN.md §3). It keeps what it needs in locals, so nothing a script does to its own
 /// environment changes how the host's helpers behave. Called as `prelude(G, host)`; returns
@@ -41,19 +44,27 @@ for _, k in ipairs { "assert", "error", "ipairs", "pairs", "pcall", "xpcall", "s
 end
 env._VERSION = G._VERSION
 env.unpack = tunpack
--- Wrappers tail-call the real function so its errors name the script's line.
-env.next = function(t, k) return next_(real_of[t] or t, k) end
-env.rawget = function(t, k) return rawget_(real_of[t] or t, k) end
-env.rawlen = function(t) return rawlen_(real_of[t] or t) end
+-- Wrappers run the real function under pcall and re-raise at the script's level: a tail call
+-- to a C function keeps the wrapper's frame in Lua 5.4, so the C error would name the prelude.
+local pcall_ = pcall
+local function rethrow(ok, ...)
+  if ok then return ... end
+  local err = ...
+  if type(err) == "string" then error((err:gsub("^%[cx%]:%d+: ", "")), 2) end
+  error(err, 0)
+end
+env.next = function(t, k) return rethrow(pcall_(next_, real_of[t] or t, k)) end
+env.rawget = function(t, k) return rethrow(pcall_(rawget_, real_of[t] or t, k)) end
+env.rawlen = function(t) return rethrow(pcall_(rawlen_, real_of[t] or t)) end
 env.rawset = function(t, k, v)
   if real_of[t] then error("rawset: attempt to modify a read-only table", 2) end
-  return rawset_(t, k, v)
+  return rethrow(pcall_(rawset_, t, k, v))
 end
 env.setmetatable = function(t, mt)
   if type(mt) == "table" and rawget_(mt, "__gc") ~= nil then
     error("setmetatable: __gc metamethods are not available in the sandbox", 2)
   end
-  return setmetatable_(t, mt)
+  return rethrow(pcall_(setmetatable_, t, mt))
 end
 env.collectgarbage = function(opt)
   if opt == "count" then return collectgarbage_("count") end
@@ -66,7 +77,7 @@ env.load = function(chunk, chunkname, mode, ...)
   end
   local e = env
   if select("#", ...) > 0 then e = (...) end
-  return load_(chunk, chunkname, "t", e)
+  return rethrow(pcall_(load_, chunk, chunkname, "t", e))
 end
 local host_write = host.write
 env.print = function(...)
@@ -172,7 +183,7 @@ env.require = function(name)
   if m ~= nil then return m end
   if loading[name] then error(("require: module '%s' requires itself (circular require)"):format(name), 2) end
   local src, chunkname, is_stdlib = host_readmodule(name)
-  if src == nil then error(chunkname, 2) end
+  if not src then error(chunkname, 2) end
   local f, err = load_(src, chunkname, "t", env)
   if not f then error(err, 0) end
   loading[name] = true

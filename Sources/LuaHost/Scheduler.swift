@@ -322,11 +322,15 @@ final class Scheduler {
         lua_xmove(co, L, 1)  // the error value
         cxb_safe_tostring(L, -1)
         var message = vm.string(at: -1, on: L)
-        if vm.limitHit == nil, message == "not enough memory", cxb_memory_refused(vm.runtime) > 0 {
-            cxb_where(L, co)
+        if message == "not enough memory", cxb_memory_refused(vm.runtime) > 0 {
+            message = "memory limit exceeded (\(cxb_memory_cap(vm.runtime) >> 20) MiB)"
+        }
+        if let unplaced = ErrorPosition.withoutPosition(message) {
+            // Raised without a line (error(msg, 0), a metamethod called from C): name the script's.
+            cxb_where(L, co, preludeChunkName)
             let place = vm.string(at: -1, on: L)
             cxb_pop(L, 1)
-            message = (place.isEmpty ? "" : "\(place): ") + "memory limit exceeded (\(cxb_memory_cap(vm.runtime) >> 20) MiB)"
+            message = place.isEmpty ? unplaced : "\(place): \(unplaced)"
         }
         cxb_traceback(L, co, nil, 0)
         let traceback = vm.string(at: -1, on: L)

@@ -24,6 +24,10 @@ extension LuaVM {
             throw .conversion("value nesting deeper than \(maxValueDepth) levels")
         }
         guard lua_checkstack(state, 4) != 0 else { throw .conversion("out of Lua stack") }
+        guard cxb_host_can_allocate(runtime, value.shallowSize) != 0 else {
+            trip(CXB_LIMIT_MEMORY)  // host data would overdraw the reserve: the run is over its memory
+            throw .conversion("memory limit exceeded (\(cxb_memory_cap(runtime) >> 20) MiB)")
+        }
         switch value {
         case .null:
             cxb_getref(state, nullRef)
@@ -53,6 +57,7 @@ extension LuaVM {
         }
     }
 
+    /// Pushes a string the host made (already bounded by the caller).
     func pushString(_ s: String, on state: OpaquePointer) {
         var s = s
         s.withUTF8 { buf in _ = lua_pushlstring(state, buf.baseAddress, buf.count) }

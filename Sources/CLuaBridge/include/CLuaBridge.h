@@ -60,6 +60,8 @@ size_t cxb_memory_used(const CXBRuntime *rt);
 size_t cxb_memory_peak(const CXBRuntime *rt);
 size_t cxb_memory_cap(const CXBRuntime *rt);
 int cxb_memory_refused(const CXBRuntime *rt);
+/// True when the host may still allocate `bytes` without overdrawing cap + reserve.
+int cxb_host_can_allocate(const CXBRuntime *rt, size_t bytes);
 /// True when host-side allocations went past the cap: the next resume must raise instead.
 int cxb_take_over_budget(CXBRuntime *rt);
 /// True when host-side allocations went past cap + reserve: only the watchdog can stop that.
@@ -87,8 +89,9 @@ int cxb_reset_thread(lua_State *co);
 int cxb_safe_tostring(lua_State *L, int idx);
 /// Pushes the traceback of `co` (may be dead) with `msg` as its first line.
 void cxb_traceback(lua_State *L, lua_State *co, const char *msg, int level);
-/// Pushes "chunk:line" of the innermost Lua frame of `co` with a line, or "" when none.
-void cxb_where(lua_State *L, lua_State *co);
+/// Pushes "chunk:line" of the innermost Lua frame of `co` with a line whose source is not
+/// `skip_source` (may be NULL), or "" when none.
+void cxb_where(lua_State *L, lua_State *co, const char *skip_source);
 /// Pushes a fresh `cx.null`: an empty userdata printing as "null", metatable locked.
 void cxb_push_null_sentinel(lua_State *L);
 /// Opens, protected, the libraries the sandbox draws from (no io, package or debug).

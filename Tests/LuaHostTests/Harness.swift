@@ -43,7 +43,7 @@ func testBindings() -> [(String, LuaFunction)] {
 func runLua(
     _ source: String, limits: LuaLimits = testLimits, args: [String] = [],
     stdlib: String? = nil, scriptDir: String? = nil, concurrency: Int = 4
-) -> (outcome: RunOutcome, output: String) {
+) async -> (outcome: RunOutcome, output: String) {
     let captured = Captured()
     let options = SandboxOptions(
         args: args, runInfo: ["id": "test-run"], modules: ModuleResolver(stdlib: stdlib, scriptDirectory: scriptDir),
@@ -52,13 +52,15 @@ func runLua(
     let request = RunRequest(
         source: source, chunkName: "@test.lua", limits: limits, sandbox: options,
         varargs: args.map(LuaValue.string), bindings: { testBindings() })
-    return (ScriptRunner.run(request), captured.value)
+    // The async form: a test must not block a cooperative-pool thread that host work needs.
+    let outcome = await ScriptRunner.run(request)
+    return (outcome, captured.value)
 }
 
 /// Runs `source` and expects success; reports the error otherwise.
 @discardableResult
-func expectSuccess(_ source: String, limits: LuaLimits = testLimits, sourceLocation: SourceLocation = #_sourceLocation) -> String {
-    let (outcome, output) = runLua(source, limits: limits)
+func expectSuccess(_ source: String, limits: LuaLimits = testLimits, sourceLocation: SourceLocation = #_sourceLocation) async -> String {
+    let (outcome, output) = await runLua(source, limits: limits)
     #expect(outcome.status == .succeeded, "\(outcome.message ?? "") \(outcome.traceback ?? "")", sourceLocation: sourceLocation)
     return output
 }

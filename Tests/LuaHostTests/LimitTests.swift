@@ -38,9 +38,9 @@ private let runaways: [Runaway] = [
 @Suite("Limits")
 struct LimitTests {
     @Test(arguments: runaways)
-    func runawayIsStopped(_ runaway: Runaway) {
+    func runawayIsStopped(_ runaway: Runaway) async {
         let limits = LuaLimits(memoryBytes: 64 << 20, instructions: 5_000_000, timeout: 30)
-        let (outcome, _) = runLua(runaway.code, limits: limits)
+        let (outcome, _) = await runLua(runaway.code, limits: limits)
         #expect(outcome.status == .limit(runaway.limit), "\(outcome.message ?? "")")
         #expect(outcome.exitCode == 3)
         #expect(outcome.message?.hasPrefix("test.lua:") == true, "names the line: \(outcome.message ?? "")")
@@ -52,25 +52,25 @@ struct LimitTests {
             #expect(outcome.memoryPeak <= limits.memoryBytes + limits.reserveBytes + (8 << 20))
         }
         // The host survives and the next run in the same process is clean.
-        expectSuccess("assert(string.rep('a', 3) == 'aaa') local t = {} for i = 1, 1000 do t[i] = i end")
+        await expectSuccess("assert(string.rep('a', 3) == 'aaa') local t = {} for i = 1, 1000 do t[i] = i end")
     }
 
-    @Test func deadlineStopsALuaLoop() {
-        let (outcome, _) = runLua("while true do end", limits: LuaLimits(memoryBytes: 64 << 20, instructions: 0, timeout: 0.3))
+    @Test func deadlineStopsALuaLoop() async {
+        let (outcome, _) = await runLua("while true do end", limits: LuaLimits(memoryBytes: 64 << 20, instructions: 0, timeout: 0.3))
         #expect(outcome.status == .limit(.deadline))
         #expect(outcome.message?.contains("test.lua:1: deadline exceeded") == true, "\(outcome.message ?? "")")
     }
 
-    @Test func deadlineStopsAWaitForHostWork() {
-        let (outcome, _) = runLua(
+    @Test func deadlineStopsAWaitForHostWork() async {
+        let (outcome, _) = await runLua(
             "local ok = pcall(cx.sleep, 3600) print('never') while true do end",
             limits: LuaLimits(memoryBytes: 64 << 20, instructions: 0, timeout: 0.3))
         #expect(outcome.status == .limit(.deadline))
         #expect(outcome.seconds < 60)
     }
 
-    @Test func closeHandlersRunUnderTheLimits() {
-        let (outcome, _) = runLua(#"""
+    @Test func closeHandlersRunUnderTheLimits() async {
+        let (outcome, _) = await runLua(#"""
             local guard <close> = setmetatable({}, { __close = function() while true do end end })
             error("boom")
             """#, limits: LuaLimits(memoryBytes: 64 << 20, instructions: 2_000_000, timeout: 30))
@@ -78,30 +78,30 @@ struct LimitTests {
         #expect(outcome.instructions <= 2_000_000 + 10_000)
     }
 
-    @Test func errorTostringRunsUnderTheLimits() {
-        let (outcome, _) = runLua(#"""
+    @Test func errorTostringRunsUnderTheLimits() async {
+        let (outcome, _) = await runLua(#"""
             error(setmetatable({}, { __tostring = function() while true do end end }))
             """#, limits: LuaLimits(memoryBytes: 64 << 20, instructions: 2_000_000, timeout: 30))
         #expect(outcome.status == .limit(.instructions))
         #expect(outcome.message?.contains("error object is a table value") == true, "\(outcome.message ?? "")")
     }
 
-    @Test func scriptErrorsAreNotLimits() {
-        let (outcome, _) = runLua("local t = nil\nprint(t.x)")
+    @Test func scriptErrorsAreNotLimits() async {
+        let (outcome, _) = await runLua("local t = nil\nprint(t.x)")
         #expect(outcome.status == .failed)
         #expect(outcome.exitCode == 1)
         #expect(outcome.message == "test.lua:2: attempt to index a nil value (local 't')")
         #expect(outcome.traceback?.contains("test.lua:2: in main chunk") == true)
     }
 
-    @Test func syntaxErrorsNameTheLine() {
-        let (outcome, _) = runLua("local x = 1\nlocal = 2")
+    @Test func syntaxErrorsNameTheLine() async {
+        let (outcome, _) = await runLua("local x = 1\nlocal = 2")
         #expect(outcome.status == .failed)
         #expect(outcome.message == "test.lua:2: <name> expected near '='")
     }
 
-    @Test func errorsWithoutPositionGetTheScriptLine() {
-        let (outcome, _) = runLua("local x = 1\ntable.insert(string, 1)")
+    @Test func errorsWithoutPositionGetTheScriptLine() async {
+        let (outcome, _) = await runLua("local x = 1\ntable.insert(string, 1)")
         #expect(outcome.message == "test.lua:2: attempt to modify read-only table 'string' (field '1')")
     }
 }

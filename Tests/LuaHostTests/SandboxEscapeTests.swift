@@ -67,20 +67,20 @@ private let escapes: [Escape] = [
 @Suite("Sandbox")
 struct SandboxEscapeTests {
     @Test(arguments: escapes)
-    func escapeIsBlocked(_ escape: Escape) {
-        let (outcome, _) = runLua(escape.code)
+    func escapeIsBlocked(_ escape: Escape) async {
+        let (outcome, _) = await runLua(escape.code)
         #expect(outcome.status == .failed)
         let message = outcome.message ?? ""
         #expect(message.contains(escape.error), "got: \(message)")
         #expect(message.hasPrefix("test.lua:"), "the error names the script line: \(message)")
     }
 
-    @Test func atLeastThirtyEscapesAreCovered() {
+    @Test func atLeastThirtyEscapesAreCovered() async {
         #expect(escapes.count >= 30)
     }
 
-    @Test func environmentIsExactlyTheAllowList() {
-        let output = expectSuccess(#"""
+    @Test func environmentIsExactlyTheAllowList() async {
+        let output = await expectSuccess(#"""
             local names = {}
             for k in pairs(_G) do names[#names + 1] = k end
             table.sort(names)
@@ -101,8 +101,8 @@ struct SandboxEscapeTests {
         #expect(lines[2] == "nil\tnil\ttrue")
     }
 
-    @Test func modificationsDoNotLeakIntoTheNextRun() {
-        let (first, _) = runLua(#"""
+    @Test func modificationsDoNotLeakIntoTheNextRun() async {
+        let (first, _) = await runLua(#"""
             pcall(function() string.rep = nil end)
             pcall(rawset, string, "rep", nil)
             print = nil
@@ -110,7 +110,7 @@ struct SandboxEscapeTests {
             error("done")
             """#)
         #expect(first.status == .failed)
-        expectSuccess(#"""
+        await expectSuccess(#"""
             assert(string.rep("ab", 2) == "abab")
             assert(("x"):rep(3) == "xxx")
             assert(type(print) == "function")
@@ -118,8 +118,8 @@ struct SandboxEscapeTests {
             """#)
     }
 
-    @Test func loadUsesTheSandboxByDefaultAndAcceptsAnEnv() {
-        expectSuccess(#"""
+    @Test func loadUsesTheSandboxByDefaultAndAcceptsAnEnv() async {
+        await expectSuccess(#"""
             assert(load("return io")() == nil)
             assert(load("return string.rep")() == string.rep)
             assert(load("return x", "chunk", "t", {x = 42})() == 42)
@@ -128,8 +128,8 @@ struct SandboxEscapeTests {
             """#)
     }
 
-    @Test func rawFunctionsSeeThroughReadOnlyTables() {
-        expectSuccess(#"""
+    @Test func rawFunctionsSeeThroughReadOnlyTables() async {
+        await expectSuccess(#"""
             assert(rawget(string, "rep") == string.rep)
             assert(next(math) ~= nil)
             local n = 0 for _ in pairs(table) do n = n + 1 end
@@ -138,7 +138,7 @@ struct SandboxEscapeTests {
             """#)
     }
 
-    @Test func requireLoadsStdlibAndRunbookModules() throws {
+    @Test func requireLoadsStdlibAndRunbookModules() async throws {
         let dir = TempDir()
         dir.write("stdlib/cx/greet.lua", "local M = {} function M.hi(n) return 'hi ' .. n end return M")
         dir.write("book/lib/helper.lua", "return { twice = function(x) return 2 * x end }")
@@ -146,7 +146,7 @@ struct SandboxEscapeTests {
         dir.write("book/loop.lua", "return require 'loop'")
         dir.write("outside.lua", "return 'secret'")
         try FileManager.default.createSymbolicLink(atPath: dir.path + "/book/escape.lua", withDestinationPath: dir.path + "/outside.lua")
-        let (outcome, output) = runLua(
+        let (outcome, output) = await runLua(
             #"""
             local greet = require "cx.greet"
             print(greet.hi("ops"), require("lib.helper").twice(21), require("cx.greet") == greet)
@@ -169,8 +169,8 @@ struct SandboxEscapeTests {
         #expect(lines[5].hasPrefix("module 'nope' not found; looked for: stdlib/nope.lua"))
     }
 
-    @Test func printAndLogWriteThroughTheHost() {
-        let output = expectSuccess(#"""
+    @Test func printAndLogWriteThroughTheHost() async {
+        let output = await expectSuccess(#"""
             print("a", 1, nil, true, cx.null, setmetatable({}, {__tostring = function() return "T" end}))
             log.info("%d queues", 3)
             log.warn("plain")
@@ -178,8 +178,8 @@ struct SandboxEscapeTests {
         #expect(output == "a\t1\tnil\ttrue\tnull\tT\n[info] 3 queues\n[warn] plain\n")
     }
 
-    @Test func argumentsReachTheScript() {
-        let (outcome, output) = runLua(##"print(cx.args[1], cx.args.queue, cx.args.mode, select("#", ...), ...)"##, args: ["queue=Q1", "mode=fast", "plain"])
+    @Test func argumentsReachTheScript() async {
+        let (outcome, output) = await runLua(##"print(cx.args[1], cx.args.queue, cx.args.mode, select("#", ...), ...)"##, args: ["queue=Q1", "mode=fast", "plain"])
         #expect(outcome.status == .succeeded)
         #expect(output == "queue=Q1\tQ1\tfast\t3\tqueue=Q1\tmode=fast\tplain\n")
     }

@@ -27,16 +27,16 @@ struct ValueBridgeTests {
         .array([1, "two", 3.5, .null, .bool(true)]),
         .object(["a": 1, "b": ["c": [1, 2, ["d": .null]]], "e": .array([])]),
     ])
-    func roundTripsEveryKind(_ value: LuaValue) throws {
+    func roundTripsEveryKind(_ value: LuaValue) async throws {
         #expect(try roundTrip(value) == value)
     }
 
-    @Test func hugeStringRoundTrips() throws {
+    @Test func hugeStringRoundTrips() async throws {
         let big = String(repeating: "abcdefgh", count: 1 << 20)  // 8 MiB
         #expect(try roundTrip(.string(big)) == .string(big))
     }
 
-    @Test func deepSwiftValueIsRefusedNotCrashing() throws {
+    @Test func deepSwiftValueIsRefusedNotCrashing() async throws {
         var value = LuaValue.int(1)
         for _ in 0..<10_000 { value = .array([value]) }
         let vm = try makeVM()
@@ -45,14 +45,14 @@ struct ValueBridgeTests {
         #expect(lua_gettop(vm.L) == top)
     }
 
-    @Test func valuesAt200LevelsConvert() throws {
+    @Test func valuesAt200LevelsConvert() async throws {
         var value = LuaValue.int(1)
         for _ in 0..<maxValueDepth { value = .array([value]) }
         #expect(try roundTrip(value) == value)
     }
 
-    @Test func scriptTablesBecomeArraysOrObjects() {
-        let output = expectSuccess(#"""
+    @Test func scriptTablesBecomeArraysOrObjects() async {
+        let output = await expectSuccess(#"""
             local function show(v) local r = echo(v) return r end
             local a = show({1, 2, 3})
             assert(#a == 3 and a[3] == 3 and getmetatable(a) == "array")
@@ -72,8 +72,8 @@ struct ValueBridgeTests {
         #expect(output == "integer\tfloat\t9.007199254741e+15\n")
     }
 
-    @Test func cyclesAndDepthAreErrors() {
-        expectSuccess(#"""
+    @Test func cyclesAndDepthAreErrors() async {
+        await expectSuccess(#"""
             local t = {} t.self = t
             local ok, err = pcall(echo, t)
             assert(not ok and err:find("cycle at self", 1, true), err)
@@ -92,16 +92,16 @@ struct ValueBridgeTests {
             """#)
     }
 
-    @Test func invalidUTF8DoesNotCrash() {
-        let output = expectSuccess(#"""
+    @Test func invalidUTF8DoesNotCrash() async {
+        let output = await expectSuccess(#"""
             local r = echo("ok\xff\xfe end")
             print(#r, r:sub(1, 2), r:sub(-3))
             """#)
         #expect(output == "12\tok\tend\n")  // each invalid byte becomes U+FFFD (3 bytes)
     }
 
-    @Test func hugeStringsCrossTheBoundary() {
-        expectSuccess(#"""
+    @Test func hugeStringsCrossTheBoundary() async {
+        await expectSuccess(#"""
             local s = string.rep("x", 8 * 1024 * 1024)
             assert(echo(s) == s)
             assert(#big_string(4) == 4 * 1024 * 1024)

@@ -1,0 +1,169 @@
+import Testing
+
+@testable import LuaHost
+
+@Suite("Scheduler")
+struct SchedulerTests {
+    @Test func eachKeepsInputOrderWhateverFinishesFirst() async {
+        let output = await expectSuccess(#"""
+            local delays = {0.05, 0.0, 0.03, 0.01, 0.0}
+            local r = cx.each(delays, function(d, i) cx.sleep(d) return i * 10 end, {concurrency = 5})
+            print(table.concat(r, ","))
+            """#)
+        #expect(output == "10,20,30,40,50\n")
+    }
+
+    @Test(arguments: [1, 3, 8])
+    func eachRunsAtMostConcurrencyAtOnce(_ concurrency: Int) async {
+        let output = await expectSuccess(#"""
+            local active, peak = 0, 0
+            local items = {} for i = 1, 12 do items[i] = i end
+            cx.each(items, function(x)
+              active = active + 1
+              peak = math.max(peak, active)
+              cx.sleep(0.005)
+              active = active - 1
+            end, {concurrency = \#(concurrency)})
+            print(peak)
+            """#)
+        #expect(output == "\(concurrency)\n")
+    }
+
+    @Test func eachStopsStartingItemsAfterAFailure() async {
+        let output = await expectSuccess(#"""
+            local started = 0
+            local items = {} for i = 1, 50 do items[i] = i end
+            local ok, err = pcall(cx.each, items, function(x)
+              started = started + 1
+              cx.sleep(0)
+              if x == 3 then error({code = "conflict", item = x}) end
+            end, {concurrency = 2})
+            print(ok, err.code, err.item, started < 10)
+            """#)
+        #expect(output == "false\tconflict\t3\ttrue\n")
+    }
+
+    @Test func taskErrorsSurfaceAtWaitWithTheTaskTraceback() async {
+        let output = await expectSuccess(#"""
+            local function inner() error("bad thing") end
+            local t = cx.spawn(function() cx.sleep(0) inner() end)
+            local ok, err = pcall(cx.wait, t)
+            print(ok)
+            print(err:match("^test.lua:1: bad thing") ~= nil, err:match("raised in task 2") ~= nil,
+                  err:match("in upvalue 'inner'") ~= nil)
+            local t2 = cx.spawn(function() error({code = "not_found"}) end)
+            local ok2, e2 = pcall(cx.wait, t2)
+            print(ok2, type(e2), e2.code)
+            """#)
+        #expect(output == "false\ntrue\ttrue\ttrue\nfalse\ttable\tnot_found\n")
+    }
+
+    @Test func waitReturnsResultsAndSeveralTasks() async {
+        let output = await expectSuccess(#"""
+            local a = cx.spawn(function(x, y) cx.sleep(0.01) return x + y, "second" end, 1, 2)
+            local b = cx.spawn(function() return "b" end)
+            print(cx.wait(a))
+            print(cx.wait(a, b))
+            print(tostring(a):match("^task %d+$") ~= nil)
+            """#)
+        #expect(output == "3\tsecond\n3\tb\ntrue\n")
+    }
+
+    @Test func yieldAcrossPcallWorks() async {
+        let output = await expectSuccess(#"""
+            local ok, v = pcall(function() return echo_async("through pcall") end)
+            print(ok, v)
+            local ok2, err = pcall(function() cx.sleep(0) error("after yield") end)
+            print(ok2, err)
+            local ok3, e3 = pcall(fail_async, "rate_limited")
+            print(ok3, e3.code, e3.status, tostring(e3))
+            print(pcall(fail_sync))
+            """#)
+        #expect(
+            output
+                == "true\tthrough pcall\nfalse\ttest.lua:3: after yield\nfalse\trate_limited\t503\trate_limited: simulated (HTTP 503)\nfalse\tsync failure\n"
+        )
+    }
+
+    @Test func sleepOrdersWakeUps() async {
+        let output = await expectSuccess(#"""
+            local order = {}
+            local slow = cx.spawn(function() cx.sleep(0.2) order[#order + 1] = "slow" end)
+            local fast = cx.spawn(function() cx.sleep(0.01) order[#order + 1] = "fast" end)
+            cx.wait(slow, fast)
+            print(table.concat(order, ","))
+            """#)
+        #expect(output == "fast,slow\n")
+    }
+
+    @Test func scriptCoroutinesKeepWorkingWithHostIO() async {
+        let output = await expectSuccess(#"""
+            local gen = coroutine.wrap(function()
+              for i = 1, 3 do
+                local v = echo_async(i * 2)
+                cx.sleep(0)
+                coroutine.yield(v)
+              end
+              return "done"
+            end)
+            print(gen(), gen(), gen(), gen())
+            local co = coroutine.create(function(a)
+              local inner = coroutine.wrap(function() coroutine.yield(echo_async("deep")) end)
+              local b = coroutine.yield(a + 1, inner())
+              return b * 2
+            end)
+            print(coroutine.resume(co, 1))
+            print(coroutine.resume(co, 21))
+            print(coroutine.status(co), coroutine.isyieldable())
+            """#)
+        #expect(output == "2\t4\t6\tdone\ntrue\t2\tdeep\ntrue\t42\ndead\tfalse\n")
+    }
+
+    @Test func strayYieldFailsClearly() async {
+        let (outcome, _) = await runLua("local x = 1\ncoroutine.yield(x)")
+        #expect(outcome.status == .failed)
+        #expect(outcome.message == "test.lua:2: attempt to yield from outside a coroutine")
+    }
+
+    @Test func hostIOInsideANonYieldableCallbackFailsClearly() async {
+        let (outcome, _) = await runLua("table.sort({3, 2, 1}, function(a, b) cx.sleep(0) return a < b end)")
+        #expect(outcome.status == .failed)
+        #expect(outcome.message?.contains("host I/O cannot run here") == true, "\(outcome.message ?? "")")
+    }
+
+    @Test func deadlockIsReportedNotHung() async {
+        let (outcome, _) = await runLua(#"""
+            local t1, t2
+            t1 = cx.spawn(function() cx.sleep(0) return cx.wait(t2) end)
+            t2 = cx.spawn(function() cx.sleep(0) return cx.wait(t1) end)
+            cx.wait(t1)
+            """#)
+        #expect(outcome.status == .failed)
+        #expect(outcome.message?.contains("deadlock") == true, "\(outcome.message ?? "")")
+    }
+
+    @Test func waitingForItselfIsAnError() async {
+        let (outcome, _) = await runLua("local me\nme = cx.spawn(function() cx.sleep(0) cx.wait(me) end)\ncx.wait(me)")
+        #expect(outcome.message?.contains("cannot wait for itself") == true, "\(outcome.message ?? "")")
+    }
+
+    @Test func anUnwaitedTaskFailureFailsTheRun() async {
+        let (outcome, _) = await runLua("cx.spawn(function() cx.sleep(0.01) error('lost?') end)\nprint('main done')")
+        #expect(outcome.status == .failed)
+        #expect(outcome.message == "test.lua:1: lost?")
+    }
+
+    @Test func theRunWaitsForSpawnedTasks() async {
+        let output = await expectSuccess("cx.spawn(function() cx.sleep(0.02) print('background finished') end)\nprint('main done')")
+        #expect(output == "main done\nbackground finished\n")
+    }
+
+    @Test func mainResultsAreReported() async {
+        let (outcome, _) = await runLua("return 1, 'two', {3}")
+        #expect(outcome.results == [1, "two", [3]])
+    }
+
+    @Test func noopBindingsAreCheapToCallManyTimes() async {
+        await expectSuccess("for i = 1, 100000 do noop() end")
+    }
+}

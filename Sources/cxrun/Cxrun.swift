@@ -8,8 +8,12 @@ struct Cxrun: ParsableCommand {
         commandName: "cxrun",
         abstract: "Run Lua runbooks against a contact-center REST API, with limits and an audit trail.",
         discussion: """
-            Exit codes: 0 success, 1 the script failed, 2 usage or configuration error, \
-            3 a sandbox limit was hit (memory, instructions, deadline), 130 interrupted.
+            Exit codes:
+              0    success
+              1    the script failed (the error names the script line)
+              2    usage or configuration error
+              3    a sandbox limit was hit (memory, instructions, deadline)
+              130  interrupted (Ctrl-C)
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, CheckCommand.self]

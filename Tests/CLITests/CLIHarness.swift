@@ -1,0 +1,63 @@
+import Foundation
+
+/// The repository root (this file is Tests/CLITests/CLIHarness.swift).
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The cxrun binary built by `swift build` (or `$CXRUN_BIN`).
+let cxrunBinary: String = {
+    if let bin = ProcessInfo.processInfo.environment["CXRUN_BIN"] { return bin }
+    return repoRoot.appendingPathComponent(".build/debug/cxrun").path
+}()
+
+/// What one cxrun invocation did.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var seconds: Double
+}
+
+/// Runs cxrun with `arguments` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
+/// Waits without blocking a thread (output goes to files, exit arrives through a handler).
+func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil) async throws -> CLIResult {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cxrunBinary)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    process.standardInput = FileHandle.nullDevice
+    let started = Date()
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do {
+            try process.run()
+        } catch {
+            continuation.resume(throwing: error)
+            return
+        }
+        if let delay = interruptAfter {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGINT) }
+        }
+    }
+    let read = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
+    return CLIResult(status: status, stdout: read(outURL), stderr: read(errURL), seconds: Date().timeIntervalSince(started))
+}
+
+/// Writes a script into a fresh folder and returns the folder.
+func scriptFolder(_ files: [String: String]) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-scripts-\(UUID().uuidString)")
+    for (name, text) in files {
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+    return dir
+}

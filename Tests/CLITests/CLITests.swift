@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@Suite("cxrun command line")
+struct CLITests {
+    @Test func helpExplainsCommandsAndExitCodes() async throws {
+        let r = try await runCLI(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("run") && r.stdout.contains("check"))
+        #expect(r.stdout.contains("3    a sandbox limit was hit"))
+        let run = try await runCLI(["run", "--help"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("--timeout") && run.stdout.contains("--memory") && run.stdout.contains("--instructions"))
+    }
+
+    @Test func helloRunbookPrints() async throws {
+        let r = try await runCLI(["run", "scripts/hello.lua", "--", "name=ci"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("hello, ci (Lua 5.4)\n"))
+        #expect(r.stdout.contains("squares: 1, 4, 9, 16"))
+    }
+
+    @Test func scriptErrorExitsOneNamingTheLine() async throws {
+        let dir = try scriptFolder(["broken.lua": "local x = 1\nerror('boom')\n"])
+        let r = try await runCLI(["run", "broken.lua"], in: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cxrun: broken.lua:2: boom"))
+        #expect(r.stderr.contains("stack traceback:"))
+        #expect(!r.stderr.contains("[cx]"), "host frames are hidden")
+    }
+
+    @Test func limitExitsThree() async throws {
+        let dir = try scriptFolder(["spin.lua": "while true do end\n"])
+        let r = try await runCLI(["run", "--instructions", "1000000", "spin.lua"], in: dir)
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("spin.lua:1: instruction limit exceeded"))
+        #expect(r.stderr.contains("raise it with --instructions"))
+    }
+
+    @Test func deadlineHoldsDuringOneLongCCall() async throws {
+        // A backtracking pattern runs for minutes inside one C call, where no hook fires.
+        let dir = try scriptFolder(["pattern.lua": "local s = string.rep('a', 40000)\nprint(s:find('.-.-.-.-.-.-.-b'))\n"])
+        let r = try await runCLI(["run", "--timeout", "1", "pattern.lua"], in: dir)
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("deadline hit"))
+        #expect(r.seconds < 30, "stopped by the watchdog, not by the pattern finishing")
+    }
+
+    @Test func checkReportsSyntaxErrorsWithFileAndLine() async throws {
+        let dir = try scriptFolder(["good.lua": "print('fine')\n", "bad.lua": "local x = 1\nif x then\n"])
+        let r = try await runCLI(["check", "good.lua", "bad.lua"], in: dir)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("ok  good.lua"))
+        #expect(r.stderr.contains("bad.lua:3: 'end' expected"))
+        let ok = try await runCLI(["check", "good.lua"], in: dir)
+        #expect(ok.status == 0)
+    }
+
+    @Test(arguments: [
+        ["run"], ["run", "--timeout", "-1", "x.lua"], ["run", "does-not-exist.lua"], ["bogus"], ["check"],
+        ["check", "does-not-exist.lua"], ["run", "--memory", "1", "x.lua"],
+    ])
+    func usageErrorsExitTwo(_ arguments: [String]) async throws {
+        let r = try await runCLI(arguments)
+        #expect(r.status == 2, "\(arguments): \(r.stderr)")
+        #expect(!r.stderr.isEmpty)
+    }
+
+    @Test func interruptStopsTheScriptAndExits130() async throws {
+        let dir = try scriptFolder(["forever.lua": "print('started')\nwhile true do end\n"])
+        let r = try await runCLI(["run", "--instructions", "999999999999", "forever.lua"], in: dir, interruptAfter: 1.0)
+        #expect(r.status == 130)
+        #expect(r.stderr.contains("forever.lua:2: interrupted"))
+    }
+}

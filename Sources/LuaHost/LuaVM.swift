@@ -28,7 +28,8 @@ public enum Suspension {
 public final class LuaVM {
     let L: OpaquePointer
     let runtime: OpaquePointer
-    private var bindings: ContiguousArray<LuaFunction> = []
+    // Read on every binding call: no dynamic exclusivity check (only this thread touches it).
+    @exclusivity(unchecked) private var bindings: ContiguousArray<LuaFunction> = []
     /// Set by a binding that suspends; taken by the scheduler once the yield reaches it.
     var pendingSuspension: Suspension?
     /// Registry anchors and identities of the host's sentinels (set up by the sandbox).

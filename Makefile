@@ -27,8 +27,9 @@ test: build test-lua test-swift
 test-swift:
 	$(SWIFT) test
 
-test-lua:
-	@if ls stdlib/tests/*_test.lua >/dev/null 2>&1; then lua5.4 stdlib/tests/run.lua; fi
+test-lua: deps
+	luacheck --quiet stdlib scripts
+	lua5.4 stdlib/tests/run.lua stdlib/tests/*_test.lua
 
 bench: deps
 	$(SWIFT) build -c release --product cxrun-bench

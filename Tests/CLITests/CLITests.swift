@@ -73,3 +73,35 @@ struct CLITests {
         #expect(r.stderr.contains("forever.lua:2: interrupted"))
     }
 }
+
+@Suite("cxrun stdlib discovery")
+struct StdlibDiscoveryTests {
+    @Test func checkoutBinaryFindsTheStdlib() async throws {
+        let dir = try scriptFolder(["uses_diff.lua": "local d = require 'cx.diff'\nprint(d.format(d.diff({a = 1}, {a = 2})))\n"])
+        let r = try await runCLI(["run", "uses_diff.lua"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "~ a: 1 -> 2\n")
+    }
+
+    @Test func installedLayoutFindsTheStdlib() async throws {
+        // PREFIX/bin/cxrun next to PREFIX/share/cxrun/stdlib, as `make install` lays it out.
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-prefix-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        try FileManager.default.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: prefix.appendingPathComponent("share/cxrun"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: cxrunBinary, toPath: prefix.appendingPathComponent("bin/cxrun").path)
+        try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("stdlib"), to: prefix.appendingPathComponent("share/cxrun/stdlib"))
+        let dir = try scriptFolder(["s.lua": "print(require('cx.diff').render({1, 2}))\n"])
+        let process = Process()
+        process.executableURL = prefix.appendingPathComponent("bin/cxrun")
+        process.arguments = ["run", "s.lua"]
+        process.currentDirectoryURL = dir
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: data, as: UTF8.self) == "[1, 2]\n")
+    }
+}

@@ -1,0 +1,14 @@
+-- luacheck configuration: runbooks and the stdlib run inside cxrun's sandbox.
+std = "lua54"
+max_line_length = 120
+
+-- The host's globals (DESIGN.md §5): bindings, cx and log.
+local host_globals = {
+  "cx", "log", "fetch", "build", "validate", "deploy", "rollback", "agent_status", "webhook",
+  "queues", "skills", "agents", "agent", "analytics", "unpack",
+}
+
+files["scripts/"] = { read_globals = host_globals }
+files["stdlib/cx/"] = { read_globals = host_globals }
+-- Tests run under the stock interpreter and may use its io/os/debug.
+files["stdlib/tests/"] = { std = "lua54" }

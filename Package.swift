@@ -9,6 +9,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -18,16 +23,37 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]
         ),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
-        .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge"]),
+        // Shared by every side: the JSON value type and its codec.
+        .target(name: "JSONCore"),
+        // Shared by the API client and the sandbox tenant: webhook signatures.
+        .target(name: "CXShared", dependencies: ["JSONCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"]),
+        .target(
+            name: "SandboxTenant",
+            dependencies: [
+                "JSONCore", "CXShared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "LuaHost",
+                "LuaHost", "SandboxTenant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "cxrun-bench", dependencies: ["LuaHost", "CLuaBridge", "CLua"]),
-        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua"]),
+        .executableTarget(name: "cxrun-bench", dependencies: ["LuaHost"]),
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua", "JSONCore"]),
+        .testTarget(
+            name: "SandboxTenantTests",
+            dependencies: [
+                "SandboxTenant", "JSONCore", "CXShared",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(name: "CLITests", dependencies: ["cxrun"]),
     ]
 )

@@ -1,3 +1,4 @@
+import JSONCore
 /// How a run ended, with what the CLI and the audit log need to report it.
 public struct RunOutcome: Sendable {
     public enum Status: Sendable, Equatable {

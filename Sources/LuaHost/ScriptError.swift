@@ -1,3 +1,4 @@
+import JSONCore
 /// An error a binding raises into the script: what `pcall` receives.
 public struct ScriptError: Error, Sendable, Equatable {
     /// How the value is raised.

@@ -1,3 +1,4 @@
+import JSONCore
 import CLua
 import CLuaBridge
 import Foundation

@@ -16,7 +16,7 @@ struct Cxrun: ParsableCommand {
               130  interrupted (Ctrl-C)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, SimCommand.self]
     )
 
     static func main() {

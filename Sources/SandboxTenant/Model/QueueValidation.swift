@@ -1,0 +1,112 @@
+import JSONCore
+
+/// The tenant's rules for a queue document (DESIGN.md §9–10). Unknown fields are not checked:
+/// they are kept as given.
+struct QueueValidation {
+    static let strategies: Set<String> = ["priority", "longest_idle", "fewest_calls", "skill_based", "random", "weighted"]
+    static let channels: Set<String> = ["voice", "chat", "email"]
+    static let overflowActions: Set<String> = ["routeToQueue", "drop"]
+    static let maxWaiters: Int64 = 100
+    static let maxHoldSeconds: Int64 = 300
+    static let maxSkillRequirements = 10
+    static let maxSkills = 100
+
+    /// The id of the queue being written, and whether a queue id exists (for overflow targets).
+    let queueID: String
+    let queueExists: (String) -> Bool
+
+    func validate(_ doc: JSONValue) -> [FieldError] {
+        guard let fields = doc.objectValue else { return [FieldError(path: "", code: "type", message: "the queue must be a JSON object")] }
+        var errors: [FieldError] = []
+        func fail(_ path: String, _ code: String, _ message: String) { errors.append(FieldError(path: path, code: code, message: message)) }
+        func integer(_ path: String, _ value: JSONValue?, _ range: ClosedRange<Int64>) {
+            guard let value, value != .null else { return }
+            guard let i = value.intValue else { return fail(path, "type", "\(path) must be an integer") }
+            if !range.contains(i) { fail(path, "range", "\(path) must be between \(range.lowerBound) and \(range.upperBound), got \(i)") }
+        }
+        func string(_ path: String, _ value: JSONValue?, in allowed: Set<String>? = nil) -> String? {
+            guard let value, value != .null else { return nil }
+            guard let s = value.stringValue else { fail(path, "type", "\(path) must be a string"); return nil }
+            if let allowed, !allowed.contains(s) {
+                fail(path, "enum", "\(path) must be one of \(allowed.sorted().joined(separator: ", ")), got '\(s)'")
+            }
+            return s
+        }
+        func object(_ path: String, _ value: JSONValue?) -> [String: JSONValue]? {
+            guard let value, value != .null else { return nil }
+            guard let o = value.objectValue else { fail(path, "type", "\(path) must be an object"); return nil }
+            return o
+        }
+
+        if let name = string("name", fields["name"]), name.isEmpty { fail("name", "required", "name must not be empty") }
+        _ = string("channel", fields["channel"], in: Self.channels)
+        if let routing = object("routing", fields["routing"]) {
+            _ = string("routing.strategy", routing["strategy"], in: Self.strategies)
+            integer("routing.longestIdleSeconds", routing["longestIdleSeconds"], 0...86_400)
+            if let priority = object("routing.priority", routing["priority"]), let levels = priority["levels"], levels != .null {
+                if let items = levels.arrayValue {
+                    for (i, level) in items.enumerated() { integer("routing.priority.levels[\(i)]", level, 1...100) }
+                } else {
+                    fail("routing.priority.levels", "type", "routing.priority.levels must be an array")
+                }
+            }
+        }
+        if let skills = fields["skills"], skills != .null {
+            if let items = skills.arrayValue {
+                if items.count > Self.maxSkills { fail("skills", "license", "at most \(Self.maxSkills) skill assignments, got \(items.count)") }
+                var seen = Set<String>()
+                for (i, item) in items.enumerated() {
+                    guard let skill = object("skills[\(i)]", item) else { continue }
+                    let id = skill["id"]?.stringValue ?? ""
+                    if id.isEmpty { fail("skills[\(i)].id", "required", "skills[\(i)].id must be a non-empty string") }
+                    if !id.isEmpty && !seen.insert(id).inserted { fail("skills[\(i)].id", "duplicate", "skill \(id) is assigned twice") }
+                    integer("skills[\(i)].level", skill["level"], 1...5)
+                }
+            } else {
+                fail("skills", "type", "skills must be an array")
+            }
+        }
+        if let reqs = fields["skillRequirements"], reqs != .null {
+            if let items = reqs.arrayValue {
+                if items.count > Self.maxSkillRequirements {
+                    fail("skillRequirements", "license", "at most \(Self.maxSkillRequirements) skill requirements, got \(items.count)")
+                }
+            } else {
+                fail("skillRequirements", "type", "skillRequirements must be an array")
+            }
+        }
+        if let sla = object("serviceLevelTarget", fields["serviceLevelTarget"]) {
+            integer("serviceLevelTarget.threshold", sla["threshold"], 0...100)
+            integer("serviceLevelTarget.time", sla["time"], 1...300)
+        }
+        integer("maxWaitTime", fields["maxWaitTime"], 0...86_400)
+        integer("maxWaiters", fields["maxWaiters"], 1...Self.maxWaiters)
+        integer("wrapUpTime", fields["wrapUpTime"], 0...3_600)
+        integer("maxHoldTime", fields["maxHoldTime"], 0...Self.maxHoldSeconds)
+        if let wait = object("waitStrategy", fields["waitStrategy"]) {
+            integer("waitStrategy.positionThreshold", wait["positionThreshold"], 0...1_000)
+            integer("waitStrategy.abandonmentThreshold", wait["abandonmentThreshold"], 0...Self.maxHoldSeconds)
+        }
+        if let callback = object("callback", fields["callback"]) {
+            integer("callback.positionThreshold", callback["positionThreshold"], 0...1_000)
+        }
+        if let overflow = object("overflow", fields["overflow"]) {
+            let action = string("overflow.action", overflow["action"], in: Self.overflowActions)
+            integer("overflow.waitTime", overflow["waitTime"], 0...86_400)
+            let target = string("overflow.targetQueueId", overflow["targetQueueId"])
+            if action == "routeToQueue" {
+                if target == nil || target == "" {
+                    fail("overflow.targetQueueId", "required", "overflow.targetQueueId is required when action is routeToQueue")
+                }
+            }
+            if let target, !target.isEmpty {
+                if target == queueID {
+                    fail("overflow.targetQueueId", "self", "a queue cannot overflow to itself")
+                } else if !queueExists(target) {
+                    fail("overflow.targetQueueId", "not_found", "overflow target queue \(target) does not exist")
+                }
+            }
+        }
+        return errors
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A running sandbox tenant: an HTTP server on loopback emulating the contact-center API.
+public final class SandboxServer: Sendable {
+    /// `http://127.0.0.1:PORT`.
+    public let baseURL: String
+    public let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, host: String, task: Task<Void, any Error>) {
+        self.port = port
+        self.baseURL = "http://\(host):\(port)"
+        self.task = task
+    }
+
+    /// Opens (and seeds, when new) the state, starts serving, and returns once the port is bound.
+    /// With `handleSignals`, SIGINT/SIGTERM shut the server down gracefully.
+    public static func start(_ configuration: SandboxConfiguration, handleSignals: Bool = false) async throws -> SandboxServer {
+        let tenant = try Tenant(configuration)
+        var logger = Logger(label: "cxrun.sim")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            responder: TenantResponder(tenant: tenant),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cxrun-sandbox-tenant"),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: logger)
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.runService(gracefulShutdownSignals: handleSignals ? [.sigint, .sigterm] : [])
+        }
+        var bound: Int?
+        for await port in ports { bound = port }
+        guard let bound, bound > 0 else {
+            task.cancel()
+            _ = await task.result
+            if case .failure(let error) = await task.result { throw error }
+            throw SandboxError.couldNotStart("the server did not start listening on \(configuration.host):\(configuration.port)")
+        }
+        return SandboxServer(port: bound, host: configuration.host, task: task)
+    }
+
+    /// Stops serving and waits until the server has shut down.
+    public func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// Waits until the server stops (a signal, or `stop()`).
+    public func wait() async throws {
+        try await task.value
+    }
+}
+
+/// Why the sandbox tenant could not run.
+public enum SandboxError: Error, CustomStringConvertible {
+    case couldNotStart(String)
+
+    public var description: String {
+        switch self {
+        case .couldNotStart(let m): return m
+        }
+    }
+}

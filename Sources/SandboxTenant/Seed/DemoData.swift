@@ -1,0 +1,116 @@
+import JSONCore
+
+/// The seeded demo tenant: queues over voice/chat/email, skills, and agents with shifts.
+/// The same seed always produces the same data.
+struct DemoData: Sendable {
+    var queues: [JSONValue]
+    var skills: [JSONValue]
+    var users: [JSONValue]
+
+    static let strategies = ["priority", "longest_idle", "fewest_calls", "skill_based", "random", "weighted"]
+    static let channels = ["voice", "chat", "email"]
+    static let statuses = ["Available", "Busy", "Break", "Training", "Offline"]
+    static let pauseReasons = ["IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance"]
+    private static let topics = [
+        "Billing", "Sales", "Support", "Retention", "Claims", "Onboarding", "Technical", "Accounts", "Returns",
+        "Shipping", "Loyalty", "Fraud", "Collections", "Renewals",
+    ]
+    private static let skillNames = [
+        "language:en", "language:es", "language:fr", "language:de", "billing", "sales", "tech-support-l1",
+        "tech-support-l2", "retention", "claims", "onboarding", "accounts", "returns", "shipping", "loyalty",
+        "fraud", "collections", "renewals", "vip", "escalations", "chat-writing", "email-writing", "compliance",
+        "product-a", "product-b",
+    ]
+    private static let firstNames = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena", "Mo", "Nia", "Omar", "Pia"]
+    private static let lastNames = ["Garcia", "Smith", "Nguyen", "Khan", "Rossi", "Meyer", "Silva", "Kim", "Okafor", "Novak", "Dubois", "Larsen"]
+
+    static func generate(seed: UInt64, queueCount: Int = 48, userCount: Int = 300) -> DemoData {
+        var rng = SeededRandom(seed: seed)
+        let skills: [JSONValue] = skillNames.enumerated().map { i, name in
+            ["id": .string(rng.uuid()), "name": .string(name), "description": .string("Skill \(i + 1): \(name)")]
+        }
+        let skillIDs = skills.compactMap { $0["id"]?.stringValue }
+
+        var queueIDs: [String] = []
+        for _ in 0..<queueCount { queueIDs.append(rng.uuid()) }
+        var queues: [JSONValue] = []
+        for (i, id) in queueIDs.enumerated() {
+            let channel = channels[i % channels.count]
+            let strategy = strategies[Int(rng.next() % UInt64(strategies.count))]
+            let queueSkills = pick(2 + Int(rng.next() % 3), from: skillIDs, &rng).map { sid -> JSONValue in
+                ["id": .string(sid), "level": .int(Int64(1 + rng.next() % 5))]
+            }
+            let positionThreshold = Int64(5 + rng.next() % 20)
+            // Overflow only points at an earlier queue: the seeded graph has no cycles.
+            let overflow: JSONValue =
+                i > 0 && rng.unit() < 0.5
+                ? ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(queueIDs[Int(rng.next() % UInt64(i))]),
+                   "waitTime": .int(Int64(60 + 30 * (rng.next() % 5)))]
+                : ["enabled": false, "action": "drop", "waitTime": 120]
+            queues.append([
+                "id": .string(id),
+                "name": .string("\(channel.capitalized) - \(topics[i % topics.count]) \(i / topics.count + 1)"),
+                "channel": .string(channel),
+                "version": 1,
+                "routing": [
+                    "strategy": .string(strategy),
+                    "longestIdleSeconds": 300,
+                    "priority": ["enabled": .bool(strategy == "priority"), "levels": strategy == "priority" ? [1, 2, 3] : .array([])],
+                ],
+                "skills": .array(queueSkills),
+                "skillRequirements": [
+                    ["skill": .string(["language:en", "language:es"][i % 2]), "proficiency": "advanced", "required": true]
+                ],
+                "serviceLevelTarget": ["threshold": .int(Int64([70, 80, 90][i % 3])), "time": .int(Int64([20, 30, 60][(i / 3) % 3]))],
+                "maxWaitTime": .int(Int64(120 + 60 * (rng.next() % 5))),
+                "maxWaiters": .int(Int64(20 + rng.next() % 60)),
+                "wrapUpTime": .int(Int64(15 + 15 * (rng.next() % 4))),
+                "waitStrategy": ["type": "position", "positionThreshold": .int(positionThreshold), "abandonmentThreshold": .int(Int64(60 + 30 * (rng.next() % 6)))],
+                "callback": ["enabled": .bool(channel == "voice"), "positionThreshold": .int(max(1, positionThreshold / 2))],
+                "maxHoldTime": .int(Int64(60 + 30 * (rng.next() % 7))),
+                "overflow": overflow,
+            ])
+        }
+
+        var users: [JSONValue] = []
+        for i in 0..<userCount {
+            let first = firstNames[Int(rng.next() % UInt64(firstNames.count))]
+            let last = lastNames[Int(rng.next() % UInt64(lastNames.count))]
+            let role = i % 25 == 0 ? "Supervisor" : (i % 60 == 7 ? "Analyst" : "Agent")
+            let memberOf = pick(2 + Int(rng.next() % 3), from: queueIDs, &rng)
+            let userSkills = pick(2 + Int(rng.next() % 4), from: skillIDs, &rng).map { sid -> JSONValue in
+                ["id": .string(sid), "level": .int(Int64(1 + rng.next() % 5))]
+            }
+            // Shifts start every hour of the day, so some agents are on shift at any time.
+            let startHour = Int64(i % 24)
+            let draw = rng.unit()
+            let status = draw < 0.55 ? "Available" : draw < 0.75 ? "Busy" : draw < 0.85 ? "Break" : draw < 0.92 ? "Training" : "Offline"
+            users.append([
+                "id": .string(rng.uuid()),
+                "firstName": .string(first),
+                "lastName": .string(last),
+                "email": .string("\(first.lowercased()).\(last.lowercased()).\(i)@example.com"),
+                "roles": [["name": .string(role)]],
+                "status": .string(status),
+                "pauseReason": status == "Break" ? .string(pauseReasons[i % pauseReasons.count]) : .null,
+                "wrapUpCode": .null,
+                // A few agents are in wrap-up for the first hour after seeding (offset in seconds).
+                "wrapUpSeconds": .int(status == "Busy" && i % 9 == 0 ? 3600 : 0),
+                "skills": .array(userSkills),
+                "queueIds": .array(memberOf.map(JSONValue.string)),
+                "routingProfileId": .string("profile-\(i % 6 + 1)"),
+                "shiftSchedule": ["startHour": .int(startHour), "durationHours": 9, "timezone": "UTC"],
+            ])
+        }
+        return DemoData(queues: queues, skills: skills, users: users)
+    }
+
+    private static func pick(_ n: Int, from items: [String], _ rng: inout SeededRandom) -> [String] {
+        var pool = items
+        var out: [String] = []
+        for _ in 0..<min(n, pool.count) {
+            out.append(pool.remove(at: Int(rng.next() % UInt64(pool.count))))
+        }
+        return out
+    }
+}

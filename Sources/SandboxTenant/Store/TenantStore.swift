@@ -1,0 +1,224 @@
+import Foundation
+import GRDB
+import JSONCore
+
+/// The tenant's state in SQLite (WAL): queues, skills, users, tokens, webhook deliveries.
+/// Every queue write is one transaction that checks and bumps `version`.
+final class TenantStore: Sendable {
+    let pool: DatabasePool
+
+    init(path: String, seed: UInt64) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        let empty = try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 } == 0
+        if empty { try reset(seed: seed) }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "queue") { t in
+                t.primaryKey("id", .text)
+                t.column("position", .integer).notNull()
+                t.column("version", .integer).notNull()
+                t.column("document", .text).notNull()
+            }
+            try db.create(table: "skill") { t in
+                t.primaryKey("id", .text)
+                t.column("position", .integer).notNull()
+                t.column("document", .text).notNull()
+            }
+            try db.create(table: "user") { t in
+                t.primaryKey("id", .text)
+                t.column("position", .integer).notNull()
+                t.column("document", .text).notNull()
+            }
+            try db.create(table: "token") { t in
+                t.primaryKey("token", .text)
+                t.column("clientId", .text).notNull()
+                t.column("scopes", .text).notNull()
+                t.column("expiresAt", .double).notNull()
+            }
+            try db.create(table: "delivery") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("document", .text).notNull()
+            }
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// Replaces all tenant data with the seeded demo data (tokens are kept).
+    func reset(seed: UInt64) throws {
+        let data = DemoData.generate(seed: seed)
+        let now = Date().timeIntervalSince1970
+        try pool.write { db in
+            for table in ["queue", "skill", "user", "delivery"] { try db.execute(sql: "DELETE FROM \(table)") }
+            for (i, queue) in data.queues.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO queue (id, position, version, document) VALUES (?, ?, 1, ?)",
+                    arguments: [queue["id"]?.stringValue, i, queue.jsonString()])
+            }
+            for (i, skill) in data.skills.enumerated() {
+                try db.execute(sql: "INSERT INTO skill (id, position, document) VALUES (?, ?, ?)",
+                               arguments: [skill["id"]?.stringValue, i, skill.jsonString()])
+            }
+            for (i, user) in data.users.enumerated() {
+                // Wrap-up offsets become absolute times at seeding.
+                let offset = user["wrapUpSeconds"]?.intValue ?? 0
+                var fields = user.objectValue ?? [:]
+                fields["wrapUpSeconds"] = nil
+                fields["wrapUpUntil"] = offset > 0 ? .double(now + Double(offset)) : .null
+                try db.execute(sql: "INSERT INTO user (id, position, document) VALUES (?, ?, ?)",
+                               arguments: [user["id"]?.stringValue, i, JSONValue.object(fields).jsonString()])
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('seed', ?)", arguments: [String(seed)])
+        }
+    }
+
+    // MARK: queues
+
+    private static func queueDocument(_ row: Row) -> JSONValue {
+        let doc = (try? JSONValue.parse(row["document"] as String)) ?? .object([:])
+        return doc.setting(.int(row["version"]), at: ["version"])
+    }
+
+    func queue(_ id: String) throws -> JSONValue? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT version, document FROM queue WHERE id = ?", arguments: [id]).map(Self.queueDocument)
+        }
+    }
+
+    /// All queues in seeded order.
+    func allQueues() throws -> [JSONValue] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT version, document FROM queue ORDER BY position").map(Self.queueDocument)
+        }
+    }
+
+    func queuePage(offset: Int, limit: Int) throws -> (items: [JSONValue], total: Int) {
+        try pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT version, document FROM queue ORDER BY position LIMIT ? OFFSET ?", arguments: [limit, offset])
+            return (rows.map(Self.queueDocument), total)
+        }
+    }
+
+    /// How a write's expected version is given.
+    enum Precondition: Sendable {
+        case none
+        case version(Int64)
+    }
+
+    /// Writes a queue in one transaction: checks the version, validates, bumps the version.
+    /// `transform` turns the current document into the new one.
+    func writeQueue(
+        _ id: String, precondition: Precondition, transform: @Sendable (JSONValue) -> JSONValue
+    ) throws(StoreError) -> JSONValue {
+        do {
+            return try pool.write { db -> JSONValue in
+                guard let row = try Row.fetchOne(db, sql: "SELECT version, document FROM queue WHERE id = ?", arguments: [id]) else {
+                    throw StoreError.notFound(id)
+                }
+                let current = Self.queueDocument(row)
+                let version: Int64 = row["version"]
+                if case .version(let expected) = precondition, expected != version {
+                    throw StoreError.conflict(current: version)
+                }
+                // The server owns id and version: whatever the body says about them is ignored.
+                var fields = transform(current).objectValue ?? [:]
+                fields["id"] = .string(id)
+                fields["version"] = nil
+                let next = JSONValue.object(fields)
+                let validation = QueueValidation(queueID: id) { target in
+                    ((try? Int.fetchOne(db, sql: "SELECT 1 FROM queue WHERE id = ?", arguments: [target])) ?? nil) != nil
+                }
+                let errors = validation.validate(next)
+                if !errors.isEmpty { throw StoreError.invalid(errors) }
+                try db.execute(
+                    sql: "UPDATE queue SET version = ?, document = ? WHERE id = ?",
+                    arguments: [version + 1, next.jsonString(), id])
+                return next.setting(.int(version + 1), at: ["version"])
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    // MARK: skills and users
+
+    func skillPage(offset: Int, limit: Int) throws -> (items: [JSONValue], total: Int) {
+        try pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skill") ?? 0
+            let docs = try String.fetchAll(db, sql: "SELECT document FROM skill ORDER BY position LIMIT ? OFFSET ?", arguments: [limit, offset])
+            return (docs.compactMap { try? JSONValue.parse($0) }, total)
+        }
+    }
+
+    func allUsers() throws -> [JSONValue] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM user ORDER BY position").compactMap { try? JSONValue.parse($0) }
+        }
+    }
+
+    func user(_ id: String) throws -> JSONValue? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT document FROM user WHERE id = ?", arguments: [id]).flatMap { try? JSONValue.parse($0) }
+        }
+    }
+
+    /// Changes a user in one transaction. Errors `transform` throws pass through unchanged;
+    /// an unknown user is `StoreError.notFound`.
+    func updateUser(_ id: String, _ transform: @Sendable (JSONValue) throws -> JSONValue) throws -> JSONValue {
+        try pool.write { db -> JSONValue in
+            guard let text = try String.fetchOne(db, sql: "SELECT document FROM user WHERE id = ?", arguments: [id]),
+                let current = try? JSONValue.parse(text)
+            else { throw StoreError.notFound(id) }
+            let next = try transform(current)
+            try db.execute(sql: "UPDATE user SET document = ? WHERE id = ?", arguments: [next.jsonString(), id])
+            return next
+        }
+    }
+
+    // MARK: tokens and deliveries
+
+    func saveToken(_ token: String, clientID: String, scopes: [String], expiresAt: Double) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM token WHERE expiresAt < ?", arguments: [Date().timeIntervalSince1970 - 86_400])
+            try db.execute(
+                sql: "INSERT INTO token (token, clientId, scopes, expiresAt) VALUES (?, ?, ?, ?)",
+                arguments: [token, clientID, scopes.joined(separator: " "), expiresAt])
+        }
+    }
+
+    func token(_ token: String) throws -> (clientID: String, scopes: Set<String>, expiresAt: Double)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT clientId, scopes, expiresAt FROM token WHERE token = ?", arguments: [token]).map { row in
+                (row["clientId"], Set((row["scopes"] as String).split(separator: " ").map(String.init)), row["expiresAt"])
+            }
+        }
+    }
+
+    func addDelivery(_ document: JSONValue) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO delivery (document) VALUES (?)", arguments: [document.jsonString()])
+        }
+    }
+
+    func deliveries() throws -> [JSONValue] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM delivery ORDER BY seq").compactMap { try? JSONValue.parse($0) }
+        }
+    }
+}

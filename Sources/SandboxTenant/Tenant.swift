@@ -1,0 +1,54 @@
+import Foundation
+import JSONCore
+
+/// The running tenant's shared state, used by every handler.
+final class Tenant: Sendable {
+    let configuration: SandboxConfiguration
+    let store: TenantStore
+    let faults: FaultInjector
+    let limiter: RateLimiter
+    let requests = RequestLog()
+    let traffic: TrafficModel
+    let clients: [String: SimClient]
+
+    init(_ configuration: SandboxConfiguration) throws {
+        self.configuration = configuration
+        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed)
+        faults = FaultInjector(faults: configuration.faults, seed: configuration.seed)
+        limiter = RateLimiter(rate: configuration.rateLimit)
+        traffic = TrafficModel(seed: configuration.seed)
+        clients = Dictionary(configuration.clients.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// Every endpoint, public API first. The OpenAPI document must list exactly these.
+    var routes: [Route] {
+        TokenEndpoint(tenant: self).routes + QueueEndpoints(tenant: self).routes + DirectoryEndpoints(tenant: self).routes
+            + AnalyticsEndpoint(tenant: self).routes + ControlEndpoints(tenant: self).routes
+    }
+}
+
+/// Page-number paging shared by the list endpoints: `?page=1&pageSize=25`.
+enum Paging {
+    static let defaultSize = 25
+    static let maxSize = 100
+
+    /// Reads `page` and `pageSize` (400 when malformed).
+    static func window(_ request: APIRequest) throws(APIFailure) -> (page: Int, size: Int) {
+        (try request.positiveQuery("page", default: 1, max: 1_000_000), try request.positiveQuery("pageSize", default: defaultSize, max: maxSize))
+    }
+
+    /// The list response: `{data, page, pageSize, totalCount, totalPages}`.
+    static func body(_ items: [JSONValue], page: Int, size: Int, total: Int) -> JSONValue {
+        [
+            "data": .array(items), "page": .int(Int64(page)), "pageSize": .int(Int64(size)),
+            "totalCount": .int(Int64(total)), "totalPages": .int(Int64((total + size - 1) / size)),
+        ]
+    }
+
+    /// Pages an in-memory list.
+    static func slice(_ items: [JSONValue], _ request: APIRequest) throws(APIFailure) -> JSONValue {
+        let (page, size) = try window(request)
+        let start = min(items.count, (page - 1) * size)
+        return body(Array(items[start..<min(items.count, start + size)]), page: page, size: size, total: items.count)
+    }
+}

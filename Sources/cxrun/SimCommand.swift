@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import SandboxTenant
+
+/// `cxrun sim`: serves the sandbox tenant over HTTP on loopback until interrupted.
+struct SimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Serve the sandbox tenant: a local emulation of the contact-center API.",
+        discussion: """
+            State lives in SQLite and survives restarts; the same --seed gives the same demo data \
+            and the same sequence of injected faults. Control endpoints live under /_sim/ \
+            (faults, reset, another admin's edit, the webhook sink, the request log); the API is \
+            described at /openapi.yaml.
+
+            Example:
+              cxrun sim --port 8080 --fault status429=0.2,latencyMs=30
+              curl -s -u cxrun-demo:cxrun-demo-secret -d grant_type=client_credentials \\
+                   http://127.0.0.1:8080/oauth/token
+            """
+    )
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: Int = 8080
+
+    @Option(help: "Loopback address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "SQLite file with the tenant's state.")
+    var db: String = ".cxrun/sandbox.sqlite"
+
+    @Option(help: "Seed of the demo data and of injected faults.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("rate-limit"), help: "Requests per second per client (0 = unlimited).")
+    var rateLimit: Double = 100
+
+    @Option(name: .customLong("token-ttl"), help: "Lifetime of issued tokens, in seconds.")
+    var tokenTTL: Double = 3600
+
+    @Option(help: "Faults to inject: KEY=VALUE,... with status429, status500, status503, reset, concurrentEdit, webhook500 (probabilities) and latencyMs, jitterMs.")
+    var fault: String?
+
+    @Option(name: .customLong("client"), help: "A client to accept: ID:SECRET[:scope,scope...] (repeatable; default: the demo client).")
+    var clients: [String] = []
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        guard host == "localhost" || host.hasPrefix("127.") || host == "::1" else {
+            throw ValidationError("--host must be a loopback address (127.x.x.x, ::1 or localhost): the sandbox tenant is local only")
+        }
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
+        guard tokenTTL >= 1 else { throw ValidationError("--token-ttl must be at least 1 second") }
+        if let fault, case .failure(let error) = Faults.parse(fault) { throw ValidationError("--fault: \(error.description)") }
+        for spec in clients where SimClient.parse(spec) == nil {
+            throw ValidationError("--client '\(spec)' is not ID:SECRET[:scope,scope...]")
+        }
+    }
+
+    func run() throws {
+        var configuration = SandboxConfiguration(databasePath: db)
+        configuration.host = host
+        configuration.port = port
+        configuration.seed = seed
+        configuration.rateLimit = rateLimit
+        configuration.tokenTTL = tokenTTL
+        if let fault, case .success(let faults) = Faults.parse(fault) { configuration.faults = faults }
+        if !clients.isEmpty { configuration.clients = clients.compactMap(SimClient.parse) }
+        let shown = configuration
+        try blockingAwait {
+            let server = try await SandboxServer.start(shown, handleSignals: true)
+            var text = "cxrun sandbox tenant listening on \(server.baseURL)\n"
+            text += "  state:   \(shown.databasePath) (seed \(shown.seed))\n"
+            for client in shown.clients { text += "  client:  \(client.id) / \(client.secret)\n" }
+            text += "  token:   POST \(server.baseURL)/oauth/token (client credentials)\n"
+            text += "  api:     \(server.baseURL)/openapi.yaml\n"
+            text += "Press Ctrl-C to stop.\n"
+            Console.out(text)
+            try await server.wait()
+            Console.err("cxrun: sandbox tenant stopped\n")
+        }
+    }
+}

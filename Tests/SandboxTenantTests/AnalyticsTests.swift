@@ -1,0 +1,112 @@
+import Foundation
+import JSONCore
+import Testing
+
+@testable import SandboxTenant
+
+@Suite("Sandbox tenant: analytics and the traffic model")
+struct AnalyticsTests {
+    @Test func erlangCMatchesTheWorkedExample() {
+        // 100 calls in 30 minutes, AHT 180 s: 10 erlangs; 14 agents.
+        let pw = ErlangC.probabilityOfWaiting(agents: 14, traffic: 10)
+        #expect(abs(pw - 0.1741) < 0.001)
+        #expect(abs(ErlangC.serviceLevel(agents: 14, traffic: 10, handleTime: 180, threshold: 20) - 0.8884) < 0.001)
+        #expect(abs(ErlangC.averageSpeedOfAnswer(agents: 14, traffic: 10, handleTime: 180) - 7.83) < 0.05)
+        #expect(ErlangC.probabilityOfWaiting(agents: 9, traffic: 10) == 1)
+        // Stable for large centres (no factorial overflow).
+        let big = ErlangC.probabilityOfWaiting(agents: 1100, traffic: 1000)
+        #expect(big > 0 && big < 0.1)
+    }
+
+    @Test func fewerAgentsMeanLowerServiceAndLongerWaits() {
+        let model = TrafficModel(seed: 1)
+        let queue: JSONValue = ["id": "q", "channel": "voice", "routing": ["strategy": "longest_idle"], "wrapUpTime": 30,
+                                "serviceLevelTarget": ["threshold": 80, "time": 20], "maxWaitTime": 600]
+        let noon = Date(timeIntervalSince1970: 12 * 3600)
+        var previous: TrafficModel.Metrics?
+        for staffed in stride(from: 12.0, through: 1.0, by: -0.5) {
+            let m = model.metrics(queue: queue, staffed: staffed, at: noon, intervalSeconds: 900)
+            if let p = previous {
+                #expect(m.serviceLevel <= p.serviceLevel)
+                #expect(m.averageWaitTime >= p.averageWaitTime)
+                #expect(m.abandonRate >= p.abandonRate)
+            }
+            previous = m
+        }
+        let well = model.metrics(queue: queue, staffed: 12, at: noon, intervalSeconds: 900)
+        let thin = model.metrics(queue: queue, staffed: 2, at: noon, intervalSeconds: 900)
+        #expect(well.serviceLevel > thin.serviceLevel && well.averageWaitTime < thin.averageWaitTime)
+        // Configuration moves the numbers too: a callback offer cuts abandonment.
+        let withCallback = model.metrics(queue: queue.setting(["enabled": true, "positionThreshold": 3], at: ["callback"]),
+                                         staffed: 3, at: noon, intervalSeconds: 900)
+        let without = model.metrics(queue: queue, staffed: 3, at: noon, intervalSeconds: 900)
+        #expect(withCallback.abandonRate < without.abandonRate)
+    }
+
+    @Test func pagingReturnsEveryQueueExactlyOnce() async throws {
+        let sim = try await Sim.start()
+        defer { Task { await sim.stop() } }
+        let token = try await sim.token()
+        var ids: [String] = []
+        var query: JSONValue = ["interval": "PT15M", "size": 7, "select": ["queue.id", "queue.answerRate", "queue.serviceLevel"]]
+        var pages = 0
+        while true {
+            let r = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token, json: query)
+            #expect(r.status == 200, "\(r.text)")
+            let rows = r.json["data"]?.arrayValue ?? []
+            #expect(rows.allSatisfy { $0["queue.answerRate"]?.doubleValue != nil && $0["queue.abandonRate"] == nil })
+            ids += rows.compactMap { $0["queue.id"]?.stringValue }
+            pages += 1
+            guard let next = r.json["continuationToken"]?.stringValue else { break }
+            query = query.setting(.string(next), at: ["continuationToken"])
+        }
+        let all = try await sim.allQueues(token: token).compactMap { $0["id"]?.stringValue }
+        #expect(ids.count == all.count && Set(ids) == Set(all))
+        #expect(pages == (all.count + 6) / 7)
+    }
+
+    @Test func whereFiltersAndBadQueriesAre400() async throws {
+        let sim = try await Sim.start()
+        defer { Task { await sim.stop() } }
+        let token = try await sim.token()
+        let ids = try await sim.allQueues(token: token).prefix(2).compactMap { $0["id"]?.stringValue }
+        let one = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token,
+                                     json: ["where": .string("queue.id eq '\(ids[0])'"), "interval": "PT5M"])
+        #expect(one.json["data"]?.arrayValue?.count == 1)
+        #expect(one.json["data"]?.arrayValue?.first?["queue.id"] == .string(ids[0]))
+        let two = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token,
+                                     json: ["where": .string("queue.id in ('\(ids[0])', '\(ids[1])')")])
+        #expect(two.json["data"]?.arrayValue?.count == 2)
+        for bad: JSONValue in [["continuationToken": "garbage"], ["select": ["queue.happiness"]], ["interval": "soon"], ["where": "name eq 'x'"]] {
+            #expect(try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token, json: bad).status == 400, "\(bad)")
+        }
+    }
+
+    @Test func puttingAgentsOnBreakMovesTheirQueuesMetrics() async throws {
+        let sim = try await Sim.start()
+        defer { Task { await sim.stop() } }
+        let token = try await sim.token()
+        let queue = try #require(try await sim.allQueues(token: token).first)
+        let id = try #require(queue["id"]?.stringValue)
+        func metrics() async throws -> JSONValue {
+            let r = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token,
+                                       json: ["where": .string("queue.id eq '\(id)'"), "interval": "PT1H"])
+            return r.json["data"]?.arrayValue?.first ?? .null
+        }
+        let before = try await metrics()
+        let members = try await sim.send(.GET, "/api/v2/users?queueId=\(id)&status=Available&pageSize=100", token: token)
+        let available = members.json["data"]?.arrayValue ?? []
+        #expect(!available.isEmpty)
+        for user in available {
+            let r = try await sim.send(.PUT, "/api/v2/users/\(user["id"]?.stringValue ?? "")/status", token: token,
+                                       json: ["status": "Break", "pauseReason": "Manager Meeting", "directiveFlags": ["respectWrapUp": false]])
+            #expect(r.status == 200, "\(r.text)")
+        }
+        let after = try await metrics()
+        #expect((after["queue.staffedAgents"]?.doubleValue ?? 1) == 0)
+        #expect((after["queue.serviceLevel"]?.doubleValue ?? 1) < (before["queue.serviceLevel"]?.doubleValue ?? 0)
+                || before["queue.serviceLevel"]?.doubleValue == 0)
+        #expect((after["queue.averageWaitTime"]?.doubleValue ?? 0) >= (before["queue.averageWaitTime"]?.doubleValue ?? 0))
+        #expect((after["queue.abandonRate"]?.doubleValue ?? 0) > (before["queue.abandonRate"]?.doubleValue ?? 1))
+    }
+}

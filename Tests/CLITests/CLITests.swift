@@ -105,3 +105,22 @@ struct StdlibDiscoveryTests {
         #expect(String(decoding: data, as: UTF8.self) == "[1, 2]\n")
     }
 }
+
+@Suite("cxrun sim")
+struct SimCommandTests {
+    @Test func servesUntilInterruptedThenExitsCleanly() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let r = try await runCLI(["sim", "--port", "0", "--db", dir.appendingPathComponent("state.sqlite").path], in: dir, interruptAfter: 2.5)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("listening on http://127.0.0.1:"))
+        #expect(r.stdout.contains("client:  cxrun-demo / cxrun-demo-secret"))
+        #expect(r.stderr.contains("sandbox tenant stopped"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("state.sqlite").path))
+    }
+
+    @Test(arguments: [["sim", "--host", "0.0.0.0"], ["sim", "--fault", "status429=3"], ["sim", "--client", "nosecret"], ["sim", "--port", "70000"]])
+    func badSimOptionsExitTwo(_ arguments: [String]) async throws {
+        let r = try await runCLI(arguments)
+        #expect(r.status == 2, "\(arguments): \(r.stderr)")
+    }
+}

@@ -28,6 +28,20 @@ let package = Package(
         // Shared by the API client and the sandbox tenant: webhook signatures.
         .target(name: "CXShared", dependencies: ["JSONCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"]),
+        // The API client: tokens, transport (retries, rate limit), endpoints, webhooks. No Lua.
+        .target(
+            name: "CXone",
+            dependencies: ["JSONCore", "CXShared", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        // Bindings, run context, audit store, configuration: where Lua meets the API.
+        .target(
+            name: "Runbook",
+            dependencies: [
+                "LuaHost", "CXone", "JSONCore", "CXShared",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "SandboxTenant",
             dependencies: [
@@ -41,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "LuaHost", "SandboxTenant",
+                "LuaHost", "SandboxTenant", "Runbook", "CXone", "JSONCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +66,14 @@ let package = Package(
             dependencies: [
                 "SandboxTenant", "JSONCore", "CXShared",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "RunbookTests",
+            dependencies: [
+                "Runbook", "CXone", "LuaHost", "SandboxTenant", "JSONCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "CLITests", dependencies: ["cxrun"]),

@@ -36,7 +36,7 @@ public struct SandboxOptions: Sendable {
 extension LuaVM {
     /// Builds the sandbox environment; returns its registry reference.
     /// `bindings` become globals and fields of `cx`.
-    func installSandbox(_ options: SandboxOptions, bindings: [(String, LuaFunction)]) throws(LuaHostError) -> Int32 {
+    func installSandbox(_ options: SandboxOptions, bindings: BindingSet = BindingSet()) throws(LuaHostError) -> Int32 {
         guard cxb_open_safe_libs(L) == LUA_OK else { throw .setupFailed(popMessage()) }
         cxb_push_null_sentinel(L)
         nullPointer = UnsafeRawPointer(lua_touserdata(L, -1))
@@ -66,12 +66,20 @@ extension LuaVM {
         }
         lua_pushinteger(L, lua_Integer(max(1, options.concurrency)))
         lua_setfield(L, -2, "concurrency")
-        lua_createtable(L, 0, Int32(bindings.count))
-        for (name, function) in bindings {
-            pushFunction(function)
-            lua_setfield(L, -2, name)
+        for (field, functions) in [("bindings", bindings.globals), ("hidden", bindings.hidden)] {
+            lua_createtable(L, 0, Int32(functions.count))
+            for (name, function) in functions {
+                pushFunction(function)
+                lua_setfield(L, -2, name)
+            }
+            lua_setfield(L, -2, field)
         }
-        lua_setfield(L, -2, "bindings")
+        do {
+            try push(.array(bindings.extensions.map(LuaValue.string)), on: L)
+        } catch {
+            throw .setupFailed("extensions: \(error.description)")
+        }
+        lua_setfield(L, -2, "extensions")
         for (name, function) in hostFunctions(options) {
             pushFunction(function)
             lua_setfield(L, -2, name)

@@ -277,6 +277,16 @@ end
 env.log = readonly({ info = logger("info"), warn = logger("warn"), error = logger("error") }, "log")
 
 env._G = env
+
+-- Extensions of the embedding host run last, in the sandbox, with the real cx table.
+local private = { cx = cx }
+for name, fn in next_, host.hidden do private[name] = fn end
+for i, src in ipairs(host.extensions) do
+  local f, err = load_(src, "=[cx]", "t", env)
+  if not f then error("host extension " .. i .. ": " .. tostring(err), 0) end
+  f(private)
+end
+
 setmetatable_(env, { __metatable = false })
 return env
 """#

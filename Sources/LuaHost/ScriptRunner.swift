@@ -3,6 +3,21 @@ import CLua
 import CLuaBridge
 import Foundation
 
+/// What a run adds to the sandbox: global bindings (also fields of `cx`), hidden host functions,
+/// and Lua extensions that run in the sandbox before the script, receiving
+/// `{cx = <the real cx table>, <hidden functions>...}` as `...`.
+public struct BindingSet {
+    public var globals: [(String, LuaFunction)]
+    public var hidden: [(String, LuaFunction)]
+    public var extensions: [String]
+
+    public init(globals: [(String, LuaFunction)] = [], hidden: [(String, LuaFunction)] = [], extensions: [String] = []) {
+        self.globals = globals
+        self.hidden = hidden
+        self.extensions = extensions
+    }
+}
+
 /// One script run: the source, its limits, and what its sandbox offers.
 public struct RunRequest: Sendable {
     public var source: String
@@ -12,15 +27,15 @@ public struct RunRequest: Sendable {
     public var sandbox: SandboxOptions
     /// The main chunk's `...`.
     public var varargs: [LuaValue]
-    /// Makes the run's bindings (globals and `cx` fields); called on the run's thread.
-    public var bindings: @Sendable () -> [(String, LuaFunction)]
+    /// Makes the run's bindings; called on the run's thread.
+    public var bindings: @Sendable () -> BindingSet
     public var watchdog: WatchdogPolicy
     /// Called on the run's thread once the state exists, with a handle other threads may use.
     public var onStart: (@Sendable (RunControl) -> Void)?
 
     public init(
         source: String, chunkName: String, limits: LuaLimits = LuaLimits(), sandbox: SandboxOptions,
-        varargs: [LuaValue] = [], bindings: @escaping @Sendable () -> [(String, LuaFunction)] = { [] },
+        varargs: [LuaValue] = [], bindings: @escaping @Sendable () -> BindingSet = { BindingSet() },
         watchdog: WatchdogPolicy = .disabled, onStart: (@Sendable (RunControl) -> Void)? = nil
     ) {
         self.source = source

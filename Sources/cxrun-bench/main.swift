@@ -21,7 +21,7 @@ let source = """
     return empty, binding, cfunc
     """
 
-let bindings: @Sendable () -> [(String, LuaFunction)] = { [("noop", { _ throws(ScriptError) in .values(0) })] }
+let bindings: @Sendable () -> BindingSet = { BindingSet(globals: [("noop", { _ throws(ScriptError) in .values(0) })]) }
 
 var best: (empty: Double, binding: Double, cfunc: Double) = (.infinity, .infinity, .infinity)
 for _ in 0..<rounds {

@@ -51,7 +51,7 @@ func runLua(
         concurrency: concurrency)
     let request = RunRequest(
         source: source, chunkName: "@test.lua", limits: limits, sandbox: options,
-        varargs: args.map(LuaValue.string), bindings: { testBindings() })
+        varargs: args.map(LuaValue.string), bindings: { BindingSet(globals: testBindings()) })
     // The async form: a test must not block a cooperative-pool thread that host work needs.
     let outcome = await ScriptRunner.run(request)
     return (outcome, captured.value)

@@ -8,7 +8,7 @@ import Testing
 private func makeVM() throws -> LuaVM {
     let vm = try LuaVM(limits: testLimits)
     let options = SandboxOptions(modules: ModuleResolver(stdlib: nil, scriptDirectory: nil), output: { _ in }, log: { _, _ in })
-    _ = try vm.installSandbox(options, bindings: [])
+    _ = try vm.installSandbox(options)
     return vm
 }
 

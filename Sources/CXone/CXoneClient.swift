@@ -1,0 +1,101 @@
+import Foundation
+import JSONCore
+import NIOHTTP1
+
+/// The contact-center API: queues, skills, users, agent status, routing profiles, analytics.
+/// Paging (page numbers, continuation tokens) is handled here.
+public final class CXoneClient: Sendable {
+    public let transport: Transport
+
+    public init(endpoint: TenantEndpoint) {
+        transport = Transport(endpoint: endpoint)
+    }
+
+    // MARK: queues
+
+    public func queue(_ id: String) async throws(CXoneError) -> Sent<JSONValue> {
+        try await transport.send(.GET, "/api/v2/routing/queues/\(Self.escape(id))", idempotent: true)
+    }
+
+    public func queues() async throws(CXoneError) -> Sent<[JSONValue]> {
+        try await pages("/api/v2/routing/queues")
+    }
+
+    /// Replaces a queue; `ifMatch` is the version the document was built from.
+    public func putQueue(_ id: String, _ document: JSONValue, ifMatch: Int64?) async throws(CXoneError) -> Sent<JSONValue> {
+        var body = document.objectValue ?? [:]
+        body["version"] = nil
+        return try await transport.send(.PUT, "/api/v2/routing/queues/\(Self.escape(id))", body: .object(body),
+                                        headers: ifMatch.map { [("If-Match", String($0))] } ?? [], idempotent: false)
+    }
+
+    // MARK: skills and users
+
+    public func skills() async throws(CXoneError) -> Sent<[JSONValue]> {
+        try await pages("/api/v2/routing/skills")
+    }
+
+    public func users(queueID: String? = nil, status: String? = nil) async throws(CXoneError) -> Sent<[JSONValue]> {
+        var query: [String] = []
+        if let queueID { query.append("queueId=\(Self.escape(queueID))") }
+        if let status { query.append("status=\(Self.escape(status))") }
+        return try await pages("/api/v2/users", query: query)
+    }
+
+    public func user(_ id: String) async throws(CXoneError) -> Sent<JSONValue> {
+        try await transport.send(.GET, "/api/v2/users/\(Self.escape(id))", idempotent: true)
+    }
+
+    public func setStatus(_ userID: String, _ body: JSONValue) async throws(CXoneError) -> Sent<JSONValue> {
+        // Setting the same status twice is harmless: safe to retry.
+        try await transport.send(.PUT, "/api/v2/users/\(Self.escape(userID))/status", body: body, idempotent: true)
+    }
+
+    public func setRoutingProfile(_ userID: String, _ body: JSONValue) async throws(CXoneError) -> Sent<JSONValue> {
+        try await transport.send(.PUT, "/api/v2/routing/users/\(Self.escape(userID))/routing-profile", body: body, idempotent: true)
+    }
+
+    // MARK: analytics
+
+    /// Runs an analytics query and follows `continuationToken` to the end.
+    public func analytics(_ query: JSONValue) async throws(CXoneError) -> Sent<[JSONValue]> {
+        var rows: [JSONValue] = []
+        var body = query
+        var attempts = 0
+        for _ in 0..<10_000 {
+            let page = try await transport.send(.POST, "/api/v2/analytics/queues/summary/query", body: body, idempotent: true)
+            attempts += page.attempts
+            rows += page.value["data"]?.arrayValue ?? []
+            guard let next = page.value["continuationToken"]?.stringValue, !next.isEmpty else {
+                return Sent(value: rows, status: page.status, attempts: attempts)
+            }
+            body = body.setting(.string(next), at: ["continuationToken"])
+        }
+        throw CXoneError(.unavailable, message: "analytics paging did not end")
+    }
+
+    // MARK: paging
+
+    private func pages(_ path: String, query: [String] = []) async throws(CXoneError) -> Sent<[JSONValue]> {
+        var items: [JSONValue] = []
+        var attempts = 0
+        var page = 1
+        while page <= 10_000 {
+            let suffix = (query + ["page=\(page)", "pageSize=100"]).joined(separator: "&")
+            let reply = try await transport.send(.GET, "\(path)?\(suffix)", idempotent: true)
+            attempts += reply.attempts
+            guard let data = reply.value["data"]?.arrayValue else {
+                throw CXoneError(.unavailable, status: reply.status, message: "\(path) answered without a data array")
+            }
+            items += data
+            let total = Int(reply.value["totalPages"]?.intValue ?? 1)
+            if page >= total || data.isEmpty { return Sent(value: items, status: reply.status, attempts: attempts) }
+            page += 1
+        }
+        throw CXoneError(.unavailable, message: "\(path) paging did not end")
+    }
+
+    static func escape(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_.~"))) ?? segment
+    }
+}

@@ -1,0 +1,224 @@
+import AsyncHTTPClient
+import Foundation
+import JSONCore
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A response with how many attempts it took.
+public struct Sent<Value: Sendable>: Sendable {
+    public var value: Value
+    public var status: Int
+    public var attempts: Int
+}
+
+/// Counters over every request of a client (the run summary reports them).
+public final class TransportStats: Sendable {
+    private let counts = Mutex<(requests: Int, retries: Int, rateLimited: Int, reauths: Int)>((0, 0, 0, 0))
+    public var requests: Int { counts.withLock { $0.requests } }
+    public var retries: Int { counts.withLock { $0.retries } }
+    /// 429 answers received.
+    public var rateLimited: Int { counts.withLock { $0.rateLimited } }
+    public var reauths: Int { counts.withLock { $0.reauths } }
+    func record(request: Bool = false, retry: Bool = false, rateLimited: Bool = false, reauth: Bool = false) {
+        counts.withLock {
+            if request { $0.requests += 1 }
+            if retry { $0.retries += 1 }
+            if rateLimited { $0.rateLimited += 1 }
+            if reauth { $0.reauths += 1 }
+        }
+    }
+}
+
+/// Sends API requests: bearer auth (one re-auth on 401), client-side pacing, `Retry-After` on
+/// 429, exponential backoff with full jitter on 5xx and connection errors, per-request timeouts.
+/// A write whose outcome is unknown is not retried here: it fails with `details.outcome =
+/// "unknown"` so the caller can re-read first.
+public final class Transport: Sendable {
+    public let endpoint: TenantEndpoint
+    public let stats = TransportStats()
+    let tokens: TokenProvider
+    private let bucket: TokenBucket
+    static let maxBody = 16 << 20
+
+    public init(endpoint: TenantEndpoint) {
+        self.endpoint = endpoint
+        bucket = TokenBucket(rate: endpoint.rateLimit)
+        let stats = self.stats
+        tokens = TokenProvider(endpoint: endpoint) { () async throws(CXoneError) -> (token: String, ttl: Double) in
+            try await Transport.fetchToken(endpoint, stats: stats)
+        }
+    }
+
+    /// How many tokens were fetched so far.
+    public var tokenFetches: Int { get async { await tokens.fetches } }
+
+    /// Sends one API call. `idempotent` requests are retried after connection errors too.
+    public func send(
+        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = [], idempotent: Bool
+    ) async throws(CXoneError) -> Sent<JSONValue> {
+        var reauthed = false
+        var lastError = CXoneError(.unavailable, message: "no attempt was made")
+        let policy = endpoint.retry
+        for attempt in 1...policy.maxAttempts {
+            if attempt > 1 { stats.record(retry: true) }
+            do { try await bucket.acquire() } catch { throw CXoneError(.timeout, message: "cancelled while waiting for the rate limiter") }
+            let token = try await tokens.token()
+            let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
+            do {
+                reply = try await Self.exchange(method, endpoint.baseURL + path, body: body, token: token,
+                                                headers: headers, timeout: endpoint.requestTimeout, stats: stats)
+            } catch let failure as ExchangeFailure {
+                lastError = failure.error
+                if failure.beforeSending || idempotent {
+                    try await Self.pause(policy.backoff(attempt: attempt))
+                    continue
+                }
+                throw CXoneError(failure.error.code, status: nil, message: failure.error.message + " (the request may have been applied)",
+                                 details: ["outcome": "unknown", "attempts": .int(Int64(attempt))])
+            } catch {
+                throw CXoneError(.network, message: "\(error)")
+            }
+            switch reply.status {
+            case 200..<300:
+                return Sent(value: reply.body ?? .null, status: reply.status, attempts: attempt)
+            case 401 where !reauthed:
+                reauthed = true
+                stats.record(reauth: true)
+                await tokens.invalidate(token)
+                lastError = CXoneError.from(status: 401, body: reply.body)
+                continue
+            case 429:
+                stats.record(rateLimited: true)
+                lastError = CXoneError.from(status: 429, body: reply.body)
+                let wait = RetryPolicy.retryAfter(reply.headers.first(name: "Retry-After")) ?? policy.backoff(attempt: attempt)
+                guard wait <= policy.maxRetryAfter else { throw lastError }
+                try await Self.pause(wait)
+            case 502, 503, 504:
+                lastError = CXoneError.from(status: reply.status, body: reply.body)
+                try await Self.pause(policy.backoff(attempt: attempt))
+            case 500 where idempotent:
+                lastError = CXoneError.from(status: 500, body: reply.body)
+                try await Self.pause(policy.backoff(attempt: attempt))
+            case 500:
+                // A 500 on a write says nothing about whether it applied.
+                var error = CXoneError.from(status: 500, body: reply.body)
+                error.details = ["outcome": "unknown", "attempts": .int(Int64(attempt)), "body": reply.body ?? .null]
+                throw error
+            default:
+                var error = CXoneError.from(status: reply.status, body: reply.body)
+                if error.details == nil { error.details = ["attempts": .int(Int64(attempt))] }
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    private static func pause(_ seconds: Double) async throws(CXoneError) {
+        do { try await Task.sleep(for: .seconds(seconds)) } catch { throw CXoneError(.timeout, message: "cancelled") }
+    }
+
+    struct ExchangeFailure: Error {
+        var error: CXoneError
+        /// True when the request cannot have reached the server (safe to retry any request).
+        var beforeSending: Bool
+    }
+
+    /// One HTTP exchange; a body that is not JSON is an error (a hostile or broken server).
+    static func exchange(
+        _ method: HTTPMethod, _ url: String, body: JSONValue?, token: String?, headers: [(String, String)], timeout: Double,
+        rawBody: [UInt8]? = nil, stats: TransportStats
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let rawBody {
+            request.body = .bytes(ByteBuffer(bytes: rawBody))
+        } else if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            do { request.body = .bytes(ByteBuffer(bytes: Array(try body.jsonData()))) } catch {
+                throw ExchangeFailure(error: CXoneError(.invalid, message: error.description), beforeSending: true)
+            }
+        }
+        stats.record(request: true)
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            throw ExchangeFailure(error: classify(error), beforeSending: isBeforeSending(error))
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: maxBody)
+        } catch {
+            throw ExchangeFailure(error: CXoneError(.network, message: "reading the response failed: \(error)"), beforeSending: false)
+        }
+        let status = Int(response.status.code)
+        guard bytes.readableBytes > 0 else { return (status, response.headers, nil) }
+        do {
+            return (status, response.headers, try JSONValue.parse(Data(bytes.readableBytesView)))
+        } catch {
+            if (200..<300).contains(status) {
+                throw ExchangeFailure(
+                    error: CXoneError(.unavailable, status: status, message: "the server answered with malformed JSON: \(error.description)"),
+                    beforeSending: false)
+            }
+            return (status, response.headers, .string(String(buffer: bytes)))
+        }
+    }
+
+    private static func classify(_ error: any Error) -> CXoneError {
+        if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            return CXoneError(.timeout, message: "the request timed out")
+        }
+        return CXoneError(.network, message: "connection failed: \(error)")
+    }
+
+    private static func isBeforeSending(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError, e == .connectTimeout { return true }
+        let text = String(describing: error)
+        return text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED")
+    }
+
+    /// Client credentials: Basic auth, form body; retried like any idempotent call.
+    static func fetchToken(_ endpoint: TenantEndpoint, stats: TransportStats) async throws(CXoneError) -> (token: String, ttl: Double) {
+        var form = "grant_type=client_credentials"
+        if !endpoint.scopes.isEmpty {
+            form += "&scope=" + (endpoint.scopes.joined(separator: " ").addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ":-_."))) ?? "")
+        }
+        let basic = Data("\(endpoint.clientID):\(endpoint.clientSecret)".utf8).base64EncodedString()
+        var last = CXoneError(.unauthorized, message: "token request failed")
+        for attempt in 1...endpoint.retry.maxAttempts {
+            let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
+            do {
+                reply = try await exchange(.POST, endpoint.tokenURL, body: nil, token: nil,
+                                           headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
+                                           timeout: endpoint.requestTimeout, rawBody: Array(form.utf8), stats: stats)
+            } catch let failure as ExchangeFailure {
+                last = failure.error
+                try await pause(endpoint.retry.backoff(attempt: attempt))
+                continue
+            } catch {
+                throw CXoneError(.network, message: "\(error)")
+            }
+            switch reply.status {
+            case 200..<300:
+                guard let token = reply.body?["access_token"]?.stringValue, !token.isEmpty else {
+                    throw CXoneError(.unauthorized, status: reply.status, message: "the token response has no access_token")
+                }
+                return (token, reply.body?["expires_in"]?.doubleValue ?? 3600)
+            case 429, 500...599:
+                last = CXoneError.from(status: reply.status, body: reply.body)
+                try await pause(RetryPolicy.retryAfter(reply.headers.first(name: "Retry-After")) ?? endpoint.retry.backoff(attempt: attempt))
+            default:
+                var error = CXoneError.from(status: reply.status, body: reply.body)
+                error.message = "the token endpoint refused the client credentials: \(error.message)"
+                if error.code == .invalid { error.code = .unauthorized }
+                throw error
+            }
+        }
+        throw last
+    }
+}

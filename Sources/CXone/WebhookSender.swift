@@ -1,0 +1,58 @@
+import CXShared
+import Foundation
+import JSONCore
+import NIOHTTP1
+
+/// What became of one webhook delivery.
+public struct WebhookOutcome: Sendable, Equatable {
+    public var delivered: Bool
+    public var attempts: Int
+    public var httpStatus: Int?
+    public var error: String?
+
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = ["status": .string(delivered ? "delivered" : "failed"), "attempts": .int(Int64(attempts))]
+        if let httpStatus { fields["http_status"] = .int(Int64(httpStatus)) }
+        if let error { fields["error"] = .string(error) }
+        return .object(fields)
+    }
+}
+
+/// Delivers signed webhooks: JSON POST with `X-Cxrun-Delivery` and `X-Cxrun-Signature`,
+/// retried with backoff on 5xx, 429 and connection errors (never on other 4xx).
+public struct WebhookSender: Sendable {
+    public var maxAttempts = 5
+    public var timeout = 10.0
+    public var retry = RetryPolicy()
+
+    public init() {}
+
+    public func deliver(url: String, secret: String, deliveryID: String, body: JSONValue, stats: TransportStats) async -> WebhookOutcome {
+        let bytes: [UInt8]
+        do { bytes = Array(try body.jsonData()) } catch { return WebhookOutcome(delivered: false, attempts: 0, error: error.description) }
+        var last = WebhookOutcome(delivered: false, attempts: 0)
+        for attempt in 1...maxAttempts {
+            // Signed per attempt: a retry carries a fresh timestamp.
+            let signature = WebhookSignature.sign(body: bytes, secret: secret, timestamp: Int(Date().timeIntervalSince1970))
+            do {
+                let reply = try await Transport.exchange(
+                    .POST, url, body: nil, token: nil,
+                    headers: [("Content-Type", "application/json"), (WebhookSignature.deliveryHeader, deliveryID),
+                              (WebhookSignature.signatureHeader, signature)],
+                    timeout: timeout, rawBody: bytes, stats: stats)
+                last = WebhookOutcome(delivered: (200..<300).contains(reply.status), attempts: attempt, httpStatus: reply.status)
+                if last.delivered { return last }
+                last.error = reply.body?["message"]?.stringValue ?? "HTTP \(reply.status)"
+                guard reply.status == 429 || reply.status >= 500 else { return last }
+            } catch let failure as Transport.ExchangeFailure {
+                last = WebhookOutcome(delivered: false, attempts: attempt, error: failure.error.message)
+            } catch {
+                last = WebhookOutcome(delivered: false, attempts: attempt, error: "\(error)")
+            }
+            if attempt < maxAttempts {
+                do { try await Task.sleep(for: .seconds(retry.backoff(attempt: attempt))) } catch { return last }
+            }
+        }
+        return last
+    }
+}

@@ -1,0 +1,63 @@
+/// One difference between two documents. Objects are compared field by field; any other value
+/// (arrays included) is a leaf, replaced as a whole — as `build` and merge patches treat them.
+public struct JSONChange: Sendable, Equatable {
+    public var path: [String]
+    /// nil when the field was added.
+    public var old: JSONValue?
+    /// nil when the field was removed.
+    public var new: JSONValue?
+
+    public init(path: [String], old: JSONValue?, new: JSONValue?) {
+        self.path = path
+        self.old = old
+        self.new = new
+    }
+
+    /// `routing.priority.levels`.
+    public var dotted: String { path.joined(separator: ".") }
+}
+
+extension JSONValue {
+    /// The leaf changes that turn `self` into `other`, sorted by path.
+    public func changes(to other: JSONValue, ignoring ignored: Set<String> = []) -> [JSONChange] {
+        var out: [JSONChange] = []
+        Self.walk(self, other, [], ignored, &out)
+        return out.sorted { $0.dotted < $1.dotted }
+    }
+
+    private static func walk(_ a: JSONValue?, _ b: JSONValue?, _ path: [String], _ ignored: Set<String>, _ out: inout [JSONChange]) {
+        if a == b { return }
+        if case .object(let x)? = a, case .object(let y)? = b {
+            for key in Set(x.keys).union(y.keys) where !(path.isEmpty && ignored.contains(key)) {
+                walk(x[key], y[key], path + [key], ignored, &out)
+            }
+            return
+        }
+        out.append(JSONChange(path: path, old: a, new: b))
+    }
+
+    /// A copy with the field at `path` removed (no-op when absent).
+    public func removing(at path: [String]) -> JSONValue {
+        guard let key = path.first, case .object(var fields) = self else { return self }
+        if path.count == 1 {
+            fields[key] = nil
+        } else if let child = fields[key] {
+            fields[key] = child.removing(at: Array(path.dropFirst()))
+        }
+        return .object(fields)
+    }
+
+    /// Applies a change's new value (or removal) at its path.
+    public func applying(_ change: JSONChange) -> JSONValue {
+        if let new = change.new { return setting(new, at: change.path) }
+        return removing(at: change.path)
+    }
+}
+
+extension Array where Element == String {
+    /// True when one path is a prefix of the other (they touch the same part of a document).
+    public func overlaps(_ other: [String]) -> Bool {
+        let n = Swift.min(count, other.count)
+        return Array(prefix(n)) == Array(other.prefix(n))
+    }
+}

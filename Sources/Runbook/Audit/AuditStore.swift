@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+import JSONCore
+
+/// The audit log in SQLite (WAL): runs, calls, snapshots (DESIGN.md §7). Every write is a
+/// transaction, so a killed process leaves whole rows behind.
+public final class AuditStore: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "runs") { t in
+                t.primaryKey("id", .text)
+                t.column("script", .text).notNull()
+                t.column("script_sha256", .text).notNull()
+                t.column("tenant", .text).notNull()
+                t.column("operator", .text).notNull()
+                t.column("args", .text).notNull()
+                t.column("dry_run", .boolean).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("finished_at", .double)
+                t.column("status", .text).notNull()
+                t.column("error", .text)
+                t.column("summary", .text)
+            }
+            try db.create(table: "calls") { t in
+                t.column("run_id", .text).notNull().references("runs", onDelete: .cascade)
+                t.column("seq", .integer).notNull()
+                t.column("binding", .text).notNull()
+                t.column("target", .text)
+                t.column("args", .text).notNull()
+                t.column("result", .text)
+                t.column("status", .text).notNull()
+                t.column("error_code", .text)
+                t.column("http_status", .integer)
+                t.column("attempts", .integer).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("latency_ms", .double)
+                t.primaryKey(["run_id", "seq"])
+            }
+            try db.create(table: "snapshots") { t in
+                t.column("run_id", .text).notNull().references("runs", onDelete: .cascade)
+                t.column("seq", .integer).notNull()
+                t.column("queue_id", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("version", .integer)
+                t.column("document", .text).notNull()
+                t.primaryKey(["run_id", "seq", "kind"])
+            }
+            try db.create(index: "calls_binding", on: "calls", columns: ["run_id", "binding"])
+        }
+        return migrator
+    }
+
+    // MARK: writing
+
+    public func insert(run: RunRecord) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (id, script, script_sha256, tenant, operator, args, dry_run, started_at, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [run.id, run.script, run.scriptSHA256, run.tenant, run.operatorName, run.args.jsonString(), run.dryRun,
+                            run.startedAt, run.status])
+        }
+    }
+
+    public func finish(run id: String, status: String, error: String?, summary: JSONValue?, at time: Double) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, error = ?, summary = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                arguments: [status, error, summary?.jsonString(), time, id])
+        }
+    }
+
+    /// Inserts calls and snapshots in one transaction (a write's pending row with its pre-image).
+    public func insert(calls: [CallRecord], snapshots: [SnapshotRecord] = []) throws {
+        guard !calls.isEmpty || !snapshots.isEmpty else { return }
+        try pool.write { db in
+            for c in calls {
+                try db.execute(
+                    sql: """
+                        INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [c.runID, c.seq, c.binding, c.target, c.args.jsonString(), c.result?.jsonString(), c.status, c.errorCode,
+                                c.httpStatus, c.attempts, c.startedAt, c.latencyMs])
+            }
+            for s in snapshots { try Self.upsert(s, db) }
+        }
+    }
+
+    /// Completes a call (a pending write's outcome), optionally replacing its snapshots.
+    public func update(call c: CallRecord, snapshots: [SnapshotRecord] = []) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ?
+                    WHERE run_id = ? AND seq = ?
+                    """,
+                arguments: [c.result?.jsonString(), c.status, c.errorCode, c.httpStatus, c.attempts, c.latencyMs, c.runID, c.seq])
+            for s in snapshots { try Self.upsert(s, db) }
+        }
+    }
+
+    private static func upsert(_ s: SnapshotRecord, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO snapshots (run_id, seq, queue_id, kind, version, document) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [s.runID, s.seq, s.queueID, s.kind, s.version, s.document.jsonString()])
+    }
+
+    // MARK: reading
+
+    public func runs(limit: Int = 50) throws -> [RunRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Self.run)
+        }
+    }
+
+    public func run(_ id: String) throws -> RunRecord? {
+        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+    }
+
+    public func calls(run id: String) throws -> [CallRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM calls WHERE run_id = ? ORDER BY seq", arguments: [id]).map(Self.call)
+        }
+    }
+
+    public func snapshots(run id: String) throws -> [SnapshotRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM snapshots WHERE run_id = ? ORDER BY seq, kind", arguments: [id]).map { row in
+                SnapshotRecord(runID: row["run_id"], seq: row["seq"], queueID: row["queue_id"], kind: row["kind"], version: row["version"],
+                               document: (try? JSONValue.parse(row["document"] as String)) ?? .null)
+            }
+        }
+    }
+
+    private static func json(_ text: String?) -> JSONValue? { text.flatMap { try? JSONValue.parse($0) } }
+
+    private static func run(_ row: Row) -> RunRecord {
+        RunRecord(id: row["id"], script: row["script"], scriptSHA256: row["script_sha256"], tenant: row["tenant"], operatorName: row["operator"],
+                  args: json(row["args"]) ?? .null, dryRun: row["dry_run"], startedAt: row["started_at"], finishedAt: row["finished_at"],
+                  status: row["status"], error: row["error"], summary: json(row["summary"]))
+    }
+
+    private static func call(_ row: Row) -> CallRecord {
+        CallRecord(runID: row["run_id"], seq: row["seq"], binding: row["binding"], target: row["target"], args: json(row["args"]) ?? .null,
+                   result: json(row["result"]), status: row["status"], errorCode: row["error_code"], httpStatus: row["http_status"],
+                   attempts: row["attempts"], startedAt: row["started_at"], latencyMs: row["latency_ms"])
+    }
+}

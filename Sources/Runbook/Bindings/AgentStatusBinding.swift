@@ -1,0 +1,77 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+
+/// `agent_status(user_id, {status=, pause_reason=, wrap_up_code=, auto_available=, respect_wrap_up=})`:
+/// checks status and pause reason, the agent's role (Agent or Supervisor) and shift window,
+/// then sets the status. A blocked transition (wrap-up active) is a `conflict`.
+struct AgentStatusBinding {
+    let context: RunContext
+    static let statuses = ["Available", "Busy", "Break", "Training", "Offline"]
+    static let roles: Set<String> = ["Agent", "Supervisor"]
+
+    var all: [(String, LuaFunction)] { [("agent_status", agentStatus)] }
+
+    private func agentStatus(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "agent_status", expected: "user id") }
+        guard lua_isTable(call, 2) else { throw call.argumentError(2, "agent_status", expected: "table {status=...}") }
+        let request = try call.value(2, name: "request")
+        let args: JSONValue = ["user_id": .string(id), "request": request]
+        let status = request["status"]?.stringValue ?? ""
+        let pause = request["pause_reason"]?.stringValue
+        let reasons = context.tenant.limits.pauseReasons
+        var problem: String?
+        if !Self.statuses.contains(status) {
+            problem = "status must be one of \(Self.statuses.joined(separator: ", ")), got '\(status)'"
+        } else if status == "Break" && pause == nil {
+            problem = "Break needs a pause_reason (one of \(reasons.joined(separator: ", ")))"
+        } else if let pause, !reasons.contains(pause) {
+            problem = "pause_reason must be one of \(reasons.joined(separator: ", ")), got '\(pause)'"
+        }
+        if let problem { throw context.refuse("agent_status", target: id, args: args, CXoneError(.invalid, message: "agent_status: \(problem)")) }
+        var body: [String: JSONValue] = [
+            "status": .string(status),
+            "directiveFlags": ["autoAvailable": .bool(request["auto_available"]?.boolValue ?? false),
+                               "respectWrapUp": .bool(request["respect_wrap_up"]?.boolValue ?? true)],
+        ]
+        if let pause { body["pauseReason"] = .string(pause) }
+        if let code = request["wrap_up_code"]?.stringValue { body["wrapUpCode"] = .string(code) }
+        let payload = JSONValue.object(body)
+        let context = self.context
+        return try context.audited("agent_status", target: id, args: args) { _ async throws(CXoneError) in
+            let user = try await context.client.user(id).value
+            try Self.checkEligible(user, id: id)
+            let previous = user["status"] ?? .null
+            if context.dryRun {
+                context.plan(PlannedChange(kind: "agent", target: id, title: Self.name(user),
+                                           changes: [JSONChange(path: ["status"], old: previous, new: .string(status))],
+                                           note: pause.map { "pause reason: \($0)" }))
+                let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]
+                return .init(values: [result], result: result, status: "planned")
+            }
+            let sent = try await context.client.setStatus(id, payload)
+            let result: JSONValue = ["status": sent.value["status"] ?? .string(status), "previous_status": previous,
+                                     "updated_at": sent.value["updatedAt"] ?? .null]
+            return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    static func checkEligible(_ user: JSONValue, id: String) throws(CXoneError) {
+        let roles = user["roles"]?.arrayValue?.compactMap { $0["name"]?.stringValue ?? $0.stringValue } ?? []
+        guard roles.contains(where: Self.roles.contains) else {
+            throw CXoneError(.invalid, message: "agent_status: user \(id) has role \(roles.joined(separator: ", ")); only Agent or Supervisor can change status")
+        }
+        if let start = user["shiftSchedule"]?["start"]?.doubleValue, let end = user["shiftSchedule"]?["end"]?.doubleValue {
+            let now = Date().timeIntervalSince1970
+            guard start <= now && now < end else {
+                let f = ISO8601DateFormatter()
+                throw CXoneError(.invalid, message: "agent_status: user \(id) is outside the shift window (\(f.string(from: Date(timeIntervalSince1970: start))) – \(f.string(from: Date(timeIntervalSince1970: end))))")
+            }
+        }
+    }
+
+    static func name(_ user: JSONValue) -> String {
+        [user["firstName"]?.stringValue, user["lastName"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+    }
+}

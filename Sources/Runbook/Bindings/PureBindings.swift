@@ -1,0 +1,57 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+
+/// `build`, and the hidden helpers the Lua side of `validate` uses.
+struct PureBindings {
+    let context: RunContext
+
+    var globals: [(String, LuaFunction)] { [("build", build)] }
+
+    var hidden: [(String, LuaFunction)] {
+        [("audit_pure", auditPure), ("now", now), ("known", known)]
+    }
+
+    /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
+    /// `cx.null` deletes. `base` is not modified.
+    private func build(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard lua_isTable(call, 1) else { throw call.argumentError(1, "build", expected: "table") }
+        guard lua_isTable(call, 2) else { throw call.argumentError(2, "build", expected: "table") }
+        let base = try call.value(1, name: "base")
+        let changes = try call.value(2, name: "changes")
+        let target = base["id"]?.stringValue
+        let values = try context.pure("build", target: target, args: ["changes": changes]) { () throws(CXoneError) in
+            let built = base.mergePatched(with: changes)
+            let paths = base.changes(to: built).map { JSONValue.string($0.dotted) }
+            return ([built], ["changed": .array(paths)], "ok")
+        }
+        return try call.returning(values)
+    }
+
+    /// `audit_pure(binding, target, result, seconds)`: one row for a call made in Lua.
+    private func auditPure(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        var record = context.recorder.start(call.string(1) ?? "lua", target: call.string(2), args: (try? call.value(5)) ?? .null)
+        record.result = try? call.value(3)
+        record.status = call.string(6) ?? "ok"
+        record.latencyMs = (call.number(4) ?? 0) * 1000
+        context.recorder.finished(record)
+        return .values(0)
+    }
+
+    private func now(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        try call.returning(.double(ProcessInfo.processInfo.systemUptime))
+    }
+
+    /// What the run knows of the tenant, for the validators: limits, skills, queues.
+    private func known(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        var queues: [String: JSONValue] = [:]
+        for q in context.knownQueues { if let id = q["id"]?.stringValue { queues[id] = q } }
+        var skills: [String: JSONValue] = [:]
+        for s in context.skills { if let id = s["id"]?.stringValue { skills[id] = s } }
+        return try call.returning([
+            "name": .string(context.tenant.name), "limits": context.tenant.limits.json,
+            "queues": .object(queues), "skills": skills.isEmpty ? .null : .object(skills),
+        ])
+    }
+}

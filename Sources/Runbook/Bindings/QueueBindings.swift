@@ -1,0 +1,143 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+
+/// `fetch`, `deploy`, `rollback`: reading and writing queues without losing anyone's update
+/// (DESIGN.md §6).
+struct QueueBindings {
+    let context: RunContext
+    /// Writes retried after concurrent modifications before giving up with `conflict`.
+    static let mergeAttempts = 4
+
+    var all: [(String, LuaFunction)] {
+        [("fetch", fetch), ("deploy", deploy), ("rollback", rollback)]
+    }
+
+    private func fetch(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "fetch", expected: "queue id") }
+        let context = self.context
+        return try context.audited("fetch", target: id, args: ["queue_id": .string(id)]) { _ async throws(CXoneError) in
+            let sent = try await context.client.queue(id)
+            context.remember(sent.value)
+            return .init(values: [sent.value], result: ["version": sent.value["version"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    // MARK: deploy
+
+    private func deploy(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "deploy", expected: "queue id") }
+        guard lua_isTable(call, 2) else { throw call.argumentError(2, "deploy", expected: "table (the queue document)") }
+        let payload = try call.value(2, name: "payload")
+        let refused = { (message: String) in self.context.refuse("deploy", target: id, args: ["queue_id": .string(id)], CXoneError(.invalid, message: message)) }
+        guard let baseVersion = payload["version"]?.intValue else {
+            throw refused("deploy: the payload has no version; build it from fetch(\"\(id)\")")
+        }
+        guard let base = context.fetchedDocument(id, version: baseVersion) else {
+            throw refused("deploy: version \(baseVersion) of queue \(id) was not fetched in this run; build the payload from fetch(\"\(id)\")")
+        }
+        if let payloadID = payload["id"]?.stringValue, payloadID != id {
+            throw refused("deploy: the payload is queue \(payloadID), not \(id)")
+        }
+        let changed = base.changes(to: payload, ignoring: ThreeWayMerge.serverFields)
+        let paths = JSONValue.array(changed.map { .string($0.dotted) })
+        let args: JSONValue = ["queue_id": .string(id), "base_version": .int(baseVersion), "changed": paths]
+        if context.dryRun {
+            context.plan(PlannedChange(kind: "queue", target: id, title: base["name"]?.stringValue ?? "", changes: changed,
+                                       note: "from version \(baseVersion)"))
+            let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
+                ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], "planned")
+            }
+            return try call.returning(values)
+        }
+        let context = self.context
+        return try context.audited("deploy", target: id, args: args, snapshots: { seq in
+            [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: baseVersion, document: base),
+             SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: nil, document: payload)]
+        }) { seq async throws(CXoneError) in
+            try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths)
+        }
+    }
+
+    /// PUT with `If-Match`; on 409 re-read and three-way merge; on an unknown outcome re-read
+    /// before anything is sent again.
+    private static func write(
+        _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue
+    ) async throws(CXoneError) -> RunContext.Outcome {
+        var document = payload
+        var ifMatch = baseVersion
+        var pre = base
+        var attempts = 0
+        var merged = false
+        for _ in 0..<mergeAttempts {
+            do {
+                let sent = try await context.client.putQueue(id, document, ifMatch: ifMatch)
+                attempts += sent.attempts
+                return success(id, written: sent.value, pre: pre, ifMatch: ifMatch, seq: seq, context: context, changed: changed,
+                               merged: merged, attempts: attempts, status: sent.status)
+            } catch where error.code == .conflict {
+                attempts += 1
+            } catch where error.details?["outcome"] == "unknown" {
+                attempts += Int(error.details?["attempts"]?.intValue ?? 1)
+                let current = try await context.client.queue(id).value
+                let currentVersion = current["version"]?.intValue ?? -1
+                if currentVersion == ifMatch + 1, current.changes(to: document, ignoring: ThreeWayMerge.serverFields).isEmpty {
+                    // It had applied: the same write is never sent twice.
+                    return success(id, written: current, pre: pre, ifMatch: ifMatch, seq: seq, context: context, changed: changed,
+                                   merged: merged, attempts: attempts, status: 200)
+                }
+                if currentVersion == ifMatch { continue }  // it had not: send it again
+            }
+            // Someone else wrote since: merge their change with ours, then try again.
+            let theirs = try await context.client.queue(id).value
+            document = try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
+            ifMatch = theirs["version"]?.intValue ?? ifMatch
+            pre = theirs
+            merged = true
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: ifMatch, document: theirs))
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: nil, document: document))
+        }
+        throw CXoneError(.conflict, status: 409,
+                         message: "queue \(id) kept changing under this run (\(mergeAttempts) attempts); nothing was overwritten",
+                         details: ["attempts": .int(Int64(attempts))])
+    }
+
+    private static func success(
+        _ id: String, written: JSONValue, pre: JSONValue, ifMatch: Int64, seq: Int, context: RunContext, changed: JSONValue,
+        merged: Bool, attempts: Int, status: Int
+    ) -> RunContext.Outcome {
+        let version = written["version"]?.intValue
+        context.remember(written)
+        context.record(deploy: .init(seq: seq, pre: pre, post: written, producedVersion: version), queue: id)
+        let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": .int(ifMatch), "changed": changed,
+                                 "merged": .bool(merged)]
+        return .init(values: [result], result: result, httpStatus: status, attempts: attempts,
+                     snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: version, document: written)])
+    }
+
+    // MARK: rollback
+
+    private func rollback(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "rollback", expected: "queue id") }
+        let opts = try call.value(2, name: "opts")
+        let force = opts["force"]?.boolValue ?? false
+        let args: JSONValue = ["queue_id": .string(id), "force": .bool(force), "run": opts["run"] ?? .null]
+        let source: RunContext.DeployRecord
+        if let runID = opts["run"]?.stringValue {
+            guard let found = try? Rollback.lastDeploy(of: id, run: runID, store: context.recorder.store) else {
+                throw context.refuse("rollback", target: id, args: args, CXoneError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
+            }
+            source = found
+        } else {
+            guard let found = context.deploy(of: id) else {
+                throw context.refuse("rollback", target: id, args: args, CXoneError(.not_found, message: "rollback: this run has not deployed queue \(id)"))
+            }
+            source = found
+        }
+        return try Rollback.audited(id, source: source, force: force, context: context, args: args)
+    }
+}
+
+/// True when argument `index` is a table.
+func lua_isTable(_ call: LuaCall, _ index: Int32) -> Bool { call.typeName(index) == "table" }

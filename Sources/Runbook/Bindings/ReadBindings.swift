@@ -1,0 +1,93 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+
+/// The reads: `queues`, `skills`, `agents`, `agent`, `analytics`. Paging happens in the client.
+struct ReadBindings {
+    let context: RunContext
+
+    var all: [(String, LuaFunction)] {
+        [("queues", queues), ("skills", skills), ("agents", agents), ("agent", agent), ("analytics", analytics)]
+    }
+
+    /// `queues({channel=, name=, ids={...}})`: every queue, filtered.
+    private func queues(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let filter = try call.value(1, name: "filter")
+        let context = self.context
+        return try context.audited("queues", target: nil, args: filter == .null ? [:] : filter) { _ async throws(CXoneError) in
+            let sent = try await context.client.queues()
+            sent.value.forEach(context.remember)
+            let ids = Set(filter["ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            let matching = sent.value.filter { q in
+                if let channel = filter["channel"]?.stringValue, q["channel"]?.stringValue != channel { return false }
+                if let name = filter["name"]?.stringValue, q["name"]?.stringValue?.lowercased().contains(name.lowercased()) != true { return false }
+                if !ids.isEmpty, !ids.contains(q["id"]?.stringValue ?? "") { return false }
+                return true
+            }
+            return .init(values: [.array(matching)], result: ["count": .int(Int64(matching.count))], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    private func skills(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let context = self.context
+        return try context.audited("skills", target: nil, args: [:]) { _ async throws(CXoneError) in
+            let sent = try await context.client.skills()
+            context.remember(skills: sent.value)
+            return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    /// `agents({queue=, status=})`.
+    private func agents(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let filter = try call.value(1, name: "filter")
+        let context = self.context
+        return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter == .null ? [:] : filter) { _ async throws(CXoneError) in
+            let sent = try await context.client.users(queueID: filter["queue"]?.stringValue, status: filter["status"]?.stringValue)
+            return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    private func agent(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "agent", expected: "user id") }
+        let context = self.context
+        return try context.audited("agent", target: id, args: ["user_id": .string(id)]) { _ async throws(CXoneError) in
+            let sent = try await context.client.user(id)
+            return .init(values: [sent.value], result: ["status": sent.value["status"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    /// `analytics(queue_id, {interval=, metrics={...}})`: one queue's metrics by short name
+    /// (`answerRate`, ...); with a nil queue id, a list of rows for every queue.
+    private func analytics(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let queueID = call.string(1)
+        let opts = try call.value(2, name: "opts")
+        let interval = opts["interval"]?.stringValue ?? "PT15M"
+        let metrics = opts["metrics"]?.arrayValue?.compactMap(\.stringValue).map { $0.hasPrefix("queue.") ? $0 : "queue.\($0)" }
+        var query: [String: JSONValue] = ["interval": .string(interval), "groupBy": ["queue.id"], "size": 100]
+        if let metrics { query["select"] = .array((["queue.id"] + metrics).map(JSONValue.string)) }
+        if let queueID { query["where"] = .string("queue.id eq '\(queueID.replacingOccurrences(of: "'", with: ""))'") }
+        let body = JSONValue.object(query)
+        let context = self.context
+        return try context.audited("analytics", target: queueID, args: ["queue_id": queueID.map(JSONValue.string) ?? .null, "opts": opts]) {
+            _ async throws(CXoneError) in
+            let sent = try await context.client.analytics(body)
+            let rows = sent.value.map(Self.shortNames)
+            if let queueID {
+                guard let row = rows.first else { throw CXoneError(.not_found, message: "no analytics for queue \(queueID)") }
+                return .init(values: [row], result: ["rows": 1], httpStatus: sent.status, attempts: sent.attempts)
+            }
+            return .init(values: [.array(rows)], result: ["rows": .int(Int64(rows.count))], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    /// `queue.answerRate` → `answerRate`; `queue.id` → `queue_id`.
+    static func shortNames(_ row: JSONValue) -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for (key, value) in row.objectValue ?? [:] {
+            let short = key.hasPrefix("queue.") ? String(key.dropFirst(6)) : key
+            out[short == "id" ? "queue_id" : short == "name" ? "queue_name" : short] = value
+        }
+        return .object(out)
+    }
+}

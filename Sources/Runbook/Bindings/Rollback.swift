@@ -1,0 +1,92 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+
+/// Restoring a queue's pre-image (DESIGN.md §6), for the `rollback` binding and
+/// `cxrun rollback --run`. If the queue changed since the deploy, only this run's fields are
+/// reverted, and only when nobody touched them since (`force` overrides).
+enum Rollback {
+    /// The latest deploy of `queue` recorded for `run` in the audit log (also one left pending).
+    static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
+        let calls = try store.calls(run: run).filter { $0.binding == "deploy" && $0.target == queue && $0.status != "error" }
+        let snapshots = try store.snapshots(run: run)
+        guard let call = calls.last,
+            let pre = snapshots.first(where: { $0.seq == call.seq && $0.kind == "pre" }),
+            let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == "post" })
+        else { return nil }
+        return .init(seq: call.seq, pre: pre.document, post: post.document, producedVersion: post.version)
+    }
+
+    /// Queues a run deployed, newest deploy first.
+    static func deployedQueues(run: String, store: AuditStore) throws -> [String] {
+        var seen = Set<String>()
+        return try store.calls(run: run).filter { $0.binding == "deploy" && $0.status != "error" && $0.status != "planned" }
+            .reversed().compactMap(\.target).filter { seen.insert($0).inserted }
+    }
+
+    /// The rollback as an audited call of `context`'s run.
+    static func audited(_ id: String, source: RunContext.DeployRecord, force: Bool, context: RunContext, args: JSONValue) throws(ScriptError) -> LuaReply {
+        try context.audited("rollback", target: id, args: args) { seq async throws(CXoneError) in
+            try await restore(id, source: source, force: force, seq: seq, context: context)
+        }
+    }
+
+    static func restore(_ id: String, source: RunContext.DeployRecord, force: Bool, seq: Int, context: RunContext) async throws(CXoneError)
+        -> RunContext.Outcome
+    {
+        var attempts = 0
+        for _ in 0..<QueueBindings.mergeAttempts {
+            let current = try await context.client.queue(id).value
+            let currentVersion = current["version"]?.intValue
+            let target = try plan(current: current, source: source, force: force, queueID: id)
+            let changes = current.changes(to: target, ignoring: ThreeWayMerge.serverFields)
+            if changes.isEmpty {
+                let result: JSONValue = ["version": currentVersion.map(JSONValue.int) ?? .null, "restored": false, "changed": .array([])]
+                return .init(values: [result], result: result, attempts: attempts + 1)
+            }
+            let paths = JSONValue.array(changes.map { .string($0.dotted) })
+            if context.dryRun {
+                context.plan(PlannedChange(kind: "queue", target: id, title: current["name"]?.stringValue ?? "", changes: changes,
+                                           note: "rollback to the pre-image of call \(source.seq)"))
+                let result: JSONValue = ["planned": true, "changed": paths]
+                return .init(values: [result], result: result, status: "planned", attempts: attempts + 1)
+            }
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: currentVersion, document: current))
+            do {
+                let sent = try await context.client.putQueue(id, target, ifMatch: currentVersion)
+                attempts += sent.attempts
+                context.remember(sent.value)
+                let result: JSONValue = ["version": sent.value["version"] ?? .null, "previous_version": currentVersion.map(JSONValue.int) ?? .null,
+                                         "restored": true, "changed": paths]
+                return .init(values: [result], result: result, httpStatus: sent.status, attempts: attempts,
+                             snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post",
+                                                        version: sent.value["version"]?.intValue, document: sent.value)])
+            } catch where error.code == .conflict || error.details?["outcome"] == "unknown" {
+                attempts += 1  // re-read and plan again: never a blind second write
+            }
+        }
+        throw CXoneError(.conflict, status: 409, message: "queue \(id) kept changing during the rollback; nothing was overwritten")
+    }
+
+    /// The document to write: the pre-image when the queue is as the deploy left it (or with
+    /// `force`); otherwise the current document with only the deploy's fields reverted.
+    static func plan(current: JSONValue, source: RunContext.DeployRecord, force: Bool, queueID: String) throws(CXoneError) -> JSONValue {
+        if force { return source.pre }
+        // Already as before the deploy (it was rolled back, or a killed deploy never applied).
+        if current.changes(to: source.pre, ignoring: ThreeWayMerge.serverFields).isEmpty { return source.pre }
+        let ours = source.pre.changes(to: source.post, ignoring: ThreeWayMerge.serverFields)
+        let sinceDeploy = source.post.changes(to: current, ignoring: ThreeWayMerge.serverFields)
+        if sinceDeploy.isEmpty { return source.pre }
+        let touched = ours.filter { mine in sinceDeploy.contains { $0.path.overlaps(mine.path) } }.map(\.dotted)
+        if !touched.isEmpty {
+            let paths = Array(Set(touched)).sorted()
+            throw CXoneError(.conflict, status: 409,
+                             message: "queue \(queueID) was changed since the deploy in the fields it would restore: \(paths.joined(separator: ", ")) (use force to restore anyway)",
+                             details: ["paths": .array(paths.map(JSONValue.string)), "current_version": current["version"] ?? .null])
+        }
+        var target = current
+        for change in ours { target = target.applying(JSONChange(path: change.path, old: change.new, new: change.old)) }
+        return target
+    }
+}

@@ -1,0 +1,242 @@
+import CXone
+import Foundation
+import JSONCore
+
+/// A configuration problem: which file, which key, what is wrong (exit code 2).
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String?
+    public var key: String?
+    public var message: String
+
+    public var description: String {
+        var place = file ?? "configuration"
+        if let key { place += ": \(key)" }
+        return "\(place): \(message)"
+    }
+}
+
+/// Limits the validators hold payloads to, per tenant (defaults from the seeds).
+public struct TenantLimits: Sendable, Equatable {
+    public var maxWaiters: Int64 = 100
+    public var maxSkillRequirements: Int64 = 10
+    public var maxSkills: Int64 = 100
+    public var maxHoldSeconds: Int64 = 300
+    public var maxOverflowDepth: Int64 = 3
+    public var pauseReasons = ["IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance"]
+
+    public init() {}
+
+    /// As the Lua validators read them (`cx.tenant.limits`).
+    public var json: JSONValue {
+        [
+            "max_waiters": .int(maxWaiters), "max_skill_requirements": .int(maxSkillRequirements), "max_skills": .int(maxSkills),
+            "max_hold_seconds": .int(maxHoldSeconds), "max_overflow_depth": .int(maxOverflowDepth),
+            "pause_reasons": .array(pauseReasons.map(JSONValue.string)),
+        ]
+    }
+}
+
+/// A configured webhook: where it goes and the secret it is signed with.
+public struct WebhookTarget: Sendable, Equatable {
+    public var url: String
+    public var secret: String
+
+    public init(url: String, secret: String) {
+        self.url = url
+        self.secret = secret
+    }
+}
+
+/// The tenant a run talks to, resolved from cxrun.toml and the environment.
+public struct ResolvedTenant: Sendable {
+    public var name: String
+    /// nil for the built-in sandbox tenant, which the caller starts and then fills in.
+    public var endpoint: TenantEndpoint?
+    public var limits: TenantLimits
+    public var webhooks: [String: WebhookTarget]
+
+    public var isSandbox: Bool { endpoint == nil }
+
+    public init(name: String, endpoint: TenantEndpoint?, limits: TenantLimits = TenantLimits(), webhooks: [String: WebhookTarget] = [:]) {
+        self.name = name
+        self.endpoint = endpoint
+        self.limits = limits
+        self.webhooks = webhooks
+    }
+
+    /// Every secret this tenant uses, for redaction.
+    public var secrets: [String] {
+        ([endpoint?.clientSecret].compactMap { $0 } + webhooks.values.map(\.secret)).filter { !$0.isEmpty }
+    }
+}
+
+/// cxrun.toml: `--config`, else `./cxrun.toml`, else `~/.config/cxrun/cxrun.toml` (DESIGN.md §8).
+/// Secrets come only from the environment (`*_env` keys) or a 0600 file (`*_file` keys).
+public enum Configuration {
+    /// Resolves the tenant for a run. With no configuration at all it is the sandbox tenant.
+    public static func resolve(
+        configPath: String?, tenant requested: String?, environment: [String: String], workingDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws(ConfigError) -> ResolvedTenant {
+        let file = try locate(configPath, environment: environment, workingDirectory: workingDirectory)
+        var root = JSONValue.object([:])
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ConfigError(file: file, key: nil, message: "cannot be read")
+            }
+            do {
+                root = try TOMLReader.parse(String(decoding: data, as: UTF8.self))
+            } catch {
+                throw ConfigError(file: "\(file):\(error.line)", key: nil, message: error.message)
+            }
+        }
+        let webhooks = try readWebhooks(root, file: file, environment: environment)
+        let name = requested ?? environment["CXRUN_TENANT"] ?? root["default_tenant"]?.stringValue
+        let envURL = environment["CXONE_BASE_URL"]
+        if name == nil || name == "sandbox", envURL == nil {
+            guard root["tenants"]?["sandbox"] == nil else { return try readTenant("sandbox", root, file: file, environment: environment, webhooks: webhooks) }
+            if name == nil, let only = root["tenants"]?.objectValue, only.count == 1, let single = only.keys.first {
+                return try readTenant(single, root, file: file, environment: environment, webhooks: webhooks)
+            }
+            return ResolvedTenant(name: "sandbox", endpoint: nil, webhooks: webhooks)
+        }
+        if let name, root["tenants"]?[name] != nil {
+            return try readTenant(name, root, file: file, environment: environment, webhooks: webhooks)
+        }
+        if envURL != nil {
+            return try readTenant(name ?? "env", .object(["tenants": [name ?? "env": [:]]]), file: file, environment: environment, webhooks: webhooks)
+        }
+        let known = (root["tenants"]?.objectValue?.keys.sorted() ?? []) + ["sandbox"]
+        throw ConfigError(file: file, key: "tenants.\(name ?? "")", message: "no such tenant; configured: \(known.joined(separator: ", "))")
+    }
+
+    static func locate(_ explicit: String?, environment: [String: String], workingDirectory: String) throws(ConfigError) -> String? {
+        if let explicit {
+            guard FileManager.default.fileExists(atPath: explicit) else { throw ConfigError(file: explicit, key: nil, message: "does not exist") }
+            return explicit
+        }
+        let local = (workingDirectory as NSString).appendingPathComponent("cxrun.toml")
+        if FileManager.default.fileExists(atPath: local) { return local }
+        if let home = environment["HOME"] {
+            let global = (home as NSString).appendingPathComponent(".config/cxrun/cxrun.toml")
+            if FileManager.default.fileExists(atPath: global) { return global }
+        }
+        return nil
+    }
+
+    private static func readTenant(
+        _ name: String, _ root: JSONValue, file: String?, environment: [String: String], webhooks: [String: WebhookTarget]
+    ) throws(ConfigError) -> ResolvedTenant {
+        let table = root["tenants"]?[name] ?? .object([:])
+        let prefix = "tenants.\(name)"
+        func string(_ key: String) throws(ConfigError) -> String? {
+            guard let v = table[key] else { return nil }
+            guard let s = v.stringValue else { throw ConfigError(file: file, key: "\(prefix).\(key)", message: "must be a string") }
+            return s
+        }
+        let fileBaseURL = try string("base_url"), fileClientID = try string("client_id"), fileTokenURL = try string("token_url")
+        guard let baseURL = environment["CXONE_BASE_URL"] ?? fileBaseURL else {
+            throw ConfigError(file: file, key: "\(prefix).base_url", message: "is required (or set CXONE_BASE_URL)")
+        }
+        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
+            throw ConfigError(file: file, key: "\(prefix).base_url", message: "must be an http(s) URL, got '\(baseURL)'")
+        }
+        guard let clientID = environment["CXONE_CLIENT_ID"] ?? fileClientID else {
+            throw ConfigError(file: file, key: "\(prefix).client_id", message: "is required (or set CXONE_CLIENT_ID)")
+        }
+        if table["client_secret"] != nil {
+            throw ConfigError(file: file, key: "\(prefix).client_secret", message: "secrets are never written in the file: use client_secret_env or client_secret_file")
+        }
+        let secret = try secretValue(direct: environment["CXONE_CLIENT_SECRET"], envKey: try string("client_secret_env"),
+                                     fileKey: try string("client_secret_file"), key: "\(prefix).client_secret", file: file, environment: environment)
+        var scopes: [String] = []
+        if let raw = table["scopes"] {
+            guard let items = raw.arrayValue?.compactMap(\.stringValue), items.count == raw.arrayValue?.count else {
+                throw ConfigError(file: file, key: "\(prefix).scopes", message: "must be an array of strings")
+            }
+            scopes = items
+        }
+        var rateLimit = 0.0
+        if let raw = table["rate_limit"] {
+            guard let r = raw.doubleValue, r >= 0 else { throw ConfigError(file: file, key: "\(prefix).rate_limit", message: "must be a number ≥ 0 (requests per second)") }
+            rateLimit = r
+        }
+        var endpoint = TenantEndpoint(
+            baseURL: baseURL, tokenURL: environment["CXONE_TOKEN_URL"] ?? fileTokenURL, clientID: clientID, clientSecret: secret,
+            scopes: scopes, rateLimit: rateLimit)
+        if let raw = table["timeout"] {
+            guard let t = raw.doubleValue, t > 0 else { throw ConfigError(file: file, key: "\(prefix).timeout", message: "must be a positive number of seconds") }
+            endpoint.requestTimeout = t
+        }
+        var limits = TenantLimits()
+        if let raw = table["limits"] {
+            guard let fields = raw.objectValue else { throw ConfigError(file: file, key: "\(prefix).limits", message: "must be a table") }
+            for (key, value) in fields {
+                let path = "\(prefix).limits.\(key)"
+                switch key {
+                case "max_waiters", "max_skill_requirements", "max_skills", "max_hold_seconds", "max_overflow_depth":
+                    guard let n = value.intValue, n >= 0 else { throw ConfigError(file: file, key: path, message: "must be a non-negative integer") }
+                    switch key {
+                    case "max_waiters": limits.maxWaiters = n
+                    case "max_skill_requirements": limits.maxSkillRequirements = n
+                    case "max_skills": limits.maxSkills = n
+                    case "max_hold_seconds": limits.maxHoldSeconds = n
+                    default: limits.maxOverflowDepth = n
+                    }
+                case "pause_reasons":
+                    guard let items = value.arrayValue?.compactMap(\.stringValue), !items.isEmpty else {
+                        throw ConfigError(file: file, key: path, message: "must be a non-empty array of strings")
+                    }
+                    limits.pauseReasons = items
+                default:
+                    throw ConfigError(file: file, key: path, message: "unknown limit")
+                }
+            }
+        }
+        return ResolvedTenant(name: name, endpoint: endpoint, limits: limits, webhooks: webhooks)
+    }
+
+    private static func readWebhooks(_ root: JSONValue, file: String?, environment: [String: String]) throws(ConfigError) -> [String: WebhookTarget] {
+        guard let raw = root["webhooks"] else { return [:] }
+        guard let tables = raw.objectValue else { throw ConfigError(file: file, key: "webhooks", message: "must be a table of webhooks") }
+        var out: [String: WebhookTarget] = [:]
+        for (name, table) in tables {
+            let prefix = "webhooks.\(name)"
+            guard let url = table["url"]?.stringValue, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigError(file: file, key: "\(prefix).url", message: "is required and must be an http(s) URL")
+            }
+            if table["secret"] != nil {
+                throw ConfigError(file: file, key: "\(prefix).secret", message: "secrets are never written in the file: use secret_env or secret_file")
+            }
+            let secret = try secretValue(direct: nil, envKey: table["secret_env"]?.stringValue, fileKey: table["secret_file"]?.stringValue,
+                                         key: "\(prefix).secret", file: file, environment: environment)
+            out[name] = WebhookTarget(url: url, secret: secret)
+        }
+        return out
+    }
+
+    private static func secretValue(
+        direct: String?, envKey: String?, fileKey: String?, key: String, file: String?, environment: [String: String]
+    ) throws(ConfigError) -> String {
+        if let direct, !direct.isEmpty { return direct }
+        if let envKey {
+            guard let value = environment[envKey], !value.isEmpty else {
+                throw ConfigError(file: file, key: key + "_env", message: "environment variable \(envKey) is not set")
+            }
+            return value
+        }
+        if let fileKey {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: fileKey)
+            guard let permissions = attributes?[.posixPermissions] as? NSNumber else {
+                throw ConfigError(file: file, key: key + "_file", message: "\(fileKey) cannot be read")
+            }
+            guard permissions.intValue & 0o077 == 0 else {
+                throw ConfigError(file: file, key: key + "_file", message: "\(fileKey) must not be readable by group or others (chmod 600)")
+            }
+            guard let data = FileManager.default.contents(atPath: fileKey) else {
+                throw ConfigError(file: file, key: key + "_file", message: "\(fileKey) cannot be read")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        throw ConfigError(file: file, key: key + "_env", message: "is required: name the environment variable holding the secret")
+    }
+}

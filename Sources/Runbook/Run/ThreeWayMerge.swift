@@ -1,0 +1,32 @@
+import CXone
+import JSONCore
+
+/// Merges a script's change with someone else's (DESIGN.md §6): base = what the script built
+/// from, mine = its payload, theirs = the current document. Disjoint changes merge; changes to
+/// the same part of the document with different values are a conflict naming the paths.
+enum ThreeWayMerge {
+    static let serverFields: Set<String> = ["version", "id"]
+
+    static func merge(base: JSONValue, mine: JSONValue, theirs: JSONValue, queueID: String) throws(CXoneError) -> JSONValue {
+        let ours = base.changes(to: mine, ignoring: serverFields)
+        let others = base.changes(to: theirs, ignoring: serverFields)
+        var conflicts: [String] = []
+        for change in ours {
+            for other in others where change.path.overlaps(other.path) {
+                // The same change made twice is no conflict.
+                if change.path == other.path && change.new == other.new { continue }
+                conflicts.append(change.dotted)
+            }
+        }
+        if !conflicts.isEmpty {
+            let paths = Array(Set(conflicts)).sorted()
+            throw CXoneError(
+                .conflict, status: 409,
+                message: "queue \(queueID) was changed by someone else in the fields this run changes: \(paths.joined(separator: ", "))",
+                details: ["paths": .array(paths.map(JSONValue.string)), "current_version": theirs["version"] ?? .null])
+        }
+        var merged = theirs
+        for change in ours { merged = merged.applying(change) }
+        return merged
+    }
+}

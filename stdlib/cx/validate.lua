@@ -1,0 +1,217 @@
+--- cx.validate: the safety net before a change reaches production. Each rule set inspects a
+--- payload and returns problems `{path=, rule=, message=}`; nothing here raises for bad input.
+--- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
+local M = {}
+
+---@class cx.validate.Problem
+---@field path string     where, e.g. `serviceLevelTarget.threshold`
+---@field rule string     the rule set that found it
+---@field message string  what is wrong, for people
+
+---@class cx.validate.Context
+---@field limits table?            tenant limits: max_waiters, max_skill_requirements, max_skills,
+---                                max_hold_seconds, max_overflow_depth, pause_reasons
+---@field skills table?            known skills by id (nil when unknown)
+---@field queue (fun(id: string): table?)?  a known queue document by id
+
+M.STRATEGIES = { priority = true, longest_idle = true, fewest_calls = true, skill_based = true, random = true, weighted = true }
+M.DEFAULT_LIMITS = {
+  max_waiters = 100, max_skill_requirements = 10, max_skills = 100, max_hold_seconds = 300, max_overflow_depth = 3,
+  pause_reasons = { "IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance" },
+}
+
+local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) end
+local function is_table(v) return type(v) == "table" end
+
+local function limit(ctx, key)
+  local limits = ctx and ctx.limits
+  local v = limits and limits[key]
+  if v == nil then v = M.DEFAULT_LIMITS[key] end
+  return v
+end
+
+--- A problem collector for one rule set.
+local function collector(rule, out)
+  return function(path, message, ...)
+    out[#out + 1] = { path = path, rule = rule, message = select("#", ...) > 0 and message:format(...) or message }
+  end
+end
+
+local function range(problem, path, v, lo, hi)
+  if v == nil then return end
+  if not is_int(v) then return problem(path, "%s must be an integer", path) end
+  if v < lo or v > hi then problem(path, "%s must be between %d and %d, got %s", path, lo, hi, tostring(v)) end
+end
+
+M.rules = {}
+
+--- routing: a known strategy; `priority` needs priority enabled with positive levels;
+--- `skill_based` needs skills.
+function M.rules.routing(p, _, problem)
+  local routing = p.routing
+  if routing == nil then return end
+  if not is_table(routing) then return problem("routing", "routing must be a table") end
+  local s = routing.strategy
+  if s ~= nil and not M.STRATEGIES[s] then
+    problem("routing.strategy", "unknown routing strategy '%s'", tostring(s))
+  end
+  if s == "priority" then
+    local pr = routing.priority
+    if not is_table(pr) or pr.enabled ~= true then
+      problem("routing.priority.enabled", "the priority strategy needs priority.enabled = true")
+    end
+    local levels = is_table(pr) and pr.levels or nil
+    if not is_table(levels) or #levels == 0 then
+      problem("routing.priority.levels", "the priority strategy needs at least one priority level")
+    else
+      for i, level in ipairs(levels) do
+        if not is_int(level) or level < 1 then
+          problem(("routing.priority.levels[%d]"):format(i), "priority levels must be positive integers")
+        end
+      end
+    end
+  elseif s == "skill_based" and (not is_table(p.skills) or #p.skills == 0) then
+    problem("skills", "the skill_based strategy needs at least one skill")
+  end
+end
+
+--- sla: threshold 0–100 (percent), time 1–300 seconds.
+function M.rules.sla(p, _, problem)
+  local sla = p.serviceLevelTarget
+  if sla == nil then return end
+  if not is_table(sla) then return problem("serviceLevelTarget", "serviceLevelTarget must be a table") end
+  range(problem, "serviceLevelTarget.threshold", sla.threshold, 0, 100)
+  range(problem, "serviceLevelTarget.time", sla.time, 1, 300)
+end
+
+--- hold_time: regulatory caps on hold and abandonment times (tenant max_hold_seconds, default 300).
+function M.rules.hold_time(p, ctx, problem)
+  local cap = limit(ctx, "max_hold_seconds")
+  range(problem, "maxHoldTime", p.maxHoldTime, 0, cap)
+  if is_table(p.waitStrategy) then
+    range(problem, "waitStrategy.abandonmentThreshold", p.waitStrategy.abandonmentThreshold, 0, cap)
+  end
+end
+
+--- license: max waiters, skill requirements and skill assignments within tenant limits.
+function M.rules.license(p, ctx, problem)
+  range(problem, "maxWaiters", p.maxWaiters, 1, limit(ctx, "max_waiters"))
+  if is_table(p.skillRequirements) and #p.skillRequirements > limit(ctx, "max_skill_requirements") then
+    problem("skillRequirements", "at most %d skill requirements, got %d", limit(ctx, "max_skill_requirements"), #p.skillRequirements)
+  end
+  if is_table(p.skills) and #p.skills > limit(ctx, "max_skills") then
+    problem("skills", "at most %d skill assignments, got %d", limit(ctx, "max_skills"), #p.skills)
+  end
+end
+
+--- skills: levels 1–5, no duplicates, non-empty ids, and known skills when the run knows them.
+function M.rules.skills(p, ctx, problem)
+  local skills = p.skills
+  if skills == nil then return end
+  if not is_table(skills) then return problem("skills", "skills must be a list") end
+  local seen = {}
+  for i, s in ipairs(skills) do
+    local path = ("skills[%d]"):format(i)
+    if not is_table(s) then
+      problem(path, "each skill must be a table {id=, level=}")
+    else
+      if type(s.id) ~= "string" or s.id == "" then
+        problem(path .. ".id", "skill ids must be non-empty strings")
+      elseif seen[s.id] then
+        problem(path .. ".id", "skill %s is assigned twice", s.id)
+      else
+        seen[s.id] = true
+        if ctx and is_table(ctx.skills) and ctx.skills[s.id] == nil then
+          problem(path .. ".id", "skill %s does not exist in this tenant", s.id)
+        end
+      end
+      range(problem, path .. ".level", s.level, 1, 5)
+    end
+  end
+end
+
+--- overflow: a valid action; a target for routeToQueue that exists and is not the queue itself;
+--- across the known queues (with this payload applied) no cycle and depth within the limit.
+function M.rules.overflow(p, ctx, problem)
+  local o = p.overflow
+  if o == nil then return end
+  if not is_table(o) then return problem("overflow", "overflow must be a table") end
+  if o.action ~= nil and o.action ~= "routeToQueue" and o.action ~= "drop" then
+    problem("overflow.action", "overflow action must be routeToQueue or drop, got '%s'", tostring(o.action))
+  end
+  local target = o.targetQueueId
+  if o.action == "routeToQueue" and (type(target) ~= "string" or target == "") then
+    return problem("overflow.targetQueueId", "routeToQueue needs a targetQueueId")
+  end
+  if type(target) ~= "string" or target == "" or o.enabled == false then return end
+  if target == p.id then return problem("overflow.targetQueueId", "a queue cannot overflow to itself") end
+  local lookup = ctx and ctx.queue
+  if not lookup then return end
+  if lookup(target) == nil then
+    return problem("overflow.targetQueueId", "overflow target queue %s is not known in this run (fetch it or list queues first)", target)
+  end
+  -- Walk the overflow chain with this payload in place of the stored queue.
+  local depth, seen, current = 1, { [p.id or "(this queue)"] = true }, target
+  while current do
+    if seen[current] then
+      return problem("overflow.targetQueueId", "overflow forms a cycle through queue %s", current)
+    end
+    seen[current] = true
+    local q = lookup(current)
+    local next_o = q and q.overflow
+    if not is_table(next_o) or next_o.enabled == false or next_o.action ~= "routeToQueue" then break end
+    depth = depth + 1
+    current = next_o.targetQueueId
+    if current == p.id then return problem("overflow.targetQueueId", "overflow forms a cycle back to this queue") end
+  end
+  if depth > limit(ctx, "max_overflow_depth") then
+    problem("overflow.targetQueueId", "overflow chain is %d deep; the tenant allows %d", depth, limit(ctx, "max_overflow_depth"))
+  end
+end
+
+--- wait_strategy: position thresholds in range, callback threshold ≤ position threshold.
+function M.rules.wait_strategy(p, _, problem)
+  local w, cb = p.waitStrategy, p.callback
+  if is_table(w) then range(problem, "waitStrategy.positionThreshold", w.positionThreshold, 1, 50) end
+  if is_table(cb) then
+    range(problem, "callback.positionThreshold", cb.positionThreshold, 1, 50)
+    if cb.enabled == true and is_table(w) and is_int(w.positionThreshold) and is_int(cb.positionThreshold)
+        and cb.positionThreshold > w.positionThreshold then
+      problem("callback.positionThreshold", "the callback threshold (%d) must not exceed the position threshold (%d)",
+        cb.positionThreshold, w.positionThreshold)
+    end
+  end
+end
+
+--- The rule sets that apply to a queue document by default.
+M.QUEUE_RULES = { "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
+
+--- Runs rule sets over `payload`. `opts.rules` narrows (names) or extends (functions taking
+--- `(payload, ctx)` and returning problems) the defaults.
+---@param payload table
+---@param opts { rules: (string|function)[]? }?
+---@param ctx cx.validate.Context?
+---@return boolean ok
+---@return cx.validate.Problem[] problems
+function M.run(payload, opts, ctx)
+  local problems = {}
+  if type(payload) ~= "table" then
+    return false, { { path = "", rule = "payload", message = "the payload must be a table, got " .. type(payload) } }
+  end
+  local selected = (type(opts) == "table" and opts.rules) or M.QUEUE_RULES
+  for _, rule in ipairs(selected) do
+    if type(rule) == "function" then
+      local extra = rule(payload, ctx) or {}
+      for _, problem in ipairs(extra) do
+        problems[#problems + 1] = { path = problem.path or "", rule = problem.rule or "custom", message = problem.message or tostring(problem) }
+      end
+    elseif M.rules[rule] then
+      M.rules[rule](payload, ctx, collector(rule, problems))
+    else
+      problems[#problems + 1] = { path = "", rule = tostring(rule), message = "unknown rule set '" .. tostring(rule) .. "'" }
+    end
+  end
+  return #problems == 0, problems
+end
+
+return M

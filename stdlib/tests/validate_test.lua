@@ -1,0 +1,103 @@
+local v = require("cx.validate")
+local A = require("assert")
+
+local T = {}
+
+local function queue(fields)
+  local q = {
+    id = "q1", routing = { strategy = "longest_idle", priority = { enabled = false, levels = {} } },
+    skills = { { id = "s1", level = 3 } }, serviceLevelTarget = { threshold = 80, time = 20 },
+    maxWaiters = 50, maxHoldTime = 120, waitStrategy = { positionThreshold = 10, abandonmentThreshold = 120 },
+    callback = { enabled = true, positionThreshold = 5 }, overflow = { enabled = false, action = "drop" },
+  }
+  for k, val in pairs(fields or {}) do q[k] = val end
+  return q
+end
+
+local function rules_of(problems)
+  local out = {}
+  for _, p in ipairs(problems) do out[#out + 1] = p.rule .. ":" .. p.path end
+  table.sort(out)
+  return out
+end
+
+function T.a_good_queue_passes()
+  local ok, problems = v.run(queue())
+  A.eq(ok, true)
+  A.eq(problems, {})
+end
+
+function T.sla_boundaries()
+  A.eq(select(1, v.run(queue { serviceLevelTarget = { threshold = 0, time = 1 } })), true)
+  A.eq(select(1, v.run(queue { serviceLevelTarget = { threshold = 100, time = 300 } })), true)
+  A.eq(rules_of(select(2, v.run(queue { serviceLevelTarget = { threshold = 101, time = 0 } }))),
+    { "sla:serviceLevelTarget.threshold", "sla:serviceLevelTarget.time" })
+  A.eq(rules_of(select(2, v.run(queue { serviceLevelTarget = { threshold = -1, time = 301 } }))),
+    { "sla:serviceLevelTarget.threshold", "sla:serviceLevelTarget.time" })
+end
+
+function T.routing_rules()
+  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "round_robin" } }))), { "routing:routing.strategy" })
+  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "priority", priority = { enabled = false, levels = {} } } }))),
+    { "routing:routing.priority.enabled", "routing:routing.priority.levels" })
+  A.eq(select(1, v.run(queue { routing = { strategy = "priority", priority = { enabled = true, levels = { 1, 2 } } } })), true)
+  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "skill_based" }, skills = {} }))), { "routing:skills" })
+end
+
+function T.hold_time_and_license_limits_follow_the_tenant()
+  A.eq(select(1, v.run(queue { maxHoldTime = 300 })), true)
+  A.eq(rules_of(select(2, v.run(queue { maxHoldTime = 301 }))), { "hold_time:maxHoldTime" })
+  A.eq(rules_of(select(2, v.run(queue { maxHoldTime = 200 }, nil, { limits = { max_hold_seconds = 180 } }))), { "hold_time:maxHoldTime" })
+  A.eq(select(1, v.run(queue { maxWaiters = 100 })), true)
+  A.eq(rules_of(select(2, v.run(queue { maxWaiters = 101 }))), { "license:maxWaiters" })
+  local reqs = {}
+  for i = 1, 11 do reqs[i] = { skill = "s" .. i } end
+  A.eq(rules_of(select(2, v.run(queue { skillRequirements = reqs }))), { "license:skillRequirements" })
+end
+
+function T.skills_rules()
+  A.eq(rules_of(select(2, v.run(queue { skills = { { id = "s1", level = 0 }, { id = "s1", level = 6 }, { id = "", level = 2 } } }))),
+    { "skills:skills[1].level", "skills:skills[2].id", "skills:skills[2].level", "skills:skills[3].id" })
+  A.eq(rules_of(select(2, v.run(queue { skills = { { id = "ghost", level = 2 } } }, nil, { skills = { s1 = {} } }))),
+    { "skills:skills[1].id" })
+end
+
+function T.overflow_rules()
+  local known = {
+    q2 = { id = "q2", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q3" } },
+    q3 = { id = "q3", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q1" } },
+    q4 = { id = "q4", overflow = { enabled = false } },
+  }
+  local ctx = { queue = function(id) return known[id] end }
+  A.eq(rules_of(select(2, v.run(queue { overflow = { enabled = true, action = "teleport" } }))), { "overflow:overflow.action" })
+  A.eq(rules_of(select(2, v.run(queue { overflow = { enabled = true, action = "routeToQueue" } }))), { "overflow:overflow.targetQueueId" })
+  A.eq(rules_of(select(2, v.run(queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q1" } }))),
+    { "overflow:overflow.targetQueueId" })
+  A.eq(select(1, v.run(queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q4" } }, nil, ctx)), true)
+  local ok, problems = v.run(queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q2" } }, nil, ctx)
+  A.eq(ok, false)
+  A.eq(problems[1].message:find("cycle") ~= nil, true)
+  A.eq(rules_of(select(2, v.run(queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q9" } }, nil, ctx))),
+    { "overflow:overflow.targetQueueId" })
+end
+
+function T.wait_strategy_rules()
+  A.eq(rules_of(select(2, v.run(queue { callback = { enabled = true, positionThreshold = 12 } }))), { "wait_strategy:callback.positionThreshold" })
+  A.eq(select(1, v.run(queue { callback = { enabled = true, positionThreshold = 10 } })), true)
+  A.eq(rules_of(select(2, v.run(queue { waitStrategy = { positionThreshold = 0 } }))),
+    { "wait_strategy:callback.positionThreshold", "wait_strategy:waitStrategy.positionThreshold" })
+end
+
+function T.rules_can_be_narrowed_and_extended()
+  A.eq(select(1, v.run(queue { maxWaiters = 500 }, { rules = { "sla" } })), true)
+  local custom = function(p) if p.name == nil then return { { path = "name", message = "needs a name" } } end end
+  A.eq(rules_of(select(2, v.run(queue(), { rules = { "sla", custom } }))), { "custom:name" })
+  A.eq(rules_of(select(2, v.run(queue(), { rules = { "nonsense" } }))), { "nonsense:" })
+end
+
+function T.never_raises_for_bad_input()
+  A.eq(select(1, v.run("not a table")), false)
+  A.eq(select(1, v.run({ routing = 5, serviceLevelTarget = "x", skills = "y", overflow = 3, maxWaiters = "z" })), false)
+end
+
+return T

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A running sandbox tenant: an HTTP server on loopback emulating the contact-center API.
@@ -9,11 +10,13 @@ public final class SandboxServer: Sendable {
     /// `http://127.0.0.1:PORT`.
     public let baseURL: String
     public let port: Int
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, host: String, task: Task<Void, any Error>) {
+    private init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
         self.baseURL = "http://\(host):\(port)"
+        self.group = group
         self.task = task
     }
 
@@ -32,9 +35,11 @@ public final class SandboxServer: Sendable {
                 continuation.finish()
             },
             logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: handleSignals ? [.sigint, .sigterm] : [], logger: logger))
         let task = Task {
             defer { continuation.finish() }
-            try await app.runService(gracefulShutdownSignals: handleSignals ? [.sigint, .sigterm] : [])
+            try await group.run()
         }
         var bound: Int?
         for await port in ports { bound = port }
@@ -44,12 +49,12 @@ public final class SandboxServer: Sendable {
             if case .failure(let error) = await task.result { throw error }
             throw SandboxError.couldNotStart("the server did not start listening on \(configuration.host):\(configuration.port)")
         }
-        return SandboxServer(port: bound, host: configuration.host, task: task)
+        return SandboxServer(port: bound, host: configuration.host, group: group, task: task)
     }
 
-    /// Stops serving and waits until the server has shut down.
+    /// Stops serving (gracefully: requests in flight finish) and waits until the server is down.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 

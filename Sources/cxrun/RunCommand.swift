@@ -1,19 +1,26 @@
 import ArgumentParser
 import Foundation
+import JSONCore
 import LuaHost
+import Runbook
 
-/// `cxrun run`: runs one runbook in a fresh sandbox under limits.
+/// `cxrun run`: runs one runbook in a fresh sandbox under limits, every binding call audited.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a Lua runbook.",
+        abstract: "Run a Lua runbook against a tenant (the built-in sandbox tenant when nothing is configured).",
         discussion: """
             Arguments after `--` reach the script as cx.args[1..n] and as the chunk's `...`; \
-            KEY=VALUE arguments are also cx.args.KEY.
+            KEY=VALUE arguments are also cx.args.KEY. Every binding call is recorded in the audit \
+            log with its latency; a summary is printed at the end (stderr, or stdout with --json).
 
-            Example:  cxrun run scripts/hello.lua -- name=ops
+            With --dry-run reads are real, but deploy, rollback, agent_status and webhook change \
+            nothing: they validate, return {planned=true, changed=...}, and the run ends with a \
+            diff per target.
 
-            Limits stop the run with exit code 3 and say which limit was hit.
+            Examples:
+              cxrun run scripts/hello.lua -- name=ops
+              cxrun run --dry-run scripts/rebalance.lua -- strategy=priority
             """
     )
 
@@ -22,6 +29,21 @@ struct RunCommand: ParsableCommand {
 
     @Argument(parsing: .postTerminator, help: "Arguments for the script (after `--`).")
     var scriptArgs: [String] = []
+
+    @Option(help: "Tenant from cxrun.toml (default: CXRUN_TENANT, the configured default, else the sandbox tenant).")
+    var tenant: String?
+
+    @Option(help: "Configuration file (default: ./cxrun.toml, then ~/.config/cxrun/cxrun.toml).")
+    var config: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Change nothing: writes are validated and planned; reads are real.")
+    var dryRun = false
+
+    @Flag(help: "Print a machine-readable summary (and planned changes) on stdout.")
+    var json = false
+
+    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
+    var auditDB: String = ".cxrun/audit.sqlite"
 
     @Option(help: "Wall-clock limit for the whole run, in seconds.")
     var timeout: Double = 600
@@ -46,45 +68,61 @@ struct RunCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: script) else {
             throw ValidationError("cannot read script '\(script)'")
         }
+        let setup: TenantSetup
+        do { setup = try TenantSetup.resolve(config: config, tenant: tenant) } catch {
+            Console.err("cxrun: \(error)\n")
+            throw ExitCode(2)
+        }
+        defer { setup.stop() }
         let limits = LuaLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
-        let scriptDir = (script as NSString).deletingLastPathComponent
-        let progress: (@Sendable (Int, Int) -> Void)? = Console.stderrIsTTY ? Console.eachProgress : nil
-        let sandbox = SandboxOptions(
-            args: scriptArgs,
-            runInfo: ["dry_run": false],
-            modules: ModuleResolver(
-                stdlib: StdlibLocator.locate(), scriptDirectory: scriptDir.isEmpty ? "." : scriptDir,
-                scriptDirectoryDisplay: scriptDir.isEmpty ? "." : scriptDir),
-            output: { Console.out($0) },
-            log: { level, message in Console.err("[\(level)] \(message)\n") },
-            progress: progress,
-            concurrency: concurrency
-        )
-        let request = RunRequest(
-            source: String(decoding: data, as: UTF8.self),
-            chunkName: "@\(script)",
-            limits: limits,
-            sandbox: sandbox,
-            varargs: scriptArgs.map(LuaValue.string),
+        let runID = RunbookSession.newRunID()
+        let auditPath = auditDB
+        let request = RunbookRequest(
+            runID: runID, scriptPath: script, source: String(decoding: data, as: UTF8.self), args: scriptArgs, tenant: setup.tenant,
+            dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
+            output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
+            progress: Console.stderrIsTTY ? Console.eachProgress : nil,
             watchdog: .terminate(grace: 0.5, onExpire: { kind in
-                Console.err("cxrun: \(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped\n")
+                let message = "\(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped"
+                RunbookSession.abandon(runID: runID, auditPath: auditPath, status: "failed", message: message)
+                Console.err("cxrun: \(message)\n")
                 Foundation.exit(3)
             }),
-            onStart: { control in Interrupts.install(control) }
-        )
-        let outcome = ScriptRunner.run(request)
+            onStart: { control in Interrupts.install(control) })
+        let result: RunbookResult
+        do {
+            result = try blockingAwait { try await RunbookSession.run(request) }
+        } catch {
+            Interrupts.uninstall()
+            Console.err("cxrun: \(error)\n")
+            throw ExitCode(2)
+        }
         Interrupts.uninstall()
-        report(outcome, limits: limits)
-        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+        report(result, limits: limits)
+        if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
     }
 
-    private func report(_ outcome: RunOutcome, limits: LuaLimits) {
-        guard outcome.status != .succeeded else { return }
-        var text = "cxrun: \(outcome.message ?? "the run failed")\n"
-        if case .limit(let kind) = outcome.status {
-            text += "cxrun: \(LimitReport.describe(kind, limits: limits))\n"
+    private func report(_ result: RunbookResult, limits: LuaLimits) {
+        let outcome = result.outcome
+        if outcome.status != .succeeded {
+            var text = "cxrun: \(outcome.message ?? "the run failed")\n"
+            if case .limit(let kind) = outcome.status { text += "cxrun: \(LimitReport.describe(kind, limits: limits))\n" }
+            if let traceback = outcome.traceback, !traceback.isEmpty { text += traceback + "\n" }
+            Console.err(text)
         }
-        if let traceback = outcome.traceback, !traceback.isEmpty { text += traceback + "\n" }
-        Console.err(text)
+        for problem in result.auditProblems { Console.err("cxrun: audit: \(problem)\n") }
+        if json {
+            var fields = result.summary.json.objectValue ?? [:]
+            if dryRun { fields["planned"] = .array(result.plannedChanges.map { .string($0.text) }) }
+            if let message = outcome.message { fields["error"] = .string(message) }
+            Console.out(JSONValue.object(fields).jsonString(pretty: true) + "\n")
+        } else {
+            if dryRun {
+                var text = "\ndry run: nothing was changed. Planned changes:\n"
+                text += result.plannedChanges.isEmpty ? "  (none)\n" : result.plannedChanges.map(\.text).joined(separator: "\n") + "\n"
+                Console.out(text)
+            }
+            Console.err("\n" + result.summary.text + "\n")
+        }
     }
 }

@@ -10,7 +10,7 @@ struct PureBindings {
     var globals: [(String, LuaFunction)] { [("build", build)] }
 
     var hidden: [(String, LuaFunction)] {
-        [("audit_pure", auditPure), ("now", now), ("known", known)]
+        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -43,15 +43,18 @@ struct PureBindings {
         try call.returning(.double(ProcessInfo.processInfo.systemUptime))
     }
 
-    /// What the run knows of the tenant, for the validators: limits, skills, queues.
+    /// What the run knows of the tenant, for the validators: its name, limits and skills.
     private func known(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        var queues: [String: JSONValue] = [:]
-        for q in context.knownQueues { if let id = q["id"]?.stringValue { queues[id] = q } }
         var skills: [String: JSONValue] = [:]
         for s in context.skills { if let id = s["id"]?.stringValue { skills[id] = s } }
         return try call.returning([
-            "name": .string(context.tenant.name), "limits": context.tenant.limits.json,
-            "queues": .object(queues), "skills": skills.isEmpty ? .null : .object(skills),
+            "name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": skills.isEmpty ? .null : .object(skills),
         ])
+    }
+
+    /// The latest document this run fetched for a queue, or nil (the validators walk overflow chains with it).
+    private func queue(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), let doc = context.latestFetched(id) else { return .values(0) }
+        return try call.returning(doc)
     }
 }

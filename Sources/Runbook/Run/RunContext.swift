@@ -47,9 +47,9 @@ final class RunContext: Sendable {
 
     func fetchedDocument(_ id: String, version: Int64) -> JSONValue? { fetched.withLock { $0[id]?[version] } }
 
-    /// The latest fetched document of every queue (the validators' view of the tenant).
-    var knownQueues: [JSONValue] {
-        fetched.withLock { $0.values.compactMap { versions in versions.max { $0.key < $1.key }?.value } }
+    /// The latest fetched document of a queue.
+    func latestFetched(_ id: String) -> JSONValue? {
+        fetched.withLock { $0[id]?.max { $0.key < $1.key }?.value }
     }
 
     func remember(skills: [JSONValue]) { knownSkills.withLock { $0 = skills } }

@@ -1,0 +1,74 @@
+import Foundation
+import JSONCore
+
+/// The end-of-run report: calls per binding with errors and latency percentiles, HTTP retries,
+/// where the audit log is.
+public struct RunSummary: Sendable {
+    public struct Binding: Sendable {
+        public var name: String
+        public var calls: Int
+        public var errors: Int
+        public var p50: Double
+        public var p95: Double
+        public var max: Double
+    }
+
+    public var runID: String
+    public var status: String
+    public var bindings: [Binding]
+    public var requests: Int
+    public var retries: Int
+    public var rateLimited: Int
+    public var auditPath: String
+    public var seconds: Double
+
+    init(runID: String, status: String, stats: [CallStat], requests: Int, retries: Int, rateLimited: Int, auditPath: String, seconds: Double) {
+        self.runID = runID
+        self.status = status
+        self.requests = requests
+        self.retries = retries
+        self.rateLimited = rateLimited
+        self.auditPath = auditPath
+        self.seconds = seconds
+        bindings = Dictionary(grouping: stats, by: \.binding).map { name, calls in
+            let latencies = calls.map(\.latencyMs).sorted()
+            return Binding(name: name, calls: calls.count, errors: calls.filter { $0.status == "error" }.count,
+                           p50: Self.percentile(latencies, 0.50), p95: Self.percentile(latencies, 0.95), max: latencies.last ?? 0)
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Nearest-rank percentile of sorted values.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((p * Double(sorted.count)).rounded(.up))
+        return sorted[Swift.max(0, Swift.min(sorted.count - 1, rank - 1))]
+    }
+
+    public var json: JSONValue {
+        [
+            "run_id": .string(runID), "status": .string(status), "seconds": .double((seconds * 1000).rounded() / 1000),
+            "requests": .int(Int64(requests)), "retries": .int(Int64(retries)), "rate_limited": .int(Int64(rateLimited)),
+            "audit": .string(auditPath),
+            "bindings": .object(Dictionary(uniqueKeysWithValues: bindings.map { b in
+                (b.name, ["calls": .int(Int64(b.calls)), "errors": .int(Int64(b.errors)), "p50_ms": .double(Self.round(b.p50)),
+                          "p95_ms": .double(Self.round(b.p95)), "max_ms": .double(Self.round(b.max))] as JSONValue)
+            })),
+        ]
+    }
+
+    public var text: String {
+        var lines = ["run \(runID) \(status) in \(String(format: "%.2f", seconds)) s"]
+        if !bindings.isEmpty {
+            func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
+            lines.append("  " + pad("binding", 14) + "  calls errors    p50 ms    p95 ms    max ms")
+            for b in bindings {
+                lines.append("  " + pad(b.name, 14) + String(format: " %6d %6d %9.1f %9.1f %9.1f", b.calls, b.errors, b.p50, b.p95, b.max))
+            }
+        }
+        lines.append("  HTTP requests \(requests), retries \(retries), 429s received \(rateLimited)")
+        lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func round(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+}

@@ -1,0 +1,146 @@
+import CXone
+import Crypto
+import Foundation
+import JSONCore
+import LuaHost
+
+/// One runbook run against a tenant.
+public struct RunbookRequest: Sendable {
+    public var runID: String
+    public var scriptPath: String
+    public var source: String
+    public var args: [String]
+    /// The tenant, with its endpoint filled in (the sandbox tenant already started).
+    public var tenant: ResolvedTenant
+    public var dryRun: Bool
+    public var limits: LuaLimits
+    public var concurrency: Int
+    public var auditPath: String
+    public var stdlib: String?
+    public var output: @Sendable (String) -> Void
+    public var log: @Sendable (String, String) -> Void
+    public var progress: (@Sendable (Int, Int) -> Void)?
+    public var watchdog: WatchdogPolicy
+    public var onStart: (@Sendable (RunControl) -> Void)?
+
+    public init(runID: String = RunbookSession.newRunID(), scriptPath: String, source: String, args: [String], tenant: ResolvedTenant,
+                dryRun: Bool, limits: LuaLimits, concurrency: Int = 4, auditPath: String, stdlib: String?,
+                output: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String, String) -> Void,
+                progress: (@Sendable (Int, Int) -> Void)? = nil, watchdog: WatchdogPolicy = .disabled,
+                onStart: (@Sendable (RunControl) -> Void)? = nil) {
+        self.runID = runID
+        self.scriptPath = scriptPath
+        self.source = source
+        self.args = args
+        self.tenant = tenant
+        self.dryRun = dryRun
+        self.limits = limits
+        self.concurrency = concurrency
+        self.auditPath = auditPath
+        self.stdlib = stdlib
+        self.output = output
+        self.log = log
+        self.progress = progress
+        self.watchdog = watchdog
+        self.onStart = onStart
+    }
+}
+
+/// How a runbook run ended.
+public struct RunbookResult: Sendable {
+    public var outcome: RunOutcome
+    public var summary: RunSummary
+    public var plannedChanges: [PlannedChange]
+    /// Audit writes that failed (the run still ended; this is what was lost).
+    public var auditProblems: [String]
+}
+
+/// Why a run could not start (exit code 2).
+public struct RunbookError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// Runs a runbook: opens the audit log, records the run, runs the script with the bindings,
+/// waits for what is in flight, and finalizes the run row on every path.
+public enum RunbookSession {
+    /// Time-sortable and unique: `20261122T034700Z-3f9a1c`.
+    public static func newRunID(now: Date = Date()) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return "\(f.string(from: now))-\(String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(8))"
+    }
+
+    public static func run(_ request: RunbookRequest) async throws(RunbookError) -> RunbookResult {
+        guard let endpoint = request.tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
+        let store: AuditStore
+        do { store = try AuditStore(path: request.auditPath) } catch {
+            throw RunbookError(description: "cannot open the audit log \(request.auditPath): \(error)")
+        }
+        let redactor = Redactor(secrets: request.tenant.secrets)
+        let started = Date()
+        let run = RunRecord(
+            id: request.runID, script: request.scriptPath,
+            scriptSHA256: SHA256.hash(data: Data(request.source.utf8)).map { String(format: "%02x", $0) }.joined(),
+            tenant: request.tenant.name, operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
+            args: redactor.redact(.array(request.args.map(JSONValue.string))), dryRun: request.dryRun,
+            startedAt: started.timeIntervalSince1970, finishedAt: nil, status: "running", error: nil, summary: nil)
+        do { try store.insert(run: run) } catch { throw RunbookError(description: "cannot write the audit log \(request.auditPath): \(error)") }
+
+        let recorder = AuditRecorder(store: store, runID: request.runID, redactor: redactor)
+        let client = CXoneClient(endpoint: endpoint)
+        let context = RunContext(runID: request.runID, tenant: request.tenant, dryRun: request.dryRun, client: client, recorder: recorder)
+        let scriptDir = (request.scriptPath as NSString).deletingLastPathComponent
+        let sandbox = SandboxOptions(
+            args: request.args,
+            runInfo: ["id": .string(request.runID), "tenant": .string(request.tenant.name), "dry_run": .bool(request.dryRun)],
+            modules: ModuleResolver(stdlib: request.stdlib, scriptDirectory: scriptDir.isEmpty ? "." : scriptDir,
+                                    scriptDirectoryDisplay: scriptDir.isEmpty ? "." : scriptDir),
+            output: request.output, log: { level, message in request.log(level, redactor.redact(message)) },
+            progress: request.progress, concurrency: request.concurrency)
+        let script = RunRequest(
+            source: request.source, chunkName: "@\(request.scriptPath)", limits: request.limits, sandbox: sandbox,
+            varargs: request.args.map(JSONValue.string),
+            bindings: {
+                let pure = PureBindings(context: context)
+                return BindingSet(
+                    globals: QueueBindings(context: context).all + ReadBindings(context: context).all + pure.globals
+                        + AgentStatusBinding(context: context).all + WebhookBinding(context: context).all,
+                    hidden: pure.hidden, extensions: [runbookExtensionSource])
+            },
+            watchdog: request.watchdog, onStart: request.onStart)
+        var outcome = await ScriptRunner.run(script)
+        let unfinished = context.webhooks.settle(timeout: 30)
+        recorder.settle(timeout: 15)
+        if let message = outcome.message { outcome.message = redactor.redact(message) }
+        if let traceback = outcome.traceback { outcome.traceback = redactor.redact(traceback) }
+        let status: String
+        switch outcome.status {
+        case .succeeded: status = "succeeded"
+        case .limit(.interrupted): status = "aborted"
+        default: status = "failed"
+        }
+        let stats = client.transport.stats
+        let summary = RunSummary(runID: request.runID, status: status, stats: recorder.callStats, requests: stats.requests, retries: stats.retries,
+                                 rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
+        var problems = recorder.auditProblems
+        if unfinished > 0 { problems.append("\(unfinished) webhook deliveries were still running when the run ended; their rows stay pending") }
+        do {
+            try store.finish(run: request.runID, status: status, error: outcome.message, summary: summary.json, at: Date().timeIntervalSince1970)
+        } catch {
+            problems.append("finalizing the run row failed: \(error)")
+        }
+        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: context.plannedChanges, auditProblems: problems)
+    }
+
+    /// Finalizes a run that cannot finish normally (the watchdog is about to end the process).
+    public static func abandon(runID: String, auditPath: String, status: String, message: String) {
+        guard let store = try? AuditStore(path: auditPath) else { return }
+        try? store.finish(run: runID, status: status, error: message, summary: nil, at: Date().timeIntervalSince1970)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

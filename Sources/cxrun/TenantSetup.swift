@@ -1,0 +1,45 @@
+import CXone
+import Foundation
+import Runbook
+import SandboxTenant
+
+/// The tenant a command talks to: from cxrun.toml and the environment, or — with no
+/// configuration — the sandbox tenant started in-process on a loopback port.
+struct TenantSetup {
+    var tenant: ResolvedTenant
+    var sandbox: SandboxServer?
+
+    static func resolve(config: String?, tenant name: String?) throws -> TenantSetup {
+        var tenant: ResolvedTenant
+        do {
+            tenant = try Configuration.resolve(configPath: config, tenant: name, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw CLIError.usage("configuration error: \(error.description)")
+        }
+        guard tenant.isSandbox else { return TenantSetup(tenant: tenant, sandbox: nil) }
+        var configuration = SandboxConfiguration(databasePath: ".cxrun/sandbox.sqlite")
+        let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+        configuration.webhookSecrets = ["wfm": secret]
+        let shown = configuration
+        let server = try blockingAwait { try await SandboxServer.start(shown) }
+        tenant.endpoint = TenantEndpoint(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret)
+        tenant.webhooks["wfm"] = WebhookTarget(url: server.baseURL + "/_sim/webhooks/wfm", secret: secret)
+        return TenantSetup(tenant: tenant, sandbox: server)
+    }
+
+    func stop() {
+        guard let sandbox else { return }
+        _ = try? blockingAwait { await sandbox.stop() }
+    }
+}
+
+/// Errors the CLI reports with exit code 2.
+enum CLIError: Error, CustomStringConvertible {
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .usage(let m): return m
+        }
+    }
+}

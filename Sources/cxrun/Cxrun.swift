@@ -16,7 +16,7 @@ struct Cxrun: ParsableCommand {
               130  interrupted (Ctrl-C)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckCommand.self, SimCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, SimCommand.self, AuditCommand.self, RollbackCommand.self]
     )
 
     static func main() {
@@ -25,6 +25,9 @@ struct Cxrun: ParsableCommand {
             try command.run()
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
+        } catch let error as CLIError {
+            Console.err("cxrun: \(error)\n")
+            Foundation.exit(2)
         } catch {
             if exitCode(for: error) == .success {  // --help, --version
                 Console.out(fullMessage(for: error) + "\n")

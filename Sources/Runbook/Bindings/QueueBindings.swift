@@ -8,7 +8,7 @@ import LuaHost
 struct QueueBindings {
     let context: RunContext
     /// Writes retried after concurrent modifications before giving up with `conflict`.
-    static let mergeAttempts = 4
+    static let mergeAttempts = 8
 
     var all: [(String, LuaFunction)] {
         [("fetch", fetch), ("deploy", deploy), ("rollback", rollback)]
@@ -48,6 +48,14 @@ struct QueueBindings {
                                        note: "from version \(baseVersion)"))
             let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
                 ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], "planned")
+            }
+            return try call.returning(values)
+        }
+        if changed.isEmpty {
+            // Nothing to change: no write, no new version.
+            let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
+                let result: JSONValue = ["version": .int(baseVersion), "previous_version": .int(baseVersion), "changed": .array([]), "skipped": true]
+                return ([result], result, "ok")
             }
             return try call.returning(values)
         }

@@ -1,0 +1,79 @@
+import CXone
+import Foundation
+import JSONCore
+
+/// `cxrun rollback --run ID [QUEUE...]`: restores every queue a run deployed, newest first, as
+/// a run of its own in the audit log.
+public enum RollbackSession {
+    /// One queue's outcome.
+    public struct Line: Sendable {
+        public var queue: String
+        public var ok: Bool
+        public var message: String
+    }
+
+    public static func run(
+        of sourceRun: String, queues requested: [String], tenant: ResolvedTenant, auditPath: String, force: Bool, dryRun: Bool
+    ) async throws(RunbookError) -> (runID: String, lines: [Line]) {
+        guard let endpoint = tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
+        let store: AuditStore
+        do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
+        guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
+        let deployed: [String]
+        do { deployed = try Rollback.deployedQueues(run: sourceRun, store: store) } catch { throw RunbookError(description: "\(error)") }
+        let queues = requested.isEmpty ? deployed : requested
+        if let unknown = queues.first(where: { !deployed.contains($0) }) {
+            throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) (it deployed: \(deployed.joined(separator: ", ")))")
+        }
+        let runID = RunbookSession.newRunID()
+        let redactor = Redactor(secrets: tenant.secrets)
+        let record = RunRecord(
+            id: runID, script: "cxrun rollback --run \(sourceRun)", scriptSHA256: "", tenant: tenant.name,
+            operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
+            args: ["run": .string(sourceRun), "queues": .array(queues.map(JSONValue.string)), "force": .bool(force)], dryRun: dryRun,
+            startedAt: Date().timeIntervalSince1970, finishedAt: nil, status: "running", error: nil, summary: nil)
+        do { try store.insert(run: record) } catch { throw RunbookError(description: "cannot write the audit log: \(error)") }
+        let recorder = AuditRecorder(store: store, runID: runID, redactor: redactor)
+        let context = RunContext(runID: runID, tenant: tenant, dryRun: dryRun, client: CXoneClient(endpoint: endpoint), recorder: recorder)
+        var lines: [Line] = []
+        for queue in queues {
+            guard let source = try? Rollback.lastDeploy(of: queue, run: sourceRun, store: store) else {
+                lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
+                continue
+            }
+            var call = recorder.start("rollback", target: queue, args: ["queue_id": .string(queue), "run": .string(sourceRun), "force": .bool(force)])
+            do { try recorder.commitPending(call) } catch {
+                lines.append(Line(queue: queue, ok: false, message: "audit log write failed: \(error)"))
+                continue
+            }
+            let started = Date()
+            do {
+                let outcome = try await Rollback.restore(queue, source: source, force: force, seq: call.seq, context: context)
+                call.status = outcome.status
+                call.result = outcome.result
+                call.httpStatus = outcome.httpStatus
+                call.attempts = outcome.attempts
+                call.latencyMs = Date().timeIntervalSince(started) * 1000
+                recorder.completed(call, snapshots: outcome.snapshots)
+                let restored = outcome.result?["restored"]?.boolValue ?? false
+                let planned = outcome.status == "planned"
+                lines.append(Line(queue: queue, ok: true, message: planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
+                                  : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"))
+            } catch {
+                call.status = "error"
+                call.errorCode = error.code.rawValue
+                call.httpStatus = error.status
+                call.result = ["message": .string(error.message)]
+                call.latencyMs = Date().timeIntervalSince(started) * 1000
+                recorder.completed(call)
+                lines.append(Line(queue: queue, ok: false, message: error.description))
+            }
+        }
+        recorder.settle(timeout: 5)
+        let failed = lines.filter { !$0.ok }.count
+        try? store.finish(run: runID, status: failed == 0 ? "succeeded" : "failed",
+                          error: failed == 0 ? nil : "\(failed) of \(lines.count) queues were not restored", summary: nil,
+                          at: Date().timeIntervalSince1970)
+        return (runID, lines)
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import JSONCore
+import Runbook
+
+/// `cxrun audit runs|show|export`.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Read the audit log: list runs, show one, export JSONL.",
+        subcommands: [Runs.self, Show.self, Export.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
+        var auditDB: String = ".cxrun/audit.sqlite"
+
+        func open() throws -> AuditStore {
+            guard FileManager.default.fileExists(atPath: auditDB) else { throw CLIError.usage("no audit log at \(auditDB)") }
+            do { return try AuditStore(path: auditDB) } catch { throw CLIError.usage("cannot open the audit log \(auditDB): \(error)") }
+        }
+    }
+
+    static func time(_ t: Double?) -> String {
+        guard let t else { return "-" }
+        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
+    }
+
+    struct Runs: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
+        @OptionGroup var location: Location
+        @Option(help: "How many runs.") var limit = 20
+
+        func run() throws {
+            let store = try location.open()
+            for r in try store.runs(limit: limit) {
+                let calls = try store.calls(run: r.id)
+                Console.out("\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                            + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == "error" }.count)  \(r.script)\n")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one run and its calls.")
+        @OptionGroup var location: Location
+        @Argument(help: "The run id.") var runID: String
+
+        func run() throws {
+            let store = try location.open()
+            guard let r = try store.run(runID) else { throw CLIError.usage("no run \(runID)") }
+            var text = "run      \(r.id)\nscript   \(r.script) (sha256 \(r.scriptSHA256.prefix(12)))\ntenant   \(r.tenant)\noperator \(r.operatorName)\n"
+            text += "status   \(r.status)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
+            if let error = r.error { text += "error    \(error)\n" }
+            text += "calls:\n"
+            for c in try store.calls(run: r.id) {
+                let latency = c.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-"
+                text += "  \(String(c.seq).padding(toLength: 4, withPad: " ", startingAt: 0)) \(c.binding.padding(toLength: 13, withPad: " ", startingAt: 0)) "
+                text += "\(c.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                text += "\(c.target ?? "")\(c.errorCode.map { " [\($0)]" } ?? "") \(c.result?.jsonString() ?? "")\n"
+            }
+            Console.out(text)
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export runs and calls as JSON lines.")
+        @OptionGroup var location: Location
+        @Option(name: .customLong("run"), help: "Only this run.") var runID: String?
+        @Option(help: "Output format (jsonl).") var format = "jsonl"
+
+        func validate() throws {
+            guard format == "jsonl" else { throw ValidationError("--format: only jsonl is supported") }
+        }
+
+        func run() throws {
+            let store = try location.open()
+            let runs = try runID.map { id in try store.run(id).map { [$0] } ?? [] } ?? store.runs(limit: 100_000)
+            if let runID, runs.isEmpty { throw CLIError.usage("no run \(runID)") }
+            for r in runs {
+                let line: JSONValue = [
+                    "type": "run", "id": .string(r.id), "script": .string(r.script), "script_sha256": .string(r.scriptSHA256),
+                    "tenant": .string(r.tenant), "operator": .string(r.operatorName), "args": r.args, "dry_run": .bool(r.dryRun),
+                    "started_at": .double(r.startedAt), "finished_at": r.finishedAt.map(JSONValue.double) ?? .null, "status": .string(r.status),
+                    "error": r.error.map(JSONValue.string) ?? .null, "summary": r.summary ?? .null,
+                ]
+                Console.out(line.jsonString() + "\n")
+                for c in try store.calls(run: r.id) {
+                    let call: JSONValue = [
+                        "type": "call", "run_id": .string(c.runID), "seq": .int(Int64(c.seq)), "binding": .string(c.binding),
+                        "target": c.target.map(JSONValue.string) ?? .null, "args": c.args, "result": c.result ?? .null, "status": .string(c.status),
+                        "error_code": c.errorCode.map(JSONValue.string) ?? .null, "http_status": c.httpStatus.map { .int(Int64($0)) } ?? .null,
+                        "attempts": .int(Int64(c.attempts)), "started_at": .double(c.startedAt), "latency_ms": c.latencyMs.map(JSONValue.double) ?? .null,
+                    ]
+                    Console.out(call.jsonString() + "\n")
+                }
+            }
+        }
+    }
+}

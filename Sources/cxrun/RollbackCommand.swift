@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Runbook
+
+/// `cxrun rollback --run ID [QUEUE...]`.
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Restore the queues a run deployed to their pre-images, newest first.",
+        discussion: """
+            A queue changed since the deploy has only the run's own fields reverted, and only \
+            when nobody touched them since; otherwise it is reported as a conflict (--force \
+            restores the pre-image anyway). The rollback is itself a run in the audit log.
+            """
+    )
+
+    @Option(name: .customLong("run"), help: "The run whose deploys to undo (see `cxrun audit runs`).")
+    var sourceRun: String
+
+    @Argument(help: "Only these queues (default: every queue the run deployed).")
+    var queues: [String] = []
+
+    @Option(help: "Tenant from cxrun.toml (default: as for `cxrun run`).")
+    var tenant: String?
+
+    @Option(help: "Configuration file.")
+    var config: String?
+
+    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
+    var auditDB: String = ".cxrun/audit.sqlite"
+
+    @Flag(help: "Restore the pre-image even over later changes by others.")
+    var force = false
+
+    @Flag(name: .customLong("dry-run"), help: "Show what would be restored; change nothing.")
+    var dryRun = false
+
+    func run() throws {
+        let setup: TenantSetup
+        do { setup = try TenantSetup.resolve(config: config, tenant: tenant) } catch {
+            Console.err("cxrun: \(error)\n")
+            throw ExitCode(2)
+        }
+        defer { setup.stop() }
+        let (sourceRun, queues, tenant, audit, force, dryRun) = (self.sourceRun, queues, setup.tenant, auditDB, force, dryRun)
+        let result: (runID: String, lines: [RollbackSession.Line])
+        do {
+            result = try blockingAwait {
+                try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun)
+            }
+        } catch {
+            Console.err("cxrun: \(error)\n")
+            throw ExitCode(2)
+        }
+        for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(line.queue): \(line.message)\n") }
+        Console.err("rollback run \(result.runID) (cxrun audit show \(result.runID))\n")
+        if result.lines.contains(where: { !$0.ok }) { throw ExitCode(1) }
+    }
+}

@@ -145,9 +145,9 @@ public final class Transport: Sendable {
         stats.record(request: true)
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            response = try await HTTPClients.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
         } catch {
-            throw ExchangeFailure(error: classify(error), beforeSending: isBeforeSending(error))
+            throw ExchangeFailure(error: classify(error, url: url), beforeSending: isBeforeSending(error))
         }
         let bytes: ByteBuffer
         do {
@@ -169,11 +169,12 @@ public final class Transport: Sendable {
         }
     }
 
-    private static func classify(_ error: any Error) -> CXoneError {
+    private static func classify(_ error: any Error, url: String) -> CXoneError {
         if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            return CXoneError(.timeout, message: "the request timed out")
+            return CXoneError(.timeout, message: "the request to \(url) timed out")
         }
-        return CXoneError(.network, message: "connection failed: \(error)")
+        if isBeforeSending(error) { return CXoneError(.network, message: "cannot connect to \(url): connection refused") }
+        return CXoneError(.network, message: "the connection to \(url) failed: \(error)")
     }
 
     private static func isBeforeSending(_ error: any Error) -> Bool {

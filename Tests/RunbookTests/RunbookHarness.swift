@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+@testable import Runbook
+@testable import SandboxTenant
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let stdlibPath = repoRoot.appendingPathComponent("stdlib").path
+
+/// Collects what a run prints.
+final class Printed: Sendable {
+    private let text = Mutex("")
+    func append(_ s: String) { text.withLock { $0 += s } }
+    var value: String { text.withLock { $0 } }
+}
+
+/// A sandbox tenant on loopback plus an audit log, for one test.
+final class Bench: Sendable {
+    let server: SandboxServer
+    let directory: String
+    let webhookSecret = "WebHook-Secret-456789"
+    let clientSecret: String
+
+    var auditPath: String { directory + "/audit.sqlite" }
+
+    static func start(clientSecret: String = SimClient.demo.secret, _ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Bench {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-runbook-\(UUID().uuidString)").path
+        var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
+        configuration.rateLimit = 0
+        configuration.clients = [SimClient(id: SimClient.demo.id, secret: clientSecret)]
+        configuration.webhookSecrets = ["wfm": "WebHook-Secret-456789"]
+        configure(&configuration)
+        return Bench(server: try await SandboxServer.start(configuration), directory: dir, clientSecret: clientSecret)
+    }
+
+    init(server: SandboxServer, directory: String, clientSecret: String) {
+        self.server = server
+        self.directory = directory
+        self.clientSecret = clientSecret
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func stop() async { await server.stop() }
+
+    func tenant(retry: RetryPolicy = RetryPolicy(), timeout: Double = 30, rateLimit: Double = 0) -> ResolvedTenant {
+        var endpoint = TenantEndpoint(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: clientSecret, rateLimit: rateLimit)
+        endpoint.retry = retry
+        endpoint.requestTimeout = timeout
+        return ResolvedTenant(name: "test", endpoint: endpoint,
+                              webhooks: ["wfm": WebhookTarget(url: server.baseURL + "/_sim/webhooks/wfm", secret: webhookSecret)])
+    }
+
+    /// Runs a runbook; returns the result and what it printed (print and log).
+    func run(_ source: String, dryRun: Bool = false, args: [String] = [], tenant: ResolvedTenant? = nil, timeout: Double = 120,
+             concurrency: Int = 4) async throws -> (result: RunbookResult, output: String) {
+        let printed = Printed()
+        let request = RunbookRequest(
+            scriptPath: "book.lua", source: source, args: args, tenant: tenant ?? self.tenant(), dryRun: dryRun,
+            limits: LuaLimits(memoryBytes: 128 << 20, instructions: 500_000_000, timeout: timeout), concurrency: concurrency,
+            auditPath: auditPath, stdlib: stdlibPath, output: { printed.append($0) }, log: { level, m in printed.append("[\(level)] \(m)\n") })
+        let result = try await RunbookSession.run(request)
+        return (result, printed.value)
+    }
+
+    var audit: AuditStore { get throws { try AuditStore(path: auditPath) } }
+
+    /// A control-plane or API call straight to the tenant.
+    func send(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, token: String? = nil) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let json { request.body = .bytes(ByteBuffer(bytes: Array(try json.jsonData()))) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 8 << 20)
+        return (try? JSONValue.parse(Data(body.readableBytesView))) ?? .null
+    }
+
+    func queues() async throws -> [JSONValue] {
+        try await CXoneClient(endpoint: tenant().endpoint!).queues().value
+    }
+
+    /// Requests the tenant logged (method, path, status).
+    func requests() async throws -> [JSONValue] {
+        try await send(.GET, "/_sim/requests?limit=5000")["requests"]?.arrayValue ?? []
+    }
+}
+
+extension RunOutcome {
+    var failureText: String { "\(message ?? "") \(traceback ?? "")" }
+}

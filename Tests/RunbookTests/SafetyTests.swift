@@ -42,15 +42,19 @@ struct SafetyTests {
         let bench = try await Bench.start()
         defer { Task { await bench.stop() } }
         let id = try #require(try await bench.queues().first?["id"]?.stringValue)
-        // Another admin changes the same field while the script sleeps between fetch and deploy.
+        // Another admin changes the same field between the script's fetch and its deploy: the script
+        // waits until it sees the new version; the test edits once the log shows the script's fetch.
         let task = Task { try await bench.run(#"""
             local q = fetch(cx.args[1])
             local payload = build(q, {serviceLevelTarget = {threshold = 91}})
-            cx.sleep(1.0)
+            repeat cx.sleep(0.05) until fetch(cx.args[1]).version > q.version
             local ok, e = pcall(deploy, q.id, payload)
             print(ok, e.code, e.details.paths[1])
             """#, args: [id]) }
-        try await Task.sleep(for: .milliseconds(400))
+        for _ in 0..<400 {
+            if try await bench.requests().contains(where: { $0["path"]?.stringValue == "/api/v2/routing/queues/\(id)" }) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
         _ = try await bench.send(.POST, "/_sim/queues/\(id)/edit", json: ["serviceLevelTarget": ["threshold": 55]])
         let (conflicted, out) = try await task.value
         #expect(conflicted.outcome.status == .succeeded, "\(conflicted.outcome.failureText)")
@@ -132,13 +136,13 @@ struct SafetyTests {
     }
 
     @Test func tokenExpiryMidRunIsInvisible() async throws {
-        let bench = try await Bench.start { $0.tokenTTL = 1 }
+        let bench = try await Bench.start { $0.tokenTTL = 3 }
         defer { Task { await bench.stop() } }
         let (result, output) = try await bench.run(#"""
-            for i = 1, 4 do skills() cx.sleep(0.6) end
+            for i = 1, 5 do skills() cx.sleep(1.1) end
             print("ok")
             """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText) \(output)")
         #expect(output == "ok\n")
         let tokenRequests = try await bench.requests().filter { $0["path"] == "/oauth/token" }
         #expect(tokenRequests.count >= 2, "refreshed during the run")

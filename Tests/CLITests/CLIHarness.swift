@@ -19,7 +19,8 @@ struct CLIResult {
 
 /// Runs cxrun with `arguments` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
-func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil) async throws -> CLIResult {
+func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
+            environment: [String: String] = [:]) async throws -> CLIResult {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -33,6 +34,7 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     process.standardInput = FileHandle.nullDevice
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
     let started = Date()
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
@@ -45,6 +47,10 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
         if let delay = interruptAfter {
             let pid = process.processIdentifier
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGINT) }
+        }
+        if let delay = killAfter {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGKILL) }
         }
     }
     let read = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }

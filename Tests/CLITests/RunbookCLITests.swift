@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+
+/// Starts `cxrun sim` as a subprocess on a free port and returns its base URL (read from its output).
+private func startSim(in dir: URL, extra: [String] = []) throws -> (process: Process, baseURL: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cxrunBinary)
+    process.arguments = ["sim", "--port", "0", "--db", dir.appendingPathComponent("sim.sqlite").path,
+                         "--client", "ops:S3cret-From-Env-4321"] + extra
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var text = ""
+    let handle = out.fileHandleForReading
+    while !text.contains("listening on") {
+        let data = handle.availableData
+        if data.isEmpty { break }
+        text += String(decoding: data, as: UTF8.self)
+    }
+    guard let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) else {
+        process.terminate()
+        throw CocoaError(.fileReadUnknown)
+    }
+    return (process, String(text[range]))
+}
+
+@Suite("cxrun run with the bindings")
+struct RunbookCLITests {
+    @Test func noConfigurationMeansTheSandboxTenant() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            local q = fetch(queues()[1].id)
+            local r = deploy(q.id, build(q, {maxWaitTime = 250}))
+            print("version", r.version)
+            """])
+        let r = try await runCLI(["run", "book.lua"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("version\t"))
+        #expect(r.stderr.contains("deploy") && r.stderr.contains("audit: .cxrun/audit.sqlite"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".cxrun/sandbox.sqlite").path))
+        let runs = try await runCLI(["audit", "runs"], in: dir)
+        #expect(runs.status == 0 && runs.stdout.contains("succeeded") && runs.stdout.contains("book.lua"))
+    }
+
+    @Test func dryRunPrintsTheDiffAndJSONSummary() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            local q = fetch(queues()[1].id)
+            deploy(q.id, build(q, {maxWaitTime = 251}))
+            """])
+        let r = try await runCLI(["run", "--dry-run", "book.lua"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("dry run: nothing was changed"))
+        #expect(r.stdout.contains("~ maxWaitTime:") && r.stdout.contains("-> 251"))
+        let j = try await runCLI(["run", "--json", "book.lua"], in: dir)
+        #expect(j.status == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any]
+        #expect(summary?["status"] as? String == "succeeded")
+        #expect((summary?["bindings"] as? [String: Any])?["deploy"] != nil)
+    }
+
+    @Test func configurationErrorsNameFileAndKeyAndExitTwo() async throws {
+        let dir = try scriptFolder([
+            "book.lua": "print(1)\n",
+            "cxrun.toml": "[tenants.prod]\nbase_url = \"https://example.invalid\"\nclient_id = \"x\"\nclient_secret_env = \"NOT_SET_ANYWHERE\"\n",
+            "bad.toml": "[tenants.prod\nbase_url = 1\n",
+        ])
+        let missing = try await runCLI(["run", "--tenant", "prod", "book.lua"], in: dir)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cxrun.toml: tenants.prod.client_secret_env: environment variable NOT_SET_ANYWHERE is not set"), "\(missing.stderr)")
+        let syntax = try await runCLI(["run", "--config", "bad.toml", "book.lua"], in: dir)
+        #expect(syntax.status == 2 && syntax.stderr.contains("bad.toml:1:"), "\(syntax.stderr)")
+        let unknown = try await runCLI(["run", "--tenant", "staging", "book.lua"], in: dir)
+        #expect(unknown.status == 2 && unknown.stderr.contains("no such tenant"), "\(unknown.stderr)")
+    }
+
+    @Test func secretsFromTheEnvironmentStayOutOfOutputAndAudit() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            local q = fetch(queues()[1].id)
+            print(q.id ~= nil)
+            error("fail on purpose")
+            """])
+        let (sim, baseURL) = try startSim(in: dir)
+        defer { sim.terminate() }
+        try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
+            .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
+        let r = try await runCLI(["run", "book.lua"], in: dir, environment: ["OPS_SECRET": "S3cret-From-Env-4321"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stdout == "true\n")
+        var haystack = r.stdout + r.stderr
+        for suffix in ["", "-wal"] {
+            haystack += String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent(".cxrun/audit.sqlite\(suffix)").path) ?? Data(), as: UTF8.self)
+        }
+        let export = try await runCLI(["audit", "export", "--format", "jsonl"], in: dir)
+        haystack += export.stdout
+        #expect(export.stdout.contains("\"binding\":\"fetch\""))
+        #expect(!haystack.contains("S3cret-From-Env-4321"))
+    }
+
+    @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            local q = fetch(queues()[1].id)
+            print("fetched", q.id, q.maxWaitTime)
+            deploy(q.id, build(q, {maxWaitTime = 777}))
+            print("never")
+            """])
+        let (sim, baseURL) = try startSim(in: dir)
+        defer { sim.terminate() }
+        try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
+            .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
+        let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
+        // Slow every API call down so the process dies with the PUT in flight.
+        _ = try await runCLI(["run", "book.lua", "--dry-run"], in: dir, environment: env)
+        let faults = try await curlPut(baseURL + "/_sim/faults", #"{"latencyMs": 1500}"#)
+        #expect(faults)
+        let victim = Process()
+        victim.executableURL = URL(fileURLWithPath: cxrunBinary)
+        victim.arguments = ["run", "book.lua"]
+        victim.currentDirectoryURL = dir
+        victim.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
+        let victimOut = Pipe()
+        victim.standardOutput = victimOut
+        victim.standardError = FileHandle.nullDevice
+        try victim.run()
+        // Kill it the moment its deploy row is committed as pending (the PUT is then in flight).
+        var runID = ""
+        var pending = false
+        for _ in 0..<300 where !pending {
+            try await Task.sleep(for: .milliseconds(100))
+            let runs = try await runCLI(["audit", "runs"], in: dir)
+            guard let line = runs.stdout.split(separator: "\n").first(where: { $0.contains("running") }) else { continue }
+            runID = String(line.split(separator: " ")[0])
+            let show = try await runCLI(["audit", "show", runID], in: dir)
+            pending = show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") }
+        }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let killedOutput = String(decoding: victimOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(pending, "the deploy row was committed pending before the request went out")
+        #expect(!killedOutput.contains("never"))
+        let show = try await runCLI(["audit", "show", runID], in: dir)
+        #expect(show.stdout.contains("status   running"), "the killed run's row is intact: \(show.stdout)")
+        _ = try await curlPut(baseURL + "/_sim/faults", "{}")
+        try await Task.sleep(for: .seconds(2))  // the in-flight PUT may still land on the server
+        let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
+        #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
+        let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("cxrun.toml"), to: check.appendingPathComponent("cxrun.toml"))
+        let fields = killedOutput.split(separator: "\t")
+        try #require(fields.count == 3, "\(killedOutput)")
+        let queueID = String(fields[1])
+        let original = String(fields[2]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let after = try await runCLI(["run", "check.lua", "--", queueID], in: check, environment: env)
+        #expect(after.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == original, "restored the pre-image")
+    }
+}
+
+/// PUT a JSON body with curl (no auth: control plane).
+private func curlPut(_ url: String, _ body: String) async throws -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self) == "200"
+}

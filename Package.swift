@@ -61,7 +61,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "cxrun-bench", dependencies: ["LuaHost"]),
+        .executableTarget(name: "cxrun-bench", dependencies: ["LuaHost", "Runbook", "SandboxTenant", "CXone", "JSONCore"]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua", "JSONCore"]),
         .testTarget(
             name: "SandboxTenantTests",

@@ -8,6 +8,8 @@ public struct SandboxConfiguration: Sendable {
     public var databasePath: String
     /// Seed of the demo data and of the fault draws.
     public var seed: UInt64 = 1
+    /// Queues in the seeded demo data (48 by default; benchmarks ask for more).
+    public var queueCount = 48
     /// Requests per second per client; 0 = unlimited.
     public var rateLimit: Double = 100
     /// Lifetime of issued tokens, in seconds.

@@ -13,7 +13,7 @@ final class Tenant: Sendable {
 
     init(_ configuration: SandboxConfiguration) throws {
         self.configuration = configuration
-        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed)
+        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed, queueCount: configuration.queueCount)
         faults = FaultInjector(faults: configuration.faults, seed: configuration.seed)
         limiter = RateLimiter(rate: configuration.rateLimit)
         traffic = TrafficModel(seed: configuration.seed)

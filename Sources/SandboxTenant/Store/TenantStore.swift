@@ -7,7 +7,10 @@ import JSONCore
 final class TenantStore: Sendable {
     let pool: DatabasePool
 
-    init(path: String, seed: UInt64) throws {
+    private let queueCount: Int
+
+    init(path: String, seed: UInt64, queueCount: Int = 48) throws {
+        self.queueCount = queueCount
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true)
@@ -58,7 +61,7 @@ final class TenantStore: Sendable {
 
     /// Replaces all tenant data with the seeded demo data (tokens are kept).
     func reset(seed: UInt64) throws {
-        let data = DemoData.generate(seed: seed)
+        let data = DemoData.generate(seed: seed, queueCount: queueCount)
         let now = Date().timeIntervalSince1970
         try pool.write { db in
             for table in ["queue", "skill", "user", "delivery"] { try db.execute(sql: "DELETE FROM \(table)") }

@@ -14,6 +14,9 @@ public final class AuditStore: Sendable {
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(10)
+        // WAL + NORMAL: a commit survives the process being killed (only an OS crash can lose
+        // the newest commits), without an fsync per transaction.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
     }

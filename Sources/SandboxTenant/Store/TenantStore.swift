@@ -16,6 +16,9 @@ final class TenantStore: Sendable {
             withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // WAL + NORMAL: a commit survives the process being killed (only an OS crash can lose
+        // the newest commits), without an fsync per transaction.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         let empty = try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 } == 0

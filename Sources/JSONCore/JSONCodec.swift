@@ -44,9 +44,9 @@ extension JSONValue {
     /// Parses JSON text; any top-level value is accepted.
     public static func parse(_ data: Data) throws(JSONError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try data.withUnsafeBytes { raw throws(JSONError) in try JSONParser.parse(raw.bindMemory(to: UInt8.self)) }
         } catch {
-            throw JSONError("invalid JSON: \(Self.reason(error))")
+            throw JSONError("invalid JSON: \((error as? JSONError)?.description ?? "\(error)")")
         }
     }
 
@@ -57,13 +57,10 @@ extension JSONValue {
 
     /// JSON bytes with sorted keys (deterministic output for logs, diffs and hashes).
     public func jsonData(pretty: Bool = false) throws(JSONError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return try encoder.encode(self)
-        } catch {
-            throw JSONError("cannot encode as JSON: \(Self.reason(error))")
-        }
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        try JSONParser.write(self, into: &out, pretty: pretty)
+        return Data(out)
     }
 
     /// JSON text with sorted keys; non-finite numbers are written as null rather than failing.

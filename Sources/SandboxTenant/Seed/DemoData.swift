@@ -34,6 +34,8 @@ struct DemoData: Sendable {
         var queueIDs: [String] = []
         for _ in 0..<queueCount { queueIDs.append(rng.uuid()) }
         var queues: [JSONValue] = []
+        // Overflow chain length per queue: links stay within the tenant's depth limit (3).
+        var depth: [Int] = []
         for (i, id) in queueIDs.enumerated() {
             let channel = channels[i % channels.count]
             let strategy = strategies[Int(rng.next() % UInt64(strategies.count))]
@@ -41,12 +43,15 @@ struct DemoData: Sendable {
                 ["id": .string(sid), "level": .int(Int64(1 + rng.next() % 5))]
             }
             let positionThreshold = Int64(5 + rng.next() % 20)
-            // Overflow only points at an earlier queue: the seeded graph has no cycles.
+            // Overflow only points at an earlier queue (no cycles) whose chain is short enough.
+            let candidate = i > 0 && rng.unit() < 0.5 ? Int(rng.next() % UInt64(i)) : nil
+            let target = candidate.flatMap { depth[$0] < 3 ? $0 : nil }
+            depth.append(target.map { depth[$0] + 1 } ?? 1)
             let overflow: JSONValue =
-                i > 0 && rng.unit() < 0.5
-                ? ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(queueIDs[Int(rng.next() % UInt64(i))]),
-                   "waitTime": .int(Int64(60 + 30 * (rng.next() % 5)))]
-                : ["enabled": false, "action": "drop", "waitTime": 120]
+                target.map { t in
+                    ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(queueIDs[t]),
+                     "waitTime": .int(Int64(60 + 30 * (rng.next() % 5)))]
+                } ?? ["enabled": false, "action": "drop", "waitTime": 120]
             queues.append([
                 "id": .string(id),
                 "name": .string("\(channel.capitalized) - \(topics[i % topics.count]) \(i / topics.count + 1)"),

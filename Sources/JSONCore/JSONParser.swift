@@ -1,0 +1,240 @@
+/// A direct JSON reader and writer for JSONValue (no Codable detours: every API request and
+/// audit row goes through here). Nesting is bounded, so hostile input is an error, not a crash.
+enum JSONParser {
+    static let maxDepth = 512
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
+        var reader = Reader(bytes: bytes)
+        reader.skipSpace()
+        let value = try reader.value(depth: 0)
+        reader.skipSpace()
+        guard reader.i == bytes.count else { throw reader.fail("unexpected data after the JSON value") }
+        return value
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        func fail(_ message: String) -> JSONError { JSONError("\(message) at byte \(i)") }
+
+        mutating func skipSpace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        }
+
+        mutating func expect(_ literal: StaticString) throws(JSONError) {
+            let n = literal.utf8CodeUnitCount
+            guard i + n <= bytes.count else { throw fail("unexpected end") }
+            let p = literal.utf8Start
+            for k in 0..<n where bytes[i + k] != p[k] { throw fail("invalid literal") }
+            i += n
+        }
+
+        mutating func value(depth: Int) throws(JSONError) -> JSONValue {
+            guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth) levels") }
+            guard i < bytes.count else { throw fail("unexpected end") }
+            switch bytes[i] {
+            case UInt8(ascii: "{"):
+                i += 1
+                var fields: [String: JSONValue] = [:]
+                skipSpace()
+                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(fields) }
+                while true {
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let key = try string()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    i += 1
+                    skipSpace()
+                    fields[key] = try value(depth: depth + 1)
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unexpected end") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(fields) }
+                    throw fail("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                i += 1
+                var items: [JSONValue] = []
+                skipSpace()
+                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                while true {
+                    skipSpace()
+                    items.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unexpected end") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                    throw fail("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"):
+                try expect("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try expect("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try expect("null")
+                return .null
+            default:
+                return try number()
+            }
+        }
+
+        mutating func number() throws(JSONError) -> JSONValue {
+            let start = i
+            var integral = true
+            if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+            while i < bytes.count {
+                let c = bytes[i]
+                if c >= 0x30 && c <= 0x39 { i += 1; continue }
+                if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+                    integral = false
+                    i += 1
+                    continue
+                }
+                break
+            }
+            guard i > start else { throw fail("unexpected character") }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            if integral, let n = Int64(text) { return .int(n) }
+            guard let d = Double(text), d.isFinite else { throw fail("invalid number '\(text)'") }
+            return .double(d)
+        }
+
+        mutating func string() throws(JSONError) -> String {
+            i += 1  // opening quote
+            let start = i
+            // Fast path: no escapes.
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") {
+                guard bytes[i] >= 0x20 else { throw fail("control character in a string") }
+                i += 1
+            }
+            guard i < bytes.count else { throw fail("unterminated string") }
+            var out = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            if bytes[i] == UInt8(ascii: "\"") { i += 1; return out }
+            var scalars: [UInt8] = []
+            while i < bytes.count {
+                let c = bytes[i]
+                if c == UInt8(ascii: "\"") {
+                    i += 1
+                    out += String(decoding: scalars, as: UTF8.self)
+                    return out
+                }
+                guard c == UInt8(ascii: "\\") else {
+                    guard c >= 0x20 else { throw fail("control character in a string") }
+                    scalars.append(c)
+                    i += 1
+                    continue
+                }
+                i += 1
+                guard i < bytes.count else { break }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""): scalars.append(0x22)
+                case UInt8(ascii: "\\"): scalars.append(0x5C)
+                case UInt8(ascii: "/"): scalars.append(0x2F)
+                case UInt8(ascii: "b"): scalars.append(0x08)
+                case UInt8(ascii: "f"): scalars.append(0x0C)
+                case UInt8(ascii: "n"): scalars.append(0x0A)
+                case UInt8(ascii: "r"): scalars.append(0x0D)
+                case UInt8(ascii: "t"): scalars.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if code >= 0xD800 && code < 0xDC00, i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                        i += 2
+                        let low = try hex4()
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
+                    }
+                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+                    scalars.append(contentsOf: Array(String(scalar).utf8))
+                default: throw fail("invalid escape")
+                }
+            }
+            throw fail("unterminated string")
+        }
+
+        mutating func hex4() throws(JSONError) -> UInt32 {
+            guard i + 4 <= bytes.count else { throw fail("short \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[i]
+                let d: UInt32
+                switch c {
+                case 0x30...0x39: d = UInt32(c - 0x30)
+                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                default: throw fail("invalid \\u escape")
+                }
+                v = v * 16 + d
+                i += 1
+            }
+            return v
+        }
+    }
+
+    /// Writes JSON with sorted keys; non-finite doubles are an error.
+    static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int = 0) throws(JSONError) {
+        switch value {
+        case .null: out.append(contentsOf: Array("null".utf8))
+        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
+        case .int(let n): out.append(contentsOf: Array(String(n).utf8))
+        case .double(let d):
+            guard d.isFinite else { throw JSONError("cannot encode \(d) as JSON") }
+            if d == d.rounded(.towardZero) && abs(d) < 1e15 {
+                out.append(contentsOf: Array(String(Int64(d)).utf8))  // 2.0 is written 2, as JSONEncoder does
+            } else {
+                out.append(contentsOf: Array("\(d)".utf8))
+            }
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (n, item) in items.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(&out, pretty, indent + 1)
+                try write(item, into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if !items.isEmpty { newline(&out, pretty, indent) }
+            out.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            out.append(UInt8(ascii: "{"))
+            for (n, key) in fields.keys.sorted().enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(&out, pretty, indent + 1)
+                writeString(key, into: &out)
+                out.append(contentsOf: pretty ? Array(" : ".utf8) : [UInt8(ascii: ":")])
+                try write(fields[key]!, into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if !fields.isEmpty { newline(&out, pretty, indent) }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func newline(_ out: inout [UInt8], _ pretty: Bool, _ indent: Int) {
+        guard pretty else { return }
+        out.append(0x0A)
+        out.append(contentsOf: [UInt8](repeating: 0x20, count: indent * 2))
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+}

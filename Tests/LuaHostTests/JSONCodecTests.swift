@@ -1,0 +1,31 @@
+import Foundation
+import JSONCore
+import Testing
+
+@Suite("JSON codec")
+struct JSONCodecTests {
+    @Test func parsesEveryKind() throws {
+        let v = try JSONValue.parse(#" {"a": [1, -2, 3.5, 1e3, true, false, null], "s": "x\"y\\z\n\u00e9\ud83d\ude00", "o": {}} "#)
+        #expect(v["a"] == [1, -2, 3.5, 1000.0, true, false, .null])
+        #expect(v["s"] == "x\"y\\z\né😀")
+        #expect(v["o"] == .object([:]))
+        #expect(try JSONValue.parse("9223372036854775807") == .int(Int64.max))
+    }
+
+    @Test func refusesMalformedAndHostileInput() {
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "\"unterminated", "tru", "1 2", "{\"a\":1}}", "\"\u{01}\"", "1e999"] {
+            #expect(throws: JSONError.self, "\(bad)") { try JSONValue.parse(bad) }
+        }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
+    }
+
+    @Test func writesSortedEscapedAndRoundTrips() throws {
+        let v: JSONValue = ["b": [1, 2.5, "q\"\n\u{01}"], "a": .null, "c": ["z": true]]
+        #expect(v.jsonString() == #"{"a":null,"b":[1,2.5,"q\"\n\u0001"],"c":{"z":true}}"#)
+        #expect(try JSONValue.parse(v.jsonString()) == v)
+        #expect(try JSONValue.parse(v.jsonString(pretty: true)) == v)
+        #expect(throws: JSONError.self) { try JSONValue.double(.nan).jsonData() }
+        #expect(JSONValue.double(.infinity).jsonString() == "null")
+    }
+}

@@ -29,6 +29,8 @@ let package = Package(
         // Shared by the API client and the sandbox tenant: webhook signatures.
         .target(name: "CXShared", dependencies: ["JSONCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"]),
+        // How cxrun opens its SQLite files (audit log, tenant state).
+        .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The API client: tokens, transport (retries, rate limit), endpoints, webhooks. No Lua.
         .target(
             name: "CXone",
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "Runbook",
             dependencies: [
-                "LuaHost", "CXone", "JSONCore", "CXShared",
+                "LuaHost", "CXone", "JSONCore", "CXShared", "SQLiteSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "SandboxTenant",
             dependencies: [
-                "JSONCore", "CXShared",
+                "JSONCore", "CXShared", "SQLiteSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

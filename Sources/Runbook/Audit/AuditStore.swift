@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JSONCore
+import SQLiteSupport
 
 /// The audit log in SQLite (WAL): runs, calls, snapshots (DESIGN.md §7). Every write is a
 /// transaction, so a killed process leaves whole rows behind.
@@ -10,14 +11,7 @@ public final class AuditStore: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(10)
-        // WAL + NORMAL: a commit survives the process being killed (only an OS crash can lose
-        // the newest commits), without an fsync per transaction.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try DatabaseFile.open(path)
         try Self.migrator.migrate(pool)
     }
 

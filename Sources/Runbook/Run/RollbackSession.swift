@@ -49,22 +49,14 @@ public enum RollbackSession {
             let started = Date()
             do {
                 let outcome = try await Rollback.restore(queue, source: source, force: force, seq: call.seq, context: context)
-                call.status = outcome.status
-                call.result = outcome.result
-                call.httpStatus = outcome.httpStatus
-                call.attempts = outcome.attempts
-                call.latencyMs = Date().timeIntervalSince(started) * 1000
+                call.finish(with: outcome, startedAt: started)
                 recorder.completed(call, snapshots: outcome.snapshots)
                 let restored = outcome.result?["restored"]?.boolValue ?? false
                 let planned = outcome.status == "planned"
                 lines.append(Line(queue: queue, ok: true, message: planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
                                   : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"))
             } catch {
-                call.status = "error"
-                call.errorCode = error.code.rawValue
-                call.httpStatus = error.status
-                call.result = ["message": .string(error.message)]
-                call.latencyMs = Date().timeIntervalSince(started) * 1000
+                call.finish(with: error, startedAt: started)
                 recorder.completed(call)
                 lines.append(Line(queue: queue, ok: false, message: error.description))
             }

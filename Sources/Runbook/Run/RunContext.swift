@@ -92,20 +92,11 @@ final class RunContext: Sendable {
             var record = pending
             do throws(CXoneError) {
                 let outcome = try await work(seq)
-                record.status = outcome.status
-                record.result = outcome.result
-                record.httpStatus = outcome.httpStatus
-                record.attempts = outcome.attempts
-                record.latencyMs = Date().timeIntervalSince(started) * 1000
+                record.finish(with: outcome, startedAt: started)
                 recorder.completed(record, snapshots: outcome.snapshots)
                 return .success(outcome.values)
             } catch {
-                record.status = "error"
-                record.errorCode = error.code.rawValue
-                record.httpStatus = error.status
-                record.attempts = Int(error.details?["attempts"]?.intValue ?? 1)
-                record.result = ["message": .string(error.message)]
-                record.latencyMs = Date().timeIntervalSince(started) * 1000
+                record.finish(with: error, startedAt: started)
                 recorder.completed(record)
                 return .failure(Self.scriptError(error))
             }
@@ -148,5 +139,26 @@ final class RunContext: Sendable {
 
     static func scriptError(_ error: CXoneError) -> ScriptError {
         ScriptError(value: error.json, form: .structured)
+    }
+}
+
+extension CallRecord {
+    /// Fills in a finished call's outcome.
+    mutating func finish(with outcome: RunContext.Outcome, startedAt started: Date) {
+        status = outcome.status
+        result = outcome.result
+        httpStatus = outcome.httpStatus
+        attempts = outcome.attempts
+        latencyMs = Date().timeIntervalSince(started) * 1000
+    }
+
+    /// Fills in a failed call's error.
+    mutating func finish(with error: CXoneError, startedAt started: Date) {
+        status = "error"
+        errorCode = error.code.rawValue
+        httpStatus = error.status
+        attempts = Int(error.details?["attempts"]?.intValue ?? 1)
+        result = ["message": .string(error.message)]
+        latencyMs = Date().timeIntervalSince(started) * 1000
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JSONCore
+import SQLiteSupport
 
 /// The tenant's state in SQLite (WAL): queues, skills, users, tokens, webhook deliveries.
 /// Every queue write is one transaction that checks and bumps `version`.
@@ -11,15 +12,7 @@ final class TenantStore: Sendable {
 
     init(path: String, seed: UInt64, queueCount: Int = 48) throws {
         self.queueCount = queueCount
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        // WAL + NORMAL: a commit survives the process being killed (only an OS crash can lose
-        // the newest commits), without an fsync per transaction.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try DatabaseFile.open(path)
         try Self.migrator.migrate(pool)
         let empty = try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 } == 0
         if empty { try reset(seed: seed) }

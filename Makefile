@@ -20,7 +20,7 @@ build: deps
 	$(SWIFT) build
 
 run: build
-	$(BIN) run scripts/hello.lua -- name=operator
+	$(BIN) run scripts/rebalance.lua -- channel=voice strategy=priority limit=5
 
 test: build test-lua test-swift
 

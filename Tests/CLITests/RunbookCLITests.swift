@@ -166,3 +166,26 @@ private func curlPut(_ url: String, _ body: String) async throws -> Bool {
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self) == "200"
 }
+
+@Suite("runbooks in scripts/")
+struct ScriptRunbookTests {
+    @Test(arguments: [false, true])
+    func rebalanceRunsAgainstTheSandboxTenant(_ dryRun: Bool) async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let script = repoRoot.appendingPathComponent("scripts/rebalance.lua").path
+        let r = try await runCLI(["run"] + (dryRun ? ["--dry-run"] : []) + [script, "--", "channel=chat", "strategy=weighted", "limit=4"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("queue") && r.stdout.contains("outcome"))
+        #expect(r.stdout.contains(dryRun ? "planned:" : "deployed v"), "\(r.stdout)")
+        #expect(r.stderr.contains("WFM notified: \(dryRun ? "planned" : "delivered")"), "\(r.stderr)")
+        if dryRun { #expect(r.stdout.contains("dry run: nothing was changed") && r.stdout.contains("~ routing.strategy")) }
+    }
+
+    @Test func everyRunbookCompiles() async throws {
+        let scripts = try FileManager.default.contentsOfDirectory(atPath: repoRoot.appendingPathComponent("scripts").path)
+            .filter { $0.hasSuffix(".lua") }.map { "scripts/\($0)" }
+        #expect(!scripts.isEmpty)
+        let r = try await runCLI(["check"] + scripts)
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+}

@@ -12,3 +12,5 @@ files["scripts/"] = { read_globals = host_globals }
 files["stdlib/cx/"] = { read_globals = host_globals }
 -- Tests run under the stock interpreter and may use its io/os/debug.
 files["stdlib/tests/"] = { std = "lua54" }
+-- LuaLS declarations (---@meta): globals defined on purpose, bodies empty.
+exclude_files = { "stdlib/cxrun.d.lua" }

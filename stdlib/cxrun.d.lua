@@ -1,0 +1,116 @@
+---@meta
+-- LuaLS definitions of what cxrun gives a runbook (DESIGN.md §5). Point your editor's
+-- Lua.workspace.library at stdlib/ to get completion for the bindings and the stdlib.
+
+---@class cx.Error                 what a failed binding raises
+---@field code "invalid"|"not_found"|"conflict"|"unauthorized"|"forbidden"|"rate_limited"|"unavailable"|"timeout"|"network"|"sandbox"
+---@field status integer?          the HTTP status, when there was a response
+---@field message string
+---@field details table?           the server's error body, or paths for a conflict
+
+---@class cx.Queue: table          a queue document (camelCase fields, seconds)
+---@field id string
+---@field version integer
+---@field name string
+---@field channel "voice"|"chat"|"email"
+
+---@class cx.DeployResult
+---@field version integer?
+---@field previous_version integer
+---@field changed string[]
+---@field planned boolean?         set by a dry run
+---@field skipped boolean?         nothing to change
+
+---@class cx.Task
+
+---@param queue_id string
+---@return cx.Queue
+function fetch(queue_id) end
+
+---@param base table
+---@param changes table
+---@return table
+function build(base, changes) end
+
+---@param payload table
+---@param opts { rules: (string|fun(payload: table, ctx: table): table[])[] }?
+---@return boolean ok
+---@return cx.validate.Problem[] problems
+function validate(payload, opts) end
+
+---@param queue_id string
+---@param payload table
+---@return cx.DeployResult
+function deploy(queue_id, payload) end
+
+---@param queue_id string
+---@param opts { run: string?, force: boolean? }?
+---@return { version: integer?, restored: boolean?, changed: string[], planned: boolean? }
+function rollback(queue_id, opts) end
+
+---@param user_id string
+---@param req { status: "Available"|"Busy"|"Break"|"Training"|"Offline", pause_reason: string?, wrap_up_code: string?, auto_available: boolean?, respect_wrap_up: boolean? }
+---@return { status: string, previous_status: string?, planned: boolean? }
+function agent_status(user_id, req) end
+
+---@param name string              a webhook configured in cxrun.toml (never a URL)
+---@param payload table
+---@param opts { wait: boolean? }?
+---@return { id: string, status: string, attempts: integer?, planned: boolean? }
+function webhook(name, payload, opts) end
+
+---@param filter { channel: string?, name: string?, ids: string[]? }?
+---@return cx.Queue[]
+function queues(filter) end
+
+---@return table[]
+function skills() end
+
+---@param filter { queue: string?, status: string? }?
+---@return table[]
+function agents(filter) end
+
+---@param user_id string
+---@return table
+function agent(user_id) end
+
+---@param queue_id string?         nil: a row per queue
+---@param opts { interval: string?, metrics: string[]? }?
+---@return table
+function analytics(queue_id, opts) end
+
+---@class cxlib
+---@field args table               script arguments: [1..n], and KEY for KEY=VALUE
+---@field run { id: string, tenant: string, dry_run: boolean }
+---@field tenant { name: string, limits: table }
+---@field null userdata            JSON null
+cx = {}
+
+---@param t table?
+---@return table                   t, marked as a JSON array (even when empty)
+function cx.array(t) end
+
+---@param fn function
+---@return cx.Task
+function cx.spawn(fn, ...) end
+
+---@param task cx.Task
+---@return any ...
+function cx.wait(task, ...) end
+
+---@param list any[]
+---@param fn fun(item: any, index: integer): any
+---@param opts { concurrency: integer? }?
+---@return any[] results           in input order
+function cx.each(list, fn, opts) end
+
+---@param seconds number
+function cx.sleep(seconds) end
+
+log = {}
+---@param fmt string
+function log.info(fmt, ...) end
+---@param fmt string
+function log.warn(fmt, ...) end
+---@param fmt string
+function log.error(fmt, ...) end

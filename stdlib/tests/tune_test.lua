@@ -1,0 +1,29 @@
+local t = require("cx.tune")
+local A = require("assert")
+
+local T = {}
+
+function T.threshold_follows_answer_rate()
+  A.eq(t.threshold_for_answer_rate(10, 0.2), 7)
+  A.eq(t.threshold_for_answer_rate(2, 0.1), 1)
+  A.eq(t.threshold_for_answer_rate(10, 0.8), 12)
+  A.eq(t.threshold_for_answer_rate(49, 0.9), 50)
+  A.eq(t.threshold_for_answer_rate(10, 0.5), 10)
+  A.eq(t.threshold_for_answer_rate(10, 0.3), 10)
+  A.eq(t.threshold_for_answer_rate(10, 0.7), 10)
+  A.eq(t.threshold_for_answer_rate(20, 0.9, { max = 21 }), 21)
+end
+
+function T.optimal_routing_matches_the_seed()
+  local calm = t.optimal_routing({ active_interactions = 40, max_capacity = 100 })
+  A.eq(calm, { maxWaitTime = 160, maxWaiters = 80, serviceLevelTarget = { threshold = 85, time = 96 } })
+  local busy = t.optimal_routing({ active_interactions = 95, max_capacity = 100 }, { coverage_ratio = 0.5 })
+  A.eq(busy, { maxWaitTime = 300, maxWaiters = 80, serviceLevelTarget = { threshold = 70, time = 180 } })
+end
+
+function T.drain_rate()
+  A.near(t.drain_rate(120, 3600), 2, 1e-9)
+  A.eq(t.drain_rate(5, 0), 0)
+end
+
+return T

@@ -1,13 +1,29 @@
 import Foundation
 
 /// Unbuffered writes to the terminal streams (print and log lines appear as they happen).
+/// Plain write(2): a reader that went away (`| head`) ends the output, never the process.
 enum Console {
-    static func out(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-    static func err(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    static func out(_ text: String) { write(STDOUT_FILENO, text) }
+    static func err(_ text: String) { write(STDERR_FILENO, text) }
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) != 0 }
 
     /// `cx.each` progress on one rewritten line, erased when done.
     @Sendable static func eachProgress(done: Int, total: Int) {
         err(done >= total ? "\r\u{1B}[K" : "\reach: \(done)/\(total)")
+    }
+
+    /// Ignores SIGPIPE so a closed pipe is an EPIPE error to drop, not a fatal signal.
+    static func prepare() { signal(SIGPIPE, SIG_IGN) }
+
+    private static func write(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            return  // EPIPE or another error: the reader is gone; drop the rest
+        }
+        bytes.removeAll()
     }
 }

@@ -20,6 +20,7 @@ struct Cxrun: ParsableCommand {
     )
 
     static func main() {
+        Console.prepare()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -181,6 +181,30 @@ struct ScriptRunbookTests {
         if dryRun { #expect(r.stdout.contains("dry run: nothing was changed") && r.stdout.contains("~ routing.strategy")) }
     }
 
+    @Test(arguments: ["hello", "staffing_check", "wait_strategy", "sla_overflow", "skill_balance", "agent_break"], [false, true])
+    func runbookRunsEndToEnd(_ name: String, _ dryRun: Bool) async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let script = repoRoot.appendingPathComponent("scripts/\(name).lua").path
+        let r = try await runCLI(["run"] + (dryRun ? ["--dry-run"] : []) + [script], in: dir)
+        #expect(r.status == 0, "\(name): \(r.stderr)")
+        #expect(!r.stdout.isEmpty)
+        #expect(r.stderr.contains("succeeded"), "\(r.stderr)")
+    }
+
+    @Test func aClosedPipeEndsTheOutputNotTheProcess() async throws {
+        let dir = try scriptFolder(["loud.lua": "for i = 1, 20000 do print(('line %d'):format(i)) end\n"])
+        let sh = Process()
+        sh.executableURL = URL(fileURLWithPath: "/bin/bash")
+        sh.arguments = ["-c", "'\(cxrunBinary)' run loud.lua 2>/dev/null | head -1 >/dev/null; echo ${PIPESTATUS[0]}"]
+        sh.currentDirectoryURL = dir
+        let out = Pipe()
+        sh.standardOutput = out
+        try sh.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        sh.waitUntilExit()
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "cxrun's exit status with a closed pipe: \(text)")
+    }
+
     @Test func everyRunbookCompiles() async throws {
         let scripts = try FileManager.default.contentsOfDirectory(atPath: repoRoot.appendingPathComponent("scripts").path)
             .filter { $0.hasSuffix(".lua") }.map { "scripts/\($0)" }

@@ -183,11 +183,70 @@ function M.rules.wait_strategy(p, _, problem)
   end
 end
 
+--- capacity: the seed's utilization check (≤ 0.90, concurrent ≤ 2× agents) and an Erlang C
+--- check that the SLA target is reachable. Needs `opts.forecast = {offered=, period=, aht=,
+--- agents=, concurrent=?}` (period and aht in seconds); without a forecast it finds nothing.
+function M.rules.capacity(p, ctx, problem, opts)
+  local f = opts and opts.forecast
+  if type(f) ~= "table" then return end
+  local capacity = require("cx.capacity")
+  local aht, agents = tonumber(f.aht), tonumber(f.agents)
+  if not aht or aht <= 0 or not agents then
+    return problem("forecast", "the capacity forecast needs aht > 0 and agents")
+  end
+  local traffic = capacity.erlangs(tonumber(f.offered) or 0, tonumber(f.period) or 3600, aht)
+  local concurrent = tonumber(f.concurrent) or traffic
+  local utilization, why = capacity.utilization(agents, concurrent, aht, p.wrapUpTime or 0)
+  if why then problem("forecast", "%s (utilization %.2f with %d agents)", why, utilization, agents) end
+  local sla = p.serviceLevelTarget
+  if is_table(sla) and is_int(sla.threshold) and is_int(sla.time) then
+    local reached = capacity.service_level(math.floor(agents), traffic, aht, sla.time)
+    if reached * 100 < sla.threshold then
+      local needed = capacity.agents_required(traffic, aht, sla.threshold / 100, sla.time)
+      problem("serviceLevelTarget", "%d%% in %ds is not reachable with %d agents (Erlang C: %.0f%%; needs %d)",
+        sla.threshold, sla.time, agents, reached * 100, needed)
+    end
+  end
+  local _ = ctx
+end
+
+M.STATUSES = { Available = true, Busy = true, Break = true, Training = true, Offline = true }
+
+--- agent_status: a known status; Break needs a pause reason from the tenant's list; role Agent
+--- or Supervisor; inside the shift window. Payload: `{status=, pause_reason=, roles=|role=,
+--- shift={start=, ["end"]=}, now=}` (times in seconds; `now` defaults to os.time()).
+function M.rules.agent_status(p, ctx, problem)
+  if not M.STATUSES[p.status] then
+    problem("status", "status must be Available, Busy, Break, Training or Offline, got '%s'", tostring(p.status))
+  end
+  local reasons = limit(ctx, "pause_reasons")
+  local known = {}
+  for _, r in ipairs(reasons) do known[r] = true end
+  if p.status == "Break" and p.pause_reason == nil then
+    problem("pause_reason", "Break needs a pause reason")
+  elseif p.pause_reason ~= nil and not known[p.pause_reason] then
+    problem("pause_reason", "'%s' is not a pause reason of this tenant", tostring(p.pause_reason))
+  end
+  local roles = p.roles or (p.role and { p.role }) or {}
+  local eligible = false
+  for _, r in ipairs(roles) do
+    local name = type(r) == "table" and r.name or r
+    if name == "Agent" or name == "Supervisor" then eligible = true end
+  end
+  if not eligible then problem("role", "only an Agent or Supervisor can change status") end
+  local shift = p.shift
+  if is_table(shift) and type(shift.start) == "number" and type(shift["end"]) == "number" then
+    local now = p.now or os.time()
+    if now < shift.start or now >= shift["end"] then problem("shift", "outside the shift window") end
+  end
+end
+
 --- The rule sets that apply to a queue document by default.
 M.QUEUE_RULES = { "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
 
 --- Runs rule sets over `payload`. `opts.rules` narrows (names) or extends (functions taking
---- `(payload, ctx)` and returning problems) the defaults.
+--- `(payload, ctx)` and returning problems) the defaults; `capacity` and `agent_status` run
+--- only when named.
 ---@param payload table
 ---@param opts { rules: (string|function)[]? }?
 ---@param ctx cx.validate.Context?
@@ -206,7 +265,7 @@ function M.run(payload, opts, ctx)
         problems[#problems + 1] = { path = problem.path or "", rule = problem.rule or "custom", message = problem.message or tostring(problem) }
       end
     elseif M.rules[rule] then
-      M.rules[rule](payload, ctx, collector(rule, problems))
+      M.rules[rule](payload, ctx, collector(rule, problems), opts)
     else
       problems[#problems + 1] = { path = "", rule = tostring(rule), message = "unknown rule set '" .. tostring(rule) .. "'" }
     end

@@ -100,4 +100,28 @@ function T.never_raises_for_bad_input()
   A.eq(select(1, v.run({ routing = 5, serviceLevelTarget = "x", skills = "y", overflow = 3, maxWaiters = "z" })), false)
 end
 
+function T.capacity_rule_follows_the_worked_example()
+  local q = queue { serviceLevelTarget = { threshold = 80, time = 20 }, wrapUpTime = 0 }
+  local forecast = { offered = 100, period = 1800, aht = 180, agents = 14 }
+  A.eq(select(1, v.run(q, { rules = { "capacity" }, forecast = forecast })), true)
+  forecast.agents = 13
+  A.eq(rules_of(select(2, v.run(q, { rules = { "capacity" }, forecast = forecast }))), { "capacity:serviceLevelTarget" })
+  forecast.agents = 11
+  A.eq(rules_of(select(2, v.run(q, { rules = { "capacity" }, forecast = forecast }))), { "capacity:forecast", "capacity:serviceLevelTarget" })
+  A.eq(select(1, v.run(q, { rules = { "capacity" } })), true)
+end
+
+function T.agent_status_rule()
+  local ok_req = { status = "Break", pause_reason = "IT Issue", roles = { { name = "Agent" } }, shift = { start = 0, ["end"] = 100 }, now = 50 }
+  A.eq(select(1, v.run(ok_req, { rules = { "agent_status" } })), true)
+  local bad = { status = "Break", roles = { "Analyst" }, shift = { start = 0, ["end"] = 100 }, now = 150 }
+  A.eq(rules_of(select(2, v.run(bad, { rules = { "agent_status" } }))),
+    { "agent_status:pause_reason", "agent_status:role", "agent_status:shift" })
+  A.eq(rules_of(select(2, v.run({ status = "Napping", role = "Agent" }, { rules = { "agent_status" } }))), { "agent_status:status" })
+  A.eq(rules_of(select(2, v.run({ status = "Break", pause_reason = "Nap", role = "Agent" }, { rules = { "agent_status" } }))),
+    { "agent_status:pause_reason" })
+  A.eq(select(1, v.run({ status = "Break", pause_reason = "Nap", role = "Agent" }, { rules = { "agent_status" } },
+    { limits = { pause_reasons = { "Nap" } } })), true)
+end
+
 return T

@@ -7,14 +7,14 @@
 --   reason=TEXT         pause reason from the tenant's list (default "Manager Meeting")
 -- Example:
 --   cxrun run scripts/agent_break.lua -- count=3 reason="Manager Meeting"
+local pick = require("cx.pick")
+
 local args = cx.args
 local count = tonumber(args.count or "2") or 2
 local reason = args.reason or "Manager Meeting"
 local queue_id = args.queue
 if not queue_id then
-  local voice = queues({ channel = "voice" })
-  table.sort(voice, function(a, b) return a.name < b.name end)
-  queue_id = voice[1].id
+  queue_id = pick.by_name(queues({ channel = "voice" }), 1)[1].id
 end
 
 local on_break, blocked = {}, 0

@@ -10,6 +10,7 @@
 --   cxrun run scripts/rebalance.lua -- channel=voice strategy=priority levels=1,2,3 limit=5
 --   cxrun run --dry-run scripts/rebalance.lua -- channel=chat strategy=longest_idle
 local capacity = require("cx.capacity")
+local pick = require("cx.pick")
 
 local args = cx.args
 local channel = args.channel or "voice"
@@ -19,10 +20,7 @@ local force = args.force == "true"
 local levels = cx.array {}
 for n in (args.levels or "1,2,3"):gmatch("%d+") do levels[#levels + 1] = tonumber(n) end
 
-local targets = queues({ channel = channel })
-table.sort(targets, function(a, b) return a.name < b.name end)
-local selected = {}
-for i = 1, math.min(limit, #targets) do selected[i] = targets[i] end
+local selected = pick.by_name(queues({ channel = channel }), limit)
 log.info("rebalancing %d %s queues to %s", #selected, channel, strategy)
 
 local results = cx.each(selected, function(summary)

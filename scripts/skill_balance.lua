@@ -7,15 +7,13 @@
 -- Example:
 --   cxrun run scripts/skill_balance.lua -- channel=chat limit=4
 local tune = require("cx.tune")
+local pick = require("cx.pick")
 
 local args = cx.args
 local limit = tonumber(args.limit or "4") or 4
-local targets = queues({ channel = args.channel or "chat" })
-table.sort(targets, function(a, b) return a.name < b.name end)
-
 local report = {}
-for i = 1, math.min(limit, #targets) do
-  local q = fetch(targets[i].id)
+for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }), limit)) do
+  local q = fetch(target.id)
   local totals = {}
   for _, member in ipairs(agents({ queue = q.id })) do
     for _, s in ipairs(member.skills or {}) do

@@ -9,14 +9,15 @@
 --   concurrency=N       queues in flight at once (default 4)
 -- Example:
 --   cxrun run scripts/sla_overflow.lua -- threshold=85 time=20 limit=12
+local pick = require("cx.pick")
+
 local args = cx.args
 local threshold = tonumber(args.threshold or "80")
 local time = tonumber(args.time or "30")
 local wait = tonumber(args.wait or "120")
 local limit = tonumber(args.limit or "12") or 12
 
-local all = queues()
-table.sort(all, function(a, b) return a.name < b.name end)
+local all = pick.by_name(queues())
 local next_of = {}
 local by_channel = {}
 for _, q in ipairs(all) do
@@ -28,9 +29,7 @@ for _, list in pairs(by_channel) do
   for i, id in ipairs(list) do next_of[id] = list[i % #list + 1] end
 end
 
-local selected = {}
-for i = 1, math.min(limit, #all) do selected[i] = all[i] end
-local results = cx.each(selected, function(summary)
+local results = cx.each(pick.by_name(all, limit), function(summary)
   local q = fetch(summary.id)
   local payload = build(q, {
     serviceLevelTarget = { threshold = threshold, time = time },

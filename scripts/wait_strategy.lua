@@ -9,18 +9,16 @@
 -- Example:
 --   cxrun run scripts/wait_strategy.lua -- channel=voice limit=3 watch=5
 local tune = require("cx.tune")
+local pick = require("cx.pick")
 
 local args = cx.args
 local limit = tonumber(args.limit or "3") or 3
 local watch = tonumber(args.watch or "1") or 1
 local tolerance = tonumber(args.tolerance or "0.05") or 0.05
 
-local targets = queues({ channel = args.channel or "voice" })
-table.sort(targets, function(a, b) return a.name < b.name end)
-
 local changed = {}
-for i = 1, math.min(limit, #targets) do
-  local q = fetch(targets[i].id)
+for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "voice" }), limit)) do
+  local q = fetch(target.id)
   local before = analytics(q.id, { interval = "PT15M", metrics = { "answerRate" } })
   local wait = q.waitStrategy or {}
   local threshold = tune.threshold_for_answer_rate(wait.positionThreshold or 10, before.answerRate)

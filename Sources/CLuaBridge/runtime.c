@@ -177,3 +177,42 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
     }
     cxb_raise_limit(L, rt, 0);  // inside a hook, level 0 is the running Lua function
 }
+
+// ---------------------------------------------------------------------------------------------
+// SIGINT: a real handler (no window where the signal is ignored). It only does what is
+// async-signal-safe: an atomic store into the running script's runtime, write(2), _exit.
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+static _Atomic(CXBRuntime *) cxb_sigint_runtime;
+static atomic_int cxb_sigint_count;
+
+static void cxb_on_sigint(int sig) {
+    (void)sig;
+    int n = atomic_fetch_add(&cxb_sigint_count, 1) + 1;
+    CXBRuntime *rt = atomic_load(&cxb_sigint_runtime);
+    if (n > 1 || rt == NULL) _exit(130);  // a second Ctrl-C, or nothing running to stop
+    static const char msg[] = "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+    atomic_store(&rt->interrupt, 1);
+}
+
+void cxb_sigint_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = cxb_on_sigint;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, NULL);
+    // A blocked signal mask is inherited across exec (some launchers block SIGINT): unblock it
+    // here, so at least this thread takes the signal.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+void cxb_sigint_target(CXBRuntime *rt) { atomic_store(&cxb_sigint_runtime, rt); }

@@ -19,6 +19,16 @@ public struct RunControl: @unchecked Sendable {  // only the runtime's atomics a
     /// Asks the run to stop at its next hook check (safe from signal handlers and other threads).
     public func interrupt() { cxb_interrupt(runtime) }
 
+    /// Routes SIGINT to this run (see `RunControl.installInterruptHandler`).
+    public func receiveInterrupts() { cxb_sigint_target(runtime) }
+
+    /// No run receives SIGINT any more: it exits the process (130).
+    public static func releaseInterrupts() { cxb_sigint_target(nil) }
+
+    /// Installs the process-wide SIGINT handler once, at start: the first Ctrl-C stops the run
+    /// that receives interrupts; a second one (or one with no run) exits with 130.
+    public static func installInterruptHandler() { cxb_sigint_install() }
+
     var reserveExhausted: Bool { cxb_reserve_exhausted(runtime) != 0 }
 }
 

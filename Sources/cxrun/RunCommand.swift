@@ -65,6 +65,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interrupts.prepare()
         guard let data = FileManager.default.contents(atPath: script) else {
             throw ValidationError("cannot read script '\(script)'")
         }

@@ -68,9 +68,12 @@ struct CLITests {
 
     @Test func interruptStopsTheScriptAndExits130() async throws {
         let dir = try scriptFolder(["forever.lua": "print('started')\nwhile true do end\n"])
-        let r = try await runCLI(["run", "--instructions", "999999999999", "forever.lua"], in: dir, interruptAfter: 1.0)
+        let r = try await runCLI(["run", "--instructions", "999999999999", "--timeout", "120", "forever.lua"], in: dir,
+                                 interruptWhenPrinted: "started")
         #expect(r.status == 130)
         #expect(r.stderr.contains("forever.lua:2: interrupted"))
+        let runs = try await runCLI(["audit", "runs"], in: dir)
+        #expect(runs.stdout.contains("aborted"), "the run is recorded as aborted: \(runs.stdout)")
     }
 }
 

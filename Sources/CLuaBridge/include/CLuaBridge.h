@@ -52,6 +52,11 @@ void cxb_trip(CXBRuntime *rt, CXBLimit limit);
 /// Thread-safe: asks the hook to stop the run at its next check (signal handlers, watchdog).
 void cxb_interrupt(CXBRuntime *rt);
 
+/// Installs the process's SIGINT handler: it interrupts the runtime given to
+/// `cxb_sigint_target` (a second SIGINT, or one with no target, exits with 130).
+void cxb_sigint_install(void);
+/// Which run SIGINT stops (NULL: none; SIGINT then exits at once).
+void cxb_sigint_target(CXBRuntime *rt);
 /// True once `cxb_interrupt` was called.
 int cxb_interrupt_requested(CXBRuntime *rt);
 CXBLimit cxb_limit(const CXBRuntime *rt);

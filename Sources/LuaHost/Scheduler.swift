@@ -238,11 +238,10 @@ final class Scheduler {
             if let count = pushOutcome(of: other, on: co) {
                 nargs = count + 1
             } else {
-                // [true, err] -> [false, err, false]: the task's error, raised as is.
+                // [true, err] -> [false, err, false]: the pushed false also replaces the true;
+                // the task's error is raised as is (no position prefix).
                 lua_pushboolean(co, 0)
                 lua_copy(co, -1, top + 1)
-                lua_pushboolean(co, 0)
-                lua_settop(co, top + 3)
                 nargs = 3
             }
         }

@@ -10,15 +10,17 @@ public struct CallStat: Sendable {
     public var latencyMs: Double
 }
 
-/// One run's audit trail. Calls are numbered 1..n; a row is committed `pending` before its
-/// request is sent and updated when the call completes; pure calls are buffered and written in
-/// one transaction at the next yield and at the end of the run.
+/// One run's audit trail. Calls are numbered 1..n. A write's row is committed `pending` before
+/// its request is sent and updated when the call completes. Pure calls and reads write nothing
+/// on the hot path: their finished rows are buffered and written in one transaction with the
+/// next pending row, every 256 rows, and at the end of the run (reads still in flight then are
+/// written `pending`, so every call keeps its one row).
 public final class AuditRecorder: Sendable {
     public let store: AuditStore
     public let runID: String
     let redactor: Redactor
     private let sequence = Atomic<Int>(0)
-    private let buffer = Mutex<[CallRecord]>([])
+    private let rows = Mutex<Unwritten>(Unwritten())
     private let stats = Mutex<[CallStat]>([])
     private let outstanding = Atomic<Int>(0)
     private let problems = Mutex<[String]>([])
@@ -27,6 +29,12 @@ public final class AuditRecorder: Sendable {
         self.store = store
         self.runID = runID
         self.redactor = redactor
+    }
+
+    /// Rows not in the database yet: finished ones, and reads still in flight.
+    private struct Unwritten {
+        var finished: [CallRecord] = []
+        var reading: [Int: CallRecord] = [:]
     }
 
     func next() -> Int { sequence.add(1, ordering: .relaxed).newValue }
@@ -39,33 +47,44 @@ public final class AuditRecorder: Sendable {
 
     /// A finished pure call: buffered.
     func finished(_ record: CallRecord) {
-        var r = record
-        r.result = r.result.map(redactor.redact)
-        stats.withLock { $0.append(CallStat(binding: r.binding, status: r.status, latencyMs: r.latencyMs ?? 0)) }
-        let count = buffer.withLock { $0.append(r); return $0.count }
+        let r = counted(record)
+        let count = rows.withLock { $0.finished.append(r); return $0.finished.count }
         if count >= 256 { flush() }
     }
 
     /// Commits buffered rows, then `pending` (with its snapshots), in one transaction, before
     /// the call's request can be sent.
     func commitPending(_ record: CallRecord, snapshots: [SnapshotRecord] = []) throws {
-        let rows = buffer.withLock { b in defer { b.removeAll() }; return b }
+        let buffered = rows.withLock { r in defer { r.finished.removeAll() }; return r.finished }
         outstanding.add(1, ordering: .relaxed)
         do {
-            try store.insert(calls: rows + [record], snapshots: snapshots.map(redacted))
+            try store.insert(calls: buffered + [record], snapshots: snapshots.map(redacted))
         } catch {
+            rows.withLock { $0.finished.insert(contentsOf: buffered, at: 0) }
             outstanding.subtract(1, ordering: .relaxed)
             throw error
         }
     }
 
-    /// Records a pending call's outcome.
+    /// A read starting: nothing is written now; `completed` buffers its finished row.
+    func began(_ record: CallRecord) {
+        outstanding.add(1, ordering: .relaxed)
+        rows.withLock { $0.reading[record.seq] = record }
+    }
+
+    /// Records a call's outcome: a read's row is buffered, a pending row in the database is updated.
     func completed(_ record: CallRecord, snapshots: [SnapshotRecord] = []) {
-        var r = record
-        r.result = r.result.map(redactor.redact)
-        stats.withLock { $0.append(CallStat(binding: r.binding, status: r.status, latencyMs: r.latencyMs ?? 0)) }
-        do { try store.update(call: r, snapshots: snapshots.map(redacted)) } catch { note("audit update of call \(r.seq) failed: \(error)") }
+        let r = counted(record)
+        let (wasReading, count) = rows.withLock { rows in
+            guard rows.reading.removeValue(forKey: r.seq) != nil else { return (false, 0) }
+            rows.finished.append(r)
+            return (true, rows.finished.count)
+        }
+        if !wasReading {
+            do { try store.update(call: r, snapshots: snapshots.map(redacted)) } catch { note("audit update of call \(r.seq) failed: \(error)") }
+        }
         outstanding.subtract(1, ordering: .relaxed)
+        if count >= 256 { flush() }
     }
 
     /// Replaces a call's snapshot (a deploy that re-read after a conflict overwrites a new pre-image).
@@ -74,20 +93,39 @@ public final class AuditRecorder: Sendable {
     }
 
     func flush() {
-        let rows = buffer.withLock { b in defer { b.removeAll() }; return b }
-        guard !rows.isEmpty else { return }
-        do { try store.insert(calls: rows) } catch { note("audit write failed: \(error)") }
+        let buffered = rows.withLock { r in defer { r.finished.removeAll() }; return r.finished }
+        guard !buffered.isEmpty else { return }
+        do { try store.insert(calls: buffered) } catch { note("audit write failed: \(error)") }
     }
 
-    /// Waits (bounded) for calls still in flight to record their outcome.
+    /// Writes every row not yet written, reads still in flight as `pending` (a later outcome then
+    /// updates that row). The lock is held through the insert so no outcome can overtake it.
+    func flushAll() {
+        rows.withLock { r in
+            let calls = r.finished + r.reading.values.sorted { $0.seq < $1.seq }
+            r.finished.removeAll()
+            r.reading.removeAll()
+            do { try store.insert(calls: calls) } catch { note("audit write failed: \(error)") }
+        }
+    }
+
+    /// Waits (bounded) for calls still in flight to record their outcome, then writes every row.
     func settle(timeout: Double) {
         let deadline = Date().addingTimeInterval(timeout)
         while outstanding.load(ordering: .relaxed) > 0 && Date() < deadline { usleep(5_000) }
-        flush()
+        flushAll()
     }
 
     var callStats: [CallStat] { stats.withLock { $0 } }
     var auditProblems: [String] { problems.withLock { $0 } }
+
+    /// The record with its result redacted, counted in the run's figures.
+    private func counted(_ record: CallRecord) -> CallRecord {
+        var r = record
+        r.result = r.result.map(redactor.redact)
+        stats.withLock { $0.append(CallStat(binding: r.binding, status: r.status, latencyMs: r.latencyMs ?? 0)) }
+        return r
+    }
 
     private func note(_ problem: String) { problems.withLock { $0.append(problem) } }
 

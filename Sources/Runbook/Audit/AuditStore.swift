@@ -88,11 +88,10 @@ public final class AuditStore: Sendable {
         guard !calls.isEmpty || !snapshots.isEmpty else { return }
         try pool.write { db in
             for c in calls {
-                try db.execute(
-                    sql: """
-                        INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                try db.cachedStatement(sql: """
+                    INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(
                     arguments: [c.runID, c.seq, c.binding, c.target, c.args.jsonString(), c.result?.jsonString(), c.status, c.errorCode,
                                 c.httpStatus, c.attempts, c.startedAt, c.latencyMs])
             }
@@ -103,20 +102,18 @@ public final class AuditStore: Sendable {
     /// Completes a call (a pending write's outcome), optionally replacing its snapshots.
     public func update(call c: CallRecord, snapshots: [SnapshotRecord] = []) throws {
         try pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ?
-                    WHERE run_id = ? AND seq = ?
-                    """,
+            try db.cachedStatement(sql: """
+                UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ?
+                WHERE run_id = ? AND seq = ?
+                """).execute(
                 arguments: [c.result?.jsonString(), c.status, c.errorCode, c.httpStatus, c.attempts, c.latencyMs, c.runID, c.seq])
             for s in snapshots { try Self.upsert(s, db) }
         }
     }
 
     private static func upsert(_ s: SnapshotRecord, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO snapshots (run_id, seq, queue_id, kind, version, document) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [s.runID, s.seq, s.queueID, s.kind, s.version, s.document.jsonString()])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO snapshots (run_id, seq, queue_id, kind, version, document) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [s.runID, s.seq, s.queueID, s.kind, s.version, s.document.jsonString()])
     }
 
     // MARK: reading

@@ -1,22 +1,27 @@
-import Foundation
 import JSONCore
 
 /// Keeps secrets out of the audit log, logs and output: values under secret-like keys, and any
 /// known secret (client secret, webhook secrets, bearer tokens) wherever it appears in a string.
+/// It runs on every audited value, so it scans UTF-8 bytes and allocates only when it masks.
 public struct Redactor: Sendable {
     public static let mask = "[redacted]"
-    private let secrets: [String]
+    private static let sensitiveWords: [[UInt8]] = ["secret", "token", "password", "passwd", "authorization", "apikey", "api_key",
+                                                    "api-key", "credential", "bearer"].map { Array($0.utf8) }
+    private static let bearer = Array("Bearer ".utf8)
+    /// A bearer token is at least this many token characters after "Bearer ".
+    private static let bearerMinimum = 8
+    private let secrets: [[UInt8]]
 
     public init(secrets: [String]) {
         // Longest first, so a secret containing another is masked whole.
-        self.secrets = Array(Set(secrets.filter { $0.count >= 4 })).sorted { $0.count > $1.count }
+        self.secrets = Array(Set(secrets.filter { $0.count >= 4 })).sorted { $0.utf8.count > $1.utf8.count }.map { Array($0.utf8) }
     }
 
     /// True for keys named like secret, token, password, authorization, api key, credential.
     public static func isSensitiveKey(_ key: String) -> Bool {
-        let k = key.lowercased()
-        return ["secret", "token", "password", "passwd", "authorization", "apikey", "api_key", "api-key", "credential", "bearer"]
-            .contains { k.contains($0) }
+        var bytes = Array(key.utf8)
+        for i in bytes.indices where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
+        return sensitiveWords.contains { bytes.firstRange(of: $0) != nil }
     }
 
     public func redact(_ value: JSONValue) -> JSONValue {
@@ -25,19 +30,47 @@ public struct Redactor: Sendable {
         case .array(let items): return .array(items.map(redact))
         case .object(let fields):
             var out: [String: JSONValue] = [:]
+            out.reserveCapacity(fields.count)
             for (key, v) in fields { out[key] = Self.isSensitiveKey(key) && v != .null ? .string(Self.mask) : redact(v) }
             return .object(out)
         default: return value
         }
     }
 
+    /// The text with every known secret and every bearer token masked.
     public func redact(_ text: String) -> String {
-        var out = text
-        for secret in secrets where out.contains(secret) { out = out.replacingOccurrences(of: secret, with: Self.mask) }
-        // Bearer tokens from any source.
-        if let range = out.range(of: "Bearer [A-Za-z0-9._~+/=-]{8,}", options: .regularExpression) {
-            out.replaceSubrange(range, with: "Bearer \(Self.mask)")
+        var bytes = Array(text.utf8)
+        var masked = false
+        for secret in secrets where bytes.firstRange(of: secret) != nil {
+            bytes.replace(secret, with: Self.mask.utf8)
+            masked = true
         }
-        return out
+        if maskBearerTokens(&bytes) { masked = true }
+        return masked ? String(decoding: bytes, as: UTF8.self) : text
+    }
+
+    /// Masks the token after each "Bearer " (at least `bearerMinimum` of `[A-Za-z0-9._~+/=-]`); true if it masked any.
+    private func maskBearerTokens(_ bytes: inout [UInt8]) -> Bool {
+        var masked = false
+        var from = bytes.startIndex
+        while let found = bytes[from...].firstRange(of: Self.bearer) {
+            var end = found.upperBound
+            while end < bytes.endIndex && Self.isTokenByte(bytes[end]) { end += 1 }
+            if end - found.upperBound >= Self.bearerMinimum {
+                bytes.replaceSubrange(found.upperBound..<end, with: Self.mask.utf8)
+                from = found.upperBound + Self.mask.utf8.count
+                masked = true
+            } else {
+                from = end
+            }
+        }
+        return masked
+    }
+
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "._~+/=-".utf8.contains(b)
+        }
     }
 }

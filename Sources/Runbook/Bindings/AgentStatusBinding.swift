@@ -39,7 +39,7 @@ struct AgentStatusBinding {
         if let code = request["wrap_up_code"]?.stringValue { body["wrapUpCode"] = .string(code) }
         let payload = JSONValue.object(body)
         let context = self.context
-        return try context.audited("agent_status", target: id, args: args) { _ async throws(CXoneError) in
+        return try context.audited("agent_status", target: id, args: args, effect: .write()) { _ async throws(CXoneError) in
             let user = try await context.client.user(id).value
             try Self.checkEligible(user, id: id)
             let previous = user["status"] ?? .null

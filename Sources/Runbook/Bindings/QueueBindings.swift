@@ -17,7 +17,7 @@ struct QueueBindings {
     private func fetch(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "fetch", expected: "queue id") }
         let context = self.context
-        return try context.audited("fetch", target: id, args: ["queue_id": .string(id)]) { _ async throws(CXoneError) in
+        return try context.audited("fetch", target: id, args: ["queue_id": .string(id)], effect: .read) { _ async throws(CXoneError) in
             let sent = try await context.client.queue(id)
             context.remember(sent.value)
             return .init(values: [sent.value], result: ["version": sent.value["version"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
@@ -60,10 +60,10 @@ struct QueueBindings {
             return try call.returning(values)
         }
         let context = self.context
-        return try context.audited("deploy", target: id, args: args, snapshots: { seq in
+        return try context.audited("deploy", target: id, args: args, effect: .write(snapshots: { seq in
             [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: baseVersion, document: base),
              SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: nil, document: payload)]
-        }) { seq async throws(CXoneError) in
+        })) { seq async throws(CXoneError) in
             try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths)
         }
     }

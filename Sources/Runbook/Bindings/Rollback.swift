@@ -27,7 +27,7 @@ enum Rollback {
 
     /// The rollback as an audited call of `context`'s run.
     static func audited(_ id: String, source: RunContext.DeployRecord, force: Bool, context: RunContext, args: JSONValue) throws(ScriptError) -> LuaReply {
-        try context.audited("rollback", target: id, args: args) { seq async throws(CXoneError) in
+        try context.audited("rollback", target: id, args: args, effect: .write()) { seq async throws(CXoneError) in
             try await restore(id, source: source, force: force, seq: seq, context: context)
         }
     }

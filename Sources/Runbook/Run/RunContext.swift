@@ -73,18 +73,31 @@ final class RunContext: Sendable {
         var snapshots: [SnapshotRecord] = []
     }
 
-    /// Runs `work` as one audited call: its row is committed `pending` (with `snapshots`) before
-    /// the coroutine yields, so before any request is sent; the outcome updates the row.
+    /// What an audited call does to the tenant, which decides when its row is written.
+    enum Effect {
+        /// Reads nothing back into the tenant: the row is written once the call is over.
+        case read
+        /// Changes the tenant: the row (with `snapshots` of the call's seq) is committed
+        /// `pending` before the coroutine yields, so before any request is sent.
+        case write(snapshots: (Int) -> [SnapshotRecord] = { _ in [] })
+    }
+
+    /// Runs `work` as one audited call; the outcome completes its row.
     func audited(
-        _ binding: String, target: String?, args: JSONValue, snapshots: @Sendable (Int) -> [SnapshotRecord] = { _ in [] },
+        _ binding: String, target: String?, args: JSONValue, effect: Effect,
         _ work: @escaping @Sendable (Int) async throws(CXoneError) -> Outcome
     ) throws(ScriptError) -> LuaReply {
         let pending = recorder.start(binding, target: target, args: args)
         let seq = pending.seq
-        do {
-            try recorder.commitPending(pending, snapshots: snapshots(seq))
-        } catch {
-            throw Self.scriptError(CXoneError(.sandbox, message: "the audit log could not be written, so \(binding) was not attempted: \(error)"))
+        switch effect {
+        case .read:
+            recorder.began(pending)
+        case .write(let snapshots):
+            do {
+                try recorder.commitPending(pending, snapshots: snapshots(seq))
+            } catch {
+                throw Self.scriptError(CXoneError(.sandbox, message: "the audit log could not be written, so \(binding) was not attempted: \(error)"))
+            }
         }
         let recorder = self.recorder
         let started = Date()

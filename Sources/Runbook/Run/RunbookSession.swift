@@ -109,7 +109,7 @@ public enum RunbookSession {
                         + AgentStatusBinding(context: context).all + WebhookBinding(context: context).all,
                     hidden: pure.hidden, extensions: [runbookExtensionSource])
             },
-            watchdog: request.watchdog, onStart: request.onStart)
+            watchdog: savingRows(of: recorder, before: request.watchdog), onStart: request.onStart)
         var outcome = await ScriptRunner.run(script)
         let unfinished = context.webhooks.settle(timeout: 30)
         recorder.settle(timeout: 15)
@@ -132,6 +132,15 @@ public enum RunbookSession {
             problems.append("finalizing the run row failed: \(error)")
         }
         return RunbookResult(outcome: outcome, summary: summary, plannedChanges: context.plannedChanges, auditProblems: problems)
+    }
+
+    /// The watchdog's `onExpire` ends the process: the rows still in memory are written first.
+    private static func savingRows(of recorder: AuditRecorder, before policy: WatchdogPolicy) -> WatchdogPolicy {
+        guard case .terminate(let grace, let onExpire) = policy else { return policy }
+        return .terminate(grace: grace, onExpire: { kind in
+            recorder.flushAll()
+            onExpire(kind)
+        })
     }
 
     /// Finalizes a run that cannot finish normally (the watchdog is about to end the process).

@@ -1,0 +1,76 @@
+import Foundation
+import JSONCore
+import Testing
+
+@testable import Runbook
+
+@Suite("Audit: redaction and when rows are written")
+struct AuditRecorderTests {
+    let redactor = Redactor(secrets: ["s3cr3t-value", "s3cr3t", "hook-secret-42"])
+
+    @Test func knownSecretsAreMaskedWhereverTheyAppear() {
+        #expect(redactor.redact("client s3cr3t-value used") == "client [redacted] used")
+        // Longest first: the longer secret is masked whole, not around the shorter one.
+        #expect(redactor.redact("a s3cr3t-value b s3cr3t c") == "a [redacted] b [redacted] c")
+        #expect(redactor.redact("hook-secret-42hook-secret-42") == "[redacted][redacted]")
+        #expect(redactor.redact("ünïcødé s3cr3t ✓") == "ünïcødé [redacted] ✓")
+        #expect(redactor.redact("nothing to hide") == "nothing to hide")
+        // Shorter than four characters: not a secret worth masking everywhere.
+        #expect(Redactor(secrets: ["abc"]).redact("abcabc") == "abcabc")
+    }
+
+    @Test func everyBearerTokenIsMasked() {
+        #expect(redactor.redact("Authorization: Bearer eyJhbGciOi.J9x-_~+/=") == "Authorization: Bearer [redacted]")
+        #expect(redactor.redact("Bearer abcdefgh and Bearer 12345678z.") == "Bearer [redacted] and Bearer [redacted]")
+        // Too short to be a token: left alone.
+        #expect(redactor.redact("Bearer short") == "Bearer short")
+        #expect(redactor.redact("Bearer ") == "Bearer ")
+    }
+
+    @Test func sensitiveKeysAreMaskedInDocuments() {
+        #expect(Redactor.isSensitiveKey("client_SECRET"))
+        #expect(Redactor.isSensitiveKey("X-Api-Key"))
+        #expect(Redactor.isSensitiveKey("accessToken"))
+        #expect(!Redactor.isSensitiveKey("maxWaitTime"))
+        let doc: JSONValue = ["name": "q", "password": "hunter22", "nested": ["note": "uses s3cr3t", "token": .null], "list": ["Bearer abcdefghij"]]
+        #expect(redactor.redact(doc) == ["name": "q", "password": "[redacted]", "nested": ["note": "uses [redacted]", "token": .null],
+                                         "list": ["Bearer [redacted]"]])
+    }
+
+    @Test func readsAreBufferedAndAReadInFlightAtTheEndIsWrittenPending() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-recorder-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try AuditStore(path: dir + "/audit.sqlite")
+        try store.insert(run: RunRecord(id: "r1", script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false,
+                                        startedAt: 0, finishedAt: nil, status: "running", error: nil, summary: nil))
+        let recorder = AuditRecorder(store: store, runID: "r1", redactor: redactor)
+
+        var read = recorder.start("fetch", target: "q1", args: ["queue_id": "q1"])
+        recorder.began(read)
+        let unfinished = recorder.start("fetch", target: "q2", args: ["queue_id": "q2"])
+        recorder.began(unfinished)
+        #expect(try store.calls(run: "r1").isEmpty, "a read writes nothing when it starts")
+
+        read.status = "ok"
+        read.result = ["note": "s3cr3t"]
+        recorder.completed(read)
+        #expect(try store.calls(run: "r1").isEmpty, "a finished read is buffered")
+
+        // A write (seq 3) commits the buffered rows with its pending row, before its request.
+        let write = recorder.start("deploy", target: "q1", args: [:])
+        try recorder.commitPending(write)
+        #expect(try store.calls(run: "r1").map(\.status) == ["ok", "pending"])
+        #expect(try store.calls(run: "r1").first?.result == ["note": "[redacted]"])
+
+        // The run ends with q2 (seq 2) still being read: its row is written pending, and a late outcome updates it.
+        recorder.flushAll()
+        #expect(try store.calls(run: "r1").map(\.status) == ["ok", "pending", "pending"])
+        var late = unfinished
+        late.status = "ok"
+        recorder.completed(late)
+        let rows = try store.calls(run: "r1")
+        #expect(rows.map(\.seq) == [1, 2, 3])
+        #expect(rows.map(\.status) == ["ok", "ok", "pending"])
+    }
+}

@@ -13,7 +13,7 @@ public struct CallStat: Sendable {
 /// One run's audit trail. Calls are numbered 1..n. A write's row is committed `pending` before
 /// its request is sent and updated when the call completes. Pure calls and reads write nothing
 /// on the hot path: their finished rows are buffered and written in one transaction with the
-/// next pending row, every 256 rows, and at the end of the run (reads still in flight then are
+/// next pending row, every 256 rows, and at the end of the run (calls still in flight then are
 /// written `pending`, so every call keeps its one row).
 public final class AuditRecorder: Sendable {
     public let store: AuditStore
@@ -31,10 +31,10 @@ public final class AuditRecorder: Sendable {
         self.redactor = redactor
     }
 
-    /// Rows not in the database yet: finished ones, and reads still in flight.
+    /// Rows not in the database yet: finished ones, and calls in flight without a pending row.
     private struct Unwritten {
         var finished: [CallRecord] = []
-        var reading: [Int: CallRecord] = [:]
+        var inFlight: [Int: CallRecord] = [:]
     }
 
     func next() -> Int { sequence.add(1, ordering: .relaxed).newValue }
@@ -52,35 +52,41 @@ public final class AuditRecorder: Sendable {
         if count >= 256 { flush() }
     }
 
-    /// Commits buffered rows, then `pending` (with its snapshots), in one transaction, before
-    /// the call's request can be sent.
-    func commitPending(_ record: CallRecord, snapshots: [SnapshotRecord] = []) throws {
-        let buffered = rows.withLock { r in defer { r.finished.removeAll() }; return r.finished }
+    /// A call starting: nothing is written now. A read's row is buffered when it completes; a
+    /// write's is committed `pending` by `commitPending` before its request is sent.
+    func began(_ record: CallRecord) {
         outstanding.add(1, ordering: .relaxed)
+        rows.withLock { $0.inFlight[record.seq] = record }
+    }
+
+    /// Commits buffered rows, then the `began` call's `pending` row (with its snapshots), in one
+    /// transaction. On failure nothing is lost: the rows stay unwritten and the call in flight.
+    func commitPending(_ record: CallRecord, snapshots: [SnapshotRecord] = []) throws {
+        let buffered = rows.withLock { r in
+            r.inFlight.removeValue(forKey: record.seq)
+            defer { r.finished.removeAll() }
+            return r.finished
+        }
         do {
             try store.insert(calls: buffered + [record], snapshots: snapshots.map(redacted))
         } catch {
-            rows.withLock { $0.finished.insert(contentsOf: buffered, at: 0) }
-            outstanding.subtract(1, ordering: .relaxed)
+            rows.withLock {
+                $0.finished.insert(contentsOf: buffered, at: 0)
+                $0.inFlight[record.seq] = record
+            }
             throw error
         }
     }
 
-    /// A read starting: nothing is written now; `completed` buffers its finished row.
-    func began(_ record: CallRecord) {
-        outstanding.add(1, ordering: .relaxed)
-        rows.withLock { $0.reading[record.seq] = record }
-    }
-
-    /// Records a call's outcome: a read's row is buffered, a pending row in the database is updated.
+    /// Records a call's outcome: a row not yet written is buffered, a pending row is updated.
     func completed(_ record: CallRecord, snapshots: [SnapshotRecord] = []) {
         let r = counted(record)
-        let (wasReading, count) = rows.withLock { rows in
-            guard rows.reading.removeValue(forKey: r.seq) != nil else { return (false, 0) }
+        let (wasInFlight, count) = rows.withLock { rows in
+            guard rows.inFlight.removeValue(forKey: r.seq) != nil else { return (false, 0) }
             rows.finished.append(r)
             return (true, rows.finished.count)
         }
-        if !wasReading {
+        if !wasInFlight {
             do { try store.update(call: r, snapshots: snapshots.map(redacted)) } catch { note("audit update of call \(r.seq) failed: \(error)") }
         }
         outstanding.subtract(1, ordering: .relaxed)
@@ -102,9 +108,9 @@ public final class AuditRecorder: Sendable {
     /// updates that row). The lock is held through the insert so no outcome can overtake it.
     func flushAll() {
         rows.withLock { r in
-            let calls = r.finished + r.reading.values.sorted { $0.seq < $1.seq }
+            let calls = r.finished + r.inFlight.values.sorted { $0.seq < $1.seq }
             r.finished.removeAll()
-            r.reading.removeAll()
+            r.inFlight.removeAll()
             do { try store.insert(calls: calls) } catch { note("audit write failed: \(error)") }
         }
     }

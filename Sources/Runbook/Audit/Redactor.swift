@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import JSONCore
 
 /// Keeps secrets out of the audit log, logs and output: values under secret-like keys, and any
@@ -21,7 +26,7 @@ public struct Redactor: Sendable {
     public static func isSensitiveKey(_ key: String) -> Bool {
         var bytes = Array(key.utf8)
         for i in bytes.indices where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
-        return sensitiveWords.contains { bytes.firstRange(of: $0) != nil }
+        return sensitiveWords.contains { bytes.find($0) != nil }
     }
 
     public func redact(_ value: JSONValue) -> JSONValue {
@@ -41,9 +46,13 @@ public struct Redactor: Sendable {
     public func redact(_ text: String) -> String {
         var bytes = Array(text.utf8)
         var masked = false
-        for secret in secrets where bytes.firstRange(of: secret) != nil {
-            bytes.replace(secret, with: Self.mask.utf8)
-            masked = true
+        for secret in secrets {
+            var from = 0
+            while let at = bytes.find(secret, from: from) {
+                bytes.replaceSubrange(at..<at + secret.count, with: Self.mask.utf8)
+                from = at + Self.mask.utf8.count
+                masked = true
+            }
         }
         if maskBearerTokens(&bytes) { masked = true }
         return masked ? String(decoding: bytes, as: UTF8.self) : text
@@ -52,13 +61,14 @@ public struct Redactor: Sendable {
     /// Masks the token after each "Bearer " (at least `bearerMinimum` of `[A-Za-z0-9._~+/=-]`); true if it masked any.
     private func maskBearerTokens(_ bytes: inout [UInt8]) -> Bool {
         var masked = false
-        var from = bytes.startIndex
-        while let found = bytes[from...].firstRange(of: Self.bearer) {
-            var end = found.upperBound
+        var from = 0
+        while let at = bytes.find(Self.bearer, from: from) {
+            let token = at + Self.bearer.count
+            var end = token
             while end < bytes.endIndex && Self.isTokenByte(bytes[end]) { end += 1 }
-            if end - found.upperBound >= Self.bearerMinimum {
-                bytes.replaceSubrange(found.upperBound..<end, with: Self.mask.utf8)
-                from = found.upperBound + Self.mask.utf8.count
+            if end - token >= Self.bearerMinimum {
+                bytes.replaceSubrange(token..<end, with: Self.mask.utf8)
+                from = token + Self.mask.utf8.count
                 masked = true
             } else {
                 from = end
@@ -71,6 +81,23 @@ public struct Redactor: Sendable {
         switch b {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
         default: return "._~+/=-".utf8.contains(b)
+        }
+    }
+}
+
+extension [UInt8] {
+    /// Where `needle` first occurs at or after `from` (this runs on every audited string).
+    fileprivate func find(_ needle: [UInt8], from: Int = 0) -> Int? {
+        guard let first = needle.first, from <= count - needle.count else { return nil }
+        return withUnsafeBufferPointer { hay in
+            needle.withUnsafeBufferPointer { n in
+                var i = from
+                while i <= hay.count - n.count {
+                    if hay[i] == first && memcmp(hay.baseAddress! + i, n.baseAddress!, n.count) == 0 { return i }
+                    i += 1
+                }
+                return nil
+            }
         }
     }
 }

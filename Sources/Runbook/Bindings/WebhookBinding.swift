@@ -57,8 +57,11 @@ struct WebhookBinding {
         }
         var record = context.recorder.start("webhook", target: name, args: args)
         record.result = ["id": .string(id)]
-        do { try context.recorder.commitPending(record) } catch {
-            throw RunContext.scriptError(CXoneError(.sandbox, message: "the audit log could not be written, so the webhook was not sent: \(error)"))
+        context.recorder.began(record)
+        do { try context.commitPending(record) } catch {
+            record.finish(with: error, startedAt: Date())
+            context.recorder.completed(record)
+            throw RunContext.scriptError(error)
         }
         let recorder = context.recorder
         let pending = record

@@ -41,23 +41,17 @@ public enum RollbackSession {
                 lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
                 continue
             }
-            var call = recorder.start("rollback", target: queue, args: ["queue_id": .string(queue), "run": .string(sourceRun), "force": .bool(force)])
-            do { try recorder.commitPending(call) } catch {
-                lines.append(Line(queue: queue, ok: false, message: "audit log write failed: \(error)"))
-                continue
-            }
-            let started = Date()
+            let call = recorder.start("rollback", target: queue, args: ["queue_id": .string(queue), "run": .string(sourceRun), "force": .bool(force)])
+            recorder.began(call)
             do {
-                let outcome = try await Rollback.restore(queue, source: source, force: force, seq: call.seq, context: context)
-                call.finish(with: outcome, startedAt: started)
-                recorder.completed(call, snapshots: outcome.snapshots)
+                let outcome = try await context.perform(call, effect: .write()) { seq async throws(CXoneError) in
+                    try await Rollback.restore(queue, source: source, force: force, seq: seq, context: context)
+                }
                 let restored = outcome.result?["restored"]?.boolValue ?? false
                 let planned = outcome.status == "planned"
                 lines.append(Line(queue: queue, ok: true, message: planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
                                   : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"))
             } catch {
-                call.finish(with: error, startedAt: started)
-                recorder.completed(call)
                 lines.append(Line(queue: queue, ok: false, message: error.description))
             }
         }

@@ -74,46 +74,57 @@ final class RunContext: Sendable {
     }
 
     /// What an audited call does to the tenant, which decides when its row is written.
-    enum Effect {
-        /// Reads nothing back into the tenant: the row is written once the call is over.
+    enum Effect: Sendable {
+        /// Changes nothing: the row is written once the call is over.
         case read
         /// Changes the tenant: the row (with `snapshots` of the call's seq) is committed
-        /// `pending` before the coroutine yields, so before any request is sent.
-        case write(snapshots: (Int) -> [SnapshotRecord] = { _ in [] })
+        /// `pending` before any request is sent.
+        case write(snapshots: @Sendable (Int) -> [SnapshotRecord] = { _ in [] })
     }
 
-    /// Runs `work` as one audited call; the outcome completes its row.
+    /// Runs `work` as one audited call of the script; the outcome completes its row.
     func audited(
         _ binding: String, target: String?, args: JSONValue, effect: Effect,
         _ work: @escaping @Sendable (Int) async throws(CXoneError) -> Outcome
     ) throws(ScriptError) -> LuaReply {
-        let pending = recorder.start(binding, target: target, args: args)
-        let seq = pending.seq
-        switch effect {
-        case .read:
-            recorder.began(pending)
-        case .write(let snapshots):
-            do {
-                try recorder.commitPending(pending, snapshots: snapshots(seq))
-            } catch {
-                throw Self.scriptError(CXoneError(.sandbox, message: "the audit log could not be written, so \(binding) was not attempted: \(error)"))
-            }
-        }
-        let recorder = self.recorder
-        let started = Date()
+        let call = recorder.start(binding, target: target, args: args)
+        recorder.began(call)
+        // The audit write and the I/O both happen off the Lua thread, which goes on with other coroutines.
         return .suspend(.async {
-            var record = pending
             do throws(CXoneError) {
-                let outcome = try await work(seq)
-                record.finish(with: outcome, startedAt: started)
-                recorder.completed(record, snapshots: outcome.snapshots)
-                return .success(outcome.values)
+                return .success(try await self.perform(call, effect: effect, work).values)
             } catch {
-                record.finish(with: error, startedAt: started)
-                recorder.completed(record)
                 return .failure(Self.scriptError(error))
             }
         })
+    }
+
+    /// The life of one `began` call: a write's row is committed `pending` before `work` can send
+    /// anything; the outcome, or the error, completes the row.
+    func perform(
+        _ call: CallRecord, effect: Effect, _ work: @Sendable (Int) async throws(CXoneError) -> Outcome
+    ) async throws(CXoneError) -> Outcome {
+        let started = Date()
+        var record = call
+        do throws(CXoneError) {
+            if case .write(let snapshots) = effect { try commitPending(call, snapshots: snapshots(call.seq)) }
+            let outcome = try await work(call.seq)
+            record.finish(with: outcome, startedAt: started)
+            recorder.completed(record, snapshots: outcome.snapshots)
+            return outcome
+        } catch {
+            record.finish(with: error, startedAt: started)
+            recorder.completed(record)
+            throw error
+        }
+    }
+
+    /// Commits a `began` write's row `pending`; when the audit log cannot be written the call is
+    /// not attempted, and the error says so.
+    func commitPending(_ call: CallRecord, snapshots: [SnapshotRecord] = []) throws(CXoneError) {
+        do { try recorder.commitPending(call, snapshots: snapshots) } catch {
+            throw CXoneError(.sandbox, message: "the audit log could not be written, so \(call.binding) was not attempted: \(error)")
+        }
     }
 
     /// A pure (no I/O) call: runs now, its row is buffered.

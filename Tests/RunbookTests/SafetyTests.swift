@@ -1,5 +1,6 @@
 import CXone
 import Foundation
+import GRDB
 import JSONCore
 import LuaHost
 import Testing
@@ -61,6 +62,35 @@ struct SafetyTests {
         #expect(out == "false\tconflict\tserviceLevelTarget.threshold\n", "\(out)")
         let now = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
         #expect(now.value(at: ["serviceLevelTarget", "threshold"]) == 55, "the other admin's value stands")
+    }
+
+    @Test func anAuditLogThatCannotTakeTheWriteStopsItAndLosesNoOtherRow() async throws {
+        let bench = try await Bench.start()
+        defer { Task { await bench.stop() } }
+        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+        // A real SQLite failure on the pending deploy row only: a trigger in the audit file.
+        _ = try bench.audit
+        let db = try DatabaseQueue(path: bench.auditPath)
+        try await db.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_deploy BEFORE INSERT ON calls WHEN NEW.binding = 'deploy'
+                BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END
+                """)
+        }
+        let (result, out) = try await bench.run(#"""
+            local q = fetch(cx.args[1])
+            local ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = q.maxWaitTime + 7}))
+            print(ok, e.code, e.message)
+            print(#skills() > 0)
+            """#, args: [id])
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+        #expect(out.hasPrefix("false\tsandbox\tthe audit log could not be written, so deploy was not attempted"), "\(out)")
+        #expect(out.hasSuffix("true\n"), "\(out)")
+        let writes = try await bench.requests().filter { $0["method"]?.stringValue != "GET" && $0["path"]?.stringValue?.hasPrefix("/api/") == true }
+        #expect(writes.isEmpty, "nothing was sent for the unaudited deploy: \(writes)")
+        let rows = try bench.audit.calls(run: result.summary.runID)
+        #expect(rows.map(\.binding) == ["fetch", "build", "skills"], "every other call kept its row")
+        #expect(result.auditProblems.contains { $0.contains("(deploy) could not be written") }, "\(result.auditProblems)")
     }
 
     @Test func rollbackRestoresAndRefusesOverForeignEdits() async throws {

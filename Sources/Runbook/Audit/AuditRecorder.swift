@@ -100,18 +100,27 @@ public final class AuditRecorder: Sendable {
 
     func flush() {
         let buffered = rows.withLock { r in defer { r.finished.removeAll() }; return r.finished }
-        guard !buffered.isEmpty else { return }
-        do { try store.insert(calls: buffered) } catch { note("audit write failed: \(error)") }
+        write(buffered)
     }
 
-    /// Writes every row not yet written, reads still in flight as `pending` (a later outcome then
+    /// Writes every row not yet written, calls still in flight as `pending` (a later outcome then
     /// updates that row). The lock is held through the insert so no outcome can overtake it.
     func flushAll() {
         rows.withLock { r in
             let calls = r.finished + r.inFlight.values.sorted { $0.seq < $1.seq }
             r.finished.removeAll()
             r.inFlight.removeAll()
-            do { try store.insert(calls: calls) } catch { note("audit write failed: \(error)") }
+            write(calls)
+        }
+    }
+
+    /// Inserts rows in one transaction; if that fails, one by one, so one bad row loses no other.
+    private func write(_ calls: [CallRecord]) {
+        guard !calls.isEmpty else { return }
+        do { try store.insert(calls: calls) } catch {
+            for call in calls {
+                do { try store.insert(calls: [call]) } catch { note("audit row \(call.seq) (\(call.binding)) could not be written: \(error)") }
+            }
         }
     }
 

@@ -14,7 +14,9 @@ public final class CXoneClient: Sendable {
     // MARK: queues
 
     public func queue(_ id: String) async throws(CXoneError) -> Sent<JSONValue> {
-        try await transport.send(.GET, "/api/v2/routing/queues/\(Self.escape(id))", idempotent: true)
+        let sent = try await transport.send(.GET, "/api/v2/routing/queues/\(Self.escape(id))", idempotent: true)
+        try Self.expectDocument(sent, "queue", id: id)
+        return sent
     }
 
     public func queues() async throws(CXoneError) -> Sent<[JSONValue]> {
@@ -43,7 +45,9 @@ public final class CXoneClient: Sendable {
     }
 
     public func user(_ id: String) async throws(CXoneError) -> Sent<JSONValue> {
-        try await transport.send(.GET, "/api/v2/users/\(Self.escape(id))", idempotent: true)
+        let sent = try await transport.send(.GET, "/api/v2/users/\(Self.escape(id))", idempotent: true)
+        try Self.expectDocument(sent, "user", id: id)
+        return sent
     }
 
     public func setStatus(_ userID: String, _ body: JSONValue) async throws(CXoneError) -> Sent<JSONValue> {
@@ -65,7 +69,7 @@ public final class CXoneClient: Sendable {
         for _ in 0..<10_000 {
             let page = try await transport.send(.POST, "/api/v2/analytics/queues/summary/query", body: body, idempotent: true)
             attempts += page.attempts
-            rows += page.value["data"]?.arrayValue ?? []
+            rows += try Self.items(page, of: "analytics", adding: rows.count)
             guard let next = page.value["continuationToken"]?.stringValue, !next.isEmpty else {
                 return Sent(value: rows, status: page.status, attempts: attempts)
             }
@@ -84,15 +88,41 @@ public final class CXoneClient: Sendable {
             let suffix = (query + ["page=\(page)", "pageSize=100"]).joined(separator: "&")
             let reply = try await transport.send(.GET, "\(path)?\(suffix)", idempotent: true)
             attempts += reply.attempts
-            guard let data = reply.value["data"]?.arrayValue else {
+            guard reply.value["data"]?.arrayValue != nil else {
                 throw CXoneError(.unavailable, status: reply.status, message: "\(path) answered without a data array")
             }
+            let data = try Self.items(reply, of: path, adding: items.count)
             items += data
             let total = Int(reply.value["totalPages"]?.intValue ?? 1)
             if page >= total || data.isEmpty { return Sent(value: items, status: reply.status, attempts: attempts) }
             page += 1
         }
         throw CXoneError(.unavailable, message: "\(path) paging did not end")
+    }
+
+    /// More items than any tenant has: a server that keeps paging is broken or hostile.
+    static let maxItems = 200_000
+
+    /// A page's `data`: objects only, and not past `maxItems` in all.
+    private static func items(_ page: Sent<JSONValue>, of what: String, adding count: Int) throws(CXoneError) -> [JSONValue] {
+        let data = page.value["data"]?.arrayValue ?? []
+        guard data.allSatisfy({ $0.objectValue != nil }) else {
+            throw CXoneError(.unavailable, status: page.status, message: "\(what) answered with data items that are not objects")
+        }
+        guard count + data.count <= maxItems else {
+            throw CXoneError(.unavailable, status: page.status, message: "\(what) answered with more than \(maxItems) items; stopped reading")
+        }
+        return data
+    }
+
+    /// A document read must be a JSON object, and not another one's.
+    private static func expectDocument(_ sent: Sent<JSONValue>, _ kind: String, id: String) throws(CXoneError) {
+        guard sent.value.objectValue != nil else {
+            throw CXoneError(.unavailable, status: sent.status, message: "the server answered \(kind) \(id) with \(sent.value.typeName), not a JSON object")
+        }
+        if let other = sent.value["id"]?.stringValue, other != id {
+            throw CXoneError(.unavailable, status: sent.status, message: "the server answered \(kind) \(id) with \(kind) \(CXoneError.printable(other))")
+        }
     }
 
     static func escape(_ segment: String) -> String {

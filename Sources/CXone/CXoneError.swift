@@ -33,8 +33,8 @@ public struct CXoneError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Maps an HTTP error response to its code.
     public static func from(status: Int, body: JSONValue?) -> CXoneError {
-        let message = body?["message"]?.stringValue ?? body?["error_description"]?.stringValue ?? body?["error"]?.stringValue
-            ?? "HTTP \(status)"
+        let message = (body?["message"]?.stringValue ?? body?["error_description"]?.stringValue ?? body?["error"]?.stringValue)
+            .map(printable) ?? "HTTP \(status)"
         let code: Code
         switch status {
         case 400, 422: code = .invalid
@@ -47,5 +47,16 @@ public struct CXoneError: Error, Sendable, Equatable, CustomStringConvertible {
         default: code = .unavailable
         }
         return CXoneError(code, status: status, message: message, details: body)
+    }
+
+    /// A server's text made safe to print: control characters (terminal escapes among them)
+    /// become spaces, and it is cut at 1,000 characters.
+    static func printable(_ text: String) -> String {
+        let limit = 1_000
+        var out = String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit).map { scalar in
+            scalar.properties.generalCategory == .control ? " " : scalar
+        }))
+        if text.unicodeScalars.count > limit { out += "…" }
+        return out
     }
 }

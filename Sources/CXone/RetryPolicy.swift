@@ -18,10 +18,11 @@ public struct RetryPolicy: Sendable {
         return ceiling * random
     }
 
-    /// `Retry-After` as seconds from `now`: delta-seconds or an HTTP date. Nil when absent or unreadable.
+    /// `Retry-After` as seconds from `now`: delta-seconds or an HTTP date. Nil when absent or
+    /// unreadable (`inf` and `nan` included).
     public static func retryAfter(_ header: String?, now: Date = Date()) -> Double? {
         guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
-        if let seconds = Double(header) { return max(0, seconds) }
+        if let seconds = Double(header) { return seconds.isFinite ? max(0, seconds) : nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -115,7 +115,9 @@ public final class Transport: Sendable {
     }
 
     private static func pause(_ seconds: Double) async throws(CXoneError) {
-        do { try await Task.sleep(for: .seconds(seconds)) } catch { throw CXoneError(.timeout, message: "cancelled") }
+        // Callers bound the wait; this keeps a bad number from trapping in Duration.
+        let wait = seconds.isFinite ? min(max(0, seconds), 3600) : 0
+        do { try await Task.sleep(for: .seconds(wait)) } catch { throw CXoneError(.timeout, message: "cancelled") }
     }
 
     struct ExchangeFailure: Error {
@@ -209,10 +211,17 @@ public final class Transport: Sendable {
                 guard let token = reply.body?["access_token"]?.stringValue, !token.isEmpty else {
                     throw CXoneError(.unauthorized, status: reply.status, message: "the token response has no access_token")
                 }
-                return (token, reply.body?["expires_in"]?.doubleValue ?? 3600)
+                // It goes into a header: anything but visible ASCII could smuggle in another header.
+                guard token.utf8.count <= 16_384, token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                    throw CXoneError(.unauthorized, status: reply.status, message: "the token response has a malformed access_token")
+                }
+                let ttl = reply.body?["expires_in"]?.doubleValue ?? 3600
+                return (token, ttl.isFinite ? ttl : 3600)
             case 429, 500...599:
                 last = CXoneError.from(status: reply.status, body: reply.body)
-                try await pause(RetryPolicy.retryAfter(reply.headers.first(name: "Retry-After")) ?? endpoint.retry.backoff(attempt: attempt))
+                let wait = RetryPolicy.retryAfter(reply.headers.first(name: "Retry-After")) ?? endpoint.retry.backoff(attempt: attempt)
+                guard wait <= endpoint.retry.maxRetryAfter else { throw last }
+                try await pause(wait)
             default:
                 var error = CXoneError.from(status: reply.status, body: reply.body)
                 error.message = "the token endpoint refused the client credentials: \(error.message)"

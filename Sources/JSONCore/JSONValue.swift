@@ -11,6 +11,18 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
 extension JSONValue {
     /// The string payload, if this is a string.
+    /// The JSON type's name, for error messages: null, boolean, number, string, array, object.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil

@@ -1,0 +1,113 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+import Testing
+
+@testable import Runbook
+
+/// A broken or hostile server gets a clear, typed error: never a crash, a hang or a smuggled header.
+@Suite("CXone client against a hostile server")
+struct HostileServerTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var respond: @Sendable (HostileServer.Request) -> [UInt8]
+        var code: CXoneError.Code
+        var message: String
+        /// Reads a queue unless told otherwise.
+        var call: @Sendable (CXoneClient) async throws(CXoneError) -> Void = { client async throws(CXoneError) in _ = try await client.queue("q1") }
+        var testDescription: String { name }
+    }
+
+    static func http(_ status: Int, _ body: String, _ headers: [String]) -> [UInt8] { HostileServer.http(status, body, headers: headers) }
+
+    static let cases: [Case] = [
+        Case(name: "not JSON", respond: HostileServer.withToken { _ in http(200, "<html>oops</html>", []) },
+             code: .unavailable, message: "malformed JSON"),
+        Case(name: "JSON nested 100,000 deep", respond: HostileServer.withToken { _ in http(200, String(repeating: "[", count: 100_000), []) },
+             code: .unavailable, message: "deeper than 512"),
+        Case(name: "a body over 16 MiB", respond: HostileServer.withToken { _ in HostileServer.http(200, [UInt8](repeating: 0x20, count: 17 << 20)) },
+             code: .network, message: "reading the response failed"),
+        Case(name: "not HTTP at all", respond: HostileServer.withToken { _ in Array("SSH-2.0-OpenSSH_9.2\r\n\r\n".utf8) },
+             code: .network, message: "failed"),
+        Case(name: "a body cut short", respond: HostileServer.withToken { _ in Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\"".utf8) },
+             code: .network, message: "stream ended"),
+        Case(name: "an array for a document", respond: HostileServer.withToken { _ in http(200, "[1,2]", []) },
+             code: .unavailable, message: "answered queue q1 with array, not a JSON object"),
+        Case(name: "another queue's document", respond: HostileServer.withToken { _ in http(200, #"{"id":"q2\u001b[2J","version":1}"#, []) },
+             code: .unavailable, message: "answered queue q1 with queue q2 [2J"),
+        Case(name: "paging that never ends", respond: HostileServer.withToken { _ in
+                 let item = #"{"id":"q"}"#
+                 return http(200, #"{"totalPages":1000000000,"data":["# + Array(repeating: item, count: 5_000).joined(separator: ",") + "]}", [])
+             },
+             code: .unavailable, message: "more than 200000 items", call: { client async throws(CXoneError) in _ = try await client.queues() }),
+        Case(name: "list items that are not objects", respond: HostileServer.withToken { _ in http(200, #"{"data":[1,"two",null]}"#, []) },
+             code: .unavailable, message: "not objects", call: { client async throws(CXoneError) in _ = try await client.skills() }),
+        Case(name: "Retry-After: inf", respond: HostileServer.withToken { _ in http(429, "{}", ["Retry-After: inf"]) },
+             code: .rate_limited, message: "HTTP 429"),
+        Case(name: "Retry-After: 1e300", respond: HostileServer.withToken { _ in http(429, "{}", ["Retry-After: 1e300"]) },
+             code: .rate_limited, message: "HTTP 429"),
+        Case(name: "a token endpoint with Retry-After: 1e300", respond: { _ in http(429, "{}", ["Retry-After: 1e300"]) },
+             code: .rate_limited, message: "HTTP 429"),
+        Case(name: "a token that smuggles a header", respond: { _ in http(200, #"{"access_token":"abc\r\nX-Evil: 1","expires_in":60}"#, []) },
+             code: .unauthorized, message: "malformed access_token"),
+        Case(name: "an error message with terminal escapes, 5,000 long",
+             respond: HostileServer.withToken { _ in http(400, #"{"message":"\u001b[31mred\u001b[0m"# + String(repeating: "x", count: 5_000) + #""}"#, []) },
+             code: .invalid, message: " [31mred [0mxxx"),
+    ]
+
+    static func client(_ server: HostileServer) -> CXoneClient {
+        var endpoint = TenantEndpoint(baseURL: server.baseURL, clientID: "c", clientSecret: "hostile-test-secret")
+        endpoint.retry.maxAttempts = 2
+        endpoint.retry.baseDelay = 0.01
+        endpoint.retry.maxDelay = 0.02
+        endpoint.requestTimeout = 5
+        return CXoneClient(endpoint: endpoint)
+    }
+
+    @Test(arguments: cases)
+    func aHostileAnswerIsATypedError(_ c: Case) async throws {
+        let server = try HostileServer(respond: c.respond)
+        defer { server.stop() }
+        let started = Date()
+        do throws(CXoneError) {
+            try await c.call(Self.client(server))
+            Issue.record("\(c.name): no error")
+        } catch {
+            #expect(error.code == c.code, "\(c.name): \(error)")
+            #expect(error.message.contains(c.message), "\(c.name): \(error.message.prefix(300))")
+            #expect(!error.message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(c.name): control characters reach the message")
+            #expect(error.message.count <= 1_200, "\(c.name): message of \(error.message.count) characters")
+        }
+        #expect(Date().timeIntervalSince(started) < 60, "\(c.name): gave up in bounded time")
+        // Nothing reached the API with a header the server made up.
+        #expect(server.requests.allSatisfy { !$0.path.contains("\r") })
+    }
+
+    @Test func aScriptGetsTheErrorAtItsLineAndTheAuditKeepsTheCall() async throws {
+        let server = try HostileServer(respond: HostileServer.withToken { _ in HostileServer.http(200, "not json") })
+        defer { server.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-hostile-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var endpoint = Self.client(server).transport.endpoint
+        endpoint.retry.maxAttempts = 1
+        let printed = Printed()
+        let request = RunbookRequest(
+            scriptPath: "hostile.lua", source: """
+                local ok, e = pcall(fetch, "q1")
+                print(ok, e.code)
+                fetch("q1")
+                """,
+            args: [], tenant: ResolvedTenant(name: "hostile", endpoint: endpoint), dryRun: false,
+            limits: LuaLimits(memoryBytes: 64 << 20, instructions: 10_000_000, timeout: 30), concurrency: 1,
+            auditPath: dir + "/audit.sqlite", stdlib: stdlibPath, output: { printed.append($0) }, log: { _, m in printed.append(m) })
+        let result = try await RunbookSession.run(request)
+        #expect(printed.value == "false\tunavailable\n")
+        #expect(result.outcome.status != .succeeded)
+        #expect(result.outcome.message?.contains("hostile.lua:3") == true, "\(result.outcome.message ?? "")")
+        #expect(result.outcome.message?.contains("malformed JSON") == true, "\(result.outcome.message ?? "")")
+        let rows = try AuditStore(path: dir + "/audit.sqlite").calls(run: result.summary.runID)
+        #expect(rows.map { $0.status } == ["error", "error"])
+        #expect(rows.map { $0.errorCode } == ["unavailable", "unavailable"])
+    }
+}

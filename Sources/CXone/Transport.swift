@@ -126,10 +126,12 @@ public final class Transport: Sendable {
         var beforeSending: Bool
     }
 
-    /// One HTTP exchange; a body that is not JSON is an error (a hostile or broken server).
+    /// One HTTP exchange. A success whose body is not JSON is an error (a hostile or broken API)
+    /// unless `requireJSON` is false (webhook receivers often answer `OK`); other bodies that are
+    /// not JSON come back as a string.
     static func exchange(
         _ method: HTTPMethod, _ url: String, body: JSONValue?, token: String?, headers: [(String, String)], timeout: Double,
-        rawBody: [UInt8]? = nil, stats: TransportStats
+        rawBody: [UInt8]? = nil, requireJSON: Bool = true, stats: TransportStats
     ) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -162,7 +164,7 @@ public final class Transport: Sendable {
         do {
             return (status, response.headers, try JSONValue.parse(Data(bytes.readableBytesView)))
         } catch {
-            if (200..<300).contains(status) {
+            if requireJSON && (200..<300).contains(status) {
                 throw ExchangeFailure(
                     error: CXoneError(.unavailable, status: status, message: "the server answered with malformed JSON: \(error.description)"),
                     beforeSending: false)

@@ -1,4 +1,4 @@
-import CXone
+@testable import CXone
 import Foundation
 import JSONCore
 import LuaHost
@@ -82,6 +82,27 @@ struct HostileServerTests {
         #expect(Date().timeIntervalSince(started) < 60, "\(c.name): gave up in bounded time")
         // Nothing reached the API with a header the server made up.
         #expect(server.requests.allSatisfy { !$0.path.contains("\r") })
+    }
+
+    @Test func aWebhookReceiverThatAnswersPlainTextGetsOneDelivery() async throws {
+        let server = try HostileServer { _ in
+            Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK".utf8)
+        }
+        defer { server.stop() }
+        let outcome = await WebhookSender().deliver(url: server.baseURL + "/hook", secret: "k-123456", deliveryID: "d1", body: ["a": 1],
+                                                    stats: TransportStats())
+        #expect(outcome == WebhookOutcome(delivered: true, attempts: 1, httpStatus: 200))
+        #expect(server.requests.count == 1, "a 200 is not retried, whatever its body")
+    }
+
+    @Test func aFailingWebhookReceiversTextIsMadePrintable() async throws {
+        let server = try HostileServer { _ in
+            Array("HTTP/1.1 400 Bad\r\nContent-Type: text/plain\r\nContent-Length: 8\r\nConnection: close\r\n\r\n\u{1b}[2Jnope".utf8)
+        }
+        defer { server.stop() }
+        let outcome = await WebhookSender().deliver(url: server.baseURL + "/hook", secret: "k-123456", deliveryID: "d1", body: ["a": 1],
+                                                    stats: TransportStats())
+        #expect(outcome == WebhookOutcome(delivered: false, attempts: 1, httpStatus: 400, error: " [2Jnope"))
     }
 
     @Test func aScriptGetsTheErrorAtItsLineAndTheAuditKeepsTheCall() async throws {

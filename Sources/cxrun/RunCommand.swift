@@ -58,10 +58,10 @@ struct RunCommand: ParsableCommand {
     var concurrency: Int = 4
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
-        guard memory >= 4 else { throw ValidationError("--memory must be at least 4 (MiB)") }
+        guard timeout > 0, timeout <= 604_800 else { throw ValidationError("--timeout must be between 0 and 604800 seconds (7 days)") }
+        guard (4...65_536).contains(memory) else { throw ValidationError("--memory must be between 4 and 65536 (MiB)") }
         guard instructions > 0 else { throw ValidationError("--instructions must be positive") }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
     }
 
     func run() throws {

@@ -58,7 +58,8 @@ struct CLITests {
 
     @Test(arguments: [
         ["run"], ["run", "--timeout", "-1", "x.lua"], ["run", "does-not-exist.lua"], ["bogus"], ["check"],
-        ["check", "does-not-exist.lua"], ["run", "--memory", "1", "x.lua"],
+        ["check", "does-not-exist.lua"], ["run", "--memory", "1", "x.lua"], ["run", "--memory", "99999999999999", "x.lua"],
+        ["run", "--timeout", "1e300", "x.lua"], ["run", "--timeout", "nan", "x.lua"], ["run", "--concurrency", "100000", "x.lua"],
     ])
     func usageErrorsExitTwo(_ arguments: [String]) async throws {
         let r = try await runCLI(arguments)

@@ -149,7 +149,9 @@ public final class Transport: Sendable {
         stats.record(request: true)
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClients.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            // Configuration bounds the timeout; the clamp keeps a bad number from trapping here.
+            let milliseconds = timeout.isFinite ? Int64(min(max(timeout, 0.001), 86_400) * 1000) : 30_000
+            response = try await HTTPClients.shared.execute(request, timeout: .milliseconds(milliseconds))
         } catch {
             throw ExchangeFailure(error: classify(error, url: url), beforeSending: isBeforeSending(error))
         }

@@ -63,12 +63,16 @@ struct RunbookCLITests {
             "book.lua": "print(1)\n",
             "cxrun.toml": "[tenants.prod]\nbase_url = \"https://example.invalid\"\nclient_id = \"x\"\nclient_secret_env = \"NOT_SET_ANYWHERE\"\n",
             "bad.toml": "[tenants.prod\nbase_url = 1\n",
+            "huge.toml": "[tenants.prod]\nbase_url = \"https://example.invalid\"\nclient_id = \"x\"\nclient_secret_env = \"PATH\"\ntimeout = 1e300\n",
         ])
         let missing = try await runCLI(["run", "--tenant", "prod", "book.lua"], in: dir)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("cxrun.toml: tenants.prod.client_secret_env: environment variable NOT_SET_ANYWHERE is not set"), "\(missing.stderr)")
         let syntax = try await runCLI(["run", "--config", "bad.toml", "book.lua"], in: dir)
         #expect(syntax.status == 2 && syntax.stderr.contains("bad.toml:1:"), "\(syntax.stderr)")
+        let huge = try await runCLI(["run", "--config", "huge.toml", "--tenant", "prod", "book.lua"], in: dir)
+        #expect(huge.status == 2 && huge.stderr.contains("huge.toml: tenants.prod.timeout: must be a number of seconds above 0 and at most 3600"),
+                "\(huge.stderr)")
         let unknown = try await runCLI(["run", "--tenant", "staging", "book.lua"], in: dir)
         #expect(unknown.status == 2 && unknown.stderr.contains("no such tenant"), "\(unknown.stderr)")
     }

@@ -57,6 +57,13 @@ public final class Transport: Sendable {
     public func send(
         _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = [], idempotent: Bool
     ) async throws(CXoneError) -> Sent<JSONValue> {
+        // Encoded once; a body that cannot be JSON is the caller's error, never worth a retry.
+        var bytes: [UInt8]?
+        var headers = headers
+        if let body {
+            do { bytes = Array(try body.jsonData()) } catch { throw CXoneError(.invalid, message: "the request body is not valid JSON: \(error)") }
+            headers.append(("Content-Type", "application/json"))
+        }
         var reauthed = false
         var lastError = CXoneError(.unavailable, message: "no attempt was made")
         let policy = endpoint.retry
@@ -66,7 +73,7 @@ public final class Transport: Sendable {
             let token = try await tokens.token()
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
-                reply = try await Self.exchange(method, endpoint.baseURL + path, body: body, token: token,
+                reply = try await Self.exchange(method, endpoint.baseURL + path, body: bytes, token: token,
                                                 headers: headers, timeout: endpoint.requestTimeout, stats: stats)
             } catch let failure as ExchangeFailure {
                 lastError = failure.error
@@ -130,22 +137,15 @@ public final class Transport: Sendable {
     /// unless `requireJSON` is false (webhook receivers often answer `OK`); other bodies that are
     /// not JSON come back as a string.
     static func exchange(
-        _ method: HTTPMethod, _ url: String, body: JSONValue?, token: String?, headers: [(String, String)], timeout: Double,
-        rawBody: [UInt8]? = nil, requireJSON: Bool = true, stats: TransportStats
+        _ method: HTTPMethod, _ url: String, body: [UInt8]?, token: String?, headers: [(String, String)], timeout: Double,
+        requireJSON: Bool = true, stats: TransportStats
     ) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let rawBody {
-            request.body = .bytes(ByteBuffer(bytes: rawBody))
-        } else if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            do { request.body = .bytes(ByteBuffer(bytes: Array(try body.jsonData()))) } catch {
-                throw ExchangeFailure(error: CXoneError(.invalid, message: error.description), beforeSending: true)
-            }
-        }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         stats.record(request: true)
         let response: HTTPClientResponse
         do {
@@ -200,9 +200,9 @@ public final class Transport: Sendable {
         for attempt in 1...endpoint.retry.maxAttempts {
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
-                reply = try await exchange(.POST, endpoint.tokenURL, body: nil, token: nil,
+                reply = try await exchange(.POST, endpoint.tokenURL, body: Array(form.utf8), token: nil,
                                            headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
-                                           timeout: endpoint.requestTimeout, rawBody: Array(form.utf8), stats: stats)
+                                           timeout: endpoint.requestTimeout, stats: stats)
             } catch let failure as ExchangeFailure {
                 last = failure.error
                 try await pause(endpoint.retry.backoff(attempt: attempt))

@@ -36,10 +36,10 @@ public struct WebhookSender: Sendable {
             let signature = WebhookSignature.sign(body: bytes, secret: secret, timestamp: Int(Date().timeIntervalSince1970))
             do {
                 let reply = try await Transport.exchange(
-                    .POST, url, body: nil, token: nil,
+                    .POST, url, body: bytes, token: nil,
                     headers: [("Content-Type", "application/json"), (WebhookSignature.deliveryHeader, deliveryID),
                               (WebhookSignature.signatureHeader, signature)],
-                    timeout: timeout, rawBody: bytes, requireJSON: false, stats: stats)
+                    timeout: timeout, requireJSON: false, stats: stats)
                 last = WebhookOutcome(delivered: (200..<300).contains(reply.status), attempts: attempt, httpStatus: reply.status)
                 if last.delivered { return last }
                 last.error = (reply.body?["message"]?.stringValue ?? reply.body?.stringValue).map(CXoneError.printable) ?? "HTTP \(reply.status)"

@@ -2,8 +2,18 @@ import Foundation
 
 /// Why bytes are not JSON, or a value cannot be written as JSON.
 public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    public var message: String
+    /// Where in the value being written the problem is (`sla.levels[2]`); empty when unknown.
+    public var path = ""
+    public init(_ message: String) { self.message = message }
+    public var description: String { path.isEmpty ? message : "\(message) at \(path)" }
+
+    /// The same error, one level further out.
+    func within(_ component: String) -> JSONError {
+        var outer = self
+        outer.path = path.isEmpty || path.hasPrefix("[") ? component + path : component + "." + path
+        return outer
+    }
 }
 
 extension JSONValue: Codable {

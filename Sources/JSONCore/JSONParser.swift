@@ -177,18 +177,18 @@ enum JSONParser {
         }
     }
 
-    /// Writes JSON with sorted keys; non-finite doubles are an error.
+    /// Writes JSON with sorted keys; non-finite doubles are an error that names their path.
     static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int = 0) throws(JSONError) {
         switch value {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
-        case .int(let n): out.append(contentsOf: Array(String(n).utf8))
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let n): out.append(contentsOf: String(n).utf8)
         case .double(let d):
-            guard d.isFinite else { throw JSONError("cannot encode \(d) as JSON") }
+            guard d.isFinite else { throw JSONError("cannot encode \(d.isNaN ? "nan" : d > 0 ? "inf" : "-inf") as JSON") }
             if d == d.rounded(.towardZero) && abs(d) < 1e15 {
-                out.append(contentsOf: Array(String(Int64(d)).utf8))  // 2.0 is written 2, as JSONEncoder does
+                out.append(contentsOf: String(Int64(d)).utf8)  // 2.0 is written 2, as JSONEncoder does
             } else {
-                out.append(contentsOf: Array("\(d)".utf8))
+                out.append(contentsOf: "\(d)".utf8)
             }
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
@@ -196,7 +196,8 @@ enum JSONParser {
             for (n, item) in items.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, pretty, indent + 1)
-                try write(item, into: &out, pretty: pretty, indent: indent + 1)
+                // 1-based, as the script counts.
+                do { try write(item, into: &out, pretty: pretty, indent: indent + 1) } catch { throw error.within("[\(n + 1)]") }
             }
             if !items.isEmpty { newline(&out, pretty, indent) }
             out.append(UInt8(ascii: "]"))
@@ -206,8 +207,8 @@ enum JSONParser {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, pretty, indent + 1)
                 writeString(key, into: &out)
-                out.append(contentsOf: pretty ? Array(" : ".utf8) : [UInt8(ascii: ":")])
-                try write(fields[key]!, into: &out, pretty: pretty, indent: indent + 1)
+                if pretty { out.append(contentsOf: " : ".utf8) } else { out.append(UInt8(ascii: ":")) }
+                do { try write(fields[key]!, into: &out, pretty: pretty, indent: indent + 1) } catch { throw error.within(key) }
             }
             if !fields.isEmpty { newline(&out, pretty, indent) }
             out.append(UInt8(ascii: "}"))

@@ -1,5 +1,5 @@
 import Foundation
-import JSONCore
+@testable import JSONCore
 import Testing
 
 @Suite("JSON codec")
@@ -27,5 +27,12 @@ struct JSONCodecTests {
         #expect(try JSONValue.parse(v.jsonString(pretty: true)) == v)
         #expect(throws: JSONError.self) { try JSONValue.double(.nan).jsonData() }
         #expect(JSONValue.double(.infinity).jsonString() == "null")
+    }
+
+    @Test func aNumberJSONCannotHoldIsNamedByItsPath() {
+        let value: JSONValue = ["sla": ["levels": [1, 2, ["t": .double(-.infinity)]]], "ok": 1]
+        #expect(throws: JSONError("cannot encode -inf as JSON").within("t").within("[3]").within("levels").within("sla")) { try value.jsonData() }
+        do { _ = try value.jsonData() } catch { #expect(error.description == "cannot encode -inf as JSON at sla.levels[3].t") }
+        do { _ = try JSONValue.array([.double(.nan)]).jsonData() } catch { #expect(error.description == "cannot encode nan as JSON at [1]") }
     }
 }

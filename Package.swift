@@ -80,6 +80,6 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "CLITests", dependencies: ["cxrun"]),
+        .testTarget(name: "CLITests", dependencies: ["cxrun", "JSONCore"]),
     ]
 )

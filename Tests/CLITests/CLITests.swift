@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 import Testing
 
 @Suite("cxrun command line")
@@ -39,11 +40,22 @@ struct CLITests {
 
     @Test func deadlineHoldsDuringOneLongCCall() async throws {
         // A backtracking pattern runs for minutes inside one C call, where no hook fires.
-        let dir = try scriptFolder(["pattern.lua": "local s = string.rep('a', 40000)\nprint(s:find('.-.-.-.-.-.-.-b'))\n"])
-        let r = try await runCLI(["run", "--timeout", "1", "pattern.lua"], in: dir)
+        // The calls before it were buffered in memory: the watchdog writes them before the process ends.
+        let dir = try scriptFolder(["pattern.lua": """
+            local q = fetch(queues()[1].id)
+            build(q, {maxWaitTime = 99})
+            local s = string.rep('a', 40000)
+            print(s:find('.-.-.-.-.-.-.-b'))
+
+            """])
+        let r = try await runCLI(["run", "--timeout", "2", "pattern.lua"], in: dir)
         #expect(r.status == 3)
         #expect(r.stderr.contains("deadline hit"))
         #expect(r.seconds < 30, "stopped by the watchdog, not by the pattern finishing")
+        let export = try await runCLI(["audit", "export", "--format", "jsonl"], in: dir)
+        let rows = export.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(rows.filter { $0["type"] == "call" }.compactMap { $0["binding"]?.stringValue } == ["queues", "fetch", "build"], "\(export.stdout)")
+        #expect(rows.first { $0["type"] == "run" }?["status"] == "failed", "\(export.stdout)")
     }
 
     @Test func checkReportsSyntaxErrorsWithFileAndLine() async throws {

@@ -147,31 +147,49 @@ public final class Transport: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         stats.record(request: true)
-        let response: HTTPClientResponse
-        do {
-            // Configuration bounds the timeout; the clamp keeps a bad number from trapping here.
-            let milliseconds = timeout.isFinite ? Int64(min(max(timeout, 0.001), 86_400) * 1000) : 30_000
-            response = try await HTTPClients.shared.execute(request, timeout: .milliseconds(milliseconds))
-        } catch {
-            throw ExchangeFailure(error: classify(error, url: url), beforeSending: isBeforeSending(error))
+        // Configuration bounds the timeout; the clamp keeps a bad number from trapping here.
+        let seconds = timeout.isFinite ? min(max(timeout, 0.001), 86_400) : 30
+        // AHC's deadline covers the response head only: a server that trickles its body would
+        // hold the call forever, so the whole exchange races the timeout.
+        let (status, responseHeaders, bytes) = try await bounded(seconds, url: url) { [request] in
+            let response: HTTPClientResponse
+            do {
+                response = try await HTTPClients.shared.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
+            } catch {
+                throw ExchangeFailure(error: classify(error, url: url), beforeSending: isBeforeSending(error))
+            }
+            do {
+                return (Int(response.status.code), response.headers, try await response.body.collect(upTo: maxBody))
+            } catch {
+                throw ExchangeFailure(error: CXoneError(.network, message: "reading the response failed: \(error)"), beforeSending: false)
+            }
         }
-        let bytes: ByteBuffer
+        guard bytes.readableBytes > 0 else { return (status, responseHeaders, nil) }
         do {
-            bytes = try await response.body.collect(upTo: maxBody)
-        } catch {
-            throw ExchangeFailure(error: CXoneError(.network, message: "reading the response failed: \(error)"), beforeSending: false)
-        }
-        let status = Int(response.status.code)
-        guard bytes.readableBytes > 0 else { return (status, response.headers, nil) }
-        do {
-            return (status, response.headers, try JSONValue.parse(Data(bytes.readableBytesView)))
+            return (status, responseHeaders, try JSONValue.parse(Data(bytes.readableBytesView)))
         } catch {
             if requireJSON && (200..<300).contains(status) {
                 throw ExchangeFailure(
                     error: CXoneError(.unavailable, status: status, message: "the server answered with malformed JSON: \(error.description)"),
                     beforeSending: false)
             }
-            return (status, response.headers, .string(String(buffer: bytes)))
+            return (status, responseHeaders, .string(String(buffer: bytes)))
+        }
+    }
+
+    /// Runs `work`, failing with a timeout (and cancelling it) when it takes over `seconds`.
+    private static func bounded<T: Sendable>(
+        _ seconds: Double, url: String, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw ExchangeFailure(error: CXoneError(.timeout, message: "the request to \(url) timed out"), beforeSending: false)
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw CancellationError() }
+            return first
         }
     }
 

@@ -6,7 +6,9 @@ import Glibc
 #endif
 
 /// A loopback TCP server that answers each request with whatever bytes `respond` returns and
-/// then closes the connection: it can break HTTP in ways no real framework would.
+/// then closes the connection: it can break HTTP in ways no real framework would. With
+/// `trickle`, it then keeps the connection open for that many seconds, sending a space every
+/// 0.2 s (a body that never ends in time).
 final class HostileServer: Sendable {
     /// What the server was asked: method and path (query included).
     struct Request: Sendable {
@@ -21,7 +23,7 @@ final class HostileServer: Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var requests: [Request] { seen.withLock { $0 } }
 
-    init(respond: @escaping @Sendable (Request) -> [UInt8]) throws {
+    init(trickle: Double = 0, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
@@ -49,11 +51,12 @@ final class HostileServer: Sendable {
                     guard let request = Self.readRequest(connection) else { return }
                     self.seen.withLock { $0.append(request) }
                     let reply = respond(request)
-                    var sent = 0
-                    while sent < reply.count {
-                        let n = reply[sent...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                        if n <= 0 { return }
-                        sent += n
+                    guard Self.send(reply, to: connection) else { return }
+                    if !request.path.hasPrefix("/oauth") {
+                        for _ in 0..<Int(trickle / 0.2) {
+                            usleep(200_000)
+                            guard Self.send([0x20], to: connection) else { return }
+                        }
                     }
                     shutdown(connection, Int32(SHUT_WR))
                 }
@@ -64,6 +67,17 @@ final class HostileServer: Sendable {
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
+    }
+
+    /// Sends all of `bytes`; false when the peer went away.
+    private static func send(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            sent += n
+        }
+        return true
     }
 
     /// Reads the head and the body (Content-Length) of one request.

@@ -179,40 +179,48 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SIGINT: a real handler (no window where the signal is ignored). It only does what is
-// async-signal-safe: an atomic store into the running script's runtime, write(2), _exit.
+// Stop signals (SIGINT, SIGTERM, SIGHUP): a real handler (no window where a signal is ignored).
+// It only does what is async-signal-safe: atomic stores, write(2), _exit.
 
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-static _Atomic(CXBRuntime *) cxb_sigint_runtime;
-static atomic_int cxb_sigint_count;
+static _Atomic(CXBRuntime *) cxb_stop_runtime;
+static atomic_int cxb_stop_count;
+static atomic_int cxb_stop_signal_number;
+static const int cxb_stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
-static void cxb_on_sigint(int sig) {
-    (void)sig;
-    int n = atomic_fetch_add(&cxb_sigint_count, 1) + 1;
-    CXBRuntime *rt = atomic_load(&cxb_sigint_runtime);
-    if (n > 1 || rt == NULL) _exit(130);  // a second Ctrl-C, or nothing running to stop
-    static const char msg[] = "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+static void cxb_on_stop_signal(int sig) {
+    int n = atomic_fetch_add(&cxb_stop_count, 1) + 1;
+    CXBRuntime *rt = atomic_load(&cxb_stop_runtime);
+    if (n > 1 || rt == NULL) _exit(128 + sig);  // a second signal, or nothing running to stop
+    atomic_store(&cxb_stop_signal_number, sig);
+    static const char interrupted[] = "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n";
+    static const char terminated[] = "\ncxrun: terminated, stopping the script (signal again to quit at once)\n";
+    ssize_t ignored = sig == SIGINT ? write(STDERR_FILENO, interrupted, sizeof interrupted - 1)
+                                    : write(STDERR_FILENO, terminated, sizeof terminated - 1);
     (void)ignored;
     atomic_store(&rt->interrupt, 1);
 }
 
-void cxb_sigint_install(void) {
+void cxb_stop_signals_install(void) {
     struct sigaction action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = cxb_on_sigint;
+    action.sa_handler = cxb_on_stop_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, NULL);
-    // A blocked signal mask is inherited across exec (some launchers block SIGINT): unblock it
-    // here, so at least this thread takes the signal.
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGINT);
+    for (size_t i = 0; i < sizeof cxb_stop_signals / sizeof cxb_stop_signals[0]; i++) {
+        sigaction(cxb_stop_signals[i], &action, NULL);
+        sigaddset(&set, cxb_stop_signals[i]);
+    }
+    // A blocked signal mask is inherited across exec (some launchers block SIGINT): unblock
+    // them here, so at least this thread takes the signals.
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-void cxb_sigint_target(CXBRuntime *rt) { atomic_store(&cxb_sigint_runtime, rt); }
+void cxb_stop_target(CXBRuntime *rt) { atomic_store(&cxb_stop_runtime, rt); }
+
+int cxb_stop_signal(void) { return atomic_load(&cxb_stop_signal_number); }

@@ -19,15 +19,21 @@ public struct RunControl: @unchecked Sendable {  // only the runtime's atomics a
     /// Asks the run to stop at its next hook check (safe from signal handlers and other threads).
     public func interrupt() { cxb_interrupt(runtime) }
 
-    /// Routes SIGINT to this run (see `RunControl.installInterruptHandler`).
-    public func receiveInterrupts() { cxb_sigint_target(runtime) }
+    /// Routes the stop signals to this run (see `RunControl.installInterruptHandler`).
+    public func receiveInterrupts() { cxb_stop_target(runtime) }
 
-    /// No run receives SIGINT any more: it exits the process (130).
-    public static func releaseInterrupts() { cxb_sigint_target(nil) }
+    /// No run receives stop signals any more: they exit the process (128 + the signal).
+    public static func releaseInterrupts() { cxb_stop_target(nil) }
 
-    /// Installs the process-wide SIGINT handler once, at start: the first Ctrl-C stops the run
-    /// that receives interrupts; a second one (or one with no run) exits with 130.
-    public static func installInterruptHandler() { cxb_sigint_install() }
+    /// Installs the process-wide handler for SIGINT, SIGTERM and SIGHUP once, at start: the first
+    /// stops the run that receives interrupts; a second one (or one with no run) exits at once.
+    public static func installInterruptHandler() { cxb_stop_signals_install() }
+
+    /// The signal that interrupted the run (SIGINT, SIGTERM, SIGHUP), or nil.
+    public static var stopSignal: Int32? {
+        let signal = cxb_stop_signal()
+        return signal == 0 ? nil : signal
+    }
 
     var reserveExhausted: Bool { cxb_reserve_exhausted(runtime) != 0 }
 }

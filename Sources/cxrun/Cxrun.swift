@@ -13,7 +13,8 @@ struct Cxrun: ParsableCommand {
               1    the script failed (the error names the script line)
               2    usage or configuration error
               3    a sandbox limit was hit (memory, instructions, deadline)
-              130  interrupted (Ctrl-C)
+              130  interrupted (Ctrl-C); 143 terminated (SIGTERM), 129 on SIGHUP
+                   (the run stops and is audited as aborted; a second signal quits at once)
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, CheckCommand.self, SimCommand.self, AuditCommand.self, RollbackCommand.self]

@@ -100,6 +100,7 @@ struct RunCommand: ParsableCommand {
         }
         Interrupts.uninstall()
         report(result, limits: limits)
+        if result.outcome.status == .limit(.interrupted) { throw ExitCode(Interrupts.exitCode) }
         if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
     }
 

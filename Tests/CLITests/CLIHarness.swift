@@ -20,7 +20,7 @@ struct CLIResult {
 /// Runs cxrun with `arguments` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
 func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
-            interruptWhenPrinted marker: String? = nil, environment: [String: String] = [:]) async throws -> CLIResult {
+            interruptWhenPrinted marker: String? = nil, signal: Int32 = SIGINT, environment: [String: String] = [:]) async throws -> CLIResult {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -49,13 +49,13 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGINT) }
         }
         if let marker {
-            // SIGINT once stdout shows the marker: the script is running, whatever the machine's speed.
+            // The signal once stdout shows the marker: the script is running, whatever the machine's speed.
             let pid = process.processIdentifier
             let path = outURL.path
             DispatchQueue.global().async {
                 for _ in 0..<1200 {
                     let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-                    if text.contains(marker) { kill(pid, SIGINT); return }
+                    if text.contains(marker) { kill(pid, signal); return }
                     usleep(50_000)
                 }
             }

@@ -88,6 +88,18 @@ struct CLITests {
         let runs = try await runCLI(["audit", "runs"], in: dir)
         #expect(runs.stdout.contains("aborted"), "the run is recorded as aborted: \(runs.stdout)")
     }
+
+    @Test func sigtermStopsTheScriptWritesEveryRowAndExits143() async throws {
+        let dir = try scriptFolder(["forever.lua": "local q = fetch(queues()[1].id)\nprint('started')\nwhile true do end\n"])
+        let r = try await runCLI(["run", "--instructions", "999999999999", "--timeout", "120", "forever.lua"], in: dir,
+                                 interruptWhenPrinted: "started", signal: SIGTERM)
+        #expect(r.status == 143, "\(r.stderr)")
+        #expect(r.stderr.contains("terminated, stopping the script") && r.stderr.contains("forever.lua:3: interrupted"), "\(r.stderr)")
+        let export = try await runCLI(["audit", "export", "--format", "jsonl"], in: dir)
+        let rows = export.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(rows.filter { $0["type"] == "call" }.compactMap { $0["binding"]?.stringValue } == ["queues", "fetch"], "\(export.stdout)")
+        #expect(rows.first { $0["type"] == "run" }?["status"] == "aborted", "\(export.stdout)")
+    }
 }
 
 @Suite("cxrun stdlib discovery")

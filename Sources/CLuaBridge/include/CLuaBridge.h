@@ -52,11 +52,14 @@ void cxb_trip(CXBRuntime *rt, CXBLimit limit);
 /// Thread-safe: asks the hook to stop the run at its next check (signal handlers, watchdog).
 void cxb_interrupt(CXBRuntime *rt);
 
-/// Installs the process's SIGINT handler: it interrupts the runtime given to
-/// `cxb_sigint_target` (a second SIGINT, or one with no target, exits with 130).
-void cxb_sigint_install(void);
-/// Which run SIGINT stops (NULL: none; SIGINT then exits at once).
-void cxb_sigint_target(CXBRuntime *rt);
+/// Installs the process's handler for the stop signals (SIGINT, SIGTERM, SIGHUP): the first
+/// interrupts the runtime given to `cxb_stop_target`; a second one, or one with no target,
+/// exits at once with 128 + the signal.
+void cxb_stop_signals_install(void);
+/// Which run a stop signal stops (NULL: none; the signal then exits at once).
+void cxb_stop_target(CXBRuntime *rt);
+/// The stop signal that interrupted the run, or 0.
+int cxb_stop_signal(void);
 /// True once `cxb_interrupt` was called.
 int cxb_interrupt_requested(CXBRuntime *rt);
 CXBLimit cxb_limit(const CXBRuntime *rt);

@@ -54,9 +54,10 @@ struct AuditCommand: ParsableCommand {
             if let error = r.error { text += "error    \(error)\n" }
             text += "calls:\n"
             for c in try store.calls(run: r.id) {
-                let latency = c.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-"
+                // Right-aligned, so the targets after it line up.
+                let latency = c.latencyMs.map { String(format: "%9.1f ms", $0) } ?? "        - ms"
                 text += "  \(String(c.seq).padding(toLength: 4, withPad: " ", startingAt: 0)) \(c.binding.padding(toLength: 13, withPad: " ", startingAt: 0)) "
-                text += "\(c.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                text += "\(c.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency)  "
                 text += "\(c.target ?? "")\(c.errorCode.map { " [\($0)]" } ?? "") \(c.result?.jsonString() ?? "")\n"
             }
             Console.out(text)

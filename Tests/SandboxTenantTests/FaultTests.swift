@@ -116,6 +116,15 @@ struct FaultTests {
         #expect(listed.json["deliveries"]?.arrayValue?.first?["body"]?["event"] == "queue.updated")
     }
 
+    @Test func requestLogKeepsTheLatest5000() {
+        let log = RequestLog()
+        for n in 1...12_345 { log.record(method: "GET", path: "/\(n)", status: 200, latencyMs: 1, clientID: nil, fault: nil) }
+        let all = log.entries(since: 0, limit: 100_000)
+        #expect(all.count == 5_000)
+        #expect(all.first?.seq == 7_346 && all.last?.seq == 12_345)
+        #expect(log.entries(since: 12_300, limit: 10).map(\.seq) == Array(12_301...12_310))
+    }
+
     @Test func signatureRoundTrip() {
         let body = Array("payload".utf8)
         let header = WebhookSignature.sign(body: body, secret: "k", timestamp: 1000)

@@ -125,6 +125,17 @@ struct FaultTests {
         #expect(log.entries(since: 12_300, limit: 10).map(\.seq) == Array(12_301...12_310))
     }
 
+    @Test func webhookSinkKeepsTheLatestDeliveries() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-sink-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try TenantStore(path: dir + "/t.sqlite", seed: 1, queueCount: 4)
+        for n in 1...(TenantStore.deliveriesKept + 5) { try store.addDelivery(["n": .int(Int64(n))]) }
+        let kept = try store.deliveries()
+        #expect(kept.count == TenantStore.deliveriesKept)
+        #expect(kept.first?["n"] == 6 && kept.last?["n"] == .int(Int64(TenantStore.deliveriesKept + 5)))
+    }
+
     @Test func signatureRoundTrip() {
         let body = Array("payload".utf8)
         let header = WebhookSignature.sign(body: body, secret: "k", timestamp: 1000)

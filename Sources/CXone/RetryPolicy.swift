@@ -18,6 +18,13 @@ public struct RetryPolicy: Sendable {
         return ceiling * random
     }
 
+    /// How long to wait before attempt `attempt + 1` after a 429 or 5xx: the server's
+    /// `Retry-After`, else the backoff; nil when the server asks for more than `maxRetryAfter`.
+    public func delay(retryAfter header: String?, attempt: Int) -> Double? {
+        let wait = Self.retryAfter(header) ?? backoff(attempt: attempt)
+        return wait <= maxRetryAfter ? wait : nil
+    }
+
     /// `Retry-After` as seconds from `now`: delta-seconds or an HTTP date. Nil when absent or
     /// unreadable (`inf` and `nan` included).
     public static func retryAfter(_ header: String?, now: Date = Date()) -> Double? {

@@ -98,8 +98,7 @@ public final class Transport: Sendable {
             case 429:
                 stats.record(rateLimited: true)
                 lastError = CXoneError.from(status: 429, body: reply.body)
-                let wait = RetryPolicy.retryAfter(reply.headers.first(name: "Retry-After")) ?? policy.backoff(attempt: attempt)
-                guard wait <= policy.maxRetryAfter else { throw lastError }
+                guard let wait = policy.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw lastError }
                 try await Self.pause(wait)
             case 502, 503, 504:
                 lastError = CXoneError.from(status: reply.status, body: reply.body)
@@ -241,8 +240,7 @@ public final class Transport: Sendable {
                 return (token, ttl.isFinite ? ttl : 3600)
             case 429, 500...599:
                 last = CXoneError.from(status: reply.status, body: reply.body)
-                let wait = RetryPolicy.retryAfter(reply.headers.first(name: "Retry-After")) ?? endpoint.retry.backoff(attempt: attempt)
-                guard wait <= endpoint.retry.maxRetryAfter else { throw last }
+                guard let wait = endpoint.retry.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw last }
                 try await pause(wait)
             default:
                 var error = CXoneError.from(status: reply.status, body: reply.body)

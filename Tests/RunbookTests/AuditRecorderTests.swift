@@ -38,8 +38,7 @@ struct AuditRecorderTests {
     }
 
     @Test func readsAreBufferedAndAReadInFlightAtTheEndIsWrittenPending() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-recorder-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder("recorder")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try AuditStore(path: dir + "/audit.sqlite")
         try store.insert(run: RunRecord(id: "r1", script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false,

@@ -114,7 +114,7 @@ struct HostileServerTests {
     @Test func aScriptGetsTheErrorAtItsLineAndTheAuditKeepsTheCall() async throws {
         let server = try HostileServer(respond: HostileServer.withToken { _ in HostileServer.http(200, "not json") })
         defer { server.stop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-hostile-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("hostile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var endpoint = Self.client(server).transport.endpoint
         endpoint.retry.maxAttempts = 1

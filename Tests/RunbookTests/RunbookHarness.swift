@@ -13,6 +13,13 @@ import Synchronization
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let stdlibPath = repoRoot.appendingPathComponent("stdlib").path
 
+/// A fresh, empty folder under the temporary directory; the caller removes it.
+func temporaryFolder(_ name: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
 /// Collects what a run prints.
 final class Printed: Sendable {
     private let text = Mutex("")
@@ -30,7 +37,7 @@ final class Bench: Sendable {
     var auditPath: String { directory + "/audit.sqlite" }
 
     static func start(clientSecret: String = SimClient.demo.secret, _ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Bench {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-runbook-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("runbook")
         var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
         configuration.rateLimit = 0
         configuration.clients = [SimClient(id: SimClient.demo.id, secret: clientSecret)]

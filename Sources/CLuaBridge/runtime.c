@@ -21,12 +21,31 @@ CXBRuntime *cxb_runtime_new(size_t mem_cap, size_t mem_reserve) {
     rt->mem_reserve = mem_reserve;
     rt->in_host = 1;  // the host is on the stack until it enters Lua through cxb_resume/cxb_pcall
     atomic_init(&rt->interrupt, 0);
+    atomic_init(&rt->receives_stop, 0);
     return rt;
 }
 
 void cxb_runtime_free(CXBRuntime *rt) { free(rt); }
 
 CXBRuntime *cxb_runtime(lua_State *L) { return *(CXBRuntime **)lua_getextraspace(L); }
+
+// A memory error never reaches a message handler, and the task body's protected call unwinds the
+// stack before the scheduler sees it: remember the script line of a refusal when it happens.
+// Only reads the call stack (lua_getstack/lua_getinfo "Sl" allocate nothing).
+static void cxb_note_refusal_place(CXBRuntime *rt) {
+    lua_State *L = rt->running;
+    rt->refused_where[0] = 0;
+    if (L == NULL) return;
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, "=[cx]") != 0) {
+            snprintf(rt->refused_where, sizeof rt->refused_where, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
+const char *cxb_refused_where(const CXBRuntime *rt) { return rt->refused_where; }
 
 // The allocator refuses growth past the cap only while Lua code runs: a refusal becomes a Lua
 // memory error, a longjmp, which must never cross a Swift frame. While the host is on the stack
@@ -49,6 +68,7 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
                 if (rt->refused_ptr == ptr && rt->refused_size == nsize && rt->refused_pending) {
                     cxb_trip(rt, CXB_LIMIT_MEMORY);
                 }
+                cxb_note_refusal_place(rt);
                 rt->refused_pending = 1;
                 rt->refused_ptr = ptr;
                 rt->refused_size = nsize;
@@ -61,7 +81,14 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         }
     }
     void *block = realloc(ptr, nsize);
-    if (block == NULL) return NULL;  // the system itself is out of memory
+    if (block == NULL) {
+        // Lua assumes a shrinking realloc never fails: keep the old block, which is big enough.
+        if (ptr != NULL && nsize <= old) {
+            rt->mem_used = rt->mem_used - old + nsize;
+            return ptr;
+        }
+        return NULL;  // the system itself is out of memory
+    }
     rt->refused_pending = 0;
     rt->mem_used = rt->mem_used - old + nsize;
     if (rt->mem_used > rt->mem_peak) rt->mem_peak = rt->mem_used;
@@ -106,7 +133,6 @@ void cxb_trip(CXBRuntime *rt, CXBLimit limit) {
 }
 
 void cxb_interrupt(CXBRuntime *rt) { atomic_store(&rt->interrupt, 1); }
-int cxb_interrupt_requested(CXBRuntime *rt) { return atomic_load(&rt->interrupt); }
 
 CXBLimit cxb_limit(const CXBRuntime *rt) { return rt->limit; }
 int64_t cxb_instructions_used(const CXBRuntime *rt) { return rt->instr_used; }
@@ -169,7 +195,7 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
             rt->limit = CXB_LIMIT_INSTRUCTIONS;
         } else if (rt->deadline != 0 && cxb_monotonic_now() > rt->deadline) {
             rt->limit = CXB_LIMIT_DEADLINE;
-        } else if (atomic_load(&rt->interrupt)) {
+        } else if (cxb_interrupt_requested(rt)) {
             rt->limit = CXB_LIMIT_INTERRUPTED;
         } else {
             return;
@@ -186,22 +212,22 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
 #include <signal.h>
 #include <unistd.h>
 
-static _Atomic(CXBRuntime *) cxb_stop_runtime;
+// The handler never touches a runtime: a run may end (and its runtime be freed) at any moment.
+// It sets process-wide atomics; the runtime that receives stop signals reads them at its checks.
+static atomic_int cxb_stop_armed;
 static atomic_int cxb_stop_count;
 static atomic_int cxb_stop_signal_number;
 static const int cxb_stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
 static void cxb_on_stop_signal(int sig) {
     int n = atomic_fetch_add(&cxb_stop_count, 1) + 1;
-    CXBRuntime *rt = atomic_load(&cxb_stop_runtime);
-    if (n > 1 || rt == NULL) _exit(128 + sig);  // a second signal, or nothing running to stop
+    if (n > 1 || !atomic_load(&cxb_stop_armed)) _exit(128 + sig);  // a second signal, or nothing running to stop
     atomic_store(&cxb_stop_signal_number, sig);
     static const char interrupted[] = "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n";
     static const char terminated[] = "\ncxrun: terminated, stopping the script (signal again to quit at once)\n";
     ssize_t ignored = sig == SIGINT ? write(STDERR_FILENO, interrupted, sizeof interrupted - 1)
                                     : write(STDERR_FILENO, terminated, sizeof terminated - 1);
     (void)ignored;
-    atomic_store(&rt->interrupt, 1);
 }
 
 void cxb_stop_signals_install(void) {
@@ -221,6 +247,13 @@ void cxb_stop_signals_install(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-void cxb_stop_target(CXBRuntime *rt) { atomic_store(&cxb_stop_runtime, rt); }
+void cxb_stop_target(CXBRuntime *rt) {
+    if (rt != NULL) atomic_store(&rt->receives_stop, 1);
+    atomic_store(&cxb_stop_armed, rt != NULL);
+}
 
 int cxb_stop_signal(void) { return atomic_load(&cxb_stop_signal_number); }
+
+int cxb_interrupt_requested(CXBRuntime *rt) {
+    return atomic_load(&rt->interrupt) || (atomic_load(&rt->receives_stop) && atomic_load(&cxb_stop_signal_number) != 0);
+}

@@ -65,9 +65,12 @@ void cxb_push_binding(lua_State *L, int binding) {
 int cxb_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     CXBRuntime *rt = cxb_runtime(co);
     int saved = rt->in_host;
+    lua_State *running = rt->running;
     rt->in_host = 0;
+    rt->running = co;
     int status = lua_resume(co, from, nargs, nresults);
     rt->in_host = saved;
+    rt->running = running;
     return status;
 }
 
@@ -182,4 +185,74 @@ void cxb_push_null_sentinel(lua_State *L) {
     lua_pushliteral(L, "null");
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A task's body runs under a protected call inside its own coroutine. When the script raises,
+// its to-be-closed variables close there, during the unwind, where bindings can still yield
+// (lua_resetthread would close them with yields forbidden, so a `<close>` handler calling a
+// binding would never finish). The message handler runs before the unwind and records where the
+// error was raised and the traceback, for the scheduler to report once the error is re-raised.
+
+static const char cxb_failures_key = 'f';
+
+static void cxb_push_failures(lua_State *L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cxb_failures_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");  // weak keys: a collected thread takes its record along
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &cxb_failures_key);
+    }
+}
+
+static int cxb_task_msgh(lua_State *L) {
+    if (!lua_checkstack(L, 6)) return 1;
+    cxb_push_failures(L);
+    lua_pushthread(L);
+    lua_createtable(L, 2, 0);
+    cxb_where(L, L, "=[cx]");
+    lua_rawseti(L, -2, 1);
+    luaL_traceback(L, L, NULL, 1);
+    lua_rawseti(L, -2, 2);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_settop(L, 1);
+    return 1;  // the error value itself: a table error keeps its identity
+}
+
+static int cxb_task_body_k(lua_State *L, int status, lua_KContext ctx) {
+    (void)ctx;
+    if (status != LUA_OK && status != LUA_YIELD) return lua_error(L);  // already closed; re-raise
+    return lua_gettop(L) - 1;  // every result above the message handler
+}
+
+static int cxb_task_body(lua_State *L) {
+    int nargs = lua_gettop(L) - 1;
+    lua_pushcfunction(L, cxb_task_msgh);
+    lua_insert(L, 1);
+    int status = lua_pcallk(L, nargs, LUA_MULTRET, 1, 0, cxb_task_body_k);
+    return cxb_task_body_k(L, status, 0);
+}
+
+void cxb_push_task_body(lua_State *L) { lua_pushcfunction(L, cxb_task_body); }
+
+int cxb_task_failure(lua_State *L, lua_State *co) {
+    if (!lua_checkstack(L, 4) || !lua_checkstack(co, 1)) return 0;
+    cxb_push_failures(L);
+    lua_pushthread(co);
+    lua_xmove(co, L, 1);
+    lua_rawget(L, -2);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_rawgeti(L, -1, 1);  // where
+    lua_rawgeti(L, -2, 2);  // traceback
+    lua_remove(L, -3);
+    lua_remove(L, -3);
+    return 1;
 }

@@ -28,7 +28,9 @@ public enum Suspension {
 /// One Lua state with its runtime and bindings. Confined to the thread that created it.
 public final class LuaVM {
     let L: OpaquePointer
-    let runtime: OpaquePointer
+    /// Outlives the state: the watchdog and run handles hold it too, and it is freed by the last.
+    let owner: RuntimeOwner
+    var runtime: OpaquePointer { owner.pointer }
     // Read on every binding call: no dynamic exclusivity check (only this thread touches it).
     @exclusivity(unchecked) private var bindings: ContiguousArray<LuaFunction> = []
     /// Set by a binding that suspends; taken by the scheduler once the yield reaches it.
@@ -44,11 +46,8 @@ public final class LuaVM {
         guard let rt = cxb_runtime_new(limits.memoryBytes, limits.reserveBytes) else {
             throw .stateCreationFailed
         }
-        guard let state = cxb_newstate(rt) else {
-            cxb_runtime_free(rt)
-            throw .stateCreationFailed
-        }
-        runtime = rt
+        owner = RuntimeOwner(rt)
+        guard let state = cxb_newstate(rt) else { throw .stateCreationFailed }
         L = state
         cxb_set_limits(rt, limits.instructions, limits.timeout)
         cxb_set_dispatch(rt, luaHostDispatch, Unmanaged.passUnretained(self).toOpaque())
@@ -56,8 +55,7 @@ public final class LuaVM {
     }
 
     deinit {
-        cxb_close(L)
-        cxb_runtime_free(runtime)
+        cxb_close(L)  // the runtime itself goes with its last owner
     }
 
     /// Registers a binding; returns its number for `pushBinding`.
@@ -130,6 +128,14 @@ public final class LuaVM {
             lua_setmetatable(state, -2)
         }
     }
+}
+
+/// Owns a run's C runtime (allocator, limits, interrupt flags) and frees it when the last holder
+/// (the VM, the watchdog thread, a run handle) lets go, so no thread ever reads freed memory.
+final class RuntimeOwner: @unchecked Sendable {  // other threads touch only the runtime's atomic fields
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { cxb_runtime_free(pointer) }
 }
 
 /// The C entry point of every binding call; looks up the VM without retaining it.

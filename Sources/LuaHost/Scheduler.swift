@@ -57,13 +57,17 @@ final class Scheduler {
 
     /// Starts a task running the function below `argCount` arguments on top of `state`'s stack.
     func spawn(from state: OpaquePointer, argCount: Int32) -> Int {
+        // The coroutine starts in the task body, which calls the function under a protected call.
+        let function = lua_gettop(state) - argCount
+        cxb_push_task_body(state)
+        lua_rotate(state, function, 1)
         let co = lua_newthread(state)!
         let anchor = cxb_ref(state)
-        lua_xmove(state, co, argCount + 1)
+        lua_xmove(state, co, argCount + 2)
         let id = nextTaskID
         nextTaskID += 1
         tasks[id] = TaskRecord(thread: co, anchor: anchor, state: .runnable)
-        enqueue(id, .start(argCount))
+        enqueue(id, .start(argCount + 1))
         return id
     }
 
@@ -325,16 +329,29 @@ final class Scheduler {
         if message == "not enough memory", cxb_memory_refused(vm.runtime) > 0 {
             message = "memory limit exceeded (\(cxb_memory_cap(vm.runtime) >> 20) MiB)"
         }
+        // Where the error was raised and the traceback, as the task body's handler saw them before
+        // the unwind; else (an error it did not see) read off the dead coroutine.
+        var place: String, traceback: String
+        if cxb_task_failure(L, co) != 0 {
+            place = vm.string(at: -2, on: L)
+            traceback = vm.string(at: -1, on: L)
+            cxb_pop(L, 2)
+        } else {
+            cxb_where(L, co, preludeChunkName)
+            place = vm.string(at: -1, on: L)
+            cxb_traceback(L, co, nil, 0)
+            traceback = vm.string(at: -1, on: L)
+            cxb_pop(L, 2)
+            if place.isEmpty, message.hasPrefix("memory limit exceeded") {
+                place = String(cString: cxb_refused_where(vm.runtime))
+                if !place.isEmpty { traceback = "stack traceback:\n\t\(place): memory refused here" }
+            }
+        }
         if let unplaced = ErrorPosition.withoutPosition(message) {
             // Raised without a line (error(msg, 0), a metamethod called from C): name the script's.
-            cxb_where(L, co, preludeChunkName)
-            let place = vm.string(at: -1, on: L)
-            cxb_pop(L, 1)
             message = place.isEmpty ? unplaced : "\(place): \(unplaced)"
         }
-        cxb_traceback(L, co, nil, 0)
-        let traceback = vm.string(at: -1, on: L)
-        lua_settop(L, base + 1)
+        lua_settop(L, base + 1)  // the error value
         let errorRef = cxb_ref(L)
         lua_settop(L, base)
         _ = cxb_reset_thread(co)  // runs the dead task's pending __close handlers, under the limits

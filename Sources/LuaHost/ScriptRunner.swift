@@ -71,7 +71,7 @@ public enum ScriptRunner {
             outcome.message = "cxrun: \(error.description)"
             return outcome
         }
-        let control = RunControl(runtime: vm.runtime)
+        let control = RunControl(owner: vm.owner)
         request.onStart?(control)
         let watchdog = Watchdog(policy: request.watchdog, timeout: request.limits.timeout, control: control)
         defer {

@@ -13,11 +13,15 @@ public enum WatchdogPolicy: Sendable {
 }
 
 /// A handle on a run's runtime for other threads: only its atomic fields are touched.
-public struct RunControl: @unchecked Sendable {  // only the runtime's atomics are used off-thread
-    let runtime: OpaquePointer
+public struct RunControl: Sendable {
+    let owner: RuntimeOwner
+    var runtime: OpaquePointer { owner.pointer }
 
     /// Asks the run to stop at its next hook check (safe from signal handlers and other threads).
     public func interrupt() { cxb_interrupt(runtime) }
+
+    /// True once the run was asked to stop (`interrupt`, or a stop signal it receives).
+    public var stopRequested: Bool { cxb_interrupt_requested(runtime) != 0 }
 
     /// Routes the stop signals to this run (see `RunControl.installInterruptHandler`).
     public func receiveInterrupts() { cxb_stop_target(runtime) }
@@ -41,19 +45,31 @@ public struct RunControl: @unchecked Sendable {  // only the runtime's atomics a
 /// The backstop for limits the count hook cannot enforce.
 final class Watchdog: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let running: Bool
 
     init(policy: WatchdogPolicy, timeout: Double, control: RunControl) {
-        guard case .terminate(let grace, let onExpire) = policy else { return }
+        guard case .terminate(let grace, let onExpire) = policy else {
+            running = false
+            return
+        }
+        running = true
         let expiry = timeout > 0 ? cxb_monotonic_now() + timeout + grace : .infinity
-        let stopped = self.stopped
+        let (stopped, finished) = (self.stopped, self.finished)
         let thread = Thread {
             while stopped.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
                 if control.reserveExhausted { onExpire(.memory) }
                 if cxb_monotonic_now() > expiry { onExpire(.deadline) }
             }
+            finished.signal()
         }
         thread.start()
     }
 
-    func stop() { stopped.signal() }
+    /// Stops the thread and waits until it has (it never looks at the run again).
+    func stop() {
+        guard running else { return }
+        stopped.signal()
+        finished.wait()
+    }
 }

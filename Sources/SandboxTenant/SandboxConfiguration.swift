@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a sandbox tenant is started.
 public struct SandboxConfiguration: Sendable {
     /// Loopback address to listen on.
@@ -15,6 +17,8 @@ public struct SandboxConfiguration: Sendable {
     /// Lifetime of issued tokens, in seconds.
     public var tokenTTL: Double = 3600
     public var faults = Faults()
+    /// Where the tenant's clock starts (traffic and shifts follow it); nil = the real clock.
+    public var clock: Date?
     public var clients: [SimClient] = [.demo]
     /// Webhook sink names and the secret each verifies signatures with.
     public var webhookSecrets: [String: String] = ["wfm": "cxrun-sandbox-wfm-secret"]

@@ -10,10 +10,12 @@ final class Tenant: Sendable {
     let requests = RequestLog()
     let traffic: TrafficModel
     let clients: [String: SimClient]
+    let clock: SimClock
 
     init(_ configuration: SandboxConfiguration) throws {
         self.configuration = configuration
-        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed, queueCount: configuration.queueCount)
+        clock = SimClock(start: configuration.clock)
+        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed, queueCount: configuration.queueCount, clock: clock)
         faults = FaultInjector(faults: configuration.faults, seed: configuration.seed)
         limiter = RateLimiter(rate: configuration.rateLimit)
         traffic = TrafficModel(seed: configuration.seed)

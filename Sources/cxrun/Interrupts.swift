@@ -10,6 +10,9 @@ enum Interrupts {
     static func install(_ control: RunControl) { control.receiveInterrupts() }
     static func uninstall() { RunControl.releaseInterrupts() }
 
+    /// Whether a stop signal arrived during the run.
+    static var signalled: Bool { RunControl.stopSignal != nil }
+
     /// The exit code of a run a signal stopped.
     static var exitCode: Int32 { 128 + (RunControl.stopSignal ?? SIGINT) }
 }

@@ -100,7 +100,8 @@ struct RunCommand: ParsableCommand {
         }
         Interrupts.uninstall()
         report(result, limits: limits)
-        if result.outcome.status == .limit(.interrupted) { throw ExitCode(Interrupts.exitCode) }
+        // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.
+        if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
     }
 

@@ -41,6 +41,9 @@ struct SimCommand: ParsableCommand {
     @Option(help: "Faults to inject: KEY=VALUE,... with status429, status500, status503, reset, concurrentEdit, webhook500 (probabilities) and latencyMs, jitterMs.")
     var fault: String?
 
+    @Option(help: "Pin the tenant's clock (traffic and shifts follow it) at an ISO 8601 time, e.g. 2026-01-05T03:00:00Z; it advances from there. Default: the real clock.")
+    var clock: String?
+
     @Option(name: .customLong("client"), help: "A client to accept: ID:SECRET[:scope,scope...] (repeatable; default: the demo client).")
     var clients: [String] = []
 
@@ -52,6 +55,9 @@ struct SimCommand: ParsableCommand {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
         guard tokenTTL >= 1 else { throw ValidationError("--token-ttl must be at least 1 second") }
         if let fault, case .failure(let error) = Faults.parse(fault) { throw ValidationError("--fault: \(error.description)") }
+        if let clock, SimClock.parse(clock) == nil {
+            throw ValidationError("--clock '\(clock)' is not an ISO 8601 time such as 2026-01-05T03:00:00Z")
+        }
         for spec in clients where SimClient.parse(spec) == nil {
             throw ValidationError("--client '\(spec)' is not ID:SECRET[:scope,scope...]")
         }
@@ -65,12 +71,14 @@ struct SimCommand: ParsableCommand {
         configuration.rateLimit = rateLimit
         configuration.tokenTTL = tokenTTL
         if let fault, case .success(let faults) = Faults.parse(fault) { configuration.faults = faults }
+        configuration.clock = clock.flatMap(SimClock.parse)
         if !clients.isEmpty { configuration.clients = clients.compactMap(SimClient.parse) }
         let shown = configuration
         try blockingAwait {
             let server = try await SandboxServer.start(shown, handleSignals: true)
             var text = "cxrun sandbox tenant listening on \(server.baseURL)\n"
             text += "  state:   \(shown.databasePath) (seed \(shown.seed))\n"
+            if let clock = shown.clock { text += "  clock:   pinned at \(ISO8601DateFormatter().string(from: clock))\n" }
             for client in shown.clients { text += "  client:  \(client.id) / \(client.secret)\n" }
             text += "  token:   POST \(server.baseURL)/oauth/token (client credentials)\n"
             text += "  api:     \(server.baseURL)/openapi.yaml\n"

@@ -20,6 +20,12 @@ struct TenantSetup {
         var configuration = SandboxConfiguration(databasePath: ".cxrun/sandbox.sqlite")
         let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
         configuration.webhookSecrets = ["wfm": secret]
+        if let text = ProcessInfo.processInfo.environment["CXRUN_SANDBOX_CLOCK"], !text.isEmpty {
+            guard let clock = SimClock.parse(text) else {
+                throw CLIError.usage("CXRUN_SANDBOX_CLOCK '\(text)' is not an ISO 8601 time such as 2026-01-05T03:00:00Z")
+            }
+            configuration.clock = clock
+        }
         let shown = configuration
         let server = try blockingAwait { try await SandboxServer.start(shown) }
         tenant.endpoint = TenantEndpoint(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret)

@@ -9,6 +9,9 @@ let cxrunBinary: String = {
     return repoRoot.appendingPathComponent(".build/debug/cxrun").path
 }()
 
+/// The clock every CLI test pins the in-process sandbox tenant at (override with `environment`).
+let sandboxClock = "2026-01-05T03:00:00Z"
+
 /// What one cxrun invocation did.
 struct CLIResult {
     var status: Int32
@@ -34,7 +37,9 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     process.standardInput = FileHandle.nullDevice
-    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
+    // The in-process sandbox tenant's traffic follows its clock: pin a quiet hour unless the test picks one.
+    let pinned = ["CXRUN_SANDBOX_CLOCK": sandboxClock]
+    process.environment = ProcessInfo.processInfo.environment.merging(pinned) { _, new in new }.merging(environment) { _, new in new }
     let started = Date()
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }

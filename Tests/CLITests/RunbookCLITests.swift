@@ -217,3 +217,88 @@ struct ScriptRunbookTests {
         #expect(r.status == 0, "\(r.stderr)")
     }
 }
+
+@Suite("runbooks at pinned hours of the sandbox tenant's clock")
+struct RunbooksAtPinnedHoursTests {
+    /// The traffic-dependent runbooks succeed at a quiet hour and at the peak; rebalance deploys
+    /// at 03:00 and, at noon, reports the queues it skipped for capacity instead.
+    @Test(arguments: ["2026-01-05T03:00:00Z", "2026-01-05T12:00:00Z"])
+    func trafficDependentRunbooksHoldAtEveryHour(_ clock: String) async throws {
+        let env = ["CXRUN_SANDBOX_CLOCK": clock]
+        for name in ["rebalance", "staffing_check", "wait_strategy", "skill_balance", "agent_break"] {
+            for dryRun in [false, true] {
+                let dir = try scriptFolder(["placeholder.txt": ""])
+                let script = repoRoot.appendingPathComponent("scripts/\(name).lua").path
+                let args = name == "rebalance" ? ["--", "channel=chat", "strategy=weighted", "limit=4"] : []
+                let r = try await runCLI(["run"] + (dryRun ? ["--dry-run"] : []) + [script] + args, in: dir, environment: env)
+                #expect(r.status == 0, "\(name) at \(clock): \(r.stderr)")
+                #expect(r.stderr.contains("succeeded"), "\(name) at \(clock): \(r.stderr)")
+                guard name == "rebalance" else { continue }
+                let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("Chat") }
+                #expect(rows.count == 4, "\(r.stdout)")
+                if clock.hasSuffix("03:00:00Z") {
+                    #expect(rows.allSatisfy { $0.contains(dryRun ? "planned:" : "deployed v") }, "\(r.stdout)")
+                } else {
+                    #expect(rows.allSatisfy { $0.contains("skipped: ") }, "at the peak every chat queue is over capacity: \(r.stdout)")
+                }
+            }
+        }
+    }
+}
+
+@Suite("stop signals while a run settles")
+struct SettleSignalTests {
+    /// A webhook receiver that accepts connections and never answers: the run's last delivery is
+    /// still in flight when the script ends, so the signal lands while the run settles.
+    private func silentReceiver() throws -> (Process, Int) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", """
+            import socket, sys
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+            print(s.getsockname()[1], flush=True)
+            held = []
+            while True: held.append(s.accept())
+            """]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return (p, port)
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGHUP, Int32(129))])
+    func aSignalDuringTheSettleWindowExitsAsSignalledWithoutACrash(_ signal: Int32, _ code: Int32) async throws {
+        let (receiver, port) = try silentReceiver()
+        defer {
+            // SIGKILL: the receiver may have inherited a blocked SIGTERM; left running it would
+            // hold the test runner's output open.
+            kill(receiver.processIdentifier, SIGKILL)
+            receiver.waitUntilExit()
+        }
+        try #require(port > 0)
+        let dir = try scriptFolder([
+            "book.lua": "webhook('slow', {event = 'x'})\nprint('settling')\n",
+            "cxrun.toml": "[webhooks.slow]\nurl = \"http://127.0.0.1:\(port)/hook\"\nsecret_env = \"SLOW_SECRET\"\n",
+        ])
+        let r = try await runCLI(["run", "book.lua"], in: dir, interruptWhenPrinted: "settling", signal: signal,
+                                 environment: ["SLOW_SECRET": "slow-secret-123456"])
+        #expect(r.status == code, "\(r.stderr)")
+        #expect(r.seconds < 20, "the signal ended the wait for the delivery (\(r.seconds) s)")
+        let show = try await runCLI(["audit", "show"] + [try latestRun(in: dir)], in: dir)
+        #expect(show.stdout.contains("webhook"), "\(show.stdout)")
+    }
+
+    private func latestRun(in dir: URL) async throws -> String {
+        let runs = try await runCLI(["audit", "runs"], in: dir)
+        return String(runs.stdout.split(separator: "\n").first { $0.contains("book.lua") }?.split(separator: " ").first ?? "")
+    }
+}

@@ -166,4 +166,33 @@ struct SchedulerTests {
     @Test func noopBindingsAreCheapToCallManyTimes() async {
         await expectSuccess("for i = 1, 100000 do noop() end")
     }
+
+    @Test func closeHandlersOfAFailingChunkCanWaitForHostWork() async {
+        // A top-level error unwinds a <close> variable whose handler yields for host work (as a
+        // rollback does): the handler runs to its end, and the run still fails at the error's line.
+        let (outcome, output) = await runLua(#"""
+            local guard <close> = setmetatable({}, { __close = function(_, err)
+              cx.sleep(0.01)
+              print("closed after", err)
+            end })
+            print("started")
+            error("boom")
+            """#)
+        #expect(outcome.status == .failed)
+        #expect(outcome.message == "test.lua:6: boom", "\(outcome.message ?? "")")
+        #expect(output == "started\nclosed after\ttest.lua:6: boom\n", "\(output)")
+        #expect(outcome.traceback?.contains("test.lua:6") == true, "\(outcome.traceback ?? "")")
+    }
+
+    @Test func closeHandlersOfAFailingTaskCanWaitForHostWork() async {
+        let output = await expectSuccess(#"""
+            local t = cx.spawn(function()
+              local guard <close> = setmetatable({}, { __close = function() cx.sleep(0.01) print("task closed") end })
+              error({code = "conflict"})
+            end)
+            local ok, err = pcall(cx.wait, t)
+            print(ok, err.code)
+            """#)
+        #expect(output == "task closed\nfalse\tconflict\n", "\(output)")
+    }
 }

@@ -42,6 +42,7 @@ final class Bench: Sendable {
         configuration.rateLimit = 0
         configuration.clients = [SimClient(id: SimClient.demo.id, secret: clientSecret)]
         configuration.webhookSecrets = ["wfm": "WebHook-Secret-456789"]
+        configuration.clock = SimClock.parse("2026-01-05T03:00:00Z")  // traffic follows the clock: a quiet hour, at any real hour
         configure(&configuration)
         return Bench(server: try await SandboxServer.start(configuration), directory: dir, clientSecret: clientSecret)
     }

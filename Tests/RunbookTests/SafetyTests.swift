@@ -247,4 +247,28 @@ struct SafetyTests {
         let deliveries = try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue ?? []
         #expect(deliveries.count == 6 && deliveries.allSatisfy { $0["verified"] == true })
     }
+
+    @Test func aCloseHandlerRollsBackWhenTheScriptFailsAndItsCallIsAudited() async throws {
+        let bench = try await Bench.start()
+        defer { Task { await bench.stop() } }
+        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+        let before = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
+        let (result, out) = try await bench.run(#"""
+            local q = fetch(cx.args[1])
+            deploy(q.id, build(q, {maxWaitTime = 555}))
+            local guard <close> = setmetatable({}, { __close = function(_, err)
+              if err then rollback(q.id) print("rolled back") end
+            end })
+            error("validation of the next step failed")
+            """#, args: [id])
+        #expect(result.outcome.status == .failed)
+        #expect(result.outcome.message?.contains("book.lua:6: validation of the next step failed") == true, "\(result.outcome.failureText)")
+        #expect(out.contains("rolled back"), "\(out)")
+        let runID = try #require(try bench.audit.runs().first?.id)
+        let calls = try bench.audit.calls(run: runID)
+        #expect(calls.map(\.binding) == ["fetch", "build", "deploy", "rollback"], "\(calls.map(\.binding))")
+        #expect(calls.allSatisfy { $0.status == "ok" }, "\(calls.map(\.status))")
+        let after = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
+        #expect(after["maxWaitTime"] == before["maxWaitTime"], "the rollback restored the pre-image")
+    }
 }

@@ -109,4 +109,35 @@ struct AnalyticsTests {
         #expect((after["queue.averageWaitTime"]?.doubleValue ?? 0) >= (before["queue.averageWaitTime"]?.doubleValue ?? 0))
         #expect((after["queue.abandonRate"]?.doubleValue ?? 0) > (before["queue.abandonRate"]?.doubleValue ?? 1))
     }
+
+    @Test func trafficFollowsTheTenantsClockNotTheMachines() async throws {
+        let sim = try await Sim.start()
+        defer { Task { await sim.stop() } }
+        let token = try await sim.token()
+        let clock = try await sim.send(.GET, "/_sim/clock")
+        #expect(clock.json["pinned"] == true && clock.json["now"]?.stringValue?.hasPrefix("2026-01-05T03:0") == true, "\(clock.text)")
+        func offered() async throws -> Double {
+            let r = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token,
+                                       json: ["interval": "PT1H", "select": ["queue.id", "queue.offered"], "size": 100])
+            return (r.json["data"]?.arrayValue ?? []).reduce(0) { $0 + ($1["queue.offered"]?.doubleValue ?? 0) }
+        }
+        let night = try await offered()
+        #expect(try await offered() == night, "a pinned clock gives the same traffic on every query")
+        let moved = try await sim.send(.PUT, "/_sim/clock", json: ["now": "2026-01-05T12:00:00Z"])
+        #expect(moved.status == 200 && moved.json["now"]?.stringValue?.hasPrefix("2026-01-05T12:00") == true, "\(moved.text)")
+        let noon = try await offered()
+        #expect(noon > night * 3, "noon \(noon) vs night \(night)")
+        // Shifts follow the same clock: an agent whose shift starts at 09:00 is on shift at noon, not at 03:00.
+        let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
+        let nineToSix = try #require(users.first { $0.value(at: ["shiftSchedule", "startHour"]) == 9 }?["id"]?.stringValue)
+        func onShift() async throws -> Bool {
+            try await sim.send(.GET, "/api/v2/users/\(nineToSix)", token: token).json.value(at: ["shiftSchedule", "onShift"]) == true
+        }
+        #expect(try await onShift())
+        _ = try await sim.send(.PUT, "/_sim/clock", json: ["now": "2026-01-05T03:00:00Z"])
+        #expect(try await !onShift())
+        #expect(try await sim.send(.PUT, "/_sim/clock", json: ["now": "soon"]).status == 400)
+        let real = try await sim.send(.PUT, "/_sim/clock", json: ["now": .null])
+        #expect(real.json["pinned"] == false)
+    }
 }

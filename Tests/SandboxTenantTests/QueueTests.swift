@@ -125,6 +125,7 @@ struct QueueTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var configuration = SandboxConfiguration(databasePath: dir + "/state.sqlite")
         configuration.rateLimit = 0
+        configuration.clock = pinnedNight
         let first = try await SandboxServer.start(configuration)
         let sim1 = Sim(server: first, directory: dir + "/unused", databasePath: configuration.databasePath)
         let token = try await sim1.token()

@@ -6,6 +6,9 @@ import NIOHTTP1
 
 @testable import SandboxTenant
 
+/// The clock tests pin the tenant at unless they say otherwise: 03:00 UTC, a quiet hour.
+let pinnedNight = SimClock.parse("2026-01-05T03:00:00Z")
+
 /// A sandbox tenant started for one test, on an ephemeral loopback port, with its own SQLite file.
 final class Sim: Sendable {
     let server: SandboxServer
@@ -17,6 +20,7 @@ final class Sim: Sendable {
         let db = dir + "/sandbox.sqlite"
         var configuration = SandboxConfiguration(databasePath: db)
         configuration.rateLimit = 0
+        configuration.clock = pinnedNight
         configure(&configuration)
         return Sim(server: try await SandboxServer.start(configuration), directory: dir, databasePath: db)
     }

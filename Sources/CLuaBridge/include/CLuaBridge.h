@@ -60,7 +60,7 @@ void cxb_stop_signals_install(void);
 void cxb_stop_target(CXBRuntime *rt);
 /// The stop signal that interrupted the run, or 0.
 int cxb_stop_signal(void);
-/// True once `cxb_interrupt` was called.
+/// True once `cxb_interrupt` was called, or a stop signal arrived while `rt` receives them.
 int cxb_interrupt_requested(CXBRuntime *rt);
 CXBLimit cxb_limit(const CXBRuntime *rt);
 int64_t cxb_instructions_used(const CXBRuntime *rt);
@@ -100,6 +100,14 @@ void cxb_traceback(lua_State *L, lua_State *co, const char *msg, int level);
 /// Pushes "chunk:line" of the innermost Lua frame of `co` with a line whose source is not
 /// `skip_source` (may be NULL), or "" when none.
 void cxb_where(lua_State *L, lua_State *co, const char *skip_source);
+/// Pushes the function every task's coroutine starts with: it calls the task's function (below
+/// its arguments) under a protected call, so to-be-closed variables close inside the coroutine.
+void cxb_push_task_body(lua_State *L);
+/// For a task that failed: pushes where the error was raised and the traceback (returns 1), or
+/// nothing (returns 0) when the body's handler did not see the error.
+int cxb_task_failure(lua_State *L, lua_State *co);
+/// Where (`script.lua:LINE`) the allocator last refused memory to the script ("" when unknown).
+const char *cxb_refused_where(const CXBRuntime *rt);
 /// Pushes a fresh `cx.null`: an empty userdata printing as "null", metatable locked.
 void cxb_push_null_sentinel(lua_State *L);
 /// Opens, protected, the libraries the sandbox draws from (no io, package or debug).

@@ -125,9 +125,8 @@ public final class AuditRecorder: Sendable {
     }
 
     /// Waits (bounded) for calls still in flight to record their outcome, then writes every row.
-    func settle(timeout: Double) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while outstanding.load(ordering: .relaxed) > 0 && Date() < deadline { usleep(5_000) }
+    func settle(timeout: Double, stop: @Sendable () -> Bool = { false }) async {
+        _ = await Runbook.settle(timeout: timeout, stop: stop) { outstanding.load(ordering: .relaxed) == 0 }
         flushAll()
     }
 

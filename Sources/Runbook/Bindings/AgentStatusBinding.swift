@@ -63,8 +63,9 @@ struct AgentStatusBinding {
             throw CXoneError(.invalid, message: "agent_status: user \(id) has role \(roles.joined(separator: ", ")); only Agent or Supervisor can change status")
         }
         if let start = user["shiftSchedule"]?["start"]?.doubleValue, let end = user["shiftSchedule"]?["end"]?.doubleValue {
+            // The server's own verdict when it gives one: its clock decides, not this machine's.
             let now = Date().timeIntervalSince1970
-            guard start <= now && now < end else {
+            guard user["shiftSchedule"]?["onShift"]?.boolValue ?? (start <= now && now < end) else {
                 let f = ISO8601DateFormatter()
                 throw CXoneError(.invalid, message: "agent_status: user \(id) is outside the shift window (\(f.string(from: Date(timeIntervalSince1970: start))) – \(f.string(from: Date(timeIntervalSince1970: end))))")
             }

@@ -19,9 +19,8 @@ final class WebhookDispatcher: Sendable {
     }
 
     /// Waits up to `timeout` seconds for outstanding deliveries; returns how many did not finish.
-    func settle(timeout: Double) -> Int {
-        let deadline = Date().addingTimeInterval(timeout)
-        while finished.load(ordering: .relaxed) < started.load(ordering: .relaxed) && Date() < deadline { usleep(5_000) }
+    func settle(timeout: Double, stop: @Sendable () -> Bool = { false }) async -> Int {
+        _ = await Runbook.settle(timeout: timeout, stop: stop) { finished.load(ordering: .relaxed) >= started.load(ordering: .relaxed) }
         return started.load(ordering: .relaxed) - finished.load(ordering: .relaxed)
     }
 }

@@ -55,7 +55,7 @@ public enum RollbackSession {
                 lines.append(Line(queue: queue, ok: false, message: error.description))
             }
         }
-        recorder.settle(timeout: 5)
+        await recorder.settle(timeout: 5)
         let failed = lines.filter { !$0.ok }.count
         try? store.finish(run: runID, status: failed == 0 ? "succeeded" : "failed",
                           error: failed == 0 ? nil : "\(failed) of \(lines.count) queues were not restored", summary: nil,

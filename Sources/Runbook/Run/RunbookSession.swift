@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import JSONCore
 import LuaHost
+import Synchronization
 
 /// One runbook run against a tenant.
 public struct RunbookRequest: Sendable {
@@ -91,6 +92,7 @@ public enum RunbookSession {
         let recorder = AuditRecorder(store: store, runID: request.runID, redactor: redactor)
         let client = CXoneClient(endpoint: endpoint)
         let context = RunContext(runID: request.runID, tenant: request.tenant, dryRun: request.dryRun, client: client, recorder: recorder)
+        let handle = Mutex<RunControl?>(nil)
         let scriptDir = (request.scriptPath as NSString).deletingLastPathComponent
         let sandbox = SandboxOptions(
             args: request.args,
@@ -109,10 +111,16 @@ public enum RunbookSession {
                         + AgentStatusBinding(context: context).all + WebhookBinding(context: context).all,
                     hidden: pure.hidden, extensions: [runbookExtensionSource])
             },
-            watchdog: savingRows(of: recorder, before: request.watchdog), onStart: request.onStart)
+            watchdog: savingRows(of: recorder, before: request.watchdog),
+            onStart: { control in
+                handle.withLock { $0 = control }
+                request.onStart?(control)
+            })
         var outcome = await ScriptRunner.run(script)
-        let unfinished = context.webhooks.settle(timeout: 30)
-        recorder.settle(timeout: 15)
+        // A stop signal while deliveries settle ends the wait: the operator asked to stop.
+        let stop: @Sendable () -> Bool = { handle.withLock { $0?.stopRequested ?? false } }
+        let unfinished = await context.webhooks.settle(timeout: 30, stop: stop)
+        await recorder.settle(timeout: 15, stop: stop)
         if let message = outcome.message { outcome.message = redactor.redact(message) }
         if let traceback = outcome.traceback { outcome.traceback = redactor.redact(traceback) }
         let status: String

@@ -39,7 +39,7 @@ struct AnalyticsEndpoint {
             throw .internalError("\(error)")
         }
         let staffing = TrafficModel.staffing(users: users)
-        let now = Date()
+        let now = tenant.clock.now()
         let page = queues.dropFirst(offset).prefix(size)
         let rows: [JSONValue] = page.map { queue in
             let id = queue["id"]?.stringValue ?? ""

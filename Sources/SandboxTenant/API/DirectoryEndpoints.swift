@@ -39,7 +39,7 @@ struct DirectoryEndpoints {
         if let status = request.query["status"] {
             all = all.filter { $0["status"]?.stringValue?.lowercased() == status.lowercased() }
         }
-        let now = Date().timeIntervalSince1970
+        let now = tenant.clock.seconds
         return APIResponse(body: try Paging.slice(all.map { Self.view($0, now: now) }, request))
     }
 
@@ -48,7 +48,7 @@ struct DirectoryEndpoints {
         let found: JSONValue?
         do { found = try tenant.store.user(id) } catch { throw .internalError("\(error)") }
         guard let found else { throw .notFound("user \(id) not found") }
-        return APIResponse(body: Self.view(found, now: Date().timeIntervalSince1970))
+        return APIResponse(body: Self.view(found, now: tenant.clock.seconds))
     }
 
     private func setStatus(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
@@ -73,7 +73,7 @@ struct DirectoryEndpoints {
         let respectWrapUp = body["directiveFlags"]?["respectWrapUp"]?.boolValue ?? true
         let autoAvailable = body["directiveFlags"]?["autoAvailable"]?.boolValue ?? false
         let wrapUpCode = body["wrapUpCode"] ?? .null
-        let now = Date().timeIntervalSince1970
+        let now = tenant.clock.seconds
         let id = request.parameters["id"] ?? ""
         do {
             let updated = try tenant.store.updateUser(id) { current in
@@ -139,7 +139,7 @@ struct DirectoryEndpoints {
                 if let profile { fields["routingProfileId"] = .string(profile) }
                 return .object(fields)
             }
-            return APIResponse(body: Self.view(updated, now: Date().timeIntervalSince1970))
+            return APIResponse(body: Self.view(updated, now: tenant.clock.seconds))
         } catch let error as StoreError {
             throw .from(error, what: "user")
         } catch {

@@ -12,6 +12,8 @@ struct ControlEndpoints {
             Route(method: .get, pattern: "/_sim/faults", access: .control, handler: getFaults),
             Route(method: .put, pattern: "/_sim/faults", access: .control, handler: putFaults),
             Route(method: .post, pattern: "/_sim/reset", access: .control, handler: reset),
+            Route(method: .get, pattern: "/_sim/clock", access: .control, handler: getClock),
+            Route(method: .put, pattern: "/_sim/clock", access: .control, handler: putClock),
             Route(method: .post, pattern: "/_sim/queues/{id}/edit", access: .control, handler: edit),
             Route(method: .post, pattern: "/_sim/webhooks/{name}", access: .control, handler: receiveWebhook),
             Route(method: .get, pattern: "/_sim/webhooks", access: .control, handler: listWebhooks),
@@ -46,6 +48,29 @@ struct ControlEndpoints {
         }
         tenant.requests.clear()
         return APIResponse(body: ["reset": true, "seed": .int(Int64(bitPattern: tenant.configuration.seed))])
+    }
+
+    private func clockBody() -> JSONValue {
+        ["now": .string(ISO8601DateFormatter().string(from: tenant.clock.now())), "pinned": .bool(tenant.clock.isPinned)]
+    }
+
+    private func getClock(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
+        APIResponse(body: clockBody())
+    }
+
+    /// `{"now": "2026-01-05T12:00:00Z"}` pins the clock there; `{"now": null}` follows the real clock again.
+    private func putClock(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
+        let body = try request.jsonObject()
+        switch body["now"] {
+        case .null?:
+            tenant.clock.set(nil)
+        case .string(let text)?:
+            guard let date = SimClock.parse(text) else { throw .badRequest("now must be an ISO 8601 time such as 2026-01-05T12:00:00Z, got '\(text)'") }
+            tenant.clock.set(date)
+        default:
+            throw .badRequest("the body must be {\"now\": \"2026-01-05T12:00:00Z\"} or {\"now\": null}")
+        }
+        return APIResponse(body: clockBody())
     }
 
     /// Another admin's edit: a JSON merge patch applied without a version check (bumps the version).

@@ -9,9 +9,11 @@ final class TenantStore: Sendable {
     let pool: DatabasePool
 
     private let queueCount: Int
+    private let clock: SimClock
 
-    init(path: String, seed: UInt64, queueCount: Int = 48) throws {
+    init(path: String, seed: UInt64, queueCount: Int = 48, clock: SimClock = SimClock()) throws {
         self.queueCount = queueCount
+        self.clock = clock
         pool = try DatabaseFile.open(path)
         try Self.migrator.migrate(pool)
         let empty = try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 } == 0
@@ -58,7 +60,7 @@ final class TenantStore: Sendable {
     /// Replaces all tenant data with the seeded demo data (tokens are kept).
     func reset(seed: UInt64) throws {
         let data = DemoData.generate(seed: seed, queueCount: queueCount)
-        let now = Date().timeIntervalSince1970
+        let now = clock.seconds
         try pool.write { db in
             for table in ["queue", "skill", "user", "delivery"] { try db.execute(sql: "DELETE FROM \(table)") }
             for (i, queue) in data.queues.enumerated() {

@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check
 BIN := .build/debug/cxrun
 
-.PHONY: all deps build run test test-swift test-lua bench install clean
+.PHONY: all deps build run test test-swift test-lua test-imports bench install clean
 
 all: build
 
@@ -22,7 +22,11 @@ build: deps
 run: build
 	$(BIN) run scripts/rebalance.lua -- channel=voice strategy=priority limit=5
 
-test: build test-lua test-swift
+test: build test-imports test-lua test-swift
+
+# Every target imports only what Package.swift declares (SwiftPM alone lets any built module in).
+test-imports:
+	python3 tools/check_imports.py
 
 test-swift:
 	$(SWIFT) test

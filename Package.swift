@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -27,20 +29,23 @@ let package = Package(
         // Shared by every side: the JSON value type and its codec.
         .target(name: "JSONCore"),
         // Shared by the API client and the sandbox tenant: webhook signatures.
-        .target(name: "CXShared", dependencies: ["JSONCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CXShared", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"]),
         // How cxrun opens its SQLite files (audit log, tenant state).
         .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The API client: tokens, transport (retries, rate limit), endpoints, webhooks. No Lua.
         .target(
             name: "CXone",
-            dependencies: ["JSONCore", "CXShared", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "JSONCore", "CXShared", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // Bindings, run context, audit store, configuration: where Lua meets the API.
         .target(
             name: "Runbook",
             dependencies: [
-                "LuaHost", "CXone", "JSONCore", "CXShared", "SQLiteSupport",
+                "LuaHost", "CXone", "JSONCore", "SQLiteSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -50,16 +55,19 @@ let package = Package(
             dependencies: [
                 "JSONCore", "CXShared", "SQLiteSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/openapi.yaml")]
         ),
+        // The CLI: sees only the Runbook facade and the sandbox tenant.
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "LuaHost", "SandboxTenant", "Runbook", "CXone", "JSONCore",
+                "SandboxTenant", "Runbook", "JSONCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,6 +78,7 @@ let package = Package(
             dependencies: [
                 "SandboxTenant", "JSONCore", "CXShared",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -77,6 +86,7 @@ let package = Package(
             dependencies: [
                 "Runbook", "CXone", "LuaHost", "SandboxTenant", "JSONCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -21,7 +21,6 @@ CXBRuntime *cxb_runtime_new(size_t mem_cap, size_t mem_reserve) {
     rt->mem_reserve = mem_reserve;
     rt->in_host = 1;  // the host is on the stack until it enters Lua through cxb_resume/cxb_pcall
     atomic_init(&rt->interrupt, 0);
-    atomic_init(&rt->receives_stop, 0);
     return rt;
 }
 
@@ -97,7 +96,7 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 
 static int cxb_panic(lua_State *L) {
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(non-string error)";
-    fprintf(stderr, "cxrun: unprotected Lua error (a host bug): %s\n", msg);
+    fprintf(stderr, "unprotected Lua error (a host bug): %s\n", msg);
     fflush(stderr);
     abort();
 }
@@ -204,56 +203,4 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
     cxb_raise_limit(L, rt, 0);  // inside a hook, level 0 is the running Lua function
 }
 
-// ---------------------------------------------------------------------------------------------
-// Stop signals (SIGINT, SIGTERM, SIGHUP): a real handler (no window where a signal is ignored).
-// It only does what is async-signal-safe: atomic stores, write(2), _exit.
-
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-// The handler never touches a runtime: a run may end (and its runtime be freed) at any moment.
-// It sets process-wide atomics; the runtime that receives stop signals reads them at its checks.
-static atomic_int cxb_stop_armed;
-static atomic_int cxb_stop_count;
-static atomic_int cxb_stop_signal_number;
-static const int cxb_stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-static void cxb_on_stop_signal(int sig) {
-    int n = atomic_fetch_add(&cxb_stop_count, 1) + 1;
-    if (n > 1 || !atomic_load(&cxb_stop_armed)) _exit(128 + sig);  // a second signal, or nothing running to stop
-    atomic_store(&cxb_stop_signal_number, sig);
-    static const char interrupted[] = "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n";
-    static const char terminated[] = "\ncxrun: terminated, stopping the script (signal again to quit at once)\n";
-    ssize_t ignored = sig == SIGINT ? write(STDERR_FILENO, interrupted, sizeof interrupted - 1)
-                                    : write(STDERR_FILENO, terminated, sizeof terminated - 1);
-    (void)ignored;
-}
-
-void cxb_stop_signals_install(void) {
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = cxb_on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < sizeof cxb_stop_signals / sizeof cxb_stop_signals[0]; i++) {
-        sigaction(cxb_stop_signals[i], &action, NULL);
-        sigaddset(&set, cxb_stop_signals[i]);
-    }
-    // A blocked signal mask is inherited across exec (some launchers block SIGINT): unblock
-    // them here, so at least this thread takes the signals.
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-}
-
-void cxb_stop_target(CXBRuntime *rt) {
-    if (rt != NULL) atomic_store(&rt->receives_stop, 1);
-    atomic_store(&cxb_stop_armed, rt != NULL);
-}
-
-int cxb_stop_signal(void) { return atomic_load(&cxb_stop_signal_number); }
-
-int cxb_interrupt_requested(CXBRuntime *rt) {
-    return atomic_load(&rt->interrupt) || (atomic_load(&rt->receives_stop) && atomic_load(&cxb_stop_signal_number) != 0);
-}
+int cxb_interrupt_requested(CXBRuntime *rt) { return atomic_load(&rt->interrupt); }

@@ -20,7 +20,6 @@ struct CXBRuntime {
     int64_t instr_budget, instr_used;
     double timeout, deadline;
     atomic_int interrupt;
-    atomic_int receives_stop;  // stop signals (process-wide) interrupt this run
     CXBLimit limit;
     lua_State *running;     // the task thread the scheduler resumed last (cxb_resume)
     char refused_where[256];  // "script.lua:LINE" of the last refused allocation

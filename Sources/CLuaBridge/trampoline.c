@@ -53,7 +53,7 @@ static int cxb_trampoline(lua_State *L) {
     case CXB_YIELD:
         return lua_yieldk(L, 2, (lua_KContext)(lua_gettop(L) - 2), cxb_continue);
     default:
-        return luaL_error(L, "cxrun: binding %d returned an invalid result (%d)", binding, r);
+        return luaL_error(L, "host binding %d returned an invalid result (%d)", binding, r);
     }
 }
 

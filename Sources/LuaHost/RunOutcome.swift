@@ -18,13 +18,4 @@ public struct RunOutcome: Sendable {
     public var memoryPeak: Int
     public var seconds: Double
 
-    /// The process exit code of DESIGN.md §11: 0 success, 1 script error, 3 limit (130 on SIGINT).
-    public var exitCode: Int32 {
-        switch status {
-        case .succeeded: return 0
-        case .failed: return 1
-        case .limit(.interrupted): return 130
-        case .limit: return 3
-        }
-    }
 }

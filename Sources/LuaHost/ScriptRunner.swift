@@ -68,7 +68,7 @@ public enum ScriptRunner {
         do {
             vm = try LuaVM(limits: request.limits)
         } catch {
-            outcome.message = "cxrun: \(error.description)"
+            outcome.message = error.description
             return outcome
         }
         let control = RunControl(owner: vm.owner)
@@ -90,7 +90,7 @@ public enum ScriptRunner {
         do {
             envRef = try vm.installSandbox(request.sandbox, bindings: request.bindings())
         } catch {
-            outcome.message = "cxrun: \(error.description)"
+            outcome.message = error.description
             return
         }
         guard vm.loadText(request.source, chunkName: request.chunkName) == LUA_OK else {
@@ -101,7 +101,7 @@ public enum ScriptRunner {
         lua_setupvalue(L, -2, 1)  // the chunk's _ENV is the sandbox
         for value in request.varargs {
             do { try vm.push(value, on: L) } catch {
-                outcome.message = "cxrun: script arguments: \(error.description)"
+                outcome.message = "script arguments: \(error.description)"
                 return
             }
         }

@@ -17,27 +17,11 @@ public struct RunControl: Sendable {
     let owner: RuntimeOwner
     var runtime: OpaquePointer { owner.pointer }
 
-    /// Asks the run to stop at its next hook check (safe from signal handlers and other threads).
+    /// Asks the run to stop at its next hook check (safe from any thread).
     public func interrupt() { cxb_interrupt(runtime) }
 
-    /// True once the run was asked to stop (`interrupt`, or a stop signal it receives).
+    /// True once the run was asked to stop.
     public var stopRequested: Bool { cxb_interrupt_requested(runtime) != 0 }
-
-    /// Routes the stop signals to this run (see `RunControl.installInterruptHandler`).
-    public func receiveInterrupts() { cxb_stop_target(runtime) }
-
-    /// No run receives stop signals any more: they exit the process (128 + the signal).
-    public static func releaseInterrupts() { cxb_stop_target(nil) }
-
-    /// Installs the process-wide handler for SIGINT, SIGTERM and SIGHUP once, at start: the first
-    /// stops the run that receives interrupts; a second one (or one with no run) exits at once.
-    public static func installInterruptHandler() { cxb_stop_signals_install() }
-
-    /// The signal that interrupted the run (SIGINT, SIGTERM, SIGHUP), or nil.
-    public static var stopSignal: Int32? {
-        let signal = cxb_stop_signal()
-        return signal == 0 ? nil : signal
-    }
 
     var reserveExhausted: Bool { cxb_reserve_exhausted(runtime) != 0 }
 }

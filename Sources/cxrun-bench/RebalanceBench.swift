@@ -48,7 +48,7 @@ enum RebalanceBench {
             baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, rateLimit: rateLimit))
         let request = RunbookRequest(
             scriptPath: "rebalance-bench.lua", source: source, args: [String(concurrency)], tenant: tenant, dryRun: false,
-            limits: LuaLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 3600), concurrency: concurrency, auditPath: dir + "/audit.sqlite",
+            limits: RunLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 3600), concurrency: concurrency, auditPath: dir + "/audit.sqlite",
             stdlib: stdlibPath, output: { _ in }, log: { _, _ in })
         let started = Date()
         let cpuBefore = cpuSeconds()

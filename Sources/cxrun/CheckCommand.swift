@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LuaHost
+import Runbook
 
 /// `cxrun check`: compiles scripts and reports syntax errors without running anything.
 struct CheckCommand: ParsableCommand {
@@ -25,7 +25,7 @@ struct CheckCommand: ParsableCommand {
                 unreadable += 1
                 continue
             }
-            if let error = ScriptChecker.check(source: String(decoding: data, as: UTF8.self), chunkName: "@\(path)") {
+            if let error = RunbookChecker.check(source: String(decoding: data, as: UTF8.self), path: path) {
                 Console.err("\(error)\n")
                 failed += 1
             } else {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import JSONCore
-import LuaHost
 import Runbook
 
 /// `cxrun run`: runs one runbook in a fresh sandbox under limits, every binding call audited.
@@ -75,7 +74,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(2)
         }
         defer { setup.stop() }
-        let limits = LuaLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
+        let limits = RunLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
         let runID = RunbookSession.newRunID()
         let auditPath = auditDB
         let request = RunbookRequest(
@@ -83,13 +82,13 @@ struct RunCommand: ParsableCommand {
             dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
             output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
             progress: Console.stderrIsTTY ? Console.eachProgress : nil,
-            watchdog: .terminate(grace: 0.5, onExpire: { kind in
+            onStuck: { kind in
                 let message = "\(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped"
                 RunbookSession.abandon(runID: runID, auditPath: auditPath, status: "failed", message: message)
                 Console.err("cxrun: \(message)\n")
                 Foundation.exit(3)
-            }),
-            onStart: { control in Interrupts.install(control) })
+            },
+            onStart: { handle in Interrupts.install(handle) })
         let result: RunbookResult
         do {
             result = try blockingAwait { try await RunbookSession.run(request) }
@@ -102,10 +101,11 @@ struct RunCommand: ParsableCommand {
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.
         if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
-        if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
+        let code = ExitCodes.of(result.outcome.status)
+        if code != 0 { throw ExitCode(code) }
     }
 
-    private func report(_ result: RunbookResult, limits: LuaLimits) {
+    private func report(_ result: RunbookResult, limits: RunLimits) {
         let outcome = result.outcome
         if outcome.status != .succeeded {
             var text = "cxrun: \(outcome.message ?? "the run failed")\n"

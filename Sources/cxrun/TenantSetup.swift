@@ -1,4 +1,3 @@
-import CXone
 import Foundation
 import Runbook
 import SandboxTenant
@@ -28,8 +27,7 @@ struct TenantSetup {
         }
         let shown = configuration
         let server = try blockingAwait { try await SandboxServer.start(shown) }
-        tenant.endpoint = TenantEndpoint(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret)
-        tenant.webhooks["wfm"] = WebhookTarget(url: server.baseURL + "/_sim/webhooks/wfm", secret: secret)
+        tenant.attachSandbox(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
         return TenantSetup(tenant: tenant, sandbox: server)
     }
 

@@ -126,7 +126,7 @@ struct HostileServerTests {
                 fetch("q1")
                 """,
             args: [], tenant: ResolvedTenant(name: "hostile", endpoint: endpoint), dryRun: false,
-            limits: LuaLimits(memoryBytes: 64 << 20, instructions: 10_000_000, timeout: 30), concurrency: 1,
+            limits: RunLimits(memoryBytes: 64 << 20, instructions: 10_000_000, timeout: 30), concurrency: 1,
             auditPath: dir + "/audit.sqlite", stdlib: stdlibPath, output: { printed.append($0) }, log: { _, m in printed.append(m) })
         let result = try await RunbookSession.run(request)
         #expect(printed.value == "false\tunavailable\n")

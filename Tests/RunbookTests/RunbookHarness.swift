@@ -71,7 +71,7 @@ final class Bench: Sendable {
         let printed = Printed()
         let request = RunbookRequest(
             scriptPath: "book.lua", source: source, args: args, tenant: tenant ?? self.tenant(), dryRun: dryRun,
-            limits: LuaLimits(memoryBytes: 128 << 20, instructions: 500_000_000, timeout: timeout), concurrency: concurrency,
+            limits: RunLimits(memoryBytes: 128 << 20, instructions: 500_000_000, timeout: timeout), concurrency: concurrency,
             auditPath: auditPath, stdlib: stdlibPath, output: { printed.append($0) }, log: { level, m in printed.append("[\(level)] \(m)\n") })
         let result = try await RunbookSession.run(request)
         return (result, printed.value)
@@ -100,6 +100,6 @@ final class Bench: Sendable {
     }
 }
 
-extension RunOutcome {
+extension RunbookOutcome {
     var failureText: String { "\(message ?? "") \(traceback ?? "")" }
 }

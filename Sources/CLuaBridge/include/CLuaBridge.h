@@ -49,18 +49,10 @@ void cxb_set_limits(CXBRuntime *rt, int64_t instructions, double timeout_seconds
 void cxb_install_hook(lua_State *L);
 /// Marks a limit as hit from the host side (deadline seen by the scheduler, SIGINT): sticky.
 void cxb_trip(CXBRuntime *rt, CXBLimit limit);
-/// Thread-safe: asks the hook to stop the run at its next check (signal handlers, watchdog).
+/// Thread-safe (atomic): asks the hook to stop the run at its next check.
 void cxb_interrupt(CXBRuntime *rt);
 
-/// Installs the process's handler for the stop signals (SIGINT, SIGTERM, SIGHUP): the first
-/// interrupts the runtime given to `cxb_stop_target`; a second one, or one with no target,
-/// exits at once with 128 + the signal.
-void cxb_stop_signals_install(void);
-/// Which run a stop signal stops (NULL: none; the signal then exits at once).
-void cxb_stop_target(CXBRuntime *rt);
-/// The stop signal that interrupted the run, or 0.
-int cxb_stop_signal(void);
-/// True once `cxb_interrupt` was called, or a stop signal arrived while `rt` receives them.
+/// True once `cxb_interrupt` was called.
 int cxb_interrupt_requested(CXBRuntime *rt);
 CXBLimit cxb_limit(const CXBRuntime *rt);
 int64_t cxb_instructions_used(const CXBRuntime *rt);

@@ -64,6 +64,12 @@ public struct ResolvedTenant: Sendable {
         self.webhooks = webhooks
     }
 
+    /// Points the built-in sandbox tenant at a server started on `baseURL`, with its `wfm` webhook sink.
+    public mutating func attachSandbox(baseURL: String, clientID: String, clientSecret: String, webhookSecret: String) {
+        endpoint = TenantEndpoint(baseURL: baseURL, clientID: clientID, clientSecret: clientSecret)
+        webhooks["wfm"] = WebhookTarget(url: baseURL + "/_sim/webhooks/wfm", secret: webhookSecret)
+    }
+
     /// Every secret this tenant uses, for redaction.
     public var secrets: [String] {
         ([endpoint?.clientSecret].compactMap { $0 } + webhooks.values.map(\.secret)).filter { !$0.isEmpty }

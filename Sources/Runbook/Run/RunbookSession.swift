@@ -14,21 +14,25 @@ public struct RunbookRequest: Sendable {
     /// The tenant, with its endpoint filled in (the sandbox tenant already started).
     public var tenant: ResolvedTenant
     public var dryRun: Bool
-    public var limits: LuaLimits
+    public var limits: RunLimits
     public var concurrency: Int
     public var auditPath: String
     public var stdlib: String?
     public var output: @Sendable (String) -> Void
     public var log: @Sendable (String, String) -> Void
     public var progress: (@Sendable (Int, Int) -> Void)?
-    public var watchdog: WatchdogPolicy
-    public var onStart: (@Sendable (RunControl) -> Void)?
+    /// Called on a watchdog thread when the script is stuck past its deadline in one long library
+    /// call (or host work overdrew memory), after the run's rows are written; it must end the
+    /// process. nil: no watchdog (in-process use, where the hook and scheduler enforce limits).
+    public var onStuck: (@Sendable (RunLimit) -> Never)?
+    /// Called once the script's state exists, with a handle other threads may use to stop it.
+    public var onStart: (@Sendable (RunHandle) -> Void)?
 
     public init(runID: String = RunbookSession.newRunID(), scriptPath: String, source: String, args: [String], tenant: ResolvedTenant,
-                dryRun: Bool, limits: LuaLimits, concurrency: Int = 4, auditPath: String, stdlib: String?,
+                dryRun: Bool, limits: RunLimits, concurrency: Int = 4, auditPath: String, stdlib: String?,
                 output: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String, String) -> Void,
-                progress: (@Sendable (Int, Int) -> Void)? = nil, watchdog: WatchdogPolicy = .disabled,
-                onStart: (@Sendable (RunControl) -> Void)? = nil) {
+                progress: (@Sendable (Int, Int) -> Void)? = nil, onStuck: (@Sendable (RunLimit) -> Never)? = nil,
+                onStart: (@Sendable (RunHandle) -> Void)? = nil) {
         self.runID = runID
         self.scriptPath = scriptPath
         self.source = source
@@ -42,14 +46,14 @@ public struct RunbookRequest: Sendable {
         self.output = output
         self.log = log
         self.progress = progress
-        self.watchdog = watchdog
+        self.onStuck = onStuck
         self.onStart = onStart
     }
 }
 
 /// How a runbook run ended.
 public struct RunbookResult: Sendable {
-    public var outcome: RunOutcome
+    public var outcome: RunbookOutcome
     public var summary: RunSummary
     public var plannedChanges: [PlannedChange]
     /// Audit writes that failed (the run still ended; this is what was lost).
@@ -102,7 +106,7 @@ public enum RunbookSession {
             output: request.output, log: { level, message in request.log(level, redactor.redact(message)) },
             progress: request.progress, concurrency: request.concurrency)
         let script = RunRequest(
-            source: request.source, chunkName: "@\(request.scriptPath)", limits: request.limits, sandbox: sandbox,
+            source: request.source, chunkName: "@\(request.scriptPath)", limits: request.limits.lua, sandbox: sandbox,
             varargs: request.args.map(JSONValue.string),
             bindings: {
                 let pure = PureBindings(context: context)
@@ -111,24 +115,19 @@ public enum RunbookSession {
                         + AgentStatusBinding(context: context).all + WebhookBinding(context: context).all,
                     hidden: pure.hidden, extensions: [runbookExtensionSource])
             },
-            watchdog: savingRows(of: recorder, before: request.watchdog),
+            watchdog: watchdog(request.onStuck, savingRowsOf: recorder),
             onStart: { control in
                 handle.withLock { $0 = control }
-                request.onStart?(control)
+                request.onStart?(RunHandle(control: control))
             })
-        var outcome = await ScriptRunner.run(script)
+        var outcome = RunbookOutcome(await ScriptRunner.run(script))
         // A stop signal while deliveries settle ends the wait: the operator asked to stop.
         let stop: @Sendable () -> Bool = { handle.withLock { $0?.stopRequested ?? false } }
         let unfinished = await context.webhooks.settle(timeout: 30, stop: stop)
         await recorder.settle(timeout: 15, stop: stop)
         if let message = outcome.message { outcome.message = redactor.redact(message) }
         if let traceback = outcome.traceback { outcome.traceback = redactor.redact(traceback) }
-        let status: String
-        switch outcome.status {
-        case .succeeded: status = "succeeded"
-        case .limit(.interrupted): status = "aborted"
-        default: status = "failed"
-        }
+        let status = outcome.auditStatus
         let stats = client.transport.stats
         let summary = RunSummary(runID: request.runID, status: status, stats: recorder.callStats, requests: stats.requests, retries: stats.retries,
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
@@ -142,12 +141,12 @@ public enum RunbookSession {
         return RunbookResult(outcome: outcome, summary: summary, plannedChanges: context.plannedChanges, auditProblems: problems)
     }
 
-    /// The watchdog's `onExpire` ends the process: the rows still in memory are written first.
-    private static func savingRows(of recorder: AuditRecorder, before policy: WatchdogPolicy) -> WatchdogPolicy {
-        guard case .terminate(let grace, let onExpire) = policy else { return policy }
-        return .terminate(grace: grace, onExpire: { kind in
+    /// The watchdog ends the process: the rows still in memory are written first.
+    private static func watchdog(_ onStuck: (@Sendable (RunLimit) -> Never)?, savingRowsOf recorder: AuditRecorder) -> WatchdogPolicy {
+        guard let onStuck else { return .disabled }
+        return .terminate(grace: 0.5, onExpire: { kind in
             recorder.flushAll()
-            onExpire(kind)
+            onStuck(RunLimit(kind))
         })
     }
 

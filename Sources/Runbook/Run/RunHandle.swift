@@ -1,0 +1,20 @@
+import LuaHost
+
+/// A handle on a running runbook that other threads may use (a signal watcher, a UI).
+public struct RunHandle: Sendable {
+    let control: RunControl
+
+    /// Asks the script to stop at its next check; the run ends audited as aborted.
+    public func interrupt() { control.interrupt() }
+
+    /// Whether the run was asked to stop.
+    public var stopRequested: Bool { control.stopRequested }
+}
+
+/// Compiling without running (`cxrun check`).
+public enum RunbookChecker {
+    /// nil when `source` compiles as text-only Lua 5.4, else the error as `chunk:LINE: message`.
+    public static func check(source: String, path: String) -> String? {
+        ScriptChecker.check(source: source, chunkName: "@\(path)")
+    }
+}

@@ -31,8 +31,14 @@ public enum WebhookSignature {
             if kv[0] == "v1" { signatures.append(kv[1]) }
         }
         guard let t = timestamp, !signatures.isEmpty else { return .malformed }
-        let expected = Array(hexMAC(body: body, secret: secret, timestamp: t).utf8)
-        let matches = signatures.contains { constantTimeEqual(Array($0.utf8), expected) }
+        var message = Array("\(t).".utf8)
+        message.append(contentsOf: body)
+        let key = SymmetricKey(data: Array(secret.utf8))
+        // swift-crypto compares in constant time.
+        let matches = signatures.contains { hex in
+            guard let mac = bytes(fromHex: hex) else { return false }
+            return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: key)
+        }
         guard matches else { return .mismatch }
         return abs(now - t) > tolerance ? .stale : .valid
     }
@@ -44,10 +50,24 @@ public enum WebhookSignature {
         return mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<a.count { diff |= a[i] ^ b[i] }
-        return diff == 0
+    private static func bytes(fromHex hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0, digits.count <= 256 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let hi = nibble(digits[i]), let lo = nibble(digits[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 }

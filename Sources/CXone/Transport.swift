@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSONCore
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import Synchronization
 
@@ -200,10 +201,13 @@ public final class Transport: Sendable {
         return CXoneError(.network, message: "the connection to \(url) failed: \(error)")
     }
 
+    /// Whether the request cannot have reached the server: no connection was ever made.
     private static func isBeforeSending(_ error: any Error) -> Bool {
         if let e = error as? HTTPClientError, e == .connectTimeout { return true }
-        let text = String(describing: error)
-        return text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED")
+        if error is NIOConnectionError { return true }  // every connection attempt failed
+        if let e = error as? IOError, e.errnoCode == ECONNREFUSED { return true }
+        if let e = error as? ChannelError, case .connectTimeout = e { return true }
+        return false
     }
 
     /// Client credentials: Basic auth, form body; retried like any idempotent call.

@@ -3,7 +3,7 @@ import Foundation
 
 /// The cxrun command line: parses, runs, and maps every outcome to DESIGN.md §11's exit codes.
 @main
-struct Cxrun: ParsableCommand {
+struct Cxrun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cxrun",
         abstract: "Run Lua runbooks against a contact-center REST API, with limits and an audit trail.",
@@ -20,11 +20,15 @@ struct Cxrun: ParsableCommand {
         subcommands: [RunCommand.self, CheckCommand.self, SimCommand.self, AuditCommand.self, RollbackCommand.self]
     )
 
-    static func main() {
+    static func main() async {
         Console.prepare()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch let error as CLIError {

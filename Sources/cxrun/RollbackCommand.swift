@@ -3,7 +3,7 @@ import Foundation
 import Runbook
 
 /// `cxrun rollback --run ID [QUEUE...]`.
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Restore the queues a run deployed to their pre-images, newest first.",
@@ -35,23 +35,22 @@ struct RollbackCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Show what would be restored; change nothing.")
     var dryRun = false
 
-    func run() throws {
+    func run() async throws {
         let setup: TenantSetup
-        do { setup = try TenantSetup.resolve(config: config, tenant: tenant) } catch {
+        do { setup = try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
             Console.err("cxrun: \(error)\n")
             throw ExitCode(2)
         }
-        defer { setup.stop() }
         let (sourceRun, queues, tenant, audit, force, dryRun) = (self.sourceRun, queues, setup.tenant, auditDB, force, dryRun)
         let result: (runID: String, lines: [RollbackSession.Line])
         do {
-            result = try blockingAwait {
-                try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun)
-            }
+            result = try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun)
         } catch {
+            await setup.stop()
             Console.err("cxrun: \(error)\n")
             throw ExitCode(2)
         }
+        await setup.stop()
         for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(line.queue): \(line.message)\n") }
         Console.err("rollback run \(result.runID) (cxrun audit show \(result.runID))\n")
         if result.lines.contains(where: { !$0.ok }) { throw ExitCode(1) }

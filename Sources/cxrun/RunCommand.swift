@@ -4,7 +4,7 @@ import JSONCore
 import Runbook
 
 /// `cxrun run`: runs one runbook in a fresh sandbox under limits, every binding call audited.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Lua runbook against a tenant (the built-in sandbox tenant when nothing is configured).",
@@ -63,17 +63,16 @@ struct RunCommand: ParsableCommand {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
     }
 
-    func run() throws {
+    func run() async throws {
         Interrupts.prepare()
         guard let data = FileManager.default.contents(atPath: script) else {
             throw ValidationError("cannot read script '\(script)'")
         }
         let setup: TenantSetup
-        do { setup = try TenantSetup.resolve(config: config, tenant: tenant) } catch {
+        do { setup = try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
             Console.err("cxrun: \(error)\n")
             throw ExitCode(2)
         }
-        defer { setup.stop() }
         let limits = RunLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
         let runID = RunbookSession.newRunID()
         let auditPath = auditDB
@@ -91,12 +90,14 @@ struct RunCommand: ParsableCommand {
             onStart: { handle in Interrupts.install(handle) })
         let result: RunbookResult
         do {
-            result = try blockingAwait { try await RunbookSession.run(request) }
+            result = try await RunbookSession.run(request)
         } catch {
+            await setup.stop()
             Interrupts.uninstall()
             Console.err("cxrun: \(error)\n")
             throw ExitCode(2)
         }
+        await setup.stop()
         Interrupts.uninstall()
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.

@@ -3,7 +3,7 @@ import Foundation
 import SandboxTenant
 
 /// `cxrun sim`: serves the sandbox tenant over HTTP on loopback until interrupted.
-struct SimCommand: ParsableCommand {
+struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Serve the sandbox tenant: a local emulation of the contact-center API.",
@@ -63,7 +63,7 @@ struct SimCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         var configuration = SandboxConfiguration(databasePath: db)
         configuration.host = host
         configuration.port = port
@@ -74,18 +74,16 @@ struct SimCommand: ParsableCommand {
         configuration.clock = clock.flatMap(SimClock.parse)
         if !clients.isEmpty { configuration.clients = clients.compactMap(SimClient.parse) }
         let shown = configuration
-        try blockingAwait {
-            let server = try await SandboxServer.start(shown, handleSignals: true)
-            var text = "cxrun sandbox tenant listening on \(server.baseURL)\n"
-            text += "  state:   \(shown.databasePath) (seed \(shown.seed))\n"
-            if let clock = shown.clock { text += "  clock:   pinned at \(ISO8601DateFormatter().string(from: clock))\n" }
-            for client in shown.clients { text += "  client:  \(client.id) / \(client.secret)\n" }
-            text += "  token:   POST \(server.baseURL)/oauth/token (client credentials)\n"
-            text += "  api:     \(server.baseURL)/openapi.yaml\n"
-            text += "Press Ctrl-C to stop.\n"
-            Console.out(text)
-            try await server.wait()
-            Console.err("cxrun: sandbox tenant stopped\n")
-        }
+        let server = try await SandboxServer.start(shown, handleSignals: true)
+        var text = "cxrun sandbox tenant listening on \(server.baseURL)\n"
+        text += "  state:   \(shown.databasePath) (seed \(shown.seed))\n"
+        if let clock = shown.clock { text += "  clock:   pinned at \(ISO8601DateFormatter().string(from: clock))\n" }
+        for client in shown.clients { text += "  client:  \(client.id) / \(client.secret)\n" }
+        text += "  token:   POST \(server.baseURL)/oauth/token (client credentials)\n"
+        text += "  api:     \(server.baseURL)/openapi.yaml\n"
+        text += "Press Ctrl-C to stop.\n"
+        Console.out(text)
+        try await server.wait()
+        Console.err("cxrun: sandbox tenant stopped\n")
     }
 }

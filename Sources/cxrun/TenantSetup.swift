@@ -8,7 +8,7 @@ struct TenantSetup {
     var tenant: ResolvedTenant
     var sandbox: SandboxServer?
 
-    static func resolve(config: String?, tenant name: String?) throws -> TenantSetup {
+    static func resolve(config: String?, tenant name: String?) async throws -> TenantSetup {
         var tenant: ResolvedTenant
         do {
             tenant = try Configuration.resolve(configPath: config, tenant: name, environment: ProcessInfo.processInfo.environment)
@@ -25,15 +25,13 @@ struct TenantSetup {
             }
             configuration.clock = clock
         }
-        let shown = configuration
-        let server = try blockingAwait { try await SandboxServer.start(shown) }
+        let server = try await SandboxServer.start(configuration)
         tenant.attachSandbox(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
         return TenantSetup(tenant: tenant, sandbox: server)
     }
 
-    func stop() {
-        guard let sandbox else { return }
-        _ = try? blockingAwait { await sandbox.stop() }
+    func stop() async {
+        await sandbox?.stop()
     }
 }
 

@@ -113,6 +113,20 @@ struct BindingTests {
         #expect(output == "network\n" || output == "unauthorized\n", "\(output)")
     }
 
+    @Test func aRefusedConnectionIsKnownToHaveSentNothing() async throws {
+        // Classified by the error's type (NIO's connection errors), not by matching its text.
+        let bench = try await Bench.start()
+        var endpoint = bench.tenant().endpoint!
+        await bench.stop()
+        endpoint.retry.maxAttempts = 1
+        do {
+            _ = try await CXoneClient(endpoint: endpoint).queues()
+            Issue.record("a closed port answered")
+        } catch {
+            #expect(error.code == .network && error.message.contains("cannot connect"), "\(error)")
+        }
+    }
+
     @Test func agentStatusChecksRoleShiftAndWrapUp() async throws {
         let bench = try await Bench.start()
         defer { Task { await bench.stop() } }

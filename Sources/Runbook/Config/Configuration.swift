@@ -90,10 +90,11 @@ public enum Configuration {
                 throw ConfigError(file: file, key: nil, message: "cannot be read")
             }
             do {
-                root = try TOMLReader.parse(String(decoding: data, as: UTF8.self))
+                root = try TOMLFile.parse(data)
             } catch {
-                throw ConfigError(file: "\(file):\(error.line)", key: nil, message: error.message)
+                throw ConfigError(file: error.line.map { "\(file):\($0)" } ?? file, key: nil, message: error.message)
             }
+            try ConfigKeys.check(root, file: file)
         }
         let webhooks = try readWebhooks(root, file: file, environment: environment)
         let name = requested ?? environment["CXRUN_TENANT"] ?? root["default_tenant"]?.stringValue

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import Runbook
+
+/// cxrun.toml read from real files: full TOML 1.0, errors that name the file, the line or the key.
+@Suite("Configuration: cxrun.toml")
+struct ConfigurationTests {
+    private func resolve(_ text: String, tenant: String? = "prod", environment: [String: String] = ["PROD_SECRET": "s3cret-value"]) throws(ConfigError) -> ResolvedTenant {
+        try resolve(Data(text.utf8), tenant: tenant, environment: environment)
+    }
+
+    private func resolve(_ data: Data, tenant: String? = "prod", environment: [String: String] = ["PROD_SECRET": "s3cret-value"]) throws(ConfigError) -> ResolvedTenant {
+        let dir: String
+        do { dir = try temporaryFolder("config") } catch { throw ConfigError(file: nil, key: nil, message: "\(error)") }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/cxrun.toml"
+        FileManager.default.createFile(atPath: path, contents: data)
+        return try Configuration.resolve(configPath: path, tenant: tenant, environment: environment, workingDirectory: dir)
+    }
+
+    private func error(_ text: String, tenant: String? = "prod") -> ConfigError? {
+        do { _ = try resolve(text, tenant: tenant) } catch { return error }
+        return nil
+    }
+
+    @Test func validTOMLThatUsersWriteIsRead() throws {
+        let text = """
+            default_tenant = "prod"\r
+            [tenants.prod]\r
+            base_url = "https://api.example.invalid"\r
+            client_id = "ops"\r
+            client_secret_env = "PROD_SECRET"\r
+            scopes = [\r
+              "routing:queue:view",   # multi-line, with a trailing comma\r
+              "routing:queue:update",\r
+            ]\r
+            rate_limit = 1_000\r
+            limits = { max_waiters = 50, pause_reasons = ["Lunch", "Training"] }\r
+            [webhooks.wfm]\r
+            url = 'https://wfm.example.invalid/hook'\r
+            secret_env = "PROD_SECRET"\r\n
+            """
+        let tenant = try resolve(text, tenant: nil)
+        #expect(tenant.name == "prod")
+        #expect(tenant.endpoint?.scopes == ["routing:queue:view", "routing:queue:update"])
+        #expect(tenant.endpoint?.rateLimit == 1000)
+        #expect(tenant.limits.maxWaiters == 50 && tenant.limits.pauseReasons == ["Lunch", "Training"])
+        #expect(tenant.webhooks["wfm"]?.url == "https://wfm.example.invalid/hook")
+    }
+
+    @Test(arguments: [
+        ("x = 0100\n", "1"),          // leading zeros
+        ("x = 1__0\n", "1"),          // doubled underscore
+        ("a = 1\nx = \"bell\u{07}\"\n", "2"),  // a control character in a string
+        ("[tenants.prod\n", "1"),     // an unclosed header
+    ])
+    func invalidTOMLIsRefusedNamingTheLine(_ text: String, _ line: String) {
+        let e = error(text)
+        #expect(e?.file?.hasSuffix("cxrun.toml:\(line)") == true, "\(String(describing: e))")
+    }
+
+    @Test func invalidUTF8IsRefusedNamingTheLine() {
+        var bytes = Data("a = 1\nb = \"".utf8)
+        bytes.append(contentsOf: [0xC3, 0x28])
+        bytes.append(contentsOf: Data("\"\n".utf8))
+        do {
+            _ = try resolve(bytes)
+            Issue.record("invalid UTF-8 was accepted")
+        } catch {
+            #expect(error.file?.hasSuffix("cxrun.toml:2") == true && error.message.contains("UTF-8"), "\(error)")
+        }
+    }
+
+    @Test func deeplyNestedArraysAreAnErrorNotACrash() {
+        let depth = 75_000  // 150 KB of brackets
+        let text = "x = " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+        let e = error(text)
+        #expect(e != nil && e?.file?.contains("cxrun.toml") == true, "\(String(describing: e))")
+    }
+
+    @Test func misspeltKeysAndSectionsNameTheClosestKnownOne() {
+        let base = "[tenants.prod]\nbase_url = \"https://x.invalid\"\nclient_id = \"a\"\nclient_secret_env = \"PROD_SECRET\"\n"
+        let rate = error(base + "rate_limt = 5\n")
+        #expect(rate?.key == "tenants.prod.rate_limt" && rate?.message.contains("did you mean 'tenants.prod.rate_limit'?") == true,
+                "\(String(describing: rate))")
+        let section = error(base + "[webhook.wfm]\nurl = \"https://x.invalid\"\n")
+        #expect(section?.key == "webhook" && section?.message.contains("did you mean 'webhooks'?") == true, "\(String(describing: section))")
+        let limit = error(base + "[tenants.prod.limits]\nmax_waiter = 3\n")
+        #expect(limit?.message.contains("did you mean 'tenants.prod.limits.max_waiters'?") == true, "\(String(describing: limit))")
+        let hook = error("[webhooks.wfm]\nurl = \"https://x.invalid\"\nsecret_enb = \"X\"\n", tenant: nil)
+        #expect(hook?.key == "webhooks.wfm.secret_enb" && hook?.message.contains("'webhooks.wfm.secret_env'") == true, "\(String(describing: hook))")
+        let far = error(base + "zzzzzzzz = 1\n")
+        #expect(far?.message.hasPrefix("unknown key (known here:") == true, "no wild guess: \(String(describing: far))")
+        let array = error("[[tenants]]\nname = \"x\"\n", tenant: nil)
+        #expect(array?.key == "tenants" && array?.message.contains("table of tables") == true, "\(String(describing: array))")
+    }
+}

@@ -100,6 +100,18 @@ struct RunbookCLITests {
         #expect(!haystack.contains("S3cret-From-Env-4321"))
     }
 
+    @Test func secretScriptArgumentsNeverReachTheAuditLog() async throws {
+        let dir = try scriptFolder(["book.lua": "print(cx.args.password == 'hunter2', cx.args.channel)\n"])
+        let r = try await runCLI(["run", "book.lua", "--", "password=hunter2", "api_token=tok123", "channel=voice"], in: dir)
+        #expect(r.status == 0 && r.stdout == "true\tvoice\n", "the script still sees its arguments: \(r.stdout) \(r.stderr)")
+        let export = try await runCLI(["audit", "export", "--format", "jsonl"], in: dir)
+        #expect(export.stdout.contains("password=[redacted]") && export.stdout.contains("api_token=[redacted]"), "\(export.stdout)")
+        #expect(export.stdout.contains("channel=voice"))
+        let stored = try Data(contentsOf: dir.appendingPathComponent(".cxrun/audit.sqlite"))
+        let haystack = String(decoding: stored, as: UTF8.self) + export.stdout
+        #expect(!haystack.contains("hunter2") && !haystack.contains("tok123"))
+    }
+
     @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)

@@ -27,6 +27,11 @@ struct AuditRecorderTests {
         #expect(redactor.redact("Bearer ") == "Bearer ")
     }
 
+    @Test func sensitiveScriptArgumentsKeepTheirKeyNotTheirValue() {
+        #expect(redactor.redact(arguments: ["password=hunter2", "api_token=tok123", "channel=voice", "note=s3cr3t", "plain"])
+                == ["password=[redacted]", "api_token=[redacted]", "channel=voice", "note=[redacted]", "plain"])
+    }
+
     @Test func sensitiveKeysAreMaskedInDocuments() {
         #expect(Redactor.isSensitiveKey("client_SECRET"))
         #expect(Redactor.isSensitiveKey("X-Api-Key"))

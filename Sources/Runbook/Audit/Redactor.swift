@@ -29,6 +29,17 @@ public struct Redactor: Sendable {
         return sensitiveWords.contains { bytes.find($0) != nil }
     }
 
+    /// Script arguments as stored: `KEY=VALUE` with a sensitive key keeps the key, not the value
+    /// (`password=hunter2` -> `password=[redacted]`); every argument is redacted like any text.
+    public func redact(arguments: [String]) -> JSONValue {
+        .array(arguments.map { argument in
+            if let eq = argument.firstIndex(of: "="), Self.isSensitiveKey(String(argument[..<eq])) {
+                return .string(String(argument[...eq]) + Self.mask)
+            }
+            return .string(redact(argument))
+        })
+    }
+
     public func redact(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let s): return .string(redact(s))

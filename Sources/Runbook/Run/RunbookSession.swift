@@ -89,7 +89,7 @@ public enum RunbookSession {
             id: request.runID, script: request.scriptPath,
             scriptSHA256: SHA256.hash(data: Data(request.source.utf8)).map { String(format: "%02x", $0) }.joined(),
             tenant: request.tenant.name, operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
-            args: redactor.redact(.array(request.args.map(JSONValue.string))), dryRun: request.dryRun,
+            args: redactor.redact(arguments: request.args), dryRun: request.dryRun,
             startedAt: started.timeIntervalSince1970, finishedAt: nil, status: "running", error: nil, summary: nil)
         do { try store.insert(run: run) } catch { throw RunbookError(description: "cannot write the audit log \(request.auditPath): \(error)") }
 

@@ -32,7 +32,7 @@ test-swift:
 	$(SWIFT) test
 
 test-lua: deps
-	luacheck --quiet stdlib scripts
+	luacheck --quiet stdlib scripts Sources/LuaHost/Lua Sources/Runbook/Lua
 	lua5.4 stdlib/tests/run.lua stdlib/tests/*_test.lua
 
 bench: deps

@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "JSONCore"),
         // Shared by the API client and the sandbox tenant: webhook signatures.
         .target(name: "CXShared", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"]),
+        // Host Lua lives in .lua files, embedded at build time (nothing to find at run time).
+        .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"], resources: [.embedInCode("Lua/prelude.lua")]),
         // How cxrun opens its SQLite files (audit log, tenant state).
         .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The API client: tokens, transport (retries, rate limit), endpoints, webhooks. No Lua.
@@ -51,7 +52,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            resources: [.embedInCode("Lua/runbook.lua")]
         ),
         .target(
             name: "SandboxTenant",

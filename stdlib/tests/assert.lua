@@ -33,4 +33,11 @@ function M.near(actual, expected, tolerance, what)
   end
 end
 
+function M.truthy(value, what)
+  if not value then
+    local prefix = what and (what .. ": ") or ""
+    error(("%sexpected a true value, got %s"):format(prefix, tostring(value)), 2)
+  end
+end
+
 return M

@@ -113,6 +113,30 @@ struct BindingTests {
         #expect(output == "network\n" || output == "unauthorized\n", "\(output)")
     }
 
+    @Test func agentStatusRequestsAreCheckedAgainstTheOneRuleTable() async throws {
+        let bench = try await Bench.start()
+        defer { Task { await bench.stop() } }
+        let (result, output) = try await bench.run(#"""
+            local ok, e = pcall(function() local r = agent_status(42, {status = "Break"}) return r end)
+            print(e)
+            ok, e = pcall(agent_status, "u1", {status = "Napping"})
+            print(e.code, e.message)
+            ok, e = pcall(agent_status, "u1", {status = "Break"})
+            print(e.code, e.message)
+            local _, problems = validate({status = "Break", role = "Agent"}, {rules = {"agent_status"}})
+            print(problems[1].path, problems[1].message)
+            """#)
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "book.lua:1: bad argument #1 to 'agent_status' (user id expected, got number)", "\(output)")
+        #expect(lines.dropFirst().first == "invalid\tagent_status: status must be one of Available, Busy, Break, Training, Offline, got 'Napping'")
+        let defaults = "IT Issue, Queue Full, Skill Gap, Manager Meeting, System Maintenance"
+        #expect(lines.dropFirst(2).first == "invalid\tagent_status: Break needs a pause_reason (one of \(defaults))")
+        #expect(lines.dropFirst(3).first == "pause_reason\tBreak needs a pause_reason (one of \(defaults))", "validate says the same")
+        let calls = try bench.audit.calls(run: try #require(try bench.audit.runs().first?.id))
+        #expect(calls.filter { $0.binding == "agent_status" }.map(\.status) == ["error", "error"], "refusals are audited, once each")
+    }
+
     @Test func aRefusedConnectionIsKnownToHaveSentNothing() async throws {
         // Classified by the error's type (NIO's connection errors), not by matching its text.
         let bench = try await Bench.start()

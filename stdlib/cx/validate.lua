@@ -1,6 +1,7 @@
 --- cx.validate: the safety net before a change reaches production. Each rule set inspects a
 --- payload and returns problems `{path=, rule=, message=}`; nothing here raises for bad input.
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
+local rules = require("cx.rules")
 local M = {}
 
 ---@class cx.validate.Problem
@@ -14,11 +15,8 @@ local M = {}
 ---@field skills table?            known skills by id (nil when unknown)
 ---@field queue (fun(id: string): table?)?  a known queue document by id
 
-M.STRATEGIES = { priority = true, longest_idle = true, fewest_calls = true, skill_based = true, random = true, weighted = true }
-M.DEFAULT_LIMITS = {
-  max_waiters = 100, max_skill_requirements = 10, max_skills = 100, max_hold_seconds = 300, max_overflow_depth = 3,
-  pause_reasons = { "IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance" },
-}
+M.STRATEGIES = rules.set(rules.STRATEGIES)
+M.DEFAULT_LIMITS = rules.DEFAULT_LIMITS
 
 local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) end
 local function is_table(v) return type(v) == "table" end
@@ -210,30 +208,22 @@ function M.rules.capacity(p, ctx, problem, opts)
   local _ = ctx
 end
 
-M.STATUSES = { Available = true, Busy = true, Break = true, Training = true, Offline = true }
+M.STATUSES = rules.set(rules.STATUSES)
+local STATUS_ROLES = rules.set(rules.STATUS_ROLES)
 
 --- agent_status: a known status; Break needs a pause reason from the tenant's list; role Agent
 --- or Supervisor; inside the shift window. Payload: `{status=, pause_reason=, roles=|role=,
 --- shift={start=, ["end"]=}, now=}` (times in seconds; `now` defaults to os.time()).
 function M.rules.agent_status(p, ctx, problem)
-  if not M.STATUSES[p.status] then
-    problem("status", "status must be Available, Busy, Break, Training or Offline, got '%s'", tostring(p.status))
-  end
-  local reasons = limit(ctx, "pause_reasons")
-  local known = {}
-  for _, r in ipairs(reasons) do known[r] = true end
-  if p.status == "Break" and p.pause_reason == nil then
-    problem("pause_reason", "Break needs a pause reason")
-  elseif p.pause_reason ~= nil and not known[p.pause_reason] then
-    problem("pause_reason", "'%s' is not a pause reason of this tenant", tostring(p.pause_reason))
-  end
+  local path, message = rules.status_request_problem(p, { pause_reasons = limit(ctx, "pause_reasons") })
+  if path then problem(path, message) end
   local roles = p.roles or (p.role and { p.role }) or {}
   local eligible = false
   for _, r in ipairs(roles) do
     local name = type(r) == "table" and r.name or r
-    if name == "Agent" or name == "Supervisor" then eligible = true end
+    if STATUS_ROLES[name] then eligible = true end
   end
-  if not eligible then problem("role", "only an Agent or Supervisor can change status") end
+  if not eligible then problem("role", "only %s can change status", table.concat(rules.STATUS_ROLES, " or ")) end
   local shift = p.shift
   if is_table(shift) and type(shift.start) == "number" and type(shift["end"]) == "number" then
     local now = p.now or os.time()

@@ -4,14 +4,14 @@ import JSONCore
 import LuaHost
 
 /// `agent_status(user_id, {status=, pause_reason=, wrap_up_code=, auto_available=, respect_wrap_up=})`:
-/// checks status and pause reason, the agent's role (Agent or Supervisor) and shift window,
-/// then sets the status. A blocked transition (wrap-up active) is a `conflict`.
+/// the script-facing function is Lua (Lua/runbook.lua), which checks the request against
+/// `cx.rules` and calls this hidden host half as `(user_id, request, problem|null, roles)`. Here:
+/// refuse a request with a problem, fetch the agent, check its role and shift window, set the
+/// status. A blocked transition (wrap-up active) is a `conflict`.
 struct AgentStatusBinding {
     let context: RunContext
-    static let statuses = ["Available", "Busy", "Break", "Training", "Offline"]
-    static let roles: Set<String> = ["Agent", "Supervisor"]
 
-    var all: [(String, LuaFunction)] { [("agent_status", agentStatus)] }
+    var hidden: [(String, LuaFunction)] { [("agent_status", agentStatus)] }
 
     private func agentStatus(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "agent_status", expected: "user id") }
@@ -20,16 +20,10 @@ struct AgentStatusBinding {
         let args: JSONValue = ["user_id": .string(id), "request": request]
         let status = request["status"]?.stringValue ?? ""
         let pause = request["pause_reason"]?.stringValue
-        let reasons = context.tenant.limits.pauseReasons
-        var problem: String?
-        if !Self.statuses.contains(status) {
-            problem = "status must be one of \(Self.statuses.joined(separator: ", ")), got '\(status)'"
-        } else if status == "Break" && pause == nil {
-            problem = "Break needs a pause_reason (one of \(reasons.joined(separator: ", ")))"
-        } else if let pause, !reasons.contains(pause) {
-            problem = "pause_reason must be one of \(reasons.joined(separator: ", ")), got '\(pause)'"
+        let roles = Set((try call.value(4, name: "roles")).arrayValue?.compactMap(\.stringValue) ?? [])
+        if let problem = call.string(3) {
+            throw context.refuse("agent_status", target: id, args: args, CXoneError(.invalid, message: "agent_status: \(problem)"))
         }
-        if let problem { throw context.refuse("agent_status", target: id, args: args, CXoneError(.invalid, message: "agent_status: \(problem)")) }
         var body: [String: JSONValue] = [
             "status": .string(status),
             "directiveFlags": ["autoAvailable": .bool(request["auto_available"]?.boolValue ?? false),
@@ -41,7 +35,7 @@ struct AgentStatusBinding {
         let context = self.context
         return try context.audited("agent_status", target: id, args: args, effect: .write()) { _ async throws(CXoneError) in
             let user = try await context.client.user(id).value
-            try Self.checkEligible(user, id: id)
+            try Self.checkEligible(user, id: id, roles: roles)
             let previous = user["status"] ?? .null
             if context.dryRun {
                 context.plan(PlannedChange(kind: "agent", target: id, title: Self.name(user),
@@ -57,10 +51,10 @@ struct AgentStatusBinding {
         }
     }
 
-    static func checkEligible(_ user: JSONValue, id: String) throws(CXoneError) {
+    static func checkEligible(_ user: JSONValue, id: String, roles allowed: Set<String>) throws(CXoneError) {
         let roles = user["roles"]?.arrayValue?.compactMap { $0["name"]?.stringValue ?? $0.stringValue } ?? []
-        guard roles.contains(where: Self.roles.contains) else {
-            throw CXoneError(.invalid, message: "agent_status: user \(id) has role \(roles.joined(separator: ", ")); only Agent or Supervisor can change status")
+        guard roles.contains(where: allowed.contains) else {
+            throw CXoneError(.invalid, message: "agent_status: user \(id) has role \(roles.joined(separator: ", ")); only \(allowed.sorted().joined(separator: " or ")) can change status")
         }
         if let start = user["shiftSchedule"]?["start"]?.doubleValue, let end = user["shiftSchedule"]?["end"]?.doubleValue {
             // The server's own verdict when it gives one: its clock decides, not this machine's.

@@ -22,17 +22,19 @@ public struct TenantLimits: Sendable, Equatable {
     public var maxSkills: Int64 = 100
     public var maxHoldSeconds: Int64 = 300
     public var maxOverflowDepth: Int64 = 3
-    public var pauseReasons = ["IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance"]
+    /// The tenant's pause reasons; nil: the defaults of stdlib/cx/rules.lua.
+    public var pauseReasons: [String]?
 
     public init() {}
 
     /// As the Lua validators read them (`cx.tenant.limits`).
     public var json: JSONValue {
-        [
+        var fields: [String: JSONValue] = [
             "max_waiters": .int(maxWaiters), "max_skill_requirements": .int(maxSkillRequirements), "max_skills": .int(maxSkills),
             "max_hold_seconds": .int(maxHoldSeconds), "max_overflow_depth": .int(maxOverflowDepth),
-            "pause_reasons": .array(pauseReasons.map(JSONValue.string)),
         ]
+        if let pauseReasons { fields["pause_reasons"] = .array(pauseReasons.map(JSONValue.string)) }
+        return .object(fields)
     }
 }
 

@@ -18,3 +18,24 @@ local function validate(payload, opts)
 end
 cx.validate = validate
 _ENV.validate = validate
+
+-- agent_status: the request is checked against cx.rules (the same table validate uses), then the
+-- host fetches the agent, checks role and shift, and sets the status (one audited call).
+local rules
+local set_status = private.agent_status
+local function agent_status(user_id, req)
+  if type(user_id) ~= "string" or user_id == "" then
+    error(("bad argument #1 to 'agent_status' (user id expected, got %s)"):format(type(user_id)), 2)
+  end
+  if type(req) ~= "table" then
+    error(("bad argument #2 to 'agent_status' (table {status=...} expected, got %s)"):format(type(req)), 2)
+  end
+  rules = rules or require("cx.rules")
+  local _, problem = rules.status_request_problem(req, cx.tenant.limits)
+  local ok, result = pcall(set_status, user_id, req, problem or cx.null, rules.STATUS_ROLES)
+  if ok then return result end
+  if type(result) == "string" then error((result:gsub("^%[cx%]:%d+: ", "")), 2) end
+  error(result, 0)
+end
+cx.agent_status = agent_status
+_ENV.agent_status = agent_status

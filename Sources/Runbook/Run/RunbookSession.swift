@@ -112,8 +112,8 @@ public enum RunbookSession {
                 let pure = PureBindings(context: context)
                 return BindingSet(
                     globals: QueueBindings(context: context).all + ReadBindings(context: context).all + pure.globals
-                        + AgentStatusBinding(context: context).all + WebhookBinding(context: context).all,
-                    hidden: pure.hidden, extensions: [runbookExtensionSource])
+                        + WebhookBinding(context: context).all,
+                    hidden: pure.hidden + AgentStatusBinding(context: context).hidden, extensions: [runbookExtensionSource])
             },
             watchdog: watchdog(request.onStuck, savingRowsOf: recorder),
             onStart: { control in

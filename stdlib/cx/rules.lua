@@ -1,0 +1,50 @@
+--- cx.rules: the client's one table of what the platform accepts — routing strategies, agent
+--- statuses, the roles that may change status, default pause reasons and tenant limits. Used by
+--- `cx.validate` and by the `agent_status` binding (through the runbook extension), so the two
+--- can never disagree. (The sandbox tenant emulates the server and keeps its own copy.)
+local M = {}
+
+--- Routing strategies (DESIGN §10).
+M.STRATEGIES = { "priority", "longest_idle", "fewest_calls", "skill_based", "random", "weighted" }
+
+--- Agent statuses, in the order messages list them.
+M.STATUSES = { "Available", "Busy", "Break", "Training", "Offline" }
+
+--- Roles that may change an agent's status.
+M.STATUS_ROLES = { "Agent", "Supervisor" }
+
+--- Tenant limits when cxrun.toml sets none (the seeds' values).
+M.DEFAULT_LIMITS = {
+  max_waiters = 100, max_skill_requirements = 10, max_skills = 100, max_hold_seconds = 300, max_overflow_depth = 3,
+  pause_reasons = { "IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance" },
+}
+
+--- A set (value -> true) of a list.
+---@param list string[]
+---@return table<string, boolean>
+function M.set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
+--- The problem with a status request `{status=, pause_reason=}` under `limits`, or nil.
+---@param req table
+---@param limits table?
+---@return string? path
+---@return string? message
+function M.status_request_problem(req, limits)
+  local reasons = (limits and limits.pause_reasons) or M.DEFAULT_LIMITS.pause_reasons
+  if not M.set(M.STATUSES)[req.status] then
+    return "status", ("status must be one of %s, got '%s'"):format(table.concat(M.STATUSES, ", "), tostring(req.status))
+  end
+  if req.status == "Break" and req.pause_reason == nil then
+    return "pause_reason", ("Break needs a pause_reason (one of %s)"):format(table.concat(reasons, ", "))
+  end
+  if req.pause_reason ~= nil and not M.set(reasons)[req.pause_reason] then
+    return "pause_reason", ("pause_reason must be one of %s, got '%s'"):format(table.concat(reasons, ", "), tostring(req.pause_reason))
+  end
+  return nil
+end
+
+return M

@@ -35,8 +35,8 @@ struct AuditCommand: ParsableCommand {
             let store = try location.open()
             for r in try store.runs(limit: limit) {
                 let calls = try store.calls(run: r.id)
-                Console.out("\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                            + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == "error" }.count)  \(r.script)\n")
+                Console.out("\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                            + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == .error }.count)  \(r.script)\n")
             }
         }
     }
@@ -50,14 +50,14 @@ struct AuditCommand: ParsableCommand {
             let store = try location.open()
             guard let r = try store.run(runID) else { throw CLIError.usage("no run \(runID)") }
             var text = "run      \(r.id)\nscript   \(r.script) (sha256 \(r.scriptSHA256.prefix(12)))\ntenant   \(r.tenant)\noperator \(r.operatorName)\n"
-            text += "status   \(r.status)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
+            text += "status   \(r.status.rawValue)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
             if let error = r.error { text += "error    \(error)\n" }
             text += "calls:\n"
             for c in try store.calls(run: r.id) {
                 // Right-aligned, so the targets after it line up.
                 let latency = c.latencyMs.map { String(format: "%9.1f ms", $0) } ?? "        - ms"
                 text += "  \(String(c.seq).padding(toLength: 4, withPad: " ", startingAt: 0)) \(c.binding.padding(toLength: 13, withPad: " ", startingAt: 0)) "
-                text += "\(c.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency)  "
+                text += "\(c.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency)  "
                 text += "\(c.target ?? "")\(c.errorCode.map { " [\($0)]" } ?? "") \(c.result?.jsonString() ?? "")\n"
             }
             Console.out(text)
@@ -82,14 +82,14 @@ struct AuditCommand: ParsableCommand {
                 let line: JSONValue = [
                     "type": "run", "id": .string(r.id), "script": .string(r.script), "script_sha256": .string(r.scriptSHA256),
                     "tenant": .string(r.tenant), "operator": .string(r.operatorName), "args": r.args, "dry_run": .bool(r.dryRun),
-                    "started_at": .double(r.startedAt), "finished_at": r.finishedAt.map(JSONValue.double) ?? .null, "status": .string(r.status),
+                    "started_at": .double(r.startedAt), "finished_at": r.finishedAt.map(JSONValue.double) ?? .null, "status": .string(r.status.rawValue),
                     "error": r.error.map(JSONValue.string) ?? .null, "summary": r.summary ?? .null,
                 ]
                 Console.out(line.jsonString() + "\n")
                 for c in try store.calls(run: r.id) {
                     let call: JSONValue = [
                         "type": "call", "run_id": .string(c.runID), "seq": .int(Int64(c.seq)), "binding": .string(c.binding),
-                        "target": c.target.map(JSONValue.string) ?? .null, "args": c.args, "result": c.result ?? .null, "status": .string(c.status),
+                        "target": c.target.map(JSONValue.string) ?? .null, "args": c.args, "result": c.result ?? .null, "status": .string(c.status.rawValue),
                         "error_code": c.errorCode.map(JSONValue.string) ?? .null, "http_status": c.httpStatus.map { .int(Int64($0)) } ?? .null,
                         "attempts": .int(Int64(c.attempts)), "started_at": .double(c.startedAt), "latency_ms": c.latencyMs.map(JSONValue.double) ?? .null,
                     ]

@@ -83,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
             progress: Console.stderrIsTTY ? Console.eachProgress : nil,
             onStuck: { kind in
                 let message = "\(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped"
-                RunbookSession.abandon(runID: runID, auditPath: auditPath, status: "failed", message: message)
+                RunbookSession.abandon(runID: runID, auditPath: auditPath, status: .failed, message: message)
                 Console.err("cxrun: \(message)\n")
                 Foundation.exit(3)
             },

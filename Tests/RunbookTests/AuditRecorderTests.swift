@@ -47,7 +47,7 @@ struct AuditRecorderTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try AuditStore(path: dir + "/audit.sqlite")
         try store.insert(run: RunRecord(id: "r1", script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false,
-                                        startedAt: 0, finishedAt: nil, status: "running", error: nil, summary: nil))
+                                        startedAt: 0, finishedAt: nil, status: .running, error: nil, summary: nil))
         let recorder = AuditRecorder(store: store, runID: "r1", redactor: redactor)
 
         var read = recorder.start("fetch", target: "q1", args: ["queue_id": "q1"])
@@ -56,7 +56,7 @@ struct AuditRecorderTests {
         recorder.began(unfinished)
         #expect(try store.calls(run: "r1").isEmpty, "a read writes nothing when it starts")
 
-        read.status = "ok"
+        read.status = .ok
         read.result = ["note": "s3cr3t"]
         recorder.completed(read)
         #expect(try store.calls(run: "r1").isEmpty, "a finished read is buffered")
@@ -64,17 +64,17 @@ struct AuditRecorderTests {
         // A write (seq 3) commits the buffered rows with its pending row, before its request.
         let write = recorder.start("deploy", target: "q1", args: [:])
         try recorder.commitPending(write)
-        #expect(try store.calls(run: "r1").map(\.status) == ["ok", "pending"])
+        #expect(try store.calls(run: "r1").map(\.status) == [.ok, .pending])
         #expect(try store.calls(run: "r1").first?.result == ["note": "[redacted]"])
 
         // The run ends with q2 (seq 2) still being read: its row is written pending, and a late outcome updates it.
         recorder.flushAll()
-        #expect(try store.calls(run: "r1").map(\.status) == ["ok", "pending", "pending"])
+        #expect(try store.calls(run: "r1").map(\.status) == [.ok, .pending, .pending])
         var late = unfinished
-        late.status = "ok"
+        late.status = .ok
         recorder.completed(late)
         let rows = try store.calls(run: "r1")
         #expect(rows.map(\.seq) == [1, 2, 3])
-        #expect(rows.map(\.status) == ["ok", "ok", "pending"])
+        #expect(rows.map(\.status) == [.ok, .ok, .pending])
     }
 }

@@ -134,7 +134,7 @@ struct BindingTests {
         #expect(lines.dropFirst(2).first == "invalid\tagent_status: Break needs a pause_reason (one of \(defaults))")
         #expect(lines.dropFirst(3).first == "pause_reason\tBreak needs a pause_reason (one of \(defaults))", "validate says the same")
         let calls = try bench.audit.calls(run: try #require(try bench.audit.runs().first?.id))
-        #expect(calls.filter { $0.binding == "agent_status" }.map(\.status) == ["error", "error"], "refusals are audited, once each")
+        #expect(calls.filter { $0.binding == "agent_status" }.map(\.status) == [.error, .error], "refusals are audited, once each")
     }
 
     @Test func aRefusedConnectionIsKnownToHaveSentNothing() async throws {

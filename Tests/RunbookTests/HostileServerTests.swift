@@ -134,7 +134,7 @@ struct HostileServerTests {
         #expect(result.outcome.message?.contains("hostile.lua:3") == true, "\(result.outcome.message ?? "")")
         #expect(result.outcome.message?.contains("malformed JSON") == true, "\(result.outcome.message ?? "")")
         let rows = try AuditStore(path: dir + "/audit.sqlite").calls(run: result.summary.runID)
-        #expect(rows.map { $0.status } == ["error", "error"])
+        #expect(rows.map { $0.status } == [.error, .error])
         #expect(rows.map { $0.errorCode } == ["unavailable", "unavailable"])
     }
 }

@@ -126,7 +126,7 @@ struct SafetyTests {
         let restored = try await bench.queues()[1]
         #expect(restored["maxWaitTime"] == original[1]["maxWaitTime"])
         let rollbackRun = try #require(try bench.audit.run(result))
-        #expect(rollbackRun.status == "failed" && rollbackRun.script.hasPrefix("cxrun rollback --run"))
+        #expect(rollbackRun.status == .failed && rollbackRun.script.hasPrefix("cxrun rollback --run"))
     }
 
     @Test func faultsStillEndInTheRightStateWithOneRowPerCall() async throws {
@@ -161,7 +161,7 @@ struct SafetyTests {
         let calls = try bench.audit.calls(run: result.summary.runID)
         #expect(calls.count == 1 + 48 * 4, "one row per call: queues + (fetch, build, validate, deploy) per queue")
         #expect(Set(calls.map(\.seq)) == Set(1...calls.count))
-        #expect(calls.allSatisfy { $0.status == "ok" })
+        #expect(calls.allSatisfy { $0.status == .ok })
         #expect(result.summary.retries > 0 && result.summary.rateLimited > 0)
     }
 
@@ -199,7 +199,7 @@ struct SafetyTests {
         #expect(!haystack.contains(bench.webhookSecret))
         #expect(!haystack.contains("hunter2"), "values under secret-like keys are masked")
         let calls = try bench.audit.calls(run: result.summary.runID)
-        #expect(calls.contains { $0.binding == "webhook" && $0.status == "ok" })
+        #expect(calls.contains { $0.binding == "webhook" && $0.status == .ok })
     }
 
     @Test func dryRunChangesNothingAndPlansTheDiff() async throws {
@@ -224,7 +224,7 @@ struct SafetyTests {
         #expect(text.contains("~ maxWaitTime:") && text.contains("-> 241"))
         #expect(text.contains("~ status:") && text.contains("webhook wfm"))
         let calls = try bench.audit.calls(run: result.summary.runID)
-        #expect(calls.filter { $0.status == "planned" }.map(\.binding).sorted() == ["agent_status", "deploy", "webhook"])
+        #expect(calls.filter { $0.status == .planned }.map(\.binding).sorted() == ["agent_status", "deploy", "webhook"])
         #expect(try bench.audit.run(result.summary.runID)?.dryRun == true)
     }
 
@@ -267,7 +267,7 @@ struct SafetyTests {
         let runID = try #require(try bench.audit.runs().first?.id)
         let calls = try bench.audit.calls(run: runID)
         #expect(calls.map(\.binding) == ["fetch", "build", "deploy", "rollback"], "\(calls.map(\.binding))")
-        #expect(calls.allSatisfy { $0.status == "ok" }, "\(calls.map(\.status))")
+        #expect(calls.allSatisfy { $0.status == .ok }, "\(calls.map(\.status))")
         let after = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
         #expect(after["maxWaitTime"] == before["maxWaitTime"], "the rollback restored the pre-image")
     }

@@ -6,7 +6,7 @@ import Synchronization
 /// Per-binding figures for the run summary.
 public struct CallStat: Sendable {
     public var binding: String
-    public var status: String
+    public var status: CallStatus
     public var latencyMs: Double
 }
 
@@ -41,7 +41,7 @@ public final class AuditRecorder: Sendable {
 
     /// A new row for a call starting now.
     func start(_ binding: String, target: String?, args: JSONValue) -> CallRecord {
-        CallRecord(runID: runID, seq: next(), binding: binding, target: target, args: redactor.redact(args), result: nil, status: "pending",
+        CallRecord(runID: runID, seq: next(), binding: binding, target: target, args: redactor.redact(args), result: nil, status: .pending,
                    errorCode: nil, httpStatus: nil, attempts: 0, startedAt: Date().timeIntervalSince1970, latencyMs: nil)
     }
 

@@ -1,6 +1,21 @@
 import Foundation
 import JSONCore
 
+/// A run's status in the audit log.
+public enum RunStatus: String, Sendable, Equatable, Codable {
+    case running, succeeded, failed, aborted
+}
+
+/// A call's status: `pending` is committed before a write's request is sent.
+public enum CallStatus: String, Sendable, Equatable, Codable {
+    case ok, error, planned, pending
+}
+
+/// A snapshot of a queue document: before a write (`pre`) or as written (`post`).
+public enum SnapshotKind: String, Sendable, Equatable, Codable {
+    case pre, post
+}
+
 /// A row of `runs`.
 public struct RunRecord: Sendable, Equatable {
     public var id: String
@@ -12,8 +27,7 @@ public struct RunRecord: Sendable, Equatable {
     public var dryRun: Bool
     public var startedAt: Double
     public var finishedAt: Double?
-    /// running, succeeded, failed, aborted
-    public var status: String
+    public var status: RunStatus
     public var error: String?
     public var summary: JSONValue?
 }
@@ -26,8 +40,7 @@ public struct CallRecord: Sendable, Equatable {
     public var target: String?
     public var args: JSONValue
     public var result: JSONValue?
-    /// ok, error, planned, pending
-    public var status: String
+    public var status: CallStatus
     public var errorCode: String?
     public var httpStatus: Int?
     public var attempts: Int
@@ -40,8 +53,7 @@ public struct SnapshotRecord: Sendable, Equatable {
     public var runID: String
     public var seq: Int
     public var queueID: String
-    /// pre or post
-    public var kind: String
+    public var kind: SnapshotKind
     public var version: Int64?
     public var document: JSONValue
 }

@@ -71,15 +71,15 @@ public final class AuditStore: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [run.id, run.script, run.scriptSHA256, run.tenant, run.operatorName, run.args.jsonString(), run.dryRun,
-                            run.startedAt, run.status])
+                            run.startedAt, run.status.rawValue])
         }
     }
 
-    public func finish(run id: String, status: String, error: String?, summary: JSONValue?, at time: Double) throws {
+    public func finish(run id: String, status: RunStatus, error: String?, summary: JSONValue?, at time: Double) throws {
         try pool.write { db in
             try db.execute(
                 sql: "UPDATE runs SET status = ?, error = ?, summary = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL",
-                arguments: [status, error, summary?.jsonString(), time, id])
+                arguments: [status.rawValue, error, summary?.jsonString(), time, id])
         }
     }
 
@@ -92,7 +92,7 @@ public final class AuditStore: Sendable {
                     INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(
-                    arguments: [c.runID, c.seq, c.binding, c.target, c.args.jsonString(), c.result?.jsonString(), c.status, c.errorCode,
+                    arguments: [c.runID, c.seq, c.binding, c.target, c.args.jsonString(), c.result?.jsonString(), c.status.rawValue, c.errorCode,
                                 c.httpStatus, c.attempts, c.startedAt, c.latencyMs])
             }
             for s in snapshots { try Self.upsert(s, db) }
@@ -106,14 +106,14 @@ public final class AuditStore: Sendable {
                 UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ?
                 WHERE run_id = ? AND seq = ?
                 """).execute(
-                arguments: [c.result?.jsonString(), c.status, c.errorCode, c.httpStatus, c.attempts, c.latencyMs, c.runID, c.seq])
+                arguments: [c.result?.jsonString(), c.status.rawValue, c.errorCode, c.httpStatus, c.attempts, c.latencyMs, c.runID, c.seq])
             for s in snapshots { try Self.upsert(s, db) }
         }
     }
 
     private static func upsert(_ s: SnapshotRecord, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO snapshots (run_id, seq, queue_id, kind, version, document) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [s.runID, s.seq, s.queueID, s.kind, s.version, s.document.jsonString()])
+            .execute(arguments: [s.runID, s.seq, s.queueID, s.kind.rawValue, s.version, s.document.jsonString()])
     }
 
     // MARK: reading
@@ -137,7 +137,7 @@ public final class AuditStore: Sendable {
     public func snapshots(run id: String) throws -> [SnapshotRecord] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM snapshots WHERE run_id = ? ORDER BY seq, kind", arguments: [id]).map { row in
-                SnapshotRecord(runID: row["run_id"], seq: row["seq"], queueID: row["queue_id"], kind: row["kind"], version: row["version"],
+                SnapshotRecord(runID: row["run_id"], seq: row["seq"], queueID: row["queue_id"], kind: SnapshotKind(rawValue: row["kind"]) ?? .pre, version: row["version"],
                                document: (try? JSONValue.parse(row["document"] as String)) ?? .null)
             }
         }
@@ -148,12 +148,12 @@ public final class AuditStore: Sendable {
     private static func run(_ row: Row) -> RunRecord {
         RunRecord(id: row["id"], script: row["script"], scriptSHA256: row["script_sha256"], tenant: row["tenant"], operatorName: row["operator"],
                   args: json(row["args"]) ?? .null, dryRun: row["dry_run"], startedAt: row["started_at"], finishedAt: row["finished_at"],
-                  status: row["status"], error: row["error"], summary: json(row["summary"]))
+                  status: RunStatus(rawValue: row["status"]) ?? .failed, error: row["error"], summary: json(row["summary"]))
     }
 
     private static func call(_ row: Row) -> CallRecord {
         CallRecord(runID: row["run_id"], seq: row["seq"], binding: row["binding"], target: row["target"], args: json(row["args"]) ?? .null,
-                   result: json(row["result"]), status: row["status"], errorCode: row["error_code"], httpStatus: row["http_status"],
+                   result: json(row["result"]), status: CallStatus(rawValue: row["status"]) ?? .error, errorCode: row["error_code"], httpStatus: row["http_status"],
                    attempts: row["attempts"], startedAt: row["started_at"], latencyMs: row["latency_ms"])
     }
 }

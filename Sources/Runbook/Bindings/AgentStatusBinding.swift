@@ -42,7 +42,7 @@ struct AgentStatusBinding {
                                            changes: [JSONChange(path: ["status"], old: previous, new: .string(status))],
                                            note: pause.map { "pause reason: \($0)" }))
                 let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]
-                return .init(values: [result], result: result, status: "planned")
+                return .init(values: [result], result: result, status: .planned)
             }
             let sent = try await context.client.setStatus(id, payload)
             let result: JSONValue = ["status": sent.value["status"] ?? .string(status), "previous_status": previous,

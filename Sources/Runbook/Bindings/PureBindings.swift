@@ -24,7 +24,7 @@ struct PureBindings {
         let values = try context.pure("build", target: target, args: ["changes": changes]) { () throws(CXoneError) in
             let built = base.mergePatched(with: changes)
             let paths = base.changes(to: built).map { JSONValue.string($0.dotted) }
-            return ([built], ["changed": .array(paths)], "ok")
+            return ([built], ["changed": .array(paths)], .ok)
         }
         return try call.returning(values)
     }
@@ -33,7 +33,7 @@ struct PureBindings {
     private func auditPure(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         var record = context.recorder.start(call.string(1) ?? "lua", target: call.string(2), args: (try? call.value(5)) ?? .null)
         record.result = try? call.value(3)
-        record.status = call.string(6) ?? "ok"
+        record.status = call.string(6).flatMap(CallStatus.init(rawValue:)) ?? .ok
         record.latencyMs = (call.number(4) ?? 0) * 1000
         context.recorder.finished(record)
         return .values(0)

@@ -47,7 +47,7 @@ struct QueueBindings {
             context.plan(PlannedChange(kind: "queue", target: id, title: base["name"]?.stringValue ?? "", changes: changed,
                                        note: "from version \(baseVersion)"))
             let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
-                ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], "planned")
+                ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], .planned)
             }
             return try call.returning(values)
         }
@@ -55,14 +55,14 @@ struct QueueBindings {
             // Nothing to change: no write, no new version.
             let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
                 let result: JSONValue = ["version": .int(baseVersion), "previous_version": .int(baseVersion), "changed": .array([]), "skipped": true]
-                return ([result], result, "ok")
+                return ([result], result, .ok)
             }
             return try call.returning(values)
         }
         let context = self.context
         return try context.audited("deploy", target: id, args: args, effect: .write(snapshots: { seq in
-            [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: baseVersion, document: base),
-             SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: nil, document: payload)]
+            [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: baseVersion, document: base),
+             SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: payload)]
         })) { seq async throws(CXoneError) in
             try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths)
         }
@@ -103,8 +103,8 @@ struct QueueBindings {
             ifMatch = theirs["version"]?.intValue ?? ifMatch
             pre = theirs
             merged = true
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: ifMatch, document: theirs))
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: nil, document: document))
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: ifMatch, document: theirs))
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: document))
         }
         throw CXoneError(.conflict, status: 409,
                          message: "queue \(id) kept changing under this run (\(mergeAttempts) attempts); nothing was overwritten",
@@ -121,7 +121,7 @@ struct QueueBindings {
         let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": .int(ifMatch), "changed": changed,
                                  "merged": .bool(merged)]
         return .init(values: [result], result: result, httpStatus: status, attempts: attempts,
-                     snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post", version: version, document: written)])
+                     snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: written)])
     }
 
     // MARK: rollback

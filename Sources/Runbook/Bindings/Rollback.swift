@@ -9,11 +9,11 @@ import LuaHost
 enum Rollback {
     /// The latest deploy of `queue` recorded for `run` in the audit log (also one left pending).
     static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
-        let calls = try store.calls(run: run).filter { $0.binding == "deploy" && $0.target == queue && $0.status != "error" }
+        let calls = try store.calls(run: run).filter { $0.binding == "deploy" && $0.target == queue && $0.status != .error }
         let snapshots = try store.snapshots(run: run)
         guard let call = calls.last,
-            let pre = snapshots.first(where: { $0.seq == call.seq && $0.kind == "pre" }),
-            let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == "post" })
+            let pre = snapshots.first(where: { $0.seq == call.seq && $0.kind == .pre }),
+            let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == .post })
         else { return nil }
         return .init(seq: call.seq, pre: pre.document, post: post.document, producedVersion: post.version)
     }
@@ -21,7 +21,7 @@ enum Rollback {
     /// Queues a run deployed, newest deploy first.
     static func deployedQueues(run: String, store: AuditStore) throws -> [String] {
         var seen = Set<String>()
-        return try store.calls(run: run).filter { $0.binding == "deploy" && $0.status != "error" && $0.status != "planned" }
+        return try store.calls(run: run).filter { $0.binding == "deploy" && $0.status != .error && $0.status != .planned }
             .reversed().compactMap(\.target).filter { seen.insert($0).inserted }
     }
 
@@ -50,9 +50,9 @@ enum Rollback {
                 context.plan(PlannedChange(kind: "queue", target: id, title: current["name"]?.stringValue ?? "", changes: changes,
                                            note: "rollback to the pre-image of call \(source.seq)"))
                 let result: JSONValue = ["planned": true, "changed": paths]
-                return .init(values: [result], result: result, status: "planned", attempts: attempts + 1)
+                return .init(values: [result], result: result, status: .planned, attempts: attempts + 1)
             }
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "pre", version: currentVersion, document: current))
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current))
             do {
                 let sent = try await context.client.putQueue(id, target, ifMatch: currentVersion)
                 attempts += sent.attempts
@@ -60,7 +60,7 @@ enum Rollback {
                 let result: JSONValue = ["version": sent.value["version"] ?? .null, "previous_version": currentVersion.map(JSONValue.int) ?? .null,
                                          "restored": true, "changed": paths]
                 return .init(values: [result], result: result, httpStatus: sent.status, attempts: attempts,
-                             snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: "post",
+                             snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post,
                                                         version: sent.value["version"]?.intValue, document: sent.value)])
             } catch where error.code == .conflict || error.details?["outcome"] == "unknown" {
                 attempts += 1  // re-read and plan again: never a blind second write

@@ -50,7 +50,7 @@ struct WebhookBinding {
         if context.dryRun {
             context.plan(PlannedChange(kind: "webhook", target: name, title: "", changes: [], note: "would deliver \(payload.jsonString())"))
             let values = try context.pure("webhook", target: name, args: args) { () throws(CXoneError) in
-                ([["planned": true, "id": .string(id)]], ["planned": true], "planned")
+                ([["planned": true, "id": .string(id)]], ["planned": true], .planned)
             }
             return try call.returning(values)
         }
@@ -69,7 +69,7 @@ struct WebhookBinding {
         let task = context.webhooks.start {
             let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
             var done = pending
-            done.status = outcome.delivered ? "ok" : "error"
+            done.status = outcome.delivered ? .ok : .error
             done.errorCode = outcome.delivered ? nil : (outcome.httpStatus.map { CXoneError.from(status: $0, body: nil).code.rawValue } ?? "network")
             done.httpStatus = outcome.httpStatus
             done.attempts = outcome.attempts

@@ -31,7 +31,7 @@ public enum RollbackSession {
             id: runID, script: "cxrun rollback --run \(sourceRun)", scriptSHA256: "", tenant: tenant.name,
             operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
             args: ["run": .string(sourceRun), "queues": .array(queues.map(JSONValue.string)), "force": .bool(force)], dryRun: dryRun,
-            startedAt: Date().timeIntervalSince1970, finishedAt: nil, status: "running", error: nil, summary: nil)
+            startedAt: Date().timeIntervalSince1970, finishedAt: nil, status: .running, error: nil, summary: nil)
         do { try store.insert(run: record) } catch { throw RunbookError(description: "cannot write the audit log: \(error)") }
         let recorder = AuditRecorder(store: store, runID: runID, redactor: redactor)
         let context = RunContext(runID: runID, tenant: tenant, dryRun: dryRun, client: CXoneClient(endpoint: endpoint), recorder: recorder)
@@ -48,7 +48,7 @@ public enum RollbackSession {
                     try await Rollback.restore(queue, source: source, force: force, seq: seq, context: context)
                 }
                 let restored = outcome.result?["restored"]?.boolValue ?? false
-                let planned = outcome.status == "planned"
+                let planned = outcome.status == .planned
                 lines.append(Line(queue: queue, ok: true, message: planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
                                   : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"))
             } catch {
@@ -57,7 +57,7 @@ public enum RollbackSession {
         }
         await recorder.settle(timeout: 5)
         let failed = lines.filter { !$0.ok }.count
-        try? store.finish(run: runID, status: failed == 0 ? "succeeded" : "failed",
+        try? store.finish(run: runID, status: failed == 0 ? .succeeded : .failed,
                           error: failed == 0 ? nil : "\(failed) of \(lines.count) queues were not restored", summary: nil,
                           at: Date().timeIntervalSince1970)
         return (runID, lines)

@@ -67,7 +67,7 @@ final class RunContext: Sendable {
     struct Outcome: Sendable {
         var values: [JSONValue]
         var result: JSONValue?
-        var status = "ok"
+        var status = CallStatus.ok
         var httpStatus: Int?
         var attempts = 1
         var snapshots: [SnapshotRecord] = []
@@ -129,7 +129,7 @@ final class RunContext: Sendable {
 
     /// A pure (no I/O) call: runs now, its row is buffered.
     func pure(
-        _ binding: String, target: String?, args: JSONValue, _ work: () throws(CXoneError) -> (values: [JSONValue], result: JSONValue?, status: String)
+        _ binding: String, target: String?, args: JSONValue, _ work: () throws(CXoneError) -> (values: [JSONValue], result: JSONValue?, status: CallStatus)
     ) throws(ScriptError) -> [JSONValue] {
         var record = recorder.start(binding, target: target, args: args)
         let started = Date()
@@ -143,7 +143,7 @@ final class RunContext: Sendable {
             record.result = result
             return values
         } catch {
-            record.status = "error"
+            record.status = .error
             record.errorCode = error.code.rawValue
             record.result = ["message": .string(error.message)]
             throw Self.scriptError(error)
@@ -153,7 +153,7 @@ final class RunContext: Sendable {
     /// A call refused before any I/O: its one row says why; the error goes to the script.
     func refuse(_ binding: String, target: String?, args: JSONValue, _ error: CXoneError) -> ScriptError {
         var record = recorder.start(binding, target: target, args: args)
-        record.status = "error"
+        record.status = .error
         record.errorCode = error.code.rawValue
         record.result = ["message": .string(error.message)]
         record.latencyMs = 0
@@ -178,7 +178,7 @@ extension CallRecord {
 
     /// Fills in a failed call's error.
     mutating func finish(with error: CXoneError, startedAt started: Date) {
-        status = "error"
+        status = .error
         errorCode = error.code.rawValue
         httpStatus = error.status
         attempts = Int(error.details?["attempts"]?.intValue ?? 1)

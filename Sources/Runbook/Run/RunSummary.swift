@@ -14,7 +14,7 @@ public struct RunSummary: Sendable {
     }
 
     public var runID: String
-    public var status: String
+    public var status: RunStatus
     public var bindings: [Binding]
     public var requests: Int
     public var retries: Int
@@ -22,7 +22,7 @@ public struct RunSummary: Sendable {
     public var auditPath: String
     public var seconds: Double
 
-    init(runID: String, status: String, stats: [CallStat], requests: Int, retries: Int, rateLimited: Int, auditPath: String, seconds: Double) {
+    init(runID: String, status: RunStatus, stats: [CallStat], requests: Int, retries: Int, rateLimited: Int, auditPath: String, seconds: Double) {
         self.runID = runID
         self.status = status
         self.requests = requests
@@ -32,7 +32,7 @@ public struct RunSummary: Sendable {
         self.seconds = seconds
         bindings = Dictionary(grouping: stats, by: \.binding).map { name, calls in
             let latencies = calls.map(\.latencyMs).sorted()
-            return Binding(name: name, calls: calls.count, errors: calls.filter { $0.status == "error" }.count,
+            return Binding(name: name, calls: calls.count, errors: calls.filter { $0.status == .error }.count,
                            p50: Self.percentile(latencies, 0.50), p95: Self.percentile(latencies, 0.95), max: latencies.last ?? 0)
         }.sorted { $0.name < $1.name }
     }
@@ -46,7 +46,7 @@ public struct RunSummary: Sendable {
 
     public var json: JSONValue {
         [
-            "run_id": .string(runID), "status": .string(status), "seconds": .double((seconds * 1000).rounded() / 1000),
+            "run_id": .string(runID), "status": .string(status.rawValue), "seconds": .double((seconds * 1000).rounded() / 1000),
             "requests": .int(Int64(requests)), "retries": .int(Int64(retries)), "rate_limited": .int(Int64(rateLimited)),
             "audit": .string(auditPath),
             "bindings": .object(Dictionary(uniqueKeysWithValues: bindings.map { b in
@@ -57,7 +57,7 @@ public struct RunSummary: Sendable {
     }
 
     public var text: String {
-        var lines = ["run \(runID) \(status) in \(String(format: "%.2f", seconds)) s"]
+        var lines = ["run \(runID) \(status.rawValue) in \(String(format: "%.2f", seconds)) s"]
         if !bindings.isEmpty {
             func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
             lines.append("  " + pad("binding", 14) + "  calls errors    p50 ms    p95 ms    max ms")

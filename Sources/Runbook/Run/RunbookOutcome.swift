@@ -32,11 +32,11 @@ public struct RunbookOutcome: Sendable {
     }
 
     /// The run row's status: an interrupted run was aborted, any other unsuccessful one failed.
-    var auditStatus: String {
+    var auditStatus: RunStatus {
         switch status {
-        case .succeeded: return "succeeded"
-        case .limit(.interrupted): return "aborted"
-        default: return "failed"
+        case .succeeded: return .succeeded
+        case .limit(.interrupted): return .aborted
+        default: return .failed
         }
     }
 }

@@ -90,7 +90,7 @@ public enum RunbookSession {
             scriptSHA256: SHA256.hash(data: Data(request.source.utf8)).map { String(format: "%02x", $0) }.joined(),
             tenant: request.tenant.name, operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
             args: redactor.redact(arguments: request.args), dryRun: request.dryRun,
-            startedAt: started.timeIntervalSince1970, finishedAt: nil, status: "running", error: nil, summary: nil)
+            startedAt: started.timeIntervalSince1970, finishedAt: nil, status: .running, error: nil, summary: nil)
         do { try store.insert(run: run) } catch { throw RunbookError(description: "cannot write the audit log \(request.auditPath): \(error)") }
 
         let recorder = AuditRecorder(store: store, runID: request.runID, redactor: redactor)
@@ -151,7 +151,7 @@ public enum RunbookSession {
     }
 
     /// Finalizes a run that cannot finish normally (the watchdog is about to end the process).
-    public static func abandon(runID: String, auditPath: String, status: String, message: String) {
+    public static func abandon(runID: String, auditPath: String, status: RunStatus, message: String) {
         guard let store = try? AuditStore(path: auditPath) else { return }
         try? store.finish(run: runID, status: status, error: message, summary: nil, at: Date().timeIntervalSince1970)
     }

@@ -93,6 +93,40 @@ struct SafetyTests {
         #expect(result.auditProblems.contains { $0.contains("(deploy) could not be written") }, "\(result.auditProblems)")
     }
 
+    @Test func rollbackGoesThroughTheQueueWriterAndKeepsAConcurrentEditorsChange() async throws {
+        let bench = try await Bench.start { $0.seed = 7 }
+        defer { Task { await bench.stop() } }
+        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+        let original = try #require(try await bench.queues().first)
+        let (deployRun, _) = try await bench.run(#"""
+            local q = fetch(cx.args[1])
+            deploy(q.id, build(q, {maxWaitTime = 444}))
+            """#, args: [id])
+        #expect(deployRun.outcome.status == .succeeded, "\(deployRun.outcome.failureText)")
+        // Another admin changes the SLA target just before every incoming write: the rollback's
+        // writes meet 409s, each followed by a re-read and a new plan, until the writer gives up
+        // with nothing overwritten.
+        _ = try await bench.send(.PUT, "/_sim/faults", json: ["concurrentEdit": 1.0])
+        let (busyRun, busy) = try await RollbackSession.run(
+            of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
+        _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+        #expect(busy.first?.ok == false && busy.first?.message.contains("kept changing during the rollback (8 attempts)") == true,
+                "\(busy.first?.message ?? "")")
+        #expect(try await bench.queues().first?["maxWaitTime"] == 444, "nothing was overwritten")
+        let gaveUp = try #require(try bench.audit.calls(run: busyRun).first { $0.binding == "rollback" })
+        #expect(gaveUp.status == .error && gaveUp.errorCode == "conflict")
+        // Once the queue holds still, the rollback reverts this run's field and keeps the admin's edits.
+        let edited = try #require(try await bench.queues().first)
+        let (_, lines) = try await RollbackSession.run(
+            of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
+        #expect(lines.first?.ok == true, "\(lines.first?.message ?? "")")
+        let now = try #require(try await bench.queues().first)
+        #expect(now["maxWaitTime"] == original["maxWaitTime"], "this run's field reverted")
+        #expect(now.value(at: ["serviceLevelTarget", "threshold"]) == edited.value(at: ["serviceLevelTarget", "threshold"]),
+                "the other admin's edits stand")
+        #expect(edited.value(at: ["version"])?.intValue ?? 0 >= 10, "the admin wrote on each of the 8 attempts")
+    }
+
     @Test func rollbackRestoresAndRefusesOverForeignEdits() async throws {
         let bench = try await Bench.start()
         defer { Task { await bench.stop() } }

@@ -7,9 +7,6 @@ import LuaHost
 /// (DESIGN.md §6).
 struct QueueBindings {
     let context: RunContext
-    /// Writes retried after concurrent modifications before giving up with `conflict`.
-    static let mergeAttempts = 8
-
     var all: [(String, LuaFunction)] {
         [("fetch", fetch), ("deploy", deploy), ("rollback", rollback)]
     }
@@ -68,47 +65,16 @@ struct QueueBindings {
         }
     }
 
-    /// PUT with `If-Match`; on 409 re-read and three-way merge; on an unknown outcome re-read
-    /// before anything is sent again.
+    /// Through the one queue writer; after someone else's write, a three-way merge.
     private static func write(
         _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue
     ) async throws(CXoneError) -> RunContext.Outcome {
-        var document = payload
-        var ifMatch = baseVersion
-        var pre = base
-        var attempts = 0
-        var merged = false
-        for _ in 0..<mergeAttempts {
-            do {
-                let sent = try await context.client.putQueue(id, document, ifMatch: ifMatch)
-                attempts += sent.attempts
-                return success(id, written: sent.value, pre: pre, ifMatch: ifMatch, seq: seq, context: context, changed: changed,
-                               merged: merged, attempts: attempts, status: sent.status)
-            } catch where error.code == .conflict {
-                attempts += 1
-            } catch where error.details?["outcome"] == "unknown" {
-                attempts += Int(error.details?["attempts"]?.intValue ?? 1)
-                let current = try await context.client.queue(id).value
-                let currentVersion = current["version"]?.intValue ?? -1
-                if currentVersion == ifMatch + 1, current.changes(to: document, ignoring: ThreeWayMerge.serverFields).isEmpty {
-                    // It had applied: the same write is never sent twice.
-                    return success(id, written: current, pre: pre, ifMatch: ifMatch, seq: seq, context: context, changed: changed,
-                                   merged: merged, attempts: attempts, status: 200)
-                }
-                if currentVersion == ifMatch { continue }  // it had not: send it again
-            }
-            // Someone else wrote since: merge their change with ours, then try again.
-            let theirs = try await context.client.queue(id).value
-            document = try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
-            ifMatch = theirs["version"]?.intValue ?? ifMatch
-            pre = theirs
-            merged = true
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: ifMatch, document: theirs))
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: document))
+        let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
+        let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(CXoneError) in
+            try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
         }
-        throw CXoneError(.conflict, status: 409,
-                         message: "queue \(id) kept changing under this run (\(mergeAttempts) attempts); nothing was overwritten",
-                         details: ["attempts": .int(Int64(attempts))])
+        return success(id, written: w.document, pre: w.pre, ifMatch: w.ifMatch ?? baseVersion, seq: seq, context: context, changed: changed,
+                       merged: w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200)
     }
 
     private static func success(

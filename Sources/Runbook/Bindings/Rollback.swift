@@ -35,38 +35,32 @@ enum Rollback {
     static func restore(_ id: String, source: RunContext.DeployRecord, force: Bool, seq: Int, context: RunContext) async throws(CXoneError)
         -> RunContext.Outcome
     {
-        var attempts = 0
-        for _ in 0..<QueueBindings.mergeAttempts {
-            let current = try await context.client.queue(id).value
-            let currentVersion = current["version"]?.intValue
-            let target = try plan(current: current, source: source, force: force, queueID: id)
-            let changes = current.changes(to: target, ignoring: ThreeWayMerge.serverFields)
-            if changes.isEmpty {
-                let result: JSONValue = ["version": currentVersion.map(JSONValue.int) ?? .null, "restored": false, "changed": .array([])]
-                return .init(values: [result], result: result, attempts: attempts + 1)
-            }
-            let paths = JSONValue.array(changes.map { .string($0.dotted) })
-            if context.dryRun {
-                context.plan(PlannedChange(kind: "queue", target: id, title: current["name"]?.stringValue ?? "", changes: changes,
-                                           note: "rollback to the pre-image of call \(source.seq)"))
-                let result: JSONValue = ["planned": true, "changed": paths]
-                return .init(values: [result], result: result, status: .planned, attempts: attempts + 1)
-            }
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current))
-            do {
-                let sent = try await context.client.putQueue(id, target, ifMatch: currentVersion)
-                attempts += sent.attempts
-                context.remember(sent.value)
-                let result: JSONValue = ["version": sent.value["version"] ?? .null, "previous_version": currentVersion.map(JSONValue.int) ?? .null,
-                                         "restored": true, "changed": paths]
-                return .init(values: [result], result: result, httpStatus: sent.status, attempts: attempts,
-                             snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post,
-                                                        version: sent.value["version"]?.intValue, document: sent.value)])
-            } catch where error.code == .conflict || error.details?["outcome"] == "unknown" {
-                attempts += 1  // re-read and plan again: never a blind second write
-            }
+        let current = try await context.client.queue(id).value
+        let currentVersion = current["version"]?.intValue
+        let target = try plan(current: current, source: source, force: force, queueID: id)
+        let changes = current.changes(to: target, ignoring: ThreeWayMerge.serverFields)
+        if changes.isEmpty {
+            let result: JSONValue = ["version": currentVersion.map(JSONValue.int) ?? .null, "restored": false, "changed": .array([])]
+            return .init(values: [result], result: result, attempts: 1)
         }
-        throw CXoneError(.conflict, status: 409, message: "queue \(id) kept changing during the rollback; nothing was overwritten")
+        let paths = JSONValue.array(changes.map { .string($0.dotted) })
+        if context.dryRun {
+            context.plan(PlannedChange(kind: "queue", target: id, title: current["name"]?.stringValue ?? "", changes: changes,
+                                       note: "rollback to the pre-image of call \(source.seq)"))
+            let result: JSONValue = ["planned": true, "changed": paths]
+            return .init(values: [result], result: result, status: .planned, attempts: 1)
+        }
+        context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current))
+        let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "the rollback")
+        let w = try await writer.write(target, over: current, ifMatch: currentVersion) { latest throws(CXoneError) in
+            try plan(current: latest, source: source, force: force, queueID: id)
+        }
+        context.remember(w.document)
+        let version = w.document["version"]?.intValue
+        let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": w.ifMatch.map(JSONValue.int) ?? .null,
+                                 "restored": .bool(w.wrote), "changed": w.wrote ? paths : .array([])]
+        return .init(values: [result], result: result, httpStatus: w.httpStatus, attempts: max(1, w.attempts),
+                     snapshots: w.wrote ? [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: w.document)] : [])
     }
 
     /// The document to write: the pre-image when the queue is as the deploy left it (or with

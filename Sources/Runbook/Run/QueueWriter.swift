@@ -1,0 +1,81 @@
+import CXone
+import JSONCore
+
+/// The one queue writer: `deploy`, `rollback` (the binding and `cxrun rollback --run`) write
+/// through it (DESIGN.md §6). It writes with `If-Match` on the version the change was planned
+/// against; on a 409 it re-reads and asks the caller to plan again over what is there now (a
+/// three-way merge for deploy, a field-level revert for rollback); a write whose outcome is
+/// unknown is re-read before anything is sent again, so a write is never sent twice. Attempts
+/// are bounded; every plan leaves its snapshots (pre, and the document it will write) in the
+/// audit log under the call's seq.
+struct QueueWriter {
+    let context: RunContext
+    let queueID: String
+    /// The audited call this write belongs to.
+    let seq: Int
+    /// Names the operation in the error when the queue never holds still ("this run", "the rollback").
+    let operation: String
+
+    /// Writes given up after this many concurrent modifications.
+    static let maxAttempts = 8
+
+    struct Written {
+        /// The document as the server holds it now.
+        var document: JSONValue
+        /// What it was before this write (the version the final write was planned against).
+        var pre: JSONValue
+        var ifMatch: Int64?
+        /// False when, after a re-read, there was nothing left to write.
+        var wrote: Bool
+        /// Whether the change had to be planned again over someone else's.
+        var replanned: Bool
+        var attempts: Int
+        var httpStatus: Int?
+    }
+
+    /// Writes `document` over `pre` (at version `ifMatch`); `replan(current)` gives the document
+    /// to write over `current` after a conflict, or throws `conflict` when it cannot.
+    func write(
+        _ document: JSONValue, over pre: JSONValue, ifMatch: Int64?, replan: (JSONValue) throws(CXoneError) -> JSONValue
+    ) async throws(CXoneError) -> Written {
+        var plan = (document: document, pre: pre, ifMatch: ifMatch)
+        var attempts = 0
+        var replanned = false
+        for _ in 0..<Self.maxAttempts {
+            let current: JSONValue
+            do {
+                let sent = try await context.client.putQueue(queueID, plan.document, ifMatch: plan.ifMatch)
+                attempts += sent.attempts
+                return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
+                               attempts: attempts, httpStatus: sent.status)
+            } catch where error.code == .conflict {
+                attempts += 1
+                current = try await context.client.queue(queueID).value
+            } catch where error.details?["outcome"] == "unknown" {
+                attempts += Int(error.details?["attempts"]?.intValue ?? 1)
+                current = try await context.client.queue(queueID).value
+                let version = current["version"]?.intValue
+                if let expected = plan.ifMatch, version == expected + 1,
+                    current.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields).isEmpty
+                {
+                    // It had applied: the same write is never sent twice.
+                    return Written(document: current, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
+                                   attempts: attempts, httpStatus: 200)
+                }
+                if version == plan.ifMatch { continue }  // it had not: send the same write again
+            }
+            // Someone else wrote since: plan again over what is there now.
+            let next = try replan(current)
+            replanned = true
+            plan = (document: next, pre: current, ifMatch: current["version"]?.intValue)
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .pre, version: plan.ifMatch, document: current))
+            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .post, version: nil, document: next))
+            if current.changes(to: next, ignoring: ThreeWayMerge.serverFields).isEmpty {
+                return Written(document: current, pre: current, ifMatch: plan.ifMatch, wrote: false, replanned: true, attempts: attempts, httpStatus: nil)
+            }
+        }
+        throw CXoneError(.conflict, status: 409,
+                         message: "queue \(queueID) kept changing during \(operation) (\(Self.maxAttempts) attempts); nothing was overwritten",
+                         details: ["attempts": .int(Int64(attempts))])
+    }
+}

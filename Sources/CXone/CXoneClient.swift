@@ -13,18 +13,18 @@ public final class CXoneClient: Sendable {
 
     // MARK: queues
 
-    public func queue(_ id: String) async throws(CXoneError) -> Sent<JSONValue> {
+    public func queue(_ id: String) async throws(APIError) -> Sent<JSONValue> {
         let sent = try await transport.send(.GET, "/api/v2/routing/queues/\(Self.escape(id))", idempotent: true)
         try Self.expectDocument(sent, "queue", id: id)
         return sent
     }
 
-    public func queues() async throws(CXoneError) -> Sent<[JSONValue]> {
+    public func queues() async throws(APIError) -> Sent<[JSONValue]> {
         try await pages("/api/v2/routing/queues")
     }
 
     /// Replaces a queue; `ifMatch` is the version the document was built from.
-    public func putQueue(_ id: String, _ document: JSONValue, ifMatch: Int64?) async throws(CXoneError) -> Sent<JSONValue> {
+    public func putQueue(_ id: String, _ document: JSONValue, ifMatch: Int64?) async throws(APIError) -> Sent<JSONValue> {
         var body = document.objectValue ?? [:]
         body["version"] = nil
         return try await transport.send(.PUT, "/api/v2/routing/queues/\(Self.escape(id))", body: .object(body),
@@ -33,36 +33,36 @@ public final class CXoneClient: Sendable {
 
     // MARK: skills and users
 
-    public func skills() async throws(CXoneError) -> Sent<[JSONValue]> {
+    public func skills() async throws(APIError) -> Sent<[JSONValue]> {
         try await pages("/api/v2/routing/skills")
     }
 
-    public func users(queueID: String? = nil, status: String? = nil) async throws(CXoneError) -> Sent<[JSONValue]> {
+    public func users(queueID: String? = nil, status: String? = nil) async throws(APIError) -> Sent<[JSONValue]> {
         var query: [String] = []
         if let queueID { query.append("queueId=\(Self.escape(queueID))") }
         if let status { query.append("status=\(Self.escape(status))") }
         return try await pages("/api/v2/users", query: query)
     }
 
-    public func user(_ id: String) async throws(CXoneError) -> Sent<JSONValue> {
+    public func user(_ id: String) async throws(APIError) -> Sent<JSONValue> {
         let sent = try await transport.send(.GET, "/api/v2/users/\(Self.escape(id))", idempotent: true)
         try Self.expectDocument(sent, "user", id: id)
         return sent
     }
 
-    public func setStatus(_ userID: String, _ body: JSONValue) async throws(CXoneError) -> Sent<JSONValue> {
+    public func setStatus(_ userID: String, _ body: JSONValue) async throws(APIError) -> Sent<JSONValue> {
         // Setting the same status twice is harmless: safe to retry.
         try await transport.send(.PUT, "/api/v2/users/\(Self.escape(userID))/status", body: body, idempotent: true)
     }
 
-    public func setRoutingProfile(_ userID: String, _ body: JSONValue) async throws(CXoneError) -> Sent<JSONValue> {
+    public func setRoutingProfile(_ userID: String, _ body: JSONValue) async throws(APIError) -> Sent<JSONValue> {
         try await transport.send(.PUT, "/api/v2/routing/users/\(Self.escape(userID))/routing-profile", body: body, idempotent: true)
     }
 
     // MARK: analytics
 
     /// Runs an analytics query and follows `continuationToken` to the end.
-    public func analytics(_ query: JSONValue) async throws(CXoneError) -> Sent<[JSONValue]> {
+    public func analytics(_ query: JSONValue) async throws(APIError) -> Sent<[JSONValue]> {
         var rows: [JSONValue] = []
         var body = query
         var attempts = 0
@@ -75,12 +75,12 @@ public final class CXoneClient: Sendable {
             }
             body = body.setting(.string(next), at: ["continuationToken"])
         }
-        throw CXoneError(.unavailable, message: "analytics paging did not end")
+        throw APIError(.unavailable, message: "analytics paging did not end")
     }
 
     // MARK: paging
 
-    private func pages(_ path: String, query: [String] = []) async throws(CXoneError) -> Sent<[JSONValue]> {
+    private func pages(_ path: String, query: [String] = []) async throws(APIError) -> Sent<[JSONValue]> {
         var items: [JSONValue] = []
         var attempts = 0
         var page = 1
@@ -89,7 +89,7 @@ public final class CXoneClient: Sendable {
             let reply = try await transport.send(.GET, "\(path)?\(suffix)", idempotent: true)
             attempts += reply.attempts
             guard reply.value["data"]?.arrayValue != nil else {
-                throw CXoneError(.unavailable, status: reply.status, message: "\(path) answered without a data array")
+                throw APIError(.unavailable, status: reply.status, message: "\(path) answered without a data array")
             }
             let data = try Self.items(reply, of: path, adding: items.count)
             items += data
@@ -97,31 +97,31 @@ public final class CXoneClient: Sendable {
             if page >= total || data.isEmpty { return Sent(value: items, status: reply.status, attempts: attempts) }
             page += 1
         }
-        throw CXoneError(.unavailable, message: "\(path) paging did not end")
+        throw APIError(.unavailable, message: "\(path) paging did not end")
     }
 
     /// More items than any tenant has: a server that keeps paging is broken or hostile.
     static let maxItems = 200_000
 
     /// A page's `data`: objects only, and not past `maxItems` in all.
-    private static func items(_ page: Sent<JSONValue>, of what: String, adding count: Int) throws(CXoneError) -> [JSONValue] {
+    private static func items(_ page: Sent<JSONValue>, of what: String, adding count: Int) throws(APIError) -> [JSONValue] {
         let data = page.value["data"]?.arrayValue ?? []
         guard data.allSatisfy({ $0.objectValue != nil }) else {
-            throw CXoneError(.unavailable, status: page.status, message: "\(what) answered with data items that are not objects")
+            throw APIError(.unavailable, status: page.status, message: "\(what) answered with data items that are not objects")
         }
         guard count + data.count <= maxItems else {
-            throw CXoneError(.unavailable, status: page.status, message: "\(what) answered with more than \(maxItems) items; stopped reading")
+            throw APIError(.unavailable, status: page.status, message: "\(what) answered with more than \(maxItems) items; stopped reading")
         }
         return data
     }
 
     /// A document read must be a JSON object, and not another one's.
-    private static func expectDocument(_ sent: Sent<JSONValue>, _ kind: String, id: String) throws(CXoneError) {
+    private static func expectDocument(_ sent: Sent<JSONValue>, _ kind: String, id: String) throws(APIError) {
         guard sent.value.objectValue != nil else {
-            throw CXoneError(.unavailable, status: sent.status, message: "the server answered \(kind) \(id) with \(sent.value.typeName), not a JSON object")
+            throw APIError(.unavailable, status: sent.status, message: "the server answered \(kind) \(id) with \(sent.value.typeName), not a JSON object")
         }
         if let other = sent.value["id"]?.stringValue, other != id {
-            throw CXoneError(.unavailable, status: sent.status, message: "the server answered \(kind) \(id) with \(kind) \(CXoneError.printable(other))")
+            throw APIError(.unavailable, status: sent.status, message: "the server answered \(kind) \(id) with \(kind) \(APIError.printable(other))")
         }
     }
 

@@ -5,19 +5,19 @@ import JSONCore
 /// however many callers ask, dropped when the API answers 401.
 actor TokenProvider {
     private let endpoint: TenantEndpoint
-    private let fetch: @Sendable () async throws(CXoneError) -> (token: String, ttl: Double)
+    private let fetch: @Sendable () async throws(APIError) -> (token: String, ttl: Double)
     private var cached: (token: String, refreshAt: Double)?
     private var inFlight: Task<(token: String, ttl: Double), any Error>?
     /// How many tokens were fetched (tests and the run summary read it).
     private(set) var fetches = 0
 
-    init(endpoint: TenantEndpoint, fetch: @escaping @Sendable () async throws(CXoneError) -> (token: String, ttl: Double)) {
+    init(endpoint: TenantEndpoint, fetch: @escaping @Sendable () async throws(APIError) -> (token: String, ttl: Double)) {
         self.endpoint = endpoint
         self.fetch = fetch
     }
 
     /// A valid token, fetching one when there is none or it is near expiry.
-    func token() async throws(CXoneError) -> String {
+    func token() async throws(APIError) -> String {
         let now = ProcessInfo.processInfo.systemUptime
         if let cached, now < cached.refreshAt { return cached.token }
         let task: Task<(token: String, ttl: Double), any Error>
@@ -39,7 +39,7 @@ actor TokenProvider {
             return token
         } catch {
             if inFlight == task { inFlight = nil }
-            throw (error as? CXoneError) ?? CXoneError(.unauthorized, message: "token request failed: \(error)")
+            throw (error as? APIError) ?? APIError(.unauthorized, message: "token request failed: \(error)")
         }
     }
 

@@ -46,7 +46,7 @@ public final class Transport: Sendable {
         self.endpoint = endpoint
         bucket = TokenBucket(rate: endpoint.rateLimit)
         let stats = self.stats
-        tokens = TokenProvider(endpoint: endpoint) { () async throws(CXoneError) -> (token: String, ttl: Double) in
+        tokens = TokenProvider(endpoint: endpoint) { () async throws(APIError) -> (token: String, ttl: Double) in
             try await Transport.fetchToken(endpoint, stats: stats)
         }
     }
@@ -57,20 +57,20 @@ public final class Transport: Sendable {
     /// Sends one API call. `idempotent` requests are retried after connection errors too.
     public func send(
         _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, headers: [(String, String)] = [], idempotent: Bool
-    ) async throws(CXoneError) -> Sent<JSONValue> {
+    ) async throws(APIError) -> Sent<JSONValue> {
         // Encoded once; a body that cannot be JSON is the caller's error, never worth a retry.
         var bytes: [UInt8]?
         var headers = headers
         if let body {
-            do { bytes = Array(try body.jsonData()) } catch { throw CXoneError(.invalid, message: "the request body is not valid JSON: \(error)") }
+            do { bytes = Array(try body.jsonData()) } catch { throw APIError(.invalidRequest, message: "the request body is not valid JSON: \(error)") }
             headers.append(("Content-Type", "application/json"))
         }
         var reauthed = false
-        var lastError = CXoneError(.unavailable, message: "no attempt was made")
+        var lastError = APIError(.unavailable, message: "no attempt was made")
         let policy = endpoint.retry
         for attempt in 1...policy.maxAttempts {
             if attempt > 1 { stats.record(retry: true) }
-            do { try await bucket.acquire() } catch { throw CXoneError(.timeout, message: "cancelled while waiting for the rate limiter") }
+            do { try await bucket.acquire() } catch { throw APIError(.timeout, message: "cancelled while waiting for the rate limiter") }
             let token = try await tokens.token()
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
@@ -82,10 +82,13 @@ public final class Transport: Sendable {
                     try await Self.pause(policy.backoff(attempt: attempt))
                     continue
                 }
-                throw CXoneError(failure.error.code, status: nil, message: failure.error.message + " (the request may have been applied)",
-                                 details: ["outcome": "unknown", "attempts": .int(Int64(attempt))])
+                var unknown = failure.error
+                unknown.message += " (the request may have been applied)"
+                unknown.outcomeUnknown = true
+                unknown.attempts = attempt
+                throw unknown
             } catch {
-                throw CXoneError(.network, message: "\(error)")
+                throw APIError(.network, message: "\(error)", cause: "\(error)")
             }
             switch reply.status {
             case 200..<300:
@@ -94,41 +97,42 @@ public final class Transport: Sendable {
                 reauthed = true
                 stats.record(reauth: true)
                 await tokens.invalidate(token)
-                lastError = CXoneError.from(status: 401, body: reply.body)
+                lastError = APIError.from(status: 401, body: reply.body)
                 continue
             case 429:
                 stats.record(rateLimited: true)
-                lastError = CXoneError.from(status: 429, body: reply.body)
+                lastError = APIError.from(status: 429, body: reply.body)
                 guard let wait = policy.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw lastError }
                 try await Self.pause(wait)
             case 502, 503, 504:
-                lastError = CXoneError.from(status: reply.status, body: reply.body)
+                lastError = APIError.from(status: reply.status, body: reply.body)
                 try await Self.pause(policy.backoff(attempt: attempt))
             case 500 where idempotent:
-                lastError = CXoneError.from(status: 500, body: reply.body)
+                lastError = APIError.from(status: 500, body: reply.body)
                 try await Self.pause(policy.backoff(attempt: attempt))
             case 500:
                 // A 500 on a write says nothing about whether it applied.
-                var error = CXoneError.from(status: 500, body: reply.body)
-                error.details = ["outcome": "unknown", "attempts": .int(Int64(attempt)), "body": reply.body ?? .null]
+                var error = APIError.from(status: 500, body: reply.body)
+                error.outcomeUnknown = true
+                error.attempts = attempt
                 throw error
             default:
-                var error = CXoneError.from(status: reply.status, body: reply.body)
-                if error.details == nil { error.details = ["attempts": .int(Int64(attempt))] }
+                var error = APIError.from(status: reply.status, body: reply.body)
+                error.attempts = attempt
                 throw error
             }
         }
         throw lastError
     }
 
-    private static func pause(_ seconds: Double) async throws(CXoneError) {
+    private static func pause(_ seconds: Double) async throws(APIError) {
         // Callers bound the wait; this keeps a bad number from trapping in Duration.
         let wait = seconds.isFinite ? min(max(0, seconds), 3600) : 0
-        do { try await Task.sleep(for: .seconds(wait)) } catch { throw CXoneError(.timeout, message: "cancelled") }
+        do { try await Task.sleep(for: .seconds(wait)) } catch { throw APIError(.timeout, message: "cancelled") }
     }
 
     struct ExchangeFailure: Error {
-        var error: CXoneError
+        var error: APIError
         /// True when the request cannot have reached the server (safe to retry any request).
         var beforeSending: Bool
     }
@@ -161,7 +165,7 @@ public final class Transport: Sendable {
             do {
                 return (Int(response.status.code), response.headers, try await response.body.collect(upTo: maxBody))
             } catch {
-                throw ExchangeFailure(error: CXoneError(.network, message: "reading the response failed: \(error)"), beforeSending: false)
+                throw ExchangeFailure(error: APIError(.network, message: "reading the response failed: \(error)", cause: "\(error)"), beforeSending: false)
             }
         }
         guard bytes.readableBytes > 0 else { return (status, responseHeaders, nil) }
@@ -170,7 +174,7 @@ public final class Transport: Sendable {
         } catch {
             if requireJSON && (200..<300).contains(status) {
                 throw ExchangeFailure(
-                    error: CXoneError(.unavailable, status: status, message: "the server answered with malformed JSON: \(error.description)"),
+                    error: APIError(.unavailable, status: status, message: "the server answered with malformed JSON: \(error.description)"),
                     beforeSending: false)
             }
             return (status, responseHeaders, .string(String(buffer: bytes)))
@@ -185,7 +189,7 @@ public final class Transport: Sendable {
             group.addTask { try await work() }
             group.addTask {
                 try await Task.sleep(for: .seconds(seconds))
-                throw ExchangeFailure(error: CXoneError(.timeout, message: "the request to \(url) timed out"), beforeSending: false)
+                throw ExchangeFailure(error: APIError(.timeout, message: "the request to \(url) timed out"), beforeSending: false)
             }
             defer { group.cancelAll() }
             guard let first = try await group.next() else { throw CancellationError() }
@@ -193,12 +197,12 @@ public final class Transport: Sendable {
         }
     }
 
-    private static func classify(_ error: any Error, url: String) -> CXoneError {
+    private static func classify(_ error: any Error, url: String) -> APIError {
         if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            return CXoneError(.timeout, message: "the request to \(url) timed out")
+            return APIError(.timeout, message: "the request to \(url) timed out")
         }
-        if isBeforeSending(error) { return CXoneError(.network, message: "cannot connect to \(url): connection refused") }
-        return CXoneError(.network, message: "the connection to \(url) failed: \(error)")
+        if isBeforeSending(error) { return APIError(.network, message: "cannot connect to \(url): connection refused") }
+        return APIError(.network, message: "the connection to \(url) failed: \(error)", cause: "\(error)")
     }
 
     /// Whether the request cannot have reached the server: no connection was ever made.
@@ -211,13 +215,13 @@ public final class Transport: Sendable {
     }
 
     /// Client credentials: Basic auth, form body; retried like any idempotent call.
-    static func fetchToken(_ endpoint: TenantEndpoint, stats: TransportStats) async throws(CXoneError) -> (token: String, ttl: Double) {
+    static func fetchToken(_ endpoint: TenantEndpoint, stats: TransportStats) async throws(APIError) -> (token: String, ttl: Double) {
         var form = "grant_type=client_credentials"
         if !endpoint.scopes.isEmpty {
             form += "&scope=" + (endpoint.scopes.joined(separator: " ").addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ":-_."))) ?? "")
         }
         let basic = Data("\(endpoint.clientID):\(endpoint.clientSecret)".utf8).base64EncodedString()
-        var last = CXoneError(.unauthorized, message: "token request failed")
+        var last = APIError(.unauthorized, message: "token request failed")
         for attempt in 1...endpoint.retry.maxAttempts {
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
@@ -229,27 +233,27 @@ public final class Transport: Sendable {
                 try await pause(endpoint.retry.backoff(attempt: attempt))
                 continue
             } catch {
-                throw CXoneError(.network, message: "\(error)")
+                throw APIError(.network, message: "\(error)", cause: "\(error)")
             }
             switch reply.status {
             case 200..<300:
                 guard let token = reply.body?["access_token"]?.stringValue, !token.isEmpty else {
-                    throw CXoneError(.unauthorized, status: reply.status, message: "the token response has no access_token")
+                    throw APIError(.unauthorized, status: reply.status, message: "the token response has no access_token")
                 }
                 // It goes into a header: anything but visible ASCII could smuggle in another header.
                 guard token.utf8.count <= 16_384, token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-                    throw CXoneError(.unauthorized, status: reply.status, message: "the token response has a malformed access_token")
+                    throw APIError(.unauthorized, status: reply.status, message: "the token response has a malformed access_token")
                 }
                 let ttl = reply.body?["expires_in"]?.doubleValue ?? 3600
                 return (token, ttl.isFinite ? ttl : 3600)
             case 429, 500...599:
-                last = CXoneError.from(status: reply.status, body: reply.body)
+                last = APIError.from(status: reply.status, body: reply.body)
                 guard let wait = endpoint.retry.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw last }
                 try await pause(wait)
             default:
-                var error = CXoneError.from(status: reply.status, body: reply.body)
+                var error = APIError.from(status: reply.status, body: reply.body)
                 error.message = "the token endpoint refused the client credentials: \(error.message)"
-                if error.code == .invalid { error.code = .unauthorized }
+                if error.kind == .badRequest { error.kind = .unauthorized }
                 throw error
             }
         }

@@ -42,7 +42,7 @@ public struct WebhookSender: Sendable {
                     timeout: timeout, requireJSON: false, stats: stats)
                 last = WebhookOutcome(delivered: (200..<300).contains(reply.status), attempts: attempt, httpStatus: reply.status)
                 if last.delivered { return last }
-                last.error = (reply.body?["message"]?.stringValue ?? reply.body?.stringValue).map(CXoneError.printable) ?? "HTTP \(reply.status)"
+                last.error = (reply.body?["message"]?.stringValue ?? reply.body?.stringValue).map(APIError.printable) ?? "HTTP \(reply.status)"
                 guard reply.status == 429 || reply.status >= 500 else { return last }
             } catch let failure as Transport.ExchangeFailure {
                 last = WebhookOutcome(delivered: false, attempts: attempt, error: failure.error.message)

@@ -147,7 +147,7 @@ struct BindingTests {
             _ = try await CXoneClient(endpoint: endpoint).queues()
             Issue.record("a closed port answered")
         } catch {
-            #expect(error.code == .network && error.message.contains("cannot connect"), "\(error)")
+            #expect(error.kind == .network && error.message.contains("cannot connect"), "\(error)")
         }
     }
 

@@ -12,10 +12,10 @@ struct HostileServerTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         var respond: @Sendable (HostileServer.Request) -> [UInt8]
-        var code: CXoneError.Code
+        var kind: APIError.Kind
         var message: String
         /// Reads a queue unless told otherwise.
-        var call: @Sendable (CXoneClient) async throws(CXoneError) -> Void = { client async throws(CXoneError) in _ = try await client.queue("q1") }
+        var call: @Sendable (CXoneClient) async throws(APIError) -> Void = { client async throws(APIError) in _ = try await client.queue("q1") }
         /// Seconds the server keeps trickling after its reply (see `HostileServer`).
         var trickle = 0.0
         var testDescription: String { name }
@@ -25,41 +25,41 @@ struct HostileServerTests {
 
     static let cases: [Case] = [
         Case(name: "not JSON", respond: HostileServer.withToken { _ in http(200, "<html>oops</html>", []) },
-             code: .unavailable, message: "malformed JSON"),
+             kind: .unavailable, message: "malformed JSON"),
         Case(name: "JSON nested 100,000 deep", respond: HostileServer.withToken { _ in http(200, String(repeating: "[", count: 100_000), []) },
-             code: .unavailable, message: "deeper than 512"),
+             kind: .unavailable, message: "deeper than 512"),
         Case(name: "a body over 16 MiB", respond: HostileServer.withToken { _ in HostileServer.http(200, [UInt8](repeating: 0x20, count: 17 << 20)) },
-             code: .network, message: "reading the response failed"),
+             kind: .network, message: "reading the response failed"),
         Case(name: "not HTTP at all", respond: HostileServer.withToken { _ in Array("SSH-2.0-OpenSSH_9.2\r\n\r\n".utf8) },
-             code: .network, message: "failed"),
+             kind: .network, message: "failed"),
         Case(name: "a body cut short", respond: HostileServer.withToken { _ in Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\"".utf8) },
-             code: .network, message: "stream ended"),
+             kind: .network, message: "stream ended"),
         Case(name: "a body that trickles for 30 s", respond: HostileServer.withToken { _ in
                  Array("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{".utf8)
              },
-             code: .timeout, message: "timed out", trickle: 30),
+             kind: .timeout, message: "timed out", trickle: 30),
         Case(name: "an array for a document", respond: HostileServer.withToken { _ in http(200, "[1,2]", []) },
-             code: .unavailable, message: "answered queue q1 with array, not a JSON object"),
+             kind: .unavailable, message: "answered queue q1 with array, not a JSON object"),
         Case(name: "another queue's document", respond: HostileServer.withToken { _ in http(200, #"{"id":"q2\u001b[2J","version":1}"#, []) },
-             code: .unavailable, message: "answered queue q1 with queue q2 [2J"),
+             kind: .unavailable, message: "answered queue q1 with queue q2 [2J"),
         Case(name: "paging that never ends", respond: HostileServer.withToken { _ in
                  let item = #"{"id":"q"}"#
                  return http(200, #"{"totalPages":1000000000,"data":["# + Array(repeating: item, count: 5_000).joined(separator: ",") + "]}", [])
              },
-             code: .unavailable, message: "more than 200000 items", call: { client async throws(CXoneError) in _ = try await client.queues() }),
+             kind: .unavailable, message: "more than 200000 items", call: { client async throws(APIError) in _ = try await client.queues() }),
         Case(name: "list items that are not objects", respond: HostileServer.withToken { _ in http(200, #"{"data":[1,"two",null]}"#, []) },
-             code: .unavailable, message: "not objects", call: { client async throws(CXoneError) in _ = try await client.skills() }),
+             kind: .unavailable, message: "not objects", call: { client async throws(APIError) in _ = try await client.skills() }),
         Case(name: "Retry-After: inf", respond: HostileServer.withToken { _ in http(429, "{}", ["Retry-After: inf"]) },
-             code: .rate_limited, message: "HTTP 429"),
+             kind: .rateLimited, message: "HTTP 429"),
         Case(name: "Retry-After: 1e300", respond: HostileServer.withToken { _ in http(429, "{}", ["Retry-After: 1e300"]) },
-             code: .rate_limited, message: "HTTP 429"),
+             kind: .rateLimited, message: "HTTP 429"),
         Case(name: "a token endpoint with Retry-After: 1e300", respond: { _ in http(429, "{}", ["Retry-After: 1e300"]) },
-             code: .rate_limited, message: "HTTP 429"),
+             kind: .rateLimited, message: "HTTP 429"),
         Case(name: "a token that smuggles a header", respond: { _ in http(200, #"{"access_token":"abc\r\nX-Evil: 1","expires_in":60}"#, []) },
-             code: .unauthorized, message: "malformed access_token"),
+             kind: .unauthorized, message: "malformed access_token"),
         Case(name: "an error message with terminal escapes, 5,000 long",
              respond: HostileServer.withToken { _ in http(400, #"{"message":"\u001b[31mred\u001b[0m"# + String(repeating: "x", count: 5_000) + #""}"#, []) },
-             code: .invalid, message: " [31mred [0mxxx"),
+             kind: .badRequest, message: " [31mred [0mxxx"),
     ]
 
     static func client(_ server: HostileServer) -> CXoneClient {
@@ -76,11 +76,11 @@ struct HostileServerTests {
         let server = try HostileServer(trickle: c.trickle, respond: c.respond)
         defer { server.stop() }
         let started = Date()
-        do throws(CXoneError) {
+        do throws(APIError) {
             try await c.call(Self.client(server))
             Issue.record("\(c.name): no error")
         } catch {
-            #expect(error.code == c.code, "\(c.name): \(error)")
+            #expect(error.kind == c.kind, "\(c.name): \(error)")
             #expect(error.message.contains(c.message), "\(c.name): \(error.message.prefix(300))")
             #expect(!error.message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(c.name): control characters reach the message")
             #expect(error.message.count <= 1_200, "\(c.name): message of \(error.message.count) characters")

@@ -22,7 +22,7 @@ struct AgentStatusBinding {
         let pause = request["pause_reason"]?.stringValue
         let roles = Set((try call.value(4, name: "roles")).arrayValue?.compactMap(\.stringValue) ?? [])
         if let problem = call.string(3) {
-            throw context.refuse("agent_status", target: id, args: args, CXoneError(.invalid, message: "agent_status: \(problem)"))
+            throw context.refuse("agent_status", target: id, args: args, BindingError(.invalid, message: "agent_status: \(problem)"))
         }
         var body: [String: JSONValue] = [
             "status": .string(status),
@@ -33,8 +33,8 @@ struct AgentStatusBinding {
         if let code = request["wrap_up_code"]?.stringValue { body["wrapUpCode"] = .string(code) }
         let payload = JSONValue.object(body)
         let context = self.context
-        return try context.audited("agent_status", target: id, args: args, effect: .write()) { _ async throws(CXoneError) in
-            let user = try await context.client.user(id).value
+        return try context.audited("agent_status", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
+            let user = try await api { () async throws(APIError) in try await context.client.user(id) }.value
             try Self.checkEligible(user, id: id, roles: roles)
             let previous = user["status"] ?? .null
             if context.dryRun {
@@ -44,24 +44,24 @@ struct AgentStatusBinding {
                 let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]
                 return .init(values: [result], result: result, status: .planned)
             }
-            let sent = try await context.client.setStatus(id, payload)
+            let sent = try await api { () async throws(APIError) in try await context.client.setStatus(id, payload) }
             let result: JSONValue = ["status": sent.value["status"] ?? .string(status), "previous_status": previous,
                                      "updated_at": sent.value["updatedAt"] ?? .null]
             return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
         }
     }
 
-    static func checkEligible(_ user: JSONValue, id: String, roles allowed: Set<String>) throws(CXoneError) {
+    static func checkEligible(_ user: JSONValue, id: String, roles allowed: Set<String>) throws(BindingError) {
         let roles = user["roles"]?.arrayValue?.compactMap { $0["name"]?.stringValue ?? $0.stringValue } ?? []
         guard roles.contains(where: allowed.contains) else {
-            throw CXoneError(.invalid, message: "agent_status: user \(id) has role \(roles.joined(separator: ", ")); only \(allowed.sorted().joined(separator: " or ")) can change status")
+            throw BindingError(.invalid, message: "agent_status: user \(id) has role \(roles.joined(separator: ", ")); only \(allowed.sorted().joined(separator: " or ")) can change status")
         }
         if let start = user["shiftSchedule"]?["start"]?.doubleValue, let end = user["shiftSchedule"]?["end"]?.doubleValue {
             // The server's own verdict when it gives one: its clock decides, not this machine's.
             let now = Date().timeIntervalSince1970
             guard user["shiftSchedule"]?["onShift"]?.boolValue ?? (start <= now && now < end) else {
                 let f = ISO8601DateFormatter()
-                throw CXoneError(.invalid, message: "agent_status: user \(id) is outside the shift window (\(f.string(from: Date(timeIntervalSince1970: start))) – \(f.string(from: Date(timeIntervalSince1970: end))))")
+                throw BindingError(.invalid, message: "agent_status: user \(id) is outside the shift window (\(f.string(from: Date(timeIntervalSince1970: start))) – \(f.string(from: Date(timeIntervalSince1970: end))))")
             }
         }
     }

@@ -21,7 +21,7 @@ struct PureBindings {
         let base = try call.value(1, name: "base")
         let changes = try call.value(2, name: "changes")
         let target = base["id"]?.stringValue
-        let values = try context.pure("build", target: target, args: ["changes": changes]) { () throws(CXoneError) in
+        let values = try context.pure("build", target: target, args: ["changes": changes]) { () throws(BindingError) in
             let built = base.mergePatched(with: changes)
             let paths = base.changes(to: built).map { JSONValue.string($0.dotted) }
             return ([built], ["changed": .array(paths)], .ok)

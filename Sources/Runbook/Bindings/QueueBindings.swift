@@ -14,8 +14,8 @@ struct QueueBindings {
     private func fetch(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "fetch", expected: "queue id") }
         let context = self.context
-        return try context.audited("fetch", target: id, args: ["queue_id": .string(id)], effect: .read) { _ async throws(CXoneError) in
-            let sent = try await context.client.queue(id)
+        return try context.audited("fetch", target: id, args: ["queue_id": .string(id)], effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.queue(id) }
             context.remember(sent.value)
             return .init(values: [sent.value], result: ["version": sent.value["version"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
         }
@@ -27,7 +27,7 @@ struct QueueBindings {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "deploy", expected: "queue id") }
         guard lua_isTable(call, 2) else { throw call.argumentError(2, "deploy", expected: "table (the queue document)") }
         let payload = try call.value(2, name: "payload")
-        let refused = { (message: String) in self.context.refuse("deploy", target: id, args: ["queue_id": .string(id)], CXoneError(.invalid, message: message)) }
+        let refused = { (message: String) in self.context.refuse("deploy", target: id, args: ["queue_id": .string(id)], BindingError(.invalid, message: message)) }
         guard let baseVersion = payload["version"]?.intValue else {
             throw refused("deploy: the payload has no version; build it from fetch(\"\(id)\")")
         }
@@ -43,14 +43,14 @@ struct QueueBindings {
         if context.dryRun {
             context.plan(PlannedChange(kind: "queue", target: id, title: base["name"]?.stringValue ?? "", changes: changed,
                                        note: "from version \(baseVersion)"))
-            let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
+            let values = try context.pure("deploy", target: id, args: args) { () throws(BindingError) in
                 ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], .planned)
             }
             return try call.returning(values)
         }
         if changed.isEmpty {
             // Nothing to change: no write, no new version.
-            let values = try context.pure("deploy", target: id, args: args) { () throws(CXoneError) in
+            let values = try context.pure("deploy", target: id, args: args) { () throws(BindingError) in
                 let result: JSONValue = ["version": .int(baseVersion), "previous_version": .int(baseVersion), "changed": .array([]), "skipped": true]
                 return ([result], result, .ok)
             }
@@ -60,7 +60,7 @@ struct QueueBindings {
         return try context.audited("deploy", target: id, args: args, effect: .write(snapshots: { seq in
             [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: baseVersion, document: base),
              SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: payload)]
-        })) { seq async throws(CXoneError) in
+        })) { seq async throws(BindingError) in
             try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths)
         }
     }
@@ -68,9 +68,9 @@ struct QueueBindings {
     /// Through the one queue writer; after someone else's write, a three-way merge.
     private static func write(
         _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue
-    ) async throws(CXoneError) -> RunContext.Outcome {
+    ) async throws(BindingError) -> RunContext.Outcome {
         let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
-        let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(CXoneError) in
+        let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(BindingError) in
             try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
         }
         return success(id, written: w.document, pre: w.pre, ifMatch: w.ifMatch ?? baseVersion, seq: seq, context: context, changed: changed,
@@ -100,12 +100,12 @@ struct QueueBindings {
         let source: RunContext.DeployRecord
         if let runID = opts["run"]?.stringValue {
             guard let found = try? Rollback.lastDeploy(of: id, run: runID, store: context.recorder.store) else {
-                throw context.refuse("rollback", target: id, args: args, CXoneError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
+                throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
             }
             source = found
         } else {
             guard let found = context.deploy(of: id) else {
-                throw context.refuse("rollback", target: id, args: args, CXoneError(.not_found, message: "rollback: this run has not deployed queue \(id)"))
+                throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: this run has not deployed queue \(id)"))
             }
             source = found
         }

@@ -15,8 +15,8 @@ struct ReadBindings {
     private func queues(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         let filter = try call.value(1, name: "filter")
         let context = self.context
-        return try context.audited("queues", target: nil, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(CXoneError) in
-            let sent = try await context.client.queues()
+        return try context.audited("queues", target: nil, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.queues() }
             sent.value.forEach(context.remember)
             let ids = Set(filter["ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             let matching = sent.value.filter { q in
@@ -31,8 +31,8 @@ struct ReadBindings {
 
     private func skills(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         let context = self.context
-        return try context.audited("skills", target: nil, args: [:], effect: .read) { _ async throws(CXoneError) in
-            let sent = try await context.client.skills()
+        return try context.audited("skills", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.skills() }
             context.remember(skills: sent.value)
             return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
         }
@@ -42,8 +42,8 @@ struct ReadBindings {
     private func agents(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         let filter = try call.value(1, name: "filter")
         let context = self.context
-        return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(CXoneError) in
-            let sent = try await context.client.users(queueID: filter["queue"]?.stringValue, status: filter["status"]?.stringValue)
+        return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.users(queueID: filter["queue"]?.stringValue, status: filter["status"]?.stringValue) }
             return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
         }
     }
@@ -51,8 +51,8 @@ struct ReadBindings {
     private func agent(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "agent", expected: "user id") }
         let context = self.context
-        return try context.audited("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(CXoneError) in
-            let sent = try await context.client.user(id)
+        return try context.audited("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.user(id) }
             return .init(values: [sent.value], result: ["status": sent.value["status"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
         }
     }
@@ -70,11 +70,11 @@ struct ReadBindings {
         let body = JSONValue.object(query)
         let context = self.context
         return try context.audited("analytics", target: queueID, args: ["queue_id": queueID.map(JSONValue.string) ?? .null, "opts": opts], effect: .read) {
-            _ async throws(CXoneError) in
-            let sent = try await context.client.analytics(body)
+            _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.analytics(body) }
             let rows = sent.value.map(Self.shortNames)
             if let queueID {
-                guard let row = rows.first else { throw CXoneError(.not_found, message: "no analytics for queue \(queueID)") }
+                guard let row = rows.first else { throw BindingError(.not_found, message: "no analytics for queue \(queueID)") }
                 return .init(values: [row], result: ["rows": 1], httpStatus: sent.status, attempts: sent.attempts)
             }
             return .init(values: [.array(rows)], result: ["rows": .int(Int64(rows.count))], httpStatus: sent.status, attempts: sent.attempts)

@@ -27,15 +27,15 @@ enum Rollback {
 
     /// The rollback as an audited call of `context`'s run.
     static func audited(_ id: String, source: RunContext.DeployRecord, force: Bool, context: RunContext, args: JSONValue) throws(ScriptError) -> LuaReply {
-        try context.audited("rollback", target: id, args: args, effect: .write()) { seq async throws(CXoneError) in
+        try context.audited("rollback", target: id, args: args, effect: .write()) { seq async throws(BindingError) in
             try await restore(id, source: source, force: force, seq: seq, context: context)
         }
     }
 
-    static func restore(_ id: String, source: RunContext.DeployRecord, force: Bool, seq: Int, context: RunContext) async throws(CXoneError)
+    static func restore(_ id: String, source: RunContext.DeployRecord, force: Bool, seq: Int, context: RunContext) async throws(BindingError)
         -> RunContext.Outcome
     {
-        let current = try await context.client.queue(id).value
+        let current = try await api { () async throws(APIError) in try await context.client.queue(id) }.value
         let currentVersion = current["version"]?.intValue
         let target = try plan(current: current, source: source, force: force, queueID: id)
         let changes = current.changes(to: target, ignoring: ThreeWayMerge.serverFields)
@@ -52,7 +52,7 @@ enum Rollback {
         }
         context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current))
         let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "the rollback")
-        let w = try await writer.write(target, over: current, ifMatch: currentVersion) { latest throws(CXoneError) in
+        let w = try await writer.write(target, over: current, ifMatch: currentVersion) { latest throws(BindingError) in
             try plan(current: latest, source: source, force: force, queueID: id)
         }
         context.remember(w.document)
@@ -65,7 +65,7 @@ enum Rollback {
 
     /// The document to write: the pre-image when the queue is as the deploy left it (or with
     /// `force`); otherwise the current document with only the deploy's fields reverted.
-    static func plan(current: JSONValue, source: RunContext.DeployRecord, force: Bool, queueID: String) throws(CXoneError) -> JSONValue {
+    static func plan(current: JSONValue, source: RunContext.DeployRecord, force: Bool, queueID: String) throws(BindingError) -> JSONValue {
         if force { return source.pre }
         // Already as before the deploy (it was rolled back, or a killed deploy never applied).
         if current.changes(to: source.pre, ignoring: ThreeWayMerge.serverFields).isEmpty { return source.pre }
@@ -75,7 +75,7 @@ enum Rollback {
         let touched = ours.filter { mine in sinceDeploy.contains { $0.path.overlaps(mine.path) } }.map(\.dotted)
         if !touched.isEmpty {
             let paths = Array(Set(touched)).sorted()
-            throw CXoneError(.conflict, status: 409,
+            throw BindingError(.conflict, status: 409,
                              message: "queue \(queueID) was changed since the deploy in the fields it would restore: \(paths.joined(separator: ", ")) (use force to restore anyway)",
                              details: ["paths": .array(paths.map(JSONValue.string)), "current_version": current["version"] ?? .null])
         }

@@ -38,18 +38,18 @@ struct WebhookBinding {
         let opts = try call.value(3, name: "opts")
         let args: JSONValue = ["name": .string(name), "payload": payload]
         guard !name.contains("://") && !name.contains("/") else {
-            throw context.refuse("webhook", target: name, args: args, CXoneError(
+            throw context.refuse("webhook", target: name, args: args, BindingError(
                 .sandbox, message: "webhook: scripts reach only configured webhook names, never URLs; add it to cxrun.toml [webhooks]"))
         }
         guard let target = context.tenant.webhooks[name] else {
             let known = context.tenant.webhooks.keys.sorted()
-            throw context.refuse("webhook", target: name, args: args, CXoneError(
+            throw context.refuse("webhook", target: name, args: args, BindingError(
                 .sandbox, message: "webhook: '\(name)' is not configured (configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"))
         }
         let id = UUID().uuidString.lowercased()
         if context.dryRun {
             context.plan(PlannedChange(kind: "webhook", target: name, title: "", changes: [], note: "would deliver \(payload.jsonString())"))
-            let values = try context.pure("webhook", target: name, args: args) { () throws(CXoneError) in
+            let values = try context.pure("webhook", target: name, args: args) { () throws(BindingError) in
                 ([["planned": true, "id": .string(id)]], ["planned": true], .planned)
             }
             return try call.returning(values)
@@ -70,7 +70,7 @@ struct WebhookBinding {
             let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
             var done = pending
             done.status = outcome.delivered ? .ok : .error
-            done.errorCode = outcome.delivered ? nil : (outcome.httpStatus.map { CXoneError.from(status: $0, body: nil).code.rawValue } ?? "network")
+            done.errorCode = outcome.delivered ? nil : (outcome.httpStatus.map { BindingError(APIError.from(status: $0, body: nil)).code.rawValue } ?? "network")
             done.httpStatus = outcome.httpStatus
             done.attempts = outcome.attempts
             done.latencyMs = Date().timeIntervalSince(started) * 1000

@@ -36,24 +36,26 @@ struct QueueWriter {
     /// Writes `document` over `pre` (at version `ifMatch`); `replan(current)` gives the document
     /// to write over `current` after a conflict, or throws `conflict` when it cannot.
     func write(
-        _ document: JSONValue, over pre: JSONValue, ifMatch: Int64?, replan: (JSONValue) throws(CXoneError) -> JSONValue
-    ) async throws(CXoneError) -> Written {
+        _ document: JSONValue, over pre: JSONValue, ifMatch: Int64?, replan: (JSONValue) throws(BindingError) -> JSONValue
+    ) async throws(BindingError) -> Written {
         var plan = (document: document, pre: pre, ifMatch: ifMatch)
         var attempts = 0
         var replanned = false
         for _ in 0..<Self.maxAttempts {
             let current: JSONValue
-            do {
-                let sent = try await context.client.putQueue(queueID, plan.document, ifMatch: plan.ifMatch)
+            let put: Result<Sent<JSONValue>, APIError>
+            do { put = .success(try await context.client.putQueue(queueID, plan.document, ifMatch: plan.ifMatch)) } catch { put = .failure(error) }
+            switch put {
+            case .success(let sent):
                 attempts += sent.attempts
                 return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
                                attempts: attempts, httpStatus: sent.status)
-            } catch where error.code == .conflict {
+            case .failure(let error) where error.kind == .conflict:
                 attempts += 1
-                current = try await context.client.queue(queueID).value
-            } catch where error.details?["outcome"] == "unknown" {
-                attempts += Int(error.details?["attempts"]?.intValue ?? 1)
-                current = try await context.client.queue(queueID).value
+                current = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
+            case .failure(let error) where error.outcomeUnknown:
+                attempts += error.attempts
+                current = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
                 let version = current["version"]?.intValue
                 if let expected = plan.ifMatch, version == expected + 1,
                     current.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields).isEmpty
@@ -63,6 +65,10 @@ struct QueueWriter {
                                    attempts: attempts, httpStatus: 200)
                 }
                 if version == plan.ifMatch { continue }  // it had not: send the same write again
+            case .failure(let error):
+                var failure = BindingError(error)
+                failure.attempts += attempts
+                throw failure
             }
             // Someone else wrote since: plan again over what is there now.
             let next = try replan(current)
@@ -74,8 +80,9 @@ struct QueueWriter {
                 return Written(document: current, pre: current, ifMatch: plan.ifMatch, wrote: false, replanned: true, attempts: attempts, httpStatus: nil)
             }
         }
-        throw CXoneError(.conflict, status: 409,
-                         message: "queue \(queueID) kept changing during \(operation) (\(Self.maxAttempts) attempts); nothing was overwritten",
-                         details: ["attempts": .int(Int64(attempts))])
+        var failure = BindingError(.conflict, status: 409,
+                                   message: "queue \(queueID) kept changing during \(operation) (\(Self.maxAttempts) attempts); nothing was overwritten")
+        failure.attempts = attempts
+        throw failure
     }
 }

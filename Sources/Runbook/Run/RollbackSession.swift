@@ -44,7 +44,7 @@ public enum RollbackSession {
             let call = recorder.start("rollback", target: queue, args: ["queue_id": .string(queue), "run": .string(sourceRun), "force": .bool(force)])
             recorder.began(call)
             do {
-                let outcome = try await context.perform(call, effect: .write()) { seq async throws(CXoneError) in
+                let outcome = try await context.perform(call, effect: .write()) { seq async throws(BindingError) in
                     try await Rollback.restore(queue, source: source, force: force, seq: seq, context: context)
                 }
                 let restored = outcome.result?["restored"]?.boolValue ?? false

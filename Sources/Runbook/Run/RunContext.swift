@@ -85,13 +85,13 @@ final class RunContext: Sendable {
     /// Runs `work` as one audited call of the script; the outcome completes its row.
     func audited(
         _ binding: String, target: String?, args: JSONValue, effect: Effect,
-        _ work: @escaping @Sendable (Int) async throws(CXoneError) -> Outcome
+        _ work: @escaping @Sendable (Int) async throws(BindingError) -> Outcome
     ) throws(ScriptError) -> LuaReply {
         let call = recorder.start(binding, target: target, args: args)
         recorder.began(call)
         // The audit write and the I/O both happen off the Lua thread, which goes on with other coroutines.
         return .suspend(.async {
-            do throws(CXoneError) {
+            do throws(BindingError) {
                 return .success(try await self.perform(call, effect: effect, work).values)
             } catch {
                 return .failure(Self.scriptError(error))
@@ -102,11 +102,11 @@ final class RunContext: Sendable {
     /// The life of one `began` call: a write's row is committed `pending` before `work` can send
     /// anything; the outcome, or the error, completes the row.
     func perform(
-        _ call: CallRecord, effect: Effect, _ work: @Sendable (Int) async throws(CXoneError) -> Outcome
-    ) async throws(CXoneError) -> Outcome {
+        _ call: CallRecord, effect: Effect, _ work: @Sendable (Int) async throws(BindingError) -> Outcome
+    ) async throws(BindingError) -> Outcome {
         let started = Date()
         var record = call
-        do throws(CXoneError) {
+        do throws(BindingError) {
             if case .write(let snapshots) = effect { try commitPending(call, snapshots: snapshots(call.seq)) }
             let outcome = try await work(call.seq)
             record.finish(with: outcome, startedAt: started)
@@ -121,15 +121,15 @@ final class RunContext: Sendable {
 
     /// Commits a `began` write's row `pending`; when the audit log cannot be written the call is
     /// not attempted, and the error says so.
-    func commitPending(_ call: CallRecord, snapshots: [SnapshotRecord] = []) throws(CXoneError) {
+    func commitPending(_ call: CallRecord, snapshots: [SnapshotRecord] = []) throws(BindingError) {
         do { try recorder.commitPending(call, snapshots: snapshots) } catch {
-            throw CXoneError(.sandbox, message: "the audit log could not be written, so \(call.binding) was not attempted: \(error)")
+            throw BindingError(.sandbox, message: "the audit log could not be written, so \(call.binding) was not attempted: \(error)")
         }
     }
 
     /// A pure (no I/O) call: runs now, its row is buffered.
     func pure(
-        _ binding: String, target: String?, args: JSONValue, _ work: () throws(CXoneError) -> (values: [JSONValue], result: JSONValue?, status: CallStatus)
+        _ binding: String, target: String?, args: JSONValue, _ work: () throws(BindingError) -> (values: [JSONValue], result: JSONValue?, status: CallStatus)
     ) throws(ScriptError) -> [JSONValue] {
         var record = recorder.start(binding, target: target, args: args)
         let started = Date()
@@ -151,7 +151,7 @@ final class RunContext: Sendable {
     }
 
     /// A call refused before any I/O: its one row says why; the error goes to the script.
-    func refuse(_ binding: String, target: String?, args: JSONValue, _ error: CXoneError) -> ScriptError {
+    func refuse(_ binding: String, target: String?, args: JSONValue, _ error: BindingError) -> ScriptError {
         var record = recorder.start(binding, target: target, args: args)
         record.status = .error
         record.errorCode = error.code.rawValue
@@ -161,7 +161,7 @@ final class RunContext: Sendable {
         return Self.scriptError(error)
     }
 
-    static func scriptError(_ error: CXoneError) -> ScriptError {
+    static func scriptError(_ error: BindingError) -> ScriptError {
         ScriptError(value: error.json, form: .structured)
     }
 }
@@ -177,11 +177,11 @@ extension CallRecord {
     }
 
     /// Fills in a failed call's error.
-    mutating func finish(with error: CXoneError, startedAt started: Date) {
+    mutating func finish(with error: BindingError, startedAt started: Date) {
         status = .error
         errorCode = error.code.rawValue
         httpStatus = error.status
-        attempts = Int(error.details?["attempts"]?.intValue ?? 1)
+        attempts = error.attempts
         result = ["message": .string(error.message)]
         latencyMs = Date().timeIntervalSince(started) * 1000
     }

@@ -7,7 +7,7 @@ import JSONCore
 enum ThreeWayMerge {
     static let serverFields: Set<String> = ["version", "id"]
 
-    static func merge(base: JSONValue, mine: JSONValue, theirs: JSONValue, queueID: String) throws(CXoneError) -> JSONValue {
+    static func merge(base: JSONValue, mine: JSONValue, theirs: JSONValue, queueID: String) throws(BindingError) -> JSONValue {
         let ours = base.changes(to: mine, ignoring: serverFields)
         let others = base.changes(to: theirs, ignoring: serverFields)
         var conflicts: [String] = []
@@ -20,7 +20,7 @@ enum ThreeWayMerge {
         }
         if !conflicts.isEmpty {
             let paths = Array(Set(conflicts)).sorted()
-            throw CXoneError(
+            throw BindingError(
                 .conflict, status: 409,
                 message: "queue \(queueID) was changed by someone else in the fields this run changes: \(paths.joined(separator: ", "))",
                 details: ["paths": .array(paths.map(JSONValue.string)), "current_version": theirs["version"] ?? .null])

@@ -9,7 +9,7 @@ final class WebhookDispatcher: Sendable {
     private let started = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
 
-    func start(_ work: @escaping @Sendable () async -> WebhookOutcome) -> Task<WebhookOutcome, Never> {
+    func start<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> Task<T, Never> {
         started.add(1, ordering: .relaxed)
         return Task {
             let outcome = await work()
@@ -54,31 +54,16 @@ struct WebhookBinding {
             }
             return try call.returning(values)
         }
-        var record = context.recorder.start("webhook", target: name, args: args)
-        record.result = ["id": .string(id)]
-        context.recorder.began(record)
-        do { try context.commitPending(record) } catch {
-            record.finish(with: error, startedAt: Date())
-            context.recorder.completed(record)
-            throw RunContext.scriptError(error)
-        }
-        let recorder = context.recorder
-        let pending = record
+        // A write whose request goes out after the script has moved on: its pending row is
+        // committed now (an audit log that refuses it stops the delivery here, with an error).
         let stats = context.client.transport.stats
-        let started = Date()
-        let task = context.webhooks.start {
+        let task = try context.detachedWrite("webhook", target: name, args: args, pendingResult: ["id": .string(id)]) {
             let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
-            var done = pending
-            done.status = outcome.delivered ? .ok : .error
-            done.errorCode = outcome.delivered ? nil : (outcome.httpStatus.map { BindingError(APIError.from(status: $0, body: nil)).code.rawValue } ?? "network")
-            done.httpStatus = outcome.httpStatus
-            done.attempts = outcome.attempts
-            done.latencyMs = Date().timeIntervalSince(started) * 1000
             var result = outcome.json.objectValue ?? [:]
             result["id"] = .string(id)
-            done.result = .object(result)
-            recorder.completed(done)
-            return outcome
+            let code = outcome.delivered ? nil : (outcome.httpStatus.map { BindingError(APIError.from(status: $0, body: nil)).code.rawValue } ?? "network")
+            return (outcome, RunContext.Outcome(values: [], result: .object(result), status: outcome.delivered ? .ok : .error,
+                                                httpStatus: outcome.httpStatus, attempts: outcome.attempts, errorCode: code))
         }
         guard opts["wait"]?.boolValue == true else { return try call.returning(["id": .string(id), "status": "queued"]) }
         return .suspend(.async {

@@ -71,6 +71,8 @@ final class RunContext: Sendable {
         var httpStatus: Int?
         var attempts = 1
         var snapshots: [SnapshotRecord] = []
+        /// For an outcome that is a failure without an error thrown (a webhook never delivered).
+        var errorCode: String?
     }
 
     /// What an audited call does to the tenant, which decides when its row is written.
@@ -116,6 +118,31 @@ final class RunContext: Sendable {
             record.finish(with: error, startedAt: started)
             recorder.completed(record)
             throw error
+        }
+    }
+
+    /// A write whose work runs on after the binding returned (a webhook delivery): the same
+    /// lifecycle, with the pending row committed before the binding returns, so a refused audit
+    /// write fails the call at once. The run waits for `webhooks` before it ends.
+    func detachedWrite<T: Sendable>(
+        _ binding: String, target: String?, args: JSONValue, pendingResult: JSONValue?,
+        _ work: @escaping @Sendable () async -> (T, Outcome)
+    ) throws(ScriptError) -> Task<T, Never> {
+        var call = recorder.start(binding, target: target, args: args)
+        call.result = pendingResult
+        recorder.began(call)
+        do { try commitPending(call) } catch {
+            call.finish(with: error, startedAt: Date())
+            recorder.completed(call)
+            throw Self.scriptError(error)
+        }
+        let (recorder, started, pending) = (self.recorder, Date(), call)
+        return webhooks.start {
+            let (value, outcome) = await work()
+            var record = pending
+            record.finish(with: outcome, startedAt: started)
+            recorder.completed(record, snapshots: outcome.snapshots)
+            return value
         }
     }
 
@@ -170,6 +197,7 @@ extension CallRecord {
     /// Fills in a finished call's outcome.
     mutating func finish(with outcome: RunContext.Outcome, startedAt started: Date) {
         status = outcome.status
+        errorCode = outcome.errorCode
         result = outcome.result
         httpStatus = outcome.httpStatus
         attempts = outcome.attempts

@@ -77,11 +77,15 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "cxrun-bench", dependencies: ["LuaHost", "Runbook", "SandboxTenant", "CXone", "JSONCore"]),
-        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua", "JSONCore"]),
+        // What the test targets share: scratch folders, captured output, a raw-socket hostile server.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua", "JSONCore", "TestSupport"]),
+        .testTarget(name: "CXoneTests", dependencies: ["CXone", "JSONCore", "TestSupport"]),
         .testTarget(
             name: "SandboxTenantTests",
             dependencies: [
-                "SandboxTenant", "JSONCore", "CXShared",
+                "SandboxTenant", "JSONCore", "CXShared", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -89,12 +93,12 @@ let package = Package(
         .testTarget(
             name: "RunbookTests",
             dependencies: [
-                "Runbook", "CXone", "LuaHost", "SandboxTenant", "JSONCore",
+                "Runbook", "CXone", "LuaHost", "SandboxTenant", "JSONCore", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "CLITests", dependencies: ["cxrun", "JSONCore"]),
+        .testTarget(name: "CLITests", dependencies: ["cxrun", "JSONCore", "TestSupport"]),
     ]
 )

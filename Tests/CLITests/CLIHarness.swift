@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The repository root (this file is Tests/CLITests/CLIHarness.swift).
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -24,8 +25,7 @@ struct CLIResult {
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
 func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
             interruptWhenPrinted marker: String? = nil, signal: Int32 = SIGINT, environment: [String: String] = [:]) async throws -> CLIResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    let scratch = URL(fileURLWithPath: try temporaryFolder("cli"))
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
     FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -76,7 +76,7 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
 
 /// Writes a script into a fresh folder and returns the folder.
 func scriptFolder(_ files: [String: String]) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-scripts-\(UUID().uuidString)")
+    let dir = URL(fileURLWithPath: try temporaryFolder("scripts"))
     for (name, text) in files {
         let url = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import JSONCore
 import Testing
 
@@ -113,7 +114,7 @@ struct StdlibDiscoveryTests {
 
     @Test func installedLayoutFindsTheStdlib() async throws {
         // PREFIX/bin/cxrun next to PREFIX/share/cxrun/stdlib, as `make install` lays it out.
-        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-prefix-\(UUID().uuidString)")
+        let prefix = URL(fileURLWithPath: try temporaryFolder("prefix"))
         defer { try? FileManager.default.removeItem(at: prefix) }
         try FileManager.default.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: prefix.appendingPathComponent("share/cxrun"), withIntermediateDirectories: true)

@@ -1,15 +1,8 @@
 import Foundation
-import Synchronization
+import TestSupport
 import Testing
 
 @testable import LuaHost
-
-/// Collects what a run prints.
-final class Captured: Sendable {
-    private let text = Mutex("")
-    func append(_ s: String) { text.withLock { $0 += s } }
-    var value: String { text.withLock { $0 } }
-}
 
 /// Small limits so runaway tests end quickly.
 let testLimits = LuaLimits(memoryBytes: 64 << 20, instructions: 20_000_000, timeout: 20)
@@ -68,9 +61,8 @@ func expectSuccess(_ source: String, limits: LuaLimits = testLimits, sourceLocat
 /// A scratch folder removed when the test ends.
 final class TempDir {
     let path: String
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-test-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    init() throws {
+        path = try temporaryFolder("test")
     }
     func write(_ relative: String, _ contents: String) {
         let url = URL(fileURLWithPath: path).appendingPathComponent(relative)

@@ -75,10 +75,6 @@ struct SandboxEscapeTests {
         #expect(message.hasPrefix("test.lua:"), "the error names the script line: \(message)")
     }
 
-    @Test func atLeastThirtyEscapesAreCovered() async {
-        #expect(escapes.count >= 30)
-    }
-
     @Test func environmentIsExactlyTheAllowList() async {
         let output = await expectSuccess(#"""
             local names = {}
@@ -139,7 +135,7 @@ struct SandboxEscapeTests {
     }
 
     @Test func requireLoadsStdlibAndRunbookModules() async throws {
-        let dir = TempDir()
+        let dir = try TempDir()
         dir.write("stdlib/cx/greet.lua", "local M = {} function M.hi(n) return 'hi ' .. n end return M")
         dir.write("book/lib/helper.lua", "return { twice = function(x) return 2 * x end }")
         dir.write("book/lib/broken.lua", "return {")

@@ -1,5 +1,6 @@
 import CXone
 import Foundation
+import TestSupport
 import JSONCore
 import LuaHost
 import Testing
@@ -11,97 +12,100 @@ import Testing
 struct BindingTests {
     @Test func everyBindingsHappyPath() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local all = queues()
-            local voice = queues({channel = "voice"})
-            assert(#all == 48 and #voice == 16, #all .. " " .. #voice)
-            local q = fetch(voice[1].id)
-            assert(q.version == 1)
-            local payload = build(q, {maxWaitTime = 240, routing = {strategy = "priority", priority = {enabled = true, levels = cx.array{1, 2}}}})
-            assert(q.maxWaitTime ~= 240, "build does not modify its base")
-            local ok, problems = validate(payload)
-            assert(ok, problems[1] and problems[1].message)
-            local r = deploy(q.id, payload)
-            print("deploy", r.version, r.previous_version, table.concat(r.changed, ","))
-            local ss = skills()
-            local members = agents({queue = q.id})
-            local one = agent(members[1].id)
-            assert(one.id == members[1].id and #ss == 25)
-            local m = analytics(q.id, {metrics = {"answerRate", "serviceLevel"}})
-            assert(m.queue_id == q.id and m.answerRate >= 0 and m.answerRate <= 1)
-            local rows = analytics(nil, {interval = "PT1H"})
-            assert(#rows == 48)
-            local w = webhook("wfm", {event = "queue.updated", queue = q.id}, {wait = true})
-            print("webhook", w.status, w.attempts)
-            local back = rollback(q.id)
-            print("rollback", back.restored, back.version)
-            assert(fetch(q.id).maxWaitTime == q.maxWaitTime)
-            print(cx.run.tenant, cx.run.dry_run, cx.tenant.limits.max_waiters)
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(output.contains("deploy\t2\t1\tmaxWaitTime,routing.priority.enabled,routing.priority.levels,routing.strategy"), "\(output)")
-        #expect(output.contains("webhook\tdelivered\t1"))
-        #expect(output.contains("rollback\ttrue\t3"))
-        #expect(output.contains("test\tfalse\t100"))
-        let deliveries = try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue ?? []
-        #expect(deliveries.count == 1 && deliveries[0]["verified"] == true)
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local all = queues()
+                local voice = queues({channel = "voice"})
+                assert(#all == 48 and #voice == 16, #all .. " " .. #voice)
+                local q = fetch(voice[1].id)
+                assert(q.version == 1)
+                local payload = build(q, {maxWaitTime = 240, routing = {strategy = "priority", priority = {enabled = true, levels = cx.array{1, 2}}}})
+                assert(q.maxWaitTime ~= 240, "build does not modify its base")
+                local ok, problems = validate(payload)
+                assert(ok, problems[1] and problems[1].message)
+                local r = deploy(q.id, payload)
+                print("deploy", r.version, r.previous_version, table.concat(r.changed, ","))
+                local ss = skills()
+                local members = agents({queue = q.id})
+                local one = agent(members[1].id)
+                assert(one.id == members[1].id and #ss == 25)
+                local m = analytics(q.id, {metrics = {"answerRate", "serviceLevel"}})
+                assert(m.queue_id == q.id and m.answerRate >= 0 and m.answerRate <= 1)
+                local rows = analytics(nil, {interval = "PT1H"})
+                assert(#rows == 48)
+                local w = webhook("wfm", {event = "queue.updated", queue = q.id}, {wait = true})
+                print("webhook", w.status, w.attempts)
+                local back = rollback(q.id)
+                print("rollback", back.restored, back.version)
+                assert(fetch(q.id).maxWaitTime == q.maxWaitTime)
+                print(cx.run.tenant, cx.run.dry_run, cx.tenant.limits.max_waiters)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output.contains("deploy\t2\t1\tmaxWaitTime,routing.priority.enabled,routing.priority.levels,routing.strategy"), "\(output)")
+            #expect(output.contains("webhook\tdelivered\t1"))
+            #expect(output.contains("rollback\ttrue\t3"))
+            #expect(output.contains("test\tfalse\t100"))
+            let deliveries = try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue ?? []
+            #expect(deliveries.count == 1 && deliveries[0]["verified"] == true)
+        }
     }
 
     @Test func errorsAreStructuredAndScriptsBranchOnCode() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local function code(f, ...) local ok, e = pcall(f, ...) assert(not ok) return e.code .. ":" .. tostring(e.status) end
-            local q = fetch(queues()[1].id)
-            print(code(fetch, "no-such-queue"))
-            print(code(deploy, q.id, {maxWaitTime = 1}))
-            print(code(deploy, q.id, build(q, {serviceLevelTarget = {threshold = 150}})))
-            print(code(webhook, "nowhere", {}))
-            print(code(webhook, "http://evil.example/hook", {}))
-            print(code(agent_status, "no-user", {status = "Break"}))
-            print(code(agent_status, "no-user", {status = "Sleeping"}))
-            print(code(rollback, q.id))
-            local ok, e = pcall(deploy, q.id, build(q, {maxWaiters = 500}))
-            print(tostring(e):match("^invalid") ~= nil, e.details.errors[1].path)
-            ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = 0/0}))
-            print(e.code, e.message)
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(output == """
-            not_found:404
-            invalid:nil
-            invalid:400
-            sandbox:nil
-            sandbox:nil
-            invalid:nil
-            invalid:nil
-            not_found:nil
-            true\tmaxWaiters
-            invalid\tthe request body is not valid JSON: cannot encode nan as JSON at maxWaitTime
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local function code(f, ...) local ok, e = pcall(f, ...) assert(not ok) return e.code .. ":" .. tostring(e.status) end
+                local q = fetch(queues()[1].id)
+                print(code(fetch, "no-such-queue"))
+                print(code(deploy, q.id, {maxWaitTime = 1}))
+                print(code(deploy, q.id, build(q, {serviceLevelTarget = {threshold = 150}})))
+                print(code(webhook, "nowhere", {}))
+                print(code(webhook, "http://evil.example/hook", {}))
+                print(code(agent_status, "no-user", {status = "Break"}))
+                print(code(agent_status, "no-user", {status = "Sleeping"}))
+                print(code(rollback, q.id))
+                local ok, e = pcall(deploy, q.id, build(q, {maxWaiters = 500}))
+                print(tostring(e):match("^invalid") ~= nil, e.details.errors[1].path)
+                ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = 0/0}))
+                print(e.code, e.message)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == """
+                not_found:404
+                invalid:nil
+                invalid:400
+                sandbox:nil
+                sandbox:nil
+                invalid:nil
+                invalid:nil
+                not_found:nil
+                true\tmaxWaiters
+                invalid\tthe request body is not valid JSON: cannot encode nan as JSON at maxWaitTime
 
-            """, "\(output)")
-        #expect(result.summary.retries == 0, "a body that cannot be JSON is not retried")
+                """, "\(output)")
+            #expect(result.summary.retries == 0, "a body that cannot be JSON is not retried")
+        }
     }
 
     @Test func forbiddenUnauthorizedAndUnavailable() async throws {
         let bench = try await Bench.start { $0.clients = [SimClient(id: "cxrun-demo", secret: "cxrun-demo-secret", scopes: ["routing:queue:view"])] }
-        defer { Task { await bench.stop() } }
-        let (forbidden, out1) = try await bench.run("local ok, e = pcall(analytics, nil, {}) print(e.code, e.status)")
-        #expect(forbidden.outcome.status == .succeeded && out1 == "forbidden\t403\n", "\(out1) \(forbidden.outcome.failureText)")
-        var wrong = bench.tenant()
-        wrong.endpoint?.clientSecret = "not-the-secret"
-        let (unauthorized, out2) = try await bench.run("local ok, e = pcall(queues) print(e.code)", tenant: wrong)
-        #expect(unauthorized.outcome.status == .succeeded && out2 == "unauthorized\n")
-        _ = try await bench.send(.PUT, "/_sim/faults", json: ["status503": 1])
-        var retry = RetryPolicy()
-        retry.maxAttempts = 2
-        retry.baseDelay = 0.01
-        let (unavailable, out3) = try await bench.run("local ok, e = pcall(skills) print(e.code, e.status)", tenant: bench.tenant(retry: retry))
-        #expect(unavailable.outcome.status == .succeeded && out3 == "unavailable\t503\n", "\(out3)")
-        _ = try await bench.send(.PUT, "/_sim/faults", json: ["latencyMs": 1500])
-        let (timeout, out4) = try await bench.run("local ok, e = pcall(skills) print(e.code)", tenant: bench.tenant(retry: retry, timeout: 0.3))
-        #expect(timeout.outcome.status == .succeeded && out4 == "timeout\n", "\(out4)")
+        try await stopping(bench) {
+            let (forbidden, out1) = try await bench.run("local ok, e = pcall(analytics, nil, {}) print(e.code, e.status)")
+            #expect(forbidden.outcome.status == .succeeded && out1 == "forbidden\t403\n", "\(out1) \(forbidden.outcome.failureText)")
+            var wrong = bench.tenant()
+            wrong.endpoint?.clientSecret = "not-the-secret"
+            let (unauthorized, out2) = try await bench.run("local ok, e = pcall(queues) print(e.code)", tenant: wrong)
+            #expect(unauthorized.outcome.status == .succeeded && out2 == "unauthorized\n")
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["status503": 1])
+            var retry = RetryPolicy()
+            retry.maxAttempts = 2
+            retry.baseDelay = 0.01
+            let (unavailable, out3) = try await bench.run("local ok, e = pcall(skills) print(e.code, e.status)", tenant: bench.tenant(retry: retry))
+            #expect(unavailable.outcome.status == .succeeded && out3 == "unavailable\t503\n", "\(out3)")
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["latencyMs": 1500])
+            let (timeout, out4) = try await bench.run("local ok, e = pcall(skills) print(e.code)", tenant: bench.tenant(retry: retry, timeout: 0.3))
+            #expect(timeout.outcome.status == .succeeded && out4 == "timeout\n", "\(out4)")
+        }
     }
 
     @Test func networkErrorsWhenTheTenantIsGone() async throws {
@@ -115,26 +119,27 @@ struct BindingTests {
 
     @Test func agentStatusRequestsAreCheckedAgainstTheOneRuleTable() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local ok, e = pcall(function() local r = agent_status(42, {status = "Break"}) return r end)
-            print(e)
-            ok, e = pcall(agent_status, "u1", {status = "Napping"})
-            print(e.code, e.message)
-            ok, e = pcall(agent_status, "u1", {status = "Break"})
-            print(e.code, e.message)
-            local _, problems = validate({status = "Break", role = "Agent"}, {rules = {"agent_status"}})
-            print(problems[1].path, problems[1].message)
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        let lines = output.split(separator: "\n").map(String.init)
-        #expect(lines.first == "book.lua:1: bad argument #1 to 'agent_status' (user id expected, got number)", "\(output)")
-        #expect(lines.dropFirst().first == "invalid\tagent_status: status must be one of Available, Busy, Break, Training, Offline, got 'Napping'")
-        let defaults = "IT Issue, Queue Full, Skill Gap, Manager Meeting, System Maintenance"
-        #expect(lines.dropFirst(2).first == "invalid\tagent_status: Break needs a pause_reason (one of \(defaults))")
-        #expect(lines.dropFirst(3).first == "pause_reason\tBreak needs a pause_reason (one of \(defaults))", "validate says the same")
-        let calls = try bench.audit.calls(run: try #require(try bench.audit.runs().first?.id))
-        #expect(calls.filter { $0.binding == "agent_status" }.map(\.status) == [.error, .error], "refusals are audited, once each")
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local ok, e = pcall(function() local r = agent_status(42, {status = "Break"}) return r end)
+                print(e)
+                ok, e = pcall(agent_status, "u1", {status = "Napping"})
+                print(e.code, e.message)
+                ok, e = pcall(agent_status, "u1", {status = "Break"})
+                print(e.code, e.message)
+                local _, problems = validate({status = "Break", role = "Agent"}, {rules = {"agent_status"}})
+                print(problems[1].path, problems[1].message)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines.first == "book.lua:1: bad argument #1 to 'agent_status' (user id expected, got number)", "\(output)")
+            #expect(lines.dropFirst().first == "invalid\tagent_status: status must be one of Available, Busy, Break, Training, Offline, got 'Napping'")
+            let defaults = "IT Issue, Queue Full, Skill Gap, Manager Meeting, System Maintenance"
+            #expect(lines.dropFirst(2).first == "invalid\tagent_status: Break needs a pause_reason (one of \(defaults))")
+            #expect(lines.dropFirst(3).first == "pause_reason\tBreak needs a pause_reason (one of \(defaults))", "validate says the same")
+            let calls = try bench.audit.calls(run: try #require(try bench.audit.runs().first?.id))
+            #expect(calls.filter { $0.binding == "agent_status" }.map(\.status) == [.error, .error], "refusals are audited, once each")
+        }
     }
 
     @Test func aRefusedConnectionIsKnownToHaveSentNothing() async throws {
@@ -153,38 +158,40 @@ struct BindingTests {
 
     @Test func agentStatusChecksRoleShiftAndWrapUp() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local function first(pred) for _, a in ipairs(agents()) do if pred(a) then return a end end end
-            local onshift = first(function(a) return a.shiftSchedule.onShift and a.roles[1].name == "Agent" and not a.wrapUp.active end)
-            local r = agent_status(onshift.id, {status = "Break", pause_reason = "Manager Meeting"})
-            print(r.status, agent(onshift.id).pauseReason)
-            local off = first(function(a) return not a.shiftSchedule.onShift and a.roles[1].name == "Agent" end)
-            local ok, e = pcall(agent_status, off.id, {status = "Available"})
-            print(e.code, e.message:find("outside the shift window") ~= nil)
-            local analyst = first(function(a) return a.roles[1].name == "Analyst" and a.shiftSchedule.onShift end)
-            if analyst then ok, e = pcall(agent_status, analyst.id, {status = "Available"}) print(e.code) else print("invalid") end
-            local busy = first(function(a) return a.wrapUp.active and a.shiftSchedule.onShift and a.roles[1].name ~= "Analyst" end)
-            if busy then ok, e = pcall(agent_status, busy.id, {status = "Break", pause_reason = "IT Issue"}) print(e.code) else print("conflict") end
-            ok, e = pcall(agent_status, onshift.id, {status = "Break"})
-            print(e.code)
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(output == "Break\tManager Meeting\ninvalid\ttrue\ninvalid\nconflict\ninvalid\n", "\(output)")
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local function first(pred) for _, a in ipairs(agents()) do if pred(a) then return a end end end
+                local onshift = first(function(a) return a.shiftSchedule.onShift and a.roles[1].name == "Agent" and not a.wrapUp.active end)
+                local r = agent_status(onshift.id, {status = "Break", pause_reason = "Manager Meeting"})
+                print(r.status, agent(onshift.id).pauseReason)
+                local off = first(function(a) return not a.shiftSchedule.onShift and a.roles[1].name == "Agent" end)
+                local ok, e = pcall(agent_status, off.id, {status = "Available"})
+                print(e.code, e.message:find("outside the shift window") ~= nil)
+                local analyst = first(function(a) return a.roles[1].name == "Analyst" and a.shiftSchedule.onShift end)
+                if analyst then ok, e = pcall(agent_status, analyst.id, {status = "Available"}) print(e.code) else print("invalid") end
+                local busy = first(function(a) return a.wrapUp.active and a.shiftSchedule.onShift and a.roles[1].name ~= "Analyst" end)
+                if busy then ok, e = pcall(agent_status, busy.id, {status = "Break", pause_reason = "IT Issue"}) print(e.code) else print("conflict") end
+                ok, e = pcall(agent_status, onshift.id, {status = "Break"})
+                print(e.code)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "Break\tManager Meeting\ninvalid\ttrue\ninvalid\nconflict\ninvalid\n", "\(output)")
+        }
     }
 
     @Test func tasksRunBindingsConcurrently() async throws {
         let bench = try await Bench.start { $0.faults.latencyMs = 50 }
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local ids = {}
-            for i, q in ipairs(queues()) do if i <= 16 then ids[#ids + 1] = q.id end end
-            local docs = cx.each(ids, function(id) return fetch(id) end, {concurrency = 8})
-            print(#docs, docs[16].id == ids[16])
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(output == "16\ttrue\n")
-        let fetches = result.summary.bindings.first { $0.name == "fetch" }
-        #expect(fetches?.calls == 16)
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local ids = {}
+                for i, q in ipairs(queues()) do if i <= 16 then ids[#ids + 1] = q.id end end
+                local docs = cx.each(ids, function(id) return fetch(id) end, {concurrency = 8})
+                print(#docs, docs[16].id == ids[16])
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "16\ttrue\n")
+            let fetches = result.summary.bindings.first { $0.name == "fetch" }
+            #expect(fetches?.calls == 16)
+        }
     }
 }

@@ -5,7 +5,7 @@ import JSONCore
 import LuaHost
 import NIOCore
 import NIOHTTP1
-import Synchronization
+import TestSupport
 
 @testable import Runbook
 @testable import SandboxTenant
@@ -13,22 +13,8 @@ import Synchronization
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let stdlibPath = repoRoot.appendingPathComponent("stdlib").path
 
-/// A fresh, empty folder under the temporary directory; the caller removes it.
-func temporaryFolder(_ name: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-\(name)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
-/// Collects what a run prints.
-final class Printed: Sendable {
-    private let text = Mutex("")
-    func append(_ s: String) { text.withLock { $0 += s } }
-    var value: String { text.withLock { $0 } }
-}
-
 /// A sandbox tenant on loopback plus an audit log, for one test.
-final class Bench: Sendable {
+final class Bench: StoppableServer {
     let server: SandboxServer
     let directory: String
     let webhookSecret = "WebHook-Secret-456789"
@@ -68,7 +54,7 @@ final class Bench: Sendable {
     /// Runs a runbook; returns the result and what it printed (print and log).
     func run(_ source: String, dryRun: Bool = false, args: [String] = [], tenant: ResolvedTenant? = nil, timeout: Double = 120,
              concurrency: Int = 4) async throws -> (result: RunbookResult, output: String) {
-        let printed = Printed()
+        let printed = Captured()
         let request = RunbookRequest(
             scriptPath: "book.lua", source: source, args: args, tenant: tenant ?? self.tenant(), dryRun: dryRun,
             limits: RunLimits(memoryBytes: 128 << 20, instructions: 500_000_000, timeout: timeout), concurrency: concurrency,

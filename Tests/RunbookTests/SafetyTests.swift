@@ -1,5 +1,6 @@
 import CXone
 import Foundation
+import TestSupport
 import GRDB
 import JSONCore
 import LuaHost
@@ -12,297 +13,308 @@ import Testing
 struct SafetyTests {
     @Test func concurrentEditorsChangesSurviveAndMerge() async throws {
         let bench = try await Bench.start { $0.seed = 11 }
-        defer { Task { await bench.stop() } }
-        let before = try await bench.queues()
-        _ = try await bench.send(.PUT, "/_sim/faults", json: ["concurrentEdit": 0.3])
-        let (result, output) = try await bench.run(#"""
-            local ids = {}
-            for _, q in ipairs(queues()) do ids[#ids + 1] = q.id end
-            local results = cx.each(ids, function(id)
-              local q = fetch(id)
-              return deploy(id, build(q, {maxWaitTime = 333}))
-            end, {concurrency = 4})
-            local merged = 0
-            for _, r in ipairs(results) do if r.merged then merged = merged + 1 end end
-            print(#results, merged)
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        let after = try await bench.queues()
-        #expect(after.count == before.count)
-        var edited = 0
-        for (old, new) in zip(before, after) {
-            #expect(new["maxWaitTime"] == 333, "our change is on every queue")
-            if new.value(at: ["serviceLevelTarget", "threshold"]) != old.value(at: ["serviceLevelTarget", "threshold"]) { edited += 1 }
+        try await stopping(bench) {
+            let before = try await bench.queues()
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["concurrentEdit": 0.3])
+            let (result, output) = try await bench.run(#"""
+                local ids = {}
+                for _, q in ipairs(queues()) do ids[#ids + 1] = q.id end
+                local results = cx.each(ids, function(id)
+                  local q = fetch(id)
+                  return deploy(id, build(q, {maxWaitTime = 333}))
+                end, {concurrency = 4})
+                local merged = 0
+                for _, r in ipairs(results) do if r.merged then merged = merged + 1 end end
+                print(#results, merged)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let after = try await bench.queues()
+            #expect(after.count == before.count)
+            var edited = 0
+            for (old, new) in zip(before, after) {
+                #expect(new["maxWaitTime"] == 333, "our change is on every queue")
+                if new.value(at: ["serviceLevelTarget", "threshold"]) != old.value(at: ["serviceLevelTarget", "threshold"]) { edited += 1 }
+            }
+            #expect(edited > 0, "the editor's changes are kept too (\(output))")
+            let merged = Int(output.split(separator: "\t").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0
+            #expect(merged > 0, "some deploys had to merge: \(output)")
         }
-        #expect(edited > 0, "the editor's changes are kept too (\(output))")
-        let merged = Int(output.split(separator: "\t").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0
-        #expect(merged > 0, "some deploys had to merge: \(output)")
     }
 
     @Test func overlappingEditRaisesConflictAndWritesNothing() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
-        // Another admin changes the same field between the script's fetch and its deploy: the script
-        // waits until it sees the new version; the test edits once the log shows the script's fetch.
-        let task = Task { try await bench.run(#"""
-            local q = fetch(cx.args[1])
-            local payload = build(q, {serviceLevelTarget = {threshold = 91}})
-            repeat cx.sleep(0.05) until fetch(cx.args[1]).version > q.version
-            local ok, e = pcall(deploy, q.id, payload)
-            print(ok, e.code, e.details.paths[1])
-            """#, args: [id]) }
-        for _ in 0..<400 {
-            if try await bench.requests().contains(where: { $0["path"]?.stringValue == "/api/v2/routing/queues/\(id)" }) { break }
-            try await Task.sleep(for: .milliseconds(25))
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            // Another admin changes the same field between the script's fetch and its deploy: the script
+            // waits until it sees the new version; the test edits once the log shows the script's fetch.
+            let task = Task { try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                local payload = build(q, {serviceLevelTarget = {threshold = 91}})
+                repeat cx.sleep(0.05) until fetch(cx.args[1]).version > q.version
+                local ok, e = pcall(deploy, q.id, payload)
+                print(ok, e.code, e.details.paths[1])
+                """#, args: [id]) }
+            for _ in 0..<400 {
+                if try await bench.requests().contains(where: { $0["path"]?.stringValue == "/api/v2/routing/queues/\(id)" }) { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            _ = try await bench.send(.POST, "/_sim/queues/\(id)/edit", json: ["serviceLevelTarget": ["threshold": 55]])
+            let (conflicted, out) = try await task.value
+            #expect(conflicted.outcome.status == .succeeded, "\(conflicted.outcome.failureText)")
+            #expect(out == "false\tconflict\tserviceLevelTarget.threshold\n", "\(out)")
+            let now = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
+            #expect(now.value(at: ["serviceLevelTarget", "threshold"]) == 55, "the other admin's value stands")
         }
-        _ = try await bench.send(.POST, "/_sim/queues/\(id)/edit", json: ["serviceLevelTarget": ["threshold": 55]])
-        let (conflicted, out) = try await task.value
-        #expect(conflicted.outcome.status == .succeeded, "\(conflicted.outcome.failureText)")
-        #expect(out == "false\tconflict\tserviceLevelTarget.threshold\n", "\(out)")
-        let now = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
-        #expect(now.value(at: ["serviceLevelTarget", "threshold"]) == 55, "the other admin's value stands")
     }
 
     @Test func anAuditLogThatCannotTakeTheWriteStopsItAndLosesNoOtherRow() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
-        // A real SQLite failure on the pending deploy row only: a trigger in the audit file.
-        _ = try bench.audit
-        let db = try DatabaseQueue(path: bench.auditPath)
-        try await db.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER refuse_deploy BEFORE INSERT ON calls WHEN NEW.binding = 'deploy'
-                BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END
-                """)
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            // A real SQLite failure on the pending deploy row only: a trigger in the audit file.
+            _ = try bench.audit
+            let db = try DatabaseQueue(path: bench.auditPath)
+            try await db.write { db in
+                try db.execute(sql: """
+                    CREATE TRIGGER refuse_deploy BEFORE INSERT ON calls WHEN NEW.binding = 'deploy'
+                    BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END
+                    """)
+            }
+            let (result, out) = try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                local ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = q.maxWaitTime + 7}))
+                print(ok, e.code, e.message)
+                print(#skills() > 0)
+                """#, args: [id])
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(out.hasPrefix("false\tsandbox\tthe audit log could not be written, so deploy was not attempted"), "\(out)")
+            #expect(out.hasSuffix("true\n"), "\(out)")
+            let writes = try await bench.requests().filter { $0["method"]?.stringValue != "GET" && $0["path"]?.stringValue?.hasPrefix("/api/") == true }
+            #expect(writes.isEmpty, "nothing was sent for the unaudited deploy: \(writes)")
+            let rows = try bench.audit.calls(run: result.summary.runID)
+            #expect(rows.map(\.binding) == ["fetch", "build", "skills"], "every other call kept its row")
+            #expect(result.auditProblems.contains { $0.contains("(deploy) could not be written") }, "\(result.auditProblems)")
         }
-        let (result, out) = try await bench.run(#"""
-            local q = fetch(cx.args[1])
-            local ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = q.maxWaitTime + 7}))
-            print(ok, e.code, e.message)
-            print(#skills() > 0)
-            """#, args: [id])
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(out.hasPrefix("false\tsandbox\tthe audit log could not be written, so deploy was not attempted"), "\(out)")
-        #expect(out.hasSuffix("true\n"), "\(out)")
-        let writes = try await bench.requests().filter { $0["method"]?.stringValue != "GET" && $0["path"]?.stringValue?.hasPrefix("/api/") == true }
-        #expect(writes.isEmpty, "nothing was sent for the unaudited deploy: \(writes)")
-        let rows = try bench.audit.calls(run: result.summary.runID)
-        #expect(rows.map(\.binding) == ["fetch", "build", "skills"], "every other call kept its row")
-        #expect(result.auditProblems.contains { $0.contains("(deploy) could not be written") }, "\(result.auditProblems)")
     }
 
     @Test func rollbackGoesThroughTheQueueWriterAndKeepsAConcurrentEditorsChange() async throws {
         let bench = try await Bench.start { $0.seed = 7 }
-        defer { Task { await bench.stop() } }
-        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
-        let original = try #require(try await bench.queues().first)
-        let (deployRun, _) = try await bench.run(#"""
-            local q = fetch(cx.args[1])
-            deploy(q.id, build(q, {maxWaitTime = 444}))
-            """#, args: [id])
-        #expect(deployRun.outcome.status == .succeeded, "\(deployRun.outcome.failureText)")
-        // Another admin changes the SLA target just before every incoming write: the rollback's
-        // writes meet 409s, each followed by a re-read and a new plan, until the writer gives up
-        // with nothing overwritten.
-        _ = try await bench.send(.PUT, "/_sim/faults", json: ["concurrentEdit": 1.0])
-        let (busyRun, busy) = try await RollbackSession.run(
-            of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
-        _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
-        #expect(busy.first?.ok == false && busy.first?.message.contains("kept changing during the rollback (8 attempts)") == true,
-                "\(busy.first?.message ?? "")")
-        #expect(try await bench.queues().first?["maxWaitTime"] == 444, "nothing was overwritten")
-        let gaveUp = try #require(try bench.audit.calls(run: busyRun).first { $0.binding == "rollback" })
-        #expect(gaveUp.status == .error && gaveUp.errorCode == "conflict")
-        // Once the queue holds still, the rollback reverts this run's field and keeps the admin's edits.
-        let edited = try #require(try await bench.queues().first)
-        let (_, lines) = try await RollbackSession.run(
-            of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
-        #expect(lines.first?.ok == true, "\(lines.first?.message ?? "")")
-        let now = try #require(try await bench.queues().first)
-        #expect(now["maxWaitTime"] == original["maxWaitTime"], "this run's field reverted")
-        #expect(now.value(at: ["serviceLevelTarget", "threshold"]) == edited.value(at: ["serviceLevelTarget", "threshold"]),
-                "the other admin's edits stand")
-        #expect(edited.value(at: ["version"])?.intValue ?? 0 >= 10, "the admin wrote on each of the 8 attempts")
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            let original = try #require(try await bench.queues().first)
+            let (deployRun, _) = try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                deploy(q.id, build(q, {maxWaitTime = 444}))
+                """#, args: [id])
+            #expect(deployRun.outcome.status == .succeeded, "\(deployRun.outcome.failureText)")
+            // Another admin changes the SLA target just before every incoming write: the rollback's
+            // writes meet 409s, each followed by a re-read and a new plan, until the writer gives up
+            // with nothing overwritten.
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["concurrentEdit": 1.0])
+            let (busyRun, busy) = try await RollbackSession.run(
+                of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
+            _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            #expect(busy.first?.ok == false && busy.first?.message.contains("kept changing during the rollback (8 attempts)") == true,
+                    "\(busy.first?.message ?? "")")
+            #expect(try await bench.queues().first?["maxWaitTime"] == 444, "nothing was overwritten")
+            let gaveUp = try #require(try bench.audit.calls(run: busyRun).first { $0.binding == "rollback" })
+            #expect(gaveUp.status == .error && gaveUp.errorCode == "conflict")
+            // Once the queue holds still, the rollback reverts this run's field and keeps the admin's edits.
+            let edited = try #require(try await bench.queues().first)
+            let (_, lines) = try await RollbackSession.run(
+                of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
+            #expect(lines.first?.ok == true, "\(lines.first?.message ?? "")")
+            let now = try #require(try await bench.queues().first)
+            #expect(now["maxWaitTime"] == original["maxWaitTime"], "this run's field reverted")
+            #expect(now.value(at: ["serviceLevelTarget", "threshold"]) == edited.value(at: ["serviceLevelTarget", "threshold"]),
+                    "the other admin's edits stand")
+            #expect(edited.value(at: ["version"])?.intValue ?? 0 >= 10, "the admin wrote on each of the 8 attempts")
+        }
     }
 
     @Test func rollbackRestoresAndRefusesOverForeignEdits() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let ids = try await bench.queues().prefix(3).compactMap { $0["id"]?.stringValue }
-        let original = try await bench.queues().prefix(3).map { $0 }
-        let (deployRun, _) = try await bench.run(#"""
-            for _, id in ipairs(cx.args) do
-              local q = fetch(id)
-              deploy(id, build(q, {maxWaitTime = 444, waitStrategy = {positionThreshold = 7}}))
-            end
-            """#, args: ids)
-        #expect(deployRun.outcome.status == .succeeded, "\(deployRun.outcome.failureText)")
-        // Queue 0: untouched since. Queue 1: someone edits a field the deploy changed. Queue 2: someone edits another field.
-        _ = try await bench.send(.POST, "/_sim/queues/\(ids[1])/edit", json: ["maxWaitTime": 500])
-        _ = try await bench.send(.POST, "/_sim/queues/\(ids[2])/edit", json: ["maxWaiters": 12])
-        let (result, lines) = try await RollbackSession.run(
-            of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
-        let byQueue = Dictionary(uniqueKeysWithValues: lines.map { ($0.queue, $0) })
-        #expect(byQueue[ids[0]]?.ok == true)
-        #expect(byQueue[ids[1]]?.ok == false && byQueue[ids[1]]?.message.contains("maxWaitTime") == true, "\(byQueue[ids[1]]?.message ?? "")")
-        #expect(byQueue[ids[2]]?.ok == true)
-        let now = try await bench.queues().prefix(3).map { $0 }
-        #expect(now[0].changes(to: original[0], ignoring: ["version"]).isEmpty, "fully restored")
-        #expect(now[1]["maxWaitTime"] == 500, "refused: the foreign edit stands")
-        #expect(now[2]["maxWaitTime"] == original[2]["maxWaitTime"] && now[2]["maxWaiters"] == 12, "only our fields reverted")
-        #expect(now[2].value(at: ["waitStrategy", "positionThreshold"]) == original[2].value(at: ["waitStrategy", "positionThreshold"]))
-        // --force restores queue 1 anyway.
-        let (_, forced) = try await RollbackSession.run(
-            of: deployRun.summary.runID, queues: [ids[1]], tenant: bench.tenant(), auditPath: bench.auditPath, force: true, dryRun: false)
-        #expect(forced.first?.ok == true)
-        let restored = try await bench.queues()[1]
-        #expect(restored["maxWaitTime"] == original[1]["maxWaitTime"])
-        let rollbackRun = try #require(try bench.audit.run(result))
-        #expect(rollbackRun.status == .failed && rollbackRun.script.hasPrefix("cxrun rollback --run"))
+        try await stopping(bench) {
+            let ids = try await bench.queues().prefix(3).compactMap { $0["id"]?.stringValue }
+            let original = try await bench.queues().prefix(3).map { $0 }
+            let (deployRun, _) = try await bench.run(#"""
+                for _, id in ipairs(cx.args) do
+                  local q = fetch(id)
+                  deploy(id, build(q, {maxWaitTime = 444, waitStrategy = {positionThreshold = 7}}))
+                end
+                """#, args: ids)
+            #expect(deployRun.outcome.status == .succeeded, "\(deployRun.outcome.failureText)")
+            // Queue 0: untouched since. Queue 1: someone edits a field the deploy changed. Queue 2: someone edits another field.
+            _ = try await bench.send(.POST, "/_sim/queues/\(ids[1])/edit", json: ["maxWaitTime": 500])
+            _ = try await bench.send(.POST, "/_sim/queues/\(ids[2])/edit", json: ["maxWaiters": 12])
+            let (result, lines) = try await RollbackSession.run(
+                of: deployRun.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
+            let byQueue = Dictionary(uniqueKeysWithValues: lines.map { ($0.queue, $0) })
+            #expect(byQueue[ids[0]]?.ok == true)
+            #expect(byQueue[ids[1]]?.ok == false && byQueue[ids[1]]?.message.contains("maxWaitTime") == true, "\(byQueue[ids[1]]?.message ?? "")")
+            #expect(byQueue[ids[2]]?.ok == true)
+            let now = try await bench.queues().prefix(3).map { $0 }
+            #expect(now[0].changes(to: original[0], ignoring: ["version"]).isEmpty, "fully restored")
+            #expect(now[1]["maxWaitTime"] == 500, "refused: the foreign edit stands")
+            #expect(now[2]["maxWaitTime"] == original[2]["maxWaitTime"] && now[2]["maxWaiters"] == 12, "only our fields reverted")
+            #expect(now[2].value(at: ["waitStrategy", "positionThreshold"]) == original[2].value(at: ["waitStrategy", "positionThreshold"]))
+            // --force restores queue 1 anyway.
+            let (_, forced) = try await RollbackSession.run(
+                of: deployRun.summary.runID, queues: [ids[1]], tenant: bench.tenant(), auditPath: bench.auditPath, force: true, dryRun: false)
+            #expect(forced.first?.ok == true)
+            let restored = try await bench.queues()[1]
+            #expect(restored["maxWaitTime"] == original[1]["maxWaitTime"])
+            let rollbackRun = try #require(try bench.audit.run(result))
+            #expect(rollbackRun.status == .failed && rollbackRun.script.hasPrefix("cxrun rollback --run"))
+        }
     }
 
     @Test func faultsStillEndInTheRightStateWithOneRowPerCall() async throws {
         let bench = try await Bench.start { $0.seed = 5 }
-        defer { Task { await bench.stop() } }
-        let before = try await bench.queues()
-        _ = try await bench.send(.PUT, "/_sim/faults", json: ["status429": 0.2, "status503": 0.05, "reset": 0.05])
-        var retry = RetryPolicy()
-        retry.maxAttempts = 12
-        retry.baseDelay = 0.01
-        retry.maxDelay = 0.2
-        let (result, output) = try await bench.run(#"""
-            local ids = {}
-            for _, q in ipairs(queues()) do ids[#ids + 1] = q.id end
-            cx.each(ids, function(id)
-              local q = fetch(id)
-              local payload = build(q, {maxWaiters = 42})
-              assert(validate(payload))
-              deploy(id, payload)
-            end, {concurrency = 4})
-            print("done", #ids)
-            """#, tenant: bench.tenant(retry: retry))
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(output == "done\t48\n")
-        _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
-        let after = try await bench.queues()
-        #expect(after.allSatisfy { $0["maxWaiters"] == 42 })
-        for (old, new) in zip(before, after) {
-            // Written exactly once — or not at all where the value already was 42.
-            #expect(new["version"] == (old["maxWaiters"] == 42 ? 1 : 2), "\(new["id"] ?? .null)")
+        try await stopping(bench) {
+            let before = try await bench.queues()
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["status429": 0.2, "status503": 0.05, "reset": 0.05])
+            var retry = RetryPolicy()
+            retry.maxAttempts = 12
+            retry.baseDelay = 0.01
+            retry.maxDelay = 0.2
+            let (result, output) = try await bench.run(#"""
+                local ids = {}
+                for _, q in ipairs(queues()) do ids[#ids + 1] = q.id end
+                cx.each(ids, function(id)
+                  local q = fetch(id)
+                  local payload = build(q, {maxWaiters = 42})
+                  assert(validate(payload))
+                  deploy(id, payload)
+                end, {concurrency = 4})
+                print("done", #ids)
+                """#, tenant: bench.tenant(retry: retry))
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "done\t48\n")
+            _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            let after = try await bench.queues()
+            #expect(after.allSatisfy { $0["maxWaiters"] == 42 })
+            for (old, new) in zip(before, after) {
+                // Written exactly once — or not at all where the value already was 42.
+                #expect(new["version"] == (old["maxWaiters"] == 42 ? 1 : 2), "\(new["id"] ?? .null)")
+            }
+            let calls = try bench.audit.calls(run: result.summary.runID)
+            #expect(calls.count == 1 + 48 * 4, "one row per call: queues + (fetch, build, validate, deploy) per queue")
+            #expect(Set(calls.map(\.seq)) == Set(1...calls.count))
+            #expect(calls.allSatisfy { $0.status == .ok })
+            #expect(result.summary.retries > 0 && result.summary.rateLimited > 0)
         }
-        let calls = try bench.audit.calls(run: result.summary.runID)
-        #expect(calls.count == 1 + 48 * 4, "one row per call: queues + (fetch, build, validate, deploy) per queue")
-        #expect(Set(calls.map(\.seq)) == Set(1...calls.count))
-        #expect(calls.allSatisfy { $0.status == .ok })
-        #expect(result.summary.retries > 0 && result.summary.rateLimited > 0)
     }
 
     @Test func tokenExpiryMidRunIsInvisible() async throws {
         let bench = try await Bench.start { $0.tokenTTL = 3 }
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            for i = 1, 5 do skills() cx.sleep(1.1) end
-            print("ok")
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText) \(output)")
-        #expect(output == "ok\n")
-        let tokenRequests = try await bench.requests().filter { $0["path"] == "/oauth/token" }
-        #expect(tokenRequests.count >= 2, "refreshed during the run")
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                for i = 1, 5 do skills() cx.sleep(1.1) end
+                print("ok")
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText) \(output)")
+            #expect(output == "ok\n")
+            let tokenRequests = try await bench.requests().filter { $0["path"] == "/oauth/token" }
+            #expect(tokenRequests.count >= 2, "refreshed during the run")
+        }
     }
 
     @Test func secretsNeverReachTheAuditLogOrOutput() async throws {
         let secret = "Client-Secret-Value-9876"
         let bench = try await Bench.start(clientSecret: secret)
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local q = fetch(queues()[1].id)
-            deploy(q.id, build(q, {maxWaitTime = 99, note = "token: abc", password = "hunter2"}))
-            webhook("wfm", {event = "x", authorization = "Bearer leaked-looking-value"}, {wait = true})
-            print(pcall(fetch, "nope"))
-            log.info("done with %s", q.id)
-            error("boom")
-            """#)
-        #expect(result.outcome.status == .failed)
-        var haystack = output + (result.outcome.message ?? "") + (result.outcome.traceback ?? "") + result.summary.text
-        for suffix in ["", "-wal", "-shm"] {
-            if let data = FileManager.default.contents(atPath: bench.auditPath + suffix) { haystack += String(decoding: data, as: UTF8.self) }
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                deploy(q.id, build(q, {maxWaitTime = 99, note = "token: abc", password = "hunter2"}))
+                webhook("wfm", {event = "x", authorization = "Bearer leaked-looking-value"}, {wait = true})
+                print(pcall(fetch, "nope"))
+                log.info("done with %s", q.id)
+                error("boom")
+                """#)
+            #expect(result.outcome.status == .failed)
+            var haystack = output + (result.outcome.message ?? "") + (result.outcome.traceback ?? "") + result.summary.text
+            for suffix in ["", "-wal", "-shm"] {
+                if let data = FileManager.default.contents(atPath: bench.auditPath + suffix) { haystack += String(decoding: data, as: UTF8.self) }
+            }
+            #expect(!haystack.contains(secret))
+            #expect(!haystack.contains(bench.webhookSecret))
+            #expect(!haystack.contains("hunter2"), "values under secret-like keys are masked")
+            let calls = try bench.audit.calls(run: result.summary.runID)
+            #expect(calls.contains { $0.binding == "webhook" && $0.status == .ok })
         }
-        #expect(!haystack.contains(secret))
-        #expect(!haystack.contains(bench.webhookSecret))
-        #expect(!haystack.contains("hunter2"), "values under secret-like keys are masked")
-        let calls = try bench.audit.calls(run: result.summary.runID)
-        #expect(calls.contains { $0.binding == "webhook" && $0.status == .ok })
     }
 
     @Test func dryRunChangesNothingAndPlansTheDiff() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let (result, output) = try await bench.run(#"""
-            local q = fetch(queues()[1].id)
-            local r = deploy(q.id, build(q, {maxWaitTime = 241}))
-            print(r.planned, r.changed[1])
-            local a
-            for _, u in ipairs(agents()) do if u.shiftSchedule.onShift and u.roles[1].name == "Agent" and not u.wrapUp.active then a = u break end end
-            print(agent_status(a.id, {status = "Training"}).planned)
-            print(webhook("wfm", {event = "x"}).planned)
-            print(cx.run.dry_run)
-            """#, dryRun: true)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        #expect(output == "true\tmaxWaitTime\ntrue\ntrue\ntrue\n", "\(output)")
-        let writes = try await bench.requests().filter { $0["method"] != "GET" && $0["path"] != "/oauth/token" && $0["path"]?.stringValue?.hasPrefix("/_sim") == false }
-        #expect(writes.isEmpty, "\(writes)")
-        #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.isEmpty == true)
-        let text = result.plannedChanges.map(\.text).joined(separator: "\n")
-        #expect(text.contains("~ maxWaitTime:") && text.contains("-> 241"))
-        #expect(text.contains("~ status:") && text.contains("webhook wfm"))
-        let calls = try bench.audit.calls(run: result.summary.runID)
-        #expect(calls.filter { $0.status == .planned }.map(\.binding).sorted() == ["agent_status", "deploy", "webhook"])
-        #expect(try bench.audit.run(result.summary.runID)?.dryRun == true)
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                local r = deploy(q.id, build(q, {maxWaitTime = 241}))
+                print(r.planned, r.changed[1])
+                local a
+                for _, u in ipairs(agents()) do if u.shiftSchedule.onShift and u.roles[1].name == "Agent" and not u.wrapUp.active then a = u break end end
+                print(agent_status(a.id, {status = "Training"}).planned)
+                print(webhook("wfm", {event = "x"}).planned)
+                print(cx.run.dry_run)
+                """#, dryRun: true)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "true\tmaxWaitTime\ntrue\ntrue\ntrue\n", "\(output)")
+            let writes = try await bench.requests().filter { $0["method"] != "GET" && $0["path"] != "/oauth/token" && $0["path"]?.stringValue?.hasPrefix("/_sim") == false }
+            #expect(writes.isEmpty, "\(writes)")
+            #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.isEmpty == true)
+            let text = result.plannedChanges.map(\.text).joined(separator: "\n")
+            #expect(text.contains("~ maxWaitTime:") && text.contains("-> 241"))
+            #expect(text.contains("~ status:") && text.contains("webhook wfm"))
+            let calls = try bench.audit.calls(run: result.summary.runID)
+            #expect(calls.filter { $0.status == .planned }.map(\.binding).sorted() == ["agent_status", "deploy", "webhook"])
+            #expect(try bench.audit.run(result.summary.runID)?.dryRun == true)
+        }
     }
 
     @Test func webhooksAreRetriedOn5xx() async throws {
         let bench = try await Bench.start { $0.seed = 2 }
-        defer { Task { await bench.stop() } }
-        _ = try await bench.send(.PUT, "/_sim/faults", json: ["webhook500": 0.5])
-        let (result, output) = try await bench.run(#"""
-            local attempts = {}
-            for i = 1, 6 do
-              local r = webhook("wfm", {event = "e" .. i}, {wait = true})
-              attempts[#attempts + 1] = r.status .. "/" .. r.attempts
-            end
-            print(table.concat(attempts, " "))
-            """#)
-        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
-        let outcomes = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-        #expect(outcomes.allSatisfy { $0.hasPrefix("delivered/") }, "\(output)")
-        #expect(outcomes.contains { !$0.hasSuffix("/1") }, "some needed a retry: \(output)")
-        let deliveries = try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue ?? []
-        #expect(deliveries.count == 6 && deliveries.allSatisfy { $0["verified"] == true })
+        try await stopping(bench) {
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["webhook500": 0.5])
+            let (result, output) = try await bench.run(#"""
+                local attempts = {}
+                for i = 1, 6 do
+                  local r = webhook("wfm", {event = "e" .. i}, {wait = true})
+                  attempts[#attempts + 1] = r.status .. "/" .. r.attempts
+                end
+                print(table.concat(attempts, " "))
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let outcomes = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+            #expect(outcomes.allSatisfy { $0.hasPrefix("delivered/") }, "\(output)")
+            #expect(outcomes.contains { !$0.hasSuffix("/1") }, "some needed a retry: \(output)")
+            let deliveries = try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue ?? []
+            #expect(deliveries.count == 6 && deliveries.allSatisfy { $0["verified"] == true })
+        }
     }
 
     @Test func aCloseHandlerRollsBackWhenTheScriptFailsAndItsCallIsAudited() async throws {
         let bench = try await Bench.start()
-        defer { Task { await bench.stop() } }
-        let id = try #require(try await bench.queues().first?["id"]?.stringValue)
-        let before = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
-        let (result, out) = try await bench.run(#"""
-            local q = fetch(cx.args[1])
-            deploy(q.id, build(q, {maxWaitTime = 555}))
-            local guard <close> = setmetatable({}, { __close = function(_, err)
-              if err then rollback(q.id) print("rolled back") end
-            end })
-            error("validation of the next step failed")
-            """#, args: [id])
-        #expect(result.outcome.status == .failed)
-        #expect(result.outcome.message?.contains("book.lua:6: validation of the next step failed") == true, "\(result.outcome.failureText)")
-        #expect(out.contains("rolled back"), "\(out)")
-        let runID = try #require(try bench.audit.runs().first?.id)
-        let calls = try bench.audit.calls(run: runID)
-        #expect(calls.map(\.binding) == ["fetch", "build", "deploy", "rollback"], "\(calls.map(\.binding))")
-        #expect(calls.allSatisfy { $0.status == .ok }, "\(calls.map(\.status))")
-        let after = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
-        #expect(after["maxWaitTime"] == before["maxWaitTime"], "the rollback restored the pre-image")
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            let before = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
+            let (result, out) = try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                deploy(q.id, build(q, {maxWaitTime = 555}))
+                local guard <close> = setmetatable({}, { __close = function(_, err)
+                  if err then rollback(q.id) print("rolled back") end
+                end })
+                error("validation of the next step failed")
+                """#, args: [id])
+            #expect(result.outcome.status == .failed)
+            #expect(result.outcome.message?.contains("book.lua:6: validation of the next step failed") == true, "\(result.outcome.failureText)")
+            #expect(out.contains("rolled back"), "\(out)")
+            let runID = try #require(try bench.audit.runs().first?.id)
+            let calls = try bench.audit.calls(run: runID)
+            #expect(calls.map(\.binding) == ["fetch", "build", "deploy", "rollback"], "\(calls.map(\.binding))")
+            #expect(calls.allSatisfy { $0.status == .ok }, "\(calls.map(\.status))")
+            let after = try #require(try await bench.queues().first { $0["id"]?.stringValue == id })
+            #expect(after["maxWaitTime"] == before["maxWaitTime"], "the rollback restored the pre-image")
+        }
     }
 }

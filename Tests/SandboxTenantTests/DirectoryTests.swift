@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import JSONCore
 import Testing
 
@@ -8,66 +9,69 @@ import Testing
 struct DirectoryTests {
     @Test func usersHaveRolesShiftsAndQueues() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let page = try await sim.send(.GET, "/api/v2/users?pageSize=100&page=3", token: token)
-        #expect(page.json["totalCount"] == 300 && page.json["page"] == 3)
-        let users = page.json["data"]?.arrayValue ?? []
-        #expect(users.count == 100)
-        let user = try #require(users.first)
-        #expect(user["roles"]?.arrayValue?.first?["name"]?.stringValue != nil)
-        #expect(user.value(at: ["shiftSchedule", "start"])?.doubleValue != nil && user.value(at: ["shiftSchedule", "end"])?.doubleValue != nil)
-        // Shifts cover the clock: some agent is on shift now.
-        let all = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token)
-        #expect(all.json["data"]?.arrayValue?.contains { $0.value(at: ["shiftSchedule", "onShift"]) == true } == true)
-        let id = try #require(user["id"]?.stringValue)
-        let one = try await sim.send(.GET, "/api/v2/users/\(id)", token: token)
-        #expect(one.json["id"] == .string(id))
-        #expect(try await sim.send(.GET, "/api/v2/users/nobody", token: token).status == 404)
-        let queue = try #require(user["queueIds"]?.arrayValue?.first?.stringValue)
-        let members = try await sim.send(.GET, "/api/v2/users?queueId=\(queue)&pageSize=100", token: token)
-        #expect(members.json["data"]?.arrayValue?.allSatisfy { $0["queueIds"]?.arrayValue?.contains(.string(queue)) == true } == true)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let page = try await sim.send(.GET, "/api/v2/users?pageSize=100&page=3", token: token)
+            #expect(page.json["totalCount"] == 300 && page.json["page"] == 3)
+            let users = page.json["data"]?.arrayValue ?? []
+            #expect(users.count == 100)
+            let user = try #require(users.first)
+            #expect(user["roles"]?.arrayValue?.first?["name"]?.stringValue != nil)
+            #expect(user.value(at: ["shiftSchedule", "start"])?.doubleValue != nil && user.value(at: ["shiftSchedule", "end"])?.doubleValue != nil)
+            // Shifts cover the clock: some agent is on shift now.
+            let all = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token)
+            #expect(all.json["data"]?.arrayValue?.contains { $0.value(at: ["shiftSchedule", "onShift"]) == true } == true)
+            let id = try #require(user["id"]?.stringValue)
+            let one = try await sim.send(.GET, "/api/v2/users/\(id)", token: token)
+            #expect(one.json["id"] == .string(id))
+            #expect(try await sim.send(.GET, "/api/v2/users/nobody", token: token).status == 404)
+            let queue = try #require(user["queueIds"]?.arrayValue?.first?.stringValue)
+            let members = try await sim.send(.GET, "/api/v2/users?queueId=\(queue)&pageSize=100", token: token)
+            #expect(members.json["data"]?.arrayValue?.allSatisfy { $0["queueIds"]?.arrayValue?.contains(.string(queue)) == true } == true)
+        }
     }
 
     @Test func statusChangesAreValidatedAndWrapUpBlocks() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
-        let free = try #require(users.first { $0.value(at: ["wrapUp", "active"]) == false }?["id"]?.stringValue)
-        let path = "/api/v2/users/\(free)/status"
-        let ok = try await sim.send(.PUT, path, token: token, json: ["status": "Break", "pauseReason": "IT Issue"])
-        #expect(ok.status == 200 && ok.json["status"] == "Break" && ok.json["pauseReason"] == "IT Issue")
-        #expect(try await sim.send(.PUT, path, token: token, json: ["status": "Break"]).status == 400)
-        #expect(try await sim.send(.PUT, path, token: token, json: ["status": "Napping"]).status == 400)
-        #expect(try await sim.send(.PUT, path, token: token, json: ["status": "Break", "pauseReason": "Bored"]).status == 400)
-        #expect(try await sim.send(.PUT, "/api/v2/users/nobody/status", token: token, json: ["status": "Available"]).status == 404)
-        let busy = try #require(users.first { $0.value(at: ["wrapUp", "active"]) == true }?["id"]?.stringValue)
-        let blocked = try await sim.send(.PUT, "/api/v2/users/\(busy)/status", token: token,
-                                         json: ["status": "Break", "pauseReason": "IT Issue", "directiveFlags": ["respectWrapUp": true]])
-        #expect(blocked.status == 409 && blocked.text.contains("wrap-up"))
-        let forced = try await sim.send(.PUT, "/api/v2/users/\(busy)/status", token: token,
-                                        json: ["status": "Available", "directiveFlags": ["respectWrapUp": false]])
-        #expect(forced.status == 200)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
+            let free = try #require(users.first { $0.value(at: ["wrapUp", "active"]) == false }?["id"]?.stringValue)
+            let path = "/api/v2/users/\(free)/status"
+            let ok = try await sim.send(.PUT, path, token: token, json: ["status": "Break", "pauseReason": "IT Issue"])
+            #expect(ok.status == 200 && ok.json["status"] == "Break" && ok.json["pauseReason"] == "IT Issue")
+            #expect(try await sim.send(.PUT, path, token: token, json: ["status": "Break"]).status == 400)
+            #expect(try await sim.send(.PUT, path, token: token, json: ["status": "Napping"]).status == 400)
+            #expect(try await sim.send(.PUT, path, token: token, json: ["status": "Break", "pauseReason": "Bored"]).status == 400)
+            #expect(try await sim.send(.PUT, "/api/v2/users/nobody/status", token: token, json: ["status": "Available"]).status == 404)
+            let busy = try #require(users.first { $0.value(at: ["wrapUp", "active"]) == true }?["id"]?.stringValue)
+            let blocked = try await sim.send(.PUT, "/api/v2/users/\(busy)/status", token: token,
+                                             json: ["status": "Break", "pauseReason": "IT Issue", "directiveFlags": ["respectWrapUp": true]])
+            #expect(blocked.status == 409 && blocked.text.contains("wrap-up"))
+            let forced = try await sim.send(.PUT, "/api/v2/users/\(busy)/status", token: token,
+                                            json: ["status": "Available", "directiveFlags": ["respectWrapUp": false]])
+            #expect(forced.status == 200)
+        }
     }
 
     @Test func routingProfileSetsQueues() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let user = try #require(try await sim.send(.GET, "/api/v2/users?pageSize=1", token: token).json["data"]?.arrayValue?.first)
-        let id = try #require(user["id"]?.stringValue)
-        let queue = try #require(try await sim.allQueues(token: token).last?["id"]?.stringValue)
-        let path = "/api/v2/routing/users/\(id)/routing-profile"
-        let ok = try await sim.send(.PUT, path, token: token, json: ["routingProfileId": "p-9", "status": "available", "queueIds": [.string(queue)]])
-        #expect(ok.status == 200, "\(ok.text)")
-        #expect(ok.json["queueIds"] == [.string(queue)] && ok.json["status"] == "Available" && ok.json["routingProfileId"] == "p-9")
-        let bad = try await sim.send(.PUT, path, token: token, json: ["queueIds": ["no-such-queue"]])
-        #expect(bad.status == 400 && bad.json["errors"]?.arrayValue?.first?["path"] == "queueIds[0]")
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let user = try #require(try await sim.send(.GET, "/api/v2/users?pageSize=1", token: token).json["data"]?.arrayValue?.first)
+            let id = try #require(user["id"]?.stringValue)
+            let queue = try #require(try await sim.allQueues(token: token).last?["id"]?.stringValue)
+            let path = "/api/v2/routing/users/\(id)/routing-profile"
+            let ok = try await sim.send(.PUT, path, token: token, json: ["routingProfileId": "p-9", "status": "available", "queueIds": [.string(queue)]])
+            #expect(ok.status == 200, "\(ok.text)")
+            #expect(ok.json["queueIds"] == [.string(queue)] && ok.json["status"] == "Available" && ok.json["routingProfileId"] == "p-9")
+            let bad = try await sim.send(.PUT, path, token: token, json: ["queueIds": ["no-such-queue"]])
+            #expect(bad.status == 400 && bad.json["errors"]?.arrayValue?.first?["path"] == "queueIds[0]")
+        }
     }
 
     @Test func openAPIDocumentListsExactlyTheServedRoutes() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-openapi-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("openapi")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tenant = try Tenant(SandboxConfiguration(databasePath: dir + "/s.sqlite"))
         let served = Set(tenant.routes.map { "\($0.method.rawValue.lowercased()) \($0.pattern)" })
@@ -86,8 +90,9 @@ struct DirectoryTests {
         }
         #expect(served == documented, "served but undocumented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let doc = try await sim.send(.GET, "/openapi.yaml")
-        #expect(doc.status == 200 && doc.text.hasPrefix("openapi: 3") && doc.headers.first(name: "Content-Type") == "application/yaml")
+        try await stopping(sim) {
+            let doc = try await sim.send(.GET, "/openapi.yaml")
+            #expect(doc.status == 200 && doc.text.hasPrefix("openapi: 3") && doc.headers.first(name: "Content-Type") == "application/yaml")
+        }
     }
 }

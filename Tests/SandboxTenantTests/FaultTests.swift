@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CXShared
 import Foundation
+import TestSupport
 import JSONCore
 import Testing
 
@@ -11,60 +12,65 @@ struct FaultTests {
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
         // Concurrent requests against 1 request/s: most must be refused however slow the machine.
         let sim = try await Sim.start { $0.rateLimit = 1 }
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let replies = try await withThrowingTaskGroup(of: Sim.Reply.self) { group in
-            for _ in 0..<20 { group.addTask { try await sim.send(.GET, "/api/v2/routing/skills", token: token) } }
-            return try await group.reduce(into: [Sim.Reply]()) { $0.append($1) }
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let replies = try await withThrowingTaskGroup(of: Sim.Reply.self) { group in
+                for _ in 0..<20 { group.addTask { try await sim.send(.GET, "/api/v2/routing/skills", token: token) } }
+                return try await group.reduce(into: [Sim.Reply]()) { $0.append($1) }
+            }
+            let limited = replies.filter { $0.status == 429 }
+            #expect(replies.contains { $0.status == 200 })
+            #expect(limited.count >= 5, "\(replies.map(\.status))")
+            #expect(limited.allSatisfy { (Int($0.headers.first(name: "Retry-After") ?? "") ?? 0) >= 1 })
         }
-        let limited = replies.filter { $0.status == 429 }
-        #expect(replies.contains { $0.status == 200 })
-        #expect(limited.count >= 5, "\(replies.map(\.status))")
-        #expect(limited.allSatisfy { (Int($0.headers.first(name: "Retry-After") ?? "") ?? 0) >= 1 })
     }
 
     @Test(arguments: [("status429", 429), ("status500", 500), ("status503", 503)])
     func statusFaults(_ key: String, _ status: Int) async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        #expect(try await sim.send(.PUT, "/_sim/faults", json: [key: 1]).status == 200)
-        let r = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
-        #expect(r.status == status)
-        if status == 429 { #expect(r.headers.first(name: "Retry-After") == "1") }
-        let log = try await sim.send(.GET, "/_sim/requests")
-        #expect(log.json["requests"]?.arrayValue?.last?["fault"] == .string("status\(status)"))
-        // The control plane is never faulted.
-        #expect(try await sim.send(.GET, "/_sim/faults").status == 200)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            #expect(try await sim.send(.PUT, "/_sim/faults", json: [key: 1]).status == 200)
+            let r = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
+            #expect(r.status == status)
+            if status == 429 { #expect(r.headers.first(name: "Retry-After") == "1") }
+            let log = try await sim.send(.GET, "/_sim/requests")
+            #expect(log.json["requests"]?.arrayValue?.last?["fault"] == .string("status\(status)"))
+            // The control plane is never faulted.
+            #expect(try await sim.send(.GET, "/_sim/faults").status == 200)
+        }
     }
 
     @Test func connectionResetFault() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        _ = try await sim.send(.PUT, "/_sim/faults", json: ["reset": 1])
-        await #expect(throws: (any Error).self) { _ = try await sim.send(.GET, "/api/v2/routing/queues", token: token) }
-        _ = try await sim.send(.PUT, "/_sim/faults", json: [:])
-        #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: token).status == 200)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            _ = try await sim.send(.PUT, "/_sim/faults", json: ["reset": 1])
+            await #expect(throws: (any Error).self) { _ = try await sim.send(.GET, "/api/v2/routing/queues", token: token) }
+            _ = try await sim.send(.PUT, "/_sim/faults", json: [:])
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: token).status == 200)
+        }
     }
 
     @Test func addedLatency() async throws {
         let sim = try await Sim.start { $0.faults.latencyMs = 150 }
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let started = Date()
-        _ = try await sim.send(.GET, "/api/v2/routing/skills", token: token)
-        #expect(Date().timeIntervalSince(started) >= 0.15)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let started = Date()
+            _ = try await sim.send(.GET, "/api/v2/routing/skills", token: token)
+            #expect(Date().timeIntervalSince(started) >= 0.15)
+        }
     }
 
     @Test func faultsAreDeterministicForASeed() async throws {
         func sequence(seed: UInt64) async throws -> [Int] {
             let sim = try await Sim.start { $0.seed = seed }
-            defer { Task { await sim.stop() } }
-            let token = try await sim.token()
-            _ = try await sim.send(.PUT, "/_sim/faults", json: ["status503": 0.5])
             var out: [Int] = []
-            for _ in 0..<30 { out.append(try await sim.send(.GET, "/api/v2/routing/skills", token: token).status) }
+            try await stopping(sim) {
+                let token = try await sim.token()
+                _ = try await sim.send(.PUT, "/_sim/faults", json: ["status503": 0.5])
+                for _ in 0..<30 { out.append(try await sim.send(.GET, "/api/v2/routing/skills", token: token).status) }
+            }
             return out
         }
         let a = try await sequence(seed: 3), b = try await sequence(seed: 3)
@@ -82,38 +88,40 @@ struct FaultTests {
 
     @Test func concurrentEditorCausesGenuineConflicts() async throws {
         let sim = try await Sim.start { $0.faults.concurrentEdit = 1 }
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let queue = try #require(try await sim.allQueues(token: token).first)
-        let id = try #require(queue["id"]?.stringValue)
-        let write = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")],
-                                       json: queue.setting(200, at: ["maxWaitTime"]))
-        #expect(write.status == 409)
-        let now = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
-        #expect(now.json["version"] == 2)
-        #expect(now.json.value(at: ["serviceLevelTarget", "threshold"]) != queue.value(at: ["serviceLevelTarget", "threshold"]))
-        #expect(now.json["maxWaitTime"] == queue["maxWaitTime"], "the refused write changed nothing")
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queue = try #require(try await sim.allQueues(token: token).first)
+            let id = try #require(queue["id"]?.stringValue)
+            let write = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")],
+                                           json: queue.setting(200, at: ["maxWaitTime"]))
+            #expect(write.status == 409)
+            let now = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(now.json["version"] == 2)
+            #expect(now.json.value(at: ["serviceLevelTarget", "threshold"]) != queue.value(at: ["serviceLevelTarget", "threshold"]))
+            #expect(now.json["maxWaitTime"] == queue["maxWaitTime"], "the refused write changed nothing")
+        }
     }
 
     @Test func webhookSinkVerifiesSignatures() async throws {
         let sim = try await Sim.start { $0.webhookSecrets = ["wfm": "top-secret"] }
-        defer { Task { await sim.stop() } }
-        let body = #"{"event":"queue.updated"}"#
-        let now = Int(Date().timeIntervalSince1970)
-        func deliver(_ signature: String?, id: String) async throws -> Int {
-            var headers = [("Content-Type", "application/json"), (WebhookSignature.deliveryHeader, id)]
-            if let signature { headers.append((WebhookSignature.signatureHeader, signature)) }
-            return try await sim.send(.POST, "/_sim/webhooks/wfm", headers: headers, body: body).status
+        try await stopping(sim) {
+            let body = #"{"event":"queue.updated"}"#
+            let now = Int(Date().timeIntervalSince1970)
+            func deliver(_ signature: String?, id: String) async throws -> Int {
+                var headers = [("Content-Type", "application/json"), (WebhookSignature.deliveryHeader, id)]
+                if let signature { headers.append((WebhookSignature.signatureHeader, signature)) }
+                return try await sim.send(.POST, "/_sim/webhooks/wfm", headers: headers, body: body).status
+            }
+            #expect(try await deliver(WebhookSignature.sign(body: Array(body.utf8), secret: "top-secret", timestamp: now), id: "good") == 200)
+            #expect(try await deliver(WebhookSignature.sign(body: Array(body.utf8), secret: "wrong", timestamp: now), id: "bad") == 401)
+            #expect(try await deliver(WebhookSignature.sign(body: Array(body.utf8), secret: "top-secret", timestamp: now - 3600), id: "stale") == 401)
+            #expect(try await deliver(nil, id: "unsigned") == 401)
+            #expect(try await sim.send(.POST, "/_sim/webhooks/nobody", body: body).status == 404)
+            let listed = try await sim.send(.GET, "/_sim/webhooks")
+            let verdicts = (listed.json["deliveries"]?.arrayValue ?? []).map { "\($0["deliveryId"]?.stringValue ?? ""):\($0["verdict"]?.stringValue ?? "")" }
+            #expect(verdicts == ["good:valid", "bad:mismatch", "stale:stale", "unsigned:missing"])
+            #expect(listed.json["deliveries"]?.arrayValue?.first?["body"]?["event"] == "queue.updated")
         }
-        #expect(try await deliver(WebhookSignature.sign(body: Array(body.utf8), secret: "top-secret", timestamp: now), id: "good") == 200)
-        #expect(try await deliver(WebhookSignature.sign(body: Array(body.utf8), secret: "wrong", timestamp: now), id: "bad") == 401)
-        #expect(try await deliver(WebhookSignature.sign(body: Array(body.utf8), secret: "top-secret", timestamp: now - 3600), id: "stale") == 401)
-        #expect(try await deliver(nil, id: "unsigned") == 401)
-        #expect(try await sim.send(.POST, "/_sim/webhooks/nobody", body: body).status == 404)
-        let listed = try await sim.send(.GET, "/_sim/webhooks")
-        let verdicts = (listed.json["deliveries"]?.arrayValue ?? []).map { "\($0["deliveryId"]?.stringValue ?? ""):\($0["verdict"]?.stringValue ?? "")" }
-        #expect(verdicts == ["good:valid", "bad:mismatch", "stale:stale", "unsigned:missing"])
-        #expect(listed.json["deliveries"]?.arrayValue?.first?["body"]?["event"] == "queue.updated")
     }
 
     @Test func requestLogKeepsTheLatest5000() {
@@ -126,7 +134,7 @@ struct FaultTests {
     }
 
     @Test func webhookSinkKeepsTheLatestDeliveries() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-sink-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("sink")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try TenantStore(path: dir + "/t.sqlite", seed: 1, queueCount: 4)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import JSONCore
 import Testing
 
@@ -8,71 +9,79 @@ import Testing
 struct QueueTests {
     @Test func seededQueuesPageWithoutRepeatsAndCoverTheCatalogue() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let queues = try await sim.allQueues(token: token)
-        #expect(queues.count >= 40)
-        #expect(Set(queues.compactMap { $0["id"]?.stringValue }).count == queues.count)
-        #expect(Set(queues.compactMap { $0["channel"]?.stringValue }) == ["voice", "chat", "email"])
-        #expect(Set(queues.compactMap { $0.value(at: ["routing", "strategy"])?.stringValue }).count >= 4)
-        #expect(queues.contains { $0.value(at: ["overflow", "action"]) == "routeToQueue" })
-        #expect(queues.allSatisfy { $0["version"] == 1 })
-        let skills = try await sim.send(.GET, "/api/v2/routing/skills?pageSize=100", token: token)
-        #expect(skills.json["totalCount"] == 25)
-        let bad = try await sim.send(.GET, "/api/v2/routing/queues?pageSize=1000", token: token)
-        #expect(bad.status == 400)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queues = try await sim.allQueues(token: token)
+            #expect(queues.count >= 40)
+            #expect(Set(queues.compactMap { $0["id"]?.stringValue }).count == queues.count)
+            #expect(Set(queues.compactMap { $0["channel"]?.stringValue }) == ["voice", "chat", "email"])
+            #expect(Set(queues.compactMap { $0.value(at: ["routing", "strategy"])?.stringValue }).count >= 4)
+            #expect(queues.contains { $0.value(at: ["overflow", "action"]) == "routeToQueue" })
+            #expect(queues.allSatisfy { $0["version"] == 1 })
+            let skills = try await sim.send(.GET, "/api/v2/routing/skills?pageSize=100", token: token)
+            #expect(skills.json["totalCount"] == 25)
+            let bad = try await sim.send(.GET, "/api/v2/routing/queues?pageSize=1000", token: token)
+            #expect(bad.status == 400)
+        }
     }
 
     @Test func sameSeedSameData() async throws {
         let a = try await Sim.start { $0.seed = 7 }, b = try await Sim.start { $0.seed = 7 }, c = try await Sim.start { $0.seed = 8 }
-        defer { Task { await a.stop(); await b.stop(); await c.stop() } }
-        let qa = try await a.allQueues(token: try await a.token())
-        let qb = try await b.allQueues(token: try await b.token())
-        let qc = try await c.allQueues(token: try await c.token())
-        #expect(qa == qb)
-        #expect(qa != qc)
+        try await stopping(a) {
+            try await stopping(b) {
+                try await stopping(c) {
+                    let qa = try await a.allQueues(token: try await a.token())
+                    let qb = try await b.allQueues(token: try await b.token())
+                    let qc = try await c.allQueues(token: try await c.token())
+                    #expect(qa == qb)
+                    #expect(qa != qc)
+                }
+            }
+        }
     }
 
     @Test func putChecksIfMatchAndBumpsTheVersion() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let queue = try #require(try await sim.allQueues(token: token).first)
-        let id = try #require(queue["id"]?.stringValue)
-        let changed = queue.setting(240, at: ["maxWaitTime"]).setting("kept as given", at: ["customField"])
-        let ok = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")], json: changed)
-        #expect(ok.status == 200, "\(ok.text)")
-        #expect(ok.json["version"] == 2 && ok.json["maxWaitTime"] == 240 && ok.json["customField"] == "kept as given")
-        let stale = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "\"1\"")], json: changed)
-        #expect(stale.status == 409 && stale.json["currentVersion"] == 2)
-        // Without If-Match a PUT succeeds whatever version its body carries.
-        let unguarded = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, json: changed.setting(1, at: ["version"]))
-        #expect(unguarded.status == 200 && unguarded.json["version"] == 3)
-        let fetched = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
-        #expect(fetched.json == unguarded.json)
-        #expect(try await sim.send(.GET, "/api/v2/routing/queues/nope", token: token).status == 404)
-        #expect(try await sim.send(.PUT, "/api/v2/routing/queues/nope", token: token, json: changed).status == 404)
-        #expect(try await sim.send(.DELETE, "/api/v2/routing/queues/\(id)", token: token).status == 405)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queue = try #require(try await sim.allQueues(token: token).first)
+            let id = try #require(queue["id"]?.stringValue)
+            let changed = queue.setting(240, at: ["maxWaitTime"]).setting("kept as given", at: ["customField"])
+            let ok = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")], json: changed)
+            #expect(ok.status == 200, "\(ok.text)")
+            #expect(ok.json["version"] == 2 && ok.json["maxWaitTime"] == 240 && ok.json["customField"] == "kept as given")
+            let stale = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "\"1\"")], json: changed)
+            #expect(stale.status == 409 && stale.json["currentVersion"] == 2)
+            // Without If-Match a PUT succeeds whatever version its body carries.
+            let unguarded = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, json: changed.setting(1, at: ["version"]))
+            #expect(unguarded.status == 200 && unguarded.json["version"] == 3)
+            let fetched = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(fetched.json == unguarded.json)
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues/nope", token: token).status == 404)
+            #expect(try await sim.send(.PUT, "/api/v2/routing/queues/nope", token: token, json: changed).status == 404)
+            #expect(try await sim.send(.DELETE, "/api/v2/routing/queues/\(id)", token: token).status == 405)
+        }
     }
 
     @Test func patchMergesAndChecksIfMatchOrBodyVersion() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let queue = try #require(try await sim.allQueues(token: token).first)
-        let id = try #require(queue["id"]?.stringValue)
-        let path = "/api/v2/routing/queues/\(id)"
-        #expect(try await sim.send(.PATCH, path, token: token, headers: [("If-Match", "5")], json: ["maxWaiters": 10]).status == 409)
-        #expect(try await sim.send(.PATCH, path, token: token, json: ["maxWaiters": 10, "version": 5]).status == 409)
-        let ok = try await sim.send(.PATCH, path, token: token, json: ["serviceLevelTarget": ["time": 45], "version": 1])
-        #expect(ok.status == 200)
-        #expect(ok.json.value(at: ["serviceLevelTarget", "time"]) == 45)
-        #expect(ok.json.value(at: ["serviceLevelTarget", "threshold"]) == queue.value(at: ["serviceLevelTarget", "threshold"]), "merged, not replaced")
-        #expect(ok.json["version"] == 2)
-        let unguarded = try await sim.send(.PATCH, path, token: token, json: ["maxWaiters": 10])
-        #expect(unguarded.status == 200 && unguarded.json["version"] == 3)
-        let deleted = try await sim.send(.PATCH, path, token: token, json: ["callback": .null])
-        #expect(deleted.json["callback"] == nil, "null deletes (merge patch)")
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queue = try #require(try await sim.allQueues(token: token).first)
+            let id = try #require(queue["id"]?.stringValue)
+            let path = "/api/v2/routing/queues/\(id)"
+            #expect(try await sim.send(.PATCH, path, token: token, headers: [("If-Match", "5")], json: ["maxWaiters": 10]).status == 409)
+            #expect(try await sim.send(.PATCH, path, token: token, json: ["maxWaiters": 10, "version": 5]).status == 409)
+            let ok = try await sim.send(.PATCH, path, token: token, json: ["serviceLevelTarget": ["time": 45], "version": 1])
+            #expect(ok.status == 200)
+            #expect(ok.json.value(at: ["serviceLevelTarget", "time"]) == 45)
+            #expect(ok.json.value(at: ["serviceLevelTarget", "threshold"]) == queue.value(at: ["serviceLevelTarget", "threshold"]), "merged, not replaced")
+            #expect(ok.json["version"] == 2)
+            let unguarded = try await sim.send(.PATCH, path, token: token, json: ["maxWaiters": 10])
+            #expect(unguarded.status == 200 && unguarded.json["version"] == 3)
+            let deleted = try await sim.send(.PATCH, path, token: token, json: ["callback": .null])
+            #expect(deleted.json["callback"] == nil, "null deletes (merge patch)")
+        }
     }
 
     @Test(arguments: [
@@ -94,34 +103,36 @@ struct QueueTests {
     ] as [(String, JSONValue)])
     func invalidValuesAre400WithThePath(_ path: String, _ patch: JSONValue) async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let queue = try #require(try await sim.allQueues(token: token).first)
-        let id = try #require(queue["id"]?.stringValue)
-        let reply = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token, json: patch)
-        #expect(reply.status == 400)
-        let paths = reply.json["errors"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
-        #expect(paths.contains(path), "\(reply.text)")
-        let after = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
-        #expect(after.json["version"] == 1, "nothing written")
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queue = try #require(try await sim.allQueues(token: token).first)
+            let id = try #require(queue["id"]?.stringValue)
+            let reply = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token, json: patch)
+            #expect(reply.status == 400)
+            let paths = reply.json["errors"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+            #expect(paths.contains(path), "\(reply.text)")
+            let after = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(after.json["version"] == 1, "nothing written")
+        }
     }
 
     @Test func overflowToItselfIsRefused() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let queues = try await sim.allQueues(token: token)
-        let id = try #require(queues[0]["id"]?.stringValue), other = try #require(queues[1]["id"]?.stringValue)
-        let selfTarget = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token,
-                                            json: ["overflow": ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(id)]])
-        #expect(selfTarget.status == 400 && selfTarget.text.contains("itself"))
-        let ok = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token,
-                                    json: ["overflow": ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(other), "waitTime": 90]])
-        #expect(ok.status == 200)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queues = try await sim.allQueues(token: token)
+            let id = try #require(queues[0]["id"]?.stringValue), other = try #require(queues[1]["id"]?.stringValue)
+            let selfTarget = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token,
+                                                json: ["overflow": ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(id)]])
+            #expect(selfTarget.status == 400 && selfTarget.text.contains("itself"))
+            let ok = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token,
+                                        json: ["overflow": ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(other), "waitTime": 90]])
+            #expect(ok.status == 200)
+        }
     }
 
     @Test func stateSurvivesARestart() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-restart-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("restart")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var configuration = SandboxConfiguration(databasePath: dir + "/state.sqlite")
         configuration.rateLimit = 0
@@ -135,24 +146,26 @@ struct QueueTests {
         await first.stop()
         let second = try await SandboxServer.start(configuration)
         let sim2 = Sim(server: second, directory: dir + "/unused2", databasePath: configuration.databasePath)
-        defer { Task { await second.stop() } }
-        let after = try await sim2.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
-        #expect(after.status == 200, "tokens survive too")
-        #expect(after.json["maxWaitTime"] == 777 && after.json["version"] == 2)
-        let reset = try await sim2.send(.POST, "/_sim/reset")
-        #expect(reset.status == 200)
-        let reseeded = try await sim2.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
-        #expect(reseeded.json["version"] == 1 && reseeded.json["maxWaitTime"] != 777)
+        try await stopping(sim2) {
+            let after = try await sim2.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(after.status == 200, "tokens survive too")
+            #expect(after.json["maxWaitTime"] == 777 && after.json["version"] == 2)
+            let reset = try await sim2.send(.POST, "/_sim/reset")
+            #expect(reset.status == 200)
+            let reseeded = try await sim2.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(reseeded.json["version"] == 1 && reseeded.json["maxWaitTime"] != 777)
+        }
     }
 
     @Test func anotherAdminsEditBumpsTheVersion() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let token = try await sim.token()
-        let id = try #require(try await sim.allQueues(token: token).first?["id"]?.stringValue)
-        let edit = try await sim.send(.POST, "/_sim/queues/\(id)/edit", json: ["maxWaiters": 42])
-        #expect(edit.status == 200 && edit.json["version"] == 2 && edit.json["maxWaiters"] == 42)
-        let stale = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")], json: edit.json)
-        #expect(stale.status == 409)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let id = try #require(try await sim.allQueues(token: token).first?["id"]?.stringValue)
+            let edit = try await sim.send(.POST, "/_sim/queues/\(id)/edit", json: ["maxWaiters": 42])
+            #expect(edit.status == 200 && edit.json["version"] == 2 && edit.json["maxWaiters"] == 42)
+            let stale = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")], json: edit.json)
+            #expect(stale.status == 409)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TestSupport
 import JSONCore
 import NIOCore
 import NIOHTTP1
@@ -10,13 +11,13 @@ import NIOHTTP1
 let pinnedNight = SimClock.parse("2026-01-05T03:00:00Z")
 
 /// A sandbox tenant started for one test, on an ephemeral loopback port, with its own SQLite file.
-final class Sim: Sendable {
+final class Sim: StoppableServer {
     let server: SandboxServer
     let directory: String
     let databasePath: String
 
     static func start(_ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Sim {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-sim-\(UUID().uuidString)").path
+        let dir = try temporaryFolder("sim")
         let db = dir + "/sandbox.sqlite"
         var configuration = SandboxConfiguration(databasePath: db)
         configuration.rateLimit = 0

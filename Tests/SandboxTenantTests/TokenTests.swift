@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import JSONCore
 import Testing
 
@@ -8,56 +9,60 @@ import Testing
 struct TokenTests {
     @Test func basicAuthFormBodyAndJSONBodyAllWorkOnEveryAlias() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let basic = "Basic " + Data("cxrun-demo:cxrun-demo-secret".utf8).base64EncodedString()
-        for path in ["/oauth/token", "/oauth2/token", "/api/v2/oauth/token"] {
-            let a = try await sim.send(.POST, path, headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
-                                       body: "grant_type=client_credentials&scope=routing:queue:write")
-            #expect(a.status == 200, "\(path): \(a.text)")
-            #expect(a.json["token_type"] == "Bearer" && a.json["expires_in"] == 3600)
-            #expect(a.json["scope"] == "routing:queue:write")
-            let b = try await sim.send(.POST, path, json: ["grant_type": "client_credentials", "client_id": "cxrun-demo",
-                                                           "client_secret": "cxrun-demo-secret"])
-            #expect(b.status == 200)
-            #expect(b.json["scope"]?.stringValue?.contains("analytics:queue:view") == true, "no scope asked: all allowed")
+        try await stopping(sim) {
+            let basic = "Basic " + Data("cxrun-demo:cxrun-demo-secret".utf8).base64EncodedString()
+            for path in ["/oauth/token", "/oauth2/token", "/api/v2/oauth/token"] {
+                let a = try await sim.send(.POST, path, headers: [("Authorization", basic), ("Content-Type", "application/x-www-form-urlencoded")],
+                                           body: "grant_type=client_credentials&scope=routing:queue:write")
+                #expect(a.status == 200, "\(path): \(a.text)")
+                #expect(a.json["token_type"] == "Bearer" && a.json["expires_in"] == 3600)
+                #expect(a.json["scope"] == "routing:queue:write")
+                let b = try await sim.send(.POST, path, json: ["grant_type": "client_credentials", "client_id": "cxrun-demo",
+                                                               "client_secret": "cxrun-demo-secret"])
+                #expect(b.status == 200)
+                #expect(b.json["scope"]?.stringValue?.contains("analytics:queue:view") == true, "no scope asked: all allowed")
+            }
         }
     }
 
     @Test func badCredentialsGrantAndScopesAreRefused() async throws {
         let sim = try await Sim.start()
-        defer { Task { await sim.stop() } }
-        let wrong = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "client_credentials", "client_id": "cxrun-demo", "client_secret": "nope"])
-        #expect(wrong.status == 401 && wrong.json["error"] == "invalid_client")
-        let grant = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "password", "client_id": "cxrun-demo", "client_secret": "cxrun-demo-secret"])
-        #expect(grant.status == 400 && grant.json["error"] == "unsupported_grant_type")
-        let scope = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "client_credentials", "client_id": "cxrun-demo",
-                                                                     "client_secret": "cxrun-demo-secret", "scope": "admin:everything"])
-        #expect(scope.status == 400 && scope.json["error"] == "invalid_scope")
+        try await stopping(sim) {
+            let wrong = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "client_credentials", "client_id": "cxrun-demo", "client_secret": "nope"])
+            #expect(wrong.status == 401 && wrong.json["error"] == "invalid_client")
+            let grant = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "password", "client_id": "cxrun-demo", "client_secret": "cxrun-demo-secret"])
+            #expect(grant.status == 400 && grant.json["error"] == "unsupported_grant_type")
+            let scope = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "client_credentials", "client_id": "cxrun-demo",
+                                                                         "client_secret": "cxrun-demo-secret", "scope": "admin:everything"])
+            #expect(scope.status == 400 && scope.json["error"] == "invalid_scope")
+        }
     }
 
     @Test func restrictedClientsGetOnlyTheirScopesAndEndpointsNameTheMissingOne() async throws {
         let sim = try await Sim.start { $0.clients = [SimClient(id: "reader", secret: "s3cret", scopes: ["routing:queue:view"])] }
-        defer { Task { await sim.stop() } }
-        let reply = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "client_credentials", "client_id": "reader",
-                                                                     "client_secret": "s3cret", "scope": "routing:queue:view routing:queue:write"])
-        #expect(reply.json["scope"] == "routing:queue:view")
-        let token = try #require(reply.json["access_token"]?.stringValue)
-        #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: token).status == 200)
-        let forbidden = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token, json: [:])
-        #expect(forbidden.status == 403)
-        #expect(forbidden.json["message"]?.stringValue?.contains("analytics:queue:view") == true)
+        try await stopping(sim) {
+            let reply = try await sim.send(.POST, "/oauth/token", json: ["grant_type": "client_credentials", "client_id": "reader",
+                                                                         "client_secret": "s3cret", "scope": "routing:queue:view routing:queue:write"])
+            #expect(reply.json["scope"] == "routing:queue:view")
+            let token = try #require(reply.json["access_token"]?.stringValue)
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: token).status == 200)
+            let forbidden = try await sim.send(.POST, "/api/v2/analytics/queues/summary/query", token: token, json: [:])
+            #expect(forbidden.status == 403)
+            #expect(forbidden.json["message"]?.stringValue?.contains("analytics:queue:view") == true)
+        }
     }
 
     @Test func missingUnknownAndExpiredTokensAre401() async throws {
         let sim = try await Sim.start { $0.tokenTTL = 2 }
-        defer { Task { await sim.stop() } }
-        #expect(try await sim.send(.GET, "/api/v2/routing/queues").status == 401)
-        #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: "forged").status == 401)
-        let token = try await sim.token()
-        try await Task.sleep(for: .milliseconds(2500))
-        let expired = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
-        #expect(expired.status == 401)
-        #expect(expired.json["message"] == "the bearer token has expired")
+        try await stopping(sim) {
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues").status == 401)
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: "forged").status == 401)
+            let token = try await sim.token()
+            try await Task.sleep(for: .milliseconds(2500))
+            let expired = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
+            #expect(expired.status == 401)
+            #expect(expired.json["message"] == "the bearer token has expired")
+        }
     }
 
     @Test func clientSpecsParse() {

@@ -1,10 +1,8 @@
 @testable import CXone
 import Foundation
 import JSONCore
-import LuaHost
+import TestSupport
 import Testing
-
-@testable import Runbook
 
 /// A broken or hostile server gets a clear, typed error: never a crash, a hang or a smuggled header.
 @Suite("CXone client against a hostile server")
@@ -109,32 +107,5 @@ struct HostileServerTests {
         let outcome = await WebhookSender().deliver(url: server.baseURL + "/hook", secret: "k-123456", deliveryID: "d1", body: ["a": 1],
                                                     stats: TransportStats())
         #expect(outcome == WebhookOutcome(delivered: false, attempts: 1, httpStatus: 400, error: " [2Jnope"))
-    }
-
-    @Test func aScriptGetsTheErrorAtItsLineAndTheAuditKeepsTheCall() async throws {
-        let server = try HostileServer(respond: HostileServer.withToken { _ in HostileServer.http(200, "not json") })
-        defer { server.stop() }
-        let dir = try temporaryFolder("hostile")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var endpoint = Self.client(server).transport.endpoint
-        endpoint.retry.maxAttempts = 1
-        let printed = Printed()
-        let request = RunbookRequest(
-            scriptPath: "hostile.lua", source: """
-                local ok, e = pcall(fetch, "q1")
-                print(ok, e.code)
-                fetch("q1")
-                """,
-            args: [], tenant: ResolvedTenant(name: "hostile", endpoint: endpoint), dryRun: false,
-            limits: RunLimits(memoryBytes: 64 << 20, instructions: 10_000_000, timeout: 30), concurrency: 1,
-            auditPath: dir + "/audit.sqlite", stdlib: stdlibPath, output: { printed.append($0) }, log: { _, m in printed.append(m) })
-        let result = try await RunbookSession.run(request)
-        #expect(printed.value == "false\tunavailable\n")
-        #expect(result.outcome.status != .succeeded)
-        #expect(result.outcome.message?.contains("hostile.lua:3") == true, "\(result.outcome.message ?? "")")
-        #expect(result.outcome.message?.contains("malformed JSON") == true, "\(result.outcome.message ?? "")")
-        let rows = try AuditStore(path: dir + "/audit.sqlite").calls(run: result.summary.runID)
-        #expect(rows.map { $0.status } == [.error, .error])
-        #expect(rows.map { $0.errorCode } == ["unavailable", "unavailable"])
     }
 }

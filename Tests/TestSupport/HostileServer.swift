@@ -9,21 +9,21 @@ import Glibc
 /// then closes the connection: it can break HTTP in ways no real framework would. With
 /// `trickle`, it then keeps the connection open for that many seconds, sending a space every
 /// 0.2 s (a body that never ends in time).
-final class HostileServer: Sendable {
+public final class HostileServer: Sendable {
     /// What the server was asked: method and path (query included).
-    struct Request: Sendable {
-        var method: String
-        var path: String
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
     }
 
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let seen = Mutex<[Request]>([])
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var requests: [Request] { seen.withLock { $0 } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var requests: [Request] { seen.withLock { $0 } }
 
-    init(trickle: Double = 0, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
+    public init(trickle: Double = 0, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
@@ -64,7 +64,7 @@ final class HostileServer: Sendable {
         }
     }
 
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
@@ -108,18 +108,18 @@ final class HostileServer: Sendable {
     }
 
     /// A whole HTTP/1.1 response.
-    static func http(_ status: Int, _ body: String, headers: [String] = []) -> [UInt8] {
+    public static func http(_ status: Int, _ body: String, headers: [String] = []) -> [UInt8] {
         http(status, Array(body.utf8), headers: headers)
     }
 
-    static func http(_ status: Int, _ body: [UInt8], headers: [String] = []) -> [UInt8] {
+    public static func http(_ status: Int, _ body: [UInt8], headers: [String] = []) -> [UInt8] {
         let head = (["HTTP/1.1 \(status) X", "Content-Length: \(body.count)", "Content-Type: application/json", "Connection: close"] + headers)
             .joined(separator: "\r\n") + "\r\n\r\n"
         return Array(head.utf8) + body
     }
 
     /// A token response, then `api` for everything else.
-    static func withToken(_ api: @escaping @Sendable (Request) -> [UInt8]) -> @Sendable (Request) -> [UInt8] {
+    public static func withToken(_ api: @escaping @Sendable (Request) -> [UInt8]) -> @Sendable (Request) -> [UInt8] {
         { request in
             request.path.hasPrefix("/oauth") ? http(200, #"{"access_token":"tok-12345678","token_type":"bearer","expires_in":3600}"#) : api(request)
         }

@@ -1,0 +1,35 @@
+import Foundation
+import TestSupport
+import Synchronization
+
+/// A fresh, empty folder under the temporary directory; the caller removes it.
+public func temporaryFolder(_ name: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Collects what a run prints, from any thread.
+public final class Captured: Sendable {
+    private let text = Mutex("")
+    public init() {}
+    public func append(_ s: String) { text.withLock { $0 += s } }
+    public var value: String { text.withLock { $0 } }
+}
+
+/// A server a test starts and must stop (awaited) when it ends.
+public protocol StoppableServer: Sendable {
+    func stop() async
+}
+
+/// Runs `body`, then stops `server` (awaited, also when `body` throws): no test leaves a server
+/// behind, and none stops it from a detached task after the test has ended.
+public func stopping<S: StoppableServer>(_ server: S, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+}

@@ -1,5 +1,4 @@
 import Foundation
-import TestSupport
 import Synchronization
 
 /// A fresh, empty folder under the temporary directory; the caller removes it.

@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "SandboxTenant", "Runbook", "JSONCore",
+                "SandboxTenant", "Runbook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import JSONCore
 import Runbook
 
 /// `cxrun audit runs|show|export`.
@@ -58,7 +57,7 @@ struct AuditCommand: ParsableCommand {
                 let latency = c.latencyMs.map { String(format: "%9.1f ms", $0) } ?? "        - ms"
                 text += "  \(String(c.seq).padding(toLength: 4, withPad: " ", startingAt: 0)) \(c.binding.padding(toLength: 13, withPad: " ", startingAt: 0)) "
                 text += "\(c.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency)  "
-                text += "\(c.target ?? "")\(c.errorCode.map { " [\($0)]" } ?? "") \(c.result?.jsonString() ?? "")\n"
+                text += "\(c.target ?? "")\(c.errorCode.map { " [\($0)]" } ?? "") \(c.resultText)\n"
             }
             Console.out(text)
         }
@@ -79,22 +78,8 @@ struct AuditCommand: ParsableCommand {
             let runs = try runID.map { id in try store.run(id).map { [$0] } ?? [] } ?? store.runs(limit: 100_000)
             if let runID, runs.isEmpty { throw CLIError.usage("no run \(runID)") }
             for r in runs {
-                let line: JSONValue = [
-                    "type": "run", "id": .string(r.id), "script": .string(r.script), "script_sha256": .string(r.scriptSHA256),
-                    "tenant": .string(r.tenant), "operator": .string(r.operatorName), "args": r.args, "dry_run": .bool(r.dryRun),
-                    "started_at": .double(r.startedAt), "finished_at": r.finishedAt.map(JSONValue.double) ?? .null, "status": .string(r.status.rawValue),
-                    "error": r.error.map(JSONValue.string) ?? .null, "summary": r.summary ?? .null,
-                ]
-                Console.out(line.jsonString() + "\n")
-                for c in try store.calls(run: r.id) {
-                    let call: JSONValue = [
-                        "type": "call", "run_id": .string(c.runID), "seq": .int(Int64(c.seq)), "binding": .string(c.binding),
-                        "target": c.target.map(JSONValue.string) ?? .null, "args": c.args, "result": c.result ?? .null, "status": .string(c.status.rawValue),
-                        "error_code": c.errorCode.map(JSONValue.string) ?? .null, "http_status": c.httpStatus.map { .int(Int64($0)) } ?? .null,
-                        "attempts": .int(Int64(c.attempts)), "started_at": .double(c.startedAt), "latency_ms": c.latencyMs.map(JSONValue.double) ?? .null,
-                    ]
-                    Console.out(call.jsonString() + "\n")
-                }
+                Console.out(r.exportLine + "\n")
+                for c in try store.calls(run: r.id) { Console.out(c.exportLine + "\n") }
             }
         }
     }

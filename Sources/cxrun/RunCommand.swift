@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import JSONCore
 import Runbook
 
 /// `cxrun run`: runs one runbook in a fresh sandbox under limits, every binding call audited.
@@ -116,10 +115,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         for problem in result.auditProblems { Console.err("cxrun: audit: \(problem)\n") }
         if json {
-            var fields = result.summary.json.objectValue ?? [:]
-            if dryRun { fields["planned"] = .array(result.plannedChanges.map { .string($0.text) }) }
-            if let message = outcome.message { fields["error"] = .string(message) }
-            Console.out(JSONValue.object(fields).jsonString(pretty: true) + "\n")
+            Console.out(result.jsonReport(dryRun: dryRun) + "\n")
         } else {
             if dryRun {
                 var text = "\ndry run: nothing was changed. Planned changes:\n"

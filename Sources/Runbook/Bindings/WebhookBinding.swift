@@ -8,20 +8,40 @@ import Synchronization
 final class WebhookDispatcher: Sendable {
     private let started = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
+    /// One element per finished delivery: what `settle` awaits.
+    private let completions = AsyncStream<Void>.makeStream()
 
     func start<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> Task<T, Never> {
         started.add(1, ordering: .relaxed)
         return Task {
             let outcome = await work()
             self.finished.add(1, ordering: .relaxed)
+            self.completions.continuation.yield()
             return outcome
         }
     }
 
-    /// Waits up to `timeout` seconds for outstanding deliveries; returns how many did not finish.
-    func settle(timeout: Double, stop: @Sendable () -> Bool = { false }) async -> Int {
-        _ = await Runbook.settle(timeout: timeout, stop: stop) { finished.load(ordering: .relaxed) >= started.load(ordering: .relaxed) }
-        return started.load(ordering: .relaxed) - finished.load(ordering: .relaxed)
+    /// Awaits the outstanding deliveries, for at most `timeout` seconds or until `stop()` holds
+    /// (checked every 50 ms); returns how many did not finish.
+    func settle(timeout: Double, stop: @escaping @Sendable () -> Bool = { false }) async -> Int {
+        let total = started.load(ordering: .relaxed)
+        let stream = completions.stream
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Ends when every delivery has finished, or when cancelled (the stream then ends).
+                if self.finished.load(ordering: .relaxed) >= total { return }
+                for await _ in stream where self.finished.load(ordering: .relaxed) >= total { return }
+            }
+            group.addTask {
+                let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, timeout) * 1000))
+                while ContinuousClock.now < deadline, !stop(), !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            await group.next()  // whichever ends first: every delivery, the deadline, or a stop
+            group.cancelAll()
+        }
+        return total - min(total, finished.load(ordering: .relaxed))
     }
 }
 

@@ -53,9 +53,9 @@ local results = cx.each(selected, function(summary)
   elseif result.skipped then
     row.outcome = "unchanged (already " .. strategy .. ")"
   elseif result.planned then
-    row.outcome = ("planned: %d fields"):format(#result.changed)
+    row.outcome = ("planned: %d %s"):format(#result.changed, #result.changed == 1 and "field" or "fields")
   else
-    row.outcome = ("deployed v%d (%d fields)"):format(result.version, #result.changed)
+    row.outcome = ("deployed v%d (%d %s)"):format(result.version, #result.changed, #result.changed == 1 and "field" or "fields")
   end
   return row
 end, { concurrency = 4 })

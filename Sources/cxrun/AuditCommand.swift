@@ -29,10 +29,15 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
         @OptionGroup var location: Location
         @Option(help: "How many runs.") var limit = 20
+        @Flag(help: "One JSON object per run (as `cxrun audit export` writes runs), newest first.") var json = false
 
         func run() throws {
             let store = try location.open()
             for r in try store.runs(limit: limit) {
+                if json {
+                    Console.out(r.exportLine + "\n")
+                    continue
+                }
                 let calls = try store.calls(run: r.id)
                 Console.out("\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
                             + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == .error }.count)  \(r.script)\n")
@@ -41,13 +46,14 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one run and its calls.")
+        static let configuration = CommandConfiguration(abstract: "Show one run and its calls (the latest run when no id is given).")
         @OptionGroup var location: Location
-        @Argument(help: "The run id.") var runID: String
+        @Argument(help: "The run id (default: the latest run).") var runID: String?
 
         func run() throws {
             let store = try location.open()
-            guard let r = try store.run(runID) else { throw CLIError.usage("no run \(runID)") }
+            let found = try runID.map { try store.run($0) } ?? store.runs(limit: 1).first
+            guard let r = found else { throw CLIError.usage(runID.map { "no run \($0)" } ?? "the audit log has no runs yet") }
             var text = "run      \(r.id)\nscript   \(r.script) (sha256 \(r.scriptSHA256.prefix(12)))\ntenant   \(r.tenant)\noperator \(r.operatorName)\n"
             text += "status   \(r.status.rawValue)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
             if let error = r.error { text += "error    \(error)\n" }

@@ -44,6 +44,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Pin the tenant's clock (traffic and shifts follow it) at an ISO 8601 time, e.g. 2026-01-05T03:00:00Z; it advances from there. Default: the real clock.")
     var clock: String?
 
+    @Option(name: .customLong("webhook"), help: "A webhook sink to serve at /_sim/webhooks/NAME, verifying signatures with SECRET: NAME:SECRET (repeatable; default: wfm with a fixed demo secret). Use the secret your cxrun.toml's secret_env holds.")
+    var webhooks: [String] = []
+
     @Option(name: .customLong("client"), help: "A client to accept: ID:SECRET[:scope,scope...] (repeatable; default: the demo client).")
     var clients: [String] = []
 
@@ -57,6 +60,9 @@ struct SimCommand: AsyncParsableCommand {
         if let fault, case .failure(let error) = Faults.parse(fault) { throw ValidationError("--fault: \(error.description)") }
         if let clock, SimClock.parse(clock) == nil {
             throw ValidationError("--clock '\(clock)' is not an ISO 8601 time such as 2026-01-05T03:00:00Z")
+        }
+        for spec in webhooks where Self.webhook(spec) == nil {
+            throw ValidationError("--webhook '\(spec)' is not NAME:SECRET (a name of letters, digits, - or _, and a secret)")
         }
         for spec in clients where SimClient.parse(spec) == nil {
             throw ValidationError("--client '\(spec)' is not ID:SECRET[:scope,scope...]")
@@ -73,17 +79,27 @@ struct SimCommand: AsyncParsableCommand {
         if let fault, case .success(let faults) = Faults.parse(fault) { configuration.faults = faults }
         configuration.clock = clock.flatMap(SimClock.parse)
         if !clients.isEmpty { configuration.clients = clients.compactMap(SimClient.parse) }
+        if !webhooks.isEmpty { configuration.webhookSecrets = Dictionary(webhooks.compactMap(Self.webhook), uniquingKeysWith: { _, last in last }) }
         let shown = configuration
         let server = try await SandboxServer.start(shown, handleSignals: true)
         var text = "cxrun sandbox tenant listening on \(server.baseURL)\n"
         text += "  state:   \(shown.databasePath) (seed \(shown.seed))\n"
         if let clock = shown.clock { text += "  clock:   pinned at \(ISO8601DateFormatter().string(from: clock))\n" }
         for client in shown.clients { text += "  client:  \(client.id) / \(client.secret)\n" }
+        for name in shown.webhookSecrets.keys.sorted() { text += "  webhook: \(server.baseURL)/_sim/webhooks/\(name) (verifies X-Cxrun-Signature)\n" }
         text += "  token:   POST \(server.baseURL)/oauth/token (client credentials)\n"
         text += "  api:     \(server.baseURL)/openapi.yaml\n"
         text += "Press Ctrl-C to stop.\n"
         Console.out(text)
         try await server.wait()
         Console.err("cxrun: sandbox tenant stopped\n")
+    }
+
+    /// `NAME:SECRET` (the secret may itself contain colons).
+    static func webhook(_ spec: String) -> (String, String)? {
+        guard let colon = spec.firstIndex(of: ":") else { return nil }
+        let name = String(spec[..<colon]), secret = String(spec[spec.index(after: colon)...])
+        guard !name.isEmpty, !secret.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { return nil }
+        return (name, secret)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 import Testing
 
 /// Starts `cxrun sim` as a subprocess on a free port and returns its base URL (read from its output).
@@ -98,6 +99,43 @@ struct RunbookCLITests {
         haystack += export.stdout
         #expect(export.stdout.contains("\"binding\":\"fetch\""))
         #expect(!haystack.contains("S3cret-From-Env-4321"))
+    }
+
+    @Test func aStandaloneSimVerifiesDeliveriesWithTheUsersOwnWebhookSecret() async throws {
+        let dir = try scriptFolder(["book.lua": "local r = webhook('ops', {event = 'x'}, {wait = true}) print(r.status)\n"])
+        let (sim, baseURL) = try startSim(in: dir, extra: ["--webhook", "ops:Hook-Secret-From-Env-77"])
+        defer { sim.terminate() }
+        let config = "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
+            + "[webhooks.ops]\nurl = \"\(baseURL)/_sim/webhooks/ops\"\nsecret_env = \"HOOK_SECRET\"\n"
+        try config.write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
+        let good = try await runCLI(["run", "book.lua"], in: dir,
+                                    environment: ["OPS_SECRET": "S3cret-From-Env-4321", "HOOK_SECRET": "Hook-Secret-From-Env-77"])
+        #expect(good.status == 0 && good.stdout == "delivered\n", "\(good.stdout) \(good.stderr)")
+        let bad = try await runCLI(["run", "book.lua"], in: dir,
+                                   environment: ["OPS_SECRET": "S3cret-From-Env-4321", "HOOK_SECRET": "not-the-sinks-secret"])
+        #expect(bad.stdout == "failed\n", "a delivery signed with another secret is refused: \(bad.stdout) \(bad.stderr)")
+        let deliveries = try await curlGet(baseURL + "/_sim/webhooks?name=ops")
+        #expect(deliveries.contains("\"valid\"") && deliveries.contains("\"mismatch\""), "\(deliveries)")
+        let badSpec = try await runCLI(["sim", "--webhook", "no-secret"], in: dir)
+        #expect(badSpec.status == 2 && badSpec.stderr.contains("NAME:SECRET"), "\(badSpec.stderr)")
+    }
+
+    @Test func auditShowsTheLatestRunAndListsRunsAsJSON() async throws {
+        let dir = try scriptFolder(["book.lua": "print(#queues())\n"])
+        _ = try await runCLI(["run", "book.lua"], in: dir)
+        let second = try await runCLI(["run", "book.lua", "--", "again"], in: dir)
+        #expect(second.status == 0)
+        let runs = try await runCLI(["audit", "runs", "--json"], in: dir)
+        let rows = runs.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(rows.count == 2 && rows.allSatisfy { $0["type"] == "run" && $0["status"] == "succeeded" }, "\(runs.stdout)")
+        let latest = try #require(rows.first?["id"]?.stringValue)
+        #expect(rows.first?["args"] == ["again"], "newest first")
+        let show = try await runCLI(["audit", "show"], in: dir)
+        #expect(show.status == 0 && show.stdout.hasPrefix("run      \(latest)\n"), "\(show.stdout)")
+        let empty = try scriptFolder(["x.txt": ""])
+        try FileManager.default.createDirectory(at: empty.appendingPathComponent(".cxrun"), withIntermediateDirectories: true)
+        let none = try await runCLI(["audit", "show"], in: empty)
+        #expect(none.status == 2, "\(none.stderr)")
     }
 
     @Test func secretScriptArgumentsNeverReachTheAuditLog() async throws {

@@ -2,17 +2,44 @@
 -- LuaLS definitions of what cxrun gives a runbook (DESIGN.md §5). Point your editor's
 -- Lua.workspace.library at stdlib/ to get completion for the bindings and the stdlib.
 
+---@alias cx.ErrorCode "invalid"|"not_found"|"conflict"|"unauthorized"|"forbidden"|"rate_limited"|"unavailable"|"timeout"|"network"|"sandbox"
+
 ---@class cx.Error                 what a failed binding raises
----@field code "invalid"|"not_found"|"conflict"|"unauthorized"|"forbidden"|"rate_limited"|"unavailable"|"timeout"|"network"|"sandbox"
+---@field code cx.ErrorCode
 ---@field status integer?          the HTTP status, when there was a response
 ---@field message string
 ---@field details table?           the server's error body, or paths for a conflict
 
----@class cx.Queue: table          a queue document (camelCase fields, seconds)
+---@alias cx.Strategy "priority"|"longest_idle"|"fewest_calls"|"skill_based"|"random"|"weighted"
+
+---@class cx.Queue: table          a queue document (DESIGN.md §10: camelCase fields, times in seconds)
 ---@field id string
----@field version integer
+---@field version integer          server-managed; bumps on every write
 ---@field name string
 ---@field channel "voice"|"chat"|"email"
+---@field routing { strategy: cx.Strategy, longestIdleSeconds: integer?, priority: { enabled: boolean, levels: integer[] }? }?
+---@field skills { id: string, level: integer }[]?
+---@field skillRequirements { skill: string, proficiency: integer, required: boolean }[]?
+---@field serviceLevelTarget { threshold: integer, time: integer }?   threshold in percent, time in seconds
+---@field maxWaitTime integer?     seconds
+---@field maxWaiters integer?
+---@field wrapUpTime integer?      seconds
+---@field waitStrategy { type: string, positionThreshold: integer?, abandonmentThreshold: integer? }?
+---@field callback { enabled: boolean, positionThreshold: integer? }?
+---@field maxHoldTime integer?     seconds
+---@field overflow { enabled: boolean, action: "routeToQueue"|"drop", targetQueueId: string?, waitTime: integer? }?
+
+---@class cx.Agent: table          a user as the API shows it
+---@field id string
+---@field firstName string
+---@field lastName string
+---@field status "Available"|"Busy"|"Break"|"Training"|"Offline"
+---@field pauseReason string?
+---@field roles { name: string }[]
+---@field queueIds string[]
+---@field routingProfileId string?
+---@field shiftSchedule { start: number, ["end"]: number, onShift: boolean, startHour: integer, durationHours: integer }
+---@field wrapUp { active: boolean, ["until"]: number? }
 
 ---@class cx.DeployResult
 ---@field version integer?
@@ -67,11 +94,11 @@ function queues(filter) end
 function skills() end
 
 ---@param filter { queue: string?, status: string? }?
----@return table[]
+---@return cx.Agent[]
 function agents(filter) end
 
 ---@param user_id string
----@return table
+---@return cx.Agent
 function agent(user_id) end
 
 ---@param queue_id string?         nil: a row per queue
@@ -85,6 +112,11 @@ function analytics(queue_id, opts) end
 ---@field tenant { name: string, limits: table }
 ---@field null userdata            JSON null
 cx = {}
+
+-- Every binding is also a field of cx.
+cx.fetch, cx.build, cx.validate, cx.deploy, cx.rollback = fetch, build, validate, deploy, rollback
+cx.agent_status, cx.webhook = agent_status, webhook
+cx.queues, cx.skills, cx.agents, cx.agent, cx.analytics = queues, skills, agents, agent, analytics
 
 ---@param t table?
 ---@return table                   t, marked as a JSON array (even when empty)

@@ -9,6 +9,8 @@ local host_globals = {
 }
 
 files["scripts/"] = { read_globals = host_globals }
+-- Runbook tests (cxrun test) also see test().
+files["**/*_test.lua"] = { read_globals = { "test" } }
 files["stdlib/cx/"] = { read_globals = host_globals }
 -- Tests run under the stock interpreter and may use its io/os/debug.
 files["stdlib/tests/"] = { std = "lua54" }

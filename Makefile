@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check
 BIN := .build/debug/cxrun
 
-.PHONY: all deps build run test test-swift test-lua test-imports bench install clean
+.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks bench install clean
 
 all: build
 
@@ -22,11 +22,15 @@ build: deps
 run: build
 	$(BIN) run scripts/rebalance.lua -- channel=voice strategy=priority limit=5
 
-test: build test-imports test-lua test-swift
+test: build test-imports test-lua test-runbooks test-swift
 
 # Every target imports only what Package.swift declares (SwiftPM alone lets any built module in).
 test-imports:
 	python3 tools/check_imports.py
+
+# Every runbook's tests (scripts/*_test.lua), each test against a fresh sandbox tenant.
+test-runbooks: build
+	$(BIN) test --junit .build/runbook-tests.xml
 
 test-swift:
 	$(SWIFT) test

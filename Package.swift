@@ -53,7 +53,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.embedInCode("Lua/runbook.lua")]
+            resources: [.embedInCode("Lua/runbook.lua"), .embedInCode("Lua/testing.lua")]
         ),
         .target(
             name: "SandboxTenant",

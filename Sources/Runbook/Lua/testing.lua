@@ -1,0 +1,118 @@
+-- testing.lua — the Lua half of `cxrun test`: `test(name, fn)` runs `fn(t)` at once against a
+-- fresh sandbox tenant and reports the outcome; `t` arranges (t.sim), acts (t.run) and asserts.
+-- Receives the host's private table (new_sim, stop_sim, sim_call, run_script, report, filter).
+local private = ...
+local cx = private.cx
+local new_sim, stop_sim, sim_call, run_script, report = private.new_sim, private.stop_sim, private.sim_call, private.run_script, private.report
+local only = private.filter()
+local type, tostring, error, pairs, ipairs, select = type, tostring, error, pairs, ipairs, select
+
+--- A readable rendering of a value: tables as sorted Lua constructors.
+local function show(v, depth)
+  depth = depth or 0
+  if type(v) == "string" then return ("%q"):format(v) end
+  if type(v) ~= "table" then return tostring(v) end
+  if depth > 4 then return "{...}" end
+  local n = #v
+  local array = n > 0
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then array = false break end
+  end
+  if array then
+    local items = {}
+    for i = 1, n do items[i] = show(v[i], depth + 1) end
+    return "{" .. table.concat(items, ", ") .. "}"
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. show(k) .. "]")
+    parts[#parts + 1] = key .. " = " .. show(v[k], depth + 1)
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+local function equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do if not equal(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+--- Raises at the test's line (level 3: the assertion's caller).
+local function fail(message, ...)
+  error(select("#", ...) > 0 and message:format(...) or message, 3)
+end
+
+local function checked(reply, what)
+  if reply.status >= 300 then fail("%s: HTTP %d %s", what, reply.status, show(reply.body)) end
+  return reply.body
+end
+
+local function make_t(sim)
+  local token
+  local function api(method, path, body)
+    if not token then
+      local r = sim_call(sim, "POST", "/oauth/token", { grant_type = "client_credentials", client_id = "cxrun-demo",
+        client_secret = "cxrun-demo-secret" })
+      token = checked(r, "token").access_token
+    end
+    return checked(sim_call(sim, method, path, body or cx.null, token), method .. " " .. path)
+  end
+  local t = {}
+  t.sim = {
+    queues = function()
+      local out, page = {}, 1
+      while true do
+        local body = api("GET", "/api/v2/routing/queues?pageSize=100&page=" .. page)
+        for _, q in ipairs(body.data) do out[#out + 1] = q end
+        if page >= body.totalPages then return out end
+        page = page + 1
+      end
+    end,
+    queue = function(id) return api("GET", "/api/v2/routing/queues/" .. id) end,
+    edit = function(id, patch) return checked(sim_call(sim, "POST", "/_sim/queues/" .. id .. "/edit", patch), "edit") end,
+    faults = function(f) return checked(sim_call(sim, "PUT", "/_sim/faults", f or {}), "faults") end,
+    clock = function(iso) return checked(sim_call(sim, "PUT", "/_sim/clock", { now = iso or cx.null }), "clock") end,
+    deliveries = function() return checked(sim_call(sim, "GET", "/_sim/webhooks", cx.null), "deliveries").deliveries end,
+  }
+  --- Runs a runbook against this test's tenant: {ok, error, stdout, calls, planned, run_id}.
+  function t.run(path, args, opts) return run_script(sim, path, args or {}, opts or {}) end
+  function t.eq(actual, expected, what)
+    if not equal(actual, expected) then
+      fail("%sexpected %s\n     got %s", what and (what .. ": ") or "", show(expected), show(actual))
+    end
+  end
+  function t.truthy(value, what)
+    if not value then fail("%sexpected a true value, got %s", what and (what .. ": ") or "", show(value)) end
+  end
+  function t.matches(s, pattern, what)
+    if type(s) ~= "string" or not s:find(pattern) then
+      fail("%sexpected a string matching %q, got %s", what and (what .. ": ") or "", pattern, show(s))
+    end
+  end
+  function t.raises(fn, code)
+    local ok, err = pcall(fn)
+    if ok then fail("expected an error%s, none was raised", code and (" with code " .. code) or "") end
+    if code and (type(err) ~= "table" or err.code ~= code) then
+      fail("expected an error with code %s, got %s", code, show(err))
+    end
+    return err
+  end
+  return t
+end
+
+--- Declares and runs one test.
+---@param name string
+---@param fn fun(t: table)
+local function test(name, fn)
+  if only and not name:find(only, 1, true) then return end
+  local sim = new_sim()
+  local ok, err = pcall(fn, make_t(sim))
+  stop_sim(sim)
+  report(name, not ok and tostring(err) or nil)
+end
+_ENV.test = test

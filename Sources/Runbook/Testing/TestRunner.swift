@@ -1,0 +1,188 @@
+import CXone
+import Foundation
+import JSONCore
+import LuaHost
+import Synchronization
+
+/// `cxrun test`: runs the `test("name", function(t) ... end)` declarations of `*_test.lua` files.
+/// Each test gets a fresh sandbox tenant and the `t` API of Lua/testing.lua (arrange with
+/// `t.sim`, act with `t.run`, assert with `t.eq`/`t.truthy`/`t.matches`/`t.raises`).
+public enum TestRunner {
+    /// One test's outcome.
+    public struct Result: Sendable {
+        public var file: String
+        public var name: String
+        public var passed: Bool
+        /// Where and why it failed (`file:LINE: message`).
+        public var message: String?
+        public var seconds: Double
+    }
+
+    /// Runs one test file; `onResult` sees each test as it ends. A file that cannot load is one failed result.
+    public static func run(
+        file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (Result) -> Void
+    ) async -> [Result] {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            let r = Result(file: file, name: "(load)", passed: false, message: "cannot read \(file)", seconds: 0)
+            onResult(r)
+            return [r]
+        }
+        let session = TestSession(file: file, filter: filter, tenants: tenants, stdlib: stdlib, onResult: onResult)
+        let directory = (file as NSString).deletingLastPathComponent
+        let sandbox = SandboxOptions(
+            args: [], runInfo: ["id": "test", "tenant": "sandbox", "dry_run": false],
+            modules: ModuleResolver(stdlib: stdlib, scriptDirectory: directory.isEmpty ? "." : directory),
+            output: { _ in }, log: { _, _ in }, concurrency: 4)
+        let request = RunRequest(
+            source: String(decoding: data, as: UTF8.self), chunkName: "@\(file)",
+            limits: LuaLimits(memoryBytes: 256 << 20, instructions: 0, timeout: 3600), sandbox: sandbox,
+            bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) })
+        let outcome = await ScriptRunner.run(request)
+        await session.stopAll()
+        var results = session.results
+        if outcome.status != .succeeded {
+            let r = Result(file: file, name: "(file)", passed: false, message: outcome.message ?? "the test file failed", seconds: outcome.seconds)
+            onResult(r)
+            results.append(r)
+        }
+        return results
+    }
+}
+
+/// `Lua/testing.lua`, embedded at build time.
+let testingExtensionSource = String(decoding: PackageResources.testing_lua, as: UTF8.self)
+
+/// The host half of one test file's run: its tenants and what its tests reported.
+final class TestSession: Sendable {
+    let file: String
+    let filter: String?
+    let tenants: any TestTenants
+    let stdlib: String?
+    let onResult: @Sendable (TestRunner.Result) -> Void
+    private let state = Mutex<(sims: [Int: TestTenant], next: Int, results: [TestRunner.Result], runs: Int, started: ContinuousClock.Instant)>(([:], 1, [], 0, .now))
+
+    init(file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (TestRunner.Result) -> Void) {
+        self.file = file
+        self.filter = filter
+        self.tenants = tenants
+        self.stdlib = stdlib
+        self.onResult = onResult
+    }
+
+    var results: [TestRunner.Result] { state.withLock { $0.results } }
+
+    func stopAll() async {
+        let sims = state.withLock { s in defer { s.sims = [:] }; return Array(s.sims.values) }
+        for sim in sims { await sim.stop() }
+    }
+
+    private func sim(_ id: Int) throws(ScriptError) -> TestTenant {
+        guard let sim = state.withLock({ $0.sims[id] }) else { throw .message("no such sandbox tenant (it was stopped)") }
+        return sim
+    }
+
+    var hostFunctions: [(String, LuaFunction)] {
+        [
+            ("filter", { [filter] call throws(ScriptError) in
+                guard let filter else { return .values(0) }
+                return try call.returning(.string(filter))
+            }),
+            ("new_sim", { [self] _ throws(ScriptError) in
+                .suspend(.async {
+                    do {
+                        let tenant = try await self.tenants.start()
+                        let id = self.state.withLock { s in
+                            defer { s.next += 1 }
+                            s.sims[s.next] = tenant
+                            s.started = .now
+                            return s.next
+                        }
+                        return .success([.int(Int64(id))])
+                    } catch {
+                        return .failure(.message("cannot start a sandbox tenant: \(error)"))
+                    }
+                })
+            }),
+            ("stop_sim", { [self] call throws(ScriptError) in
+                let id = Int(call.number(1) ?? 0)
+                let sim = state.withLock { $0.sims.removeValue(forKey: id) }
+                return .suspend(.async {
+                    await sim?.stop()
+                    return .success([])
+                })
+            }),
+            ("sim_call", { [self] call throws(ScriptError) in
+                let sim = try self.sim(Int(call.number(1) ?? 0))
+                let method = call.string(2) ?? "GET", path = call.string(3) ?? "/"
+                let body = try call.value(4)
+                let token = call.string(5)
+                return .suspend(.async {
+                    do {
+                        let reply = try await PlainHTTP.json(method, sim.baseURL + path, body: body == .null ? nil : body,
+                                                             headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+                        return .success([["status": .int(Int64(reply.status)), "body": reply.body]])
+                    } catch {
+                        return .failure(.message("sandbox tenant: \(error)"))
+                    }
+                })
+            }),
+            ("run_script", { [self] call throws(ScriptError) in
+                let sim = try self.sim(Int(call.number(1) ?? 0))
+                guard let path = call.string(2) else { throw call.argumentError(1, "t.run", expected: "script path") }
+                let args = try call.value(3), opts = try call.value(4)
+                return .suspend(.async { .success([await self.runScript(path, args: args, opts: opts, on: sim)]) })
+            }),
+            ("report", { [self] call throws(ScriptError) in
+                let elapsed = state.withLock { ContinuousClock.now - $0.started }
+                let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: call.string(2) == nil, message: call.string(2),
+                                               seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                state.withLock { $0.results.append(result) }
+                onResult(result)
+                return .values(0)
+            }),
+        ]
+    }
+
+    /// `t.run(path, args, opts)`: the runbook against this test's tenant, as `cxrun run` would.
+    private func runScript(_ path: String, args: JSONValue, opts: JSONValue, on sim: TestTenant) async -> JSONValue {
+        let directory = (file as NSString).deletingLastPathComponent
+        let candidates = [(directory as NSString).appendingPathComponent(path), path]
+        guard let resolved = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
+            let data = FileManager.default.contents(atPath: resolved)
+        else {
+            return ["ok": false, "error": .string("t.run: no script \(path) (looked beside the test file and in the current folder)")]
+        }
+        var list: [String] = args.arrayValue?.compactMap(\.stringValue) ?? []
+        for (key, value) in (args.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            list.append("\(key)=\(value.stringValue ?? value.jsonString())")
+        }
+        var tenant = ResolvedTenant(name: "sandbox", endpoint: nil)
+        tenant.attachSandbox(baseURL: sim.baseURL, clientID: sim.clientID, clientSecret: sim.clientSecret, webhookSecret: sim.webhookSecret)
+        let number = state.withLock { s in defer { s.runs += 1 }; return s.runs }
+        let auditPath = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-test-audit-\(UUID().uuidString)-\(number).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: auditPath + suffix) } }
+        let printed = Mutex("")
+        let request = RunbookRequest(
+            scriptPath: resolved, source: String(decoding: data, as: UTF8.self), args: list, tenant: tenant,
+            dryRun: opts["dry_run"]?.boolValue ?? false, limits: RunLimits(timeout: 300), auditPath: auditPath, stdlib: stdlib,
+            output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += "[\(level)] \(text)\n" } })
+        do {
+            let result = try await RunbookSession.run(request)
+            let calls = (try? AuditStore(path: auditPath).calls(run: result.summary.runID)) ?? []
+            var fields: [String: JSONValue] = [
+                "ok": .bool(result.outcome.status == .succeeded), "stdout": .string(printed.withLock { $0 }),
+                "calls": .array(calls.map { c in
+                    ["binding": .string(c.binding), "target": c.target.map(JSONValue.string) ?? .null, "status": .string(c.status.rawValue),
+                     "error_code": c.errorCode.map(JSONValue.string) ?? .null, "http_status": c.httpStatus.map { .int(Int64($0)) } ?? .null,
+                     "result": c.result ?? .null]
+                }),
+                "planned": .array(result.plannedChanges.map { .string($0.text) }),
+                "run_id": .string(result.summary.runID),
+            ]
+            if let message = result.outcome.message { fields["error"] = .string(message) }
+            return .object(fields)
+        } catch {
+            return ["ok": false, "error": .string(error.description)]
+        }
+    }
+}

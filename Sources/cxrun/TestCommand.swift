@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Runbook
+import SandboxTenant
+
+/// `cxrun test`: runs runbook tests (`*_test.lua`), each test against a fresh sandbox tenant.
+struct TestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run runbook tests (*_test.lua), each test against a fresh, seeded sandbox tenant.",
+        discussion: """
+            A test file declares tests with test("name", function(t) ... end). Each test gets its own \
+            in-process sandbox tenant (seeded, clock pinned at 2026-01-05T03:00:00Z, nothing shared \
+            with the next test) and t:
+              t.sim.queues(), t.sim.queue(id), t.sim.edit(id, patch), t.sim.faults{status429 = 0.2},
+              t.sim.clock("2026-01-05T12:00:00Z"), t.sim.deliveries()
+              t.run("scripts/rebalance.lua", {channel = "voice"}, {dry_run = true})
+                -> {ok, error, stdout, calls = {{binding, target, status, ...}}, planned, run_id}
+              t.eq(a, b), t.truthy(x), t.matches(s, pattern), t.raises(fn, code)
+            Paths in t.run are relative to the test file, else to the current folder.
+
+            With no PATH: every *_test.lua below scripts/, and those in the current folder.
+            Ends with "N passed, N failed"; exits 1 when any test failed.
+
+            Example:
+              cxrun test
+              cxrun test scripts/rebalance_test.lua --filter "dry run" --junit test-results.xml
+            """
+    )
+
+    @Argument(help: "Test files or folders (default: scripts/ and the current folder).")
+    var paths: [String] = []
+
+    @Option(help: "Run only tests whose name contains this text.")
+    var filter: String?
+
+    @Option(help: "Also write the results as JUnit XML to this file.")
+    var junit: String?
+
+    func run() async throws {
+        let files = try discover()
+        guard !files.isEmpty else {
+            Console.err("cxrun: no *_test.lua files found\(paths.isEmpty ? " below scripts/ or in the current folder" : "")\n")
+            throw ExitCode(2)
+        }
+        var results: [TestRunner.Result] = []
+        for file in files {
+            results += await TestRunner.run(file: file, filter: filter, tenants: SandboxTestTenants(), stdlib: StdlibLocator.locate()) { r in
+                if r.passed {
+                    Console.out("ok    \(r.file): \(r.name) (\(String(format: "%.2f", r.seconds)) s)\n")
+                } else {
+                    Console.out("FAIL  \(r.file): \(r.name)\n" + (r.message ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { "      \($0)\n" }.joined())
+                }
+            }
+        }
+        let failed = results.filter { !$0.passed }.count
+        Console.out("\(results.count - failed) passed, \(failed) failed\n")
+        if let junit {
+            do { try JUnitReport.xml(results).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                Console.err("cxrun: cannot write \(junit): \(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    private func discover() throws -> [String] {
+        let fm = FileManager.default
+        var files: [String] = []
+        func walk(_ folder: String, recursive: Bool) {
+            guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let path = folder == "." ? name : (folder as NSString).appendingPathComponent(name)
+                var isDir: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &isDir) else { continue }
+                if isDir.boolValue {
+                    if recursive { walk(path, recursive: true) }
+                } else if name.hasSuffix("_test.lua") {
+                    files.append(path)
+                }
+            }
+        }
+        if paths.isEmpty {
+            walk("scripts", recursive: true)
+            walk(".", recursive: false)
+        } else {
+            for path in paths {
+                var isDir: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw ValidationError("no such file or folder: \(path)") }
+                if isDir.boolValue { walk(path, recursive: true) } else { files.append(path) }
+            }
+        }
+        return files
+    }
+}
+
+/// Fresh in-process sandbox tenants for runbook tests: a temporary state file each, the clock
+/// pinned at a quiet hour, no rate limit, a random webhook secret; stopping one removes its state.
+struct SandboxTestTenants: TestTenants {
+    func start() async throws -> TestTenant {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-test-sim-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
+        configuration.clock = SimClock.parse("2026-01-05T03:00:00Z")
+        configuration.rateLimit = 0
+        let secret = UUID().uuidString
+        configuration.webhookSecrets = ["wfm": secret]
+        let server = try await SandboxServer.start(configuration)
+        return TestTenant(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret) {
+            await server.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+}
+
+/// JUnit XML for CI: one test suite per file.
+enum JUnitReport {
+    static func xml(_ results: [TestRunner.Result]) -> String {
+        var byFile: [(String, [TestRunner.Result])] = []
+        for r in results {
+            if let i = byFile.firstIndex(where: { $0.0 == r.file }) { byFile[i].1.append(r) } else { byFile.append((r.file, [r])) }
+        }
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+        for (file, cases) in byFile {
+            let failures = cases.filter { !$0.passed }.count
+            out += "  <testsuite name=\"\(escape(file))\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
+            for c in cases {
+                out += "    <testcase classname=\"\(escape(file))\" name=\"\(escape(c.name))\" time=\"\(String(format: "%.3f", c.seconds))\""
+                if c.passed {
+                    out += "/>\n"
+                } else {
+                    let message = c.message ?? "failed"
+                    out += ">\n      <failure message=\"\(escape(String(message.prefix(200))))\">\(escape(message))</failure>\n    </testcase>\n"
+                }
+            }
+            out += "  </testsuite>\n"
+        }
+        return out + "</testsuites>\n"
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default:
+                // XML 1.0 allows no other control characters than tab and newline.
+                if scalar.value < 0x20 && scalar != "\t" && scalar != "\n" { out += " " } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
+    }
+}

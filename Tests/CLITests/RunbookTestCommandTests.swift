@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// `cxrun test`: runbook tests against fresh sandbox tenants, as a script author uses it.
+@Suite("cxrun test")
+struct RunbookTestCommandTests {
+    static let book = """
+        local q = fetch(cx.args.queue)
+        deploy(q.id, build(q, {maxWaitTime = tonumber(cx.args.wait)}))
+        print("set", q.id, cx.args.wait)
+        """
+
+    static let tests = """
+        local function first(t) return t.sim.queues()[1] end
+
+        test("deploys the wait time", function(t)
+          local q = first(t)
+          local r = t.run("book.lua", {queue = q.id, wait = "321"})
+          t.truthy(r.ok, r.error)
+          t.eq(t.sim.queue(q.id).maxWaitTime, 321)
+          t.eq(r.calls[2].binding, "build")
+        end)
+
+        test("starts from a fresh tenant", function(t)
+          t.eq(first(t).version, 1)
+        end)
+
+        test("reports a wrong expectation at its line", function(t)
+          t.eq({a = 1, b = {2}}, {a = 1, b = {3}})
+        end)
+
+        test("raises checks the code", function(t)
+          local q = first(t)
+          t.sim.edit(q.id, {maxWaitTime = 100})
+          t.raises(function() deploy(q.id, q) end, "conflict")
+        end)
+        """
+
+    @Test func runsEachTestAgainstItsOwnTenantAndReportsFailuresAtTheirLine() async throws {
+        let dir = try scriptFolder(["book.lua": Self.book, "book_test.lua": Self.tests])
+        let r = try await runCLI(["test", "book_test.lua", "--junit", "results.xml"], in: dir)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("ok    book_test.lua: deploys the wait time"), "\(r.stdout)")
+        #expect(r.stdout.contains("ok    book_test.lua: starts from a fresh tenant"), "isolated: \(r.stdout)")
+        #expect(r.stdout.contains("FAIL  book_test.lua: reports a wrong expectation at its line\n      book_test.lua:16: expected {a = 1, b = {3}}\n           got {a = 1, b = {2}}"),
+                "\(r.stdout)")
+        // deploy outside a run's context is not a binding here: the test file sees only test().
+        #expect(r.stdout.contains("FAIL  book_test.lua: raises checks the code"), "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("2 passed, 2 failed\n"), "\(r.stdout)")
+        let xml = try String(contentsOf: dir.appendingPathComponent("results.xml"), encoding: .utf8)
+        #expect(xml.contains("<testsuite name=\"book_test.lua\" tests=\"4\" failures=\"2\">") && xml.contains("<failure message="), "\(xml)")
+        let filtered = try await runCLI(["test", "--filter", "fresh"], in: dir)
+        #expect(filtered.status == 0 && filtered.stdout.hasSuffix("1 passed, 0 failed\n"), "\(filtered.stdout)")
+        let none = try await runCLI(["test", "nowhere"], in: dir)
+        #expect(none.status == 2)
+    }
+}

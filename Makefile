@@ -1,7 +1,7 @@
 # cxrun — set-up, build, test and benchmark. Every target installs what is missing first.
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
-APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check
+APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check libedit-dev
 BIN := .build/debug/cxrun
 
 .PHONY: all deps build run test test-swift test-lua test-imports test-runbooks bench install clean

@@ -27,6 +27,8 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]
         ),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
+        // Line editing and history for cxrun repl on a terminal.
+        .systemLibrary(name: "CEdit", path: "Sources/CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // Shared by every side: the JSON value type and its codec.
         .target(name: "JSONCore"),
         // Shared by the API client and the sandbox tenant: webhook signatures.
@@ -53,7 +55,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.embedInCode("Lua/runbook.lua"), .embedInCode("Lua/testing.lua")]
+            resources: [.embedInCode("Lua/runbook.lua"), .embedInCode("Lua/testing.lua"), .embedInCode("Lua/repl.lua")]
         ),
         .target(
             name: "SandboxTenant",
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "SandboxTenant", "Runbook",
+                "SandboxTenant", "Runbook", "CEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

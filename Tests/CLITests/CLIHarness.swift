@@ -24,19 +24,26 @@ struct CLIResult {
 /// Runs cxrun with `arguments` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
 func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
-            interruptWhenPrinted marker: String? = nil, signal: Int32 = SIGINT, environment: [String: String] = [:]) async throws -> CLIResult {
+            interruptWhenPrinted marker: String? = nil, signal: Int32 = SIGINT, environment: [String: String] = [:],
+            input: String? = nil, executable: String? = nil) async throws -> CLIResult {
     let scratch = URL(fileURLWithPath: try temporaryFolder("cli"))
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
     FileManager.default.createFile(atPath: outURL.path, contents: nil)
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: cxrunBinary)
+    process.executableURL = URL(fileURLWithPath: executable ?? cxrunBinary)
     process.arguments = arguments
     process.currentDirectoryURL = directory
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        let inURL = scratch.appendingPathComponent("in")
+        try input.write(to: inURL, atomically: true, encoding: .utf8)
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     // The in-process sandbox tenant's traffic follows its clock: pin a quiet hour unless the test picks one.
     let pinned = ["CXRUN_SANDBOX_CLOCK": sandboxClock]
     process.environment = ProcessInfo.processInfo.environment.merging(pinned) { _, new in new }.merging(environment) { _, new in new }

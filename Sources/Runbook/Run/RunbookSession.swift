@@ -27,12 +27,15 @@ public struct RunbookRequest: Sendable {
     public var onStuck: (@Sendable (RunLimit) -> Never)?
     /// Called once the script's state exists, with a handle other threads may use to stop it.
     public var onStart: (@Sendable (RunHandle) -> Void)?
+    /// For `cxrun repl`: reads the next line (shown the prompt; nil at the end of input). The run's
+    /// source is then `RunbookSession.replSource`.
+    public var readLine: (@Sendable (String) async -> String?)?
 
     public init(runID: String = RunbookSession.newRunID(), scriptPath: String, source: String, args: [String], tenant: ResolvedTenant,
                 dryRun: Bool, limits: RunLimits, concurrency: Int = 4, auditPath: String, stdlib: String?,
                 output: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String, String) -> Void,
                 progress: (@Sendable (Int, Int) -> Void)? = nil, onStuck: (@Sendable (RunLimit) -> Never)? = nil,
-                onStart: (@Sendable (RunHandle) -> Void)? = nil) {
+                onStart: (@Sendable (RunHandle) -> Void)? = nil, readLine: (@Sendable (String) async -> String?)? = nil) {
         self.runID = runID
         self.scriptPath = scriptPath
         self.source = source
@@ -48,6 +51,7 @@ public struct RunbookRequest: Sendable {
         self.progress = progress
         self.onStuck = onStuck
         self.onStart = onStart
+        self.readLine = readLine
     }
 }
 
@@ -76,6 +80,9 @@ public enum RunbookSession {
         f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         return "\(f.string(from: now))-\(String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(8))"
     }
+
+    /// The main chunk of an interactive session (`readLine` set): the read-eval-print loop.
+    public static let replSource = "__repl()\n"
 
     public static func run(_ request: RunbookRequest) async throws(RunbookError) -> RunbookResult {
         guard let endpoint = request.tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
@@ -110,10 +117,15 @@ public enum RunbookSession {
             varargs: request.args.map(JSONValue.string),
             bindings: {
                 let pure = PureBindings(context: context)
-                return BindingSet(
+                var set = BindingSet(
                     globals: QueueBindings(context: context).all + ReadBindings(context: context).all + pure.globals
                         + WebhookBinding(context: context).all,
                     hidden: pure.hidden + AgentStatusBinding(context: context).hidden, extensions: [runbookExtensionSource])
+                if let readLine = request.readLine {
+                    set.hidden += ReplBindings(readLine: readLine).hidden
+                    set.extensions.append(replExtensionSource)
+                }
+                return set
             },
             watchdog: watchdog(request.onStuck, savingRowsOf: recorder),
             onStart: { control in

@@ -42,7 +42,7 @@ struct RunbookTestCommandTests {
         #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("ok    book_test.lua: deploys the wait time"), "\(r.stdout)")
         #expect(r.stdout.contains("ok    book_test.lua: starts from a fresh tenant"), "isolated: \(r.stdout)")
-        #expect(r.stdout.contains("FAIL  book_test.lua: reports a wrong expectation at its line\n      book_test.lua:16: expected {a = 1, b = {3}}\n           got {a = 1, b = {2}}"),
+        #expect(r.stdout.contains("FAIL  book_test.lua: reports a wrong expectation at its line\n      book_test.lua:16: expected {a = 1, b = {3}}\n           got {a = 1, b = {2}}\n      diff:\n        b[1]: expected 3, got 2"),
                 "\(r.stdout)")
         // deploy outside a run's context is not a binding here: the test file sees only test().
         #expect(r.stdout.contains("FAIL  book_test.lua: raises checks the code"), "\(r.stdout)")

@@ -42,6 +42,24 @@ local function equal(a, b)
   return true
 end
 
+--- The paths where two values differ, as lines `path: expected X, got Y` (at most 20).
+local function diff(actual, expected, path, out)
+  if #out >= 20 or equal(actual, expected) then return out end
+  if type(actual) == "table" and type(expected) == "table" then
+    local keys, seen = {}, {}
+    for k in pairs(expected) do keys[#keys + 1] = k; seen[k] = true end
+    for k in pairs(actual) do if not seen[k] then keys[#keys + 1] = k end end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+      local step = type(k) == "number" and ("[" .. k .. "]") or ((path == "" and "" or ".") .. tostring(k))
+      diff(actual[k], expected[k], path .. step, out)
+    end
+  else
+    out[#out + 1] = ("  %s: expected %s, got %s"):format(path == "" and "(value)" or path, show(expected), show(actual))
+  end
+  return out
+end
+
 --- Raises at the test's line (level 3: the assertion's caller).
 local function fail(message, ...)
   error(select("#", ...) > 0 and message:format(...) or message, 3)
@@ -83,7 +101,11 @@ local function make_t(sim)
   function t.run(path, args, opts) return run_script(sim, path, args or {}, opts or {}) end
   function t.eq(actual, expected, what)
     if not equal(actual, expected) then
-      fail("%sexpected %s\n     got %s", what and (what .. ": ") or "", show(expected), show(actual))
+      local text = ("%sexpected %s\n     got %s"):format(what and (what .. ": ") or "", show(expected), show(actual))
+      if type(actual) == "table" and type(expected) == "table" then
+        text = text .. "\ndiff:\n" .. table.concat(diff(actual, expected, "", {}), "\n")
+      end
+      fail(text)
     end
   end
   function t.truthy(value, what)

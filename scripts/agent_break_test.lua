@@ -1,17 +1,9 @@
 -- Tests of agent_break.lua (seed 004), run by `cxrun test`.
 
-local function count(r, binding, status)
-  local n = 0
-  for _, c in ipairs(r.calls) do
-    if c.binding == binding and (status == nil or c.status == status) then n = n + 1 end
-  end
-  return n
-end
-
 test("puts agents on break with the pause reason and tells WFM", function(t)
   local r = t.run("agent_break.lua", { count = "2", reason = "Manager Meeting" })
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "agent_status", "ok") + count(r, "agent_status", "error") >= 2, true)
+  t.eq(t.count(r, "agent_status", "ok") + t.count(r, "agent_status", "error") >= 2, true)
   t.matches(r.stdout, "on break")
   t.eq(#t.sim.deliveries(), 1)
 end)
@@ -19,7 +11,7 @@ end)
 test("a dry run plans the breaks and changes no agent", function(t)
   local r = t.run("agent_break.lua", { count = "2" }, { dry_run = true })
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "agent_status", "ok"), 0)
+  t.eq(t.count(r, "agent_status", "ok"), 0)
   t.matches(r.stdout, "break planned")
 end)
 
@@ -27,7 +19,7 @@ test("a pause reason the tenant does not have is refused before any request", fu
   local r = t.run("agent_break.lua", { count = "1", reason = "Nap" })
   t.truthy(r.ok, r.error)
   t.matches(r.stdout, "skipped %(agent_status: pause_reason must be one of")
-  t.eq(count(r, "agent_status", "ok"), 0)
+  t.eq(t.count(r, "agent_status", "ok"), 0)
 end)
 
 test("server errors are retried", function(t)

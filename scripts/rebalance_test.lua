@@ -1,17 +1,9 @@
 -- Tests of rebalance.lua, run by `cxrun test` (each test against a fresh sandbox tenant).
 
-local function count(calls, binding, status)
-  local n = 0
-  for _, c in ipairs(calls) do
-    if c.binding == binding and (status == nil or c.status == status) then n = n + 1 end
-  end
-  return n
-end
-
 test("deploys the chosen strategy at a quiet hour and notifies WFM", function(t)
   local r = t.run("rebalance.lua", { channel = "chat", strategy = "weighted", limit = "3" })
   t.truthy(r.ok, r.error)
-  t.eq(count(r.calls, "deploy", "ok"), 3)
+  t.eq(t.count(r, "deploy", "ok"), 3)
   t.matches(r.stdout, "deployed v2")
   local deliveries = t.sim.deliveries()
   t.eq(#deliveries, 1)
@@ -23,7 +15,7 @@ end)
 test("a dry run plans the change and writes nothing", function(t)
   local r = t.run("rebalance.lua", { channel = "chat", strategy = "weighted", limit = "3" }, { dry_run = true })
   t.truthy(r.ok, r.error)
-  t.eq(count(r.calls, "deploy", "planned"), 3)
+  t.eq(t.count(r, "deploy", "planned"), 3)
   t.eq(#r.planned >= 3, true)
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
   t.eq(#t.sim.deliveries(), 0)
@@ -33,7 +25,7 @@ test("at the daily peak every chat queue is skipped for capacity", function(t)
   t.sim.clock("2026-01-05T12:00:00Z")
   local r = t.run("rebalance.lua", { channel = "chat", strategy = "weighted", limit = "3" })
   t.truthy(r.ok, r.error)
-  t.eq(count(r.calls, "deploy"), 0)
+  t.eq(t.count(r, "deploy"), 0)
   t.matches(r.stdout, "skipped: ")
 end)
 
@@ -44,7 +36,7 @@ test("another admin's concurrent edits are merged, never overwritten", function(
   t.truthy(r.ok, r.error)
   -- The editor changes the SLA target before each write: a 409, a re-read, a merge; the run gives up
   -- after 8 attempts with nothing overwritten, and says so per queue.
-  t.truthy(count(r.calls, "deploy", "error") >= 1)
+  t.truthy(t.count(r, "deploy", "error") >= 1)
   for _, c in ipairs(r.calls) do
     -- A queue already on the strategy is skipped (no write); every write gave up on a conflict.
     if c.binding == "deploy" and not (c.result and c.result.skipped) then t.eq(c.error_code, "conflict") end
@@ -60,5 +52,5 @@ test("rate limiting and server errors still end in the right state", function(t)
   local r = t.run("rebalance.lua", { channel = "chat", strategy = "weighted", limit = "3" })
   t.sim.faults {}
   t.truthy(r.ok, r.error)
-  t.eq(count(r.calls, "deploy", "ok"), 3)
+  t.eq(t.count(r, "deploy", "ok"), 3)
 end)

@@ -1,18 +1,10 @@
 -- Tests of skill_balance.lua (seed 001), run by `cxrun test`.
 
-local function count(r, binding, status)
-  local n = 0
-  for _, c in ipairs(r.calls) do
-    if c.binding == binding and (status == nil or c.status == status) then n = n + 1 end
-  end
-  return n
-end
-
 test("balances skill levels from the agents and sends drain rates to WFM", function(t)
   local r = t.run("skill_balance.lua", { limit = "3" })
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "fetch"), 3)
-  t.eq(count(r, "webhook", "ok"), 1)
+  t.eq(t.count(r, "fetch"), 3)
+  t.eq(t.count(r, "webhook", "ok"), 1)
   local delivered = t.sim.deliveries()
   t.eq(#delivered, 1)
   t.eq(delivered[1].verified, true)
@@ -21,7 +13,7 @@ end)
 test("a dry run writes nothing and delivers nothing", function(t)
   local r = t.run("skill_balance.lua", { limit = "3" }, { dry_run = true })
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "deploy", "ok"), 0)
+  t.eq(t.count(r, "deploy", "ok"), 0)
   t.eq(#t.sim.deliveries(), 0)
 end)
 
@@ -41,5 +33,5 @@ test("a failing WFM receiver is reported, the run still ends", function(t)
   local r = t.run("skill_balance.lua", { limit = "1" })
   t.sim.faults {}
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "webhook", "error"), 1)
+  t.eq(t.count(r, "webhook", "error"), 1)
 end)

@@ -1,17 +1,9 @@
 -- Tests of sla_overflow.lua (seed 002), run by `cxrun test`.
 
-local function calls(r, binding, status)
-  local n = 0
-  for _, c in ipairs(r.calls) do
-    if c.binding == binding and (status == nil or c.status == status) then n = n + 1 end
-  end
-  return n
-end
-
 test("sets the SLA target and overflow links, every write once", function(t)
   local r = t.run("sla_overflow.lua", { limit = "4", threshold = "85", time = "25" })
   t.truthy(r.ok, r.error)
-  t.eq(calls(r, "deploy", "ok"), 4)
+  t.eq(t.count(r, "deploy", "ok"), 4)
   local changed = 0
   for _, q in ipairs(t.sim.queues()) do
     if q.version == 2 then
@@ -25,7 +17,7 @@ end)
 test("a dry run plans every queue and changes none", function(t)
   local r = t.run("sla_overflow.lua", { limit = "4" }, { dry_run = true })
   t.truthy(r.ok, r.error)
-  t.eq(calls(r, "deploy", "planned"), 4)
+  t.eq(t.count(r, "deploy", "planned"), 4)
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
 end)
 
@@ -35,7 +27,7 @@ test("another admin's SLA edit on the same queue is a conflict naming the field"
   t.sim.faults {}
   t.truthy(r.ok, r.error)
   t.matches(r.stdout, "conflict: .*serviceLevelTarget%.threshold")
-  t.eq(calls(r, "deploy", "ok"), 0)
+  t.eq(t.count(r, "deploy", "ok"), 0)
 end)
 
 test("503s and resets are retried; each queue ends written once", function(t)

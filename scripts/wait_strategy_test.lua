@@ -1,25 +1,17 @@
 -- Tests of wait_strategy.lua (seed 003), run by `cxrun test`.
 
-local function count(r, binding, status)
-  local n = 0
-  for _, c in ipairs(r.calls) do
-    if c.binding == binding and (status == nil or c.status == status) then n = n + 1 end
-  end
-  return n
-end
-
 test("tunes the position threshold from the answer rate and keeps or rolls back", function(t)
   local r = t.run("wait_strategy.lua", { limit = "2", watch = "0" })
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "fetch"), 2)
-  t.eq(count(r, "analytics") >= 2, true)
+  t.eq(t.count(r, "fetch"), 2)
+  t.eq(t.count(r, "analytics") >= 2, true)
   t.matches(r.stdout, "answer rate")
 end)
 
 test("a dry run plans and writes nothing", function(t)
   local r = t.run("wait_strategy.lua", { limit = "2", watch = "0" }, { dry_run = true })
   t.truthy(r.ok, r.error)
-  t.eq(count(r, "deploy", "ok"), 0)
+  t.eq(t.count(r, "deploy", "ok"), 0)
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
 end)
 

@@ -51,17 +51,7 @@ struct ReplCommand: AsyncParsableCommand {
             output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
             onStart: { handle in Interrupts.install(handle) },
             readLine: { prompt in await Self.readLine(prompt: interactive ? prompt : nil) })
-        let result: RunbookResult
-        do {
-            result = try await RunbookSession.run(request)
-        } catch {
-            await setup.stop()
-            Interrupts.uninstall()
-            Console.err("cxrun: \(error)\n")
-            throw ExitCode(2)
-        }
-        await setup.stop()
-        Interrupts.uninstall()
+        let result = try await setup.run(request)
         if interactive { _ = write_history(history) }
         if let message = result.outcome.message, result.outcome.status != .succeeded { Console.err("cxrun: \(message)\n") }
         Console.err("\n" + result.summary.text + "\n")

@@ -87,17 +87,7 @@ struct RunCommand: AsyncParsableCommand {
                 Foundation.exit(3)
             },
             onStart: { handle in Interrupts.install(handle) })
-        let result: RunbookResult
-        do {
-            result = try await RunbookSession.run(request)
-        } catch {
-            await setup.stop()
-            Interrupts.uninstall()
-            Console.err("cxrun: \(error)\n")
-            throw ExitCode(2)
-        }
-        await setup.stop()
-        Interrupts.uninstall()
+        let result = try await setup.run(request)
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.
         if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Runbook
 import SandboxTenant
@@ -32,6 +33,23 @@ struct TenantSetup {
 
     func stop() async {
         await sandbox?.stop()
+    }
+
+    /// Runs `request` against this tenant, then stops the tenant and releases the stop signals
+    /// whatever happened; a run that cannot start is a usage error (exit 2).
+    func run(_ request: RunbookRequest) async throws -> RunbookResult {
+        let result: RunbookResult
+        do {
+            result = try await RunbookSession.run(request)
+        } catch {
+            await stop()
+            Interrupts.uninstall()
+            Console.err("cxrun: \(error)\n")
+            throw ExitCode(2)
+        }
+        await stop()
+        Interrupts.uninstall()
+        return result
     }
 }
 

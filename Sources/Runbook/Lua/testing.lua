@@ -99,6 +99,14 @@ local function make_t(sim)
   }
   --- Runs a runbook against this test's tenant: {ok, error, stdout, calls, planned, run_id}.
   function t.run(path, args, opts) return run_script(sim, path, args or {}, opts or {}) end
+  --- How many of a run's calls are of `binding` (and, when given, have `status`).
+  function t.count(r, binding, status)
+    local n = 0
+    for _, c in ipairs(r.calls or {}) do
+      if c.binding == binding and (status == nil or c.status == status) then n = n + 1 end
+    end
+    return n
+  end
   function t.eq(actual, expected, what)
     if not equal(actual, expected) then
       local text = ("%sexpected %s\n     got %s"):format(what and (what .. ": ") or "", show(expected), show(actual))

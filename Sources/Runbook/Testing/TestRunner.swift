@@ -35,7 +35,7 @@ public enum TestRunner {
             output: { _ in }, log: { _, _ in }, concurrency: 4)
         let request = RunRequest(
             source: String(decoding: data, as: UTF8.self), chunkName: "@\(file)",
-            limits: LuaLimits(memoryBytes: 256 << 20, instructions: 0, timeout: 3600), sandbox: sandbox,
+            limits: LuaLimits(memoryBytes: 256 << 20, instructions: 1_000_000_000, timeout: 600), sandbox: sandbox,
             bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) })
         let outcome = await ScriptRunner.run(request)
         await session.stopAll()

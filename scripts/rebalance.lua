@@ -11,6 +11,7 @@
 --   cxrun run --dry-run scripts/rebalance.lua -- channel=chat strategy=longest_idle
 local capacity = require("cx.capacity")
 local pick = require("cx.pick")
+local validators = require("cx.validate")
 
 local args = cx.args
 local channel = args.channel or "voice"
@@ -33,7 +34,7 @@ local results = cx.each(selected, function(summary)
   })
   local ok, problems = validate(payload)
   if not ok then
-    return { name = q.name, outcome = "invalid: " .. problems[1].path .. ": " .. problems[1].message }
+    return { name = q.name, outcome = "invalid: " .. validators.describe(problems) }
   end
   -- Capacity: last hour's load against the staffed agents.
   local m = analytics(q.id, { interval = "PT1H", metrics = { "offered", "averageHandleTime", "staffedAgents" } })

@@ -8,6 +8,7 @@
 --   cxrun run scripts/skill_balance.lua -- channel=chat limit=4
 local tune = require("cx.tune")
 local pick = require("cx.pick")
+local validators = require("cx.validate")
 
 local args = cx.args
 local limit = tonumber(args.limit or "4") or 4
@@ -32,7 +33,7 @@ for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }
   local ok, problems = validate(payload, { rules = { "skills", "license" } })
   local outcome
   if not ok then
-    outcome = "invalid: " .. problems[1].message
+    outcome = "invalid: " .. validators.describe(problems)
   else
     local r = deploy(q.id, payload)
     outcome = r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version))

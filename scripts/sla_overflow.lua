@@ -10,6 +10,7 @@
 -- Example:
 --   cxrun run scripts/sla_overflow.lua -- threshold=85 time=20 limit=12
 local pick = require("cx.pick")
+local validators = require("cx.validate")
 
 local args = cx.args
 local threshold = tonumber(args.threshold or "80")
@@ -39,7 +40,7 @@ local results = cx.each(pick.by_name(all, limit), function(summary)
   if not ok then
     -- Routing to the next queue would make a cycle or a chain too deep: keep the SLA change only.
     payload = build(q, { serviceLevelTarget = { threshold = threshold, time = time } })
-    log.info("%s: overflow kept as is (%s)", q.name, problems[1].message)
+    log.info("%s: overflow kept as is (%s)", q.name, validators.describe(problems))
   end
   local done, r = pcall(deploy, q.id, payload)
   if not done then return ("%-28s %s"):format(q.name, r.code == "conflict" and ("conflict: " .. r.message) or tostring(r)) end

@@ -10,6 +10,7 @@
 --   cxrun run scripts/wait_strategy.lua -- channel=voice limit=3 watch=5
 local tune = require("cx.tune")
 local pick = require("cx.pick")
+local validators = require("cx.validate")
 
 local args = cx.args
 local limit = tonumber(args.limit or "3") or 3
@@ -29,7 +30,7 @@ for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "voice" 
   })
   local ok, problems = validate(payload, { rules = { "hold_time", "wait_strategy" } })
   if not ok then
-    log.warn("%s: not changed: %s %s", q.name, problems[1].path, problems[1].message)
+    log.warn("%s: not changed: %s", q.name, validators.describe(problems))
   else
     local r = deploy(q.id, payload)
     print(("%-28s answer rate %.2f  threshold %s -> %d  %s"):format(q.name, before.answerRate, tostring(wait.positionThreshold),

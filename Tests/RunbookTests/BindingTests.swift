@@ -142,6 +142,34 @@ struct BindingTests {
         }
     }
 
+    @Test func validateKnowsTheQueueDocumentsSchema() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            // A field the server has that cxrun does not model.
+            _ = try await bench.send(.POST, "/_sim/queues/\(id)/edit", json: ["customerTier": "gold"])
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                local ok, problems = validate(build(q, {max_wait_time_seconds = 300, wrapUpTime = 120000}))
+                print(ok, #problems)
+                for _, p in ipairs(problems) do print(p.rule, p.path, p.message) end
+                local ok2, p2 = validate(q)
+                print(ok2, #p2)
+                local ok3, p3 = validate(build(q, {customerTier = "platinum"}))
+                print(ok3, p3[1].path)
+                """#, args: [id])
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == """
+                false\t2
+                schema\tmax_wait_time_seconds\tunknown field max_wait_time_seconds; did you mean maxWaitTime?
+                schema\twrapUpTime\twrapUpTime = 120000 looks like milliseconds (120 s); times in the queue document are seconds
+                true\t0
+                false\tcustomerTier
+
+                """, "\(output)")
+        }
+    }
+
     @Test func aRefusedConnectionIsKnownToHaveSentNothing() async throws {
         // Classified by the error's type (NIO's connection errors), not by matching its text.
         let bench = try await Bench.start()

@@ -43,6 +43,9 @@ end
 
 M.rules = {}
 
+--- schema: known fields only (the closest known one named), right types, seconds not milliseconds.
+M.rules.schema = require("cx.schema").rule
+
 --- routing: a known strategy; `priority` needs priority enabled with positive levels;
 --- `skill_based` needs skills.
 function M.rules.routing(p, _, problem)
@@ -231,8 +234,17 @@ function M.rules.agent_status(p, ctx, problem)
   end
 end
 
+--- Every problem on one line, for a runbook's report: `path: message; path: message`.
+---@param problems cx.validate.Problem[]
+---@return string
+function M.describe(problems)
+  local parts = {}
+  for _, p in ipairs(problems) do parts[#parts + 1] = (p.path ~= "" and (p.path .. ": ") or "") .. p.message end
+  return table.concat(parts, "; ")
+end
+
 --- The rule sets that apply to a queue document by default.
-M.QUEUE_RULES = { "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
+M.QUEUE_RULES = { "schema", "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
 
 --- Runs rule sets over `payload`. `opts.rules` narrows (names) or extends (functions taking
 --- `(payload, ctx)` and returning problems) the defaults; `capacity` and `agent_status` run

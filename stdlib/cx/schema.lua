@@ -1,0 +1,130 @@
+--- cx.schema: the canonical queue document (DESIGN.md §10) as a table, and the `schema` rule set
+--- of cx.validate: unknown fields (with the closest known one), wrong types, floats where integers
+--- belong, and times that look like milliseconds. Fields the server returned that cxrun does not
+--- model stay allowed when the payload keeps them as fetched.
+--- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
+local M = {}
+
+--- Field kinds: "string", "integer", "seconds" (an integer of seconds), "boolean", "level" (a
+--- name such as "advanced" or a number), a table of
+--- fields, or a one-element list `{ kind }` for arrays.
+M.QUEUE = {
+  id = "string", name = "string", channel = "string", version = "integer",
+  routing = {
+    strategy = "string", longestIdleSeconds = "seconds",
+    priority = { enabled = "boolean", levels = { "integer" } },
+  },
+  skills = { { id = "string", level = "integer" } },
+  skillRequirements = { { skill = "string", proficiency = "level", required = "boolean" } },
+  serviceLevelTarget = { threshold = "integer", time = "seconds" },
+  maxWaitTime = "seconds", maxWaiters = "integer", wrapUpTime = "seconds",
+  waitStrategy = { type = "string", positionThreshold = "integer", abandonmentThreshold = "seconds" },
+  callback = { enabled = "boolean", positionThreshold = "integer" },
+  maxHoldTime = "seconds",
+  overflow = { enabled = "boolean", action = "string", targetQueueId = "string", waitTime = "seconds" },
+}
+
+--- Names people write for known fields (seeds 000–003), by what they mean.
+M.ALIASES = { targetId = "targetQueueId", maxWaitTime = "waitTime", skillIds = "skills", targetIds = "targetQueueId" }
+
+local function camel(name)
+  return (name:gsub("_(%w)", function(c) return c:upper() end))
+end
+
+local function distance(a, b)
+  if a == b then return 0 end
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:sub(i, i) == b:sub(j, j) and 0 or 1))
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+--- The known field an unknown `name` most likely means, and whether it is that field in snake_case.
+---@return string? guess
+---@return boolean snake
+function M.closest(name, known)
+  local c = camel(name)
+  if c ~= name and known[c] ~= nil then return c, true end
+  for _, candidate in ipairs { c, (c:gsub("Seconds$", "")), (c:gsub("Ids?$", "s")), M.ALIASES[c] or "" } do
+    if candidate ~= "" and known[candidate] ~= nil then return candidate, false end
+  end
+  local best, best_d
+  for k in pairs(known) do
+    local d = distance(c:lower(), k:lower())
+    if not best_d or d < best_d or (d == best_d and k < best) then best, best_d = k, d end
+  end
+  if best and best_d <= math.max(2, #best // 3) then return best, false end
+  return nil, false
+end
+
+local function is_null(v) return type(v) ~= "table" and type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" end
+
+local function equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do if not equal(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+local function check_value(kind, v, path, base, problem)
+  if is_null(v) then return end  -- cx.null deletes the field
+  if type(kind) == "table" and kind[1] ~= nil then
+    if type(v) ~= "table" then return problem(path, "%s must be a list", path) end
+    for i, item in ipairs(v) do
+      check_value(kind[1], item, ("%s[%d]"):format(path, i), type(base) == "table" and base[i] or nil, problem)
+    end
+  elseif type(kind) == "table" then
+    if type(v) ~= "table" then return problem(path, "%s must be a table", path) end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)  -- problems in a stable order
+    for _, k in ipairs(keys) do
+      local item = v[k]
+      local sub = path == "" and tostring(k) or (path .. "." .. tostring(k))
+      local known = kind[k]
+      if known ~= nil then
+        check_value(known, item, sub, type(base) == "table" and base[k] or nil, problem)
+      elseif not (type(base) == "table" and equal(base[k], item)) then
+        local guess, snake = M.closest(tostring(k), kind)
+        local where = path == "" and "" or (path .. ".")
+        if snake then
+          problem(sub, "unknown field %s: %s is the snake_case spelling of %s%s (the document is camelCase)", sub, tostring(k), where, guess)
+        elseif guess then
+          problem(sub, "unknown field %s; did you mean %s%s?", sub, where, guess)
+        else
+          problem(sub, "unknown field %s: the queue document has no such field, so nothing would change", sub)
+        end
+      end
+    end
+  elseif kind == "string" then
+    if type(v) ~= "string" then problem(path, "%s must be a string, got %s", path, type(v)) end
+  elseif kind == "level" then
+    if type(v) ~= "string" and type(v) ~= "number" then problem(path, "%s must be a level name or number, got %s", path, type(v)) end
+  elseif kind == "boolean" then
+    if type(v) ~= "boolean" then problem(path, "%s must be true or false, got %s", path, type(v)) end
+  else  -- integer or seconds
+    if type(v) ~= "number" then
+      return problem(path, "%s must be a number, got %s %s", path, type(v), type(v) == "string" and ("%q"):format(v) or "")
+    end
+    if v ~= math.floor(v) then return problem(path, "%s must be a whole number, got %s", path, tostring(v)) end
+    if kind == "seconds" and v >= 10000 and v % 1000 == 0 then
+      problem(path, "%s = %d looks like milliseconds (%d s); times in the queue document are seconds", path, v, v // 1000)
+    end
+  end
+end
+
+--- The `schema` rule set (see cx.validate): the payload against M.QUEUE; `ctx.queue(id)` gives the
+--- fetched document whose unmodelled fields stay allowed.
+function M.rule(p, ctx, problem)
+  local base = ctx and ctx.queue and type(p.id) == "string" and ctx.queue(p.id) or nil
+  check_value(M.QUEUE, p, "", base, problem)
+end
+
+return M

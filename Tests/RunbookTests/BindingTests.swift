@@ -157,6 +157,8 @@ struct BindingTests {
                 print(ok2, #p2)
                 local ok3, p3 = validate(build(q, {customerTier = "platinum"}))
                 print(ok3, p3[1].path)
+                local ok4, p4 = validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}))
+                print(ok4, p4[1].path, p4[1].message)
                 """#, args: [id])
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             #expect(output == """
@@ -165,8 +167,12 @@ struct BindingTests {
                 schema\twrapUpTime\twrapUpTime = 120000 looks like milliseconds (120 s); times in the queue document are seconds
                 true\t0
                 false\tcustomerTier
+                false\tskills[1].id\tskill no-such-skill does not exist in this tenant
 
                 """, "\(output)")
+            // The tenant's skills were read on first need, once, audited like any read.
+            let calls = try bench.audit.calls(run: result.summary.runID).map(\.binding)
+            #expect(calls.filter { $0 == "skills" }.count == 1, "\(calls)")
         }
     }
 

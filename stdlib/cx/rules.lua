@@ -16,6 +16,7 @@ M.STATUS_ROLES = { "Agent", "Supervisor" }
 --- Tenant limits when cxrun.toml sets none (the seeds' values).
 M.DEFAULT_LIMITS = {
   max_waiters = 100, max_skill_requirements = 10, max_skills = 100, max_hold_seconds = 300, max_overflow_depth = 3,
+  max_priority_level = 10,
   pause_reasons = { "IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance" },
 }
 

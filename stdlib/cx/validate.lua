@@ -48,7 +48,7 @@ M.rules.schema = require("cx.schema").rule
 
 --- routing: a known strategy; `priority` needs priority enabled with positive levels;
 --- `skill_based` needs skills.
-function M.rules.routing(p, _, problem)
+function M.rules.routing(p, ctx, problem)
   local routing = p.routing
   if routing == nil then return end
   if not is_table(routing) then return problem("routing", "routing must be a table") end
@@ -68,6 +68,9 @@ function M.rules.routing(p, _, problem)
       for i, level in ipairs(levels) do
         if not is_int(level) or level < 1 then
           problem(("routing.priority.levels[%d]"):format(i), "priority levels must be positive integers")
+        elseif level > limit(ctx, "max_priority_level") then
+          problem(("routing.priority.levels[%d]"):format(i), "priority level %d is beyond the tenant's licence (at most %d)",
+            level, limit(ctx, "max_priority_level"))
         end
       end
     end
@@ -144,6 +147,7 @@ function M.rules.overflow(p, ctx, problem)
   if o.action == "routeToQueue" and (type(target) ~= "string" or target == "") then
     return problem("overflow.targetQueueId", "routeToQueue needs a targetQueueId")
   end
+  range(problem, "overflow.waitTime", o.waitTime, 30, 600)
   if type(target) ~= "string" or target == "" or o.enabled == false then return end
   if target == p.id then return problem("overflow.targetQueueId", "a queue cannot overflow to itself") end
   local lookup = ctx and ctx.queue
@@ -173,6 +177,7 @@ end
 --- wait_strategy: position thresholds in range, callback threshold ≤ position threshold.
 function M.rules.wait_strategy(p, _, problem)
   local w, cb = p.waitStrategy, p.callback
+  range(problem, "maxWaitTime", p.maxWaitTime, 1, 3600)
   if is_table(w) then range(problem, "waitStrategy.positionThreshold", w.positionThreshold, 1, 50) end
   if is_table(cb) then
     range(problem, "callback.positionThreshold", cb.positionThreshold, 1, 50)

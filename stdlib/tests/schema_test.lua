@@ -78,4 +78,22 @@ function T.describe_reports_every_problem()
     .. " milliseconds (120 s); times in the queue document are seconds")
 end
 
+function T.the_seeds_ranges()
+  local function paths(payload, ctx)
+    local _, found = v.run(payload, nil, ctx or { queue = function() return base end })
+    local out = {}
+    for _, p in ipairs(found) do out[#out + 1] = p.rule .. ":" .. p.path end
+    table.sort(out)
+    return out
+  end
+  A.eq(paths(with { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q2", waitTime = 20 } }), { "overflow:overflow.waitTime" })
+  A.eq(paths(with { overflow = { enabled = true, action = "drop", waitTime = 601 } }), { "overflow:overflow.waitTime" })
+  A.eq(paths(with { maxWaitTime = 0 }), { "wait_strategy:maxWaitTime" })
+  A.eq(paths(with { routing = { strategy = "priority", priority = { enabled = true, levels = { 1, 11 } } } }),
+    { "routing:routing.priority.levels[2]" })
+  A.eq(paths(with { routing = { strategy = "priority", priority = { enabled = true, levels = { 1, 11 } } } },
+    { queue = function() return base end, limits = { max_priority_level = 12 } }), {})
+  A.eq(paths(with { waitStrategy = { type = "position", positionThreshold = 0 } }), { "wait_strategy:waitStrategy.positionThreshold" })
+end
+
 return T

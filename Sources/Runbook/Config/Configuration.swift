@@ -22,6 +22,7 @@ public struct TenantLimits: Sendable, Equatable {
     public var maxSkills: Int64 = 100
     public var maxHoldSeconds: Int64 = 300
     public var maxOverflowDepth: Int64 = 3
+    public var maxPriorityLevel: Int64 = 10
     /// The tenant's pause reasons; nil: the defaults of stdlib/cx/rules.lua.
     public var pauseReasons: [String]?
 
@@ -32,6 +33,7 @@ public struct TenantLimits: Sendable, Equatable {
         var fields: [String: JSONValue] = [
             "max_waiters": .int(maxWaiters), "max_skill_requirements": .int(maxSkillRequirements), "max_skills": .int(maxSkills),
             "max_hold_seconds": .int(maxHoldSeconds), "max_overflow_depth": .int(maxOverflowDepth),
+            "max_priority_level": .int(maxPriorityLevel),
         ]
         if let pauseReasons { fields["pause_reasons"] = .array(pauseReasons.map(JSONValue.string)) }
         return .object(fields)
@@ -186,13 +188,14 @@ public enum Configuration {
             for (key, value) in fields {
                 let path = "\(prefix).limits.\(key)"
                 switch key {
-                case "max_waiters", "max_skill_requirements", "max_skills", "max_hold_seconds", "max_overflow_depth":
+                case "max_waiters", "max_skill_requirements", "max_skills", "max_hold_seconds", "max_overflow_depth", "max_priority_level":
                     guard let n = value.intValue, n >= 0 else { throw ConfigError(file: file, key: path, message: "must be a non-negative integer") }
                     switch key {
                     case "max_waiters": limits.maxWaiters = n
                     case "max_skill_requirements": limits.maxSkillRequirements = n
                     case "max_skills": limits.maxSkills = n
                     case "max_hold_seconds": limits.maxHoldSeconds = n
+                    case "max_priority_level": limits.maxPriorityLevel = n
                     default: limits.maxOverflowDepth = n
                     }
                 case "pause_reasons":

@@ -6,10 +6,23 @@ local tenant = known()
 cx.tenant = { name = tenant.name, limits = tenant.limits }
 
 local validators
+local skills_loading = false
 local function validate(payload, opts)
   local started = now()
   validators = validators or require("cx.validate")
   local info = known()
+  if info.skills == cx.null and type(payload) == "table" and type(rawget(payload, "skills")) == "table" then
+    -- The tenant's skills, loaded on first need so that unknown skill ids are caught: one audited
+    -- read per run, however many tasks validate at once (the others wait for it).
+    if skills_loading then
+      while skills_loading do cx.sleep(0.005) end
+    else
+      skills_loading = true
+      pcall(cx.skills)
+      skills_loading = false
+    end
+    info = known()
+  end
   local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue }
   local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil

@@ -142,6 +142,20 @@ struct BindingTests {
         }
     }
 
+    @Test func writesReportTheirLatency() async throws {
+        let bench = try await Bench.start { $0.faults.latencyMs = 30 }
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                local d = deploy(q.id, build(q, {maxWaiters = 17}))
+                local w = webhook("wfm", {event = "x"}, {wait = true})
+                print(math.type(d.latency_ms) == "float" and d.latency_ms >= 30, w.latency_ms > 0, d.version)  -- the sink is never slowed
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "true\ttrue\t2\n", "\(output)")
+        }
+    }
+
     @Test func validateKnowsTheQueueDocumentsSchema() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

@@ -77,6 +77,7 @@ struct WebhookBinding {
         // A write whose request goes out after the script has moved on: its pending row is
         // committed now (an audit log that refuses it stops the delivery here, with an error).
         let stats = context.client.transport.stats
+        let started = ContinuousClock.now
         let task = try context.detachedWrite("webhook", target: name, args: args, pendingResult: ["id": .string(id)]) {
             let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
             var result = outcome.json.objectValue ?? [:]
@@ -90,6 +91,7 @@ struct WebhookBinding {
             let outcome = await task.value
             var result = outcome.json.objectValue ?? [:]
             result["id"] = .string(id)
+            result["latency_ms"] = .double(RunContext.milliseconds(since: started))
             return .success([.object(result)])
         })
     }

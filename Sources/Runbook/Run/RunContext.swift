@@ -94,7 +94,14 @@ final class RunContext: Sendable {
         // The audit write and the I/O both happen off the Lua thread, which goes on with other coroutines.
         return .suspend(.async {
             do throws(BindingError) {
-                return .success(try await self.perform(call, effect: effect, work).values)
+                let started = ContinuousClock.now
+                var values = try await self.perform(call, effect: effect, work).values
+                // A write's result says how long it took, as the seeds report it.
+                if case .write = effect, case .object(var fields)? = values.first {
+                    fields["latency_ms"] = .double(Self.milliseconds(since: started))
+                    values[0] = .object(fields)
+                }
+                return .success(values)
             } catch {
                 return .failure(Self.scriptError(error))
             }
@@ -186,6 +193,11 @@ final class RunContext: Sendable {
         record.latencyMs = 0
         recorder.finished(record)
         return Self.scriptError(error)
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return ((Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15) * 10).rounded() / 10
     }
 
     static func scriptError(_ error: BindingError) -> ScriptError {

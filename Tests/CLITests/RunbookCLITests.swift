@@ -200,7 +200,11 @@ struct RunbookCLITests {
         // The in-flight PUT may still land on the server: wait until its request log shows it
         // answered (bounded: a PUT killed before it was sent never shows).
         for _ in 0..<100 {
-            if try await curlGet(baseURL + "/_sim/requests?limit=5000").contains("\"PUT\"") { break }
+            let log = try JSONValue.parse(try await curlGet(baseURL + "/_sim/requests?limit=5000"))
+            let landed = log["requests"]?.arrayValue?.contains {
+                $0["method"] == "PUT" && $0["path"]?.stringValue == "/api/v2/routing/queues/\(queueID)"
+            }
+            if landed == true { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)

@@ -142,6 +142,33 @@ struct BindingTests {
         }
     }
 
+    @Test func overflowDepthCountsLinksDeployedEarlierInTheRun() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local all = queues()
+                cx.each(all, function(q)   -- start from a tenant with no overflow links
+                  local doc = fetch(q.id)
+                  deploy(q.id, build(doc, {overflow = {enabled = false, action = "drop", targetQueueId = cx.null}}))
+                end)
+                local ids = {}
+                for i = 1, 5 do ids[i] = all[i].id end
+                local function link(from, to)
+                  return build(fetch(from), {overflow = {enabled = true, action = "routeToQueue", targetQueueId = to, waitTime = 60}})
+                end
+                for i = 1, 3 do  -- a -> b -> c -> d, one link at a time, each valid when made
+                  local payload = link(ids[i], ids[i + 1])
+                  assert(validate(payload, {rules = {"overflow"}}))
+                  deploy(ids[i], payload)
+                end
+                local ok, problems = validate(link(ids[4], ids[5]), {rules = {"overflow"}})
+                print(ok, problems[1].message == ("overflow chain is 4 deep counting 3 link(s) into this queue (the chain starts at %s); the tenant allows 3"):format(ids[1]))
+                """#, timeout: 120)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "false\ttrue\n", "\(output)")
+        }
+    }
+
     @Test func writesReportTheirLatency() async throws {
         let bench = try await Bench.start { $0.faults.latencyMs = 30 }
         try await stopping(bench) {

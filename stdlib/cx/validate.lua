@@ -14,6 +14,7 @@ local M = {}
 ---                                max_hold_seconds, max_overflow_depth, pause_reasons
 ---@field skills table?            known skills by id (nil when unknown)
 ---@field queue (fun(id: string): table?)?  a known queue document by id
+---@field queue_ids (fun(): string[])?       every queue of the tenant (for the overflow graph upstream)
 
 M.STRATEGIES = rules.set(rules.STRATEGIES)
 M.DEFAULT_LIMITS = rules.DEFAULT_LIMITS
@@ -169,8 +170,37 @@ function M.rules.overflow(p, ctx, problem)
     current = next_o.targetQueueId
     if current == p.id then return problem("overflow.targetQueueId", "overflow forms a cycle back to this queue") end
   end
-  if depth > limit(ctx, "max_overflow_depth") then
-    problem("overflow.targetQueueId", "overflow chain is %d deep; the tenant allows %d", depth, limit(ctx, "max_overflow_depth"))
+  -- Links that already lead into this queue count too (a chain built one link at a time).
+  local upstream, via = 0, nil
+  if ctx.queue_ids and p.id then
+    local into = {}
+    for _, id in ipairs(ctx.queue_ids()) do
+      local q = id ~= p.id and lookup(id) or nil
+      local qo = q and q.overflow
+      if is_table(qo) and qo.enabled ~= false and qo.action == "routeToQueue" and type(qo.targetQueueId) == "string" then
+        local list = into[qo.targetQueueId] or {}
+        into[qo.targetQueueId] = list
+        list[#list + 1] = id
+      end
+    end
+    local function longest(id, visiting)
+      local best, from = 0, nil
+      for _, pred in ipairs(into[id] or {}) do
+        if not visiting[pred] then
+          visiting[pred] = true
+          local n, head = longest(pred, visiting)
+          visiting[pred] = nil
+          if n + 1 > best then best, from = n + 1, head or pred end
+        end
+      end
+      return best, from
+    end
+    upstream, via = longest(p.id, { [p.id] = true })
+  end
+  if upstream + depth > limit(ctx, "max_overflow_depth") then
+    problem("overflow.targetQueueId", "overflow chain is %d deep%s; the tenant allows %d", upstream + depth,
+      upstream > 0 and (" counting %d link(s) into this queue (the chain starts at %s)"):format(upstream, via) or "",
+      limit(ctx, "max_overflow_depth"))
   end
 end
 

@@ -81,6 +81,27 @@ function T.overflow_rules()
     { "overflow:overflow.targetQueueId" })
 end
 
+function T.overflow_depth_counts_links_into_the_queue()
+  -- a -> b -> c exists; linking c -> d makes a chain of 3 links, d -> e would make 4.
+  local docs = {
+    a = { id = "a", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "b" } },
+    b = { id = "b", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "c" } },
+    c = { id = "c", overflow = { enabled = false } },
+    d = { id = "d", overflow = { enabled = false } },
+    e = { id = "e" },
+  }
+  local ctx = { queue = function(id) return docs[id] end, queue_ids = function() return { "a", "b", "c", "d", "e" } end,
+    limits = { max_overflow_depth = 3 } }
+  local link = function(from, to) return { id = from, overflow = { enabled = true, action = "routeToQueue", targetQueueId = to } } end
+  A.eq(select(1, v.run(link("c", "d"), { rules = { "overflow" } }, ctx)), true)
+  docs.c = link("c", "d")  -- deployed earlier in the same run
+  local ok, problems = v.run(link("d", "e"), { rules = { "overflow" } }, ctx)
+  A.eq(ok, false)
+  A.eq(problems[1].message, "overflow chain is 4 deep counting 3 link(s) into this queue (the chain starts at a); the tenant allows 3")
+  -- Without the tenant's graph only the chain downstream is seen (1 link).
+  A.eq(select(1, v.run(link("d", "e"), { rules = { "overflow" } }, { queue = ctx.queue, limits = ctx.limits })), true)
+end
+
 function T.wait_strategy_rules()
   A.eq(rules_of(select(2, v.run(queue { callback = { enabled = true, positionThreshold = 12 } }))), { "wait_strategy:callback.positionThreshold" })
   A.eq(select(1, v.run(queue { callback = { enabled = true, positionThreshold = 10 } })), true)

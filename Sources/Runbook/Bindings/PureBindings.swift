@@ -10,7 +10,7 @@ struct PureBindings {
     var globals: [(String, LuaFunction)] { [("build", build)] }
 
     var hidden: [(String, LuaFunction)] {
-        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue)]
+        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue), ("queue_ids", queueIDs)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -50,6 +50,12 @@ struct PureBindings {
         return try call.returning([
             "name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": skills.isEmpty ? .null : .object(skills),
         ])
+    }
+
+    /// `queue_ids()`: the ids of every queue the run has seen, and whether it listed them all.
+    private func queueIDs(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let known = context.knownQueueIDs
+        return try call.returning(.array(known.ids.map(JSONValue.string)), .bool(known.listed))
     }
 
     /// The latest document this run fetched for a queue, or nil (the validators walk overflow chains with it).

@@ -18,6 +18,7 @@ struct ReadBindings {
         return try context.audited("queues", target: nil, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.queues() }
             sent.value.forEach(context.remember)
+            context.rememberListedAll()
             let ids = Set(filter["ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             let matching = sent.value.filter { q in
                 if let channel = filter["channel"]?.stringValue, q["channel"]?.stringValue != channel { return false }

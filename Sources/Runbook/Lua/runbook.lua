@@ -2,11 +2,21 @@
 -- validators, audited like every binding, and `cx.tenant`. Receives the host's private table.
 local private = ...
 local cx, audit, now, known, queue = private.cx, private.audit_pure, private.now, private.known, private.queue
+local queue_ids = private.queue_ids
 local tenant = known()
 cx.tenant = { name = tenant.name, limits = tenant.limits }
 
 local validators
-local skills_loading = false
+local skills_loading, queues_loading = false, false
+
+--- Runs `load` once per run however many tasks need it at once (the others wait for it).
+local function once(loading, load)
+  if loading() then
+    while loading() do cx.sleep(0.005) end
+  else
+    load()
+  end
+end
 local function validate(payload, opts)
   local started = now()
   validators = validators or require("cx.validate")
@@ -14,16 +24,31 @@ local function validate(payload, opts)
   if info.skills == cx.null and type(payload) == "table" and type(rawget(payload, "skills")) == "table" then
     -- The tenant's skills, loaded on first need so that unknown skill ids are caught: one audited
     -- read per run, however many tasks validate at once (the others wait for it).
-    if skills_loading then
-      while skills_loading do cx.sleep(0.005) end
-    else
+    once(function() return skills_loading end, function()
       skills_loading = true
       pcall(cx.skills)
       skills_loading = false
-    end
+    end)
     info = known()
   end
-  local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue }
+  local overflow = type(payload) == "table" and rawget(payload, "overflow") or nil
+  local ids
+  if type(overflow) == "table" and overflow.enabled ~= false and overflow.action == "routeToQueue" then
+    -- The tenant's overflow graph (links into this queue count toward the depth): list the queues
+    -- once per run unless the script already did.
+    local listed
+    ids, listed = queue_ids()
+    if not listed then
+      once(function() return queues_loading end, function()
+        queues_loading = true
+        pcall(cx.queues)
+        queues_loading = false
+      end)
+      ids = queue_ids()
+    end
+  end
+  local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue,
+    queue_ids = ids and function() return ids end or nil }
   local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil
   audit("validate", target, { ok = ok, problems = #problems }, now() - started, { queue_id = target or cx.null })

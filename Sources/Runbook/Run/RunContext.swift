@@ -21,6 +21,7 @@ final class RunContext: Sendable {
     /// This run's latest deploy per queue: what `rollback` restores.
     private let deploys = Mutex<[String: DeployRecord]>([:])
     private let plans = Mutex<[PlannedChange]>([])
+    private let listedAll = Atomic<Bool>(false)
 
     struct DeployRecord: Sendable {
         var seq: Int
@@ -46,6 +47,10 @@ final class RunContext: Sendable {
     }
 
     func fetchedDocument(_ id: String, version: Int64) -> JSONValue? { fetched.withLock { $0[id]?[version] } }
+
+    /// Every queue id the run has seen, and whether it has listed all of the tenant's queues.
+    var knownQueueIDs: (ids: [String], listed: Bool) { (fetched.withLock { $0.keys.sorted() }, listedAll.load(ordering: .relaxed)) }
+    func rememberListedAll() { listedAll.store(true, ordering: .relaxed) }
 
     /// The latest fetched document of a queue.
     func latestFetched(_ id: String) -> JSONValue? {

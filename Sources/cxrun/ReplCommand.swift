@@ -20,11 +20,7 @@ struct ReplCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Tenant from cxrun.toml (default: CXRUN_TENANT, the configured default, else the sandbox tenant).")
-    var tenant: String?
-
-    @Option(help: "Configuration file (default: ./cxrun.toml, then ~/.config/cxrun/cxrun.toml).")
-    var config: String?
+    @OptionGroup var target: TenantOptions
 
     @Flag(name: .customLong("dry-run"), help: "Change nothing: writes are validated and planned; reads are real.")
     var dryRun = false
@@ -34,11 +30,7 @@ struct ReplCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interrupts.prepare()
-        let setup: TenantSetup
-        do { setup = try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
-            Console.err("cxrun: \(error)\n")
-            throw ExitCode(2)
-        }
+        let setup = try await target.resolve()
         let interactive = isatty(STDIN_FILENO) != 0
         let history = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cxrun_history"
         if interactive {

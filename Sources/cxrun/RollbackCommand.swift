@@ -20,11 +20,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Argument(help: "Only these queues (default: every queue the run deployed).")
     var queues: [String] = []
 
-    @Option(help: "Tenant from cxrun.toml (default: as for `cxrun run`).")
-    var tenant: String?
-
-    @Option(help: "Configuration file.")
-    var config: String?
+    @OptionGroup var target: TenantOptions
 
     @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
     var auditDB: String = ".cxrun/audit.sqlite"
@@ -36,11 +32,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        let setup: TenantSetup
-        do { setup = try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
-            Console.err("cxrun: \(error)\n")
-            throw ExitCode(2)
-        }
+        let setup = try await target.resolve()
         let (sourceRun, queues, tenant, audit, force, dryRun) = (self.sourceRun, queues, setup.tenant, auditDB, force, dryRun)
         let result: (runID: String, lines: [RollbackSession.Line])
         do {

@@ -28,11 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "Arguments for the script (after `--`).")
     var scriptArgs: [String] = []
 
-    @Option(help: "Tenant from cxrun.toml (default: CXRUN_TENANT, the configured default, else the sandbox tenant).")
-    var tenant: String?
-
-    @Option(help: "Configuration file (default: ./cxrun.toml, then ~/.config/cxrun/cxrun.toml).")
-    var config: String?
+    @OptionGroup var target: TenantOptions
 
     @Flag(name: .customLong("dry-run"), help: "Change nothing: writes are validated and planned; reads are real.")
     var dryRun = false
@@ -67,11 +63,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: script) else {
             throw ValidationError("cannot read script '\(script)'")
         }
-        let setup: TenantSetup
-        do { setup = try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
-            Console.err("cxrun: \(error)\n")
-            throw ExitCode(2)
-        }
+        let setup = try await target.resolve()
         let limits = RunLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
         let runID = RunbookSession.newRunID()
         let auditPath = auditDB

@@ -53,6 +53,23 @@ struct TenantSetup {
     }
 }
 
+/// `--tenant` and `--config`, shared by the commands that talk to a tenant.
+struct TenantOptions: ParsableArguments {
+    @Option(help: "Tenant from cxrun.toml (default: CXRUN_TENANT, the configured default, else the sandbox tenant).")
+    var tenant: String?
+
+    @Option(help: "Configuration file (default: ./cxrun.toml, then ~/.config/cxrun/cxrun.toml).")
+    var config: String?
+
+    /// The tenant these options name, started when it is the sandbox; a bad configuration exits 2.
+    func resolve() async throws -> TenantSetup {
+        do { return try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
+            Console.err("cxrun: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
 /// Errors the CLI reports with exit code 2.
 enum CLIError: Error, CustomStringConvertible {
     case usage(String)

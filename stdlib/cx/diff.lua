@@ -72,6 +72,14 @@ end
 --- The changed paths only.
 ---@param changes cx.diff.Change[]
 ---@return string[]
+--- True when `a` and `b` are the same value, deeply.
+---@return boolean
+function M.equal(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  return #M.diff(a, b) == 0
+end
+
 function M.paths(changes)
   local paths = {}
   for i, c in ipairs(changes) do paths[i] = c.path end

@@ -65,13 +65,7 @@ end
 
 local function is_null(v) return type(v) ~= "table" and type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" end
 
-local function equal(a, b)
-  if a == b then return true end
-  if type(a) ~= "table" or type(b) ~= "table" then return false end
-  for k, v in pairs(a) do if not equal(v, b[k]) then return false end end
-  for k in pairs(b) do if a[k] == nil then return false end end
-  return true
-end
+local equal = require("cx.diff").equal
 
 local function check_value(kind, v, path, base, problem)
   if is_null(v) then return end  -- cx.null deletes the field

@@ -34,13 +34,7 @@ local function show(v, depth)
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 
-local function equal(a, b)
-  if a == b then return true end
-  if type(a) ~= "table" or type(b) ~= "table" then return false end
-  for k, v in pairs(a) do if not equal(v, b[k]) then return false end end
-  for k in pairs(b) do if a[k] == nil then return false end end
-  return true
-end
+local function equal(a, b) return require("cx.diff").equal(a, b) end
 
 --- The paths where two values differ, as lines `path: expected X, got Y` (at most 20).
 local function diff(actual, expected, path, out)

@@ -37,7 +37,7 @@ static void cxb_note_refusal_place(CXBRuntime *rt) {
     if (L == NULL) return;
     lua_Debug ar;
     for (int level = 0; lua_getstack(L, level, &ar); level++) {
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, "=[cx]") != 0) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, CXB_HOST_CHUNK) != 0) {
             snprintf(rt->refused_where, sizeof rt->refused_where, "%s:%d", ar.short_src, ar.currentline);
             return;
         }

@@ -5,6 +5,10 @@
 #include <stdatomic.h>
 #include "CLuaBridge.h"
 
+/// The chunk name of the host's own Lua (the sandbox prelude and extensions): error positions
+/// and tracebacks skip its frames (LuaHost's `preludeChunkName` is the same name).
+#define CXB_HOST_CHUNK "=[cx]"
+
 /// Instructions between two hook checks: small enough for a prompt stop, large enough to be free.
 #define CXB_HOOK_STEP 1000
 

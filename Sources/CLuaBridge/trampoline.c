@@ -214,7 +214,7 @@ static int cxb_task_msgh(lua_State *L) {
     cxb_push_failures(L);
     lua_pushthread(L);
     lua_createtable(L, 2, 0);
-    cxb_where(L, L, "=[cx]");
+    cxb_where(L, L, CXB_HOST_CHUNK);
     lua_rawseti(L, -2, 1);
     luaL_traceback(L, L, NULL, 1);
     lua_rawseti(L, -2, 2);

@@ -7,15 +7,18 @@ local tenant = known()
 cx.tenant = { name = tenant.name, limits = tenant.limits }
 
 local validators
-local skills_loading, queues_loading = false, false
+local loading = {}
 
---- Runs `load` once per run however many tasks need it at once (the others wait for it).
-local function once(loading, load)
-  if loading() then
-    while loading() do cx.sleep(0.005) end
-  else
-    load()
+--- Calls the read `load` (a binding) for `what`, once however many tasks need it at the same
+--- time: the others wait until it is done.
+local function load_once(what, load)
+  if loading[what] then
+    while loading[what] do cx.sleep(0.005) end
+    return
   end
+  loading[what] = true
+  pcall(load)
+  loading[what] = nil
 end
 local function validate(payload, opts)
   local started = now()
@@ -24,11 +27,7 @@ local function validate(payload, opts)
   if info.skills == cx.null and type(payload) == "table" and type(rawget(payload, "skills")) == "table" then
     -- The tenant's skills, loaded on first need so that unknown skill ids are caught: one audited
     -- read per run, however many tasks validate at once (the others wait for it).
-    once(function() return skills_loading end, function()
-      skills_loading = true
-      pcall(cx.skills)
-      skills_loading = false
-    end)
+    load_once("skills", cx.skills)
     info = known()
   end
   local overflow = type(payload) == "table" and rawget(payload, "overflow") or nil
@@ -39,11 +38,7 @@ local function validate(payload, opts)
     local listed
     ids, listed = queue_ids()
     if not listed then
-      once(function() return queues_loading end, function()
-        queues_loading = true
-        pcall(cx.queues)
-        queues_loading = false
-      end)
+      load_once("queues", cx.queues)
       ids = queue_ids()
     end
   end

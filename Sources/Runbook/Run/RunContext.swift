@@ -78,6 +78,8 @@ final class RunContext: Sendable {
         var snapshots: [SnapshotRecord] = []
         /// For an outcome that is a failure without an error thrown (a webhook never delivered).
         var errorCode: String?
+        /// How long the call took, as its audit row records it (set by `perform`).
+        var latencyMs: Double?
     }
 
     /// What an audited call does to the tenant, which decides when its row is written.
@@ -99,11 +101,11 @@ final class RunContext: Sendable {
         // The audit write and the I/O both happen off the Lua thread, which goes on with other coroutines.
         return .suspend(.async {
             do throws(BindingError) {
-                let started = ContinuousClock.now
-                var values = try await self.perform(call, effect: effect, work).values
-                // A write's result says how long it took, as the seeds report it.
-                if case .write = effect, case .object(var fields)? = values.first {
-                    fields["latency_ms"] = .double(Self.milliseconds(since: started))
+                let outcome = try await self.perform(call, effect: effect, work)
+                var values = outcome.values
+                // A write's result says how long it took (as its audit row does), as the seeds report it.
+                if case .write = effect, case .object(var fields)? = values.first, let latency = outcome.latencyMs {
+                    fields["latency_ms"] = .double((latency * 10).rounded() / 10)
                     values[0] = .object(fields)
                 }
                 return .success(values)
@@ -122,9 +124,10 @@ final class RunContext: Sendable {
         var record = call
         do throws(BindingError) {
             if case .write(let snapshots) = effect { try commitPending(call, snapshots: snapshots(call.seq)) }
-            let outcome = try await work(call.seq)
+            var outcome = try await work(call.seq)
             record.finish(with: outcome, startedAt: started)
             recorder.completed(record, snapshots: outcome.snapshots)
+            outcome.latencyMs = record.latencyMs
             return outcome
         } catch {
             record.finish(with: error, startedAt: started)
@@ -201,13 +204,17 @@ final class RunContext: Sendable {
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return ((Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15) * 10).rounded() / 10
+        ((ContinuousClock.now - start).seconds * 10_000).rounded() / 10
     }
 
     static func scriptError(_ error: BindingError) -> ScriptError {
         ScriptError(value: error.json, form: .structured)
     }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 extension CallRecord {

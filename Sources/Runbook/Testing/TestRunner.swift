@@ -135,7 +135,7 @@ final class TestSession: Sendable {
             ("report", { [self] call throws(ScriptError) in
                 let elapsed = state.withLock { ContinuousClock.now - $0.started }
                 let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: call.string(2) == nil, message: call.string(2),
-                                               seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                                               seconds: elapsed.seconds)
                 state.withLock { $0.results.append(result) }
                 onResult(result)
                 return .values(0)

@@ -7,8 +7,7 @@ enum ConfigKeys {
     // `client_secret` and `secret` are known so that their own, clearer error is the one raised.
     static let tenant = ["base_url", "token_url", "client_id", "client_secret", "client_secret_env", "client_secret_file", "scopes",
                          "rate_limit", "timeout", "limits"]
-    static let limits = ["max_waiters", "max_skill_requirements", "max_skills", "max_hold_seconds", "max_overflow_depth", "max_priority_level",
-                         "pause_reasons"]
+    static var limits: [String] { TenantLimits.keys }
     static let webhook = ["url", "secret", "secret_env", "secret_file"]
 
     /// Throws for the first unknown key, in file order of sections (sorted keys within one).

@@ -28,13 +28,20 @@ public struct TenantLimits: Sendable, Equatable {
 
     public init() {}
 
+    /// The integer limits by their name in cxrun.toml and in Lua: one list for reading the file,
+    /// refusing unknown keys, and the validators' view.
+    static var integers: [(key: String, path: WritableKeyPath<TenantLimits, Int64>)] {
+        [("max_waiters", \.maxWaiters), ("max_skill_requirements", \.maxSkillRequirements), ("max_skills", \.maxSkills),
+         ("max_hold_seconds", \.maxHoldSeconds), ("max_overflow_depth", \.maxOverflowDepth), ("max_priority_level", \.maxPriorityLevel)]
+    }
+
+    /// Every key a `[tenants.NAME.limits]` table may hold.
+    static var keys: [String] { integers.map(\.key) + ["pause_reasons"] }
+
     /// As the Lua validators read them (`cx.tenant.limits`).
     public var json: JSONValue {
-        var fields: [String: JSONValue] = [
-            "max_waiters": .int(maxWaiters), "max_skill_requirements": .int(maxSkillRequirements), "max_skills": .int(maxSkills),
-            "max_hold_seconds": .int(maxHoldSeconds), "max_overflow_depth": .int(maxOverflowDepth),
-            "max_priority_level": .int(maxPriorityLevel),
-        ]
+        var fields: [String: JSONValue] = [:]
+        for (key, path) in Self.integers { fields[key] = .int(self[keyPath: path]) }
         if let pauseReasons { fields["pause_reasons"] = .array(pauseReasons.map(JSONValue.string)) }
         return .object(fields)
     }
@@ -187,23 +194,15 @@ public enum Configuration {
             guard let fields = raw.objectValue else { throw ConfigError(file: file, key: "\(prefix).limits", message: "must be a table") }
             for (key, value) in fields {
                 let path = "\(prefix).limits.\(key)"
-                switch key {
-                case "max_waiters", "max_skill_requirements", "max_skills", "max_hold_seconds", "max_overflow_depth", "max_priority_level":
+                if let integer = TenantLimits.integers.first(where: { $0.key == key }) {
                     guard let n = value.intValue, n >= 0 else { throw ConfigError(file: file, key: path, message: "must be a non-negative integer") }
-                    switch key {
-                    case "max_waiters": limits.maxWaiters = n
-                    case "max_skill_requirements": limits.maxSkillRequirements = n
-                    case "max_skills": limits.maxSkills = n
-                    case "max_hold_seconds": limits.maxHoldSeconds = n
-                    case "max_priority_level": limits.maxPriorityLevel = n
-                    default: limits.maxOverflowDepth = n
-                    }
-                case "pause_reasons":
+                    limits[keyPath: integer.path] = n
+                } else if key == "pause_reasons" {
                     guard let items = value.arrayValue?.compactMap(\.stringValue), !items.isEmpty else {
                         throw ConfigError(file: file, key: path, message: "must be a non-empty array of strings")
                     }
                     limits.pauseReasons = items
-                default:
+                } else {
                     throw ConfigError(file: file, key: path, message: "unknown limit")
                 }
             }

@@ -32,8 +32,9 @@ test-imports:
 test-runbooks: build
 	$(BIN) test --junit .build/runbook-tests.xml
 
+# A hung test fails the target (exit 124) long before CI's own limit would stop everything.
 test-swift:
-	$(SWIFT) test
+	@timeout --kill-after=30 2400 $(SWIFT) test || { rc=$$?; [ $$rc = 124 ] && echo "make test-swift: swift test did not finish in 40 minutes (a test hangs)"; exit $$rc; }
 
 test-lua: deps
 	luacheck --quiet stdlib scripts Sources/LuaHost/Lua Sources/Runbook/Lua

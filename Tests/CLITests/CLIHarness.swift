@@ -13,6 +13,9 @@ let cxrunBinary: String = {
 /// The clock every CLI test pins the in-process sandbox tenant at (override with `environment`).
 let sandboxClock = "2026-01-05T03:00:00Z"
 
+/// Seconds after which any invocation is killed (SIGKILL): its test then fails on the status.
+let cliHardLimit: Double = 300
+
 /// What one cxrun invocation did.
 struct CLIResult {
     var status: Int32
@@ -76,6 +79,9 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
             let pid = process.processIdentifier
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGKILL) }
         }
+        // A hung cxrun fails its test instead of holding the whole suite (and CI) until its limit.
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + cliHardLimit) { if process.isRunning { kill(pid, SIGKILL) } }
     }
     let read = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
     return CLIResult(status: status, stdout: read(outURL), stderr: read(errURL), seconds: Date().timeIntervalSince(started))

@@ -37,10 +37,11 @@ struct ReplCommandTests {
                 "\(export.stdout)")
     }
 
-    /// Types each line once the prompt shows (a line typed earlier could be flushed when the line
-    /// editor takes over the terminal), then Ctrl-D; prints what the terminal showed.
+    /// Types each line once the prompt shows and the line editor has the terminal (libedit prints
+    /// the prompt before it leaves canonical mode; a Ctrl-D typed in that window is read as a NUL
+    /// and lost), then Ctrl-D; prints what the terminal showed. At its deadline it kills the REPL.
     static let terminalDriver = """
-        import os, pty, sys, time, select
+        import os, pty, signal, sys, termios, time, select
         lines = [l for l in os.environ["PTY_LINES"].split("\\n") if l]
         pid, fd = pty.fork()
         if pid == 0:
@@ -48,7 +49,7 @@ struct ReplCommandTests {
         out, deadline = b"", time.time() + 60
         def pump():
             global out
-            r, _, _ = select.select([fd], [], [], 0.1)
+            r, _, _ = select.select([fd], [], [], 0.05)
             if not r:
                 return True
             try:
@@ -57,8 +58,10 @@ struct ReplCommandTests {
                 return False
             out += chunk
             return bool(chunk)
+        def editing():
+            return not termios.tcgetattr(fd)[3] & termios.ICANON
         def wait_prompts(n):
-            while out.count(b"cx> ") < n and time.time() < deadline and pump():
+            while (out.count(b"cx> ") < n or not editing()) and time.time() < deadline and pump():
                 pass
         for i, line in enumerate(lines):
             wait_prompts(i + 1)
@@ -67,6 +70,9 @@ struct ReplCommandTests {
         os.write(fd, b"\\x04")
         while time.time() < deadline and pump():
             pass
+        if time.time() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+            out += b"\\n[driver: killed the REPL at its deadline]"
         os.waitpid(pid, 0)
         sys.stdout.write(out.decode("utf-8", "replace"))
         """

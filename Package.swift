@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Runbook",
             dependencies: [
-                "LuaHost", "CXone", "JSONCore", "SQLiteSupport",
+                "LuaHost", "CXone", "CXShared", "JSONCore", "SQLiteSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),

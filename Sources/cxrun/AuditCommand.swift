@@ -54,9 +54,18 @@ struct AuditCommand: ParsableCommand {
             let store = try location.open()
             let found = try runID.map { try store.run($0) } ?? store.runs(limit: 1).first
             guard let r = found else { throw CLIError.usage(runID.map { "no run \($0)" } ?? "the audit log has no runs yet") }
-            var text = "run      \(r.id)\nscript   \(r.script) (sha256 \(r.scriptSHA256.prefix(12)))\ntenant   \(r.tenant)\noperator \(r.operatorName)\n"
+            var text = "run      \(r.id)\nscript   \(r.script)\(r.scriptSHA256.isEmpty ? "" : " (sha256 \(r.scriptSHA256.prefix(12)))")\n"
+            text += "tenant   \(r.tenant)\noperator \(r.operatorName)\n"
             text += "status   \(r.status.rawValue)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
             if let error = r.error { text += "error    \(error)\n" }
+            if let planID = r.planID {
+                text += "plan     \(planID)\n"
+                // The plan as it was applied (checked then; kept in the audit log with the run).
+                if let file = try store.planFile(appliedBy: r.id), let plan = Plan.stored(file) {
+                    text += PlanText.render(plan.actions, color: false).split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+                }
+            }
             text += "calls:\n"
             for c in try store.calls(run: r.id) {
                 // Right-aligned, so the targets after it line up.

@@ -60,31 +60,38 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interrupts.prepare()
-        guard let data = FileManager.default.contents(atPath: script) else {
-            throw ValidationError("cannot read script '\(script)'")
-        }
         let setup = try await target.resolve()
         let limits = RunLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
-        let runID = RunbookSession.newRunID()
-        let auditPath = auditDB
-        let request = RunbookRequest(
-            runID: runID, scriptPath: script, source: String(decoding: data, as: UTF8.self), args: scriptArgs, tenant: setup.tenant,
-            dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
-            output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
-            progress: Console.stderrIsTTY ? Console.eachProgress : nil,
-            onStuck: { kind in
-                let message = "\(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped"
-                RunbookSession.abandon(runID: runID, auditPath: auditPath, status: .failed, message: message)
-                Console.err("cxrun: \(message)\n")
-                Foundation.exit(3)
-            },
-            onStart: { handle in Interrupts.install(handle) })
+        let request = try Self.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: dryRun, limits: limits,
+                                       concurrency: concurrency, auditDB: auditDB)
         let result = try await setup.run(request)
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.
         if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         let code = ExitCodes.of(result.outcome.status)
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// A script run as `run` and `plan` start it: limits, watchdog, output, stop signals.
+    static func request(
+        script: String, args: [String], tenant: ResolvedTenant, dryRun: Bool, limits: RunLimits, concurrency: Int, auditDB: String
+    ) throws -> RunbookRequest {
+        guard let data = FileManager.default.contents(atPath: script) else {
+            throw ValidationError("cannot read script '\(script)'")
+        }
+        let runID = RunbookSession.newRunID()
+        return RunbookRequest(
+            runID: runID, scriptPath: script, source: String(decoding: data, as: UTF8.self), args: args, tenant: tenant,
+            dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
+            output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
+            progress: Console.stderrIsTTY ? Console.eachProgress : nil,
+            onStuck: { kind in
+                let message = "\(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped"
+                RunbookSession.abandon(runID: runID, auditPath: auditDB, status: .failed, message: message)
+                Console.err("cxrun: \(message)\n")
+                Foundation.exit(3)
+            },
+            onStart: { handle in Interrupts.install(handle) })
     }
 
     private func report(_ result: RunbookResult, limits: RunLimits) {
@@ -100,9 +107,7 @@ struct RunCommand: AsyncParsableCommand {
             Console.out(result.jsonReport(dryRun: dryRun) + "\n")
         } else {
             if dryRun {
-                var text = "\ndry run: nothing was changed. Planned changes:\n"
-                text += result.plannedChanges.isEmpty ? "  (none)\n" : result.plannedChanges.map(\.text).joined(separator: "\n") + "\n"
-                Console.out(text)
+                Console.out("\ndry run: nothing was changed. Planned changes:\n" + PlanText.render(result.plannedChanges, color: Console.stdoutIsTTY))
             }
             Console.err("\n" + result.summary.text + "\n")
         }

@@ -28,6 +28,7 @@ struct TenantSetup {
         }
         let server = try await SandboxServer.start(configuration)
         tenant.attachSandbox(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
+        tenant.identity = "sandbox:" + URL(fileURLWithPath: configuration.databasePath).standardizedFileURL.path
         return TenantSetup(tenant: tenant, sandbox: server)
     }
 

@@ -8,7 +8,7 @@ extension RunRecord {
             "type": "run", "id": .string(id), "script": .string(script), "script_sha256": .string(scriptSHA256),
             "tenant": .string(tenant), "operator": .string(operatorName), "args": args, "dry_run": .bool(dryRun),
             "started_at": .double(startedAt), "finished_at": finishedAt.map(JSONValue.double) ?? .null, "status": .string(status.rawValue),
-            "error": error.map(JSONValue.string) ?? .null, "summary": summary ?? .null,
+            "error": error.map(JSONValue.string) ?? .null, "summary": summary ?? .null, "plan_id": planID.map(JSONValue.string) ?? .null,
         ]
         return line.jsonString()
     }

@@ -30,6 +30,8 @@ public struct RunRecord: Sendable, Equatable {
     public var status: RunStatus
     public var error: String?
     public var summary: JSONValue?
+    /// The plan this run applied (`cxrun apply`).
+    public var planID: String? = nil
 }
 
 /// A row of `calls`: one binding call.

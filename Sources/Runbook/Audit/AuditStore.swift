@@ -58,6 +58,16 @@ public final class AuditStore: Sendable {
             }
             try db.create(index: "calls_binding", on: "calls", columns: ["run_id", "binding"])
         }
+        // Plans (cxrun plan/apply): the applied plan is kept with the run that applied it.
+        migrator.registerMigration("v2-plans") { db in
+            try db.alter(table: "runs") { t in t.add(column: "plan_id", .text) }
+            try db.create(table: "plans") { t in
+                t.primaryKey("id", .text)
+                t.column("file", .text).notNull()
+                t.column("applied_run", .text)
+                t.column("applied_at", .double)
+            }
+        }
         return migrator
     }
 
@@ -67,11 +77,11 @@ public final class AuditStore: Sendable {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO runs (id, script, script_sha256, tenant, operator, args, dry_run, started_at, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO runs (id, script, script_sha256, tenant, operator, args, dry_run, started_at, status, plan_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [run.id, run.script, run.scriptSHA256, run.tenant, run.operatorName, run.args.jsonString(), run.dryRun,
-                            run.startedAt, run.status.rawValue])
+                            run.startedAt, run.status.rawValue, run.planID])
         }
     }
 
@@ -116,6 +126,28 @@ public final class AuditStore: Sendable {
             .execute(arguments: [s.runID, s.seq, s.queueID, s.kind.rawValue, s.version, s.document.jsonString()])
     }
 
+    /// Records that `run` applies the plan `id` (its file kept with it); false when the plan was
+    /// already applied, by this or any earlier run (the check and the claim are one transaction).
+    public func claim(plan id: String, file: String, run: String, at time: Double) throws -> (claimed: Bool, appliedBy: String?) {
+        try pool.write { db in
+            if let by = try String.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ? AND applied_run IS NOT NULL", arguments: [id]) {
+                return (false, by)
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO plans (id, file, applied_run, applied_at) VALUES (?, ?, ?, ?)", arguments: [id, file, run, time])
+            return (true, nil)
+        }
+    }
+
+    /// The run that applied plan `id`, if one did.
+    public func appliedRun(plan id: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ?", arguments: [id]) }
+    }
+
+    /// The plan file a run applied, if it applied one.
+    public func planFile(appliedBy run: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT file FROM plans WHERE applied_run = ?", arguments: [run]) }
+    }
+
     // MARK: reading
 
     public func runs(limit: Int = 50) throws -> [RunRecord] {
@@ -148,7 +180,7 @@ public final class AuditStore: Sendable {
     private static func run(_ row: Row) -> RunRecord {
         RunRecord(id: row["id"], script: row["script"], scriptSHA256: row["script_sha256"], tenant: row["tenant"], operatorName: row["operator"],
                   args: json(row["args"]) ?? .null, dryRun: row["dry_run"], startedAt: row["started_at"], finishedAt: row["finished_at"],
-                  status: RunStatus(rawValue: row["status"]) ?? .failed, error: row["error"], summary: json(row["summary"]))
+                  status: RunStatus(rawValue: row["status"]) ?? .failed, error: row["error"], summary: json(row["summary"]), planID: row["plan_id"])
     }
 
     private static func call(_ row: Row) -> CallRecord {

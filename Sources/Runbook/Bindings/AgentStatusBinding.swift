@@ -38,7 +38,7 @@ struct AgentStatusBinding {
             try Self.checkEligible(user, id: id, roles: roles)
             let previous = user["status"] ?? .null
             if context.dryRun {
-                context.plan(PlannedChange(kind: "agent", target: id, title: Self.name(user),
+                context.plan(PlannedChange(agent: id, title: Self.name(user), against: previous, request: payload,
                                            changes: [JSONChange(path: ["status"], old: previous, new: .string(status))],
                                            note: pause.map { "pause reason: \($0)" }))
                 let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]

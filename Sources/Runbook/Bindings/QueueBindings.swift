@@ -41,8 +41,7 @@ struct QueueBindings {
         let paths = JSONValue.array(changed.map { .string($0.dotted) })
         let args: JSONValue = ["queue_id": .string(id), "base_version": .int(baseVersion), "changed": paths]
         if context.dryRun {
-            context.plan(PlannedChange(kind: "queue", target: id, title: base["name"]?.stringValue ?? "", changes: changed,
-                                       note: "from version \(baseVersion)"))
+            context.plan(PlannedChange(queue: id, base: base, changes: changed))
             let values = try context.pure("deploy", target: id, args: args) { () throws(BindingError) in
                 ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], .planned)
             }
@@ -77,7 +76,7 @@ struct QueueBindings {
                        merged: w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200)
     }
 
-    private static func success(
+    static func success(
         _ id: String, written: JSONValue, pre: JSONValue, ifMatch: Int64, seq: Int, context: RunContext, changed: JSONValue,
         merged: Bool, attempts: Int, status: Int
     ) -> RunContext.Outcome {

@@ -45,8 +45,7 @@ enum Rollback {
         }
         let paths = JSONValue.array(changes.map { .string($0.dotted) })
         if context.dryRun {
-            context.plan(PlannedChange(kind: "queue", target: id, title: current["name"]?.stringValue ?? "", changes: changes,
-                                       note: "rollback to the pre-image of call \(source.seq)"))
+            context.plan(PlannedChange(queue: id, base: current, changes: changes, note: "rollback to the pre-image of call \(source.seq)"))
             let result: JSONValue = ["planned": true, "changed": paths]
             return .init(values: [result], result: result, status: .planned, attempts: 1)
         }

@@ -68,7 +68,7 @@ struct WebhookBinding {
         }
         let id = UUID().uuidString.lowercased()
         if context.dryRun {
-            context.plan(PlannedChange(kind: "webhook", target: name, title: "", changes: [], note: "would deliver \(payload.jsonString())"))
+            context.plan(PlannedChange(webhook: name, payload: payload))
             let values = try context.pure("webhook", target: name, args: args) { () throws(BindingError) in
                 ([["planned": true, "id": .string(id)]], ["planned": true], .planned)
             }

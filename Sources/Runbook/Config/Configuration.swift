@@ -68,6 +68,14 @@ public struct ResolvedTenant: Sendable {
 
     public var isSandbox: Bool { endpoint == nil }
 
+    /// What a plan names this tenant by: its API base URL, or for the built-in sandbox tenant
+    /// (a new loopback port each time) its database file.
+    public var identity: String {
+        get { identityOverride ?? endpoint?.baseURL ?? "sandbox" }
+        set { identityOverride = newValue }
+    }
+    private var identityOverride: String?
+
     public init(name: String, endpoint: TenantEndpoint?, limits: TenantLimits = TenantLimits(), webhooks: [String: WebhookTarget] = [:]) {
         self.name = name
         self.endpoint = endpoint

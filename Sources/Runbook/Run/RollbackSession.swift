@@ -15,7 +15,6 @@ public enum RollbackSession {
     public static func run(
         of sourceRun: String, queues requested: [String], tenant: ResolvedTenant, auditPath: String, force: Bool, dryRun: Bool
     ) async throws(RunbookError) -> (runID: String, lines: [Line]) {
-        guard let endpoint = tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
         let store: AuditStore
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
         guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
@@ -25,26 +24,20 @@ public enum RollbackSession {
         if let unknown = queues.first(where: { !deployed.contains($0) }) {
             throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) (it deployed: \(deployed.joined(separator: ", ")))")
         }
-        let runID = RunbookSession.newRunID()
-        let redactor = Redactor(secrets: tenant.secrets)
-        let record = RunRecord(
-            id: runID, script: "cxrun rollback --run \(sourceRun)", scriptSHA256: "", tenant: tenant.name,
-            operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
-            args: ["run": .string(sourceRun), "queues": .array(queues.map(JSONValue.string)), "force": .bool(force)], dryRun: dryRun,
-            startedAt: Date().timeIntervalSince1970, finishedAt: nil, status: .running, error: nil, summary: nil)
-        do { try store.insert(run: record) } catch { throw RunbookError(description: "cannot write the audit log: \(error)") }
-        let recorder = AuditRecorder(store: store, runID: runID, redactor: redactor)
-        let context = RunContext(runID: runID, tenant: tenant, dryRun: dryRun, client: CXoneClient(endpoint: endpoint), recorder: recorder)
+        guard let endpoint = tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
+        let run = try HostRun.begin(
+            script: "cxrun rollback --run \(sourceRun)", args: ["run": .string(sourceRun), "queues": .array(queues.map(JSONValue.string)), "force": .bool(force)],
+            tenant: tenant, endpoint: endpoint, store: store, dryRun: dryRun, planID: nil)
+        let context = run.context
         var lines: [Line] = []
         for queue in queues {
             guard let source = try? Rollback.lastDeploy(of: queue, run: sourceRun, store: store) else {
                 lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
                 continue
             }
-            let call = recorder.start("rollback", target: queue, args: ["queue_id": .string(queue), "run": .string(sourceRun), "force": .bool(force)])
-            recorder.began(call)
             do {
-                let outcome = try await context.perform(call, effect: .write()) { seq async throws(BindingError) in
+                let outcome = try await run.call("rollback", target: queue, args: ["queue_id": .string(queue), "run": .string(sourceRun), "force": .bool(force)],
+                                                 effect: .write()) { seq async throws(BindingError) in
                     try await Rollback.restore(queue, source: source, force: force, seq: seq, context: context)
                 }
                 let restored = outcome.result?["restored"]?.boolValue ?? false
@@ -55,11 +48,8 @@ public enum RollbackSession {
                 lines.append(Line(queue: queue, ok: false, message: error.description))
             }
         }
-        await recorder.settle(timeout: 5)
         let failed = lines.filter { !$0.ok }.count
-        try? store.finish(run: runID, status: failed == 0 ? .succeeded : .failed,
-                          error: failed == 0 ? nil : "\(failed) of \(lines.count) queues were not restored", summary: nil,
-                          at: Date().timeIntervalSince1970)
-        return (runID, lines)
+        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) queues were not restored")
+        return (run.runID, lines)
     }
 }

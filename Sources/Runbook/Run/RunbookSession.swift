@@ -1,4 +1,5 @@
 import CXone
+import CXShared
 import Crypto
 import Foundation
 import JSONCore
@@ -94,7 +95,7 @@ public enum RunbookSession {
         let started = Date()
         let run = RunRecord(
             id: request.runID, script: request.scriptPath,
-            scriptSHA256: SHA256.hash(data: Data(request.source.utf8)).map { String(format: "%02x", $0) }.joined(),
+            scriptSHA256: Hex.encode(SHA256.hash(data: Data(request.source.utf8))),
             tenant: request.tenant.name, operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
             args: redactor.redact(arguments: request.args), dryRun: request.dryRun,
             startedAt: started.timeIntervalSince1970, finishedAt: nil, status: .running, error: nil, summary: nil)
@@ -150,7 +151,7 @@ public enum RunbookSession {
         } catch {
             problems.append("finalizing the run row failed: \(error)")
         }
-        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: context.plannedChanges, auditProblems: problems)
+        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: Plan.netActions(context.plannedChanges), auditProblems: problems)
     }
 
     /// The watchdog ends the process: the rows still in memory are written first.

@@ -1,0 +1,175 @@
+import CXShared
+import Crypto
+import Foundation
+import JSONCore
+
+/// A reviewed change, saved to apply later exactly as read (`cxrun plan`, `cxrun apply`): where
+/// it came from, and every planned action in order with the base it was planned against.
+public struct Plan: Sendable {
+    public var id: String
+    public var tenant: String
+    /// The tenant's API base URL (for the sandbox tenant: its database file).
+    public var tenantIdentity: String
+    public var script: String
+    public var scriptSHA256: String
+    /// The script's arguments, secrets masked.
+    public var args: JSONValue
+    public var operatorName: String
+    public var host: String
+    public var createdAt: Double
+    public var actions: [PlannedChange]
+
+    /// The plan file's format; a file of another version is refused.
+    public static let format = "cxrun-plan/1"
+
+    /// The plan of a dry run (`request` with `dryRun` set, and its result): one action per
+    /// target (a target changed twice is one net change), targets with nothing to change left out.
+    public init(request: RunbookRequest, result: RunbookResult, createdAt: Date = Date()) {
+        id = "plan-" + request.runID
+        tenant = request.tenant.name
+        tenantIdentity = request.tenant.identity
+        script = request.scriptPath
+        scriptSHA256 = Hex.encode(SHA256.hash(data: Data(request.source.utf8)))
+        args = Redactor(secrets: request.tenant.secrets).redact(arguments: request.args)
+        operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        host = ProcessInfo.processInfo.hostName
+        self.createdAt = createdAt.timeIntervalSince1970
+        actions = Self.netActions(result.plannedChanges)
+    }
+
+    static func netActions(_ planned: [PlannedChange]) -> [PlannedChange] {
+        var out: [PlannedChange] = []
+        for change in planned {
+            if change.kind != .webhook, let i = out.firstIndex(where: { $0.kind == change.kind && $0.target == change.target }) {
+                out[i] = out[i].merging(change)
+            } else {
+                out.append(change)
+            }
+        }
+        return out.filter { $0.kind == .webhook || !$0.changes.isEmpty }
+    }
+
+    /// The counts a reviewer reads last: `3 queues to change, 1 agent status, 1 webhook`.
+    public var countLine: String { Self.countLine(actions) }
+
+    static func countLine(_ actions: [PlannedChange]) -> String {
+        func count(_ kind: PlannedChange.Kind, _ one: String, _ many: String) -> String? {
+            let n = actions.filter { $0.kind == kind }.count
+            return n == 0 ? nil : "\(n) \(n == 1 ? one : many)"
+        }
+        let parts = [count(.queue, "queue to change", "queues to change"), count(.agent, "agent status", "agent statuses"),
+                     count(.webhook, "webhook", "webhooks")].compactMap { $0 }
+        return parts.isEmpty ? "no changes" : parts.joined(separator: ", ")
+    }
+}
+
+// MARK: the file
+
+extension Plan {
+    /// The plan's content, without its digest (what the digest covers).
+    var content: JSONValue {
+        [
+            "format": .string(Self.format), "id": .string(id),
+            "tenant": ["name": .string(tenant), "base_url": .string(tenantIdentity)],
+            "script": ["path": .string(script), "sha256": .string(scriptSHA256)], "args": args,
+            "operator": .string(operatorName), "host": .string(host), "created_at": .double(createdAt),
+            "actions": .array(actions.map(Self.json)),
+        ]
+    }
+
+    /// The plan file: its content and a digest over it.
+    public func file(key: PlanKey?) -> String {
+        var fields = content.objectValue ?? [:]
+        fields["digest"] = .string(PlanDigest.digest(of: content, key: key))
+        return JSONValue.object(fields).jsonString(pretty: true) + "\n"
+    }
+
+    /// Reads a plan file, refusing one whose digest does not match its content.
+    public static func read(_ text: String, key: PlanKey?) throws(PlanError) -> Plan {
+        let json: JSONValue
+        do { json = try JSONValue.parse(text) } catch { throw PlanError("the plan file is not valid JSON: \(error)") }
+        guard var fields = json.objectValue, let digest = fields.removeValue(forKey: "digest")?.stringValue else {
+            throw PlanError("the plan file has no digest")
+        }
+        guard fields["format"]?.stringValue == format else {
+            throw PlanError("the plan file's format is \(fields["format"]?.jsonString() ?? "missing"), expected \"\(format)\"")
+        }
+        try PlanDigest.verify(digest, of: .object(fields), key: key)
+        return try decode(.object(fields))
+    }
+
+    /// A plan as the audit log keeps it (checked when it was applied), or nil.
+    public static func stored(_ text: String) -> Plan? {
+        guard var fields = (try? JSONValue.parse(text))?.objectValue else { return nil }
+        fields["digest"] = nil
+        return try? decode(.object(fields))
+    }
+
+    private static func json(_ a: PlannedChange) -> JSONValue {
+        var o: [String: JSONValue] = ["kind": .string(a.kind.rawValue), "target": .string(a.target), "title": .string(a.title),
+                                      "changes": .array(a.changes.map(json))]
+        if let note = a.note { o["note"] = .string(note) }
+        if let v = a.baseVersion { o["base_version"] = .int(v) }
+        if let h = a.baseSHA256 { o["base_sha256"] = .string(h) }
+        if let s = a.against { o["against"] = s }
+        if let b = a.body { o["body"] = b }
+        return .object(o)
+    }
+
+    /// A change keeps absent and null apart: a missing `old` is an added field, a missing `new` a removed one.
+    private static func json(_ c: JSONChange) -> JSONValue {
+        var o: [String: JSONValue] = ["path": .array(c.path.map(JSONValue.string))]
+        if let old = c.old { o["old"] = old }
+        if let new = c.new { o["new"] = new }
+        return .object(o)
+    }
+
+    private static func decode(_ j: JSONValue) throws(PlanError) -> Plan {
+        func string(_ v: JSONValue?, _ what: String) throws(PlanError) -> String {
+            guard let s = v?.stringValue else { throw PlanError("the plan file has no \(what)") }
+            return s
+        }
+        var plan = Plan(empty: ())
+        plan.id = try string(j["id"], "id")
+        plan.tenant = try string(j["tenant"]?["name"], "tenant.name")
+        plan.tenantIdentity = try string(j["tenant"]?["base_url"], "tenant.base_url")
+        plan.script = try string(j["script"]?["path"], "script.path")
+        plan.scriptSHA256 = try string(j["script"]?["sha256"], "script.sha256")
+        plan.args = j["args"] ?? .array([])
+        plan.operatorName = try string(j["operator"], "operator")
+        plan.host = try string(j["host"], "host")
+        guard let created = j["created_at"]?.doubleValue else { throw PlanError("the plan file has no created_at") }
+        plan.createdAt = created
+        guard let actions = j["actions"]?.arrayValue else { throw PlanError("the plan file has no actions") }
+        for (i, a) in actions.enumerated() {
+            guard let kind = a["kind"]?.stringValue.flatMap(PlannedChange.Kind.init(rawValue:)), let target = a["target"]?.stringValue,
+                let changes = a["changes"]?.arrayValue
+            else { throw PlanError("action \(i + 1) of the plan file is malformed") }
+            var parsed: [JSONChange] = []
+            for c in changes {
+                guard let path = c["path"]?.arrayValue?.compactMap(\.stringValue), !path.isEmpty else {
+                    throw PlanError("action \(i + 1) of the plan file has a change without a path")
+                }
+                parsed.append(JSONChange(path: path, old: c["old"], new: c["new"]))
+            }
+            let action = PlannedChange(kind: kind, target: target, title: a["title"]?.stringValue ?? "", changes: parsed, note: a["note"]?.stringValue,
+                                       baseVersion: a["base_version"]?.intValue, baseSHA256: a["base_sha256"]?.stringValue,
+                                       against: a["against"], body: a["body"])
+            if kind == .queue && (action.baseVersion == nil || action.baseSHA256 == nil) {
+                throw PlanError("action \(i + 1) of the plan file (queue \(target)) has no base version or hash")
+            }
+            plan.actions.append(action)
+        }
+        return plan
+    }
+
+    private init(empty: Void) {
+        (id, tenant, tenantIdentity, script, scriptSHA256, args, operatorName, host, createdAt, actions) = ("", "", "", "", "", .null, "", "", 0, [])
+    }
+}
+
+/// Why a plan cannot be read or applied.
+public struct PlanError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

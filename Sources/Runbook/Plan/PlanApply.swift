@@ -1,0 +1,212 @@
+import CXone
+import Foundation
+import JSONCore
+
+/// `cxrun apply PLAN`: applies a saved plan exactly, running no script. The whole plan is
+/// checked first (digest, tenant, age, not applied before, every target against its planned
+/// base); only then is anything written, as one audited run linked to the plan.
+public enum PlanApply {
+    public struct Options: Sendable {
+        /// A plan older than this (seconds) is refused.
+        public var maxAge: Double = 3600
+        /// Apply what is still current and skip stale targets, instead of refusing the plan.
+        public var skipStale = false
+        public var now = Date()
+        public init() {}
+    }
+
+    /// What became of one action.
+    public struct Line: Sendable {
+        public enum State: String, Sendable {
+            case applied, merged, unchanged, skipped, failed
+        }
+
+        public var action: PlannedChange
+        public var state: State
+        public var message: String
+    }
+
+    public struct Report: Sendable {
+        /// The audited run of this apply.
+        public var runID: String
+        public var lines: [Line]
+        /// Targets someone changed in the planned fields since the plan, with those fields.
+        public var stale: [(target: String, title: String, fields: [String])]
+        /// True when the plan was refused as a whole for stale targets (nothing written).
+        public var refused: Bool
+
+        public var failed: Bool { refused || lines.contains { $0.state == .failed } }
+    }
+
+    /// Checks that need no tenant: the digest (by reading the file), tenant, age and earlier applies.
+    public static func check(_ plan: Plan, tenant: ResolvedTenant, auditPath: String, options: Options) throws(PlanError) {
+        guard plan.tenant == tenant.name, plan.tenantIdentity == tenant.identity else {
+            throw PlanError("the plan is for tenant \(plan.tenant) (\(plan.tenantIdentity)), not \(tenant.name) (\(tenant.identity))")
+        }
+        let age = options.now.timeIntervalSince1970 - plan.createdAt
+        guard age <= options.maxAge else {
+            throw PlanError("the plan is \(Int(age / 60)) minutes old (--max-age is \(Int(options.maxAge / 60)) minutes): plan again")
+        }
+        guard age > -300 else { throw PlanError("the plan was created in the future (\(Int(-age)) s from now): check this machine's clock") }
+        if let store = try? AuditStore(path: auditPath), let run = try? store.appliedRun(plan: plan.id) {
+            throw PlanError("plan \(plan.id) has been applied: run \(run) (cxrun audit show \(run))")
+        }
+    }
+
+    /// Checks every target against its base, then writes (or refuses, writing nothing).
+    public static func apply(_ plan: Plan, file: String, tenant: ResolvedTenant, auditPath: String, options: Options) async throws(PlanError) -> Report {
+        try check(plan, tenant: tenant, auditPath: auditPath, options: options)
+        for action in plan.actions where action.kind == .webhook && tenant.webhooks[action.target] == nil {
+            throw PlanError("the plan delivers webhook '\(action.target)', which is not configured for tenant \(tenant.name)")
+        }
+        let run: HostRun
+        do {
+            run = try HostRun.begin(script: "cxrun apply \(plan.id)", args: ["plan": .string(plan.id), "skip_stale": .bool(options.skipStale)],
+                                    tenant: tenant, auditPath: auditPath, dryRun: false, planID: plan.id)
+        } catch { throw PlanError(error.description) }
+
+        // 1. Every target as it is now, against what was planned.
+        var checked: [(PlannedChange, Current)] = []
+        var stale: [(target: String, title: String, fields: [String])] = []
+        var lines: [Line] = []
+        for action in plan.actions {
+            do {
+                let current = try await read(action, run: run)
+                if !current.stale.isEmpty { stale.append((action.target, action.title, current.stale)) }
+                checked.append((action, current))
+            } catch {
+                lines.append(Line(action: action, state: .failed, message: "could not be read: \(error.description)"))
+            }
+        }
+        if !lines.isEmpty || (!stale.isEmpty && !options.skipStale) {
+            let why = !lines.isEmpty ? "targets could not be read; nothing was written" : "the plan is stale; nothing was written"
+            await run.finish(error: why)
+            return Report(runID: run.runID, lines: lines, stale: stale, refused: lines.isEmpty)
+        }
+        // 2. Claimed once: a second apply of this plan (here or concurrently) is refused.
+        do {
+            let claim = try run.store.claim(plan: plan.id, file: file, run: run.runID, at: Date().timeIntervalSince1970)
+            if !claim.claimed {
+                await run.finish(error: "the plan was applied by run \(claim.appliedBy ?? "?")")
+                throw PlanError("plan \(plan.id) has been applied: run \(claim.appliedBy ?? "?")")
+            }
+        } catch let error as PlanError {
+            throw error
+        } catch {
+            await run.finish(error: "cannot record the plan: \(error)")
+            throw PlanError("cannot record the plan in the audit log: \(error)")
+        }
+        // 3. The writes, in the plan's order.
+        for (action, current) in checked {
+            if !current.stale.isEmpty {
+                lines.append(Line(action: action, state: .skipped, message: "skipped (stale): changed since the plan in \(current.stale.joined(separator: ", "))"))
+                continue
+            }
+            do {
+                lines.append(try await write(action, over: current, plan: plan, run: run))
+            } catch {
+                lines.append(Line(action: action, state: .failed, message: error.description))
+            }
+        }
+        let failed = lines.filter { $0.state == .failed }.count
+        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes were not applied")
+        return Report(runID: run.runID, lines: lines, stale: stale, refused: false)
+    }
+
+    /// A target as read at apply time.
+    struct Current: Sendable {
+        var document: JSONValue = .null
+        var stale: [String] = []
+    }
+
+    private static func read(_ action: PlannedChange, run: HostRun) async throws(BindingError) -> Current {
+        let client = run.context.client
+        switch action.kind {
+        case .queue:
+            let id = action.target
+            let outcome = try await run.call("fetch", target: id, args: ["queue_id": .string(id)], effect: .read) { _ async throws(BindingError) in
+                let sent = try await api { () async throws(APIError) in try await client.queue(id) }
+                return .init(values: [sent.value], result: ["version": sent.value["version"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
+            }
+            let document = outcome.values.first ?? .null
+            let unchanged = document["version"]?.intValue == action.baseVersion && PlannedChange.sha256(document) == action.baseSHA256
+            return Current(document: document, stale: unchanged ? [] : PlanRebase(action.changes, onto: document).stale)
+        case .agent:
+            let id = action.target
+            let outcome = try await run.call("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
+                let sent = try await api { () async throws(APIError) in try await client.user(id) }
+                return .init(values: [sent.value], result: ["status": sent.value["status"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
+            }
+            let user = outcome.values.first ?? .null
+            let status = user["status"] ?? .null
+            let planned = action.changes.first?.new
+            return Current(document: user, stale: status == action.against || status == planned ? [] : ["status"])
+        case .webhook:
+            return Current()
+        }
+    }
+
+    private static func write(_ action: PlannedChange, over current: Current, plan: Plan, run: HostRun) async throws(BindingError) -> Line {
+        let context = run.context
+        switch action.kind {
+        case .queue:
+            let id = action.target
+            let rebased = PlanRebase(action.changes, onto: current.document)
+            if current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty {
+                return Line(action: action, state: .unchanged, message: "already as planned (\(rebased.alreadyDone.joined(separator: ", ")))")
+            }
+            let version = current.document["version"]?.intValue
+            let paths = JSONValue.array(action.changes.map { .string($0.dotted) })
+            let merged = version != action.baseVersion
+            let args: JSONValue = ["queue_id": .string(id), "base_version": version.map(JSONValue.int) ?? .null, "changed": paths, "plan": .string(plan.id)]
+            let outcome = try await run.call("deploy", target: id, args: args, effect: .write(snapshots: { seq in
+                [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: version, document: current.document),
+                 SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: rebased.document)]
+            })) { seq async throws(BindingError) in
+                let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "the apply")
+                let w = try await writer.write(rebased.document, over: current.document, ifMatch: version) { theirs throws(BindingError) in
+                    let again = PlanRebase(action.changes, onto: theirs)
+                    guard again.stale.isEmpty else {
+                        throw BindingError(.conflict, status: 409, message: "queue \(id) was changed during the apply in the planned fields: \(again.stale.joined(separator: ", ")); nothing was overwritten")
+                    }
+                    return again.document
+                }
+                return QueueBindings.success(id, written: w.document, pre: w.pre, ifMatch: w.ifMatch ?? version ?? 0, seq: seq, context: context,
+                                             changed: paths, merged: merged || w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200)
+            }
+            let now = outcome.result?["version"]?.jsonString() ?? "?"
+            return merged || outcome.result?["merged"]?.boolValue == true
+                ? Line(action: action, state: .merged, message: "applied over someone else's changes to other fields (v\(action.baseVersion ?? 0) -> v\(now))")
+                : Line(action: action, state: .applied, message: "applied (v\(action.baseVersion ?? 0) -> v\(now))")
+        case .agent:
+            let id = action.target
+            let body = action.body ?? .null
+            if current.document["status"] == action.changes.first?.new, current.document["status"] != action.against {
+                return Line(action: action, state: .unchanged, message: "already \(current.document["status"]?.jsonString() ?? "")")
+            }
+            _ = try await run.call("agent_status", target: id, args: ["user_id": .string(id), "request": body, "plan": .string(plan.id)], effect: .write()) {
+                _ async throws(BindingError) in
+                let sent = try await api { () async throws(APIError) in try await context.client.setStatus(id, body) }
+                let result: JSONValue = ["status": sent.value["status"] ?? .null, "previous_status": current.document["status"] ?? .null]
+                return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+            }
+            return Line(action: action, state: .applied, message: "status set")
+        case .webhook:
+            guard let target = context.tenant.webhooks[action.target] else {
+                throw BindingError(.invalid, message: "webhook '\(action.target)' is not configured")
+            }
+            let payload = action.body ?? .null
+            let id = UUID().uuidString.lowercased()
+            let stats = context.client.transport.stats
+            let outcome = try await run.call("webhook", target: action.target, args: ["name": .string(action.target), "payload": payload, "plan": .string(plan.id)],
+                                             effect: .write()) { _ async throws(BindingError) in
+                let delivered = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
+                guard delivered.delivered else {
+                    throw BindingError(.unavailable, status: delivered.httpStatus, message: "webhook '\(action.target)' was not delivered: \(delivered.json.jsonString())")
+                }
+                return .init(values: [], result: delivered.json, httpStatus: delivered.httpStatus, attempts: delivered.attempts)
+            }
+            return Line(action: action, state: .applied, message: "delivered (\(outcome.attempts) attempt\(outcome.attempts == 1 ? "" : "s"))")
+        }
+    }
+}

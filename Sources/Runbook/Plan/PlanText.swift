@@ -1,0 +1,54 @@
+import JSONCore
+
+/// How a change reads to a reviewer (after Terraform's plan): one block per target, one line
+/// per changed field, `~` changed, `+` added, `-` removed; colours only when asked (a TTY).
+public enum PlanText {
+    /// Every action's block, then the closing count.
+    public static func render(_ actions: [PlannedChange], color: Bool) -> String {
+        guard !actions.isEmpty else { return "  (no changes)\n" }
+        return actions.map { block($0, color: color) }.joined(separator: "\n") + "\n" + "Plan: \(Plan.countLine(actions)).\n"
+    }
+
+    /// One target's block.
+    public static func block(_ a: PlannedChange, color: Bool) -> String {
+        let paint = Paint(on: color)
+        var lines: [String] = []
+        switch a.kind {
+        case .queue:
+            let version = a.baseVersion.map { ", v\($0)" } ?? ""
+            lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (queue \(short(a.target))\(version))")
+        case .agent:
+            lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (agent \(short(a.target)))")
+        case .webhook:
+            lines.append(paint.added("+") + " " + paint.bold("webhook \(a.target)"))
+            lines.append("    payload: \((a.body ?? .null).jsonString())")
+        }
+        if let note = a.note { lines.append("    # \(note)") }
+        for c in a.changes {
+            switch (c.old, c.new) {
+            case (nil, let new?): lines.append("    " + paint.added("+") + " \(c.dotted): \(new.jsonString())")
+            case (let old?, nil): lines.append("    " + paint.removed("-") + " \(c.dotted): \(old.jsonString())")
+            case (let old?, let new?): lines.append("    " + paint.changed("~") + " \(c.dotted): \(old.jsonString()) -> \(new.jsonString())")
+            default: break
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Long ids are cut for reading; the plan file keeps them whole.
+    static func short(_ id: String) -> String { id.count > 12 ? String(id.prefix(8)) + "…" : id }
+
+    private struct Paint {
+        var on: Bool
+        func code(_ c: String, _ s: String) -> String { on ? "\u{1B}[\(c)m\(s)\u{1B}[0m" : s }
+        func changed(_ s: String) -> String { code("33", s) }
+        func added(_ s: String) -> String { code("32", s) }
+        func removed(_ s: String) -> String { code("31", s) }
+        func bold(_ s: String) -> String { code("1", s) }
+    }
+}
+
+extension PlannedChange {
+    /// The action's block as plain text.
+    public var text: String { PlanText.block(self, color: false) }
+}

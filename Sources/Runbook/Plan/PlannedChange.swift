@@ -1,0 +1,82 @@
+import CXShared
+import Crypto
+import Foundation
+import JSONCore
+
+/// What a dry run would have done to one target, with what a plan file needs to apply exactly
+/// that later: the base it was planned against and the body it would send.
+public struct PlannedChange: Sendable {
+    /// What kind of target (and what applying it does).
+    public enum Kind: String, Sendable {
+        case queue, agent, webhook
+    }
+
+    public var kind: Kind
+    public var target: String
+    public var title: String
+    public var changes: [JSONChange]
+    public var note: String?
+    /// Queue: the version and document hash the changes were planned against.
+    public var baseVersion: Int64?
+    public var baseSHA256: String?
+    /// Agent: the status the change was planned against.
+    public var against: JSONValue?
+    /// Agent: the status request; webhook: the payload.
+    public var body: JSONValue?
+
+    init(queue id: String, base: JSONValue, changes: [JSONChange], note: String? = nil) {
+        kind = .queue
+        target = id
+        title = base["name"]?.stringValue ?? ""
+        self.changes = changes
+        self.note = note
+        baseVersion = base["version"]?.intValue
+        baseSHA256 = Self.sha256(base)
+    }
+
+    init(agent id: String, title: String, against: JSONValue, request: JSONValue, changes: [JSONChange], note: String?) {
+        kind = .agent
+        target = id
+        self.title = title
+        self.changes = changes
+        self.note = note
+        self.against = against
+        body = request
+    }
+
+    init(webhook name: String, payload: JSONValue) {
+        kind = .webhook
+        target = name
+        title = ""
+        changes = []
+        body = payload
+    }
+
+    init(kind: Kind, target: String, title: String, changes: [JSONChange], note: String?, baseVersion: Int64?, baseSHA256: String?,
+         against: JSONValue?, body: JSONValue?) {
+        (self.kind, self.target, self.title, self.changes, self.note) = (kind, target, title, changes, note)
+        (self.baseVersion, self.baseSHA256, self.against, self.body) = (baseVersion, baseSHA256, against, body)
+    }
+
+    /// The hash a plan keeps of a document: SHA-256 of its canonical JSON (sorted keys).
+    static func sha256(_ document: JSONValue) -> String {
+        Hex.encode(SHA256.hash(data: Data(document.jsonString().utf8)))
+    }
+
+    /// The same target changed twice in one run is one action: the net change over the first base.
+    func merging(_ later: PlannedChange) -> PlannedChange {
+        var merged = self
+        for change in later.changes {
+            if let i = merged.changes.firstIndex(where: { $0.path == change.path }) {
+                merged.changes[i].new = change.new
+                if merged.changes[i].old == merged.changes[i].new { merged.changes.remove(at: i) }
+            } else {
+                merged.changes.append(change)
+            }
+        }
+        merged.changes.sort { $0.dotted < $1.dotted }
+        merged.body = later.body ?? body
+        merged.note = later.note ?? note
+        return merged
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Runbook
+
+/// `cxrun apply PLAN`: applies a saved plan exactly; runs no script.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply a saved plan exactly as it was reviewed; refused when the world moved.",
+        discussion: """
+            Runs no script. First the whole plan is checked: its digest, the tenant, its age \
+            (--max-age), that it was not applied before, and every target against what it was \
+            planned against. Then:
+              - a target unchanged since the plan is written with If-Match on the planned version;
+              - a target someone changed in other fields gets the planned changes over theirs;
+              - a target someone changed in a planned field is stale: the plan is refused as a
+                whole and nothing is written (exit 1), unless --skip-stale applies the rest.
+            The apply is a run in the audit log, linked to the plan; cxrun rollback --run ID
+            reverts it. Exit codes: 0 applied, 1 stale or a change failed, 2 the plan was refused.
+            """
+    )
+
+    @Argument(help: "The plan file (from cxrun plan).")
+    var plan: String
+
+    @OptionGroup var target: TenantOptions
+
+    @Option(name: .customLong("max-age"), help: "Refuse a plan older than this many minutes.")
+    var maxAge: Double = 60
+
+    @Flag(name: .customLong("skip-stale"), help: "Apply what is still current; skip (and report) stale targets.")
+    var skipStale = false
+
+    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
+    var auditDB: String = ".cxrun/audit.sqlite"
+
+    func validate() throws {
+        guard maxAge > 0 else { throw ValidationError("--max-age must be positive (minutes)") }
+    }
+
+    func run() async throws {
+        let (loaded, file) = try PlanFile.load(plan)
+        let setup = try await target.resolve()
+        var options = PlanApply.Options()
+        options.maxAge = maxAge * 60
+        options.skipStale = skipStale
+        let report: PlanApply.Report
+        do {
+            report = try await PlanApply.apply(loaded, file: file, tenant: setup.tenant, auditPath: auditDB, options: options)
+        } catch {
+            await setup.stop()
+            Console.err("cxrun: refused: \(error.description)\n")
+            throw ExitCode(2)
+        }
+        await setup.stop()
+        if report.refused {
+            var text = "cxrun: the plan is stale; nothing was written. Changed since the plan:\n"
+            for s in report.stale { text += "  \(s.title.isEmpty ? s.target : s.title) (\(s.target)): \(s.fields.joined(separator: ", "))\n" }
+            text += "plan again, or apply the rest with --skip-stale\n"
+            Console.err(text)
+        }
+        for line in report.lines {
+            let name = line.action.title.isEmpty ? line.action.target : "\(line.action.title) (\(line.action.target))"
+            Console.out("\(line.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(line.action.kind.rawValue) \(name): \(line.message)\n")
+        }
+        Console.err("apply run \(report.runID) of \(loaded.id) (cxrun audit show \(report.runID))\n")
+        if report.failed { throw ExitCode(1) }
+    }
+}

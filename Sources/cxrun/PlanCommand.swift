@@ -33,7 +33,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Where to save the plan (default: .cxrun/plans/<id>.cxplan).")
     var out: String?
 
-    @Flag(help: "Print the plan file on stdout instead of the readable plan.")
+    @Flag(help: "Print the plan file on stdout instead of the readable plan (the script's own output goes to stderr).")
     var json = false
 
     @Option(name: .customLong("audit-db"), help: "The audit log (SQLite); the planning dry run is recorded there.")
@@ -45,8 +45,10 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         Interrupts.prepare()
         let setup = try await target.resolve()
-        let request = try RunCommand.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: true,
+        var request = try RunCommand.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: true,
                                              limits: RunLimits(timeout: timeout), concurrency: 4, auditDB: auditDB)
+        // With --json stdout holds the plan file alone; what the script prints goes to stderr.
+        if json { request.output = { Console.err($0) } }
         let result = try await setup.run(request)
         if result.outcome.status != .succeeded || Interrupts.signalled {
             Console.err("cxrun: \(result.outcome.message ?? "the planning run failed"); no plan was saved\n")

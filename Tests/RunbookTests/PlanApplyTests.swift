@@ -1,0 +1,254 @@
+import CXone
+import Foundation
+import JSONCore
+import Testing
+import TestSupport
+
+@testable import Runbook
+
+/// `cxrun plan` / `cxrun apply` through the Runbook facade, against the sandbox tenant over HTTP.
+@Suite("Plan and apply")
+struct PlanApplyTests {
+    /// Plans `maxWaitTime` (and a priority strategy on the second queue) for the first two
+    /// voice queues, plus a webhook.
+    static let script = #"""
+        local picked = queues({channel = "voice"})
+        local a = fetch(picked[1].id)
+        local b
+        for i = 2, #picked do
+          if picked[i].routing.strategy ~= "priority" then b = fetch(picked[i].id); break end
+        end
+        deploy(a.id, build(a, {maxWaitTime = 301}))
+        deploy(b.id, build(b, {maxWaitTime = 302, routing = {strategy = "priority", priority = {enabled = true, levels = {1, 2}}}}))
+        webhook("wfm", {event = "planned_change", queues = {a.id, b.id}})
+        print(a.id, b.id)
+        """#
+
+    /// Plans `source` as `cxrun plan` does; returns the plan, its file text and the two queue ids.
+    static func plan(_ bench: Bench, _ source: String = script, key: PlanKey? = nil, createdAt: Date = Date()) async throws
+        -> (plan: Plan, file: String, ids: [String])
+    {
+        let printed = Captured()
+        let request = RunbookRequest(
+            scriptPath: "book.lua", source: source, args: ["token=abc"], tenant: bench.tenant(), dryRun: true, limits: RunLimits(timeout: 60),
+            auditPath: bench.auditPath, stdlib: stdlibPath, output: { printed.append($0) }, log: { _, _ in })
+        let result = try await RunbookSession.run(request)
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+        let plan = Plan(request: request, result: result, createdAt: createdAt)
+        let ids = printed.value.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\t").map(String.init)
+        try #require(source != script || ids.count == 2, "the script printed its targets: \(printed.value)")
+        return (plan, plan.file(key: key), ids)
+    }
+
+    static func apply(_ bench: Bench, _ file: String, key: PlanKey? = nil, tenant: ResolvedTenant? = nil, options: PlanApply.Options = .init())
+        async throws(PlanError) -> PlanApply.Report
+    {
+        let plan = try Plan.read(file, key: key)
+        return try await PlanApply.apply(plan, file: file, tenant: tenant ?? bench.tenant(), auditPath: bench.auditPath, options: options)
+    }
+
+    /// Another admin's edit, straight through the API.
+    static func edit(_ bench: Bench, _ id: String, _ path: [String], _ value: JSONValue) async throws {
+        let client = CXoneClient(endpoint: bench.tenant().endpoint!)
+        let doc = try await client.queue(id).value
+        _ = try await client.putQueue(id, doc.setting(value, at: path), ifMatch: doc["version"]?.intValue)
+    }
+
+    static func queue(_ bench: Bench, _ id: String) async throws -> JSONValue {
+        try await CXoneClient(endpoint: bench.tenant().endpoint!).queue(id).value
+    }
+
+    static func writes(_ bench: Bench) async throws -> [String] {
+        try await bench.requests().filter { $0["method"]?.stringValue != "GET" && $0["path"]?.stringValue?.hasPrefix("/api/") == true }
+            .compactMap { $0["path"]?.stringValue }
+    }
+
+    @Test func aPlanReadsLikeAReviewAndItsFileRoundTrips() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (plan, file, ids) = try await Self.plan(bench)
+            #expect(plan.actions.map(\.kind) == [.queue, .queue, .webhook])
+            #expect(plan.actions[0].target == ids[0] && plan.actions[0].baseVersion == 1 && plan.actions[0].baseSHA256?.count == 64)
+            #expect(plan.args == ["token=[redacted]"], "arguments are kept with secrets masked: \(plan.args.jsonString())")
+            let text = PlanText.render(plan.actions, color: false)
+            #expect(text.contains("(queue \(PlanText.short(ids[0])), v1)\n    ~ maxWaitTime: "), "\(text)")
+            #expect(text.contains("-> 302") && text.contains("~ routing.strategy: ") && text.contains("-> \"priority\""), "\(text)")
+            #expect(text.contains("+ webhook wfm\n    payload: {\"event\":\"planned_change\""), "\(text)")
+            #expect(text.hasSuffix("Plan: 2 queues to change, 1 webhook.\n"), "\(text)")
+            #expect(PlanText.render(plan.actions, color: true).contains("\u{1B}[33m~\u{1B}[0m "), "colours when asked (a TTY)")
+            #expect(!text.contains("\u{1B}"), "no colours otherwise")
+            let back = try Plan.read(file, key: nil)
+            #expect(back.file(key: nil) == file, "reading and writing a plan changes no byte")
+            #expect(back.actions.map(\.changes) == plan.actions.map(\.changes))
+        }
+    }
+
+    @Test func applyChangesExactlyThePlannedFieldsWhateverTheScriptDoesSince() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (_, file, ids) = try await Self.plan(bench)
+            let before = try await (Self.queue(bench, ids[0]), Self.queue(bench, ids[1]))
+            #expect(try await Self.writes(bench).isEmpty, "planning wrote nothing")
+            // The script is gone (or rewritten): apply runs no script.
+            let report = try await Self.apply(bench, file)
+            #expect(!report.failed && report.lines.map(\.state) == [.applied, .applied, .applied], "\(report.lines.map(\.message))")
+            #expect(try await Self.writes(bench) == ["/api/v2/routing/queues/\(ids[0])", "/api/v2/routing/queues/\(ids[1])"],
+                    "one write per queue, nothing else")
+            let a = try await Self.queue(bench, ids[0]), b = try await Self.queue(bench, ids[1])
+            #expect(before.0.changes(to: a, ignoring: ["version"]).map(\.dotted) == ["maxWaitTime"])
+            #expect(a["maxWaitTime"] == 301 && b["maxWaitTime"] == 302 && b.value(at: ["routing", "strategy"]) == "priority")
+            let deliveries = try await bench.send(.GET, "/_sim/webhooks")
+            #expect(deliveries.jsonString().contains("planned_change"), "the planned payload was delivered: \(deliveries.jsonString())")
+            // Linked in the audit log: the run names the plan, the plan is kept with it.
+            let run = try bench.audit.run(report.runID)
+            #expect(run?.planID != nil && run?.status == .succeeded)
+            #expect(try bench.audit.planFile(appliedBy: report.runID) == file)
+            let bindings = try bench.audit.calls(run: report.runID).map(\.binding)
+            #expect(bindings == ["fetch", "fetch", "deploy", "deploy", "webhook"], "one row per call: \(bindings)")
+            // Applied once only.
+            do throws(PlanError) {
+                _ = try await Self.apply(bench, file)
+                Issue.record("a second apply of the same plan went through")
+            } catch { #expect(error.description.contains("has been applied: run \(report.runID)"), "\(error)") }
+            // And undone like any run's deploys.
+            let undo = try await RollbackSession.run(of: report.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false, dryRun: false)
+            #expect(undo.lines.allSatisfy { $0.ok }, "\(undo.lines.map(\.message))")
+            #expect(try await Self.queue(bench, ids[0])["maxWaitTime"] == before.0["maxWaitTime"])
+            #expect(try await Self.queue(bench, ids[1]).value(at: ["routing", "strategy"]) == before.1.value(at: ["routing", "strategy"]))
+        }
+    }
+
+    @Test func anEditToOtherFieldsIsKeptAndAnEditToAPlannedFieldMakesThePlanStale() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (_, file, ids) = try await Self.plan(bench)
+            try await Self.edit(bench, ids[0], ["maxWaiters"], 77)  // another field: both survive
+            try await Self.edit(bench, ids[1], ["maxWaitTime"], 999)  // a planned field: stale
+            let written = try await Self.writes(bench).count
+            let refused = try await Self.apply(bench, file)
+            #expect(refused.refused && refused.failed)
+            #expect(refused.stale.map(\.target) == [ids[1]] && refused.stale.first?.fields == ["maxWaitTime"], "\(refused.stale)")
+            #expect(try await Self.writes(bench).count == written, "a stale plan writes nothing")
+            #expect(try await Self.queue(bench, ids[0])["maxWaitTime"] != 301)
+            #expect(try bench.audit.run(refused.runID)?.status == .failed)
+
+            var options = PlanApply.Options()
+            options.skipStale = true
+            let report = try await Self.apply(bench, file, options: options)
+            #expect(report.lines.map(\.state) == [.merged, .skipped, .applied], "\(report.lines.map(\.message))")
+            #expect(report.lines[1].message.contains("maxWaitTime"))
+            let a = try await Self.queue(bench, ids[0]), b = try await Self.queue(bench, ids[1])
+            #expect(a["maxWaitTime"] == 301 && a["maxWaiters"] == 77, "the plan's change and the other admin's both survive")
+            #expect(b["maxWaitTime"] == 999 && b.value(at: ["routing", "strategy"]) != "priority", "the stale queue is untouched")
+        }
+    }
+
+    @Test func tamperedForeignExpiredAndUnsignedPlansAreRefused() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (_, file, _) = try await Self.plan(bench)
+            func refusal(_ text: String, key: PlanKey? = nil, tenant: ResolvedTenant? = nil, options: PlanApply.Options = .init()) async -> String {
+                do {
+                    _ = try await Self.apply(bench, text, key: key, tenant: tenant, options: options)
+                    return "applied"
+                } catch { return error.description }
+            }
+            // Any byte of an action: a value, a base version, a target.
+            #expect(await refusal(file.replacingOccurrences(of: "301", with: "302")).contains("changed after planning"))
+            #expect(await refusal(file.replacingOccurrences(of: "\"base_version\" : 1", with: "\"base_version\" : 2")).contains("changed after planning"))
+            #expect(await refusal(String(file.dropLast(3))).contains("not valid JSON"))
+            var other = bench.tenant()
+            other.name = "prod"
+            #expect(await refusal(file, tenant: other).contains("the plan is for tenant test"))
+            var strict = PlanApply.Options()
+            strict.now = Date().addingTimeInterval(7200)
+            #expect(await refusal(file, options: strict).contains("minutes old"))
+            // Signed plans: the key is needed, and a key makes unsigned plans unacceptable.
+            let key = PlanKey.fromEnvironment(["CXRUN_PLAN_KEY": "team-key-1"])
+            #expect(await refusal(file, key: key).contains("not signed"))
+            let (_, signed, _) = try await Self.plan(bench, key: key)
+            #expect(signed.contains("\"digest\" : \"hmac-sha256:"))
+            #expect(await refusal(signed).contains("set CXRUN_PLAN_KEY"))
+            #expect(await refusal(signed, key: PlanKey.fromEnvironment(["CXRUN_PLAN_KEY": "another"])).contains("signature does not match"))
+            #expect(try await Self.writes(bench).isEmpty, "no refused plan wrote anything")
+            #expect(await refusal(signed, key: key) == "applied")
+        }
+    }
+
+    @Test func faultsDuringApplyEndEveryTargetRightWithOneRowPerCall() async throws {
+        let bench = try await Bench.start { $0.seed = 9 }
+        try await stopping(bench) {
+            let (plan, file, _) = try await Self.plan(bench, #"""
+                for i, q in ipairs(queues()) do
+                  if i > 16 then break end
+                  local doc = fetch(q.id)
+                  deploy(q.id, build(doc, {maxWaiters = 41}))
+                end
+                """#)
+            let planned = plan.actions.count
+            #expect(planned > 10)
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["status429": 0.2, "status503": 0.05, "reset": 0.05])
+            var retry = RetryPolicy()
+            retry.maxAttempts = 12
+            retry.baseDelay = 0.01
+            retry.maxDelay = 0.2
+            let report = try await Self.apply(bench, file, tenant: bench.tenant(retry: retry))
+            _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            #expect(!report.failed, "\(report.lines.filter { $0.state == .failed }.map(\.message))")
+            let after = try await bench.queues()
+            for action in plan.actions {
+                let doc = after.first { $0["id"]?.stringValue == action.target }
+                #expect(doc?["maxWaiters"] == 41)
+                #expect(doc?["version"]?.intValue == (action.baseVersion ?? 0) + 1, "written exactly once: \(action.target)")
+            }
+            let calls = try bench.audit.calls(run: report.runID)
+            #expect(calls.filter { $0.binding == "fetch" }.count == planned && calls.filter { $0.binding == "deploy" }.count == planned)
+            #expect(calls.allSatisfy { $0.status == .ok }, "\(calls.filter { $0.status != .ok }.map(\.exportLine))")
+        }
+    }
+
+    @Test func anAgentStatusIsAppliedAsPlannedAndRefusedWhenTheAgentMoved() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let source = #"""
+                local picked = {}
+                for _, a in ipairs(agents()) do
+                  if a.shiftSchedule.onShift and a.roles[1].name == "Agent" and not a.wrapUp.active and a.status ~= "Training" then
+                    picked[#picked + 1] = a
+                  end
+                end
+                agent_status(picked[1].id, {status = "Training"})
+                agent_status(picked[2].id, {status = "Training"})
+                print(picked[1].id, picked[2].id)
+                """#
+            let (plan, file, ids) = try await Self.plan(bench, source)
+            try #require(ids.count == 2)
+            #expect(plan.actions.map(\.kind) == [.agent, .agent] && plan.actions[0].against != nil)
+            #expect(PlanText.render(plan.actions, color: false).contains("-> \"Training\""))
+            let client = CXoneClient(endpoint: bench.tenant().endpoint!)
+            // Someone moves the second agent to another status after the plan: stale.
+            let other = try await client.user(ids[1]).value["status"]?.stringValue == "Available" ? "Break" : "Available"
+            var body: JSONValue = ["status": .string(other)]
+            if other == "Break" { body = ["status": "Break", "pauseReason": "IT Issue"] }
+            _ = try await client.setStatus(ids[1], body)
+            let refused = try await Self.apply(bench, file)
+            #expect(refused.refused && refused.stale.map(\.target) == [ids[1]], "\(refused.stale)")
+            #expect(try await client.user(ids[0]).value["status"] != "Training", "nothing applied")
+            var options = PlanApply.Options()
+            options.skipStale = true
+            let report = try await Self.apply(bench, file, options: options)
+            #expect(report.lines.map(\.state) == [.applied, .skipped], "\(report.lines.map(\.message))")
+            #expect(try await client.user(ids[0]).value["status"] == "Training")
+            #expect(try await client.user(ids[1]).value["status"] == .string(other))
+        }
+    }
+
+    @Test func aChangeRebasesFieldByField() {
+        let current: JSONValue = ["a": 1, "b": ["c": 2], "d": 5, "version": 3]
+        let changes = [JSONChange(path: ["a"], old: 1, new: 10), JSONChange(path: ["b", "c"], old: 9, new: 3),
+                       JSONChange(path: ["d"], old: 4, new: 5), JSONChange(path: ["e"], old: nil, new: 1)]
+        let r = PlanRebase(changes, onto: current)
+        #expect(r.stale == ["b.c"] && r.alreadyDone == ["d"])
+        #expect(r.document == ["a": 10, "b": ["c": 2], "d": 5, "e": 1, "version": 3])
+    }
+}

@@ -145,7 +145,7 @@ public final class AuditRecorder: Sendable {
 
     private func redacted(_ s: SnapshotRecord) -> SnapshotRecord {
         var copy = s
-        copy.document = redactor.redact(s.document)
+        copy.document = store.seal.seal(s.document, redactor: redactor)
         return copy
     }
 }

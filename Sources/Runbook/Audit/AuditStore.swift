@@ -8,9 +8,12 @@ import SQLiteSupport
 public final class AuditStore: Sendable {
     public let path: String
     private let pool: DatabasePool
+    /// Seals secret values in snapshots (the key is kept outside the database).
+    let seal: SecretSeal
 
     public init(path: String) throws {
         self.path = path
+        seal = SecretSeal(auditPath: path)
         pool = try DatabaseFile.open(path)
         try Self.migrator.migrate(pool)
     }

@@ -15,7 +15,10 @@ enum Rollback {
             let pre = snapshots.first(where: { $0.seq == call.seq && $0.kind == .pre }),
             let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == .post })
         else { return nil }
-        return .init(seq: call.seq, pre: pre.document, post: post.document, producedVersion: post.version)
+        let (preImage, unknownPre) = store.seal.open(pre.document)
+        let (postImage, unknownPost) = store.seal.open(post.document)
+        return .init(seq: call.seq, pre: preImage, post: postImage, producedVersion: post.version, unknown: unknownPre + unknownPost,
+                     keySource: store.seal.keySource)
     }
 
     /// Queues a run deployed, newest deploy first.
@@ -39,8 +42,10 @@ enum Rollback {
         let currentVersion = current["version"]?.intValue
         let target = try plan(current: current, source: source, force: force, queueID: id)
         let changes = current.changes(to: target, ignoring: ThreeWayMerge.serverFields)
+        let untouched = JSONValue.array(Set(source.unknown.map { $0.joined(separator: ".") }).sorted().map(JSONValue.string))
         if changes.isEmpty {
-            let result: JSONValue = ["version": currentVersion.map(JSONValue.int) ?? .null, "restored": false, "changed": .array([])]
+            let result: JSONValue = ["version": currentVersion.map(JSONValue.int) ?? .null, "restored": false, "changed": .array([]),
+                                     "untouched": untouched]
             return .init(values: [result], result: result, attempts: 1)
         }
         let paths = JSONValue.array(changes.map { .string($0.dotted) })
@@ -57,14 +62,22 @@ enum Rollback {
         context.remember(w.document)
         let version = w.document["version"]?.intValue
         let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": w.ifMatch.map(JSONValue.int) ?? .null,
-                                 "restored": .bool(w.wrote), "changed": w.wrote ? paths : .array([])]
+                                 "restored": .bool(w.wrote), "changed": w.wrote ? paths : .array([]), "untouched": untouched]
         return .init(values: [result], result: result, httpStatus: w.httpStatus, attempts: max(1, w.attempts),
                      snapshots: w.wrote ? [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: w.document)] : [])
     }
 
     /// The document to write: the pre-image when the queue is as the deploy left it (or with
     /// `force`); otherwise the current document with only the deploy's fields reverted.
-    static func plan(current: JSONValue, source: RunContext.DeployRecord, force: Bool, queueID: String) throws(BindingError) -> JSONValue {
+    static func plan(current: JSONValue, source recorded: RunContext.DeployRecord, force: Bool, queueID: String) throws(BindingError) -> JSONValue {
+        // A secret whose recorded value cannot be opened is never restored from a placeholder:
+        // as far as this rollback knows, the deploy did not touch it.
+        var source = recorded
+        for path in recorded.unknown {
+            let now = current.value(at: path)
+            source.pre = now.map { source.pre.setting($0, at: path) } ?? source.pre.removing(at: path)
+            source.post = now.map { source.post.setting($0, at: path) } ?? source.post.removing(at: path)
+        }
         if force { return source.pre }
         // Already as before the deploy (it was rolled back, or a killed deploy never applied).
         if current.changes(to: source.pre, ignoring: ThreeWayMerge.serverFields).isEmpty { return source.pre }

@@ -42,8 +42,13 @@ public enum RollbackSession {
                 }
                 let restored = outcome.result?["restored"]?.boolValue ?? false
                 let planned = outcome.status == .planned
-                lines.append(Line(queue: queue, ok: true, message: planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
-                                  : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"))
+                var message = planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
+                    : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"
+                let untouched = outcome.result?["untouched"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                if !untouched.isEmpty {
+                    message += "; left as is: \(untouched.joined(separator: ", ")) (secret values recorded sealed, and the key \(source.keySource) is not here to open them)"
+                }
+                lines.append(Line(queue: queue, ok: untouched.isEmpty || planned, message: message))
             } catch {
                 lines.append(Line(queue: queue, ok: false, message: error.description))
             }

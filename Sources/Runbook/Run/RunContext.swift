@@ -28,6 +28,9 @@ final class RunContext: Sendable {
         var pre: JSONValue
         var post: JSONValue
         var producedVersion: Int64?
+        /// Secret fields whose recorded values could not be opened (no key): left as they are.
+        var unknown: [[String]] = []
+        var keySource = ""
     }
 
     init(runID: String, tenant: ResolvedTenant, dryRun: Bool, client: CXoneClient, recorder: AuditRecorder) {

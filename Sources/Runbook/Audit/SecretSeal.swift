@@ -1,0 +1,106 @@
+import Crypto
+import Foundation
+import JSONCore
+
+/// Secret values in snapshots, sealed so that rollback can be exact while the audit log holds
+/// no secret in clear: a value under a secret-named key (`integration.apiToken`) is stored as
+/// `"[sealed:v1:<base64 AES-GCM>]"`. The key lives outside the database: `CXRUN_AUDIT_KEY`, or
+/// a 0600 file next to it (`audit.key`, created on the first seal). Without the key a sealed
+/// value cannot be opened; rollback then leaves that field as it is and says so.
+struct SecretSeal: Sendable {
+    static let prefix = "[sealed:v1:"
+    /// Where the key file is, when the environment gives no key.
+    let keyFile: String
+    private let environmentKey: [UInt8]?
+
+    init(auditPath: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let folder = (auditPath as NSString).deletingLastPathComponent
+        keyFile = (folder.isEmpty ? "." : folder) + "/audit.key"
+        environmentKey = environment["CXRUN_AUDIT_KEY"].flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Data($0.utf8))) }
+    }
+
+    /// Where the key comes from, for messages.
+    var keySource: String { environmentKey != nil ? "CXRUN_AUDIT_KEY" : keyFile }
+
+    // MARK: sealing
+
+    /// The document with every secret-named value sealed (masked when no key can be had).
+    func seal(_ document: JSONValue, redactor: Redactor) -> JSONValue {
+        switch document {
+        case .object(let fields):
+            var out: [String: JSONValue] = [:]
+            for (key, value) in fields {
+                if Redactor.isSensitiveKey(key) && value != .null {
+                    out[key] = .string(sealed(value) ?? Redactor.mask)
+                } else {
+                    out[key] = seal(value, redactor: redactor)
+                }
+            }
+            return .object(out)
+        case .array(let items): return .array(items.map { seal($0, redactor: redactor) })
+        default: return redactor.redact(document)
+        }
+    }
+
+    private func sealed(_ value: JSONValue) -> String? {
+        guard let key = key(creating: true), let box = try? AES.GCM.seal(Data(value.jsonString().utf8), using: key).combined else { return nil }
+        return Self.prefix + box.base64EncodedString() + "]"
+    }
+
+    // MARK: opening
+
+    /// The document with sealed values opened, and the paths of secret values it could not
+    /// open (no key, another key, or masked before sealing existed).
+    func open(_ document: JSONValue) -> (document: JSONValue, unknown: [[String]]) {
+        var unknown: [[String]] = []
+        let key = self.key(creating: false)
+        let opened = open(document, path: [], key: key, unknown: &unknown)
+        return (opened, unknown)
+    }
+
+    private func open(_ value: JSONValue, path: [String], key: SymmetricKey?, unknown: inout [[String]]) -> JSONValue {
+        switch value {
+        case .object(let fields):
+            var out: [String: JSONValue] = [:]
+            for (k, v) in fields { out[k] = open(v, path: path + [k], key: key, unknown: &unknown) }
+            return .object(out)
+        case .array(let items):
+            return .array(items.map { open($0, path: path, key: key, unknown: &unknown) })
+        case .string(let s) where s.hasPrefix(Self.prefix) && s.hasSuffix("]"):
+            let base64 = String(s.dropFirst(Self.prefix.count).dropLast())
+            if let key, let data = Data(base64Encoded: base64), let box = try? AES.GCM.SealedBox(combined: data),
+                let plain = try? AES.GCM.open(box, using: key), let json = try? JSONValue.parse(plain)
+            {
+                return json
+            }
+            unknown.append(path)
+            return value
+        case .string(let s) where s == Redactor.mask && path.last.map(Redactor.isSensitiveKey) == true:
+            unknown.append(path)
+            return value
+        default:
+            return value
+        }
+    }
+
+    // MARK: the key
+
+    private func key(creating: Bool) -> SymmetricKey? {
+        if let environmentKey { return SymmetricKey(data: environmentKey) }
+        if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return SymmetricKey(data: data) }
+        guard creating else { return nil }
+        // Written to a private temporary file, then linked into place: a reader never sees a
+        // half-written key, and of two processes creating it at once the first link wins.
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        let temporary = keyFile + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return nil }
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let linked = written == 32 && link(temporary, keyFile) == 0
+        unlink(temporary)
+        if linked { return SymmetricKey(data: bytes) }
+        if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return SymmetricKey(data: data) }
+        return nil
+    }
+}

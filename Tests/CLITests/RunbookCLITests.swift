@@ -150,7 +150,10 @@ struct RunbookCLITests {
         #expect(!haystack.contains("hunter2") && !haystack.contains("tok123"))
     }
 
-    @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
+    /// A run killed (SIGKILL) the moment its deploy row is committed pending, with every API call
+    /// slowed by `latencyMs` so the PUT is in flight; returns the run, the queue and its original maxWaitTime.
+    private func killMidDeploy(latencyMs: Int) async throws -> (dir: URL, env: [String: String], sim: Process, baseURL: String,
+                                                                runID: String, queueID: String, original: String) {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)
             print("fetched", q.id, q.maxWaitTime)
@@ -158,13 +161,12 @@ struct RunbookCLITests {
             print("never")
             """])
         let (sim, baseURL) = try startSim(in: dir)
-        defer { sim.terminate() }
         try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
             .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
         let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
         // Slow every API call down so the process dies with the PUT in flight.
         _ = try await runCLI(["run", "book.lua", "--dry-run"], in: dir, environment: env)
-        let faults = try await curlPut(baseURL + "/_sim/faults", #"{"latencyMs": 1500}"#)
+        let faults = try await curlPut(baseURL + "/_sim/faults", #"{"latencyMs": \#(latencyMs)}"#)
         #expect(faults)
         let victim = Process()
         victim.executableURL = URL(fileURLWithPath: cxrunBinary)
@@ -196,24 +198,52 @@ struct RunbookCLITests {
         _ = try await curlPut(baseURL + "/_sim/faults", "{}")
         let fields = killedOutput.split(separator: "\t")
         try #require(fields.count == 3, "\(killedOutput)")
-        let queueID = String(fields[1])
-        // The in-flight PUT may still land on the server: wait until its request log shows it
-        // answered (bounded: a PUT killed before it was sent never shows).
-        for _ in 0..<100 {
+        return (dir, env, sim, baseURL, runID, String(fields[1]), String(fields[2]).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The killed deploy's PUT as the tenant answered it (nil until it has), waited for up to 20 s:
+    /// the queue's PUT that took at least the injected latency (the rollback's own came later and fast).
+    private func landedPut(_ baseURL: String, _ queueID: String, latencyMs: Double) async throws -> JSONValue? {
+        for _ in 0..<200 {
             let log = try JSONValue.parse(try await curlGet(baseURL + "/_sim/requests?limit=5000"))
-            let landed = log["requests"]?.arrayValue?.contains {
+            if let put = log["requests"]?.arrayValue?.first(where: {
                 $0["method"] == "PUT" && $0["path"]?.stringValue == "/api/v2/routing/queues/\(queueID)"
-            }
-            if landed == true { break }
+                    && ($0["latencyMs"]?.doubleValue ?? 0) >= latencyMs
+            }) { return put }
             try await Task.sleep(for: .milliseconds(100))
         }
+        return nil
+    }
+
+    @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(latencyMs: 1500)
+        defer { sim.terminate() }
+        // The in-flight PUT may still land on the server: wait until its request log shows it
+        // answered (bounded: a PUT killed before it was sent never shows).
+        _ = try await landedPut(baseURL, queueID, latencyMs: 1500)
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
         try FileManager.default.copyItem(at: dir.appendingPathComponent("cxrun.toml"), to: check.appendingPathComponent("cxrun.toml"))
-        let original = String(fields[2]).trimmingCharacters(in: .whitespacesAndNewlines)
         let after = try await runCLI(["run", "check.lua", "--", queueID], in: check, environment: env)
         #expect(after.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == original, "restored the pre-image")
+    }
+
+    /// Rolled back while the killed deploy's PUT is still on its way: the rollback rewrites the
+    /// queue (a new version), so the late PUT's If-Match fails and the queue stays as before.
+    @Test func aWriteStillInFlightCannotLandAfterItsRollback() async throws {
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(latencyMs: 3000)
+        defer { sim.terminate() }
+        let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
+        #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
+        // Killed ≥ 100 ms after its pending row was committed, the PUT had been sent.
+        let late = try #require(try await landedPut(baseURL, queueID, latencyMs: 3000), "the killed deploy's PUT reached the tenant")
+        #expect(late["status"] == 409, "the late write was refused: \(late.jsonString())")
+        #expect(rollback.stdout.contains("was in flight when its run ended"), "\(rollback.stdout)")
+        let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("cxrun.toml"), to: check.appendingPathComponent("cxrun.toml"))
+        let after = try await runCLI(["run", "check.lua", "--", queueID], in: check, environment: env)
+        #expect(after.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == original, "the queue is as before the deploy")
     }
 }
 

@@ -18,7 +18,7 @@ enum Rollback {
         let (preImage, unknownPre) = store.seal.open(pre.document)
         let (postImage, unknownPost) = store.seal.open(post.document)
         return .init(seq: call.seq, pre: preImage, post: postImage, producedVersion: post.version, unknown: unknownPre + unknownPost,
-                     keySource: store.seal.keySource)
+                     keySource: store.seal.keySource, inFlight: call.status == .pending)
     }
 
     /// Queues a run deployed, newest deploy first.
@@ -43,7 +43,10 @@ enum Rollback {
         let target = try plan(current: current, source: source, force: force, queueID: id)
         let changes = current.changes(to: target, ignoring: ThreeWayMerge.serverFields)
         let untouched = JSONValue.array(Set(source.unknown.map { $0.joined(separator: ".") }).sorted().map(JSONValue.string))
-        if changes.isEmpty {
+        // A deploy whose outcome is unknown (its run ended with the PUT in flight) may still land:
+        // rewriting the document bumps the version, so a late arrival's If-Match fails (409).
+        let fence = source.inFlight && !context.dryRun
+        if changes.isEmpty && !fence {
             let result: JSONValue = ["version": currentVersion.map(JSONValue.int) ?? .null, "restored": false, "changed": .array([]),
                                      "untouched": untouched]
             return .init(values: [result], result: result, attempts: 1)
@@ -62,7 +65,8 @@ enum Rollback {
         context.remember(w.document)
         let version = w.document["version"]?.intValue
         let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": w.ifMatch.map(JSONValue.int) ?? .null,
-                                 "restored": .bool(w.wrote), "changed": w.wrote ? paths : .array([]), "untouched": untouched]
+                                 "restored": .bool(w.wrote && !changes.isEmpty), "changed": w.wrote ? paths : .array([]), "untouched": untouched,
+                                 "fenced": .bool(fence && w.wrote)]
         return .init(values: [result], result: result, httpStatus: w.httpStatus, attempts: max(1, w.attempts),
                      snapshots: w.wrote ? [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: w.document)] : [])
     }

@@ -44,6 +44,10 @@ public enum RollbackSession {
                 let planned = outcome.status == .planned
                 var message = planned ? "would restore: " + (outcome.result?["changed"]?.jsonString() ?? "")
                     : restored ? "restored (now version \(outcome.result?["version"]?.jsonString() ?? "?"))" : "already as before the deploy"
+                if outcome.result?["fenced"]?.boolValue == true {
+                    message += "; the deploy's write was in flight when its run ended: the queue was rewritten at version "
+                        + "\(outcome.result?["version"]?.jsonString() ?? "?") so that write is refused (409) if it still arrives"
+                }
                 let untouched = outcome.result?["untouched"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 if !untouched.isEmpty {
                     message += "; left as is: \(untouched.joined(separator: ", ")) (secret values recorded sealed, and the key \(source.keySource) is not here to open them)"

@@ -31,6 +31,8 @@ final class RunContext: Sendable {
         /// Secret fields whose recorded values could not be opened (no key): left as they are.
         var unknown: [[String]] = []
         var keySource = ""
+        /// The deploy's row is still `pending`: its write may yet land (its run ended mid-request).
+        var inFlight = false
     }
 
     init(runID: String, tenant: ResolvedTenant, dryRun: Bool, client: CXoneClient, recorder: AuditRecorder) {

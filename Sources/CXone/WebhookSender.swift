@@ -10,6 +10,11 @@ public struct WebhookOutcome: Sendable, Equatable {
     public var httpStatus: Int?
     public var error: String?
 
+    /// Why it was not delivered: `5 attempts, last HTTP 500` or the error.
+    public var failureText: String {
+        "\(attempts) attempt\(attempts == 1 ? "" : "s")" + (httpStatus.map { ", last HTTP \($0)" } ?? "") + (error.map { ", \($0)" } ?? "")
+    }
+
     public var json: JSONValue {
         var fields: [String: JSONValue] = ["status": .string(delivered ? "delivered" : "failed"), "attempts": .int(Int64(attempts))]
         if let httpStatus { fields["http_status"] = .int(Int64(httpStatus)) }

@@ -20,6 +20,11 @@ public struct LuaCall {
         }
     }
 
+    /// Argument `index` converted, or the conversion's own error (a value JSON cannot carry, at its path).
+    public func convertedValue(_ index: Int32) throws(LuaHostError) -> LuaValue {
+        index > count ? .null : try vm.value(at: index, on: L)
+    }
+
     /// Argument `index` as a string (numbers are not converted), or nil.
     public func string(_ index: Int32) -> String? {
         guard lua_type(L, index) == LUA_TSTRING else { return nil }

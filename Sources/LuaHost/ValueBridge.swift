@@ -89,9 +89,20 @@ extension LuaVM {
         case LUA_TBOOLEAN:
             return .bool(lua_toboolean(state, idx) != 0)
         case LUA_TNUMBER:
-            return cxb_isinteger(state, idx) != 0 ? .int(Int64(cxb_tointeger(state, idx))) : .double(cxb_tonumber(state, idx))
+            if cxb_isinteger(state, idx) != 0 { return .int(Int64(cxb_tointeger(state, idx))) }
+            let d = cxb_tonumber(state, idx)
+            // Refused, not repaired: JSON has no NaN or infinity, and nothing downstream may guess one.
+            guard d.isFinite else { throw .conversion("\(d.isNaN ? "NaN" : d > 0 ? "inf" : "-inf") is not a number JSON can carry\(Self.describe(path))") }
+            return .double(d)
         case LUA_TSTRING:
-            return .string(string(at: idx, on: state))
+            var len = 0
+            guard let p = cxb_tolstring_raw(state, idx, &len) else { return .string("") }
+            let bytes = UnsafeRawBufferPointer(start: p, count: len)
+            // Invalid UTF-8 is an error naming the path, never silently replaced by U+FFFD.
+            guard let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                throw .conversion("invalid UTF-8 in a string\(Self.describe(path))")
+            }
+            return .string(text)
         case LUA_TUSERDATA where lua_touserdata(state, idx) == UnsafeMutableRawPointer(mutating: nullPointer):
             return .null
         case LUA_TTABLE:

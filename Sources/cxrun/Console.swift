@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Unbuffered writes to the terminal streams (print and log lines appear as they happen).
 /// Plain write(2): a reader that went away (`| head`) ends the output, never the process.
@@ -17,6 +18,11 @@ enum Console {
     /// Ignores SIGPIPE so a closed pipe is an EPIPE error to drop, not a fatal signal.
     static func prepare() { signal(SIGPIPE, SIG_IGN) }
 
+    /// The first write to stdout that failed for a reason other than a reader that went away
+    /// (`> /dev/full`: no space): the process then ends non-zero, saying so.
+    static var outputFailure: String? { failure.withLock { $0 } }
+    private static let failure = Mutex<String?>(nil)
+
     private static func write(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0
@@ -24,7 +30,11 @@ enum Console {
             let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n > 0 { offset += n; continue }
             if n < 0 && errno == EINTR { continue }
-            return  // EPIPE or another error: the reader is gone; drop the rest
+            if n < 0 && errno != EPIPE && fd == STDOUT_FILENO {
+                let reason = String(cString: strerror(errno))
+                failure.withLock { $0 = $0 ?? reason }
+            }
+            return  // the reader is gone (EPIPE), or the output cannot be written: drop the rest
         }
         bytes.removeAll()
     }

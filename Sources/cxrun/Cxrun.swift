@@ -13,12 +13,24 @@ struct Cxrun: AsyncParsableCommand {
               1    the script failed (the error names the script line)
               2    usage or configuration error
               3    a sandbox limit was hit (memory, instructions, deadline)
+              4    the script finished, but work did not happen: a webhook delivery it
+                   did not wait for failed (listed after the summary), or the output
+                   could not be written (e.g. a full disk)
               130  interrupted (Ctrl-C); 143 terminated (SIGTERM), 129 on SIGHUP
                    (the run stops and is audited as aborted; a second signal quits at once)
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, PlanCommand.self, ApplyCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, ReplCommand.self, SimCommand.self, AuditCommand.self, RollbackCommand.self]
     )
+
+    /// Ends the process; output that could not be written makes a success exit 4, saying why.
+    static func exitReportingOutput(_ code: Int32) -> Never {
+        if let failure = Console.outputFailure {
+            Console.err("cxrun: the output could not be written (\(failure)); what was printed is incomplete\n")
+            Foundation.exit(code == 0 ? 4 : code)
+        }
+        Foundation.exit(code)
+    }
 
     static func main() async {
         Console.prepare()
@@ -29,8 +41,9 @@ struct Cxrun: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            exitReportingOutput(0)
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            exitReportingOutput(code.rawValue)
         } catch let error as CLIError {
             Console.err("cxrun: \(error)\n")
             Foundation.exit(2)

@@ -70,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         let code = ExitCodes.of(result.outcome.status)
         if code != 0 { throw ExitCode(code) }
+        if !result.lostWork.isEmpty { throw ExitCode(4) }
     }
 
     /// A script run as `run` and `plan` start it: limits, watchdog, output, stop signals.
@@ -110,6 +111,9 @@ struct RunCommand: AsyncParsableCommand {
                 Console.out("\ndry run: nothing was changed. Planned changes:\n" + PlanText.render(result.plannedChanges, color: Console.stdoutIsTTY))
             }
             Console.err("\n" + result.summary.text + "\n")
+        }
+        if !result.lostWork.isEmpty {
+            Console.err("cxrun: work that did not happen:\n" + result.lostWork.map { "  \($0)\n" }.joined())
         }
     }
 }

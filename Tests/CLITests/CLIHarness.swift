@@ -28,7 +28,7 @@ struct CLIResult {
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
 func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
             interruptWhenPrinted marker: String? = nil, signal: Int32 = SIGINT, environment: [String: String] = [:],
-            input: String? = nil, executable: String? = nil) async throws -> CLIResult {
+            input: String? = nil, executable: String? = nil, stdoutPath: String? = nil) async throws -> CLIResult {
     let scratch = URL(fileURLWithPath: try temporaryFolder("cli"))
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
@@ -38,7 +38,8 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
     process.executableURL = URL(fileURLWithPath: executable ?? cxrunBinary)
     process.arguments = arguments
     process.currentDirectoryURL = directory
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    // `stdoutPath`: somewhere else for standard output (e.g. /dev/full); `stdout` is then empty.
+    process.standardOutput = try FileHandle(forWritingTo: stdoutPath.map(URL.init(fileURLWithPath:)) ?? outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     if let input {
         let inURL = scratch.appendingPathComponent("in")

@@ -37,6 +37,7 @@ extension RunbookResult {
         var fields = summary.json.objectValue ?? [:]
         if dryRun { fields["planned"] = .array(plannedChanges.map { .string($0.text) }) }
         if let message = outcome.message { fields["error"] = .string(message) }
+        if !lostWork.isEmpty { fields["lost_work"] = .array(lostWork.map(JSONValue.string)) }
         return JSONValue.object(fields).jsonString(pretty: true)
     }
 }

@@ -26,7 +26,7 @@ struct QueueBindings {
     private func deploy(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "deploy", expected: "queue id") }
         guard lua_isTable(call, 2) else { throw call.argumentError(2, "deploy", expected: "table (the queue document)") }
-        let payload = try call.value(2, name: "payload")
+        let payload = try context.document(call, 2, binding: "deploy", target: id, args: ["queue_id": .string(id)], name: "payload")
         let refused = { (message: String) in self.context.refuse("deploy", target: id, args: ["queue_id": .string(id)], BindingError(.invalid, message: message)) }
         guard let baseVersion = payload["version"]?.intValue else {
             throw refused("deploy: the payload has no version; build it from fetch(\"\(id)\")")

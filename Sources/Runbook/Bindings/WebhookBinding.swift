@@ -54,7 +54,7 @@ struct WebhookBinding {
 
     private func webhook(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let name = call.string(1), !name.isEmpty else { throw call.argumentError(1, "webhook", expected: "webhook name") }
-        let payload = try call.value(2, name: "payload")
+        let payload = try context.document(call, 2, binding: "webhook", target: name, args: ["name": .string(name)], name: "payload")
         let opts = try call.value(3, name: "opts")
         let args: JSONValue = ["name": .string(name), "payload": payload]
         guard !name.contains("://") && !name.contains("/") else {
@@ -78,15 +78,21 @@ struct WebhookBinding {
         // committed now (an audit log that refuses it stops the delivery here, with an error).
         let stats = context.client.transport.stats
         let started = ContinuousClock.now
+        let waited = opts["wait"]?.boolValue == true
+        let context = self.context
         let task = try context.detachedWrite("webhook", target: name, args: args, pendingResult: ["id": .string(id)]) {
             let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
+            // Nobody waited for this outcome: the run itself must say the delivery did not happen.
+            if !outcome.delivered && !waited {
+                context.noteLost("webhook '\(name)' delivery \(id) failed: \(outcome.failureText)")
+            }
             var result = outcome.json.objectValue ?? [:]
             result["id"] = .string(id)
             let code = outcome.delivered ? nil : (outcome.httpStatus.map { BindingError(APIError.from(status: $0, body: nil)).code.rawValue } ?? "network")
             return (outcome, RunContext.Outcome(values: [], result: .object(result), status: outcome.delivered ? .ok : .error,
                                                 httpStatus: outcome.httpStatus, attempts: outcome.attempts, errorCode: code))
         }
-        guard opts["wait"]?.boolValue == true else { return try call.returning(["id": .string(id), "status": "queued"]) }
+        guard waited else { return try call.returning(["id": .string(id), "status": "queued"]) }
         return .suspend(.async {
             let outcome = await task.value
             var result = outcome.json.objectValue ?? [:]

@@ -22,6 +22,7 @@ final class RunContext: Sendable {
     private let deploys = Mutex<[String: DeployRecord]>([:])
     private let plans = Mutex<[PlannedChange]>([])
     private let listedAll = Atomic<Bool>(false)
+    private let lost = Mutex<[String]>([])
 
     struct DeployRecord: Sendable {
         var seq: Int
@@ -68,6 +69,10 @@ final class RunContext: Sendable {
     func record(deploy: DeployRecord, queue: String) { deploys.withLock { $0[queue] = deploy } }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
 
+    /// Work the script handed off and did not wait for, which did not happen (a failed delivery).
+    func noteLost(_ what: String) { lost.withLock { $0.append(what) } }
+    var lostWork: [String] { lost.withLock { $0 } }
+
     func plan(_ change: PlannedChange) { plans.withLock { $0.append(change) } }
     var plannedChanges: [PlannedChange] { plans.withLock { $0 } }
 
@@ -94,6 +99,14 @@ final class RunContext: Sendable {
         /// Changes the tenant: the row (with `snapshots` of the call's seq) is committed
         /// `pending` before any request is sent.
         case write(snapshots: @Sendable (Int) -> [SnapshotRecord] = { _ in [] })
+    }
+
+    /// A document argument a write would send (payload, request): one JSON cannot carry (NaN,
+    /// infinity, invalid UTF-8) is refused as `invalid`, naming the path, before anything is sent.
+    func document(_ call: LuaCall, _ index: Int32, binding: String, target: String, args: JSONValue, name: String) throws(ScriptError) -> JSONValue {
+        do { return try call.convertedValue(index) } catch {
+            throw refuse(binding, target: target, args: args, BindingError(.invalid, message: "\(binding): the \(name) cannot be sent: \(error.description)"))
+        }
     }
 
     /// Runs `work` as one audited call of the script; the outcome completes its row.

@@ -63,6 +63,9 @@ public struct RunbookResult: Sendable {
     public var plannedChanges: [PlannedChange]
     /// Audit writes that failed (the run still ended; this is what was lost).
     public var auditProblems: [String]
+    /// Work the script handed off without waiting that did not happen (failed webhook deliveries):
+    /// a run whose script succeeded is then recorded `failed`, and the CLI exits 4.
+    public var lostWork: [String] = []
 }
 
 /// Why a run could not start (exit code 2).
@@ -140,18 +143,25 @@ public enum RunbookSession {
         await recorder.settle(timeout: 15, stop: stop)
         if let message = outcome.message { outcome.message = redactor.redact(message) }
         if let traceback = outcome.traceback { outcome.traceback = redactor.redact(traceback) }
-        let status = outcome.auditStatus
+        let lost = context.lostWork
+        var status = outcome.auditStatus
+        var error = outcome.message
+        if !lost.isEmpty && status == .succeeded {
+            status = .failed
+            error = "the script succeeded, but \(lost.count) handed-off \(lost.count == 1 ? "delivery" : "deliveries") failed: " + lost.joined(separator: "; ")
+        }
         let stats = client.transport.stats
         let summary = RunSummary(runID: request.runID, status: status, stats: recorder.callStats, requests: stats.requests, retries: stats.retries,
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
         var problems = recorder.auditProblems
         if unfinished > 0 { problems.append("\(unfinished) webhook deliveries were still running when the run ended; their rows stay pending") }
         do {
-            try store.finish(run: request.runID, status: status, error: outcome.message, summary: summary.json, at: Date().timeIntervalSince1970)
+            try store.finish(run: request.runID, status: status, error: error, summary: summary.json, at: Date().timeIntervalSince1970)
         } catch {
             problems.append("finalizing the run row failed: \(error)")
         }
-        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: Plan.netActions(context.plannedChanges), auditProblems: problems)
+        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: Plan.netActions(context.plannedChanges), auditProblems: problems,
+                             lostWork: lost)
     }
 
     /// The watchdog ends the process: the rows still in memory are written first.

@@ -14,4 +14,30 @@ public enum DatabaseFile {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         return try DatabasePool(path: path, configuration: configuration)
     }
+
+    /// Migrates `writer`. Two processes creating a fresh file at once race (the loser finds the
+    /// winner's tables, `table already exists`); migrating again then finds them recorded.
+    public static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch {
+                attempt += 1
+                if attempt >= 5 { throw error }
+                usleep(useconds_t(20_000 * attempt))
+            }
+        }
+    }
+
+    /// `open`, or with `readOnly` a connection that only reads and works on a read-only file
+    /// (and folder): it writes no -wal/-shm files, so it sees committed data only.
+    public static func open(_ path: String, readOnly: Bool) throws -> any DatabaseWriter {
+        guard readOnly else { return try open(path) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
 }

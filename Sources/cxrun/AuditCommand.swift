@@ -16,7 +16,8 @@ struct AuditCommand: ParsableCommand {
 
         func open() throws -> AuditStore {
             guard FileManager.default.fileExists(atPath: auditDB) else { throw CLIError.usage("no audit log at \(auditDB)") }
-            do { return try AuditStore(path: auditDB) } catch { throw CLIError.usage("cannot open the audit log \(auditDB): \(error)") }
+            // Read-only: reading the log changes nothing and works on a read-only file.
+            do { return try AuditStore(path: auditDB, readOnly: true) } catch { throw CLIError.usage("cannot open the audit log \(auditDB): \(error)") }
         }
     }
 

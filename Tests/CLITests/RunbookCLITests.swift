@@ -194,7 +194,8 @@ struct RunbookCLITests {
         #expect(pending, "the deploy row was committed pending before the request went out")
         #expect(!killedOutput.contains("never"))
         let show = try await runCLI(["audit", "show", runID], in: dir)
-        #expect(show.stdout.contains("status   running"), "the killed run's row is intact: \(show.stdout)")
+        #expect(show.stdout.contains("status   abandoned") && show.stdout.contains("ended without finishing the run"),
+                "the killed run's row is intact, and shows its process is gone: \(show.stdout)")
         _ = try await curlPut(baseURL + "/_sim/faults", "{}")
         let fields = killedOutput.split(separator: "\t")
         try #require(fields.count == 3, "\(killedOutput)")

@@ -4,6 +4,8 @@ import JSONCore
 /// A run's status in the audit log.
 public enum RunStatus: String, Sendable, Equatable, Codable {
     case running, succeeded, failed, aborted
+    /// Its process ended without finishing it (killed, or a second stop signal).
+    case abandoned
 }
 
 /// A call's status: `pending` is committed before a write's request is sent.
@@ -32,6 +34,8 @@ public struct RunRecord: Sendable, Equatable {
     public var summary: JSONValue?
     /// The plan this run applied (`cxrun apply`).
     public var planID: String? = nil
+    /// The process that ran it (nil for rows written before this was recorded).
+    public var owner: RunOwner? = .current
 }
 
 /// A row of `calls`: one binding call.

@@ -7,15 +7,44 @@ import SQLiteSupport
 /// transaction, so a killed process leaves whole rows behind.
 public final class AuditStore: Sendable {
     public let path: String
-    private let pool: DatabasePool
+    private let pool: any DatabaseWriter
     /// Seals secret values in snapshots (the key is kept outside the database).
     let seal: SecretSeal
 
-    public init(path: String) throws {
+    /// Opens (creating and migrating) the log. Runs whose process is gone are finalized as
+    /// `abandoned`. `readOnly`: for reading only (`cxrun audit`), which works on a read-only
+    /// file and changes nothing; abandoned runs then only show as such.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
+        self.readOnly = readOnly
         seal = SecretSeal(auditPath: path)
-        pool = try DatabaseFile.open(path)
-        try Self.migrator.migrate(pool)
+        pool = try DatabaseFile.open(path, readOnly: readOnly)
+        guard !readOnly else { return }
+        try DatabaseFile.migrate(Self.migrator, pool)
+        try finalizeAbandoned()
+    }
+
+    private let readOnly: Bool
+
+    /// Marks this host's `running` runs whose process is gone as `abandoned`.
+    private func finalizeAbandoned() throws {
+        let gone = try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = 'running'").map(Self.run).filter(Self.isAbandoned)
+        }
+        for r in gone {
+            try pool.write { db in
+                try db.execute(sql: "UPDATE runs SET status = 'abandoned', error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+                               arguments: [Self.abandonedMessage(r), Date().timeIntervalSince1970, r.id])
+            }
+        }
+    }
+
+    private static func isAbandoned(_ r: RunRecord) -> Bool {
+        r.status == .running && (r.owner?.isGone(runStartedAt: r.startedAt) ?? false)
+    }
+
+    private static func abandonedMessage(_ r: RunRecord) -> String {
+        "its process (pid \(r.owner?.pid ?? 0) on \(r.owner?.host ?? "?")) ended without finishing the run; calls left pending may or may not have happened"
     }
 
     private static var migrator: DatabaseMigrator {
@@ -61,6 +90,13 @@ public final class AuditStore: Sendable {
             }
             try db.create(index: "calls_binding", on: "calls", columns: ["run_id", "binding"])
         }
+        // The process a run belongs to: a run left running by a process that is gone is abandoned.
+        migrator.registerMigration("v3-owner") { db in
+            try db.alter(table: "runs") { t in
+                t.add(column: "pid", .integer)
+                t.add(column: "host", .text)
+            }
+        }
         // Plans (cxrun plan/apply): the applied plan is kept with the run that applied it.
         migrator.registerMigration("v2-plans") { db in
             try db.alter(table: "runs") { t in t.add(column: "plan_id", .text) }
@@ -80,11 +116,11 @@ public final class AuditStore: Sendable {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO runs (id, script, script_sha256, tenant, operator, args, dry_run, started_at, status, plan_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO runs (id, script, script_sha256, tenant, operator, args, dry_run, started_at, status, plan_id, pid, host)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [run.id, run.script, run.scriptSHA256, run.tenant, run.operatorName, run.args.jsonString(), run.dryRun,
-                            run.startedAt, run.status.rawValue, run.planID])
+                            run.startedAt, run.status.rawValue, run.planID, run.owner?.pid, run.owner?.host])
         }
     }
 
@@ -155,12 +191,22 @@ public final class AuditStore: Sendable {
 
     public func runs(limit: Int = 50) throws -> [RunRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Self.run)
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", arguments: [limit]).map(Self.run).map(Self.judged)
         }
     }
 
     public func run(_ id: String) throws -> RunRecord? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run).map(Self.judged) }
+    }
+
+    /// A run still `running` whose process is gone reads as `abandoned` (a read-only open, or
+    /// one that ended since this store was opened, has not finalized it).
+    private static func judged(_ r: RunRecord) -> RunRecord {
+        guard isAbandoned(r) else { return r }
+        var copy = r
+        copy.status = .abandoned
+        copy.error = abandonedMessage(r)
+        return copy
     }
 
     public func calls(run id: String) throws -> [CallRecord] {
@@ -183,7 +229,8 @@ public final class AuditStore: Sendable {
     private static func run(_ row: Row) -> RunRecord {
         RunRecord(id: row["id"], script: row["script"], scriptSHA256: row["script_sha256"], tenant: row["tenant"], operatorName: row["operator"],
                   args: json(row["args"]) ?? .null, dryRun: row["dry_run"], startedAt: row["started_at"], finishedAt: row["finished_at"],
-                  status: RunStatus(rawValue: row["status"]) ?? .failed, error: row["error"], summary: json(row["summary"]), planID: row["plan_id"])
+                  status: RunStatus(rawValue: row["status"]) ?? .failed, error: row["error"], summary: json(row["summary"]), planID: row["plan_id"],
+                  owner: (row["pid"] as Int32?).map { RunOwner(pid: $0, host: row["host"] ?? "") })
     }
 
     private static func call(_ row: Row) -> CallRecord {

@@ -15,9 +15,8 @@ final class TenantStore: Sendable {
         self.queueCount = queueCount
         self.clock = clock
         pool = try DatabaseFile.open(path)
-        try Self.migrator.migrate(pool)
-        let empty = try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 } == 0
-        if empty { try reset(seed: seed) }
+        try DatabaseFile.migrate(Self.migrator, pool)
+        try reset(seed: seed, onlyIfEmpty: true)
     }
 
     private static var migrator: DatabaseMigrator {
@@ -58,10 +57,13 @@ final class TenantStore: Sendable {
     }
 
     /// Replaces all tenant data with the seeded demo data (tokens are kept).
-    func reset(seed: UInt64) throws {
-        let data = DemoData.generate(seed: seed, queueCount: queueCount)
+    /// With `onlyIfEmpty`, seeds a fresh file and leaves one with data alone — decided inside the
+    /// write transaction, so a second process opening the same file never wipes the first's work.
+    func reset(seed: UInt64, onlyIfEmpty: Bool = false) throws {
         let now = clock.seconds
-        try pool.write { db in
+        try pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
+            if onlyIfEmpty, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 > 0 { return .commit }
+            let data = DemoData.generate(seed: seed, queueCount: queueCount)
             for table in ["queue", "skill", "user", "delivery"] { try db.execute(sql: "DELETE FROM \(table)") }
             for (i, queue) in data.queues.enumerated() {
                 try db.execute(
@@ -82,7 +84,8 @@ final class TenantStore: Sendable {
                                arguments: [user["id"]?.stringValue, i, JSONValue.object(fields).jsonString()])
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('seed', ?)", arguments: [String(seed)])
-        }
+            return .commit
+        } }
     }
 
     // MARK: queues

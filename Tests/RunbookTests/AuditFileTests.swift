@@ -1,0 +1,63 @@
+import Foundation
+import JSONCore
+import Testing
+import TestSupport
+
+@testable import Runbook
+
+/// The audit log's rows and files: abandoned runs, read-only readers, concurrent creation.
+@Suite("Audit files and run ownership")
+struct AuditFileTests {
+    static func record(_ id: String, owner: RunOwner?, startedAt: Double = Date().timeIntervalSince1970) -> RunRecord {
+        RunRecord(id: id, script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false, startedAt: startedAt,
+                  finishedAt: nil, status: .running, error: nil, summary: nil, owner: owner)
+    }
+
+    /// The pid of a process that has exited (and been reaped).
+    static func deadPID() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        return p.processIdentifier
+    }
+
+    @Test func aRunWhoseProcessIsGoneIsAbandonedAndFinalizedOnTheNextOpen() throws {
+        let dir = try temporaryFolder("audit-owner")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/audit.sqlite"
+        let host = RunOwner.current.host
+        do {
+            let store = try AuditStore(path: path)
+            try store.insert(run: Self.record("dead", owner: RunOwner(pid: try Self.deadPID(), host: host)))
+            try store.insert(run: Self.record("mine", owner: .current))
+            // This process started long after that run did: its pid was reused, the run's process is gone.
+            try store.insert(run: Self.record("reused", owner: RunOwner(pid: getpid(), host: host), startedAt: 1_000))
+            // pid 1 started before this run: it may be the run's process, so the run is left alone.
+            try store.insert(run: Self.record("alive", owner: RunOwner(pid: 1, host: host)))
+            try store.insert(run: Self.record("elsewhere", owner: RunOwner(pid: try Self.deadPID(), host: "another-host")))
+            try store.insert(run: Self.record("old-row", owner: nil))
+            #expect(try store.run("dead")?.status == .abandoned, "read as abandoned before anything finalizes it")
+        }
+        let reader = try AuditStore(path: path, readOnly: true)
+        #expect(try reader.run("dead")?.error?.contains("ended without finishing the run") == true)
+        _ = try AuditStore(path: path)  // a writer's open finalizes
+        let raw = try AuditStore(path: path, readOnly: true)
+        let statuses = Dictionary(uniqueKeysWithValues: try raw.runs().map { ($0.id, $0.status) })
+        #expect(statuses == ["dead": .abandoned, "mine": .running, "reused": .abandoned, "alive": .running, "elsewhere": .running, "old-row": .running], "\(statuses)")
+        #expect(try raw.run("dead")?.finishedAt != nil)
+    }
+
+    @Test func freshLogsCreatedAtTheSameMomentBothOpen() async throws {
+        let dir = try temporaryFolder("audit-race")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for round in 0..<12 {
+            let path = dir + "/audit-\(round).sqlite"
+            let opened = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 { group.addTask { (try? AuditStore(path: path)) != nil } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(opened == 4, "round \(round): \(opened) of 4 opened")
+        }
+    }
+}

@@ -92,12 +92,24 @@ struct ValueBridgeTests {
             """#)
     }
 
-    @Test func invalidUTF8DoesNotCrash() async {
+    /// Refused, never repaired into U+FFFD: a value crossing to the host is what the script made.
+    @Test func invalidUTF8AndNumbersJSONCannotCarryAreRefusedNamingThePath() async {
         let output = await expectSuccess(#"""
-            local r = echo("ok\xff\xfe end")
-            print(#r, r:sub(1, 2), r:sub(-3))
+            local ok, err = pcall(echo, "ok\xff\xfe end")
+            print(ok, err)
+            ok, err = pcall(echo, {queue = {names = {"fine", "caf\xe9"}}})
+            print(ok, err)
+            ok, err = pcall(echo, {x = 0/0, y = 1})
+            print(ok, err)
+            print(echo("caf\xc3\xa9"), echo(1.5))
             """#)
-        #expect(output == "12\tok\tend\n")  // each invalid byte becomes U+FFFD (3 bytes)
+        #expect(output == """
+            false\tbad argument #1: invalid UTF-8 in a string
+            false\tbad argument #1: invalid UTF-8 in a string at queue.names[2]
+            false\tbad argument #1: NaN is not a number JSON can carry at x
+            café\t1.5
+
+            """, "\(output)")
     }
 
     @Test func hugeStringsCrossTheBoundary() async {

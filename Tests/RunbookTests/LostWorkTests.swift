@@ -54,9 +54,9 @@ struct LostWorkTests {
                 """#)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             let lines = output.split(separator: "\n").map(String.init)
-            #expect(lines == ["invalid: deploy: the payload cannot be sent: NaN is not a number JSON can carry at maxWaitTime",
-                              "invalid: deploy: the payload cannot be sent: invalid UTF-8 in a string at name",
-                              "invalid: webhook: the payload cannot be sent: inf is not a number JSON can carry at x.y",
+            #expect(lines == ["invalid: deploy: the payload cannot be JSON: NaN is not a number JSON can carry at maxWaitTime",
+                              "invalid: deploy: the payload cannot be JSON: invalid UTF-8 in a string at name",
+                              "invalid: webhook: the payload cannot be JSON: inf is not a number JSON can carry at x.y",
                               "1"], "\(output)")
             let writes = try await bench.requests().filter { $0["method"]?.stringValue != "GET" && $0["path"]?.stringValue?.hasPrefix("/api/") == true }
             #expect(writes.isEmpty, "nothing was sent")

@@ -19,8 +19,8 @@ struct PureBindings {
         guard lua_isTable(call, 1) else { throw call.argumentError(1, "build", expected: "table") }
         guard lua_isTable(call, 2) else { throw call.argumentError(2, "build", expected: "table") }
         let base = try call.value(1, name: "base")
-        let changes = try call.value(2, name: "changes")
         let target = base["id"]?.stringValue
+        let changes = try context.document(call, 2, binding: "build", target: target ?? "", args: [:], name: "changes")
         let values = try context.pure("build", target: target, args: ["changes": changes]) { () throws(BindingError) in
             let built = base.mergePatched(with: changes)
             let paths = base.changes(to: built).map { JSONValue.string($0.dotted) }

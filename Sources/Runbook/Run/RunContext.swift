@@ -105,7 +105,7 @@ final class RunContext: Sendable {
     /// infinity, invalid UTF-8) is refused as `invalid`, naming the path, before anything is sent.
     func document(_ call: LuaCall, _ index: Int32, binding: String, target: String, args: JSONValue, name: String) throws(ScriptError) -> JSONValue {
         do { return try call.convertedValue(index) } catch {
-            throw refuse(binding, target: target, args: args, BindingError(.invalid, message: "\(binding): the \(name) cannot be sent: \(error.description)"))
+            throw refuse(binding, target: target, args: args, BindingError(.invalid, message: "\(binding): the \(name) cannot be JSON: \(error.description)"))
         }
     }
 

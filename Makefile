@@ -3,8 +3,10 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
 APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check libedit-dev
 BIN := .build/debug/cxrun
+# Python tools the tests use (schemathesis), in a virtual environment of their own.
+VENV := .build/venv
 
-.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks bench install clean
+.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks test-api check-api bench install clean
 
 all: build
 
@@ -22,7 +24,21 @@ build: deps
 run: build
 	$(BIN) run scripts/rebalance.lua -- channel=voice strategy=priority limit=5
 
-test: build test-imports test-lua test-runbooks test-swift
+test: build test-imports test-lua test-runbooks test-api test-swift
+
+$(VENV)/bin/schemathesis:
+	@python3 -m venv $(VENV) 2>/dev/null || { \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }
+	$(VENV)/bin/pip install -q schemathesis
+
+# The sandbox tenant against its own OpenAPI document (schemathesis): no 5xx, every response and
+# status code as documented. make test runs a short pass; check-api a longer one.
+test-api: build $(VENV)/bin/schemathesis
+	python3 tools/check_api.py $(BIN) $(VENV)/bin/schemathesis --examples 5
+
+check-api: build $(VENV)/bin/schemathesis
+	python3 tools/check_api.py $(BIN) $(VENV)/bin/schemathesis --examples 100
 
 # Every target imports only what Package.swift declares (SwiftPM alone lets any built module in).
 test-imports:

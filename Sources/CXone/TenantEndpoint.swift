@@ -7,6 +7,8 @@ public struct TenantEndpoint: Sendable {
     public var scopes: [String]
     /// Client-side requests per second (0 = unpaced).
     public var rateLimit: Double
+    /// With `rateLimit` 0: learn the tenant's limit from its 429s (false: stay unpaced).
+    public var learnsRateLimit = true
     /// Seconds one request may take.
     public var requestTimeout: Double = 30
     public var retry = RetryPolicy()

@@ -44,7 +44,8 @@ public final class Transport: Sendable {
 
     public init(endpoint: TenantEndpoint) {
         self.endpoint = endpoint
-        bucket = TokenBucket(rate: endpoint.rateLimit)
+        // No configured limit: learn the tenant's from its 429s (AIMD), shared by every coroutine.
+        bucket = TokenBucket(rate: endpoint.rateLimit, adaptive: endpoint.learnsRateLimit)
         let stats = self.stats
         tokens = TokenProvider(endpoint: endpoint) { () async throws(APIError) -> (token: String, ttl: Double) in
             try await Transport.fetchToken(endpoint, stats: stats)
@@ -70,7 +71,8 @@ public final class Transport: Sendable {
         let policy = endpoint.retry
         for attempt in 1...policy.maxAttempts {
             if attempt > 1 { stats.record(retry: true) }
-            do { try await bucket.acquire() } catch { throw APIError(.timeout, message: "cancelled while waiting for the rate limiter") }
+            let granted: Double
+            do { granted = try await bucket.acquire() } catch { throw APIError(.timeout, message: "cancelled while waiting for the rate limiter") }
             let token = try await tokens.token()
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
@@ -101,6 +103,7 @@ public final class Transport: Sendable {
                 continue
             case 429:
                 stats.record(rateLimited: true)
+                bucket.rateLimited(sentAt: granted)
                 lastError = APIError.from(status: 429, body: reply.body)
                 guard let wait = policy.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw lastError }
                 try await Self.pause(wait)

@@ -35,19 +35,22 @@ enum RebalanceBench {
         var failed: String?
     }
 
-    static func measure(concurrency: Int, rateLimit: Double, latencyMs: Double = 0) async throws -> Figures {
+    /// One run of `script` (default: the rebalance) against a fresh in-process tenant whose own
+    /// limit is `serverRate` (default: the client's `rateLimit`).
+    static func measure(concurrency: Int, rateLimit: Double, latencyMs: Double = 0, serverRate: Double? = nil,
+                        script: String = source) async throws -> Figures {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
         configuration.queueCount = queues
-        configuration.rateLimit = rateLimit
+        configuration.rateLimit = serverRate ?? rateLimit
         configuration.faults.latencyMs = latencyMs
         let server = try await SandboxServer.start(configuration)
         defer { Task { await server.stop() } }
         let tenant = ResolvedTenant(name: "bench", endpoint: TenantEndpoint(
             baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, rateLimit: rateLimit))
         let request = RunbookRequest(
-            scriptPath: "rebalance-bench.lua", source: source, args: [String(concurrency)], tenant: tenant, dryRun: false,
+            scriptPath: "rebalance-bench.lua", source: script, args: [String(concurrency)], tenant: tenant, dryRun: false,
             limits: RunLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 3600), concurrency: concurrency, auditPath: dir + "/audit.sqlite",
             stdlib: stdlibPath, output: { _ in }, log: { _, _ in })
         let started = Date()

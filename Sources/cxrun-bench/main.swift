@@ -2,15 +2,17 @@
 //   cxrun-bench            both benchmarks
 //   cxrun-bench boundary   the Lua -> Swift call cost only
 //   cxrun-bench rebalance  the 500-queue rebalance only
+//   cxrun-bench rate       the rate limit learned from 429s only
 import Foundation
 
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
 if which == "all" || which == "boundary" { BoundaryBench.run() }
-if which == "all" || which == "rebalance" {
+if which == "all" || which == "rebalance" || which == "rate" {
     let done = DispatchSemaphore(value: 0)
     Task.detached {
-        await RebalanceBench.run()
+        if which != "rate" { await RebalanceBench.run() }
+        if which != "rebalance" { await RateLearningBench.run() }
         done.signal()
     }
     done.wait()

@@ -184,13 +184,15 @@ public enum Configuration {
         var rateLimit = 0.0
         if let raw = table["rate_limit"] {
             guard let r = raw.doubleValue, r >= 0, r <= 100_000 else {
-                throw ConfigError(file: file, key: "\(prefix).rate_limit", message: "must be a number from 0 to 100000 (requests per second; 0 = unpaced)")
+                throw ConfigError(file: file, key: "\(prefix).rate_limit", message: "must be a number from 0 to 100000 (requests per second; 0 = unpaced; absent = learned from 429s)")
             }
             rateLimit = r
         }
         var endpoint = TenantEndpoint(
             baseURL: baseURL, tokenURL: environment["CXONE_TOKEN_URL"] ?? fileTokenURL, clientID: clientID, clientSecret: secret,
             scopes: scopes, rateLimit: rateLimit)
+        // No rate_limit key: the limit is learned from the tenant's 429s; an explicit 0 stays unpaced.
+        endpoint.learnsRateLimit = table["rate_limit"] == nil
         if let raw = table["timeout"] {
             guard let t = raw.doubleValue, t > 0, t <= 3600 else {
                 throw ConfigError(file: file, key: "\(prefix).timeout", message: "must be a number of seconds above 0 and at most 3600")

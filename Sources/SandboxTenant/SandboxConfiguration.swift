@@ -12,6 +12,8 @@ public struct SandboxConfiguration: Sendable {
     public var seed: UInt64 = 1
     /// Queues in the seeded demo data (48 by default; benchmarks ask for more).
     public var queueCount = 48
+    /// Agents (users) seeded into an empty tenant.
+    public var agentCount = 300
     /// Requests per second per client; 0 = unlimited.
     public var rateLimit: Double = 100
     /// Lifetime of issued tokens, in seconds.

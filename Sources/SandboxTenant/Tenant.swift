@@ -15,7 +15,8 @@ final class Tenant: Sendable {
     init(_ configuration: SandboxConfiguration) throws {
         self.configuration = configuration
         clock = SimClock(start: configuration.clock)
-        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed, queueCount: configuration.queueCount, clock: clock)
+        store = try TenantStore(path: configuration.databasePath, seed: configuration.seed, queueCount: configuration.queueCount,
+                                 agentCount: configuration.agentCount, clock: clock)
         faults = FaultInjector(faults: configuration.faults, seed: configuration.seed)
         limiter = RateLimiter(rate: configuration.rateLimit)
         traffic = TrafficModel(seed: configuration.seed)

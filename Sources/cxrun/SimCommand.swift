@@ -32,6 +32,12 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Seed of the demo data and of injected faults.")
     var seed: UInt64 = 1
 
+    @Option(help: "Queues to seed into an empty state file (an existing one keeps its data).")
+    var queues: Int = 48
+
+    @Option(help: "Agents to seed into an empty state file.")
+    var agents: Int = 300
+
     @Option(name: .customLong("rate-limit"), help: "Requests per second per client (0 = unlimited).")
     var rateLimit: Double = 100
 
@@ -55,6 +61,8 @@ struct SimCommand: AsyncParsableCommand {
         guard host == "localhost" || host.hasPrefix("127.") || host == "::1" else {
             throw ValidationError("--host must be a loopback address (127.x.x.x, ::1 or localhost): the sandbox tenant is local only")
         }
+        guard (1...100_000).contains(queues) else { throw ValidationError("--queues must be between 1 and 100000") }
+        guard (1...1_000_000).contains(agents) else { throw ValidationError("--agents must be between 1 and 1000000") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
         guard tokenTTL >= 1 else { throw ValidationError("--token-ttl must be at least 1 second") }
         if let fault, case .failure(let error) = Faults.parse(fault) { throw ValidationError("--fault: \(error.description)") }
@@ -75,6 +83,8 @@ struct SimCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.seed = seed
         configuration.rateLimit = rateLimit
+        configuration.queueCount = queues
+        configuration.agentCount = agents
         configuration.tokenTTL = tokenTTL
         if let fault, case .success(let faults) = Faults.parse(fault) { configuration.faults = faults }
         configuration.clock = clock.flatMap(SimClock.parse)

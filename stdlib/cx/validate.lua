@@ -15,6 +15,8 @@ local M = {}
 ---@field skills table?            known skills by id (nil when unknown)
 ---@field queue (fun(id: string): table?)?  a known queue document by id
 ---@field queue_ids (fun(): string[])?       every queue of the tenant (for the overflow graph upstream)
+---@field upstream (fun(id: string): integer, string?)? the longest chain already leading into a queue and its
+---  head (the host's fast path over queue_ids)
 
 M.STRATEGIES = rules.set(rules.STRATEGIES)
 M.DEFAULT_LIMITS = rules.DEFAULT_LIMITS
@@ -172,7 +174,11 @@ function M.rules.overflow(p, ctx, problem)
   end
   -- Links that already lead into this queue count too (a chain built one link at a time).
   local upstream, via = 0, nil
-  if ctx.queue_ids and p.id then
+  if ctx.upstream and p.id then
+    local head
+    upstream, head = ctx.upstream(p.id)
+    via = type(head) == "string" and head or nil
+  elseif ctx.queue_ids and p.id then
     local into = {}
     for _, id in ipairs(ctx.queue_ids()) do
       local q = id ~= p.id and lookup(id) or nil

@@ -10,7 +10,7 @@ struct PureBindings {
     var globals: [(String, LuaFunction)] { [("build", build)] }
 
     var hidden: [(String, LuaFunction)] {
-        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue), ("queue_ids", queueIDs)]
+        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue), ("queue_ids", queueIDs), ("overflow_upstream", overflowUpstream)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -56,6 +56,14 @@ struct PureBindings {
     private func queueIDs(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         let known = context.knownQueueIDs
         return try call.returning(.array(known.ids.map(JSONValue.string)), .bool(known.listed))
+    }
+
+    /// `overflow_upstream(id) -> depth, head`: the longest chain of overflow links already leading
+    /// into queue `id` (the validators' fast path over the run's overflow graph).
+    private func overflowUpstream(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1) else { return try call.returning(.int(0)) }
+        let (depth, head) = context.overflowUpstream(of: id)
+        return try call.returning(.int(Int64(depth)), head.map(JSONValue.string) ?? .null)
     }
 
     /// The latest document this run fetched for a queue, or nil (the validators walk overflow chains with it).

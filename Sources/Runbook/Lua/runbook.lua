@@ -2,7 +2,7 @@
 -- validators, audited like every binding, and `cx.tenant`. Receives the host's private table.
 local private = ...
 local cx, audit, now, known, queue = private.cx, private.audit_pure, private.now, private.known, private.queue
-local queue_ids = private.queue_ids
+local queue_ids, overflow_upstream = private.queue_ids, private.overflow_upstream
 local tenant = known()
 cx.tenant = { name = tenant.name, limits = tenant.limits }
 
@@ -43,7 +43,7 @@ local function validate(payload, opts)
     end
   end
   local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue,
-    queue_ids = ids and function() return ids end or nil }
+    queue_ids = ids and function() return ids end or nil, upstream = ids and overflow_upstream or nil }
   local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil
   audit("validate", target, { ok = ok, problems = #problems }, now() - started, { queue_id = target or cx.null })

@@ -23,6 +23,7 @@ final class RunContext: Sendable {
     private let plans = Mutex<[PlannedChange]>([])
     private let listedAll = Atomic<Bool>(false)
     private let lost = Mutex<[String]>([])
+    private let overflow = Mutex(OverflowGraph())
 
     struct DeployRecord: Sendable {
         var seq: Int
@@ -50,7 +51,11 @@ final class RunContext: Sendable {
     func remember(_ queue: JSONValue) {
         guard let id = queue["id"]?.stringValue, let version = queue["version"]?.intValue else { return }
         fetched.withLock { $0[id, default: [:]][version] = queue }
+        overflow.withLock { $0.remember(queue) }
     }
+
+    /// The longest overflow chain already leading into queue `id`, over every queue seen.
+    func overflowUpstream(of id: String) -> (depth: Int, head: String?) { overflow.withLock { $0.upstream(of: id) } }
 
     func fetchedDocument(_ id: String, version: Int64) -> JSONValue? { fetched.withLock { $0[id]?[version] } }
 

@@ -33,8 +33,14 @@ struct AnalyticsEndpoint {
         }
         let queues: [JSONValue], users: [JSONValue]
         do {
-            queues = try tenant.store.allQueues().filter { q in wanted.map { $0.contains(q["id"]?.stringValue ?? "") } ?? true }
-            users = try tenant.store.allUsers()
+            // A query for some queues reads only them and their agents (one per queue is the common case).
+            if let wanted, wanted.count <= 100 {
+                queues = try tenant.store.queues(ids: wanted)
+                users = try tenant.store.users(servingAnyOf: wanted)
+            } else {
+                queues = try tenant.store.allQueues().filter { q in wanted.map { $0.contains(q["id"]?.stringValue ?? "") } ?? true }
+                users = try tenant.store.allUsers()
+            }
         } catch {
             throw .internalError("\(error)")
         }

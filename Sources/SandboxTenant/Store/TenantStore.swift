@@ -9,10 +9,12 @@ final class TenantStore: Sendable {
     let pool: DatabasePool
 
     private let queueCount: Int
+    private let agentCount: Int
     private let clock: SimClock
 
-    init(path: String, seed: UInt64, queueCount: Int = 48, clock: SimClock = SimClock()) throws {
+    init(path: String, seed: UInt64, queueCount: Int = 48, agentCount: Int = 300, clock: SimClock = SimClock()) throws {
         self.queueCount = queueCount
+        self.agentCount = agentCount
         self.clock = clock
         pool = try DatabaseFile.open(path)
         try DatabaseFile.migrate(Self.migrator, pool)
@@ -53,6 +55,11 @@ final class TenantStore: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        // Pages read in seeded order: an index keeps a page of 50,000 rows from sorting them all.
+        migrator.registerMigration("v2-position-index") { db in
+            try db.create(index: "queue_position", on: "queue", columns: ["position"])
+            try db.create(index: "user_position", on: "user", columns: ["position"])
+        }
         return migrator
     }
 
@@ -63,7 +70,7 @@ final class TenantStore: Sendable {
         let now = clock.seconds
         try pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) {
             if onlyIfEmpty, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue") ?? 0 > 0 { return .commit }
-            let data = DemoData.generate(seed: seed, queueCount: queueCount)
+            let data = DemoData.generate(seed: seed, queueCount: queueCount, userCount: agentCount)
             for table in ["queue", "skill", "user", "delivery"] { try db.execute(sql: "DELETE FROM \(table)") }
             for (i, queue) in data.queues.enumerated() {
                 try db.execute(
@@ -105,6 +112,24 @@ final class TenantStore: Sendable {
     func allQueues() throws -> [JSONValue] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT version, document FROM queue ORDER BY position").map(Self.queueDocument)
+        }
+    }
+
+    /// The queues with these ids, in seeded order.
+    func queues(ids: Set<String>) throws -> [JSONValue] {
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT version, document FROM queue WHERE id IN (\(marks)) ORDER BY position",
+                             arguments: StatementArguments(Array(ids))).map(Self.queueDocument)
+        }
+    }
+
+    /// The users serving any of these queues.
+    func users(servingAnyOf ids: Set<String>) throws -> [JSONValue] {
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        return try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM user WHERE EXISTS (SELECT 1 FROM json_each(document, '$.queueIds') WHERE value IN (\(marks))) ORDER BY position",
+                                arguments: StatementArguments(Array(ids))).compactMap { try? JSONValue.parse($0) }
         }
     }
 
@@ -166,6 +191,27 @@ final class TenantStore: Sendable {
         try pool.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skill") ?? 0
             let docs = try String.fetchAll(db, sql: "SELECT document FROM skill ORDER BY position LIMIT ? OFFSET ?", arguments: [limit, offset])
+            return (docs.compactMap { try? JSONValue.parse($0) }, total)
+        }
+    }
+
+    /// A page of users, optionally those serving `queueID` and/or in `status` (any case).
+    func userPage(queueID: String?, status: String?, offset: Int, limit: Int) throws -> (items: [JSONValue], total: Int) {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let queueID {
+            conditions.append("EXISTS (SELECT 1 FROM json_each(document, '$.queueIds') WHERE value = ?)")
+            arguments.append(queueID)
+        }
+        if let status {
+            conditions.append("lower(json_extract(document, '$.status')) = lower(?)")
+            arguments.append(status)
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM user" + filter, arguments: StatementArguments(arguments)) ?? 0
+            let docs = try String.fetchAll(db, sql: "SELECT document FROM user\(filter) ORDER BY position LIMIT ? OFFSET ?",
+                                           arguments: StatementArguments(arguments + [limit, offset]))
             return (docs.compactMap { try? JSONValue.parse($0) }, total)
         }
     }

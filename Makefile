@@ -26,10 +26,7 @@ run: build
 
 test: build test-imports test-lua test-runbooks test-api test-swift
 
-$(VENV)/bin/schemathesis:
-	@python3 -m venv $(VENV) 2>/dev/null || { \
-	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }
+$(VENV)/bin/schemathesis: $(VENV)/bin/python
 	$(VENV)/bin/pip install -q schemathesis
 
 # The sandbox tenant against its own OpenAPI document (schemathesis): no 5xx, every response and
@@ -56,8 +53,15 @@ test-lua: deps
 	luacheck --quiet stdlib scripts Sources/LuaHost/Lua Sources/Runbook/Lua
 	lua5.4 stdlib/tests/run.lua stdlib/tests/*_test.lua
 
-bench: deps
+$(VENV)/bin/python:
+	@python3 -m venv $(VENV) 2>/dev/null || { \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq python3-venv >/dev/null && python3 -m venv $(VENV); }
+
+bench: deps $(VENV)/bin/python
+	$(VENV)/bin/pip install -q requests
 	$(SWIFT) build -c release --product cxrun-bench
+	$(SWIFT) build -c release --product cxrun
 	.build/release/cxrun-bench
 
 install: deps

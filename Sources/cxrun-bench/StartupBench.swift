@@ -1,0 +1,31 @@
+import Foundation
+
+/// Start-up: `cxrun run hello.lua` (the release binary, the in-process sandbox tenant, a fresh
+/// folder each time after the first) against `python -c 'import requests'`, median of 15 each.
+enum StartupBench {
+    static func run() {
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let cxrun = bin.appendingPathComponent("cxrun").path
+        guard FileManager.default.isExecutableFile(atPath: cxrun) else { return say("\nstart-up benchmark: no cxrun next to cxrun-bench") }
+        // The Python the Makefile installs requests into (.build/venv), else the system's.
+        let venvs = [bin.deletingLastPathComponent(), bin.deletingLastPathComponent().deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("venv/bin/python").path }
+        let python = venvs.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-startup-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try? "print(\"hello\")\n".write(toFile: dir + "/hello.lua", atomically: true, encoding: .utf8)
+        func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
+        let home = ["HOME=" + dir, "CXRUN_SANDBOX_CLOCK=2026-01-05T03:00:00Z"]
+        _ = ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home)  // warm the page cache
+        let ours = median((0..<15).map { _ in
+            ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home).seconds
+        })
+        let check = ScaleBench.spawn(python, ["-c", "import requests"], environment: [])
+        guard check.status == 0 else { return say("\nstart-up benchmark: \(python) cannot import requests (make bench installs it)") }
+        let theirs = median((0..<15).map { _ in ScaleBench.spawn(python, ["-c", "import requests"], environment: []).seconds })
+        say("\nstart-up: median of 15")
+        say(String(format: "  cxrun run hello.lua %.1f ms, python -c 'import requests' %.1f ms: ratio %.2f   (goal <= 0.1)",
+                   ours * 1000, theirs * 1000, ours / theirs))
+    }
+}

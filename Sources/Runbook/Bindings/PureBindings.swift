@@ -52,8 +52,10 @@ struct PureBindings {
         ])
     }
 
-    /// `queue_ids()`: the ids of every queue the run has seen, and whether it listed them all.
+    /// `queue_ids()`: the ids of every queue the run has seen, and whether it listed them all;
+    /// `queue_ids(true)`: only whether it listed them all.
     private func queueIDs(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        if call.typeName(1) == "boolean" { return try call.returning(.bool(context.listedAllQueues)) }
         let known = context.knownQueueIDs
         return try call.returning(.array(known.ids.map(JSONValue.string)), .bool(known.listed))
     }

@@ -35,15 +35,13 @@ local function validate(payload, opts)
   if type(overflow) == "table" and overflow.enabled ~= false and overflow.action == "routeToQueue" then
     -- The tenant's overflow graph (links into this queue count toward the depth): list the queues
     -- once per run unless the script already did.
-    local listed
-    ids, listed = queue_ids()
-    if not listed then
-      load_once("queues", cx.queues)
-      ids = queue_ids()
-    end
+    -- Only whether they were listed: the host walks the graph (queue_ids() would copy every id
+    -- into Lua on every validate, which grows with the square of the tenant's size).
+    if not queue_ids(true) then load_once("queues", cx.queues) end
+    ids = true
   end
   local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue,
-    queue_ids = ids and function() return ids end or nil, upstream = ids and overflow_upstream or nil }
+    upstream = ids and overflow_upstream or nil }
   local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil
   audit("validate", target, { ok = ok, problems = #problems }, now() - started, { queue_id = target or cx.null })

@@ -61,6 +61,7 @@ final class RunContext: Sendable {
 
     /// Every queue id the run has seen, and whether it has listed all of the tenant's queues.
     var knownQueueIDs: (ids: [String], listed: Bool) { (fetched.withLock { $0.keys.sorted() }, listedAll.load(ordering: .relaxed)) }
+    var listedAllQueues: Bool { listedAll.load(ordering: .relaxed) }
     func rememberListedAll() { listedAll.store(true, ordering: .relaxed) }
 
     /// The latest fetched document of a queue.

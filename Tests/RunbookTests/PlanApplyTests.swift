@@ -243,6 +243,32 @@ struct PlanApplyTests {
         }
     }
 
+    @Test func secretValuesAreSealedInThePlanAndOpenedOnlyWhereTheKeyIs() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let source = #"""
+                local q = fetch(queues()[1].id)
+                deploy(q.id, build(q, {integration = {apiToken = "tok-PLAN-999999"}, maxWaitTime = 211}))
+                print(q.id, q.id)
+                """#
+            let (plan, file, ids) = try await Self.plan(bench, source)
+            #expect(!file.contains("tok-PLAN") && file.contains(SecretSeal.prefix), "no secret in the plan file")
+            #expect(!PlanText.render(plan.actions, color: false).contains("tok-PLAN"))
+            let key = bench.directory + "/audit.key"
+            let saved = try Data(contentsOf: URL(fileURLWithPath: key))
+            try FileManager.default.removeItem(atPath: key)
+            do throws(PlanError) {
+                _ = try await Self.apply(bench, file)
+                Issue.record("applied without the key that sealed its secrets")
+            } catch { #expect(error.description.contains("sealed secret values"), "\(error)") }
+            try saved.write(to: URL(fileURLWithPath: key))
+            let report = try await Self.apply(bench, file)
+            #expect(!report.failed, "\(report.lines.map(\.message))")
+            let q = try await Self.queue(bench, ids[0])
+            #expect(q.value(at: ["integration", "apiToken"]) == "tok-PLAN-999999" && q["maxWaitTime"] == 211)
+        }
+    }
+
     @Test func aChangeRebasesFieldByField() {
         let current: JSONValue = ["a": 1, "b": ["c": 2], "d": 5, "version": 3]
         let changes = [JSONChange(path: ["a"], old: 1, new: 10), JSONChange(path: ["b", "c"], old: 9, new: 3),

@@ -42,6 +42,35 @@ struct SecretSeal: Sendable {
         }
     }
 
+    /// A planned change with its secret values sealed: the whole value when the path goes
+    /// through a secret-named key, else any secret-named keys inside it.
+    func seal(_ change: JSONChange, redactor: Redactor) -> JSONChange {
+        let secret = change.path.contains(where: Redactor.isSensitiveKey)
+        func one(_ v: JSONValue?) -> JSONValue? {
+            guard let v else { return nil }
+            if secret && v != .null { return .string(sealed(v) ?? Redactor.mask) }
+            return seal(v, redactor: redactor)
+        }
+        return JSONChange(path: change.path, old: one(change.old), new: one(change.new))
+    }
+
+    /// The change with its sealed values opened, and whether any could not be opened.
+    func open(_ change: JSONChange) -> (change: JSONChange, unopened: Bool) {
+        var unopened = false
+        func one(_ v: JSONValue?) -> JSONValue? {
+            guard let v else { return nil }
+            if case .string(let s) = v, s.hasPrefix(Self.prefix) || (s == Redactor.mask && change.path.contains(where: Redactor.isSensitiveKey)) {
+                let (opened, unknown) = open(["v": v])
+                if !unknown.isEmpty { unopened = true }
+                return opened["v"]
+            }
+            let (opened, unknown) = open(v)
+            if !unknown.isEmpty { unopened = true }
+            return opened
+        }
+        return (JSONChange(path: change.path, old: one(change.old), new: one(change.new)), unopened)
+    }
+
     private func sealed(_ value: JSONValue) -> String? {
         guard let key = key(creating: true), let box = try? AES.GCM.seal(Data(value.jsonString().utf8), using: key).combined else { return nil }
         return Self.prefix + box.base64EncodedString() + "]"

@@ -34,7 +34,41 @@ public struct Plan: Sendable {
         operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         host = ProcessInfo.processInfo.hostName
         self.createdAt = createdAt.timeIntervalSince1970
-        actions = Self.netActions(result.plannedChanges)
+        // A plan file is read by people and passed around: secret values in it are sealed like
+        // the audit log's snapshots (apply opens them with the same key).
+        let seal = SecretSeal(auditPath: request.auditPath)
+        let redactor = Redactor(secrets: request.tenant.secrets)
+        actions = Self.netActions(result.plannedChanges).map { action in
+            var a = action
+            a.changes = a.changes.map { seal.seal($0, redactor: redactor) }
+            a.body = a.body.map { seal.seal($0, redactor: redactor) }
+            return a
+        }
+    }
+
+    /// The plan with its sealed secret values opened with the key next to `auditPath`; refused
+    /// when a value cannot be opened (the key that sealed it is not here).
+    func opened(auditPath: String) throws(PlanError) -> Plan {
+        let seal = SecretSeal(auditPath: auditPath)
+        var copy = self
+        var unopened: [String] = []
+        for i in copy.actions.indices {
+            copy.actions[i].changes = copy.actions[i].changes.map { change in
+                let (opened, failed) = seal.open(change)
+                if failed { unopened.append("\(copy.actions[i].target): \(change.dotted)") }
+                return opened
+            }
+            if let body = copy.actions[i].body {
+                let (opened, unknown) = seal.open(body)
+                if !unknown.isEmpty { unopened.append("\(copy.actions[i].target): body") }
+                copy.actions[i].body = opened
+            }
+        }
+        guard unopened.isEmpty else {
+            throw PlanError("the plan holds sealed secret values (\(unopened.joined(separator: "; "))) and the key that sealed them "
+                            + "(\(seal.keySource)) is not here; set CXRUN_AUDIT_KEY to it, or plan again here")
+        }
+        return copy
     }
 
     static func netActions(_ planned: [PlannedChange]) -> [PlannedChange] {

@@ -54,8 +54,9 @@ public enum PlanApply {
     }
 
     /// Checks every target against its base, then writes (or refuses, writing nothing).
-    public static func apply(_ plan: Plan, file: String, tenant: ResolvedTenant, auditPath: String, options: Options) async throws(PlanError) -> Report {
-        try check(plan, tenant: tenant, auditPath: auditPath, options: options)
+    public static func apply(_ sealedPlan: Plan, file: String, tenant: ResolvedTenant, auditPath: String, options: Options) async throws(PlanError) -> Report {
+        try check(sealedPlan, tenant: tenant, auditPath: auditPath, options: options)
+        let plan = try sealedPlan.opened(auditPath: auditPath)
         for action in plan.actions where action.kind == .webhook && tenant.webhooks[action.target] == nil {
             throw PlanError("the plan delivers webhook '\(action.target)', which is not configured for tenant \(tenant.name)")
         }

@@ -21,18 +21,26 @@ public enum PlanText {
             lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (agent \(short(a.target)))")
         case .webhook:
             lines.append(paint.added("+") + " " + paint.bold("webhook \(a.target)"))
-            lines.append("    payload: \((a.body ?? .null).jsonString())")
+            lines.append("    payload: \(shown(a.body ?? .null))")
         }
         if let note = a.note { lines.append("    # \(note)") }
         for c in a.changes {
+            // Secret values never reach the screen, sealed (a plan) or not (a dry run).
+            let secret = c.path.contains(where: Redactor.isSensitiveKey)
+            let shown = { (v: JSONValue) in secret && v != .null ? "(sensitive)" : Self.shown(v) }
             switch (c.old, c.new) {
-            case (nil, let new?): lines.append("    " + paint.added("+") + " \(c.dotted): \(new.jsonString())")
-            case (let old?, nil): lines.append("    " + paint.removed("-") + " \(c.dotted): \(old.jsonString())")
-            case (let old?, let new?): lines.append("    " + paint.changed("~") + " \(c.dotted): \(old.jsonString()) -> \(new.jsonString())")
+            case (nil, let new?): lines.append("    " + paint.added("+") + " \(c.dotted): \(shown(new))")
+            case (let old?, nil): lines.append("    " + paint.removed("-") + " \(c.dotted): \(shown(old))")
+            case (let old?, let new?): lines.append("    " + paint.changed("~") + " \(c.dotted): \(shown(old)) -> \(shown(new))")
             default: break
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A value as a reviewer reads it: sealed secrets as `(sensitive)`.
+    static func shown(_ value: JSONValue) -> String {
+        Redactor(secrets: []).redact(value).jsonString().replacingOccurrences(of: #""\[sealed:v1:[A-Za-z0-9+/=]*\]""#, with: "(sensitive)", options: .regularExpression)
     }
 
     /// Long ids are cut for reading; the plan file keeps them whole.

@@ -27,8 +27,13 @@ public final class TokenBucket: Sendable {
         /// When the rate was last cut; 429s for requests sent before it are the same congestion.
         var lastDecrease = -Double.infinity
         var step = 0.0
-        /// Send times of the last second (for the rate the tenant was seen to accept).
+        /// Send times of the last second (from `head` on; for the rate the tenant was seen to accept).
         var recent: [Double] = []
+        var head = 0
+        /// The most the tenant was seen to accept in a second: the pace never falls below a tenth
+        /// of it, so 429s that are not about the rate (faults, another client's burst) cannot
+        /// talk it down to nothing.
+        var peak = 0.0
     }
 
     /// `rate` ≤ 0 means unlimited (unless `adaptive`, which starts unlimited and learns).
@@ -49,7 +54,12 @@ public final class TokenBucket: Sendable {
             let now = ProcessInfo.processInfo.systemUptime
             if adaptive {
                 s.recent.append(now)
-                if s.recent.count > 64, let cut = s.recent.firstIndex(where: { $0 > now - 1 }), cut > 32 { s.recent.removeFirst(cut) }
+                while s.recent[s.head] <= now - 1 { s.head += 1 }
+                if s.head > 1024 {
+                    s.recent.removeFirst(s.head)
+                    s.head = 0
+                }
+                s.peak = max(s.peak, Double(s.recent.count - s.head))
                 if s.rate > 0 { s.rate += s.step * (now - s.updated) }
             }
             guard s.rate > 0 else {
@@ -66,15 +76,23 @@ public final class TokenBucket: Sendable {
         return at
     }
 
+    /// `rateLimited` as if a second had passed since the last cut (tests of the floor).
+    func rateLimitedForTesting(sentAt: Double) {
+        state.withLock { $0.lastDecrease -= 1 }
+        rateLimited(sentAt: sentAt)
+    }
+
     /// A 429 for a request granted at `sentAt`: the adaptive pace comes down (once per congestion).
     public func rateLimited(sentAt: Double) {
         guard adaptive else { return }
         state.withLock { s in
-            guard sentAt > s.lastDecrease else { return }
             let now = ProcessInfo.processInfo.systemUptime
-            let accepted = Double(s.recent.filter { $0 > now - 1 && $0 <= sentAt }.count)
+            // One cut per congestion: 429s for requests sent before the last cut, or within a
+            // second of it, are the same event.
+            guard sentAt > s.lastDecrease, now - s.lastDecrease >= 1 else { return }
+            let accepted = Double(s.recent[s.head...].filter { $0 > now - 1 && $0 <= sentAt }.count)
             let seen = s.rate > 0 ? min(s.rate, max(1, accepted)) : max(1, accepted)
-            s.rate = max(1, Self.decrease * seen)
+            s.rate = max(1, Self.decrease * seen, s.peak / 10)
             s.step = Self.increase * s.rate
             s.lastDecrease = now
             s.tokens = min(s.tokens, 0)

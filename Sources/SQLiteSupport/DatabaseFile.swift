@@ -15,18 +15,20 @@ public enum DatabaseFile {
         return try DatabasePool(path: path, configuration: configuration)
     }
 
-    /// Migrates `writer`. Two processes creating a fresh file at once race (the loser finds the
-    /// winner's tables, `table already exists`); migrating again then finds them recorded.
-    public static func migrate(_ migrator: DatabaseMigrator, _ writer: any DatabaseWriter) throws {
+    /// Opens and migrates `path`. Processes creating a fresh file at once race: switching it to
+    /// WAL needs a lock SQLite does not wait for, and the loser of the migration finds the
+    /// winner's tables (`table already exists`); opening and migrating again then succeeds.
+    public static func openMigrated(_ path: String, _ migrator: DatabaseMigrator) throws -> DatabasePool {
         var attempt = 0
         while true {
             do {
-                try migrator.migrate(writer)
-                return
+                let pool = try open(path)
+                try migrator.migrate(pool)
+                return pool
             } catch {
                 attempt += 1
-                if attempt >= 5 { throw error }
-                usleep(useconds_t(20_000 * attempt))
+                if attempt >= 10 { throw error }
+                usleep(useconds_t(10_000 * attempt))
             }
         }
     }

@@ -18,9 +18,8 @@ public final class AuditStore: Sendable {
         self.path = path
         self.readOnly = readOnly
         seal = SecretSeal(auditPath: path)
-        pool = try DatabaseFile.open(path, readOnly: readOnly)
+        pool = readOnly ? try DatabaseFile.open(path, readOnly: true) : try DatabaseFile.openMigrated(path, Self.migrator)
         guard !readOnly else { return }
-        try DatabaseFile.migrate(Self.migrator, pool)
         try finalizeAbandoned()
     }
 

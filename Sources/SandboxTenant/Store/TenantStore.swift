@@ -16,8 +16,7 @@ final class TenantStore: Sendable {
         self.queueCount = queueCount
         self.agentCount = agentCount
         self.clock = clock
-        pool = try DatabaseFile.open(path)
-        try DatabaseFile.migrate(Self.migrator, pool)
+        pool = try DatabaseFile.openMigrated(path, Self.migrator)
         try reset(seed: seed, onlyIfEmpty: true)
     }
 

@@ -14,6 +14,8 @@ public final class TokenBucket: Sendable {
     private let burst: Double
     private let adaptive: Bool
     private let state: Mutex<State>
+    /// Seconds on a monotonic clock (a test pins it).
+    private let clock: @Sendable () -> Double
 
     /// The multiplicative decrease on a 429, and the additive increase per second (as a share
     /// of the rate set at the last decrease).
@@ -38,10 +40,12 @@ public final class TokenBucket: Sendable {
 
     /// `rate` ≤ 0 means unlimited (unless `adaptive`, which starts unlimited and learns).
     /// `burst` defaults to one token (strict pacing).
-    public init(rate: Double, burst: Double = 1, adaptive: Bool = false) {
+    public init(rate: Double, burst: Double = 1, adaptive: Bool = false,
+                clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
         self.burst = max(1, burst)
         self.adaptive = adaptive && rate <= 0
-        state = Mutex(State(rate: max(0, rate), tokens: max(1, burst), updated: ProcessInfo.processInfo.systemUptime))
+        self.clock = clock
+        state = Mutex(State(rate: max(0, rate), tokens: max(1, burst), updated: clock()))
     }
 
     /// The current pace in requests a second (0: unpaced).
@@ -51,7 +55,7 @@ public final class TokenBucket: Sendable {
     @discardableResult
     public func acquire() async throws -> Double {
         let (wait, at): (Double, Double) = state.withLock { s in
-            let now = ProcessInfo.processInfo.systemUptime
+            let now = clock()
             if adaptive {
                 s.recent.append(now)
                 while s.recent[s.head] <= now - 1 { s.head += 1 }
@@ -76,17 +80,11 @@ public final class TokenBucket: Sendable {
         return at
     }
 
-    /// `rateLimited` as if a second had passed since the last cut (tests of the floor).
-    func rateLimitedForTesting(sentAt: Double) {
-        state.withLock { $0.lastDecrease -= 1 }
-        rateLimited(sentAt: sentAt)
-    }
-
     /// A 429 for a request granted at `sentAt`: the adaptive pace comes down (once per congestion).
     public func rateLimited(sentAt: Double) {
         guard adaptive else { return }
         state.withLock { s in
-            let now = ProcessInfo.processInfo.systemUptime
+            let now = clock()
             // One cut per congestion: 429s for requests sent before the last cut, or within a
             // second of it, are the same event.
             guard sentAt > s.lastDecrease, now - s.lastDecrease >= 1 else { return }

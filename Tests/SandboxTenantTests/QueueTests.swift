@@ -73,7 +73,7 @@ struct QueueTests {
             #expect(try await sim.send(.PATCH, path, token: token, headers: [("If-Match", "5")], json: ["maxWaiters": 10]).status == 409)
             #expect(try await sim.send(.PATCH, path, token: token, json: ["maxWaiters": 10, "version": 5]).status == 409)
             let ok = try await sim.send(.PATCH, path, token: token, json: ["serviceLevelTarget": ["time": 45], "version": 1])
-            #expect(ok.status == 200)
+            #expect(ok.status == 200, "\(ok.text)")
             #expect(ok.json.value(at: ["serviceLevelTarget", "time"]) == 45)
             #expect(ok.json.value(at: ["serviceLevelTarget", "threshold"]) == queue.value(at: ["serviceLevelTarget", "threshold"]), "merged, not replaced")
             #expect(ok.json["version"] == 2)
@@ -121,13 +121,47 @@ struct QueueTests {
         try await stopping(sim) {
             let token = try await sim.token()
             let queues = try await sim.allQueues(token: token)
-            let id = try #require(queues[0]["id"]?.stringValue), other = try #require(queues[1]["id"]?.stringValue)
+            // Another queue that overflows nowhere (linking to one that leads back would be a cycle).
+            let id = try #require(queues[0]["id"]?.stringValue)
+            let other = try #require(queues.dropFirst().first { $0.value(at: ["overflow", "action"]) != "routeToQueue" }?["id"]?.stringValue)
             let selfTarget = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token,
                                                 json: ["overflow": ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(id)]])
             #expect(selfTarget.status == 400 && selfTarget.text.contains("itself"))
             let ok = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token,
                                         json: ["overflow": ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(other), "waitTime": 90]])
-            #expect(ok.status == 200)
+            #expect(ok.status == 200, "\(ok.text)")
+        }
+    }
+
+    /// Cycles through other queues and chains over the depth limit are 400s naming the field.
+    @Test func overflowCyclesAndOverDeepChainsAreRefused() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let ids = try await sim.allQueues(token: token).compactMap { $0["id"]?.stringValue }
+            // Five queues with no overflow of their own, and nothing overflowing into them.
+            let free = ids.suffix(5)
+            func link(_ from: String, _ to: String?) async throws -> Sim.Reply {
+                let overflow: JSONValue = to.map { ["enabled": true, "action": "routeToQueue", "targetQueueId": .string($0), "waitTime": 90] }
+                    ?? ["enabled": false, "action": "drop", "waitTime": 90]
+                return try await sim.send(.PATCH, "/api/v2/routing/queues/\(from)", token: token, json: ["overflow": overflow])
+            }
+            let q = Array(free)
+            for id in q { _ = try await link(id, nil) }
+            for id in ids where !q.contains(id) {
+                let doc = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token).json
+                if let t = doc.value(at: ["overflow", "targetQueueId"])?.stringValue, q.contains(t) { _ = try await link(id, nil) }
+            }
+            #expect(try await link(q[0], q[1]).status == 200)
+            #expect(try await link(q[1], q[2]).status == 200)
+            let cycle = try await link(q[2], q[0])
+            #expect(cycle.status == 400 && cycle.text.contains("cycle") && cycle.text.contains("overflow.targetQueueId"), "\(cycle.text)")
+            #expect(try await link(q[2], q[3]).status == 200, "three links: at the limit")
+            let deep = try await link(q[3], q[4])
+            #expect(deep.status == 400 && deep.text.contains("4 links"), "\(deep.text)")
+            let disabled = try await sim.send(.PATCH, "/api/v2/routing/queues/\(q[3])", token: token,
+                                              json: ["overflow": ["enabled": false, "action": "routeToQueue", "targetQueueId": .string(q[4])]])
+            #expect(disabled.status == 200, "a disabled link is not part of any chain")
         }
     }
 

@@ -10,10 +10,16 @@ struct QueueValidation {
     static let maxHoldSeconds: Int64 = 300
     static let maxSkillRequirements = 10
     static let maxSkills = 100
+    /// Overflow links in any chain of queues (as the client's `max_overflow_depth`).
+    static let maxOverflowDepth = 3
 
     /// The id of the queue being written, and whether a queue id exists (for overflow targets).
     let queueID: String
     let queueExists: (String) -> Bool
+    /// The overflow graph as stored: a queue's enabled routeToQueue target, and the queues
+    /// overflowing into a queue.
+    var overflowTarget: (String) -> String? = { _ in nil }
+    var overflowInto: (String) -> [String] = { _ in [] }
 
     func validate(_ doc: JSONValue) -> [FieldError] {
         guard let fields = doc.objectValue else { return [FieldError(path: "", code: "type", message: "the queue must be a JSON object")] }
@@ -104,9 +110,32 @@ struct QueueValidation {
                     fail("overflow.targetQueueId", "self", "a queue cannot overflow to itself")
                 } else if !queueExists(target) {
                     fail("overflow.targetQueueId", "not_found", "overflow target queue \(target) does not exist")
+                } else if action == "routeToQueue" && overflow["enabled"]?.boolValue != false, let problem = chainProblem(to: target) {
+                    fail("overflow.targetQueueId", problem.code, problem.message)
                 }
             }
         }
         return errors
+    }
+
+    /// A cycle through this queue, or a chain longer than `maxOverflowDepth` links (the links
+    /// already leading into this queue, this one, and those after its target).
+    private func chainProblem(to target: String) -> (code: String, message: String)? {
+        var downstream = 0
+        var seen: Set<String> = [queueID]
+        var current: String? = target
+        while let queue = current {
+            if seen.contains(queue) { return ("cycle", "overflow to \(target) forms a cycle back to this queue") }
+            seen.insert(queue)
+            current = overflowTarget(queue)
+            if current != nil { downstream += 1 }
+            if downstream > Self.maxOverflowDepth { break }
+        }
+        func upstream(_ id: String, _ visiting: Set<String>) -> Int {
+            overflowInto(id).filter { !visiting.contains($0) }.map { 1 + upstream($0, visiting.union([$0])) }.max() ?? 0
+        }
+        let links = upstream(queueID, [queueID]) + 1 + downstream
+        guard links > Self.maxOverflowDepth else { return nil }
+        return ("depth", "overflow chain through this queue would be \(links) links (at most \(Self.maxOverflowDepth))")
     }
 }

@@ -59,6 +59,10 @@ final class TenantStore: Sendable {
             try db.create(index: "queue_position", on: "queue", columns: ["position"])
             try db.create(index: "user_position", on: "user", columns: ["position"])
         }
+        // Which queues overflow into a queue, without reading every document on each write.
+        migrator.registerMigration("v3-overflow-index") { db in
+            try db.execute(sql: "CREATE INDEX queue_overflow_target ON queue (json_extract(document, '$.overflow.targetQueueId'))")
+        }
         return migrator
     }
 
@@ -167,8 +171,18 @@ final class TenantStore: Sendable {
                 fields["id"] = .string(id)
                 fields["version"] = nil
                 let next = JSONValue.object(fields)
-                let validation = QueueValidation(queueID: id) { target in
+                var validation = QueueValidation(queueID: id) { target in
                     ((try? Int.fetchOne(db, sql: "SELECT 1 FROM queue WHERE id = ?", arguments: [target])) ?? nil) != nil
+                }
+                // The stored graph, read in this transaction (the queue being written counts as its new self).
+                validation.overflowTarget = { queue in
+                    guard queue != id else { return nil }
+                    return (try? String.fetchOne(db, sql: "SELECT json_extract(document, '$.overflow.targetQueueId') FROM queue WHERE id = ? AND "
+                                                     + Self.activeLink, arguments: [queue])) ?? nil
+                }
+                validation.overflowInto = { queue in
+                    ((try? String.fetchAll(db, sql: "SELECT id FROM queue WHERE json_extract(document, '$.overflow.targetQueueId') = ? AND "
+                                               + Self.activeLink, arguments: [queue])) ?? []).filter { $0 != id }
                 }
                 let errors = validation.validate(next)
                 if !errors.isEmpty { throw StoreError.invalid(errors) }
@@ -193,6 +207,9 @@ final class TenantStore: Sendable {
             return (docs.compactMap { try? JSONValue.parse($0) }, total)
         }
     }
+
+    /// An enabled routeToQueue overflow link, in SQL.
+    static let activeLink = "json_extract(document, '$.overflow.action') = 'routeToQueue' AND coalesce(json_extract(document, '$.overflow.enabled'), 1) != 0"
 
     /// A page of users, optionally those serving `queueID` and/or in `status` (any case).
     func userPage(queueID: String?, status: String?, offset: Int, limit: Int) throws -> (items: [JSONValue], total: Int) {

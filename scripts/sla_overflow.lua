@@ -43,6 +43,14 @@ local results = cx.each(pick.by_name(all, limit), function(summary)
     log.info("%s: overflow kept as is (%s)", q.name, validators.describe(problems))
   end
   local done, r = pcall(deploy, q.id, payload)
+  local refused = not done and type(r) == "table" and r.code == "invalid" and r.details and r.details.errors
+  if refused and refused[1] and refused[1].path == "overflow.targetQueueId" then
+    -- The tenant saw the chain another task of this run was building at the same moment: it
+    -- refused the link (cycle or too deep). Keep the SLA change only, as validate would have.
+    log.info("%s: overflow kept as is (the tenant refused it: %s)", q.name, r.message)
+    payload = build(q, { serviceLevelTarget = { threshold = threshold, time = time } })
+    done, r = pcall(deploy, q.id, payload)
+  end
   if not done then return ("%-28s %s"):format(q.name, r.code == "conflict" and ("conflict: " .. r.message) or tostring(r)) end
   return ("%-28s %s"):format(q.name, r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version ..
     (r.merged and " (merged with a concurrent change)" or ""))))

@@ -12,6 +12,18 @@ test("sets the SLA target and overflow links, every write once", function(t)
     end
   end
   t.eq(changed, 4)
+  -- No chain the tasks built together is longer than the tenant allows (it refuses one that would be).
+  local by_id = {}
+  for _, q in ipairs(t.sim.queues()) do by_id[q.id] = q end
+  for _, q in pairs(by_id) do
+    local links, current = 0, q
+    while current and current.overflow and current.overflow.enabled ~= false and current.overflow.action == "routeToQueue" do
+      links = links + 1
+      current = by_id[current.overflow.targetQueueId]
+      if links > 3 then break end
+    end
+    t.truthy(links <= 3, q.name .. " starts a chain of more than 3 links")
+  end
 end)
 
 test("a dry run plans every queue and changes none", function(t)

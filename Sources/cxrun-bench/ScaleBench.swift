@@ -51,28 +51,9 @@ enum ScaleBench {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-scale-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let sim = Process()
-        sim.executableURL = URL(fileURLWithPath: cxrun)
-        sim.arguments = ["sim", "--port", "0", "--db", dir + "/sandbox.sqlite", "--queues", String(queues), "--agents", String(agents),
-                         "--rate-limit", "0", "--clock", "2026-01-05T03:00:00Z"]
-        let out = Pipe()
-        sim.standardOutput = out
-        sim.standardError = FileHandle.nullDevice
-        try sim.run()
-        defer {
-            kill(sim.processIdentifier, SIGKILL)  // it may have inherited a blocked SIGTERM
-            sim.waitUntilExit()
-        }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw BenchError("cxrun sim ended before listening") }
-            line.append(chunk)
-        }
-        guard let url = String(decoding: line, as: UTF8.self).split(separator: "\n").first?.split(separator: " ").last else {
-            throw BenchError("cxrun sim printed no address")
-        }
-        try "[tenants.scale]\nbase_url = \"\(url)\"\nclient_id = \"cxrun-demo\"\nclient_secret_env = \"SCALE_SECRET\"\n"
+        let sim = try SimProcess(cxrun: cxrun, folder: dir, arguments: ["--queues", String(queues), "--agents", String(agents)])
+        defer { sim.stop() }
+        try "[tenants.scale]\nbase_url = \"\(sim.url)\"\nclient_id = \"cxrun-demo\"\nclient_secret_env = \"SCALE_SECRET\"\n"
             .write(toFile: dir + "/cxrun.toml", atomically: true, encoding: .utf8)
         try rebalance.write(toFile: dir + "/rebalance.lua", atomically: true, encoding: .utf8)
         try listing.write(toFile: dir + "/list.lua", atomically: true, encoding: .utf8)
@@ -100,6 +81,36 @@ enum ScaleBench {
         var usage = rusage()
         wait4(pid, &status, 0, &usage)
         return Run(seconds: Date().timeIntervalSince(started), maxRSSMiB: Double(usage.ru_maxrss) / 1024, status: (status >> 8) & 0xff)
+    }
+}
+
+/// A `cxrun sim` started for a benchmark (port 0, rate limit off, quiet hour), and its address.
+final class SimProcess {
+    let process = Process()
+    let url: String
+
+    init(cxrun: String, folder: String, arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: cxrun)
+        process.arguments = ["sim", "--port", "0", "--db", folder + "/sandbox.sqlite", "--rate-limit", "0", "--clock", "2026-01-05T03:00:00Z"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { throw BenchError("cxrun sim ended before listening") }
+            line.append(chunk)
+        }
+        guard let url = String(decoding: line, as: UTF8.self).split(separator: "\n").first?.split(separator: " ").last else {
+            throw BenchError("cxrun sim printed no address")
+        }
+        self.url = String(url)
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)  // it may have inherited a blocked SIGTERM
+        process.waitUntilExit()
     }
 }
 

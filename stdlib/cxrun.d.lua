@@ -101,6 +101,7 @@ function agents(filter) end
 ---@return cx.Agent
 function agent(user_id) end
 
+--- One queue's metrics by short name; a queue the tenant has no data for is zeros with `no_data = true`.
 ---@param queue_id string?         nil: a row per queue
 ---@param opts { interval: string?, metrics: string[]? }?
 ---@return table

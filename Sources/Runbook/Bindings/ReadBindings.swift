@@ -75,11 +75,23 @@ struct ReadBindings {
             let sent = try await api { () async throws(APIError) in try await context.client.analytics(body) }
             let rows = sent.value.map(Self.shortNames)
             if let queueID {
-                guard let row = rows.first else { throw BindingError(.not_found, message: "no analytics for queue \(queueID)") }
-                return .init(values: [row], result: ["rows": 1], httpStatus: sent.status, attempts: sent.attempts)
+                // No data for the interval is zeros (as seed 001 reports it), flagged `no_data`.
+                let row = rows.first ?? Self.noData(queueID, metrics: metrics)
+                return .init(values: [row], result: ["rows": .int(Int64(rows.count))], httpStatus: sent.status, attempts: sent.attempts)
             }
             return .init(values: [.array(rows)], result: ["rows": .int(Int64(rows.count))], httpStatus: sent.status, attempts: sent.attempts)
         }
+    }
+
+    /// The API's queue metrics (what `analytics` returns when no `metrics` are asked for).
+    static let metricNames = ["abandonRate", "abandoned", "answerRate", "answered", "averageHandleTime", "averageWaitTime",
+                              "callbackConversionRate", "occupancy", "offered", "serviceLevel", "staffedAgents"]
+
+    /// A queue's row when the tenant has no data for it: every metric asked for is 0.
+    static func noData(_ queueID: String, metrics: [String]?) -> JSONValue {
+        var row: [String: JSONValue] = ["queue_id": .string(queueID), "no_data": true]
+        for name in metrics?.map({ String($0.dropFirst("queue.".count)) }) ?? metricNames { row[name] = .int(0) }
+        return .object(row)
     }
 
     /// `queue.answerRate` → `answerRate`; `queue.id` → `queue_id`.

@@ -47,9 +47,16 @@ public final class Transport: Sendable {
         // No configured limit: learn the tenant's from its 429s (AIMD), shared by every coroutine.
         bucket = TokenBucket(rate: endpoint.rateLimit, adaptive: endpoint.learnsRateLimit)
         let stats = self.stats
-        tokens = TokenProvider(endpoint: endpoint) { () async throws(APIError) -> (token: String, ttl: Double) in
+        tokens = TokenProvider(endpoint: endpoint) { () async throws(APIError) -> GrantedToken in
             try await Transport.fetchToken(endpoint, stats: stats)
         }
+    }
+
+    /// The scopes the current token was granted (fetching one if needed), or nil when the token
+    /// endpoint does not say.
+    public func grantedScopes() async throws(APIError) -> Set<String>? {
+        _ = try await tokens.token()
+        return await tokens.scopes
     }
 
     /// How many tokens were fetched so far.
@@ -218,7 +225,7 @@ public final class Transport: Sendable {
     }
 
     /// Client credentials: Basic auth, form body; retried like any idempotent call.
-    static func fetchToken(_ endpoint: TenantEndpoint, stats: TransportStats) async throws(APIError) -> (token: String, ttl: Double) {
+    static func fetchToken(_ endpoint: TenantEndpoint, stats: TransportStats) async throws(APIError) -> GrantedToken {
         var form = "grant_type=client_credentials"
         if !endpoint.scopes.isEmpty {
             form += "&scope=" + (endpoint.scopes.joined(separator: " ").addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ":-_."))) ?? "")
@@ -248,7 +255,8 @@ public final class Transport: Sendable {
                     throw APIError(.unauthorized, status: reply.status, message: "the token response has a malformed access_token")
                 }
                 let ttl = reply.body?["expires_in"]?.doubleValue ?? 3600
-                return (token, ttl.isFinite ? ttl : 3600)
+                let scopes = reply.body?["scope"]?.stringValue.map { Set($0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)) }
+                return GrantedToken(token: token, ttl: ttl.isFinite ? ttl : 3600, scopes: scopes)
             case 429, 500...599:
                 last = APIError.from(status: reply.status, body: reply.body)
                 guard let wait = endpoint.retry.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw last }

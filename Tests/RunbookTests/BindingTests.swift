@@ -108,6 +108,33 @@ struct BindingTests {
         }
     }
 
+    /// A token without a write scope fails the write before anything is sent, naming the scope.
+    @Test func aWriteWithoutItsScopeFailsBeforeAnythingIsSent() async throws {
+        let bench = try await Bench.start {
+            $0.clients = [SimClient(id: "cxrun-demo", secret: "cxrun-demo-secret", scopes: ["routing:queue:view", "users:read"])]
+        }
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                local ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = 123}))
+                print(e.code, e.message)
+                local a
+                for _, x in ipairs(agents()) do
+                  if x.shiftSchedule.onShift and x.roles[1].name == "Agent" and not x.wrapUp.active then a = x break end
+                end
+                ok, e = pcall(agent_status, a.id, {status = "Training"})
+                print(e.code)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines.first == "forbidden\tdeploy: the token was not granted routing:queue:update or routing:queue:write "
+                    + "(granted: routing:queue:view, users:read); nothing was sent", "\(output)")
+            #expect(lines.dropFirst().first == "forbidden", "an eligible agent: refused for the scope alone: \(output)")
+            let writes = try await bench.requests().filter { $0["method"]?.stringValue != "GET" && $0["path"]?.stringValue?.hasPrefix("/api/") == true }
+            #expect(writes.isEmpty, "nothing was sent: \(writes)")
+        }
+    }
+
     @Test func networkErrorsWhenTheTenantIsGone() async throws {
         let bench = try await Bench.start()
         let tenant = bench.tenant(retry: { var r = RetryPolicy(); r.maxAttempts = 2; r.baseDelay = 0.01; return r }())

@@ -44,6 +44,7 @@ struct AgentStatusBinding {
                 let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]
                 return .init(values: [result], result: result, status: .planned)
             }
+            try await context.requireScope(anyOf: RunContext.WriteScope.status, for: "agent_status")
             let sent = try await api { () async throws(APIError) in try await context.client.setStatus(id, payload) }
             let result: JSONValue = ["status": sent.value["status"] ?? .string(status), "previous_status": previous,
                                      "updated_at": sent.value["updatedAt"] ?? .null]

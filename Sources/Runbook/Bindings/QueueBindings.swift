@@ -68,6 +68,7 @@ struct QueueBindings {
     private static func write(
         _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue
     ) async throws(BindingError) -> RunContext.Outcome {
+        try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: "deploy")
         let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
         let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(BindingError) in
             try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)

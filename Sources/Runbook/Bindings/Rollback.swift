@@ -57,6 +57,7 @@ enum Rollback {
             let result: JSONValue = ["planned": true, "changed": paths]
             return .init(values: [result], result: result, status: .planned, attempts: 1)
         }
+        try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: "rollback")
         context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current))
         let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "the rollback")
         let w = try await writer.write(target, over: current, ifMatch: currentVersion) { latest throws(BindingError) in

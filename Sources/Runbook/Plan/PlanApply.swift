@@ -164,6 +164,7 @@ public enum PlanApply {
                 [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: version, document: current.document),
                  SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: rebased.document)]
             })) { seq async throws(BindingError) in
+                try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: "deploy")
                 let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "the apply")
                 let w = try await writer.write(rebased.document, over: current.document, ifMatch: version) { theirs throws(BindingError) in
                     let again = PlanRebase(action.changes, onto: theirs)
@@ -187,6 +188,7 @@ public enum PlanApply {
             }
             _ = try await run.call("agent_status", target: id, args: ["user_id": .string(id), "request": body, "plan": .string(plan.id)], effect: .write()) {
                 _ async throws(BindingError) in
+                try await context.requireScope(anyOf: RunContext.WriteScope.status, for: "agent_status")
                 let sent = try await api { () async throws(APIError) in try await context.client.setStatus(id, body) }
                 let result: JSONValue = ["status": sent.value["status"] ?? .null, "previous_status": current.document["status"] ?? .null]
                 return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)

@@ -75,6 +75,21 @@ final class RunContext: Sendable {
     func record(deploy: DeployRecord, queue: String) { deploys.withLock { $0[queue] = deploy } }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
 
+    /// Scopes a write needs: one of each set (the API's `update` and `write` spellings).
+    enum WriteScope {
+        static let queue: Set<String> = ["routing:queue:update", "routing:queue:write"]
+        static let status: Set<String> = ["user:status:write", "user:status:update"]
+    }
+
+    /// Fails a write before anything is sent when the token was granted none of `scopes`
+    /// (when the token endpoint says what it granted), naming what is missing.
+    func requireScope(anyOf scopes: Set<String>, for binding: String) async throws(BindingError) {
+        let granted = try await api { () async throws(APIError) in try await client.transport.grantedScopes() }
+        guard let granted, granted.isDisjoint(with: scopes) else { return }
+        throw BindingError(.forbidden, message: "\(binding): the token was not granted \(scopes.sorted().joined(separator: " or ")) "
+                           + "(granted: \(granted.isEmpty ? "none" : granted.sorted().joined(separator: ", "))); nothing was sent")
+    }
+
     /// Work the script handed off and did not wait for, which did not happen (a failed delivery).
     func noteLost(_ what: String) { lost.withLock { $0.append(what) } }
     var lostWork: [String] { lost.withLock { $0 } }

@@ -70,6 +70,13 @@ function validate(payload, opts) end
 ---@return cx.DeployResult
 function deploy(queue_id, payload) end
 
+--- Only the fields in `changes` (with the `version` of the fetched document they were built
+--- from), sent as an HTTP PATCH; a concurrent change is merged as for `deploy`; rollback-able.
+---@param queue_id string
+---@param changes table
+---@return cx.DeployResult
+function patch(queue_id, changes) end
+
 ---@param queue_id string
 ---@param opts { run: string?, force: boolean? }?
 ---@return { version: integer?, restored: boolean?, changed: string[], planned: boolean? }
@@ -115,7 +122,7 @@ function analytics(queue_id, opts) end
 cx = {}
 
 -- Every binding is also a field of cx.
-cx.fetch, cx.build, cx.validate, cx.deploy, cx.rollback = fetch, build, validate, deploy, rollback
+cx.fetch, cx.build, cx.validate, cx.deploy, cx.patch, cx.rollback = fetch, build, validate, deploy, patch, rollback
 cx.agent_status, cx.webhook = agent_status, webhook
 cx.queues, cx.skills, cx.agents, cx.agent, cx.analytics = queues, skills, agents, agent, analytics
 

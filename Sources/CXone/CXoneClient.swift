@@ -31,6 +31,15 @@ public final class CXoneClient: Sendable {
                                         headers: ifMatch.map { [("If-Match", String($0))] } ?? [], idempotent: false)
     }
 
+    /// Changes some fields of a queue (RFC 7396 merge patch); `ifMatch` is the version the
+    /// changes were built from.
+    public func patchQueue(_ id: String, _ patch: JSONValue, ifMatch: Int64?) async throws(APIError) -> Sent<JSONValue> {
+        var body = patch.objectValue ?? [:]
+        body["version"] = nil
+        return try await transport.send(.PATCH, "/api/v2/routing/queues/\(Self.escape(id))", body: .object(body),
+                                        headers: ifMatch.map { [("If-Match", String($0))] } ?? [], idempotent: false)
+    }
+
     // MARK: skills and users
 
     public func skills() async throws(APIError) -> Sent<[JSONValue]> {

@@ -36,6 +36,13 @@ extension JSONValue {
         out.append(JSONChange(path: path, old: a, new: b))
     }
 
+    /// The RFC 7396 merge patch that turns `self` into `other` (a removed field is `null`).
+    public func mergePatch(to other: JSONValue, ignoring ignored: Set<String> = []) -> JSONValue {
+        var patch = JSONValue.object([:])
+        for change in changes(to: other, ignoring: ignored) { patch = patch.setting(change.new ?? .null, at: change.path) }
+        return patch
+    }
+
     /// A copy with the field at `path` removed (no-op when absent).
     public func removing(at path: [String]) -> JSONValue {
         guard let key = path.first, case .object(var fields) = self else { return self }

@@ -8,7 +8,7 @@ import LuaHost
 struct QueueBindings {
     let context: RunContext
     var all: [(String, LuaFunction)] {
-        [("fetch", fetch), ("deploy", deploy), ("rollback", rollback)]
+        [("fetch", fetch), ("deploy", deploy), ("patch", patch), ("rollback", rollback)]
     }
 
     private func fetch(_ call: LuaCall) throws(ScriptError) -> LuaReply {
@@ -24,52 +24,75 @@ struct QueueBindings {
     // MARK: deploy
 
     private func deploy(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "deploy", expected: "queue id") }
-        guard lua_isTable(call, 2) else { throw call.argumentError(2, "deploy", expected: "table (the queue document)") }
-        let payload = try context.document(call, 2, binding: "deploy", target: id, args: ["queue_id": .string(id)], name: "payload")
-        let refused = { (message: String) in self.context.refuse("deploy", target: id, args: ["queue_id": .string(id)], BindingError(.invalid, message: message)) }
-        guard let baseVersion = payload["version"]?.intValue else {
-            throw refused("deploy: the payload has no version; build it from fetch(\"\(id)\")")
+        try write("deploy", call, what: "table (the queue document)") { payload, _ in payload }
+    }
+
+    /// `patch(queue_id, changes)`: only the fields in `changes` (with the `version` they were
+    /// built from), sent as an HTTP PATCH; otherwise as `deploy` (same writer, merge, audit, rollback).
+    private func patch(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        try write("patch", call, what: "table (the changes, with the version they were built from)") { changes, base in
+            var fields = changes.objectValue ?? [:]
+            fields["version"] = nil
+            return base.mergePatched(with: .object(fields)).setting(changes["version"] ?? .null, at: ["version"])
+        }
+    }
+
+    /// `deploy` and `patch`: the document to write is `target(argument, base)`, over the version
+    /// of the queue the argument names (which this run must have fetched).
+    private func write(
+        _ binding: String, _ call: LuaCall, what: String, target: (JSONValue, JSONValue) -> JSONValue
+    ) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, binding, expected: "queue id") }
+        guard lua_isTable(call, 2) else { throw call.argumentError(2, binding, expected: what) }
+        let argument = try context.document(call, 2, binding: binding, target: id, args: ["queue_id": .string(id)], name: "payload")
+        let refused = { (message: String) in self.context.refuse(binding, target: id, args: ["queue_id": .string(id)], BindingError(.invalid, message: message)) }
+        guard let baseVersion = argument["version"]?.intValue else {
+            throw refused("\(binding): the \(binding == "patch" ? "changes have" : "payload has") no version; build it from fetch(\"\(id)\")")
         }
         guard let base = context.fetchedDocument(id, version: baseVersion) else {
-            throw refused("deploy: version \(baseVersion) of queue \(id) was not fetched in this run; build the payload from fetch(\"\(id)\")")
+            throw refused("\(binding): version \(baseVersion) of queue \(id) was not fetched in this run; build it from fetch(\"\(id)\")")
         }
-        if let payloadID = payload["id"]?.stringValue, payloadID != id {
-            throw refused("deploy: the payload is queue \(payloadID), not \(id)")
+        if let payloadID = argument["id"]?.stringValue, payloadID != id {
+            throw refused("\(binding): the payload is queue \(payloadID), not \(id)")
         }
+        let payload = target(argument, base)
         let changed = base.changes(to: payload, ignoring: ThreeWayMerge.serverFields)
         let paths = JSONValue.array(changed.map { .string($0.dotted) })
         let args: JSONValue = ["queue_id": .string(id), "base_version": .int(baseVersion), "changed": paths]
         if context.dryRun {
             context.plan(PlannedChange(queue: id, base: base, changes: changed))
-            let values = try context.pure("deploy", target: id, args: args) { () throws(BindingError) in
+            let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
                 ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], .planned)
             }
             return try call.returning(values)
         }
         if changed.isEmpty {
             // Nothing to change: no write, no new version.
-            let values = try context.pure("deploy", target: id, args: args) { () throws(BindingError) in
+            let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
                 let result: JSONValue = ["version": .int(baseVersion), "previous_version": .int(baseVersion), "changed": .array([]), "skipped": true]
                 return ([result], result, .ok)
             }
             return try call.returning(values)
         }
         let context = self.context
-        return try context.audited("deploy", target: id, args: args, effect: .write(snapshots: { seq in
+        let sendsPatch = binding == "patch"
+        return try context.audited(binding, target: id, args: args, effect: .write(snapshots: { seq in
             [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: baseVersion, document: base),
              SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: payload)]
         })) { seq async throws(BindingError) in
-            try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths)
+            try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths,
+                                 binding: binding, sendsPatch: sendsPatch)
         }
     }
 
     /// Through the one queue writer; after someone else's write, a three-way merge.
     private static func write(
-        _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue
+        _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue,
+        binding: String, sendsPatch: Bool
     ) async throws(BindingError) -> RunContext.Outcome {
-        try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: "deploy")
-        let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
+        try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: binding)
+        var writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
+        writer.sendsPatch = sendsPatch
         let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(BindingError) in
             try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
         }

@@ -7,9 +7,12 @@ import LuaHost
 /// `cxrun rollback --run`. If the queue changed since the deploy, only this run's fields are
 /// reverted, and only when nobody touched them since (`force` overrides).
 enum Rollback {
+    /// The bindings whose writes a rollback undoes.
+    static let writeBindings: Set<String> = ["deploy", "patch"]
+
     /// The latest deploy of `queue` recorded for `run` in the audit log (also one left pending).
     static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
-        let calls = try store.calls(run: run).filter { $0.binding == "deploy" && $0.target == queue && $0.status != .error }
+        let calls = try store.calls(run: run).filter { writeBindings.contains($0.binding) && $0.target == queue && $0.status != .error }
         let snapshots = try store.snapshots(run: run)
         guard let call = calls.last,
             let pre = snapshots.first(where: { $0.seq == call.seq && $0.kind == .pre }),
@@ -24,7 +27,7 @@ enum Rollback {
     /// Queues a run deployed, newest deploy first.
     static func deployedQueues(run: String, store: AuditStore) throws -> [String] {
         var seen = Set<String>()
-        return try store.calls(run: run).filter { $0.binding == "deploy" && $0.status != .error && $0.status != .planned }
+        return try store.calls(run: run).filter { writeBindings.contains($0.binding) && $0.status != .error && $0.status != .planned }
             .reversed().compactMap(\.target).filter { seen.insert($0).inserted }
     }
 

@@ -15,6 +15,8 @@ struct QueueWriter {
     let seq: Int
     /// Names the operation in the error when the queue never holds still ("this run", "the rollback").
     let operation: String
+    /// PUT the whole document, or PATCH only the fields that differ from what it is written over.
+    var sendsPatch = false
 
     /// Writes given up after this many concurrent modifications.
     static let maxAttempts = 8
@@ -44,7 +46,14 @@ struct QueueWriter {
         for _ in 0..<Self.maxAttempts {
             let current: JSONValue
             let put: Result<Sent<JSONValue>, APIError>
-            do { put = .success(try await context.client.putQueue(queueID, plan.document, ifMatch: plan.ifMatch)) } catch { put = .failure(error) }
+            do {
+                if sendsPatch {
+                    let patch = plan.pre.mergePatch(to: plan.document, ignoring: ThreeWayMerge.serverFields)
+                    put = .success(try await context.client.patchQueue(queueID, patch, ifMatch: plan.ifMatch))
+                } else {
+                    put = .success(try await context.client.putQueue(queueID, plan.document, ifMatch: plan.ifMatch))
+                }
+            } catch { put = .failure(error) }
             switch put {
             case .success(let sent):
                 attempts += sent.attempts

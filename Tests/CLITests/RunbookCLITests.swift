@@ -182,10 +182,11 @@ struct RunbookCLITests {
         var pending = false
         for _ in 0..<300 where !pending {
             try await Task.sleep(for: .milliseconds(100))
-            let runs = try await runCLI(["audit", "runs"], in: dir)
-            guard let line = runs.stdout.split(separator: "\n").first(where: { $0.contains("running") }) else { continue }
-            runID = String(line.split(separator: " ")[0])
-            let show = try await runCLI(["audit", "show", runID], in: dir)
+            // One look per round (the latest run is the victim's once it started): under load each
+            // cxrun takes a while, and the pending window is one round trip long.
+            let show = try await runCLI(["audit", "show"], in: dir)
+            guard show.stdout.contains("status   running"), let first = show.stdout.split(separator: "\n").first else { continue }
+            runID = String(first.split(separator: " ").last ?? "")
             pending = show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") }
         }
         kill(victim.processIdentifier, SIGKILL)
@@ -217,11 +218,11 @@ struct RunbookCLITests {
     }
 
     @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(latencyMs: 1500)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(latencyMs: 3000)
         defer { sim.terminate() }
         // The in-flight PUT may still land on the server: wait until its request log shows it
         // answered (bounded: a PUT killed before it was sent never shows).
-        _ = try await landedPut(baseURL, queueID, latencyMs: 1500)
+        _ = try await landedPut(baseURL, queueID, latencyMs: 3000)
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])

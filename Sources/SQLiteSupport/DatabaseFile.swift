@@ -33,10 +33,9 @@ public enum DatabaseFile {
         }
     }
 
-    /// `open`, or with `readOnly` a connection that only reads and works on a read-only file
-    /// (and folder): it writes no -wal/-shm files, so it sees committed data only.
-    public static func open(_ path: String, readOnly: Bool) throws -> any DatabaseWriter {
-        guard readOnly else { return try open(path) }
+    /// A connection that only reads and works on a read-only file (and folder): it writes no
+    /// -wal/-shm files, so it sees committed data only.
+    public static func openReadOnly(_ path: String) throws -> any DatabaseWriter {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)

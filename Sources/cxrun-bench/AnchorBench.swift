@@ -8,13 +8,10 @@ enum AnchorBench {
     static let queues = 500
 
     static func run() {
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let cxrun = bin.appendingPathComponent("cxrun").path
+        guard let cxrun = BenchTools.cxrun else { return say("\nanchor benchmark: no cxrun next to cxrun-bench") }
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let loop = repo.appendingPathComponent("bench/seed000_loop.py").path
-        let python = [bin.deletingLastPathComponent(), bin.deletingLastPathComponent().deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("venv/bin/python").path }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
-        guard FileManager.default.isExecutableFile(atPath: cxrun) else { return say("\nanchor benchmark: no cxrun next to cxrun-bench") }
+        let python = BenchTools.python
         say("\nthe Python anchor: seed 000's loop (requests, sequential) vs cxrun's runbook, \(queues) queues, one standalone cxrun sim")
         for (latency, concurrency) in [(0, 1), (10, 16)] {
             do {

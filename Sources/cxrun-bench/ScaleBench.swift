@@ -25,8 +25,7 @@ enum ScaleBench {
     }
 
     static func run() {
-        let cxrun = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cxrun").path
-        guard FileManager.default.isExecutableFile(atPath: cxrun) else { return say("\nscale benchmark: no cxrun next to cxrun-bench (\(cxrun))") }
+        guard let cxrun = BenchTools.cxrun else { return say("\nscale benchmark: no cxrun next to cxrun-bench") }
         say("\nscale benchmark: cxrun run (release) against cxrun sim --queues N --agents M; client wall time and peak memory")
         var figures: [String: [Run]] = [:]
         for (queues, agents) in [(500, 5_000), (5_000, 50_000)] {

@@ -4,13 +4,8 @@ import Foundation
 /// folder each time after the first) against `python -c 'import requests'`, median of 15 each.
 enum StartupBench {
     static func run() {
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let cxrun = bin.appendingPathComponent("cxrun").path
-        guard FileManager.default.isExecutableFile(atPath: cxrun) else { return say("\nstart-up benchmark: no cxrun next to cxrun-bench") }
-        // The Python the Makefile installs requests into (.build/venv), else the system's.
-        let venvs = [bin.deletingLastPathComponent(), bin.deletingLastPathComponent().deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("venv/bin/python").path }
-        let python = venvs.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
+        guard let cxrun = BenchTools.cxrun else { return say("\nstart-up benchmark: no cxrun next to cxrun-bench") }
+        let python = BenchTools.python
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-startup-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

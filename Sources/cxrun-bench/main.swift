@@ -24,5 +24,17 @@ if which == "all" || which == "rebalance" || which == "rate" {
     done.wait()
 }
 
+/// The programs the process benchmarks run: the release cxrun built next to this binary, and the
+/// Python the Makefile installs requests into (.build/venv), else the system's.
+enum BenchTools {
+    static let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static let cxrun: String? = {
+        let path = bin.appendingPathComponent("cxrun").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+    static let python: String = [bin.deletingLastPathComponent(), bin.deletingLastPathComponent().deletingLastPathComponent()]
+        .map { $0.appendingPathComponent("venv/bin/python").path }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
+}
+
 /// Writes a line at once (print is buffered when stdout is a pipe).
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }

@@ -7,8 +7,8 @@ enum Console {
     static func out(_ text: String) { write(STDOUT_FILENO, text) }
     static func err(_ text: String) { write(STDERR_FILENO, text) }
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) != 0 }
-    /// Colours on stdout: a terminal, and NO_COLOR unset.
-    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
+    /// Colours on stdout: it is a terminal, and NO_COLOR is unset.
+    static var colorOnStdout: Bool { isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
 
     /// `cx.each` progress on one rewritten line, erased when done.
     @Sendable static func eachProgress(done: Int, total: Int) {

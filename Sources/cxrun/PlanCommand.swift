@@ -69,7 +69,7 @@ struct PlanCommand: AsyncParsableCommand {
         if json {
             Console.out(file)
         } else {
-            Console.out("\n" + PlanText.render(plan.actions, color: Console.stdoutIsTTY))
+            Console.out("\n" + PlanText.render(plan.actions, color: Console.colorOnStdout))
         }
         Console.err("\nplan saved: \(path)\n  review: cxrun show \(path)\n  apply:  cxrun apply \(path)\n")
     }

@@ -108,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
             Console.out(result.jsonReport(dryRun: dryRun) + "\n")
         } else {
             if dryRun {
-                Console.out("\ndry run: nothing was changed. Planned changes:\n" + PlanText.render(result.plannedChanges, color: Console.stdoutIsTTY))
+                Console.out("\ndry run: nothing was changed. Planned changes:\n" + PlanText.render(result.plannedChanges, color: Console.colorOnStdout))
             }
             Console.err("\n" + result.summary.text + "\n")
         }

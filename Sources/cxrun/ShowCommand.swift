@@ -26,7 +26,7 @@ struct ShowCommand: AsyncParsableCommand {
               script:  \(loaded.script) (sha256 \(loaded.scriptSHA256.prefix(12))…) \(loaded.args.jsonString())
               planned: \(created) by \(loaded.operatorName) on \(loaded.host)
 
-            """ + PlanText.render(loaded.actions, color: Console.stdoutIsTTY))
+            """ + PlanText.render(loaded.actions, color: Console.colorOnStdout))
     }
 }
 

@@ -16,14 +16,11 @@ public final class AuditStore: Sendable {
     /// file and changes nothing; abandoned runs then only show as such.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        self.readOnly = readOnly
         seal = SecretSeal(auditPath: path)
-        pool = readOnly ? try DatabaseFile.open(path, readOnly: true) : try DatabaseFile.openMigrated(path, Self.migrator)
+        pool = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator)
         guard !readOnly else { return }
         try finalizeAbandoned()
     }
-
-    private let readOnly: Bool
 
     /// Marks this host's `running` runs whose process is gone as `abandoned`.
     private func finalizeAbandoned() throws {

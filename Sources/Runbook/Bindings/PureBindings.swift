@@ -10,7 +10,7 @@ struct PureBindings {
     var globals: [(String, LuaFunction)] { [("build", build)] }
 
     var hidden: [(String, LuaFunction)] {
-        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue), ("queue_ids", queueIDs), ("overflow_upstream", overflowUpstream)]
+        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue), ("queues_listed", queuesListed), ("overflow_upstream", overflowUpstream)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -52,12 +52,10 @@ struct PureBindings {
         ])
     }
 
-    /// `queue_ids()`: the ids of every queue the run has seen, and whether it listed them all;
-    /// `queue_ids(true)`: only whether it listed them all.
-    private func queueIDs(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        if call.typeName(1) == "boolean" { return try call.returning(.bool(context.listedAllQueues)) }
-        let known = context.knownQueueIDs
-        return try call.returning(.array(known.ids.map(JSONValue.string)), .bool(known.listed))
+    /// `queues_listed()`: whether the run has listed all of the tenant's queues (so its overflow
+    /// graph is whole).
+    private func queuesListed(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        try call.returning(.bool(context.listedAllQueues))
     }
 
     /// `overflow_upstream(id) -> depth, head`: the longest chain of overflow links already leading

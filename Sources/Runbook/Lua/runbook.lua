@@ -2,7 +2,7 @@
 -- validators, audited like every binding, and `cx.tenant`. Receives the host's private table.
 local private = ...
 local cx, audit, now, known, queue = private.cx, private.audit_pure, private.now, private.known, private.queue
-local queue_ids, overflow_upstream = private.queue_ids, private.overflow_upstream
+local queues_listed, overflow_upstream = private.queues_listed, private.overflow_upstream
 local tenant = known()
 cx.tenant = { name = tenant.name, limits = tenant.limits }
 
@@ -31,17 +31,15 @@ local function validate(payload, opts)
     info = known()
   end
   local overflow = type(payload) == "table" and rawget(payload, "overflow") or nil
-  local ids
+  local upstream
   if type(overflow) == "table" and overflow.enabled ~= false and overflow.action == "routeToQueue" then
-    -- The tenant's overflow graph (links into this queue count toward the depth): list the queues
-    -- once per run unless the script already did.
-    -- Only whether they were listed: the host walks the graph (queue_ids() would copy every id
-    -- into Lua on every validate, which grows with the square of the tenant's size).
-    if not queue_ids(true) then load_once("queues", cx.queues) end
-    ids = true
+    -- Links already leading into this queue count toward the depth: the host walks the run's
+    -- overflow graph, whole once the queues are listed (once per run unless the script did).
+    if not queues_listed() then load_once("queues", cx.queues) end
+    upstream = overflow_upstream
   end
   local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue,
-    upstream = ids and overflow_upstream or nil }
+    upstream = upstream }
   local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil
   audit("validate", target, { ok = ok, problems = #problems }, now() - started, { queue_id = target or cx.null })

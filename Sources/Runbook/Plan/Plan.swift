@@ -46,10 +46,9 @@ public struct Plan: Sendable {
         }
     }
 
-    /// The plan with its sealed secret values opened with the key next to `auditPath`; refused
-    /// when a value cannot be opened (the key that sealed it is not here).
-    func opened(auditPath: String) throws(PlanError) -> Plan {
-        let seal = SecretSeal(auditPath: auditPath)
+    /// The plan with its sealed secret values opened with the audit log's key; refused when a
+    /// value cannot be opened (the key that sealed it is not here).
+    func opened(with seal: SecretSeal) throws(PlanError) -> Plan {
         var copy = self
         var unopened: [String] = []
         for i in copy.actions.indices {
@@ -84,8 +83,6 @@ public struct Plan: Sendable {
     }
 
     /// The counts a reviewer reads last: `3 queues to change, 1 agent status, 1 webhook`.
-    public var countLine: String { Self.countLine(actions) }
-
     static func countLine(_ actions: [PlannedChange]) -> String {
         func count(_ kind: PlannedChange.Kind, _ one: String, _ many: String) -> String? {
             let n = actions.filter { $0.kind == kind }.count

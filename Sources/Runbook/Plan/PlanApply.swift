@@ -38,8 +38,9 @@ public enum PlanApply {
         public var failed: Bool { refused || lines.contains { $0.state == .failed } }
     }
 
-    /// Checks that need no tenant: the digest (by reading the file), tenant, age and earlier applies.
-    public static func check(_ plan: Plan, tenant: ResolvedTenant, auditPath: String, options: Options) throws(PlanError) {
+    /// Checks that need no reads of the tenant: its identity, the plan's age and earlier applies
+    /// (the digest was checked when the file was read).
+    static func check(_ plan: Plan, tenant: ResolvedTenant, store: AuditStore, options: Options) throws(PlanError) {
         guard plan.tenant == tenant.name, plan.tenantIdentity == tenant.identity else {
             throw PlanError("the plan is for tenant \(plan.tenant) (\(plan.tenantIdentity)), not \(tenant.name) (\(tenant.identity))")
         }
@@ -48,22 +49,25 @@ public enum PlanApply {
             throw PlanError("the plan is \(Int(age / 60)) minutes old (--max-age is \(Int(options.maxAge / 60)) minutes): plan again")
         }
         guard age > -300 else { throw PlanError("the plan was created in the future (\(Int(-age)) s from now): check this machine's clock") }
-        if let store = try? AuditStore(path: auditPath), let run = try? store.appliedRun(plan: plan.id) {
+        if let run = try? store.appliedRun(plan: plan.id) {
             throw PlanError("plan \(plan.id) has been applied: run \(run) (cxrun audit show \(run))")
         }
     }
 
     /// Checks every target against its base, then writes (or refuses, writing nothing).
     public static func apply(_ sealedPlan: Plan, file: String, tenant: ResolvedTenant, auditPath: String, options: Options) async throws(PlanError) -> Report {
-        try check(sealedPlan, tenant: tenant, auditPath: auditPath, options: options)
-        let plan = try sealedPlan.opened(auditPath: auditPath)
+        guard let endpoint = tenant.endpoint else { throw PlanError("the tenant has no endpoint") }
+        let store: AuditStore
+        do { store = try AuditStore(path: auditPath) } catch { throw PlanError("cannot open the audit log \(auditPath): \(error)") }
+        try check(sealedPlan, tenant: tenant, store: store, options: options)
+        let plan = try sealedPlan.opened(with: store.seal)
         for action in plan.actions where action.kind == .webhook && tenant.webhooks[action.target] == nil {
             throw PlanError("the plan delivers webhook '\(action.target)', which is not configured for tenant \(tenant.name)")
         }
         let run: HostRun
         do {
             run = try HostRun.begin(script: "cxrun apply \(plan.id)", args: ["plan": .string(plan.id), "skip_stale": .bool(options.skipStale)],
-                                    tenant: tenant, auditPath: auditPath, dryRun: false, planID: plan.id)
+                                    tenant: tenant, endpoint: endpoint, store: store, dryRun: false, planID: plan.id)
         } catch { throw PlanError(error.description) }
 
         // 1. Every target as it is now, against what was planned.
@@ -114,10 +118,11 @@ public enum PlanApply {
         return Report(runID: run.runID, lines: lines, stale: stale, refused: false)
     }
 
-    /// A target as read at apply time.
+    /// A target as read at apply time; for a queue, the planned changes laid over it.
     struct Current: Sendable {
         var document: JSONValue = .null
         var stale: [String] = []
+        var rebased: PlanRebase?
     }
 
     private static func read(_ action: PlannedChange, run: HostRun) async throws(BindingError) -> Current {
@@ -131,7 +136,8 @@ public enum PlanApply {
             }
             let document = outcome.values.first ?? .null
             let unchanged = document["version"]?.intValue == action.baseVersion && PlannedChange.sha256(document) == action.baseSHA256
-            return Current(document: document, stale: unchanged ? [] : PlanRebase(action.changes, onto: document).stale)
+            let rebased = PlanRebase(action.changes, onto: document)
+            return Current(document: document, stale: unchanged ? [] : rebased.stale, rebased: rebased)
         case .agent:
             let id = action.target
             let outcome = try await run.call("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
@@ -152,7 +158,7 @@ public enum PlanApply {
         switch action.kind {
         case .queue:
             let id = action.target
-            let rebased = PlanRebase(action.changes, onto: current.document)
+            let rebased = current.rebased ?? PlanRebase(action.changes, onto: current.document)
             if current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty {
                 return Line(action: action, state: .unchanged, message: "already as planned (\(rebased.alreadyDone.joined(separator: ", ")))")
             }

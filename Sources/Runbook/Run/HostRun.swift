@@ -9,16 +9,7 @@ struct HostRun {
     let context: RunContext
     var runID: String { context.runID }
 
-    /// Opens the audit log and records the run as `running`.
-    static func begin(
-        script: String, args: JSONValue, tenant: ResolvedTenant, auditPath: String, dryRun: Bool, planID: String? = nil
-    ) throws(RunbookError) -> HostRun {
-        guard let endpoint = tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
-        let store: AuditStore
-        do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
-        return try begin(script: script, args: args, tenant: tenant, endpoint: endpoint, store: store, dryRun: dryRun, planID: planID)
-    }
-
+    /// Records the run as `running` in `store`.
     static func begin(
         script: String, args: JSONValue, tenant: ResolvedTenant, endpoint: TenantEndpoint, store: AuditStore, dryRun: Bool, planID: String?
     ) throws(RunbookError) -> HostRun {

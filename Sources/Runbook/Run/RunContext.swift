@@ -59,8 +59,7 @@ final class RunContext: Sendable {
 
     func fetchedDocument(_ id: String, version: Int64) -> JSONValue? { fetched.withLock { $0[id]?[version] } }
 
-    /// Every queue id the run has seen, and whether it has listed all of the tenant's queues.
-    var knownQueueIDs: (ids: [String], listed: Bool) { (fetched.withLock { $0.keys.sorted() }, listedAll.load(ordering: .relaxed)) }
+    /// Whether the run has listed all of the tenant's queues.
     var listedAllQueues: Bool { listedAll.load(ordering: .relaxed) }
     func rememberListedAll() { listedAll.store(true, ordering: .relaxed) }
 

@@ -82,5 +82,10 @@ struct SealedSecretTests {
         #expect(Set(other.open(sealed).unknown) == [["integration", "apiToken"], ["clientSecret"]])
         let legacy: JSONValue = ["integration": ["apiToken": .string(Redactor.mask)]]
         #expect(seal.open(legacy).unknown == [["integration", "apiToken"]], "a value masked before sealing existed is unknown too")
+        // A planned change: a sealed value opens; one masked (no key at planning) never passes as opened.
+        let change = seal.seal(JSONChange(path: ["integration", "apiToken"], old: "tok-0", new: "tok-1"), redactor: Redactor(secrets: []))
+        #expect(seal.open(change).change == JSONChange(path: ["integration", "apiToken"], old: "tok-0", new: "tok-1") && !seal.open(change).unopened)
+        let masked = JSONChange(path: ["integration", "apiToken"], old: nil, new: .string(Redactor.mask))
+        #expect(seal.open(masked).unopened, "apply must refuse to write a placeholder")
     }
 }

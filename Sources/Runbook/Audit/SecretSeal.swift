@@ -54,15 +54,15 @@ struct SecretSeal: Sendable {
         return JSONChange(path: change.path, old: one(change.old), new: one(change.new))
     }
 
-    /// The change with its sealed values opened, and whether any could not be opened.
+    /// The change with its sealed values opened, and whether any could not be opened (a value
+    /// masked because no key could be had at sealing time never opens).
     func open(_ change: JSONChange) -> (change: JSONChange, unopened: Bool) {
         var unopened = false
         func one(_ v: JSONValue?) -> JSONValue? {
             guard let v else { return nil }
-            if case .string(let s) = v, s.hasPrefix(Self.prefix) || (s == Redactor.mask && change.path.contains(where: Redactor.isSensitiveKey)) {
-                let (opened, unknown) = open(["v": v])
-                if !unknown.isEmpty { unopened = true }
-                return opened["v"]
+            if v == .string(Redactor.mask) && change.path.contains(where: Redactor.isSensitiveKey) {
+                unopened = true
+                return v
             }
             let (opened, unknown) = open(v)
             if !unknown.isEmpty { unopened = true }

@@ -1,17 +1,20 @@
 import Crypto
 import Foundation
 import JSONCore
+import Synchronization
 
 /// Secret values in snapshots, sealed so that rollback can be exact while the audit log holds
 /// no secret in clear: a value under a secret-named key (`integration.apiToken`) is stored as
 /// `"[sealed:v1:<base64 AES-GCM>]"`. The key lives outside the database: `CXRUN_AUDIT_KEY`, or
 /// a 0600 file next to it (`audit.key`, created on the first seal). Without the key a sealed
 /// value cannot be opened; rollback then leaves that field as it is and says so.
-struct SecretSeal: Sendable {
+final class SecretSeal: Sendable {
     static let prefix = "[sealed:v1:"
     /// Where the key file is, when the environment gives no key.
     let keyFile: String
     private let environmentKey: [UInt8]?
+    /// The key once read or made: a log full of secret fields reads its file once, not per value.
+    private let loaded = Mutex<[UInt8]?>(nil)
 
     init(auditPath: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let folder = (auditPath as NSString).deletingLastPathComponent
@@ -116,7 +119,16 @@ struct SecretSeal: Sendable {
 
     private func key(creating: Bool) -> SymmetricKey? {
         if let environmentKey { return SymmetricKey(data: environmentKey) }
-        if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return SymmetricKey(data: data) }
+        if let bytes = loaded.withLock({ $0 }) ?? fileKey(creating: creating) {
+            loaded.withLock { $0 = bytes }
+            return SymmetricKey(data: bytes)
+        }
+        return nil
+    }
+
+    /// The key file's 32 bytes, made first when `creating` and there is none.
+    private func fileKey(creating: Bool) -> [UInt8]? {
+        if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return Array(data) }
         guard creating else { return nil }
         // Written to a private temporary file, then linked into place: a reader never sees a
         // half-written key, and of two processes creating it at once the first link wins.
@@ -128,8 +140,8 @@ struct SecretSeal: Sendable {
         close(fd)
         let linked = written == 32 && link(temporary, keyFile) == 0
         unlink(temporary)
-        if linked { return SymmetricKey(data: bytes) }
-        if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return SymmetricKey(data: data) }
+        if linked { return bytes }
+        if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return Array(data) }
         return nil
     }
 }

@@ -2,7 +2,7 @@
 -- LuaLS definitions of what cxrun gives a runbook (DESIGN.md §5). Point your editor's
 -- Lua.workspace.library at stdlib/ to get completion for the bindings and the stdlib.
 
----@alias cx.ErrorCode "invalid"|"not_found"|"conflict"|"unauthorized"|"forbidden"|"rate_limited"|"unavailable"|"timeout"|"network"|"sandbox"
+---@alias cx.ErrorCode "invalid"|"not_found"|"conflict"|"unauthorized"|"forbidden"|"rate_limited"|"unavailable"|"timeout"|"network"|"sandbox"|"locked"
 
 ---@class cx.Error                 what a failed binding raises
 ---@field code cx.ErrorCode

@@ -31,8 +31,6 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("skip-stale"), help: "Apply what is still current; skip (and report) stale targets.")
     var skipStale = false
 
-    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
-    var auditDB: String = ".cxrun/audit.sqlite"
 
     func validate() throws {
         guard maxAge > 0 else { throw ValidationError("--max-age must be positive (minutes)") }
@@ -44,9 +42,10 @@ struct ApplyCommand: AsyncParsableCommand {
         var options = PlanApply.Options()
         options.maxAge = maxAge * 60
         options.skipStale = skipStale
+        options.lockTimeout = setup.lockTimeout
         let report: PlanApply.Report
         do {
-            report = try await PlanApply.apply(loaded, file: file, tenant: setup.tenant, auditPath: auditDB, options: options)
+            report = try await PlanApply.apply(loaded, file: file, tenant: setup.tenant, auditPath: setup.auditPath, options: options)
         } catch {
             await setup.stop()
             Console.err("cxrun: refused: \(error.description)\n")

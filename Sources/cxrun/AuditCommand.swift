@@ -11,13 +11,25 @@ struct AuditCommand: ParsableCommand {
     )
 
     struct Location: ParsableArguments {
-        @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
-        var auditDB: String = ".cxrun/audit.sqlite"
+        @Option(name: .customLong("audit-db"), help: AuditLocationOption.help)
+        var auditDB: String?
+
+        @Option(help: "Configuration file, for its [audit] url (default: ./cxrun.toml, then ~/.config/cxrun/cxrun.toml).")
+        var config: String?
 
         func open() throws -> AuditStore {
-            guard FileManager.default.fileExists(atPath: auditDB) else { throw CLIError.usage("no audit log at \(auditDB)") }
+            let location = try AuditLocationOption.resolve(flag: auditDB, config: config)
+            if !AuditLocation.isURL(location) {
+                guard FileManager.default.fileExists(atPath: location) else { throw CLIError.usage("no audit log at \(location)") }
+            }
             // Read-only: reading the log changes nothing and works on a read-only file.
-            do { return try AuditStore(path: auditDB, readOnly: true) } catch { throw CLIError.usage("cannot open the audit log \(auditDB): \(error)") }
+            do { return try AuditStore(path: location, readOnly: true) } catch { throw CLIError.usage("cannot open the audit log \(location): \(error)") }
+        }
+
+        /// The log opened for writing (created and migrated if new): `cxrun locks`.
+        func openForWriting() throws -> AuditStore {
+            let location = try AuditLocationOption.resolve(flag: auditDB, config: config)
+            do { return try AuditStore(path: location) } catch { throw CLIError.usage("cannot open the audit log \(location): \(error)") }
         }
     }
 

@@ -20,7 +20,7 @@ struct Cxrun: AsyncParsableCommand {
                    (the run stops and is audited as aborted; a second signal quits at once)
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, PlanCommand.self, ApplyCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, ReplCommand.self, SimCommand.self, AuditCommand.self, RollbackCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, ApplyCommand.self, ShowCommand.self, CheckCommand.self, TestCommand.self, ReplCommand.self, SimCommand.self, AuditCommand.self, RollbackCommand.self, LocksCommand.self]
     )
 
     /// Ends the process; output that could not be written makes a success exit 4, saying why.

@@ -36,8 +36,6 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan file on stdout instead of the readable plan (the script's own output goes to stderr).")
     var json = false
 
-    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite); the planning dry run is recorded there.")
-    var auditDB: String = ".cxrun/audit.sqlite"
 
     @Option(help: "Wall-clock limit for the planning run, in seconds.")
     var timeout: Double = 600
@@ -46,7 +44,7 @@ struct PlanCommand: AsyncParsableCommand {
         Interrupts.prepare()
         let setup = try await target.resolve()
         var request = try RunCommand.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: true,
-                                             limits: RunLimits(timeout: timeout), concurrency: 4, auditDB: auditDB)
+                                             limits: RunLimits(timeout: timeout), concurrency: 4, auditDB: setup.auditPath)
         // With --json stdout holds the plan file alone; what the script prints goes to stderr.
         if json { request.output = { Console.err($0) } }
         let result = try await setup.run(request)

@@ -25,8 +25,6 @@ struct ReplCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Change nothing: writes are validated and planned; reads are real.")
     var dryRun = false
 
-    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
-    var auditDB: String = ".cxrun/audit.sqlite"
 
     func run() async throws {
         Interrupts.prepare()
@@ -39,7 +37,7 @@ struct ReplCommand: AsyncParsableCommand {
         }
         let request = RunbookRequest(
             scriptPath: "cxrun repl", source: RunbookSession.replSource, args: [], tenant: setup.tenant, dryRun: dryRun,
-            limits: RunLimits(timeout: 604_800), auditPath: auditDB, stdlib: StdlibLocator.locate(),
+            limits: RunLimits(timeout: 604_800), auditPath: setup.auditPath, stdlib: StdlibLocator.locate(),
             output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
             onStart: { handle in Interrupts.install(handle) },
             readLine: { prompt in await Self.readLine(prompt: interactive ? prompt : nil) })

@@ -22,8 +22,6 @@ struct RollbackCommand: AsyncParsableCommand {
 
     @OptionGroup var target: TenantOptions
 
-    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
-    var auditDB: String = ".cxrun/audit.sqlite"
 
     @Flag(help: "Restore the pre-image even over later changes by others.")
     var force = false
@@ -33,10 +31,11 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         let setup = try await target.resolve()
-        let (sourceRun, queues, tenant, audit, force, dryRun) = (self.sourceRun, queues, setup.tenant, auditDB, force, dryRun)
+        let (sourceRun, queues, tenant, audit, force, dryRun) = (self.sourceRun, queues, setup.tenant, setup.auditPath, force, dryRun)
         let result: (runID: String, lines: [RollbackSession.Line])
         do {
-            result = try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun)
+            result = try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun,
+                                                     lockTimeout: setup.lockTimeout)
         } catch {
             await setup.stop()
             Console.err("cxrun: \(error)\n")

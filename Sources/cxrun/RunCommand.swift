@@ -36,8 +36,6 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print a machine-readable summary (and planned changes) on stdout.")
     var json = false
 
-    @Option(name: .customLong("audit-db"), help: "The audit log (SQLite).")
-    var auditDB: String = ".cxrun/audit.sqlite"
 
     @Option(help: "Wall-clock limit for the whole run, in seconds.")
     var timeout: Double = 600
@@ -63,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
         let setup = try await target.resolve()
         let limits = RunLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
         let request = try Self.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: dryRun, limits: limits,
-                                       concurrency: concurrency, auditDB: auditDB)
+                                       concurrency: concurrency, auditDB: setup.auditPath)
         let result = try await setup.run(request)
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.

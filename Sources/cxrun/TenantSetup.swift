@@ -8,6 +8,10 @@ import SandboxTenant
 struct TenantSetup {
     var tenant: ResolvedTenant
     var sandbox: SandboxServer?
+    /// The audit log (file path or postgresql:// URL).
+    var auditPath = ".cxrun/audit.sqlite"
+    /// How long a write waits for another run's lock (`--lock-timeout`).
+    var lockTimeout: Double = 30
 
     static func resolve(config: String?, tenant name: String?) async throws -> TenantSetup {
         var tenant: ResolvedTenant
@@ -40,6 +44,8 @@ struct TenantSetup {
     /// whatever happened; a run that cannot start is a usage error (exit 2).
     func run(_ request: RunbookRequest) async throws -> RunbookResult {
         let result: RunbookResult
+        var request = request
+        request.lockTimeout = lockTimeout
         do {
             result = try await RunbookSession.run(request)
         } catch {
@@ -62,9 +68,24 @@ struct TenantOptions: ParsableArguments {
     @Option(help: "Configuration file (default: ./cxrun.toml, then ~/.config/cxrun/cxrun.toml).")
     var config: String?
 
-    /// The tenant these options name, started when it is the sandbox; a bad configuration exits 2.
+    @Option(name: .customLong("audit-db"), help: AuditLocationOption.help)
+    var auditDB: String?
+
+    @Option(name: .customLong("lock-timeout"),
+            help: "Seconds a write waits while another run holds the lock on its queue or agent, before that write fails naming the holder.")
+    var lockTimeout: Double = 30
+
+    /// The tenant these options name, started when it is the sandbox, and the audit log; a bad
+    /// configuration exits 2.
     func resolve() async throws -> TenantSetup {
-        do { return try await TenantSetup.resolve(config: config, tenant: tenant) } catch {
+        do {
+            guard lockTimeout >= 0, lockTimeout.isFinite else { throw CLIError.usage("--lock-timeout must be 0 or more seconds") }
+            let auditPath = try AuditLocationOption.resolve(flag: auditDB, config: config)
+            var setup = try await TenantSetup.resolve(config: config, tenant: tenant)
+            setup.auditPath = auditPath
+            setup.lockTimeout = lockTimeout
+            return setup
+        } catch {
             Console.err("cxrun: \(error)\n")
             throw ExitCode(2)
         }

@@ -3,7 +3,8 @@ import JSONCore
 /// The keys cxrun.toml may hold. Any other key or section is an error naming the closest known
 /// one: a misspelt `rate_limt` must not quietly turn client-side pacing off.
 enum ConfigKeys {
-    static let root = ["default_tenant", "tenants", "webhooks"]
+    static let root = ["default_tenant", "tenants", "webhooks", "audit"]
+    static let audit = ["url", "password_env"]
     // `client_secret` and `secret` are known so that their own, clearer error is the one raised.
     static let tenant = ["base_url", "token_url", "client_id", "client_secret", "client_secret_env", "client_secret_file", "scopes",
                          "rate_limit", "timeout", "limits"]
@@ -24,6 +25,9 @@ enum ConfigKeys {
             if let limits = tenant["limits"], limits.objectValue != nil {
                 try unknown(in: limits, known: Self.limits, prefix: "tenants.\(name).limits.", file: file)
             }
+        }
+        if let audit = root["audit"], audit.objectValue != nil {
+            try unknown(in: audit, known: Self.audit, prefix: "audit.", file: file)
         }
         for (name, webhook) in (root["webhooks"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard webhook.objectValue != nil else {

@@ -102,19 +102,7 @@ public enum Configuration {
     public static func resolve(
         configPath: String?, tenant requested: String?, environment: [String: String], workingDirectory: String = FileManager.default.currentDirectoryPath
     ) throws(ConfigError) -> ResolvedTenant {
-        let file = try locate(configPath, environment: environment, workingDirectory: workingDirectory)
-        var root = JSONValue.object([:])
-        if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ConfigError(file: file, key: nil, message: "cannot be read")
-            }
-            do {
-                root = try TOMLFile.parse(data)
-            } catch {
-                throw ConfigError(file: error.line.map { "\(file):\($0)" } ?? file, key: nil, message: error.message)
-            }
-            try ConfigKeys.check(root, file: file)
-        }
+        let (file, root) = try load(configPath, environment: environment, workingDirectory: workingDirectory)
         let webhooks = try readWebhooks(root, file: file, environment: environment)
         let name = requested ?? environment["CXRUN_TENANT"] ?? root["default_tenant"]?.stringValue
         let envURL = environment["CXONE_BASE_URL"]
@@ -133,6 +121,43 @@ public enum Configuration {
         }
         let known = (root["tenants"]?.objectValue?.keys.sorted() ?? []) + ["sandbox"]
         throw ConfigError(file: file, key: "tenants.\(name ?? "")", message: "no such tenant; configured: \(known.joined(separator: ", "))")
+    }
+
+    /// The configuration file found (if any) and its checked contents.
+    private static func load(_ configPath: String?, environment: [String: String], workingDirectory: String) throws(ConfigError) -> (String?, JSONValue) {
+        guard let file = try locate(configPath, environment: environment, workingDirectory: workingDirectory) else { return (nil, .object([:])) }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, key: nil, message: "cannot be read")
+        }
+        let root: JSONValue
+        do {
+            root = try TOMLFile.parse(data)
+        } catch {
+            throw ConfigError(file: error.line.map { "\(file):\($0)" } ?? file, key: nil, message: error.message)
+        }
+        try ConfigKeys.check(root, file: file)
+        return (file, root)
+    }
+
+    /// Where the audit log is: `--audit-db`, else `CXRUN_AUDIT_URL`, else `[audit] url` (its
+    /// `password_env` carried as the URL's parameter), else `.cxrun/audit.sqlite`. A URL in the
+    /// file must not hold a password.
+    public static func auditLocation(
+        flag: String?, configPath: String?, environment: [String: String], workingDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws(ConfigError) -> String {
+        if let flag, !flag.isEmpty { return flag }
+        if let url = environment["CXRUN_AUDIT_URL"], !url.isEmpty { return url }
+        let (file, root) = try load(configPath, environment: environment, workingDirectory: workingDirectory)
+        guard let audit = root["audit"] else { return ".cxrun/audit.sqlite" }
+        guard audit.objectValue != nil else { throw ConfigError(file: file, key: "audit", message: "must be a table ([audit])") }
+        guard case .string(let url)? = audit["url"] else { throw ConfigError(file: file, key: "audit.url", message: "is required (a postgresql:// URL or a file path)") }
+        if AuditLocation.isURL(url), URLComponents(string: url)?.password != nil {
+            throw ConfigError(file: file, key: "audit.url", message: "must not hold a password: set PGPASSWORD, or name a variable with password_env")
+        }
+        guard let variable = audit["password_env"] else { return url }
+        guard case .string(let name) = variable, !name.isEmpty else { throw ConfigError(file: file, key: "audit.password_env", message: "must be a variable name") }
+        guard AuditLocation.isURL(url) else { throw ConfigError(file: file, key: "audit.password_env", message: "applies to a postgresql:// url only") }
+        return url + (url.contains("?") ? "&" : "?") + "password_env=" + name
     }
 
     static func locate(_ explicit: String?, environment: [String: String], workingDirectory: String) throws(ConfigError) -> String? {

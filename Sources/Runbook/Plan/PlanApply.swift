@@ -12,6 +12,8 @@ public enum PlanApply {
         /// Apply what is still current and skip stale targets, instead of refusing the plan.
         public var skipStale = false
         public var now = Date()
+        /// How long a write waits for another run's lock on its target, seconds.
+        public var lockTimeout: Double = 30
         public init() {}
     }
 
@@ -67,7 +69,8 @@ public enum PlanApply {
         let run: HostRun
         do {
             run = try HostRun.begin(script: "cxrun apply \(plan.id)", args: ["plan": .string(plan.id), "skip_stale": .bool(options.skipStale)],
-                                    tenant: tenant, endpoint: endpoint, store: store, dryRun: false, planID: plan.id)
+                                    tenant: tenant, endpoint: endpoint, store: store, dryRun: false, planID: plan.id,
+                                    lockTimeout: options.lockTimeout)
         } catch { throw PlanError(error.description) }
 
         // 1. Every target as it is now, against what was planned.

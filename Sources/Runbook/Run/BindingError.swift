@@ -8,6 +8,8 @@ public struct BindingError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The error codes scripts branch on.
     public enum Code: String, Sendable {
         case invalid, not_found, conflict, unauthorized, forbidden, rate_limited, unavailable, timeout, network, sandbox
+        /// Another run holds the lease on the target (run locks) past the lock timeout.
+        case locked
     }
 
     public var code: Code

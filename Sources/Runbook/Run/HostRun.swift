@@ -11,16 +11,20 @@ struct HostRun {
 
     /// Records the run as `running` in `store`.
     static func begin(
-        script: String, args: JSONValue, tenant: ResolvedTenant, endpoint: TenantEndpoint, store: AuditStore, dryRun: Bool, planID: String?
+        script: String, args: JSONValue, tenant: ResolvedTenant, endpoint: TenantEndpoint, store: AuditStore, dryRun: Bool, planID: String?,
+        lockTimeout: Double = 30
     ) throws(RunbookError) -> HostRun {
+        let operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         let runID = RunbookSession.newRunID()
         let record = RunRecord(
             id: runID, script: script, scriptSHA256: "", tenant: tenant.name,
-            operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(), args: args, dryRun: dryRun,
+            operatorName: operatorName, args: args, dryRun: dryRun,
             startedAt: Date().timeIntervalSince1970, finishedAt: nil, status: .running, error: nil, summary: nil, planID: planID)
         do { try store.insert(run: record) } catch { throw RunbookError(description: "cannot write the audit log \(store.path): \(error)") }
         let recorder = AuditRecorder(store: store, runID: runID, redactor: Redactor(secrets: tenant.secrets))
-        return HostRun(store: store, context: RunContext(runID: runID, tenant: tenant, dryRun: dryRun, client: CXoneClient(endpoint: endpoint), recorder: recorder))
+        let context = RunContext(runID: runID, tenant: tenant, dryRun: dryRun, client: CXoneClient(endpoint: endpoint), recorder: recorder,
+                                 lockTimeout: lockTimeout, operatorName: operatorName)
+        return HostRun(store: store, context: context)
     }
 
     /// One audited call: its row is written (a write's `pending` first) whatever `work` does.
@@ -37,5 +41,6 @@ struct HostRun {
     func finish(error: String?) async {
         await context.recorder.settle(timeout: 5)
         try? store.finish(run: runID, status: error == nil ? .succeeded : .failed, error: error, summary: nil, at: Date().timeIntervalSince1970)
+        context.leases.releaseAll()
     }
 }

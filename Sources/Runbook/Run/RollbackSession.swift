@@ -13,7 +13,8 @@ public enum RollbackSession {
     }
 
     public static func run(
-        of sourceRun: String, queues requested: [String], tenant: ResolvedTenant, auditPath: String, force: Bool, dryRun: Bool
+        of sourceRun: String, queues requested: [String], tenant: ResolvedTenant, auditPath: String, force: Bool, dryRun: Bool,
+        lockTimeout: Double = 30
     ) async throws(RunbookError) -> (runID: String, lines: [Line]) {
         let store: AuditStore
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
@@ -27,7 +28,8 @@ public enum RollbackSession {
         guard let endpoint = tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
         let run = try HostRun.begin(
             script: "cxrun rollback --run \(sourceRun)", args: ["run": .string(sourceRun), "queues": .array(queues.map(JSONValue.string)), "force": .bool(force)],
-            tenant: tenant, endpoint: endpoint, store: store, dryRun: dryRun, planID: nil)
+            tenant: tenant, endpoint: endpoint, store: store, dryRun: dryRun, planID: nil,
+            lockTimeout: lockTimeout)
         let context = run.context
         var lines: [Line] = []
         for queue in queues {

@@ -13,6 +13,8 @@ final class RunContext: Sendable {
     let client: CXoneClient
     let recorder: AuditRecorder
     let webhooks: WebhookDispatcher
+    /// The run's locks on the targets it writes.
+    let leases: LeaseKeeper
 
     /// Every document version `fetch` returned: queue id → version → document.
     private let fetched = Mutex<[String: [Int64: JSONValue]]>([:])
@@ -37,8 +39,10 @@ final class RunContext: Sendable {
         var inFlight = false
     }
 
-    init(runID: String, tenant: ResolvedTenant, dryRun: Bool, client: CXoneClient, recorder: AuditRecorder) {
+    init(runID: String, tenant: ResolvedTenant, dryRun: Bool, client: CXoneClient, recorder: AuditRecorder, lockTimeout: Double,
+         operatorName: String) {
         self.runID = runID
+        self.leases = LeaseKeeper(store: recorder.store, tenant: tenant.identity, runID: runID, operatorName: operatorName, timeout: lockTimeout)
         self.tenant = tenant
         self.dryRun = dryRun
         self.client = client
@@ -161,7 +165,11 @@ final class RunContext: Sendable {
         let started = Date()
         var record = call
         do throws(BindingError) {
-            if case .write(let snapshots) = effect { try commitPending(call, snapshots: snapshots(call.seq)) }
+            if case .write(let snapshots) = effect {
+                // The lease first: a write waiting for another run's has no pending row yet.
+                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target) { try await leases.acquire(key) }
+                try commitPending(call, snapshots: snapshots(call.seq))
+            }
             var outcome = try await work(call.seq)
             record.finish(with: outcome, startedAt: started)
             recorder.completed(record, snapshots: outcome.snapshots)

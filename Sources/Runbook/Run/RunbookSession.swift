@@ -31,6 +31,8 @@ public struct RunbookRequest: Sendable {
     /// For `cxrun repl`: reads the next line (shown the prompt; nil at the end of input). The run's
     /// source is then `RunbookSession.replSource`.
     public var readLine: (@Sendable (String) async -> String?)?
+    /// How long a write waits for another run's lease on its target (run locks), seconds.
+    public var lockTimeout: Double = 30
 
     public init(runID: String = RunbookSession.newRunID(), scriptPath: String, source: String, args: [String], tenant: ResolvedTenant,
                 dryRun: Bool, limits: RunLimits, concurrency: Int = 4, auditPath: String, stdlib: String?,
@@ -98,17 +100,19 @@ public enum RunbookSession {
         }
         let redactor = Redactor(secrets: request.tenant.secrets)
         let started = Date()
+        let operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         let run = RunRecord(
             id: request.runID, script: request.scriptPath,
             scriptSHA256: Hex.encode(SHA256.hash(data: Data(request.source.utf8))),
-            tenant: request.tenant.name, operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName(),
+            tenant: request.tenant.name, operatorName: operatorName,
             args: redactor.redact(arguments: request.args), dryRun: request.dryRun,
             startedAt: started.timeIntervalSince1970, finishedAt: nil, status: .running, error: nil, summary: nil)
         do { try store.insert(run: run) } catch { throw RunbookError(description: "cannot write the audit log \(request.auditPath): \(error)") }
 
         let recorder = AuditRecorder(store: store, runID: request.runID, redactor: redactor)
         let client = CXoneClient(endpoint: endpoint)
-        let context = RunContext(runID: request.runID, tenant: request.tenant, dryRun: request.dryRun, client: client, recorder: recorder)
+        let context = RunContext(runID: request.runID, tenant: request.tenant, dryRun: request.dryRun, client: client, recorder: recorder,
+                                 lockTimeout: request.lockTimeout, operatorName: operatorName)
         let handle = Mutex<RunControl?>(nil)
         let scriptDir = (request.scriptPath as NSString).deletingLastPathComponent
         let sandbox = SandboxOptions(
@@ -162,6 +166,7 @@ public enum RunbookSession {
         } catch {
             problems.append("finalizing the run row failed: \(error)")
         }
+        context.leases.releaseAll()
         return RunbookResult(outcome: outcome, summary: summary, plannedChanges: Plan.netActions(context.plannedChanges), auditProblems: problems,
                              lostWork: lost)
     }

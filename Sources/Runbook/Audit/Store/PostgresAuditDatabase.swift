@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// The audit log in a team's PostgreSQL (postgres-nio): every operator and CI job that points
+/// at it shares one history. One connection, used by one operation at a time (the audit trail
+/// is written in order anyway); a lost connection is opened again on the next operation, and
+/// the operation that lost it fails (so a write whose pending row could not be committed is
+/// never sent).
+final class PostgresAuditDatabase: AuditDatabase {
+    let location: AuditLocation.Postgres
+    var dialect: SQLDialect { .postgres }
+    var displayName: String { location.display }
+    private let configuration: PostgresConnection.Configuration
+    private let connection = Mutex<PostgresConnection?>(nil)
+    private static let logger = Logger(label: "cxrun.audit", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    init(_ location: AuditLocation.Postgres) throws(AuditStoreError) {
+        self.location = location
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            switch location.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        } catch {
+            throw AuditStoreError("\(location.display): TLS cannot be set up: \(error)")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        self.configuration = configuration
+        try migrate()
+    }
+
+    deinit {
+        if let open = connection.withLock({ $0 }) { let closing: EventLoopFuture<Void> = open.close(); _ = closing }
+    }
+
+    /// Applies the migrations this database has not had, under an advisory lock so that two
+    /// first runs at once do not both create the tables.
+    private func migrate() throws(AuditStoreError) {
+        do {
+            try transaction { db in
+                try db.execute("SELECT pg_advisory_xact_lock(7362100)", [])
+                try db.execute("CREATE TABLE IF NOT EXISTS cxrun_migrations (name TEXT PRIMARY KEY NOT NULL)", [])
+                let done = Set(try db.query("SELECT name FROM cxrun_migrations", []).compactMap { $0["name"]?.string })
+                for (name, sql) in AuditSchema.migrations where !done.contains(name) {
+                    for statement in AuditSchema.statements(sql, .postgres) { try db.execute(statement, []) }
+                    try db.execute("INSERT INTO cxrun_migrations (name) VALUES (?)", [.text(name)])
+                }
+            }
+        } catch let error as AuditStoreError {
+            throw error
+        } catch {
+            throw AuditStoreError("\(location.display): \(Self.describe(error))")
+        }
+    }
+
+    func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try withConnection { try body(Session(connection: $0)) }
+    }
+
+    func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try withConnection { connection in
+            let session = Session(connection: connection)
+            try session.execute("BEGIN", [])
+            do {
+                let value = try body(session)
+                try session.execute("COMMIT", [])
+                return value
+            } catch {
+                try? session.execute("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on the open connection (opening it first if there is none or it was lost).
+    private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try connection.withLock { open in
+            if open == nil || open?.isClosed == true {
+                do {
+                    open = try PostgresConnection.connect(
+                        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: Self.logger
+                    ).wait()
+                } catch {
+                    throw AuditStoreError("cannot connect to \(location.display): \(Self.describe(error))")
+                }
+            }
+            guard let live = open else { throw AuditStoreError("cannot connect to \(location.display)") }
+            do { return try body(live) } catch let error as PSQLError {
+                throw AuditStoreError("\(location.display): \(Self.describe(error))")
+            }
+        }
+    }
+
+    /// The server's message for a failed statement (PSQLError's own description hides it).
+    static func describe(_ error: any Error) -> String {
+        guard let psql = error as? PSQLError else { return "\(error)" }
+        if let message = psql.serverInfo?[.message] {
+            return "\(message)" + (psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
+        if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
+        return "\(psql.code)"
+    }
+
+    private struct Session: SQLSession {
+        let connection: PostgresConnection
+
+        func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+            _ = try run(sql, arguments)
+        }
+
+        func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+            try run(sql, arguments).rows.map { row in
+                var out: SQLRow = [:]
+                for cell in row { out[cell.columnName] = try Self.value(cell) }
+                return out
+            }
+        }
+
+        private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+            try connection.query(Self.numbered(sql), arguments.map(\.postgres)).wait()
+        }
+
+        /// `?` placeholders as PostgreSQL's `$1, $2, …` (the store's SQL has no `?` in literals).
+        static func numbered(_ sql: String) -> String {
+            var out = ""
+            var n = 0
+            for ch in sql {
+                if ch == "?" {
+                    n += 1
+                    out += "$\(n)"
+                } else {
+                    out.append(ch)
+                }
+            }
+            return out
+        }
+
+        static func value(_ cell: PostgresCell) throws -> SQLValue {
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int2: return .int(Int64(try cell.decode(Int16.self)))
+            case .int4: return .int(Int64(try cell.decode(Int32.self)))
+            case .int8: return .int(try cell.decode(Int64.self))
+            case .float4, .float8, .numeric: return .double(try cell.decode(Double.self))
+            case .bool: return .bool(try cell.decode(Bool.self))
+            default: return .text(try cell.decode(String.self))
+            }
+        }
+    }
+}
+
+extension SQLValue {
+    fileprivate var postgres: PostgresData {
+        switch self {
+        case .null: return .null
+        case .int(let i): return PostgresData(int64: i)
+        case .double(let d): return PostgresData(double: d)
+        case .text(let s): return PostgresData(string: s)
+        case .bool(let b): return PostgresData(bool: b)
+        }
+    }
+}

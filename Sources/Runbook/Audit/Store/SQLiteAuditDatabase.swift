@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import SQLiteSupport
+
+/// The audit log in a SQLite file (WAL), through GRDB: the default, one machine.
+struct SQLiteAuditDatabase: AuditDatabase {
+    let path: String
+    private let pool: any DatabaseWriter
+    var dialect: SQLDialect { .sqlite }
+    var displayName: String { path }
+
+    /// Opens (creating and migrating) the file; `readOnly` works on a read-only file and changes nothing.
+    init(path: String, readOnly: Bool) throws {
+        self.path = path
+        pool = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for (name, sql) in AuditSchema.migrations {
+            migrator.registerMigration(name) { db in
+                for statement in AuditSchema.statements(sql, .sqlite) { try db.execute(sql: statement) }
+            }
+        }
+        return migrator
+    }
+
+    func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try pool.read { db in try body(Session(db: db)) }
+    }
+
+    func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try pool.write { db in try body(Session(db: db)) }
+    }
+
+    private struct Session: SQLSession {
+        let db: Database
+
+        func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments.map(\.database)))
+        }
+
+        func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments.map(\.database))).map { row in
+                var out: SQLRow = [:]
+                for (name, value) in zip(row.columnNames, row.databaseValues) {
+                    switch value.storage {
+                    case .null: out[name] = .null
+                    case .int64(let i): out[name] = .int(i)
+                    case .double(let d): out[name] = .double(d)
+                    case .string(let s): out[name] = .text(s)
+                    case .blob(let b): out[name] = .text(String(decoding: b, as: UTF8.self))
+                    }
+                }
+                return out
+            }
+        }
+    }
+}
+
+extension SQLValue {
+    fileprivate var database: DatabaseValue {
+        switch self {
+        case .null: return .null
+        case .int(let i): return i.databaseValue
+        case .double(let d): return d.databaseValue
+        case .text(let s): return s.databaseValue
+        case .bool(let b): return b.databaseValue
+        }
+    }
+}

@@ -20,9 +20,11 @@ final class Bench: StoppableServer {
     let webhookSecret = "WebHook-Secret-456789"
     let clientSecret: String
 
-    var auditPath: String { directory + "/audit.sqlite" }
+    /// The audit log: a SQLite file in the bench's folder, or (`sharedAudit`) a new database in
+    /// the tests' PostgreSQL server.
+    let auditPath: String
 
-    static func start(clientSecret: String = SimClient.demo.secret, _ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Bench {
+    static func start(clientSecret: String = SimClient.demo.secret, sharedAudit: Bool = false, _ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Bench {
         let dir = try temporaryFolder("runbook")
         var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
         configuration.rateLimit = 0
@@ -30,12 +32,14 @@ final class Bench: StoppableServer {
         configuration.webhookSecrets = ["wfm": "WebHook-Secret-456789"]
         configuration.clock = SimClock.parse("2026-01-05T03:00:00Z")  // traffic follows the clock: a quiet hour, at any real hour
         configure(&configuration)
-        return Bench(server: try await SandboxServer.start(configuration), directory: dir, clientSecret: clientSecret)
+        let audit = sharedAudit ? try PostgresServer.shared().createDatabase("bench") : dir + "/audit.sqlite"
+        return Bench(server: try await SandboxServer.start(configuration), directory: dir, clientSecret: clientSecret, auditPath: audit)
     }
 
-    init(server: SandboxServer, directory: String, clientSecret: String) {
+    init(server: SandboxServer, directory: String, clientSecret: String, auditPath: String) {
         self.server = server
         self.directory = directory
+        self.auditPath = auditPath
         self.clientSecret = clientSecret
     }
 

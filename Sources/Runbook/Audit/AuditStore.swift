@@ -18,14 +18,10 @@ public final class AuditStore: Sendable {
     public init(path: String, readOnly: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.path = path
         switch try AuditLocation.parse(path, environment: environment) {
-        case .sqlite(let file):
-            database = try SQLiteAuditDatabase(path: file, readOnly: readOnly)
-            seal = SecretSeal(auditPath: file, environment: environment)
-        case .postgres(let server):
-            database = try PostgresAuditDatabase(server)
-            // A shared log's key is the team's CXRUN_AUDIT_KEY; else this folder's own key file.
-            seal = SecretSeal(auditPath: ".cxrun/audit.sqlite", environment: environment)
+        case .sqlite(let file): database = try SQLiteAuditDatabase(path: file, readOnly: readOnly)
+        case .postgres(let server): database = try PostgresAuditDatabase(server)
         }
+        seal = SecretSeal(audit: path, environment: environment)
         guard !readOnly else { return }
         try finalizeAbandoned()
     }

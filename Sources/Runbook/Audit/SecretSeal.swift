@@ -6,24 +6,33 @@ import Synchronization
 /// Secret values in snapshots, sealed so that rollback can be exact while the audit log holds
 /// no secret in clear: a value under a secret-named key (`integration.apiToken`) is stored as
 /// `"[sealed:v1:<base64 AES-GCM>]"`. The key lives outside the database: `CXRUN_AUDIT_KEY`, or
-/// a 0600 file next to it (`audit.key`, created on the first seal). Without the key a sealed
-/// value cannot be opened; rollback then leaves that field as it is and says so.
+/// a 0600 file next to it (`audit.key`, created on the first seal); a shared (PostgreSQL) log's
+/// only from `CXRUN_AUDIT_KEY`, which the team shares (a key file on one machine would open on
+/// that machine alone). Without the key a secret is masked, or a sealed value cannot be opened;
+/// rollback then leaves that field as it is and says so.
 final class SecretSeal: Sendable {
     static let prefix = "[sealed:v1:"
-    /// Where the key file is, when the environment gives no key.
-    let keyFile: String
+    /// Where the key file is, when the environment gives no key (nil: a shared log, no file).
+    let keyFile: String?
     private let environmentKey: [UInt8]?
     /// The key once read or made: a log full of secret fields reads its file once, not per value.
     private let loaded = Mutex<[UInt8]?>(nil)
 
-    init(auditPath: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let folder = (auditPath as NSString).deletingLastPathComponent
-        keyFile = (folder.isEmpty ? "." : folder) + "/audit.key"
+    init(auditPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        keyFile = auditPath.map { path in
+            let folder = (path as NSString).deletingLastPathComponent
+            return (folder.isEmpty ? "." : folder) + "/audit.key"
+        }
         environmentKey = environment["CXRUN_AUDIT_KEY"].flatMap { $0.isEmpty ? nil : Array(SHA256.hash(data: Data($0.utf8))) }
     }
 
+    /// The seal of the audit log at `location` (a file path, or a shared log's URL: no key file).
+    convenience init(audit location: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(auditPath: AuditLocation.isURL(location) ? nil : location, environment: environment)
+    }
+
     /// Where the key comes from, for messages.
-    var keySource: String { environmentKey != nil ? "CXRUN_AUDIT_KEY" : keyFile }
+    var keySource: String { environmentKey != nil || keyFile == nil ? "CXRUN_AUDIT_KEY" : keyFile ?? "" }
 
     // MARK: sealing
 
@@ -128,6 +137,7 @@ final class SecretSeal: Sendable {
 
     /// The key file's 32 bytes, made first when `creating` and there is none.
     private func fileKey(creating: Bool) -> [UInt8]? {
+        guard let keyFile else { return nil }
         if let data = FileManager.default.contents(atPath: keyFile), data.count == 32 { return Array(data) }
         guard creating else { return nil }
         // Written to a private temporary file, then linked into place: a reader never sees a

@@ -36,7 +36,7 @@ public struct Plan: Sendable {
         self.createdAt = createdAt.timeIntervalSince1970
         // A plan file is read by people and passed around: secret values in it are sealed like
         // the audit log's snapshots (apply opens them with the same key).
-        let seal = SecretSeal(auditPath: request.auditPath)
+        let seal = SecretSeal(audit: request.auditPath)
         let redactor = Redactor(secrets: request.tenant.secrets)
         actions = Self.netActions(result.plannedChanges).map { action in
             var a = action

@@ -39,7 +39,10 @@ final class PostgresAuditDatabase: AuditDatabase {
     }
 
     deinit {
-        if let open = connection.withLock({ $0 }) { let closing: EventLoopFuture<Void> = open.close(); _ = closing }
+        // A connection must be closed before it is released (postgres-nio asserts it).
+        guard let open = connection.withLock({ $0 }), !open.isClosed else { return }
+        let closing: EventLoopFuture<Void> = open.close()
+        if !closing.eventLoop.inEventLoop { _ = try? closing.wait() }
     }
 
     /// Applies the migrations this database has not had, under an advisory lock so that two

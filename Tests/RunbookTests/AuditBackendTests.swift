@@ -1,0 +1,165 @@
+import Foundation
+import JSONCore
+import Testing
+import TestSupport
+
+@testable import Runbook
+
+/// The audit store's guarantees, the same in both backends: a SQLite file and a real
+/// PostgreSQL server (started by the tests, in a temporary folder, on a loopback port).
+@Suite("Audit store backends")
+struct AuditBackendTests {
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+
+        /// A fresh, empty log's location.
+        func location() throws -> String {
+            switch self {
+            case .sqlite: return try temporaryFolder("audit-backend") + "/audit.sqlite"
+            case .postgres: return try PostgresServer.shared().createDatabase("store")
+            }
+        }
+    }
+
+    static func run(_ id: String, startedAt: Double = 1_790_000_000.25) -> RunRecord {
+        RunRecord(id: id, script: "book.lua", scriptSHA256: "abc", tenant: "prod", operatorName: "ana", args: ["k": "v", "n": 2],
+                  dryRun: true, startedAt: startedAt, finishedAt: nil, status: .running, error: nil, summary: nil, planID: "plan-1")
+    }
+
+    static func call(_ run: String, _ seq: Int, status: CallStatus = .ok) -> CallRecord {
+        CallRecord(runID: run, seq: seq, binding: "deploy", target: "q\(seq)", args: ["queue_id": .string("q\(seq)")], result: ["ok": true],
+                   status: status, errorCode: nil, httpStatus: 200, attempts: 2, startedAt: 1_790_000_001.5, latencyMs: 12.25)
+    }
+
+    static func lease(_ run: String, _ target: String = "queue:q1", pid: Int32 = getpid(), host: String = RunOwner.current.host,
+                      now: Double = Date().timeIntervalSince1970) -> LeaseRecord {
+        LeaseRecord(tenant: "https://t.example", target: target, runID: run, operatorName: "ana", owner: RunOwner(pid: pid, host: host), since: now,
+                    expiresAt: now + 60)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func rowsReadBackAsWritten(_ backend: Backend) throws {
+        let store = try AuditStore(path: try backend.location())
+        try store.insert(run: Self.run("r1"))
+        var pending = Self.call("r1", 1, status: .pending)
+        pending.result = nil
+        pending.latencyMs = nil
+        pending.httpStatus = nil
+        let pre = SnapshotRecord(runID: "r1", seq: 1, queueID: "q1", kind: .pre, version: 7, document: ["id": "q1", "version": 7, "x": 1.5])
+        try store.insert(calls: [pending], snapshots: [pre])
+        #expect(try store.calls(run: "r1") == [pending], "the pending row as committed")
+        let done = Self.call("r1", 1)
+        let post = SnapshotRecord(runID: "r1", seq: 1, queueID: "q1", kind: .post, version: 8, document: ["id": "q1", "version": 8])
+        try store.update(call: done, snapshots: [post])
+        try store.insert(calls: [Self.call("r1", 2)])
+        #expect(try store.calls(run: "r1") == [done, Self.call("r1", 2)])
+        #expect(try store.snapshots(run: "r1") == [post, pre], "ordered by seq, then kind")
+        var replaced = pre
+        replaced.version = 9
+        try store.insert(calls: [], snapshots: [replaced])
+        #expect(try store.snapshots(run: "r1").first { $0.kind == .pre }?.version == 9, "a snapshot is replaced, not duplicated")
+        try store.finish(run: "r1", status: .succeeded, error: nil, summary: ["calls": 2], at: 1_790_000_009)
+        var expected = Self.run("r1")
+        expected.status = .succeeded
+        expected.finishedAt = 1_790_000_009
+        expected.summary = ["calls": 2]
+        #expect(try store.run("r1") == expected)
+        try store.finish(run: "r1", status: .failed, error: "late", summary: nil, at: 1_790_000_010)
+        #expect(try store.run("r1")?.status == .succeeded, "a finished run stays finished")
+        try store.insert(run: Self.run("r0", startedAt: 1_780_000_000))
+        #expect(try store.runs().map(\.id) == ["r1", "r0"], "newest first")
+        #expect(throws: (any Error).self, "a second row for one call is refused") { try store.insert(calls: [Self.call("r1", 2)]) }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aPlanIsClaimedOnceEvenByStoresRacing(_ backend: Backend) async throws {
+        let location = try backend.location()
+        _ = try AuditStore(path: location)
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    let store = try AuditStore(path: location)
+                    try store.insert(run: Self.run("apply-\(i)"))
+                    return try store.claim(plan: "plan-x", file: "{}", run: "apply-\(i)", at: 1).claimed
+                }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(winners == 1)
+        let store = try AuditStore(path: location)
+        let by = try #require(try store.appliedRun(plan: "plan-x"))
+        #expect(try store.claim(plan: "plan-x", file: "{}", run: "later", at: 2) == (false, by))
+        #expect(try store.planFile(appliedBy: by) == "{}")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aLeaseHasOneHolderAndIsFreedByItsEndExpiryOrDeath(_ backend: Backend) async throws {
+        let location = try backend.location()
+        let store = try AuditStore(path: location)
+        let now = Date().timeIntervalSince1970
+        #expect(try store.acquire(Self.lease("a", now: now), now: now) == nil)
+        #expect(try store.acquire(Self.lease("a", now: now), now: now) == nil, "taking it again is a no-op")
+        let holder = try #require(try store.acquire(Self.lease("b", now: now), now: now))
+        #expect(holder.runID == "a" && holder.holderDescription.contains("run a (operator ana, pid \(getpid())"), "\(holder.holderDescription)")
+        #expect(try store.acquire(Self.lease("b", "queue:q2", now: now), now: now) == nil, "another target is free")
+        #expect(try store.leases(now: now).map(\.target) == ["queue:q1", "queue:q2"])
+        // Renewed, it outlives its first expiry; not renewed, it is free after it.
+        #expect(try store.renewLeases(run: "a", until: now + 120) == 1)
+        #expect(try store.acquire(Self.lease("b", now: now + 90), now: now + 90)?.runID == "a")
+        #expect(try store.acquire(Self.lease("b", now: now + 121), now: now + 121) == nil, "an expired lease is free")
+        // A holder whose process is gone (this host) loses it at once.
+        let dead = try AuditFileTests.deadPID()
+        #expect(try store.acquire(Self.lease("c", "agent:u1", pid: dead, now: now), now: now) == nil)
+        #expect(try store.acquire(Self.lease("d", "agent:u1", now: now), now: now) == nil, "the dead holder's lease was taken over")
+        // Another host's holder is never judged by pid.
+        #expect(try store.acquire(Self.lease("e", "agent:u2", pid: dead, host: "elsewhere", now: now), now: now) == nil)
+        #expect(try store.acquire(Self.lease("d", "agent:u2", now: now), now: now)?.runID == "e")
+        #expect(try store.releaseLeases(run: "e").map(\.target) == ["agent:u2"])
+        #expect(try store.acquire(Self.lease("d", "agent:u2", now: now), now: now) == nil)
+        // Many stores (processes, machines) asking at once: one holder.
+        let taken = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<6 {
+                group.addTask { try AuditStore(path: location).acquire(Self.lease("race-\(i)", "queue:raced", now: now), now: now) == nil }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(taken == 1)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func twoRunsWaitingForEachOthersLeaseAreSeenAsADeadlock(_ backend: Backend) throws {
+        let store = try AuditStore(path: try backend.location())
+        let now = Date().timeIntervalSince1970
+        #expect(try store.acquire(Self.lease("r-old", "queue:a", now: now), now: now) == nil)
+        #expect(try store.acquire(Self.lease("r-new", "queue:b", now: now), now: now) == nil)
+        #expect(try store.wait(run: "r-old", tenant: "https://t.example", target: "queue:b", now: now) == [], "r-new waits for nothing yet")
+        #expect(try store.wait(run: "r-new", tenant: "https://t.example", target: "queue:a", now: now) == ["r-old"], "the cycle closes")
+        try store.stopWaiting(run: "r-old")
+        #expect(try store.wait(run: "r-new", tenant: "https://t.example", target: "queue:a", now: now) == [])
+    }
+
+    @Test func aPostgresURLIsParsedAndAPasswordInItRefused() throws {
+        let env = ["PGPASSWORD": "pw1", "TEAM_PW": "pw2"]
+        guard case .postgres(let p) = try AuditLocation.parse("postgresql://ops@db.example:6543/audit?sslmode=require", environment: env) else {
+            Issue.record("not parsed as PostgreSQL")
+            return
+        }
+        #expect(p.host == "db.example" && p.port == 6543 && p.user == "ops" && p.database == "audit" && p.tls == .require && p.password == "pw1")
+        guard case .postgres(let q) = try AuditLocation.parse("postgres://ops@db/audit?password_env=TEAM_PW", environment: env) else { return }
+        #expect(q.password == "pw2" && q.port == 5432 && q.tls == .prefer)
+        #expect(throws: AuditStoreError.self) { try AuditLocation.parse("postgresql://ops:secret@db/audit", environment: env) }
+        #expect(throws: AuditStoreError.self) { try AuditLocation.parse("postgresql://ops@db/audit?password_env=UNSET", environment: env) }
+        #expect(throws: AuditStoreError.self) { try AuditLocation.parse("postgresql://ops@db/audit?sslmode=bogus", environment: env) }
+        #expect(try AuditLocation.parse(".cxrun/audit.sqlite") == .sqlite(path: ".cxrun/audit.sqlite"))
+    }
+
+    @Test func anUnreachableServerIsAClearError() throws {
+        let port = try PostgresServer.freePort()
+        #expect {
+            try AuditStore(path: "postgresql://cxrun@127.0.0.1:\(port)/nothing?sslmode=disable")
+        } throws: { error in
+            "\(error)".contains("cannot connect to postgresql://cxrun@127.0.0.1:\(port)/nothing")
+        }
+    }
+}

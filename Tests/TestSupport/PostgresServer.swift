@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+
+/// A throwaway PostgreSQL cluster for tests: initdb in a temporary folder (as the unprivileged
+/// `postgres` user when the tests run as root, as initdb requires), started on a free loopback
+/// port, stopped when the test process exits. `shared` is started once per test process; each
+/// test takes its own database in it.
+public final class PostgresServer: Sendable {
+    public let port: Int
+    public let folder: String
+    private let bin: String
+    private static let sharedServer = Mutex<Result<PostgresServer, PostgresServerError>?>(nil)
+    private static let started = Mutex<[PostgresServer]>([])
+
+    /// The cluster every test of this process shares.
+    public static func shared() throws -> PostgresServer {
+        try sharedServer.withLock { server in
+            if server == nil {
+                do { server = .success(try PostgresServer.start()) } catch let error as PostgresServerError { server = .failure(error) } catch {
+                    server = .failure(PostgresServerError(description: "\(error)"))
+                }
+            }
+            return try server!.get()
+        }
+    }
+
+    /// A new cluster of its own (for a test that stops it).
+    public static func start() throws -> PostgresServer {
+        guard let bin = ["17", "16", "15"].map({ "/usr/lib/postgresql/\($0)/bin" }).first(where: { FileManager.default.fileExists(atPath: $0 + "/initdb") })
+        else { throw PostgresServerError(description: "PostgreSQL is not installed (make deps installs postgresql)") }
+        let folder = try temporaryFolder("pgtest")
+        let server = PostgresServer(port: try freePort(), folder: folder, bin: bin)
+        if geteuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", folder]) }
+        try server.asServerUser(bin + "/initdb", ["-D", folder + "/data", "-U", "cxrun", "-A", "trust", "-E", "UTF8", "--no-sync"])
+        try server.startAgain()
+        started.withLock { list in
+            if list.isEmpty { atexit { PostgresServer.stopAll() } }
+            list.append(server)
+        }
+        return server
+    }
+
+    private init(port: Int, folder: String, bin: String) {
+        self.port = port
+        self.folder = folder
+        self.bin = bin
+    }
+
+    /// Starts the cluster (again, after `stop`) and waits until it accepts connections.
+    public func startAgain() throws {
+        try asServerUser(bin + "/pg_ctl", [
+            "-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "start",
+            "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+        ])
+    }
+
+    /// Stops the cluster at once (connections are cut).
+    public func stop() {
+        _ = try? asServerUser(bin + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    /// A new, empty database; its URL (no TLS on loopback).
+    public func createDatabase(_ prefix: String = "t") throws -> String {
+        let name = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+        try sql("CREATE DATABASE \(name)")
+        return "postgresql://cxrun@127.0.0.1:\(port)/\(name)?sslmode=disable"
+    }
+
+    /// Runs SQL through psql; its output.
+    @discardableResult
+    public func sql(_ statement: String, database: String = "postgres") throws -> String {
+        try Self.run(bin + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "cxrun", "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
+    }
+
+    private func asServerUser(_ tool: String, _ arguments: [String]) throws {
+        if geteuid() == 0 {
+            try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", tool] + arguments)
+        } else {
+            try Self.run(tool, arguments)
+        }
+    }
+
+    private static func stopAll() {
+        for server in started.withLock({ $0 }) { server.stop() }
+    }
+
+    /// Runs a tool to its end (posix_spawn and waitpid: Foundation's Process can miss the exit
+    /// of a child whose own children live on, as pg_ctl's server does); its output, from a file.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-pgtool-\(UUID().uuidString)").path
+        defer { unlink(outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Signals the test process blocks must not stay blocked in the server.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = ([tool] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, tool, &actions, &attributes, argv, environ)
+        guard spawned == 0 else { throw PostgresServerError(description: "cannot start \(tool): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw PostgresServerError(description: "\((tool as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
+        }
+        return text
+    }
+
+    /// A loopback port nothing listens on now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw PostgresServerError(description: "no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public struct PostgresServerError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}

@@ -24,7 +24,7 @@ final class Bench: StoppableServer {
     /// the tests' PostgreSQL server.
     let auditPath: String
 
-    static func start(clientSecret: String = SimClient.demo.secret, sharedAudit: Bool = false, _ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Bench {
+    static func start(clientSecret: String = SimClient.demo.secret, sharedAudit: Bool = false, auditPath: String? = nil, _ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Bench {
         let dir = try temporaryFolder("runbook")
         var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
         configuration.rateLimit = 0
@@ -32,7 +32,7 @@ final class Bench: StoppableServer {
         configuration.webhookSecrets = ["wfm": "WebHook-Secret-456789"]
         configuration.clock = SimClock.parse("2026-01-05T03:00:00Z")  // traffic follows the clock: a quiet hour, at any real hour
         configure(&configuration)
-        let audit = sharedAudit ? try PostgresServer.shared().createDatabase("bench") : dir + "/audit.sqlite"
+        let audit = try auditPath ?? (sharedAudit ? PostgresServer.shared().createDatabase("bench") : dir + "/audit.sqlite")
         return Bench(server: try await SandboxServer.start(configuration), directory: dir, clientSecret: clientSecret, auditPath: audit)
     }
 
@@ -60,12 +60,12 @@ final class Bench: StoppableServer {
 
     /// Runs a runbook; returns the result and what it printed (print and log).
     func run(_ source: String, dryRun: Bool = false, args: [String] = [], tenant: ResolvedTenant? = nil, timeout: Double = 120,
-             concurrency: Int = 4) async throws -> (result: RunbookResult, output: String) {
+             concurrency: Int = 4, onPrint: (@Sendable (String) -> Void)? = nil) async throws -> (result: RunbookResult, output: String) {
         let printed = Captured()
         let request = RunbookRequest(
             scriptPath: "book.lua", source: source, args: args, tenant: tenant ?? self.tenant(), dryRun: dryRun,
             limits: RunLimits(memoryBytes: 128 << 20, instructions: 500_000_000, timeout: timeout), concurrency: concurrency,
-            auditPath: auditPath, stdlib: stdlibPath, output: { printed.append($0) }, log: { level, m in printed.append("[\(level)] \(m)\n") })
+            auditPath: auditPath, stdlib: stdlibPath, output: { printed.append($0); onPrint?($0) }, log: { level, m in printed.append("[\(level)] \(m)\n") })
         let result = try await RunbookSession.run(request)
         return (result, printed.value)
     }

@@ -81,7 +81,10 @@ public final class PostgresServer: Sendable {
     }
 
     private static func stopAll() {
-        for server in started.withLock({ $0 }) { server.stop() }
+        for server in started.withLock({ $0 }) {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: server.folder)
+        }
     }
 
     /// Runs a tool to its end (posix_spawn and waitpid: Foundation's Process can miss the exit

@@ -38,7 +38,7 @@ final class LeaseKeeper: Sendable {
 
     /// Holds the lease on `key` when this returns; throws `locked` naming the holder when it
     /// could not be had within the timeout (nothing is sent then).
-    func acquire(_ key: String) async throws(BindingError) {
+    func acquire(_ key: String, for binding: String) async throws(BindingError) {
         if held.withLock({ $0.contains(key) }) { return }
         let deadline = ContinuousClock.now + .seconds(timeout)
         var pause = 0.05
@@ -50,7 +50,8 @@ final class LeaseKeeper: Sendable {
                 holder = try store.acquire(LeaseRecord(tenant: tenant, target: key, runID: runID, operatorName: operatorName, owner: .current,
                                                        since: now, expiresAt: now + Self.ttl))
             } catch {
-                throw BindingError(.sandbox, message: "the run lock on \(key) could not be taken (\(error)); nothing was sent")
+                throw BindingError(.sandbox, message: "the audit log could not be written, so \(binding) was not attempted "
+                                   + "(taking the run lock on \(key)): \(error)")
             }
             guard let holder else {
                 if waiting { try? store.stopWaiting(run: runID) }

@@ -167,7 +167,7 @@ final class RunContext: Sendable {
         do throws(BindingError) {
             if case .write(let snapshots) = effect {
                 // The lease first: a write waiting for another run's has no pending row yet.
-                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target) { try await leases.acquire(key) }
+                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target) { try await leases.acquire(key, for: call.binding) }
                 try commitPending(call, snapshots: snapshots(call.seq))
             }
             var outcome = try await work(call.seq)

@@ -98,3 +98,27 @@ func scriptFolder(_ files: [String: String]) throws -> URL {
     }
     return dir
 }
+
+/// A standalone `cxrun sim` on a free port (client `ops` with the test's secret); its process and URL.
+func startSim(in dir: URL, extra: [String] = []) throws -> (process: Process, baseURL: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cxrunBinary)
+    process.arguments = ["sim", "--port", "0", "--db", dir.appendingPathComponent("sim.sqlite").path,
+                         "--client", "ops:S3cret-From-Env-4321"] + extra
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var text = ""
+    let handle = out.fileHandleForReading
+    while !text.contains("listening on") {
+        let data = handle.availableData
+        if data.isEmpty { break }
+        text += String(decoding: data, as: UTF8.self)
+    }
+    guard let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) else {
+        process.terminate()
+        throw CocoaError(.fileReadUnknown)
+    }
+    return (process, String(text[range]))
+}

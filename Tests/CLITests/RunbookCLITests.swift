@@ -3,29 +3,6 @@ import JSONCore
 import Testing
 
 /// Starts `cxrun sim` as a subprocess on a free port and returns its base URL (read from its output).
-private func startSim(in dir: URL, extra: [String] = []) throws -> (process: Process, baseURL: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: cxrunBinary)
-    process.arguments = ["sim", "--port", "0", "--db", dir.appendingPathComponent("sim.sqlite").path,
-                         "--client", "ops:S3cret-From-Env-4321"] + extra
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    var text = ""
-    let handle = out.fileHandleForReading
-    while !text.contains("listening on") {
-        let data = handle.availableData
-        if data.isEmpty { break }
-        text += String(decoding: data, as: UTF8.self)
-    }
-    guard let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) else {
-        process.terminate()
-        throw CocoaError(.fileReadUnknown)
-    }
-    return (process, String(text[range]))
-}
-
 @Suite("cxrun run with the bindings")
 struct RunbookCLITests {
     @Test func noConfigurationMeansTheSandboxTenant() async throws {

@@ -1,7 +1,8 @@
 # cxrun — set-up, build, test and benchmark. Every target installs what is missing first.
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PREFIX ?= /usr/local
-APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check libedit-dev
+# postgresql: the team-store tests start a throwaway cluster of their own (not the system's).
+APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check libedit-dev postgresql
 BIN := .build/debug/cxrun
 # Python tools the tests use (schemathesis), in a virtual environment of their own.
 VENV := .build/venv
@@ -45,9 +46,13 @@ test-imports:
 test-runbooks: build
 	$(BIN) test --junit .build/runbook-tests.xml
 
-# A hung test fails the target (exit 124) long before CI's own limit would stop everything.
-test-swift:
-	@timeout --kill-after=30 2400 $(SWIFT) test || { rc=$$?; [ $$rc = 124 ] && echo "make test-swift: swift test did not finish in 40 minutes (a test hangs)"; exit $$rc; }
+# A hung test fails the target (exit 124) long before CI's own limit would stop everything. The
+# PostgreSQL clusters the tests start stop when the test process exits; one it could not stop
+# (killed) is stopped here.
+test-swift: deps
+	@rc=0; timeout --kill-after=30 2400 $(SWIFT) test || rc=$$?; \
+	pkill -f 'postgres -D .*/cxrun-pgtest-' 2>/dev/null; \
+	[ $$rc = 124 ] && echo "make test-swift: swift test did not finish in 40 minutes (a test hangs)"; exit $$rc
 
 test-lua: deps
 	luacheck --quiet stdlib scripts Sources/LuaHost/Lua Sources/Runbook/Lua

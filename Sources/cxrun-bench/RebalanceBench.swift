@@ -38,7 +38,7 @@ enum RebalanceBench {
     /// One run of `script` (default: the rebalance) against a fresh in-process tenant whose own
     /// limit is `serverRate` (default: the client's `rateLimit`).
     static func measure(concurrency: Int, rateLimit: Double, latencyMs: Double = 0, serverRate: Double? = nil,
-                        script: String = source) async throws -> Figures {
+                        script: String = source, auditPath: String? = nil) async throws -> Figures {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var configuration = SandboxConfiguration(databasePath: dir + "/sandbox.sqlite")
@@ -51,7 +51,7 @@ enum RebalanceBench {
             baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, rateLimit: rateLimit))
         let request = RunbookRequest(
             scriptPath: "rebalance-bench.lua", source: script, args: [String(concurrency)], tenant: tenant, dryRun: false,
-            limits: RunLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 3600), concurrency: concurrency, auditPath: dir + "/audit.sqlite",
+            limits: RunLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 3600), concurrency: concurrency, auditPath: auditPath ?? dir + "/audit.sqlite",
             stdlib: stdlibPath, output: { _ in }, log: { _, _ in })
         let started = Date()
         let cpuBefore = cpuSeconds()

@@ -6,6 +6,7 @@
 //   cxrun-bench startup    cxrun run hello.lua against python -c 'import requests'
 //   cxrun-bench anchor     seed 000's Python loop against cxrun's runbook (bench/seed000_loop.py)
 //   cxrun-bench scale      5,000 queues and 50,000 agents (needs the release cxrun next to it)
+//   cxrun-bench audit      the audit store's cost per call, SQLite and PostgreSQL, and a run lock's round trip
 import Foundation
 
 
@@ -14,11 +15,12 @@ if which == "all" || which == "boundary" { BoundaryBench.run() }
 if which == "all" || which == "startup" { StartupBench.run() }
 if which == "all" || which == "scale" { ScaleBench.run() }
 if which == "all" || which == "anchor" { AnchorBench.run() }
-if which == "all" || which == "rebalance" || which == "rate" {
+if ["all", "rebalance", "rate", "audit"].contains(which) {
     let done = DispatchSemaphore(value: 0)
     Task.detached {
-        if which != "rate" { await RebalanceBench.run() }
-        if which != "rebalance" { await RateLearningBench.run() }
+        if which == "all" || which == "rebalance" { await RebalanceBench.run() }
+        if which == "all" || which == "rate" { await RateLearningBench.run() }
+        if which == "all" || which == "audit" { await AuditStoreBench.run() }
         done.signal()
     }
     done.wait()

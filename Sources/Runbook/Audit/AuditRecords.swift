@@ -36,6 +36,14 @@ public struct RunRecord: Sendable, Equatable {
     public var planID: String? = nil
     /// The process that ran it (nil for rows written before this was recorded).
     public var owner: RunOwner? = .current
+
+    public init(id: String, script: String, scriptSHA256: String, tenant: String, operatorName: String, args: JSONValue, dryRun: Bool,
+                startedAt: Double, finishedAt: Double? = nil, status: RunStatus, error: String? = nil, summary: JSONValue? = nil,
+                planID: String? = nil, owner: RunOwner? = .current) {
+        (self.id, self.script, self.scriptSHA256, self.tenant, self.operatorName, self.args) = (id, script, scriptSHA256, tenant, operatorName, args)
+        (self.dryRun, self.startedAt, self.finishedAt, self.status, self.error, self.summary) = (dryRun, startedAt, finishedAt, status, error, summary)
+        (self.planID, self.owner) = (planID, owner)
+    }
 }
 
 /// A row of `calls`: one binding call.
@@ -52,6 +60,12 @@ public struct CallRecord: Sendable, Equatable {
     public var attempts: Int
     public var startedAt: Double
     public var latencyMs: Double?
+
+    public init(runID: String, seq: Int, binding: String, target: String? = nil, args: JSONValue, result: JSONValue? = nil, status: CallStatus,
+                errorCode: String? = nil, httpStatus: Int? = nil, attempts: Int, startedAt: Double, latencyMs: Double? = nil) {
+        (self.runID, self.seq, self.binding, self.target, self.args, self.result) = (runID, seq, binding, target, args, result)
+        (self.status, self.errorCode, self.httpStatus, self.attempts, self.startedAt, self.latencyMs) = (status, errorCode, httpStatus, attempts, startedAt, latencyMs)
+    }
 }
 
 /// A row of `snapshots`: a queue document before (`pre`) or as written (`post`) by a deploy.

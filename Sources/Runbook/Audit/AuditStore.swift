@@ -54,61 +54,65 @@ public final class AuditStore: Sendable {
     // MARK: writing
 
     public func insert(run: RunRecord) throws {
-        try database.transaction { db in
-            try db.execute(
+        try database.write([(
                 """
                 INSERT INTO runs (id, script, script_sha256, tenant, operator, args, dry_run, started_at, status, plan_id, pid, host)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [.text(run.id), .text(run.script), .text(run.scriptSHA256), .text(run.tenant), .text(run.operatorName), .text(run.args.jsonString()),
                  .bool(run.dryRun), .double(run.startedAt), .text(run.status.rawValue), SQLValue(run.planID), SQLValue(run.owner?.pid),
-                 SQLValue(run.owner?.host)])
-        }
+                 SQLValue(run.owner?.host)])])
     }
 
     public func finish(run id: String, status: RunStatus, error: String?, summary: JSONValue?, at time: Double) throws {
-        try database.transaction { db in
-            try db.execute("UPDATE runs SET status = ?, error = ?, summary = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL",
-                           [.text(status.rawValue), SQLValue(error), SQLValue(summary?.jsonString()), .double(time), .text(id)])
-        }
+        try database.write([("UPDATE runs SET status = ?, error = ?, summary = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                             [.text(status.rawValue), SQLValue(error), SQLValue(summary?.jsonString()), .double(time), .text(id)])])
     }
 
-    /// Inserts calls and snapshots in one transaction (a write's pending row with its pre-image).
+    /// Inserts calls and snapshots atomically (a write's pending row with its pre-image): the
+    /// calls as one multi-row statement, so a batch of rows costs one round trip.
     public func insert(calls: [CallRecord], snapshots: [SnapshotRecord] = []) throws {
         guard !calls.isEmpty || !snapshots.isEmpty else { return }
-        try database.transaction { db in
-            for c in calls {
-                try db.execute(
-                    """
-                    INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [.text(c.runID), SQLValue(c.seq), .text(c.binding), SQLValue(c.target), .text(c.args.jsonString()), SQLValue(c.result?.jsonString()),
-                     .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts), .double(c.startedAt),
-                     SQLValue(c.latencyMs)])
-            }
-            for s in snapshots { try Self.upsert(s, db) }
+        var statements: [SQLStatement] = []
+        if !calls.isEmpty {
+            let tuple = "(" + Array(repeating: "?", count: 12).joined(separator: ", ") + ")"
+            let sql = "INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms) VALUES "
+                + Array(repeating: tuple, count: calls.count).joined(separator: ", ")
+            statements.append((sql, calls.flatMap { c -> [SQLValue] in
+                [.text(c.runID), SQLValue(c.seq), .text(c.binding), SQLValue(c.target), .text(c.args.jsonString()), SQLValue(c.result?.jsonString()),
+                 .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts), .double(c.startedAt), SQLValue(c.latencyMs)]
+            }))
         }
+        statements += Self.upsert(snapshots)
+        try database.write(statements)
     }
 
     /// Completes a call (a pending write's outcome), optionally replacing its snapshots.
     public func update(call c: CallRecord, snapshots: [SnapshotRecord] = []) throws {
-        try database.transaction { db in
-            try db.execute(
-                "UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ? WHERE run_id = ? AND seq = ?",
-                [SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts),
-                 SQLValue(c.latencyMs), .text(c.runID), SQLValue(c.seq)])
-            for s in snapshots { try Self.upsert(s, db) }
-        }
+        let update: SQLStatement = (
+            "UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ? WHERE run_id = ? AND seq = ?",
+            [SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts),
+             SQLValue(c.latencyMs), .text(c.runID), SQLValue(c.seq)])
+        try database.write([update] + Self.upsert(snapshots))
     }
 
-    private static func upsert(_ s: SnapshotRecord, _ db: any SQLSession) throws {
-        try db.execute(
-            """
-            INSERT INTO snapshots (run_id, seq, queue_id, kind, version, document) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (run_id, seq, kind) DO UPDATE SET queue_id = excluded.queue_id, version = excluded.version, document = excluded.document
-            """,
-            [.text(s.runID), SQLValue(s.seq), .text(s.queueID), .text(s.kind.rawValue), SQLValue(s.version), .text(s.document.jsonString())])
+    /// The snapshots as one upsert (empty: none). One row per (seq, kind): a statement may not
+    /// touch one row twice, so the last snapshot of a key wins, as it would one by one.
+    private static func upsert(_ snapshots: [SnapshotRecord]) -> [SQLStatement] {
+        var latest: [String: SnapshotRecord] = [:]
+        var order: [String] = []
+        for s in snapshots {
+            let key = "\(s.runID)|\(s.seq)|\(s.kind.rawValue)"
+            if latest.updateValue(s, forKey: key) == nil { order.append(key) }
+        }
+        guard !order.isEmpty else { return [] }
+        let rows = order.compactMap { latest[$0] }
+        let sql = "INSERT INTO snapshots (run_id, seq, queue_id, kind, version, document) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
+            + " ON CONFLICT (run_id, seq, kind) DO UPDATE SET queue_id = excluded.queue_id, version = excluded.version, document = excluded.document"
+        return [(sql, rows.flatMap { s -> [SQLValue] in
+            [.text(s.runID), SQLValue(s.seq), .text(s.queueID), .text(s.kind.rawValue), SQLValue(s.version), .text(s.document.jsonString())]
+        })]
     }
 
     /// Records that `run` applies the plan `id` (its file kept with it); false when the plan was

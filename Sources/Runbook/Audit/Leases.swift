@@ -14,6 +14,11 @@ public struct LeaseRecord: Sendable, Equatable {
     public var since: Double
     public var expiresAt: Double
 
+    public init(tenant: String, target: String, runID: String, operatorName: String, owner: RunOwner, since: Double, expiresAt: Double) {
+        (self.tenant, self.target, self.runID, self.operatorName, self.owner, self.since, self.expiresAt) =
+            (tenant, target, runID, operatorName, owner, since, expiresAt)
+    }
+
     /// How a holder is named in errors and `cxrun locks`.
     public var holderDescription: String {
         "run \(runID) (operator \(operatorName), pid \(owner.pid) on \(owner.host), since \(Self.time(since)))"
@@ -34,19 +39,26 @@ public struct LeaseRecord: Sendable, Equatable {
 }
 
 extension AuditStore {
-    /// Takes the lease on `target` for `lease.runID`, or tells who holds it. Expired leases, and
-    /// leases of a process gone from this host, are cleared first. One transaction: of two runs
-    /// asking at once (from any machine), one gets it.
+    /// Takes the lease on `target` for `lease.runID`, or tells who holds it. One statement when
+    /// the lease is free, expired or already this run's (the common case: one round trip); of
+    /// two runs asking at once, from any machine, one gets it. A holder whose process is gone
+    /// from this host loses the lease at once.
     public func acquire(_ lease: LeaseRecord, now: Double = Date().timeIntervalSince1970) throws -> LeaseRecord? {
-        try database.transaction { db in
-            try db.execute("DELETE FROM leases WHERE tenant = ? AND target = ? AND expires_at < ?", [.text(lease.tenant), .text(lease.target), .double(now)])
-            try db.execute(
-                """
-                INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant, target) DO NOTHING
-                """,
-                Self.arguments(lease))
+        let taken = try database.autocommit(
+            """
+            INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, target) DO UPDATE SET
+                since = CASE WHEN leases.run_id = excluded.run_id THEN leases.since ELSE excluded.since END,
+                run_id = excluded.run_id, operator = excluded.operator, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at
+            WHERE leases.run_id = excluded.run_id OR leases.expires_at < ?
+            RETURNING run_id
+            """,
+            Self.arguments(lease) + [.double(now)])
+        guard taken.isEmpty else { return nil }
+        return try database.transaction { db in
             guard let row = try db.one("SELECT * FROM leases WHERE tenant = ? AND target = ?", [.text(lease.tenant), .text(lease.target)]) else {
+                try db.execute("INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               Self.arguments(lease))
                 return nil
             }
             let holder = Self.lease(row)
@@ -91,21 +103,14 @@ extension AuditStore {
     /// Extends every lease of `run` to `expiresAt`; how many it holds.
     @discardableResult
     public func renewLeases(run: String, until expiresAt: Double) throws -> Int {
-        try database.transaction { db in
-            try db.execute("UPDATE leases SET expires_at = ? WHERE run_id = ?", [.double(expiresAt), .text(run)])
-            return try db.query("SELECT target FROM leases WHERE run_id = ?", [.text(run)]).count
-        }
+        try database.autocommit("UPDATE leases SET expires_at = ? WHERE run_id = ? RETURNING target", [.double(expiresAt), .text(run)]).count
     }
 
     /// Frees every lease of `run`; the leases it held.
     @discardableResult
     public func releaseLeases(run: String) throws -> [LeaseRecord] {
-        try database.transaction { db in
-            let held = try db.query("SELECT * FROM leases WHERE run_id = ? ORDER BY target", [.text(run)]).map(Self.lease)
-            try db.execute("DELETE FROM leases WHERE run_id = ?", [.text(run)])
-            try db.execute("DELETE FROM lease_waits WHERE run_id = ?", [.text(run)])
-            return held
-        }
+        // One statement: a wait row the run may have left is cleared by LeaseKeeper when its wait ends.
+        try database.autocommit("DELETE FROM leases WHERE run_id = ? RETURNING *", [.text(run)]).map(Self.lease).sorted { $0.target < $1.target }
     }
 
     /// Leases held now (expired ones are not listed).

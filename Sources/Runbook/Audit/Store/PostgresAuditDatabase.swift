@@ -84,6 +84,27 @@ final class PostgresAuditDatabase: AuditDatabase {
         }
     }
 
+    func autocommit(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try withConnection { try Session(connection: $0).query(sql, arguments) }
+    }
+
+    /// All the statements (in a transaction when more than one) are handed to the connection at
+    /// once and only then waited for: the event loop sends each as the last completes, without a
+    /// wake-up of this thread in between. A failed statement aborts the transaction, and the
+    /// server answers its COMMIT by rolling back: nothing of it is kept.
+    func write(_ statements: [SQLStatement]) throws {
+        guard !statements.isEmpty else { return }
+        try withConnection { connection in
+            let wrapped = statements.count == 1 ? statements : [("BEGIN", [])] + statements + [("COMMIT", [])]
+            let pending = wrapped.map { connection.query(Session.numbered($0.sql), $0.arguments.map(\.postgres)) }
+            var failure: (any Error)?
+            for result in pending {
+                do { _ = try result.wait() } catch { failure = failure ?? error }
+            }
+            if let failure { throw failure }
+        }
+    }
+
     /// Runs `body` on the open connection (opening it first if there is none or it was lost).
     private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try connection.withLock { open in

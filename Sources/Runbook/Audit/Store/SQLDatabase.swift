@@ -66,7 +66,14 @@ protocol AuditDatabase: Sendable {
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T
     /// Runs `body` in one transaction: all of it is committed, or none.
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T
+    /// Runs one statement, atomic on its own (no BEGIN/COMMIT round trips); its rows (RETURNING).
+    func autocommit(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs statements that need no answer between them atomically: all of them, or none.
+    func write(_ statements: [SQLStatement]) throws
 }
+
+/// One statement of a write.
+typealias SQLStatement = (sql: String, arguments: [SQLValue])
 
 extension SQLSession {
     func one(_ sql: String, _ arguments: [SQLValue]) throws -> SQLRow? { try query(sql, arguments).first }

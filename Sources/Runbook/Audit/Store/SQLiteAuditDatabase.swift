@@ -33,6 +33,17 @@ struct SQLiteAuditDatabase: AuditDatabase {
         try pool.write { db in try body(Session(db: db)) }
     }
 
+    func autocommit(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try pool.write { db in try Session(db: db).query(sql, arguments) }
+    }
+
+    func write(_ statements: [SQLStatement]) throws {
+        try pool.write { db in
+            let session = Session(db: db)
+            for s in statements { try session.execute(s.sql, s.arguments) }
+        }
+    }
+
     private struct Session: SQLSession {
         let db: Database
 

@@ -51,7 +51,7 @@ test-runbooks: build
 # (killed) is stopped here.
 test-swift: deps
 	@rc=0; timeout --kill-after=30 2400 $(SWIFT) test || rc=$$?; \
-	pkill -f 'postgres -D .*/cxrun-pgtest-' 2>/dev/null; \
+	pkill -f '[p]ostgres -D .*/cxrun-pgtest-' 2>/dev/null; \
 	[ $$rc = 124 ] && echo "make test-swift: swift test did not finish in 40 minutes (a test hangs)"; exit $$rc
 
 test-lua: deps

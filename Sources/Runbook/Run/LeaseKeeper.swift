@@ -12,12 +12,13 @@ final class LeaseKeeper: Sendable {
     let operatorName: String
     /// How long a write waits for another run's lease before it fails (`--lock-timeout`).
     let timeout: Double
-    /// A lease not renewed for this long is free (its holder is presumed dead).
-    static let ttl: Double = 60
+    /// A lease not renewed for this long is free (its holder is presumed dead); renewed every quarter of it.
+    let ttl: Double
     private let held = Mutex<Set<String>>([])
     private let heartbeat = Mutex<Task<Void, Never>?>(nil)
 
-    init(store: AuditStore, tenant: String, runID: String, operatorName: String, timeout: Double) {
+    init(store: AuditStore, tenant: String, runID: String, operatorName: String, timeout: Double, ttl: Double = 60) {
+        self.ttl = ttl
         self.store = store
         self.tenant = tenant
         self.runID = runID
@@ -48,7 +49,7 @@ final class LeaseKeeper: Sendable {
             let holder: LeaseRecord?
             do {
                 holder = try store.acquire(LeaseRecord(tenant: tenant, target: key, runID: runID, operatorName: operatorName, owner: .current,
-                                                       since: now, expiresAt: now + Self.ttl))
+                                                       since: now, expiresAt: now + ttl))
             } catch {
                 throw BindingError(.sandbox, message: "the audit log could not be written, so \(binding) was not attempted "
                                    + "(taking the run lock on \(key)): \(error)")
@@ -82,12 +83,12 @@ final class LeaseKeeper: Sendable {
     private func startHeartbeat() {
         heartbeat.withLock { task in
             guard task == nil else { return }
-            let (store, runID) = (store, runID)
+            let (store, runID, ttl) = (store, runID, ttl)
             task = Task.detached {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(Self.ttl / 4))
+                    try? await Task.sleep(for: .seconds(ttl / 4))
                     if Task.isCancelled { return }
-                    _ = try? store.renewLeases(run: runID, until: Date().timeIntervalSince1970 + Self.ttl)
+                    _ = try? store.renewLeases(run: runID, until: Date().timeIntervalSince1970 + ttl)
                 }
             }
         }

@@ -77,10 +77,17 @@ function deploy(queue_id, payload) end
 ---@return cx.DeployResult
 function patch(queue_id, changes) end
 
----@param queue_id string
+--- Restores a queue this run (or `opts.run`) deployed, or a user this run reassigned.
+---@param queue_id string          a queue id, or a user id this run reassigned
 ---@param opts { run: string?, force: boolean? }?
----@return { version: integer?, restored: boolean?, changed: string[], planned: boolean? }
+---@return { version: integer?, restored: boolean?, changed: string[]|boolean, planned: boolean?, routing_profile_id: string? }
 function rollback(queue_id, opts) end
+
+--- Sets an agent's routing profile (seed 003's reassignment); audited, dry-run aware, rollback-able.
+---@param user_id string
+---@param routing_profile_id string
+---@return { routing_profile_id: string, previous_routing_profile_id: string?, changed: boolean?, planned: boolean?, latency_ms: number? }
+function reassign(user_id, routing_profile_id) end
 
 ---@param user_id string
 ---@param req { status: "Available"|"Busy"|"Break"|"Training"|"Offline", pause_reason: string?, wrap_up_code: string?, auto_available: boolean?, respect_wrap_up: boolean? }
@@ -123,7 +130,7 @@ cx = {}
 
 -- Every binding is also a field of cx.
 cx.fetch, cx.build, cx.validate, cx.deploy, cx.patch, cx.rollback = fetch, build, validate, deploy, patch, rollback
-cx.agent_status, cx.webhook = agent_status, webhook
+cx.agent_status, cx.webhook, cx.reassign = agent_status, webhook, reassign
 cx.queues, cx.skills, cx.agents, cx.agent, cx.analytics = queues, skills, agents, agent, analytics
 
 ---@param t table?

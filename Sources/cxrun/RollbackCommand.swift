@@ -6,7 +6,7 @@ import Runbook
 struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Restore the queues a run deployed to their pre-images, newest first.",
+        abstract: "Restore the queues a run deployed to their pre-images, newest first, and the routing profiles it reassigned.",
         discussion: """
             A queue changed since the deploy has only the run's own fields reverted, and only \
             when nobody touched them since; otherwise it is reported as a conflict (--force \
@@ -17,7 +17,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(name: .customLong("run"), help: "The run whose deploys to undo (see `cxrun audit runs`).")
     var sourceRun: String
 
-    @Argument(help: "Only these queues (default: every queue the run deployed).")
+    @Argument(help: "Only these queues or users (default: every queue the run deployed and every user it reassigned).")
     var queues: [String] = []
 
     @OptionGroup var target: TenantOptions

@@ -128,11 +128,29 @@ struct QueueBindings {
             source = found
         } else {
             guard let found = context.deploy(of: id) else {
-                throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: this run has not deployed queue \(id)"))
+                if let change = context.reassignment(of: id) { return try revertReassign(id, change, force: force) }
+                throw context.refuse("rollback", target: id, args: args,
+                                     BindingError(.not_found, message: "rollback: this run has not deployed queue \(id) nor reassigned user \(id)"))
             }
             source = found
         }
         return try Rollback.audited(id, source: source, force: force, context: context, args: args)
+    }
+}
+
+extension QueueBindings {
+    /// `rollback(user_id)` of this run's `reassign`: the routing profile back as it was, unless
+    /// someone changed it since (`force` restores anyway).
+    fileprivate func revertReassign(_ id: String, _ change: (previous: JSONValue, set: String), force: Bool) throws(ScriptError) -> LuaReply {
+        let args: JSONValue = ["user_id": .string(id), "routing_profile_id": change.previous, "force": .bool(force)]
+        guard let previous = change.previous.stringValue else {
+            throw context.refuse("rollback", target: id, args: args,
+                                 BindingError(.invalid, message: "rollback: user \(id) had no routing profile before this run; there is nothing to restore"))
+        }
+        let context = self.context
+        return try context.audited("rollback", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
+            try await ReassignBinding.set(id, to: previous, context: context, unless: force ? nil : change.set, note: "rollback of reassign")
+        }
     }
 }
 

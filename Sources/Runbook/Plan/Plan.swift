@@ -89,6 +89,7 @@ public struct Plan: Sendable {
             return n == 0 ? nil : "\(n) \(n == 1 ? one : many)"
         }
         let parts = [count(.queue, "queue to change", "queues to change"), count(.agent, "agent status", "agent statuses"),
+                     count(.profile, "routing profile", "routing profiles"),
                      count(.webhook, "webhook", "webhooks")].compactMap { $0 }
         return parts.isEmpty ? "no changes" : parts.joined(separator: ", ")
     }

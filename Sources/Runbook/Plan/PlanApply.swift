@@ -151,6 +151,16 @@ public enum PlanApply {
             let status = user["status"] ?? .null
             let planned = action.changes.first?.new
             return Current(document: user, stale: status == action.against || status == planned ? [] : ["status"])
+        case .profile:
+            let id = action.target
+            let outcome = try await run.call("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
+                let sent = try await api { () async throws(APIError) in try await client.user(id) }
+                return .init(values: [sent.value], result: ["routing_profile_id": sent.value["routingProfileId"] ?? .null], httpStatus: sent.status,
+                             attempts: sent.attempts)
+            }
+            let user = outcome.values.first ?? .null
+            let profile = user["routingProfileId"] ?? .null
+            return Current(document: user, stale: profile == action.against || profile == action.changes.first?.new ? [] : ["routingProfileId"])
         case .webhook:
             return Current()
         }
@@ -203,6 +213,18 @@ public enum PlanApply {
                 return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
             }
             return Line(action: action, state: .applied, message: "status set")
+        case .profile:
+            let id = action.target
+            guard let profile = action.changes.first?.new?.stringValue else {
+                throw BindingError(.invalid, message: "the plan's routing-profile change for \(id) names no profile")
+            }
+            let outcome = try await run.call("reassign", target: id, args: ["user_id": .string(id), "routing_profile_id": .string(profile),
+                                                                              "plan": .string(plan.id)], effect: .write()) { _ async throws(BindingError) in
+                try await ReassignBinding.set(id, to: profile, context: context)
+            }
+            return outcome.result?["changed"]?.boolValue == true
+                ? Line(action: action, state: .applied, message: "routing profile set to \(profile)")
+                : Line(action: action, state: .unchanged, message: "already \(profile)")
         case .webhook:
             guard let target = context.tenant.webhooks[action.target] else {
                 throw BindingError(.invalid, message: "webhook '\(action.target)' is not configured")

@@ -19,6 +19,8 @@ public enum PlanText {
             lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (queue \(short(a.target))\(version))")
         case .agent:
             lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (agent \(short(a.target)))")
+        case .profile:
+            lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (agent \(short(a.target)), routing profile)")
         case .webhook:
             lines.append(paint.added("+") + " " + paint.bold("webhook \(a.target)"))
             lines.append("    payload: \(shown(a.body ?? .null))")

@@ -9,6 +9,8 @@ public struct PlannedChange: Sendable {
     /// What kind of target (and what applying it does).
     public enum Kind: String, Sendable {
         case queue, agent, webhook
+        /// An agent's routing profile (`reassign`).
+        case profile
     }
 
     public var kind: Kind
@@ -19,9 +21,9 @@ public struct PlannedChange: Sendable {
     /// Queue: the version and document hash the changes were planned against.
     public var baseVersion: Int64?
     public var baseSHA256: String?
-    /// Agent: the status the change was planned against.
+    /// Agent: the status the change was planned against; profile: the routing profile.
     public var against: JSONValue?
-    /// Agent: the status request; webhook: the payload.
+    /// Agent: the status request; profile: the routing-profile request; webhook: the payload.
     public var body: JSONValue?
 
     init(queue id: String, base: JSONValue, changes: [JSONChange], note: String? = nil) {
@@ -42,6 +44,16 @@ public struct PlannedChange: Sendable {
         self.note = note
         self.against = against
         body = request
+    }
+
+    init(profile id: String, title: String, against: JSONValue, to profile: String, note: String?) {
+        kind = .profile
+        target = id
+        self.title = title
+        changes = [JSONChange(path: ["routingProfileId"], old: against, new: .string(profile))]
+        self.note = note
+        self.against = against
+        body = ["routingProfileId": .string(profile)]
     }
 
     init(webhook name: String, payload: JSONValue) {

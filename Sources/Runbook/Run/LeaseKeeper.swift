@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 import Synchronization
 
 /// One run's locks: before the run's first write to a queue or an agent it takes a lease on it
@@ -28,9 +29,10 @@ final class LeaseKeeper: Sendable {
 
     /// The lease a binding's write to `target` needs: a queue's for queue writes, an agent's for
     /// status and routing-profile changes; none for webhooks.
-    static func key(binding: String, target: String?) -> String? {
+    static func key(binding: String, target: String?, args: JSONValue = .null) -> String? {
         guard let target else { return nil }
         switch binding {
+        case "rollback" where args["user_id"] != nil: return "agent:" + target
         case "deploy", "patch", "rollback": return "queue:" + target
         case "agent_status", "reassign": return "agent:" + target
         default: return nil

@@ -2,8 +2,8 @@ import CXone
 import Foundation
 import JSONCore
 
-/// `cxrun rollback --run ID [QUEUE...]`: restores every queue a run deployed, newest first, as
-/// a run of its own in the audit log.
+/// `cxrun rollback --run ID [TARGET...]`: restores every queue a run deployed, newest first, and
+/// every agent routing profile it reassigned, as a run of its own in the audit log.
 public enum RollbackSession {
     /// One queue's outcome.
     public struct Line: Sendable {
@@ -20,11 +20,17 @@ public enum RollbackSession {
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
         guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
         let deployed: [String]
-        do { deployed = try Rollback.deployedQueues(run: sourceRun, store: store) } catch { throw RunbookError(description: "\(error)") }
-        let queues = requested.isEmpty ? deployed : requested
-        if let unknown = queues.first(where: { !deployed.contains($0) }) {
-            throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) (it deployed: \(deployed.joined(separator: ", ")))")
+        let reassigned: [(user: String, previous: String, set: String)]
+        do {
+            deployed = try Rollback.deployedQueues(run: sourceRun, store: store)
+            reassigned = try ReassignBinding.reassigned(run: sourceRun, store: store)
+        } catch { throw RunbookError(description: "\(error)") }
+        if let unknown = requested.first(where: { id in !deployed.contains(id) && !reassigned.contains { $0.user == id } }) {
+            throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) nor reassign user \(unknown) (it deployed: "
+                               + "\(deployed.joined(separator: ", ")); reassigned: \(reassigned.map(\.user).joined(separator: ", ")))")
         }
+        let queues = requested.isEmpty ? deployed : deployed.filter(requested.contains)
+        let users = requested.isEmpty ? reassigned : reassigned.filter { requested.contains($0.user) }
         guard let endpoint = tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
         let run = try HostRun.begin(
             script: "cxrun rollback --run \(sourceRun)", args: ["run": .string(sourceRun), "queues": .array(queues.map(JSONValue.string)), "force": .bool(force)],
@@ -59,8 +65,24 @@ public enum RollbackSession {
                 lines.append(Line(queue: queue, ok: false, message: error.description))
             }
         }
+        for change in users {
+            do {
+                let outcome = try await run.call("reassign", target: change.user, args: [
+                    "user_id": .string(change.user), "routing_profile_id": .string(change.previous), "run": .string(sourceRun), "force": .bool(force),
+                ], effect: .write()) { _ async throws(BindingError) in
+                    try await ReassignBinding.set(change.user, to: change.previous, context: context, unless: force ? nil : change.set,
+                                                  note: "rollback of run \(sourceRun)")
+                }
+                let message = outcome.status == .planned ? "would restore routing profile \(change.previous)"
+                    : outcome.result?["changed"]?.boolValue == true ? "routing profile restored to \(change.previous)"
+                    : "routing profile already \(change.previous)"
+                lines.append(Line(queue: "user \(change.user)", ok: true, message: message))
+            } catch {
+                lines.append(Line(queue: "user \(change.user)", ok: false, message: error.description))
+            }
+        }
         let failed = lines.filter { !$0.ok }.count
-        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) queues were not restored")
+        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) targets were not restored")
         return (run.runID, lines)
     }
 }

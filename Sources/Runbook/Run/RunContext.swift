@@ -22,6 +22,8 @@ final class RunContext: Sendable {
     private let knownSkills = Mutex<[JSONValue]>([])
     /// This run's latest deploy per queue: what `rollback` restores.
     private let deploys = Mutex<[String: DeployRecord]>([:])
+    /// This run's routing-profile changes per user: the profile before the first, the one set last.
+    private let reassigns = Mutex<[String: (previous: JSONValue, set: String)]>([:])
     private let plans = Mutex<[PlannedChange]>([])
     private let listedAll = Atomic<Bool>(false)
     private let lost = Mutex<[String]>([])
@@ -78,10 +80,16 @@ final class RunContext: Sendable {
     func record(deploy: DeployRecord, queue: String) { deploys.withLock { $0[queue] = deploy } }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
 
+    func record(reassign user: String, previous: JSONValue, to profile: String) {
+        reassigns.withLock { $0[user] = (previous: $0[user]?.previous ?? previous, set: profile) }
+    }
+    func reassignment(of user: String) -> (previous: JSONValue, set: String)? { reassigns.withLock { $0[user] } }
+
     /// Scopes a write needs: one of each set (the API's `update` and `write` spellings).
     enum WriteScope {
         static let queue: Set<String> = ["routing:queue:update", "routing:queue:write"]
         static let status: Set<String> = ["user:status:write", "user:status:update"]
+        static let profile: Set<String> = ["users:write", "routing:queue:write", "routing:queue:update"]
     }
 
     /// Fails a write before anything is sent when the token was granted none of `scopes`
@@ -167,7 +175,7 @@ final class RunContext: Sendable {
         do throws(BindingError) {
             if case .write(let snapshots) = effect {
                 // The lease first: a write waiting for another run's has no pending row yet.
-                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target) { try await leases.acquire(key, for: call.binding) }
+                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target, args: call.args) { try await leases.acquire(key, for: call.binding) }
                 try commitPending(call, snapshots: snapshots(call.seq))
             }
             var outcome = try await work(call.seq)

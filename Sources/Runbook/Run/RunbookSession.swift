@@ -129,7 +129,7 @@ public enum RunbookSession {
                 let pure = PureBindings(context: context)
                 var set = BindingSet(
                     globals: QueueBindings(context: context).all + ReadBindings(context: context).all + pure.globals
-                        + WebhookBinding(context: context).all,
+                        + WebhookBinding(context: context).all + ReassignBinding(context: context).all,
                     hidden: pure.hidden + AgentStatusBinding(context: context).hidden, extensions: [runbookExtensionSource])
                 if let readLine = request.readLine {
                     set.hidden += ReplBindings(readLine: readLine).hidden

@@ -1,0 +1,78 @@
+import CXone
+import JSONCore
+import LuaHost
+
+/// `reassign(user_id, routing_profile_id)`: the routing-profile change of seed 003. Validated
+/// (an id that can be one, a user that exists), audited (under the agent's run lock),
+/// dry-run aware (a planned `profile` action a plan file can apply), and undone by
+/// `rollback(user_id)` in the run or `cxrun rollback --run` later.
+struct ReassignBinding {
+    let context: RunContext
+
+    var all: [(String, LuaFunction)] { [("reassign", reassign)] }
+
+    private func reassign(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "reassign", expected: "user id") }
+        guard let profile = call.string(2) else { throw call.argumentError(2, "reassign", expected: "routing profile id") }
+        let args: JSONValue = ["user_id": .string(id), "routing_profile_id": .string(profile)]
+        if let problem = Self.problem(profile) {
+            throw context.refuse("reassign", target: id, args: args, BindingError(.invalid, message: "reassign: \(problem)"))
+        }
+        let context = self.context
+        return try context.audited("reassign", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
+            try await Self.set(id, to: profile, context: context)
+        }
+    }
+
+    /// Why `profile` cannot be a routing profile id, if it cannot.
+    static func problem(_ profile: String) -> String? {
+        if profile.trimmingCharacters(in: .whitespaces).isEmpty { return "the routing profile id is empty" }
+        if profile.count > 200 { return "the routing profile id is \(profile.count) characters long (at most 200)" }
+        if profile.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return "the routing profile id holds control characters" }
+        return nil
+    }
+
+    /// Sets user `id`'s routing profile; `unless`: a revert's guard (the profile it must still
+    /// have, else someone changed it since and it is a conflict).
+    static func set(_ id: String, to profile: String, context: RunContext, unless expected: String? = nil, note: String? = nil)
+        async throws(BindingError) -> RunContext.Outcome
+    {
+        let user = try await api { () async throws(APIError) in try await context.client.user(id) }.value
+        let previous = user["routingProfileId"] ?? .null
+        if previous == .string(profile) {
+            let result: JSONValue = ["routing_profile_id": .string(profile), "previous_routing_profile_id": previous, "changed": false]
+            return .init(values: [result], result: result)
+        }
+        if let expected, previous != .string(expected) {
+            throw BindingError(.conflict, status: 409, message: "user \(id)'s routing profile was changed since (now \(previous.jsonString()), "
+                               + "not \(expected)); left as it is (use force to restore anyway)")
+        }
+        if context.dryRun {
+            context.plan(PlannedChange(profile: id, title: AgentStatusBinding.name(user), against: previous, to: profile, note: note))
+            let result: JSONValue = ["planned": true, "routing_profile_id": .string(profile), "previous_routing_profile_id": previous]
+            return .init(values: [result], result: result, status: .planned)
+        }
+        try await context.requireScope(anyOf: RunContext.WriteScope.profile, for: "reassign")
+        let sent = try await api { () async throws(APIError) in
+            try await context.client.setRoutingProfile(id, ["routingProfileId": .string(profile)])
+        }
+        context.record(reassign: id, previous: previous, to: profile)
+        let result: JSONValue = ["routing_profile_id": sent.value["routingProfileId"] ?? .string(profile), "previous_routing_profile_id": previous,
+                                 "changed": true]
+        return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+    }
+
+    /// A run's reassignments to undo, newest first: per user, the profile before the run's
+    /// first change and the one its last change set.
+    static func reassigned(run: String, store: AuditStore) throws -> [(user: String, previous: String, set: String)] {
+        var first: [String: String] = [:], last: [String: String] = [:], order: [String] = []
+        for c in try store.calls(run: run) where c.binding == "reassign" && c.status == .ok && c.result?["changed"]?.boolValue == true {
+            guard let user = c.target, let set = c.result?["routing_profile_id"]?.stringValue else { continue }
+            if first[user] == nil, let previous = c.result?["previous_routing_profile_id"]?.stringValue { first[user] = previous }
+            last[user] = set
+            order.removeAll { $0 == user }
+            order.append(user)
+        }
+        return order.reversed().compactMap { user in first[user].flatMap { p in last[user].map { (user, p, $0) } } }
+    }
+}

@@ -1,0 +1,93 @@
+import CXone
+import Foundation
+import JSONCore
+import Testing
+import TestSupport
+
+@testable import Runbook
+
+/// `reassign(user_id, routing_profile_id)` over real HTTP: set, refused, planned, applied from a
+/// plan, and undone in the run and later.
+@Suite("reassign: an agent's routing profile")
+struct ReassignTests {
+    static func profile(_ bench: Bench, _ user: String) async throws -> JSONValue? {
+        try await CXoneClient(endpoint: bench.tenant().endpoint!).user(user).value["routingProfileId"]
+    }
+
+    /// The first agent's id and routing profile.
+    static func someAgent(_ bench: Bench) async throws -> (id: String, profile: String) {
+        let users = try await CXoneClient(endpoint: bench.tenant().endpoint!).users().value
+        let user = try #require(users.first { $0["routingProfileId"]?.stringValue != nil })
+        return (user["id"]!.stringValue!, user["routingProfileId"]!.stringValue!)
+    }
+
+    @Test func setsTheProfileAndARollbackInTheRunPutsItBack() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (user, before) = try await Self.someAgent(bench)
+            let (result, output) = try await bench.run("""
+                local r = reassign("\(user)", "profile-escalations")
+                print(r.previous_routing_profile_id, r.routing_profile_id, r.changed, type(r.latency_ms))
+                print(agent("\(user)").routingProfileId)
+                local again = reassign("\(user)", "profile-escalations")
+                print("again", again.changed)
+                local back = rollback("\(user)")
+                print("back", back.routing_profile_id, back.changed)
+                for _, bad in ipairs({"", "x\\1y"}) do
+                  local ok, err = pcall(reassign, "\(user)", bad)
+                  print("bad", ok, err.code)
+                end
+                local ok, err = pcall(reassign, "no-such-user", "profile-1")
+                print("missing", ok, err.code)
+                """)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output.hasPrefix("\(before)\tprofile-escalations\ttrue\tnumber\nprofile-escalations\nagain\tfalse\nback\t\(before)\ttrue\n"), "\(output)")
+            #expect(output.contains("bad\tfalse\tinvalid\nbad\tfalse\tinvalid\nmissing\tfalse\tnot_found"), "\(output)")
+            #expect(try await Self.profile(bench, user) == .string(before))
+            let calls = try bench.audit.calls(run: result.summary.runID).filter { ["reassign", "rollback"].contains($0.binding) }
+            #expect(calls.map(\.binding) == ["reassign", "reassign", "rollback", "reassign", "reassign", "reassign"], "one row per call")
+            #expect(calls.map(\.status) == [.ok, .ok, .ok, .error, .error, .error])
+        }
+    }
+
+    @Test func aDryRunPlansItAndAPlanFileAppliesIt() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (user, before) = try await Self.someAgent(bench)
+            let (plan, file, _) = try await PlanApplyTests.plan(bench, """
+                local r = reassign("\(user)", "profile-night")
+                assert(r.planned and r.previous_routing_profile_id == "\(before)")
+                """)
+            #expect(try await Self.profile(bench, user) == .string(before), "a dry run changes nothing")
+            let action = try #require(plan.actions.first)
+            #expect(action.kind == .profile && action.target == user && plan.actions.count == 1)
+            #expect(PlanText.render(plan.actions, color: false).contains("~ routingProfileId: \"\(before)\" -> \"profile-night\""))
+            #expect(PlanText.render(plan.actions, color: false).contains("1 routing profile"))
+            let report = try await PlanApplyTests.apply(bench, file)
+            #expect(report.lines.map(\.state) == [.applied], "\(report.lines.map(\.message))")
+            #expect(try await Self.profile(bench, user) == "profile-night")
+            let lines = try await RollbackSession.run(of: report.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath, force: false,
+                                                      dryRun: false).lines
+            #expect(lines.map(\.ok) == [true] && lines.first?.message == "routing profile restored to \(before)", "\(lines.map(\.message))")
+            #expect(try await Self.profile(bench, user) == .string(before))
+        }
+    }
+
+    @Test func aLaterRollbackLeavesAProfileSomeoneChangedSinceUnlessForced() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (user, before) = try await Self.someAgent(bench)
+            let (result, _) = try await bench.run(#"reassign("\#(user)", "profile-a")"#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            _ = try await bench.run(#"reassign("\#(user)", "profile-b")"#)
+            let refused = try await RollbackSession.run(of: result.summary.runID, queues: [user], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                        force: false, dryRun: false).lines
+            #expect(refused.map(\.ok) == [false] && refused[0].message.contains("was changed since (now \"profile-b\""), "\(refused.map(\.message))")
+            #expect(try await Self.profile(bench, user) == "profile-b")
+            let forced = try await RollbackSession.run(of: result.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                       force: true, dryRun: false).lines
+            #expect(forced.map(\.ok) == [true], "\(forced.map(\.message))")
+            #expect(try await Self.profile(bench, user) == .string(before))
+        }
+    }
+}

@@ -1,22 +1,30 @@
 -- skill_balance.lua — seed 003: recalibrate each queue's skill levels to what its members
--- actually have (the rounded average level of members holding the skill), then report each
--- queue's drain rate to the WFM webhook.
+-- actually have (the rounded average level of members holding the skill), written as a PATCH
+-- of the skills alone with the version they were computed from; optionally move the members of
+-- each recalibrated queue to a routing profile (seed 003's agent reassignment); then report each
+-- queue's drain rate, with the write's latency, to the WFM webhook. One queue's failure is
+-- reported and the others go on.
 -- Arguments:
 --   channel=voice|chat|email   which queues (default chat)
 --   limit=N                    at most N queues (default 4)
+--   profile=ID                 reassign each recalibrated queue's members to this routing profile
 -- Example:
---   cxrun run scripts/skill_balance.lua -- channel=chat limit=4
+--   cxrun run scripts/skill_balance.lua -- channel=chat limit=4 profile=profile-chat
 local tune = require("cx.tune")
 local pick = require("cx.pick")
 local validators = require("cx.validate")
 
 local args = cx.args
 local limit = tonumber(args.limit or "4") or 4
-local report = {}
-for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }), limit)) do
-  local q = fetch(target.id)
+
+--- The skill levels a queue's members hold, averaged and rounded (1–5); the queue's own level
+--- where no member holds a skill.
+---@param q cx.Queue
+---@param members table[]
+---@return table
+local function calibrated(q, members)
   local totals = {}
-  for _, member in ipairs(agents({ queue = q.id })) do
+  for _, member in ipairs(members) do
     for _, s in ipairs(member.skills or {}) do
       local t = totals[s.id] or { sum = 0, n = 0 }
       t.sum, t.n = t.sum + s.level, t.n + 1
@@ -29,19 +37,41 @@ for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }
     local level = t and math.max(1, math.min(5, math.floor(t.sum / t.n + 0.5))) or s.level
     skills_now[#skills_now + 1] = { id = s.id, level = level }
   end
-  local payload = build(q, { skills = skills_now })
-  local ok, problems = validate(payload, { rules = { "skills", "license" } })
-  local outcome
-  if not ok then
-    outcome = "invalid: " .. validators.describe(problems)
-  else
-    local r = deploy(q.id, payload)
-    outcome = r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version))
+  return skills_now
+end
+
+--- Recalibrates one queue; its report row.
+---@param target cx.Queue
+---@return table
+local function balance(target)
+  local q = fetch(target.id)
+  local members = agents({ queue = q.id })
+  local skills_now = calibrated(q, members)
+  local ok, problems = validate(build(q, { skills = skills_now }), { rules = { "skills", "license" } })
+  if not ok then return { queueId = q.id, name = q.name, outcome = "invalid: " .. validators.describe(problems) } end
+  local r = patch(q.id, { version = q.version, skills = skills_now })
+  local row = { queueId = q.id, name = q.name, latencyMs = r.latency_ms,
+                outcome = r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version)) }
+  if args.profile and not r.skipped then
+    local moved = 0
+    for _, member in ipairs(members) do
+      local done, err = pcall(reassign, member.id, args.profile)
+      if done then moved = moved + 1 else log.warn("reassign %s: %s", member.id, tostring(err)) end
+    end
+    row.reassigned = moved
   end
-  local m = analytics(q.id, { interval = "PT1H", metrics = { "answered" } })
-  local drain = tune.drain_rate(m.answered, 3600)
-  print(("%-28s skills %-10s drain %.2f/min"):format(q.name, outcome, drain))
-  report[#report + 1] = { queueId = q.id, drainRate = drain }
+  return row
+end
+
+local report = {}
+for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }), limit)) do
+  local done, row = pcall(balance, target)
+  if not done then row = { queueId = target.id, name = target.name, outcome = "failed: " .. tostring(row) } end
+  local m = analytics(target.id, { interval = "PT1H", metrics = { "answered" } })
+  row.drainRate = tune.drain_rate(m.answered, 3600)
+  print(("%-28s skills %-10s drain %.2f/min%s"):format(row.name, row.outcome, row.drainRate,
+    row.reassigned and (" reassigned " .. row.reassigned) or ""))
+  report[#report + 1] = { queueId = row.queueId, drainRate = row.drainRate, latencyMs = row.latencyMs, outcome = row.outcome }
 end
 local sent = webhook("wfm", { event = "drain_rate", queues = report }, { wait = true })
-log.info("drain rates sent to WFM: %s", sent.status or (sent.planned and "planned") or "?")
+log.info("drain rates sent to WFM: %s (%s ms)", sent.status or (sent.planned and "planned") or "?", tostring(sent.latency_ms))

@@ -1,4 +1,4 @@
--- Tests of skill_balance.lua (seed 001), run by `cxrun test`.
+-- Tests of skill_balance.lua (seed 003), run by `cxrun test`.
 
 test("balances skill levels from the agents and sends drain rates to WFM", function(t)
   local r = t.run("skill_balance.lua", { limit = "3" })
@@ -13,8 +13,19 @@ end)
 test("a dry run writes nothing and delivers nothing", function(t)
   local r = t.run("skill_balance.lua", { limit = "3" }, { dry_run = true })
   t.truthy(r.ok, r.error)
-  t.eq(t.count(r, "deploy", "ok"), 0)
+  t.eq(t.count(r, "patch", "ok"), 0)
   t.eq(#t.sim.deliveries(), 0)
+end)
+
+test("writes the skills alone as a PATCH and reassigns the members when asked", function(t)
+  local r = t.run("skill_balance.lua", { limit = "1", profile = "profile-chat-pool" })
+  t.truthy(r.ok, r.error)
+  t.eq(t.count(r, "deploy"), 0)
+  t.eq(t.count(r, "patch", "ok"), 1)
+  local moved = t.count(r, "reassign", "ok")
+  t.truthy(moved > 0, "members were reassigned")
+  local delivered = t.sim.deliveries()
+  t.eq(delivered[1].body.queues[1].latencyMs ~= nil, true)
 end)
 
 test("a concurrent admin edit elsewhere in the document is kept", function(t)

@@ -118,16 +118,29 @@ struct StdlibDiscoveryTests {
         defer { try? FileManager.default.removeItem(at: prefix) }
         try FileManager.default.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: prefix.appendingPathComponent("share/cxrun"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: cxrunBinary, toPath: prefix.appendingPathComponent("bin/cxrun").path)
+        // A hard link where it can be (no writer ever holds the new file open); else a copy,
+        // which a process forked by another test at that moment may hold open for writing until
+        // it execs (ETXTBSY): starting it is then tried again.
+        let installed = prefix.appendingPathComponent("bin/cxrun").path
+        if link(cxrunBinary, installed) != 0 { try FileManager.default.copyItem(atPath: cxrunBinary, toPath: installed) }
         try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("stdlib"), to: prefix.appendingPathComponent("share/cxrun/stdlib"))
         let dir = try scriptFolder(["s.lua": "print(require('cx.diff').render({1, 2}))\n"])
-        let process = Process()
-        process.executableURL = prefix.appendingPathComponent("bin/cxrun")
-        process.arguments = ["run", "s.lua"]
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
+        var started: (Process, Pipe)?
+        for attempt in 1...100 where started == nil {
+            let process = Process()
+            process.executableURL = prefix.appendingPathComponent("bin/cxrun")
+            process.arguments = ["run", "s.lua"]
+            process.currentDirectoryURL = dir
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            do {
+                try process.run()
+                started = (process, pipe)
+            } catch let error as NSError where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) && attempt < 100 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let (process, out) = try #require(started)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -54,6 +54,58 @@ struct DirectoryTests {
         }
     }
 
+    @Test func autoAvailableMakesAnAgentAvailableWhenItsWrapUpEnds() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
+            let busy = try #require(users.first { $0.value(at: ["wrapUp", "active"]) == true && $0["status"] != "Available" })
+            let id = try #require(busy["id"]?.stringValue)
+            let until = try #require(busy.value(at: ["wrapUp", "until"])?.doubleValue)
+            let asked = try await sim.send(.PUT, "/api/v2/users/\(id)/status", token: token,
+                                           json: ["status": "Available", "directiveFlags": ["respectWrapUp": true, "autoAvailable": true]])
+            #expect(asked.status == 200 && asked.json["status"] == busy["status"], "still in wrap-up: \(asked.text)")
+            let during = try await sim.send(.GET, "/api/v2/users/\(id)", token: token).json
+            #expect(during.value(at: ["wrapUp", "active"]) == true && during["status"] == busy["status"])
+            // The tenant's clock past the end of the wrap-up.
+            let after = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: until + 5))
+            #expect(try await sim.send(.PUT, "/_sim/clock", json: ["now": .string(after)]).status == 200)
+            let later = try await sim.send(.GET, "/api/v2/users/\(id)", token: token).json
+            #expect(later["status"] == "Available" && later.value(at: ["wrapUp", "active"]) == false, "\(later)")
+            var listed = false
+            for page in 1...50 where !listed {
+                let body = try await sim.send(.GET, "/api/v2/users?pageSize=100&status=Available&page=\(page)", token: token).json
+                listed = body["data"]?.arrayValue?.contains { $0["id"]?.stringValue == id } ?? false
+                if page >= (body["totalPages"]?.intValue ?? 0) { break }
+            }
+            #expect(listed, "lists filtered by status agree")
+        }
+    }
+
+    @Test func wrongTypesInStatusAndProfileRequestsAre400() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let id = try #require(try await sim.send(.GET, "/api/v2/users?pageSize=1", token: token).json["data"]?.arrayValue?.first?["id"]?.stringValue)
+            for (body, path) in [
+                (["status": "Available", "directiveFlags": ["respectWrapUp": [:]]], "directiveFlags.respectWrapUp"),
+                (["status": "Available", "directiveFlags": ["autoAvailable": "yes"]], "directiveFlags.autoAvailable"),
+                (["status": "Available", "directiveFlags": "all"], "directiveFlags"),
+            ] as [(JSONValue, String)] {
+                let r = try await sim.send(.PUT, "/api/v2/users/\(id)/status", token: token, json: body)
+                #expect(r.status == 400 && r.json["errors"]?.arrayValue?.first?["path"] == .string(path), "\(r.text)")
+            }
+            for (body, path) in [(["status": [:]], "status"), (["routingProfileId": 5], "routingProfileId"), (["routingProfileId": ""], "routingProfileId")]
+                as [(JSONValue, String)]
+            {
+                let r = try await sim.send(.PUT, "/api/v2/routing/users/\(id)/routing-profile", token: token, json: body)
+                #expect(r.status == 400 && r.json["errors"]?.arrayValue?.first?["path"] == .string(path), "\(r.text)")
+            }
+            let user = try await sim.send(.GET, "/api/v2/users/\(id)", token: token).json
+            #expect(user["status"]?.stringValue != nil && user["routingProfileId"]?.stringValue != nil, "nothing stored: \(user)")
+        }
+    }
+
     @Test func routingProfileSetsQueues() async throws {
         let sim = try await Sim.start()
         try await stopping(sim) {

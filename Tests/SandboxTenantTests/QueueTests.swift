@@ -100,6 +100,13 @@ struct QueueTests {
         ("routing.strategy", ["routing": ["strategy": "round_robin"]]),
         ("maxWaitTime", ["maxWaitTime": "soon"]),
         ("channel", ["channel": "fax"]),
+        ("routing.priority.enabled", ["routing": ["strategy": "priority", "priority": ["enabled": false, "levels": [1]]]]),
+        ("routing.priority.levels", ["routing": ["strategy": "priority", "priority": ["enabled": true, "levels": .array([])]]]),
+        ("skills", ["routing": ["strategy": "skill_based"], "skills": .array([])]),
+        ("waitStrategy.positionThreshold", ["waitStrategy": ["positionThreshold": 0]]),
+        ("skills[0].id", ["skills": [["id": "no-such-skill", "level": 2]]]),
+        ("overflow.enabled", ["overflow": ["enabled": "yes", "action": "drop"]]),
+        ("skillRequirements[0].required", ["skillRequirements": [["skill": "language:en", "required": "always"]]]),
     ] as [(String, JSONValue)])
     func invalidValuesAre400WithThePath(_ path: String, _ patch: JSONValue) async throws {
         let sim = try await Sim.start()
@@ -113,6 +120,29 @@ struct QueueTests {
             #expect(paths.contains(path), "\(reply.text)")
             let after = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
             #expect(after.json["version"] == 1, "nothing written")
+        }
+    }
+
+    /// A value of the wrong type in a known field is refused, so the tenant's own responses keep
+    /// to its schema (a `proficiency` of null once broke them).
+    @Test func wrongTypesInKnownFieldsAreRefusedAndResponsesKeepTheirSchema() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queue = try #require(try await sim.allQueues(token: token).first)
+            let id = try #require(queue["id"]?.stringValue)
+            let nullProficiency = queue.setting([["skill": "language:en", "proficiency": .null, "required": true]], at: ["skillRequirements"])
+            let refused = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, json: nullProficiency)
+            #expect(refused.status == 400 && refused.text.contains("skillRequirements[0].proficiency"), "\(refused.text)")
+            let nullItem = queue.setting([.null], at: ["skillRequirements"])
+            #expect(try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, json: nullItem).status == 400)
+            let after = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(after.json["version"] == 1 && after.json.value(at: ["skillRequirements"]) == queue.value(at: ["skillRequirements"]))
+            // A skill that exists is accepted.
+            let skills = try await sim.send(.GET, "/api/v2/routing/skills", token: token).json["data"]?.arrayValue ?? []
+            let skill = try #require(skills.first?["id"]?.stringValue)
+            let ok = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token, json: ["skills": [["id": .string(skill), "level": 3]]])
+            #expect(ok.status == 200, "\(ok.text)")
         }
     }
 

@@ -34,6 +34,7 @@ struct DirectoryEndpoints {
     private func users(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         let (page, size) = try Paging.window(request)
         do {
+            try tenant.store.settleWrapUps(now: tenant.clock.seconds)
             let (items, total) = try tenant.store.userPage(queueID: request.query["queueId"], status: request.query["status"],
                                                            offset: (page - 1) * size, limit: size)
             let now = tenant.clock.seconds
@@ -46,7 +47,10 @@ struct DirectoryEndpoints {
     private func user(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         let id = request.parameters["id"] ?? ""
         let found: JSONValue?
-        do { found = try tenant.store.user(id) } catch { throw .internalError("\(error)") }
+        do {
+            try tenant.store.settleWrapUps(now: tenant.clock.seconds)
+            found = try tenant.store.user(id)
+        } catch { throw .internalError("\(error)") }
         guard let found else { throw .notFound("user \(id) not found") }
         return APIResponse(body: Self.view(found, now: tenant.clock.seconds))
     }
@@ -69,6 +73,18 @@ struct DirectoryEndpoints {
         if let code = body["wrapUpCode"], code != .null, code.stringValue == nil {
             errors.append(FieldError(path: "wrapUpCode", code: "type", message: "wrapUpCode must be a string"))
         }
+        // The directive flags are booleans: anything else would be stored and break the user's own schema.
+        if let flags = body["directiveFlags"], flags != .null {
+            if let object = flags.objectValue {
+                for key in ["respectWrapUp", "autoAvailable"] {
+                    guard let value = object[key], value != .null else { continue }
+                    if case .bool = value { continue }
+                    errors.append(FieldError(path: "directiveFlags.\(key)", code: "type", message: "directiveFlags.\(key) must be true or false"))
+                }
+            } else {
+                errors.append(FieldError(path: "directiveFlags", code: "type", message: "directiveFlags must be an object"))
+            }
+        }
         guard errors.isEmpty, let status else { throw .badRequest(errors.map(\.message).joined(separator: "; "), errors: errors) }
         let respectWrapUp = body["directiveFlags"]?["respectWrapUp"]?.boolValue ?? true
         let autoAvailable = body["directiveFlags"]?["autoAvailable"]?.boolValue ?? false
@@ -76,9 +92,14 @@ struct DirectoryEndpoints {
         let now = tenant.clock.seconds
         let id = request.parameters["id"] ?? ""
         do {
+            try tenant.store.settleWrapUps(now: now)
             let updated = try tenant.store.updateUser(id) { current in
                 if respectWrapUp, let until = current["wrapUpUntil"]?.doubleValue, until > now {
-                    throw WrapUpActive(until: until)
+                    // Available with autoAvailable: the agent becomes Available when wrap-up ends (seed 004).
+                    guard autoAvailable && status == "Available" else { throw WrapUpActive(until: until) }
+                    var fields = current.objectValue ?? [:]
+                    fields["autoAvailable"] = true
+                    return .object(fields)
                 }
                 var fields = current.objectValue ?? [:]
                 fields["previousStatus"] = fields["status"] ?? .null
@@ -128,7 +149,13 @@ struct DirectoryEndpoints {
             status = DemoData.statuses.first { $0.lowercased() == raw.lowercased() }
             if status == nil { errors.append(FieldError(path: "status", code: "enum", message: "unknown status '\(raw)'")) }
         }
+        if let raw = body["status"], raw != .null, raw.stringValue == nil {
+            errors.append(FieldError(path: "status", code: "type", message: "status must be a string"))
+        }
         let profile = body["routingProfileId"]?.stringValue
+        if let raw = body["routingProfileId"], raw != .null, profile?.isEmpty ?? true {
+            errors.append(FieldError(path: "routingProfileId", code: "type", message: "routingProfileId must be a non-empty string"))
+        }
         guard errors.isEmpty else { throw .badRequest(errors.map(\.message).joined(separator: "; "), errors: errors) }
         let (newQueues, newStatus) = (queueIDs, status)
         do {

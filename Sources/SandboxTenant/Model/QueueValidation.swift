@@ -1,7 +1,9 @@
 import JSONCore
 
-/// The tenant's rules for a queue document (DESIGN.md §9–10). Unknown fields are not checked:
-/// they are kept as given.
+/// The tenant's rules for a queue document (DESIGN.md §9–10), as strict as the seeds say the
+/// server is: every known field of the type its schema gives (a stored value never breaks the
+/// tenant's own responses), the strategies' prerequisites, skills that exist. Unknown fields are
+/// not checked: they are kept as given.
 struct QueueValidation {
     static let strategies: Set<String> = ["priority", "longest_idle", "fewest_calls", "skill_based", "random", "weighted"]
     static let channels: Set<String> = ["voice", "chat", "email"]
@@ -20,6 +22,8 @@ struct QueueValidation {
     /// overflowing into a queue.
     var overflowTarget: (String) -> String? = { _ in nil }
     var overflowInto: (String) -> [String] = { _ in [] }
+    /// Whether a skill id exists in the tenant.
+    var skillExists: (String) -> Bool = { _ in true }
 
     func validate(_ doc: JSONValue) -> [FieldError] {
         guard let fields = doc.objectValue else { return [FieldError(path: "", code: "type", message: "the queue must be a JSON object")] }
@@ -43,18 +47,34 @@ struct QueueValidation {
             guard let o = value.objectValue else { fail(path, "type", "\(path) must be an object"); return nil }
             return o
         }
+        func boolean(_ path: String, _ value: JSONValue?) -> Bool? {
+            guard let value, value != .null else { return nil }
+            guard case .bool(let b) = value else { fail(path, "type", "\(path) must be true or false"); return nil }
+            return b
+        }
 
         if let name = string("name", fields["name"]), name.isEmpty { fail("name", "required", "name must not be empty") }
         _ = string("channel", fields["channel"], in: Self.channels)
         if let routing = object("routing", fields["routing"]) {
-            _ = string("routing.strategy", routing["strategy"], in: Self.strategies)
+            let strategy = string("routing.strategy", routing["strategy"], in: Self.strategies)
             integer("routing.longestIdleSeconds", routing["longestIdleSeconds"], 0...86_400)
-            if let priority = object("routing.priority", routing["priority"]), let levels = priority["levels"], levels != .null {
+            let priority = object("routing.priority", routing["priority"])
+            let enabled = boolean("routing.priority.enabled", priority?["enabled"])
+            var levelCount = 0
+            if let levels = priority?["levels"], levels != .null {
                 if let items = levels.arrayValue {
+                    levelCount = items.count
                     for (i, level) in items.enumerated() { integer("routing.priority.levels[\(i)]", level, 1...100) }
                 } else {
                     fail("routing.priority.levels", "type", "routing.priority.levels must be an array")
                 }
+            }
+            if strategy == "priority" {
+                if enabled != true { fail("routing.priority.enabled", "strategy", "the priority strategy needs routing.priority.enabled = true") }
+                if levelCount == 0 { fail("routing.priority.levels", "strategy", "the priority strategy needs at least one priority level") }
+            }
+            if strategy == "skill_based" && (fields["skills"]?.arrayValue ?? []).isEmpty {
+                fail("skills", "strategy", "the skill_based strategy needs at least one skill")
             }
         }
         if let skills = fields["skills"], skills != .null {
@@ -66,6 +86,7 @@ struct QueueValidation {
                     let id = skill["id"]?.stringValue ?? ""
                     if id.isEmpty { fail("skills[\(i)].id", "required", "skills[\(i)].id must be a non-empty string") }
                     if !id.isEmpty && !seen.insert(id).inserted { fail("skills[\(i)].id", "duplicate", "skill \(id) is assigned twice") }
+                    if !id.isEmpty && !skillExists(id) { fail("skills[\(i)].id", "not_found", "skill \(id) does not exist in the tenant") }
                     integer("skills[\(i)].level", skill["level"], 1...5)
                 }
             } else {
@@ -76,6 +97,18 @@ struct QueueValidation {
             if let items = reqs.arrayValue {
                 if items.count > Self.maxSkillRequirements {
                     fail("skillRequirements", "license", "at most \(Self.maxSkillRequirements) skill requirements, got \(items.count)")
+                }
+                for (i, item) in items.enumerated() {
+                    guard let req = object("skillRequirements[\(i)]", item) else {
+                        if item == .null { fail("skillRequirements[\(i)]", "type", "skillRequirements[\(i)] must be an object") }
+                        continue
+                    }
+                    for key in ["skill", "proficiency"] where req.keys.contains(key) {
+                        if req[key]?.stringValue == nil { fail("skillRequirements[\(i)].\(key)", "type", "skillRequirements[\(i)].\(key) must be a string") }
+                    }
+                    if req.keys.contains("required"), case .bool? = req["required"] {} else if req.keys.contains("required") {
+                        fail("skillRequirements[\(i)].required", "type", "skillRequirements[\(i)].required must be true or false")
+                    }
                 }
             } else {
                 fail("skillRequirements", "type", "skillRequirements must be an array")
@@ -90,14 +123,17 @@ struct QueueValidation {
         integer("wrapUpTime", fields["wrapUpTime"], 0...3_600)
         integer("maxHoldTime", fields["maxHoldTime"], 0...Self.maxHoldSeconds)
         if let wait = object("waitStrategy", fields["waitStrategy"]) {
-            integer("waitStrategy.positionThreshold", wait["positionThreshold"], 0...1_000)
+            integer("waitStrategy.positionThreshold", wait["positionThreshold"], 1...1_000)
+            _ = string("waitStrategy.type", wait["type"])
             integer("waitStrategy.abandonmentThreshold", wait["abandonmentThreshold"], 0...Self.maxHoldSeconds)
         }
         if let callback = object("callback", fields["callback"]) {
             integer("callback.positionThreshold", callback["positionThreshold"], 0...1_000)
+            _ = boolean("callback.enabled", callback["enabled"])
         }
         if let overflow = object("overflow", fields["overflow"]) {
             let action = string("overflow.action", overflow["action"], in: Self.overflowActions)
+            _ = boolean("overflow.enabled", overflow["enabled"])
             integer("overflow.waitTime", overflow["waitTime"], 0...86_400)
             let target = string("overflow.targetQueueId", overflow["targetQueueId"])
             if action == "routeToQueue" {

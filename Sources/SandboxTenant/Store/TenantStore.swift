@@ -174,6 +174,9 @@ final class TenantStore: Sendable {
                 var validation = QueueValidation(queueID: id) { target in
                     ((try? Int.fetchOne(db, sql: "SELECT 1 FROM queue WHERE id = ?", arguments: [target])) ?? nil) != nil
                 }
+                validation.skillExists = { skill in
+                    ((try? Int.fetchOne(db, sql: "SELECT 1 FROM skill WHERE id = ?", arguments: [skill])) ?? nil) != nil
+                }
                 // The stored graph, read in this transaction (the queue being written counts as its new self).
                 validation.overflowTarget = { queue in
                     guard queue != id else { return nil }
@@ -241,6 +244,28 @@ final class TenantStore: Sendable {
     func user(_ id: String) throws -> JSONValue? {
         try pool.read { db in
             try String.fetchOne(db, sql: "SELECT document FROM user WHERE id = ?", arguments: [id]).flatMap { try? JSONValue.parse($0) }
+        }
+    }
+
+    /// Users whose wrap-up has ended and who asked to be made available after it (`autoAvailable`)
+    /// become Available, as of the moment their wrap-up ended. Run before users are read or
+    /// changed, so every view of them (lists filtered by status included) agrees.
+    func settleWrapUps(now: Double) throws {
+        try pool.write { db in
+            let due = try Row.fetchAll(db, sql: """
+                SELECT id, document FROM user WHERE json_extract(document, '$.autoAvailable') = 1
+                AND json_extract(document, '$.wrapUpUntil') IS NOT NULL AND json_extract(document, '$.wrapUpUntil') <= ?
+                """, arguments: [now])
+            for row in due {
+                guard let doc = try? JSONValue.parse(row["document"] as String), var fields = doc.objectValue else { continue }
+                fields["previousStatus"] = fields["status"] ?? .null
+                fields["status"] = "Available"
+                fields["pauseReason"] = .null
+                fields["statusUpdatedAt"] = fields["wrapUpUntil"] ?? .double(now)
+                fields["wrapUpUntil"] = .null
+                fields["autoAvailable"] = false
+                try db.execute(sql: "UPDATE user SET document = ? WHERE id = ?", arguments: [JSONValue.object(fields).jsonString(), row["id"] as String])
+            }
         }
     }
 

@@ -1,4 +1,4 @@
---- cx.capacity: Erlang C staffing math and the seeds' utilization check. Numerically stable
+--- cx.capacity: Erlang C and Erlang A staffing math and the seeds' utilization check. Numerically stable
 --- for thousands of agents (the Erlang B recurrence, no factorials). Times in seconds.
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
@@ -94,6 +94,132 @@ function M.utilization(agents, concurrent, aht, wrap_up)
   if u > 0.90 then return u, ("projected utilization %.2f exceeds 0.90"):format(u) end
   if concurrent > agents * 2 then return u, "expected concurrent volume exceeds twice the agents" end
   return u, nil
+end
+
+-- Erlang A (M/M/n+M): callers abandon after an exponential patience. The birth–death chain is
+-- summed exactly (relative to the state with every agent busy, rescaled as it goes so that
+-- neither a heavily overloaded queue nor thousands of agents overflows), and the chance to be
+-- answered within t uses the tagged caller's own chain: with j callers ahead its wait is a sum
+-- of exponentials of rates n/aht + (i+1)/patience, whose distribution function is that of a
+-- birth–immigration process (negative binomial), summed in the log domain.
+
+--- 1 - exp(-x), accurate for tiny x (Lua has no expm1).
+---@param x number
+---@return number
+local function one_minus_exp(x)
+  if x < 1e-5 then return x - x * x / 2 + x * x * x / 6 end
+  return 1 - math.exp(-x)
+end
+
+--- The chain's sums for `agents` serving `traffic` erlangs with patience `theta` (in handle
+--- times), and, with `t` (in handle times), the answered-within-t sum.
+---@return table sums {low=, busy=, queued=, waiting=, within=}
+local function erlang_a_sums(agents, traffic, theta, t)
+  local n, a = agents, traffic
+  -- Sum over k <= n of pi_k / pi_n is 1 / ErlangB(n, a); below n everyone is answered at once.
+  local b = 1.0
+  for k = 1, n do b = a * b / (k + a * b) end
+  local low = (b > 0) and 1 / b or math.huge
+  local pn = 1.0
+  local s = { low = low, busy = 1.0, queued = 0.0, waiting = 0.0, within = 0.0 }
+  -- Answered within t: everyone below n; the caller arriving at k = n + j is answered within t
+  -- with probability n / (n + (j+1) theta) * P(NB(r, p) >= j + 1), r = (n + theta) / theta, p = e^(-theta t).
+  local r, logq, logp0, cdf, logpmf
+  if t then
+    r = (n + theta) / theta
+    logq = math.log(one_minus_exp(theta * t))
+    logp0 = -(n + theta) * t
+    logpmf, cdf = logp0, math.exp(logp0)
+    s.within = (low - 1) + n / (n + theta) * (1 - cdf)
+  end
+  local term, j = 1.0, 0
+  while true do
+    j = j + 1
+    term = term * a / (n + j * theta)
+    s.busy = s.busy + term
+    s.queued = s.queued + term
+    s.waiting = s.waiting + j * term
+    if t then
+      logpmf = logpmf + math.log((j - 1 + r) / j) + logq
+      cdf = cdf + math.exp(logpmf)
+      s.within = s.within + term * n / (n + (j + 1) * theta) * math.max(0, 1 - cdf)
+    end
+    if term > 1e150 then
+      -- Rescale everything by the same factor: only ratios are ever used.
+      for k, v in pairs(s) do s[k] = v / 1e150 end
+      term, pn = term / 1e150, pn / 1e150
+    end
+    if n + j * theta > a and term < 1e-18 * (s.low + s.queued) then break end
+    if j > 50000000 then break end
+  end
+  s.pn = pn
+  return s
+end
+
+--- Erlang A: `agents` serving `traffic` erlangs with handle time `aht` and mean patience
+--- `patience` (seconds); exact to 1e-9, stable to thousands of agents, and defined when there
+--- are fewer agents than erlangs (where Erlang C has no answer).
+---@param agents integer
+---@param traffic number    erlangs
+---@param aht number        seconds
+---@param patience number   mean time a caller waits before hanging up, seconds (> 0)
+---@return { wait_probability: number, abandon_probability: number, mean_wait: number }
+function M.erlang_a(agents, traffic, aht, patience)
+  assert(type(agents) == "number" and agents >= 0 and agents == math.floor(agents), "agents must be a whole number")
+  assert(type(traffic) == "number" and traffic >= 0, "traffic must be erlangs >= 0")
+  assert(type(aht) == "number" and aht > 0, "aht must be > 0 seconds")
+  assert(type(patience) == "number" and patience > 0, "patience must be > 0 seconds")
+  if traffic == 0 then return { wait_probability = 0, abandon_probability = 0, mean_wait = 0 } end
+  local theta = aht / patience
+  local s = erlang_a_sums(agents, traffic, theta)
+  -- Erlang B underflowed: so many agents for the traffic that nobody waits (to 1e-300).
+  if s.low == math.huge then return { wait_probability = 0, abandon_probability = 0, mean_wait = 0 } end
+  local total = s.low + s.queued
+  local queue_length = s.waiting / total
+  return {
+    wait_probability = (s.pn + s.queued) / total,
+    abandon_probability = theta * queue_length / traffic,
+    -- Little's law over everyone who queues (those who hang up included), per arrival.
+    mean_wait = queue_length / traffic * aht,
+  }
+end
+
+--- Erlang A service level: the share of callers answered within `threshold` seconds (callers
+--- who hang up first count as not answered).
+---@param agents integer
+---@param traffic number
+---@param aht number
+---@param patience number
+---@param threshold number  seconds
+---@return number service_level 0..1
+function M.erlang_a_service_level(agents, traffic, aht, patience, threshold)
+  if traffic == 0 then return 1 end
+  assert(patience > 0 and aht > 0 and threshold >= 0, "aht and patience must be > 0, threshold >= 0")
+  local s = erlang_a_sums(agents, traffic, aht / patience, threshold / aht)
+  if s.low == math.huge then return 1 end
+  return math.max(0, math.min(1, s.within / (s.low + s.queued)))
+end
+
+--- Agents needed (Erlang A) so that `target` of callers are answered within `threshold`
+--- seconds and at most `abandon_cap` of them hang up.
+---@param traffic number
+---@param aht number
+---@param patience number
+---@param target number       0..1
+---@param threshold number    seconds
+---@param abandon_cap number? 0..1 (default 1: no cap)
+---@return integer agents
+function M.erlang_a_agents_required(traffic, aht, patience, target, threshold, abandon_cap)
+  local cap = abandon_cap or 1
+  local n = math.max(1, math.floor(traffic * 0.5))
+  while n < 100000 do
+    if M.erlang_a_service_level(n, traffic, aht, patience, threshold) >= target
+      and M.erlang_a(n, traffic, aht, patience).abandon_probability <= cap then
+      return n
+    end
+    n = n + 1
+  end
+  return n
 end
 
 return M

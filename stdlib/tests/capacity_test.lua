@@ -51,4 +51,41 @@ function T.utilization_check_from_the_seed()
   A.eq(flood ~= nil, true)
 end
 
+-- Erlang A against reference values computed independently in 60-digit arithmetic
+-- (tools/erlang_a_reference.py: the chain summed directly, waits by partial fractions).
+function T.erlang_a_matches_the_reference_to_1e_9()
+  for _, case in ipairs(require("fixtures.erlang_a")) do
+    local n, a, aht, patience, t, wait, abandon, mean_wait, sl = table.unpack(case, 1, 9)
+    local what = ("n=%d A=%g aht=%g patience=%g"):format(n, a, aht, patience)
+    local r = c.erlang_a(n, a, aht, patience)
+    A.near(r.wait_probability, wait, 1e-9, what .. " wait")
+    A.near(r.abandon_probability, abandon, 1e-9, what .. " abandon")
+    A.near(r.mean_wait / mean_wait, 1, 1e-9, what .. " mean wait")
+    if t then A.near(c.erlang_a_service_level(n, a, aht, patience, t), sl, 1e-9, what .. " service level") end
+  end
+end
+
+function T.erlang_a_keeps_its_identities_and_extremes()
+  -- Everyone who hangs up waited: mean wait over all arrivals = abandon probability x patience.
+  local r = c.erlang_a(12, 15, 200, 90)
+  A.near(r.mean_wait, r.abandon_probability * 90, 1e-9)
+  -- Fewer agents than erlangs: defined (Erlang C has no answer), and bounded.
+  local over = c.erlang_a(10, 40, 180, 60)
+  A.truthy(over.wait_probability > 0.99 and over.abandon_probability > 0.74 and over.abandon_probability < 0.76)
+  -- Far more agents than traffic: nobody waits, no NaN.
+  local idle = c.erlang_a(2000, 1, 180, 60)
+  A.eq(idle.wait_probability, 0)
+  A.eq(c.erlang_a_service_level(2000, 1, 180, 60, 20), 1)
+  A.eq(c.erlang_a(5, 0, 180, 60).wait_probability, 0)
+  -- Very patient callers: Erlang A tends to Erlang C.
+  A.near(c.erlang_a(14, 10, 180, 1e9).wait_probability, c.probability_of_waiting(14, 10), 1e-6)
+  A.eq(pcall(c.erlang_a, 10, 5, 180, 0), false)
+end
+
+function T.erlang_a_staffing_meets_the_target_and_the_cap_with_one_agent_less_missing()
+  local n = c.erlang_a_agents_required(25, 180, 60, 0.8, 20, 0.02)
+  A.truthy(c.erlang_a_service_level(n, 25, 180, 60, 20) >= 0.8 and c.erlang_a(n, 25, 180, 60).abandon_probability <= 0.02)
+  A.truthy(c.erlang_a_service_level(n - 1, 25, 180, 60, 20) < 0.8 or c.erlang_a(n - 1, 25, 180, 60).abandon_probability > 0.02)
+end
+
 return T

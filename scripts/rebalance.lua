@@ -41,8 +41,9 @@ local results = cx.each(selected, function(summary)
   local traffic = capacity.erlangs(m.offered, 3600, m.averageHandleTime)
   local agents = math.max(1, math.floor(m.staffedAgents + 0.5))
   local sla = q.serviceLevelTarget or {}
-  local needed = capacity.agents_required(traffic, m.averageHandleTime, (sla.threshold or 80) / 100, sla.time or 20)
-  local utilization, problem = capacity.utilization(agents, traffic, m.averageHandleTime, q.wrapUpTime or 0)
+  -- A chat agent takes several conversations at once (the queue's concurrency).
+  local needed = capacity.agents_required(traffic, m.averageHandleTime, (sla.threshold or 80) / 100, sla.time or 20, 0, q.concurrency)
+  local utilization, problem = capacity.utilization(agents, traffic, m.averageHandleTime, q.wrapUpTime or 0, q.concurrency)
   local row = { name = q.name, utilization = utilization, agents = agents, needed = needed }
   if problem and not force then
     row.outcome = "skipped: " .. problem

@@ -20,7 +20,7 @@ for _, m in ipairs(analytics(nil, { interval = interval, metrics = { "offered", 
   if q then
     local sla = q.serviceLevelTarget or {}
     local traffic = capacity.erlangs(m.offered, seconds, m.averageHandleTime)
-    local needed = capacity.agents_required(traffic, m.averageHandleTime, (sla.threshold or 80) / 100, sla.time or 20)
+    local needed = capacity.agents_required(traffic, m.averageHandleTime, (sla.threshold or 80) / 100, sla.time or 20, 0, q.concurrency)
     local staffed = m.staffedAgents
     rows[#rows + 1] = { name = q.name, staffed = staffed, needed = needed, gap = staffed - needed, sl = m.serviceLevel }
   end

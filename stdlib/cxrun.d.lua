@@ -24,6 +24,7 @@
 ---@field maxWaitTime integer?     seconds
 ---@field maxWaiters integer?
 ---@field wrapUpTime integer?      seconds
+---@field concurrency integer?     contacts an agent handles at once (chat: 2–3)
 ---@field waitStrategy { type: string, positionThreshold: integer?, abandonmentThreshold: integer? }?
 ---@field callback { enabled: boolean, positionThreshold: integer? }?
 ---@field maxHoldTime integer?     seconds

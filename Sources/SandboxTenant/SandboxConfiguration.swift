@@ -13,7 +13,7 @@ public struct SandboxConfiguration: Sendable {
     /// Queues in the seeded demo data (48 by default; benchmarks ask for more).
     public var queueCount = 48
     /// Agents (users) seeded into an empty tenant.
-    public var agentCount = 300
+    public var agentCount = 480
     /// Requests per second per client; 0 = unlimited.
     public var rateLimit: Double = 100
     /// Lifetime of issued tokens, in seconds.

@@ -36,7 +36,7 @@ struct SimCommand: AsyncParsableCommand {
     var queues: Int = 48
 
     @Option(help: "Agents to seed into an empty state file.")
-    var agents: Int = 300
+    var agents: Int = 480
 
     @Option(name: .customLong("rate-limit"), help: "Requests per second per client (0 = unlimited).")
     var rateLimit: Double = 100

@@ -301,8 +301,9 @@ struct ScriptRunbookTests {
 
 @Suite("runbooks at pinned hours of the sandbox tenant's clock")
 struct RunbooksAtPinnedHoursTests {
-    /// The traffic-dependent runbooks succeed at a quiet hour and at the peak; rebalance deploys
-    /// at 03:00 and, at noon, reports the queues it skipped for capacity instead.
+    /// The traffic-dependent runbooks succeed at a quiet hour and at the peak; staffing follows
+    /// the load (shifts), so rebalance changes something at 03:00 and at noon alike, and any queue
+    /// it skips says why.
     @Test(arguments: ["2026-01-05T03:00:00Z", "2026-01-05T12:00:00Z"])
     func trafficDependentRunbooksHoldAtEveryHour(_ clock: String) async throws {
         let env = ["CXRUN_SANDBOX_CLOCK": clock]
@@ -317,11 +318,9 @@ struct RunbooksAtPinnedHoursTests {
                 guard name == "rebalance" else { continue }
                 let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("Chat") }
                 #expect(rows.count == 4, "\(r.stdout)")
-                if clock.hasSuffix("03:00:00Z") {
-                    #expect(rows.allSatisfy { $0.contains(dryRun ? "planned:" : "deployed v") }, "\(r.stdout)")
-                } else {
-                    #expect(rows.allSatisfy { $0.contains("skipped: ") }, "at the peak every chat queue is over capacity: \(r.stdout)")
-                }
+                #expect(rows.contains { $0.contains(dryRun ? "planned:" : "deployed v") }, "something changes at \(clock): \(r.stdout)")
+                #expect(rows.allSatisfy { $0.contains(dryRun ? "planned:" : "deployed v") || $0.contains("skipped: projected") },
+                        "\(r.stdout)")
             }
         }
     }

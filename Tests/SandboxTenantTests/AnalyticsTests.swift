@@ -97,8 +97,11 @@ struct AnalyticsTests {
                 return r.json["data"]?.arrayValue?.first ?? .null
             }
             let before = try await metrics()
-            let members = try await sim.send(.GET, "/api/v2/users?queueId=\(id)&status=Available&pageSize=100", token: token)
-            let available = members.json["data"]?.arrayValue ?? []
+            // Staffed means taking contacts: Available, or Busy with one.
+            var available: [JSONValue] = []
+            for status in ["Available", "Busy"] {
+                available += try await sim.send(.GET, "/api/v2/users?queueId=\(id)&status=\(status)&pageSize=100", token: token).json["data"]?.arrayValue ?? []
+            }
             #expect(!available.isEmpty)
             for user in available {
                 let r = try await sim.send(.PUT, "/api/v2/users/\(user["id"]?.stringValue ?? "")/status", token: token,
@@ -131,9 +134,11 @@ struct AnalyticsTests {
             #expect(moved.status == 200 && moved.json["now"]?.stringValue?.hasPrefix("2026-01-05T12:00") == true, "\(moved.text)")
             let noon = try await offered()
             #expect(noon > night * 3, "noon \(noon) vs night \(night)")
-            // Shifts follow the same clock: an agent whose shift starts at 09:00 is on shift at noon, not at 03:00.
+            // Shifts follow the same clock: an agent whose shift starts at 06:00 is on shift at noon, not at 03:00.
             let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
-            let nineToSix = try #require(users.first { $0.value(at: ["shiftSchedule", "startHour"]) == 9 }?["id"]?.stringValue)
+            let nineToSix = try #require(users.first {
+                $0.value(at: ["shiftSchedule", "startHour"])?.doubleValue == 6 && $0.value(at: ["shiftSchedule", "durationHours"])?.doubleValue == 8
+            }?["id"]?.stringValue)
             func onShift() async throws -> Bool {
                 try await sim.send(.GET, "/api/v2/users/\(nineToSix)", token: token).json.value(at: ["shiftSchedule", "onShift"]) == true
             }

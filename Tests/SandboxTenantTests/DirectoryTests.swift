@@ -12,7 +12,7 @@ struct DirectoryTests {
         try await stopping(sim) {
             let token = try await sim.token()
             let page = try await sim.send(.GET, "/api/v2/users?pageSize=100&page=3", token: token)
-            #expect(page.json["totalCount"] == 300 && page.json["page"] == 3)
+            #expect(page.json["totalCount"] == 480 && page.json["page"] == 3)
             let users = page.json["data"]?.arrayValue ?? []
             #expect(users.count == 100)
             let user = try #require(users.first)
@@ -51,6 +51,29 @@ struct DirectoryTests {
             let forced = try await sim.send(.PUT, "/api/v2/users/\(busy)/status", token: token,
                                             json: ["status": "Available", "directiveFlags": ["respectWrapUp": false]])
             #expect(forced.status == 200)
+        }
+    }
+
+    /// Shifts are seeded to follow the demand curve: more agents on shift at the peak than at
+    /// night, and some at every hour.
+    @Test func theWorkforceOnShiftFollowsTheTimeOfDay() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            func onShift(at time: String) async throws -> Int {
+                #expect(try await sim.send(.PUT, "/_sim/clock", json: ["now": .string(time)]).status == 200)
+                var count = 0
+                for page in 1...20 {
+                    let body = try await sim.send(.GET, "/api/v2/users?pageSize=100&page=\(page)", token: token).json
+                    count += body["data"]?.arrayValue?.filter { $0.value(at: ["shiftSchedule", "onShift"]) == true }.count ?? 0
+                    if page >= (body["totalPages"]?.intValue ?? 0) { break }
+                }
+                return count
+            }
+            let night = try await onShift(at: "2026-01-05T03:00:00Z")
+            let noon = try await onShift(at: "2026-01-05T13:00:00Z")
+            #expect(night >= 48, "at least one agent per queue at night: \(night)")
+            #expect(Double(noon) > 2 * Double(night), "noon \(noon), night \(night)")
         }
     }
 

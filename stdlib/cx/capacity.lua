@@ -57,20 +57,24 @@ function M.occupancy(agents, traffic)
 end
 
 --- Agents needed so that `target` of contacts are answered within `threshold` seconds,
---- optionally grossed up for shrinkage (breaks, training, absence: 0..1).
+--- optionally grossed up for shrinkage (breaks, training, absence: 0..1). An agent handling
+--- `concurrency` contacts at once (chat) counts as that many servers (Erlang C on the slots).
 ---@param traffic number    erlangs
 ---@param aht number        seconds
 ---@param target number     service level target 0..1 (e.g. 0.8)
 ---@param threshold number  seconds (e.g. 20)
 ---@param shrinkage number? 0..1, default 0
+---@param concurrency integer? contacts an agent handles at once, default 1
 ---@return integer agents on the phones
 ---@return integer scheduled agents (after shrinkage)
-function M.agents_required(traffic, aht, target, threshold, shrinkage)
-  local n = math.max(1, math.floor(traffic) + 1)
-  while M.service_level(n, traffic, aht, threshold) < target do
-    n = n + 1
-    if n > 100000 then break end
+function M.agents_required(traffic, aht, target, threshold, shrinkage, concurrency)
+  local per_agent = math.max(1, math.floor(concurrency or 1))
+  local slots = math.max(1, math.floor(traffic) + 1)
+  while M.service_level(slots, traffic, aht, threshold) < target do
+    slots = slots + 1
+    if slots > 100000 then break end
   end
+  local n = math.ceil(slots / per_agent)
   local s = shrinkage or 0
   local scheduled = n
   if s > 0 and s < 1 then scheduled = math.ceil(n / (1 - s)) end
@@ -78,21 +82,23 @@ function M.agents_required(traffic, aht, target, threshold, shrinkage)
 end
 
 --- The seeds' utilization check: projected utilization of `agents` handling `concurrent`
---- contacts at `aht` plus wrap-up; over 0.90, or concurrent volume above twice the agents,
---- is a problem.
+--- contacts at `aht` plus wrap-up, each agent taking `concurrency` contacts at once (chat);
+--- over 0.90, or concurrent volume above twice what the agents can hold, is a problem.
 ---@param agents integer
 ---@param concurrent number  expected concurrent contacts
 ---@param aht number         seconds
 ---@param wrap_up number?    seconds after each contact
+---@param concurrency integer? contacts an agent handles at once, default 1
 ---@return number utilization
 ---@return string? problem
-function M.utilization(agents, concurrent, aht, wrap_up)
+function M.utilization(agents, concurrent, aht, wrap_up, concurrency)
   if agents <= 0 then return 1, "no agents" end
-  local hourly_capacity = agents * (3600 / (aht + (wrap_up or 0)))
+  local slots = agents * math.max(1, concurrency or 1)
+  local hourly_capacity = slots * (3600 / (aht + (wrap_up or 0)))
   local hourly_volume = concurrent * (3600 / aht)
   local u = hourly_volume / hourly_capacity
   if u > 0.90 then return u, ("projected utilization %.2f exceeds 0.90"):format(u) end
-  if concurrent > agents * 2 then return u, "expected concurrent volume exceeds twice the agents" end
+  if concurrent > slots * 2 then return u, "expected concurrent volume exceeds twice the agents" end
   return u, nil
 end
 

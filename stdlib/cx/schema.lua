@@ -18,6 +18,7 @@ M.QUEUE = {
   skillRequirements = { { skill = "string", proficiency = "level", required = "boolean" } },
   serviceLevelTarget = { threshold = "integer", time = "seconds" },
   maxWaitTime = "seconds", maxWaiters = "integer", wrapUpTime = "seconds",
+  concurrency = "integer",
   waitStrategy = { type = "string", positionThreshold = "integer", abandonmentThreshold = "seconds" },
   callback = { enabled = "boolean", positionThreshold = "integer" },
   maxHoldTime = "seconds",

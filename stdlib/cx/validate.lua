@@ -226,8 +226,9 @@ function M.rules.wait_strategy(p, _, problem)
 end
 
 --- capacity: the seed's utilization check (≤ 0.90, concurrent ≤ 2× agents) and an Erlang C
---- check that the SLA target is reachable. Needs `opts.forecast = {offered=, period=, aht=,
---- agents=, concurrent=?}` (period and aht in seconds); without a forecast it finds nothing.
+--- check that the SLA target is reachable, both counting the queue's `concurrency` (contacts an
+--- agent takes at once: chat). Needs `opts.forecast = {offered=, period=, aht=, agents=,
+--- concurrent=?}` (period and aht in seconds); without a forecast it finds nothing.
 function M.rules.capacity(p, ctx, problem, opts)
   local f = opts and opts.forecast
   if type(f) ~= "table" then return end
@@ -238,13 +239,14 @@ function M.rules.capacity(p, ctx, problem, opts)
   end
   local traffic = capacity.erlangs(tonumber(f.offered) or 0, tonumber(f.period) or 3600, aht)
   local concurrent = tonumber(f.concurrent) or traffic
-  local utilization, why = capacity.utilization(agents, concurrent, aht, p.wrapUpTime or 0)
+  local per_agent = is_int(p.concurrency) and p.concurrency >= 1 and p.concurrency or 1
+  local utilization, why = capacity.utilization(agents, concurrent, aht, p.wrapUpTime or 0, per_agent)
   if why then problem("forecast", "%s (utilization %.2f with %d agents)", why, utilization, agents) end
   local sla = p.serviceLevelTarget
   if is_table(sla) and is_int(sla.threshold) and is_int(sla.time) then
-    local reached = capacity.service_level(math.floor(agents), traffic, aht, sla.time)
+    local reached = capacity.service_level(math.floor(agents) * per_agent, traffic, aht, sla.time)
     if reached * 100 < sla.threshold then
-      local needed = capacity.agents_required(traffic, aht, sla.threshold / 100, sla.time)
+      local needed = capacity.agents_required(traffic, aht, sla.threshold / 100, sla.time, 0, per_agent)
       problem("serviceLevelTarget", "%d%% in %ds is not reachable with %d agents (Erlang C: %.0f%%; needs %d)",
         sla.threshold, sla.time, agents, reached * 100, needed)
     end

@@ -88,4 +88,16 @@ function T.erlang_a_staffing_meets_the_target_and_the_cap_with_one_agent_less_mi
   A.truthy(c.erlang_a_service_level(n - 1, 25, 180, 60, 20) < 0.8 or c.erlang_a(n - 1, 25, 180, 60).abandon_probability > 0.02)
 end
 
+-- Chat: an agent holds several conversations at once; the queue's concurrency counts.
+function T.concurrency_counts_each_agents_parallel_contacts()
+  local u1 = c.utilization(10, 12, 480, 0)
+  local u2 = c.utilization(10, 12, 480, 0, 2)
+  A.near(u2, u1 / 2, 1e-12)
+  A.eq(select(2, c.utilization(10, 12, 480, 0)) ~= nil, true)
+  A.eq(select(2, c.utilization(10, 12, 480, 0, 2)), nil)
+  local single = c.agents_required(20, 480, 0.8, 60)
+  local paired = c.agents_required(20, 480, 0.8, 60, 0, 2)
+  A.eq(paired, math.ceil(single / 2))
+end
+
 return T

@@ -130,6 +130,10 @@ function T.capacity_rule_follows_the_worked_example()
   forecast.agents = 11
   A.eq(rules_of(select(2, v.run(q, { rules = { "capacity" }, forecast = forecast }))), { "capacity:forecast", "capacity:serviceLevelTarget" })
   A.eq(select(1, v.run(q, { rules = { "capacity" } })), true)
+  -- A chat queue whose agents take two conversations each: 7 agents hold what 14 did.
+  local chat = queue { serviceLevelTarget = { threshold = 80, time = 20 }, wrapUpTime = 0, concurrency = 2 }
+  A.eq(select(1, v.run(chat, { rules = { "capacity" }, forecast = { offered = 100, period = 1800, aht = 180, agents = 7 } })), true)
+  A.eq(select(1, v.run(q, { rules = { "capacity" }, forecast = { offered = 100, period = 1800, aht = 180, agents = 7 } })), false)
 end
 
 function T.agent_status_rule()

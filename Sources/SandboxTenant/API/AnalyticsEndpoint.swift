@@ -44,8 +44,8 @@ struct AnalyticsEndpoint {
         } catch {
             throw .internalError("\(error)")
         }
-        let staffing = TrafficModel.staffing(users: users)
         let now = tenant.clock.now()
+        let staffing = TrafficModel.staffing(users: users, now: now.timeIntervalSince1970)
         let page = queues.dropFirst(offset).prefix(size)
         let rows: [JSONValue] = page.map { queue in
             let id = queue["id"]?.stringValue ?? ""

@@ -177,11 +177,7 @@ struct DirectoryEndpoints {
     /// A user as the API shows it: the current (or next) shift as timestamps, and wrap-up state.
     static func view(_ user: JSONValue, now: Double) -> JSONValue {
         var fields = user.objectValue ?? [:]
-        let startHour = user["shiftSchedule"]?["startHour"]?.doubleValue ?? 9
-        let hours = user["shiftSchedule"]?["durationHours"]?.doubleValue ?? 8
-        var start = (now / 86_400).rounded(.down) * 86_400 + startHour * 3600
-        if start > now && start - 86_400 + hours * 3600 > now { start -= 86_400 }
-        let end = start + hours * 3600
+        let (start, end) = Shift.window(user, now: now)
         var shift = user["shiftSchedule"]?.objectValue ?? [:]
         shift["start"] = .double(start)
         shift["end"] = .double(end)

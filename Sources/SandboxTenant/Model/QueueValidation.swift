@@ -121,6 +121,7 @@ struct QueueValidation {
         integer("maxWaitTime", fields["maxWaitTime"], 0...86_400)
         integer("maxWaiters", fields["maxWaiters"], 1...Self.maxWaiters)
         integer("wrapUpTime", fields["wrapUpTime"], 0...3_600)
+        integer("concurrency", fields["concurrency"], 1...10)
         integer("maxHoldTime", fields["maxHoldTime"], 0...Self.maxHoldSeconds)
         if let wait = object("waitStrategy", fields["waitStrategy"]) {
             integer("waitStrategy.positionThreshold", wait["positionThreshold"], 1...1_000)

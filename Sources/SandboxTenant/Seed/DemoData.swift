@@ -24,7 +24,7 @@ struct DemoData: Sendable {
     private static let firstNames = ["Ana", "Ben", "Chloe", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena", "Mo", "Nia", "Omar", "Pia"]
     private static let lastNames = ["Garcia", "Smith", "Nguyen", "Khan", "Rossi", "Meyer", "Silva", "Kim", "Okafor", "Novak", "Dubois", "Larsen"]
 
-    static func generate(seed: UInt64, queueCount: Int = 48, userCount: Int = 300) -> DemoData {
+    static func generate(seed: UInt64, queueCount: Int = 48, userCount: Int = 480) -> DemoData {
         var rng = SeededRandom(seed: seed)
         let skills: [JSONValue] = skillNames.enumerated().map { i, name in
             ["id": .string(rng.uuid()), "name": .string(name), "description": .string("Skill \(i + 1): \(name)")]
@@ -70,6 +70,8 @@ struct DemoData: Sendable {
                 "maxWaitTime": .int(Int64(120 + 60 * (rng.next() % 5))),
                 "maxWaiters": .int(Int64(20 + rng.next() % 60)),
                 "wrapUpTime": .int(Int64(15 + 15 * (rng.next() % 4))),
+                // Contacts an agent handles at once: chat agents hold two or three conversations.
+                "concurrency": .int(channel == "chat" ? Int64(2 + i % 2) : 1),
                 "waitStrategy": ["type": "position", "positionThreshold": .int(positionThreshold), "abandonmentThreshold": .int(Int64(60 + 30 * (rng.next() % 6)))],
                 "callback": ["enabled": .bool(channel == "voice"), "positionThreshold": .int(max(1, positionThreshold / 2))],
                 "maxHoldTime": .int(Int64(60 + 30 * (rng.next() % 7))),
@@ -86,8 +88,7 @@ struct DemoData: Sendable {
             let userSkills = pick(2 + Int(rng.next() % 4), from: skillIDs, &rng).map { sid -> JSONValue in
                 ["id": .string(sid), "level": .int(Int64(1 + rng.next() % 5))]
             }
-            // Shifts start every hour of the day, so some agents are on shift at any time.
-            let startHour = Int64(i % 24)
+            let shift = Shift.seeded(index: i, seed: seed)
             let draw = rng.unit()
             let status = draw < 0.55 ? "Available" : draw < 0.75 ? "Busy" : draw < 0.85 ? "Break" : draw < 0.92 ? "Training" : "Offline"
             users.append([
@@ -104,7 +105,7 @@ struct DemoData: Sendable {
                 "skills": .array(userSkills),
                 "queueIds": .array(memberOf.map(JSONValue.string)),
                 "routingProfileId": .string("profile-\(i % 6 + 1)"),
-                "shiftSchedule": ["startHour": .int(startHour), "durationHours": 9, "timezone": "UTC"],
+                "shiftSchedule": ["startHour": .double(shift.startHour), "durationHours": .double(shift.durationHours), "timezone": "UTC"],
             ])
         }
         return DemoData(queues: queues, skills: skills, users: users)

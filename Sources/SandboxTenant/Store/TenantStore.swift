@@ -12,7 +12,7 @@ final class TenantStore: Sendable {
     private let agentCount: Int
     private let clock: SimClock
 
-    init(path: String, seed: UInt64, queueCount: Int = 48, agentCount: Int = 300, clock: SimClock = SimClock()) throws {
+    init(path: String, seed: UInt64, queueCount: Int = 48, agentCount: Int = 480, clock: SimClock = SimClock()) throws {
         self.queueCount = queueCount
         self.agentCount = agentCount
         self.clock = clock

@@ -42,7 +42,7 @@ struct TrafficModel: Sendable {
     /// typical queue near 75% occupancy at the daily peak (some busier, some quieter).
     func baseVolume(_ queueID: String, channel: String) -> Double {
         var rng = SeededRandom(seed: seed ^ UInt64(truncatingIfNeeded: stableHash(queueID)))
-        let base: Double = channel == "voice" ? 20 : channel == "chat" ? 26 : 9
+        let base: Double = channel == "voice" ? 15 : channel == "chat" ? 19 : 6
         return base * (0.5 + rng.unit())
     }
 
@@ -61,8 +61,8 @@ struct TrafficModel: Sendable {
         let baseHandle: Double = channel == "voice" ? 300 : channel == "chat" ? 480 : 720
         let wrapUp = queue["wrapUpTime"]?.doubleValue ?? 30
         let handleTime = baseHandle * strategyFactor + wrapUp
-        // A chat agent works two conversations at once.
-        let agents = staffed * (channel == "chat" ? 2 : 1)
+        // An agent takes `concurrency` contacts at once (chat): that many servers, as cx.capacity counts them.
+        let agents = staffed * Double(max(1, min(10, queue["concurrency"]?.intValue ?? 1)))
         let perSecond = baseVolume(id, channel: channel) * Self.timeOfDay(date) / 3600
         let traffic = perSecond * handleTime
         let threshold = queue.value(at: ["serviceLevelTarget", "time"])?.doubleValue ?? 20
@@ -98,10 +98,11 @@ struct TrafficModel: Sendable {
             averageWaitTime: asa, averageHandleTime: handleTime, staffedAgents: staffed)
     }
 
-    /// Available agents serving each queue; an agent in several queues counts a share in each.
-    static func staffing(users: [JSONValue]) -> [String: Double] {
+    /// Agents on shift at `now` and taking contacts (Available, or Busy with one) serving each
+    /// queue; an agent in several queues counts a share in each.
+    static func staffing(users: [JSONValue], now: Double) -> [String: Double] {
         var staffed: [String: Double] = [:]
-        for user in users where user["status"]?.stringValue == "Available" {
+        for user in users where ["Available", "Busy"].contains(user["status"]?.stringValue ?? "") && Shift.isOn(user, now: now) {
             let queues = user["queueIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
             for q in queues { staffed[q, default: 0] += 1 / Double(queues.count) }
         }

@@ -5,8 +5,18 @@ test("deploys the chosen strategy at a quiet hour and notifies WFM", function(t)
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "ok"), 3)
   t.matches(r.stdout, "deployed v2")
+  -- One WFM event per deployed queue (with the write's latency), then the run's summary.
   local deliveries = t.sim.deliveries()
-  t.eq(#deliveries, 1)
+  t.eq(#deliveries, 4)
+  local per_queue = 0
+  for _, d in ipairs(deliveries) do
+    if d.body.queue_id then
+      per_queue = per_queue + 1
+      t.eq(d.body.strategy, "weighted")
+      t.truthy(type(d.body.latency_ms) == "number", "latency reported")
+    end
+  end
+  t.eq(per_queue, 3)
   for _, q in ipairs(t.sim.queues()) do
     if q.channel == "chat" and q.version == 2 then t.eq(q.routing.strategy, "weighted") end
   end
@@ -40,10 +50,25 @@ test("another admin's concurrent edits are merged, never overwritten", function(
     -- A queue already on the strategy is skipped (no write); every write gave up on a conflict.
     if c.binding == "deploy" and not (c.result and c.result.skipped) then t.eq(c.error_code, "conflict") end
   end
-  t.matches(r.stdout, "failed: conflict")
+  t.matches(r.stdout, "conflict: queue")
   for _, q in ipairs(t.sim.queues()) do
     if q.channel == "voice" then t.truthy(q.routing.strategy ~= "weighted" or q.version == 1, q.name) end
   end
+end)
+
+test("max wait and wrap-up are set when asked, and the overflow wait where a queue overflows", function(t)
+  local r = t.run("rebalance.lua", { channel = "voice", strategy = "longest_idle", limit = "4", max_wait = "420", wrap_up = "45", force = "true" })
+  t.truthy(r.ok, r.error)
+  local written = 0
+  for _, q in ipairs(t.sim.queues()) do
+    if q.version == 2 then
+      written = written + 1
+      t.eq(q.maxWaitTime, 420)
+      t.eq(q.wrapUpTime, 45)
+      if q.overflow.targetQueueId then t.eq(q.overflow.waitTime, 120) end
+    end
+  end
+  t.truthy(written >= 1, r.stdout)
 end)
 
 test("rate limiting and server errors still end in the right state", function(t)

@@ -12,7 +12,6 @@
 --   cxrun run scripts/skill_balance.lua -- channel=chat limit=4 profile=profile-chat
 local tune = require("cx.tune")
 local pick = require("cx.pick")
-local validators = require("cx.validate")
 
 local args = cx.args
 local limit = tonumber(args.limit or "4") or 4
@@ -40,25 +39,28 @@ local function calibrated(q, members)
   return skills_now
 end
 
---- Recalibrates one queue; its report row.
+--- Recalibrates one queue (a PATCH of the skills with the fetched version); its report row.
 ---@param target cx.Queue
 ---@return table
 local function balance(target)
-  local q = fetch(target.id)
-  local members = agents({ queue = q.id })
-  local skills_now = calibrated(q, members)
-  local ok, problems = validate(build(q, { skills = skills_now }), { rules = { "skills", "license" } })
-  if not ok then return { queueId = q.id, name = q.name, outcome = "invalid: " .. validators.describe(problems) } end
-  local r = patch(q.id, { version = q.version, skills = skills_now })
-  local row = { queueId = q.id, name = q.name, latencyMs = r.latency_ms,
-                outcome = r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version)) }
-  if args.profile and not r.skipped then
-    local moved = 0
-    for _, member in ipairs(members) do
-      local done, err = pcall(reassign, member.id, args.profile)
-      if done then moved = moved + 1 else log.warn("reassign %s: %s", member.id, tostring(err)) end
+  local members
+  local row = cx.change(target.id, function(q)
+    members = agents({ queue = q.id })
+    return { skills = calibrated(q, members) }
+  end, { rules = { "skills", "license" }, patch = true })
+  row.latencyMs = row.latency_ms
+  if row.outcome == "written" then
+    row.outcome = "v" .. row.version
+    if args.profile then
+      local moved = 0
+      for _, member in ipairs(members) do
+        local done, err = pcall(reassign, member.id, args.profile)
+        if done then moved = moved + 1 else log.warn("reassign %s: %s", member.id, tostring(err)) end
+      end
+      row.reassigned = moved
     end
-    row.reassigned = moved
+  elseif row.message then
+    row.outcome = row.outcome .. ": " .. row.message
   end
   return row
 end
@@ -66,12 +68,12 @@ end
 local report = {}
 for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }), limit)) do
   local done, row = pcall(balance, target)
-  if not done then row = { queueId = target.id, name = target.name, outcome = "failed: " .. tostring(row) } end
+  if not done then row = { queue_id = target.id, name = target.name, outcome = "failed: " .. tostring(row) } end
   local m = analytics(target.id, { interval = "PT1H", metrics = { "answered" } })
   row.drainRate = tune.drain_rate(m.answered, 3600)
-  print(("%-28s skills %-10s drain %.2f/min%s"):format(row.name, row.outcome, row.drainRate,
+  print(("%-28s skills %-10s drain %.2f/min%s"):format(row.name or row.queue_id, row.outcome, row.drainRate,
     row.reassigned and (" reassigned " .. row.reassigned) or ""))
-  report[#report + 1] = { queueId = row.queueId, drainRate = row.drainRate, latencyMs = row.latencyMs, outcome = row.outcome }
+  report[#report + 1] = { queueId = row.queue_id, drainRate = row.drainRate, latencyMs = row.latencyMs, outcome = row.outcome }
 end
 local sent = webhook("wfm", { event = "drain_rate", queues = report }, { wait = true })
 log.info("drain rates sent to WFM: %s (%s ms)", sent.status or (sent.planned and "planned") or "?", tostring(sent.latency_ms))

@@ -10,7 +10,6 @@
 -- Example:
 --   cxrun run scripts/sla_overflow.lua -- threshold=85 time=20 limit=12
 local pick = require("cx.pick")
-local validators = require("cx.validate")
 
 local args = cx.args
 local threshold = tonumber(args.threshold or "80")
@@ -30,29 +29,26 @@ for _, list in pairs(by_channel) do
   for i, id in ipairs(list) do next_of[id] = list[i % #list + 1] end
 end
 
+local sla_only = { serviceLevelTarget = { threshold = threshold, time = time } }
 local results = cx.each(pick.by_name(all, limit), function(summary)
-  local q = fetch(summary.id)
-  local payload = build(q, {
+  return cx.change(summary.id, {
     serviceLevelTarget = { threshold = threshold, time = time },
-    overflow = { enabled = true, action = "routeToQueue", targetQueueId = next_of[q.id], waitTime = wait },
+    overflow = { enabled = true, action = "routeToQueue", targetQueueId = next_of[summary.id], waitTime = wait },
+  }, {
+    rules = { "sla", "overflow" },
+    -- Routing to the next queue would make a cycle or a chain too deep (validate says so, or the
+    -- tenant does, having seen the chain another task of this run built at the same moment):
+    -- keep the SLA change only.
+    fallback = function(q, problems)
+      log.info("%s: overflow kept as is (%s)", q.name, require("cx.validate").describe(problems))
+      return sla_only
+    end,
   })
-  local ok, problems = validate(payload, { rules = { "sla", "overflow" } })
-  if not ok then
-    -- Routing to the next queue would make a cycle or a chain too deep: keep the SLA change only.
-    payload = build(q, { serviceLevelTarget = { threshold = threshold, time = time } })
-    log.info("%s: overflow kept as is (%s)", q.name, validators.describe(problems))
-  end
-  local done, r = pcall(deploy, q.id, payload)
-  local refused = not done and type(r) == "table" and r.code == "invalid" and r.details and r.details.errors
-  if refused and refused[1] and refused[1].path == "overflow.targetQueueId" then
-    -- The tenant saw the chain another task of this run was building at the same moment: it
-    -- refused the link (cycle or too deep). Keep the SLA change only, as validate would have.
-    log.info("%s: overflow kept as is (the tenant refused it: %s)", q.name, r.message)
-    payload = build(q, { serviceLevelTarget = { threshold = threshold, time = time } })
-    done, r = pcall(deploy, q.id, payload)
-  end
-  if not done then return ("%-28s %s"):format(q.name, r.code == "conflict" and ("conflict: " .. r.message) or tostring(r)) end
-  return ("%-28s %s"):format(q.name, r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version ..
-    (r.merged and " (merged with a concurrent change)" or ""))))
 end, { concurrency = tonumber(args.concurrency or "4") or 4 })
-for _, line in ipairs(results) do print(line) end
+for _, r in ipairs(results) do
+  local outcome = r.outcome == "written" and ("v" .. r.version .. (r.merged and " (merged with a concurrent change)" or ""))
+    or (r.outcome == "planned" or r.outcome == "unchanged") and r.outcome
+    or (r.outcome .. ": " .. tostring(r.message))
+  print(("%-28s %s%s"):format(r.name or r.queue_id, outcome, r.fell_back and " (SLA only)" or ""))
+end
+

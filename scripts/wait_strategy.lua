@@ -1,52 +1,82 @@
--- wait_strategy.lua — seed 001: read each queue's answer rate, move its position threshold
--- (lower when agents are busy, higher when capacity is free), check the regulatory hold-time
--- caps, deploy, watch the metrics, and roll back any queue whose answer rate degrades.
+-- wait_strategy.lua — seed 001: read each queue's answer rate and move its position threshold
+-- (lower when agents are busy, higher when capacity is free); set the callback, the abandonment
+-- threshold and the max hold time, within the regulatory hold-time caps; deploy; sync each
+-- written strategy to the DMP webhook; watch, and roll back a queue by the seed's rule (average
+-- wait over 200 s with callback conversion under 0.2), or by its answer rate falling (rule=answer_rate).
+-- One queue's failure is reported and the others go on.
 -- Arguments:
 --   channel=voice|chat|email   which queues (default voice)
 --   limit=N                    at most N queues (default 3)
+--   callback=true|false        offer callbacks (default true)
+--   abandonment=SECONDS        waitStrategy.abandonmentThreshold (default 120)
+--   max_hold=SECONDS           maxHoldTime (default 180)
+--   dmp=NAME                   the configured webhook the strategy is synced to (default wfm)
 --   watch=SECONDS              how long to watch before judging (default 1)
---   tolerance=RATE             answer-rate drop that triggers a rollback (default 0.05)
+--   rule=seed|answer_rate      the rollback rule (default seed)
+--   max_wait=SECONDS           seed rule: average wait above this ... (default 200)
+--   min_conversion=RATE        ... with callback conversion below this rolls back (default 0.2)
+--   tolerance=RATE             answer_rate rule: a drop larger than this rolls back (default 0.05)
 -- Example:
---   cxrun run scripts/wait_strategy.lua -- channel=voice limit=3 watch=5
+--   cxrun run scripts/wait_strategy.lua -- channel=voice limit=3 watch=5 max_hold=180
 local tune = require("cx.tune")
 local pick = require("cx.pick")
-local validators = require("cx.validate")
 
 local args = cx.args
 local limit = tonumber(args.limit or "3") or 3
 local watch = tonumber(args.watch or "1") or 1
+local rule = args.rule or "seed"
+local max_wait = tonumber(args.max_wait or "200") or 200
+local min_conversion = tonumber(args.min_conversion or "0.2") or 0.2
 local tolerance = tonumber(args.tolerance or "0.05") or 0.05
+local abandonment = tonumber(args.abandonment or "120") or 120
+local max_hold = tonumber(args.max_hold or "180") or 180
+local offer_callback = args.callback ~= "false"
+local dmp = args.dmp or "wfm"
+local metrics = { "answerRate", "averageWaitTime", "callbackConversionRate" }
 
 local changed = {}
 for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "voice" }), limit)) do
-  local q = fetch(target.id)
-  local before = analytics(q.id, { interval = "PT15M", metrics = { "answerRate" } })
-  local wait = q.waitStrategy or {}
-  local threshold = tune.threshold_for_answer_rate(wait.positionThreshold or 10, before.answerRate)
-  local callback = q.callback or {}
-  local payload = build(q, {
-    waitStrategy = { positionThreshold = threshold },
-    callback = { positionThreshold = math.min(callback.positionThreshold or threshold, threshold) },
-  })
-  local ok, problems = validate(payload, { rules = { "hold_time", "wait_strategy" } })
-  if not ok then
-    log.warn("%s: not changed: %s", q.name, validators.describe(problems))
-  else
-    local r = deploy(q.id, payload)
-    print(("%-28s answer rate %.2f  threshold %s -> %d  %s"):format(q.name, before.answerRate, tostring(wait.positionThreshold),
-      threshold, r.planned and "planned" or (r.skipped and "unchanged" or ("v" .. r.version))))
-    if not r.planned and not r.skipped then changed[#changed + 1] = { q = q, before = before.answerRate } end
+  local before = analytics(target.id, { interval = "PT15M", metrics = metrics })
+  local from, to, delta
+  local row = cx.change(target.id, function(q)
+    local wait = q.waitStrategy or {}
+    from = wait.positionThreshold
+    to = tune.threshold_for_answer_rate(wait.positionThreshold or 10, before.answerRate)
+    local callback = q.callback or {}
+    delta = {
+      waitStrategy = { positionThreshold = to, abandonmentThreshold = abandonment },
+      callback = { enabled = offer_callback, positionThreshold = math.min(callback.positionThreshold or to, to) },
+      maxHoldTime = max_hold,
+    }
+    return delta
+  end, { rules = { "schema", "hold_time", "wait_strategy" } })
+  local outcome = row.outcome == "written" and ("v" .. row.version) or row.outcome
+  if row.message then outcome = outcome .. ": " .. row.message end
+  print(("%-28s answer rate %.2f  threshold %s -> %s  %s"):format(row.name or target.id, before.answerRate, tostring(from),
+    tostring(to), outcome))
+  if row.outcome == "written" then
+    -- The seed's DMP sync: the strategy now active (handed off; the run waits for the delivery).
+    webhook(dmp, { event = "wait_strategy_synced", queue_id = row.queue_id, version = row.version, waitStrategy = delta.waitStrategy,
+      callback = delta.callback, maxHoldTime = delta.maxHoldTime })
+    changed[#changed + 1] = { id = row.queue_id, name = row.name, before = before }
   end
 end
 
 if #changed > 0 then cx.sleep(watch) end
 for _, c in ipairs(changed) do
-  local after = analytics(c.q.id, { interval = "PT15M", metrics = { "answerRate" } })
-  if after.answerRate < c.before - tolerance then
-    local ok, err = pcall(rollback, c.q.id)
-    print(("%-28s answer rate fell %.2f -> %.2f: %s"):format(c.q.name, c.before, after.answerRate,
-      ok and "rolled back" or ("rollback refused: " .. tostring(err))))
+  local after = analytics(c.id, { interval = "PT15M", metrics = metrics })
+  local degraded, why
+  if rule == "answer_rate" then
+    degraded = after.answerRate < c.before.answerRate - tolerance
+    why = ("answer rate %.2f -> %.2f"):format(c.before.answerRate, after.answerRate)
   else
-    print(("%-28s answer rate %.2f -> %.2f: kept"):format(c.q.name, c.before, after.answerRate))
+    degraded = after.averageWaitTime > max_wait and after.callbackConversionRate < min_conversion
+    why = ("average wait %.0f s, callback conversion %.2f"):format(after.averageWaitTime, after.callbackConversionRate)
+  end
+  if degraded then
+    local ok, err = pcall(rollback, c.id)
+    print(("%-28s %s: %s"):format(c.name, why, ok and "rolled back" or ("rollback refused: " .. tostring(err))))
+  else
+    print(("%-28s %s: kept"):format(c.name, why))
   end
 end

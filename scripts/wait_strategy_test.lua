@@ -1,4 +1,4 @@
--- Tests of wait_strategy.lua (seed 003), run by `cxrun test`.
+-- Tests of wait_strategy.lua (seed 001), run by `cxrun test`.
 
 test("tunes the position threshold from the answer rate and keeps or rolls back", function(t)
   local r = t.run("wait_strategy.lua", { limit = "2", watch = "0" })
@@ -6,6 +6,42 @@ test("tunes the position threshold from the answer rate and keeps or rolls back"
   t.eq(t.count(r, "fetch"), 2)
   t.eq(t.count(r, "analytics") >= 2, true)
   t.matches(r.stdout, "answer rate")
+end)
+
+test("sets callback, abandonment and max hold, and syncs each written strategy to the DMP", function(t)
+  local r = t.run("wait_strategy.lua", { limit = "2", watch = "0", max_hold = "150", abandonment = "90" })
+  t.truthy(r.ok, r.error)
+  local written = 0
+  for _, q in ipairs(t.sim.queues()) do
+    if q.version == 2 then
+      written = written + 1
+      t.eq(q.maxHoldTime, 150)
+      t.eq(q.waitStrategy.abandonmentThreshold, 90)
+      t.eq(q.callback.enabled, true)
+    end
+  end
+  t.truthy(written >= 1, r.stdout)
+  local synced = 0
+  for _, d in ipairs(t.sim.deliveries()) do
+    if d.body.event == "wait_strategy_synced" then synced = synced + 1 end
+  end
+  t.eq(synced, written)
+end)
+
+test("the seed's rollback rule (long waits, few callbacks taken) rolls a queue back", function(t)
+  -- Thresholds every queue meets: each written queue is judged degraded and rolled back.
+  local r = t.run("wait_strategy.lua", { limit = "2", watch = "0", max_wait = "-1", min_conversion = "2" })
+  t.truthy(r.ok, r.error)
+  t.truthy(t.count(r, "rollback", "ok") >= 1, r.stdout)
+  t.matches(r.stdout, "rolled back")
+  t.truthy(not r.stdout:find("kept"), r.stdout)
+end)
+
+test("a regulatory hold-time cap is not exceeded: the queue is reported, nothing written", function(t)
+  local r = t.run("wait_strategy.lua", { limit = "2", watch = "0", max_hold = "900" })
+  t.truthy(r.ok, r.error)
+  t.eq(t.count(r, "deploy"), 0)
+  t.matches(r.stdout, "invalid: ")
 end)
 
 test("a dry run plans and writes nothing", function(t)

@@ -155,6 +155,26 @@ function cx.each(list, fn, opts) end
 ---@param seconds number
 function cx.sleep(seconds) end
 
+---@class cx.ChangeRow
+---@field queue_id string
+---@field name string?
+---@field outcome "written"|"planned"|"unchanged"|"invalid"|"skipped"|"conflict"|"failed"
+---@field version integer?         after a write
+---@field changed string[]?        the fields written (or planned)
+---@field merged boolean?          merged over someone else's concurrent change
+---@field latency_ms number?       the write's latency
+---@field message string?          why it was not written
+---@field problems table[]?        validate's problems when invalid
+---@field fell_back string?        why `opts.fallback` was used instead
+
+--- One queue's change as one step — fetch, build, validate, write (deploy, or patch with the
+--- fetched version) — never raising for what the tenant or the rules say: an outcome row.
+---@param queue_id string
+---@param changes table|fun(q: cx.Queue): table?   the changes, or a function of the fetched document
+---@param opts { rules: string[]?, forecast: table?, patch: boolean?, check: (fun(q: cx.Queue, payload: table): string?)?, fallback: (fun(q: cx.Queue, problems: table[]): table?)? }?
+---@return cx.ChangeRow
+function cx.change(queue_id, changes, opts) end
+
 log = {}
 ---@param fmt string
 function log.info(fmt, ...) end

@@ -68,3 +68,74 @@ local function agent_status(user_id, req)
 end
 cx.agent_status = agent_status
 _ENV.agent_status = agent_status
+
+--- cx.change(queue_id, changes, opts): the step every runbook repeats — fetch, build, validate,
+--- write — as one call that never raises for what the tenant or the rules say: it returns an
+--- outcome row the runbook can print and report. `changes` is a table, or a function of the
+--- fetched document returning one (nil: nothing to change). Options: `rules` (validate's rule
+--- sets), `forecast` (for the capacity rule), `patch = true` (write only the changed fields, with
+--- the fetched version), `check = function(q, payload) -> problem?` (a runbook's own guard,
+--- e.g. capacity), `fallback = function(q, problems) -> changes?` (what to write instead when
+--- the change is invalid or the tenant refuses it).
+---@param queue_id string
+---@param changes table|fun(q: table): table?
+---@param opts table?
+---@return table row {queue_id=, name=, outcome=, version=, changed=, merged=, latency_ms=, message=, problems=}
+local function change(queue_id, changes, opts)
+  opts = opts or {}
+  validators = validators or require("cx.validate")
+  local row = { queue_id = queue_id }
+  local got, q = pcall(cx.fetch, queue_id)
+  if not got then
+    row.outcome, row.message = "failed", tostring(q)
+    return row
+  end
+  row.name = q.name
+  local function attempt(delta)
+    local payload = cx.build(q, delta)
+    local ok, problems = validate(payload, { rules = opts.rules, forecast = opts.forecast })
+    if not ok then return "invalid", problems end
+    if opts.check then
+      local why = opts.check(q, payload)
+      if why then return "skipped", why end
+    end
+    local done, r
+    if opts.patch then
+      local patch = { version = q.version }
+      for k, v in pairs(delta) do patch[k] = v end
+      done, r = pcall(cx.patch, queue_id, patch)
+    else
+      done, r = pcall(cx.deploy, queue_id, payload)
+    end
+    if not done then return "refused", r end
+    return "written", r
+  end
+  local delta = type(changes) == "function" and changes(q) or changes
+  if delta == nil then
+    row.outcome = "unchanged"
+    return row
+  end
+  local state, r = attempt(delta)
+  local tenant_refused = state == "refused" and type(r) == "table" and r.code == "invalid"
+  if (state == "invalid" or tenant_refused) and opts.fallback then
+    local problems = state == "invalid" and r or { { path = "", rule = "tenant", message = tostring(r) } }
+    local instead = opts.fallback(q, problems)
+    if instead ~= nil then
+      row.fell_back = state == "invalid" and validators.describe(r) or tostring(r)
+      state, r = attempt(instead)
+    end
+  end
+  if state == "invalid" then
+    row.outcome, row.problems, row.message = "invalid", r, validators.describe(r)
+  elseif state == "skipped" then
+    row.outcome, row.message = "skipped", r
+  elseif state == "refused" then
+    row.outcome = type(r) == "table" and r.code == "conflict" and "conflict" or "failed"
+    row.message = type(r) == "table" and (r.message or tostring(r)) or tostring(r)
+  else
+    row.outcome = r.planned and "planned" or (r.skipped and "unchanged" or "written")
+    row.version, row.changed, row.merged, row.latency_ms = r.version, r.changed, r.merged, r.latency_ms
+  end
+  return row
+end
+cx.change = change

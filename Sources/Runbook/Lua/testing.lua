@@ -86,6 +86,15 @@ local function make_t(sim)
       end
     end,
     queue = function(id) return api("GET", "/api/v2/routing/queues/" .. id) end,
+    users = function()
+      local out, page = {}, 1
+      while true do
+        local body = api("GET", "/api/v2/users?pageSize=100&page=" .. page)
+        for _, u in ipairs(body.data) do out[#out + 1] = u end
+        if page >= body.totalPages then return out end
+        page = page + 1
+      end
+    end,
     edit = function(id, patch) return checked(sim_call(sim, "POST", "/_sim/queues/" .. id .. "/edit", patch), "edit") end,
     faults = function(f) return checked(sim_call(sim, "PUT", "/_sim/faults", f or {}), "faults") end,
     clock = function(iso) return checked(sim_call(sim, "PUT", "/_sim/clock", { now = iso or cx.null }), "clock") end,

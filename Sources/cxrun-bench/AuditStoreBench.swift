@@ -21,10 +21,10 @@ enum AuditStoreBench {
             let dir = NSTemporaryDirectory() + "cxrun-bench-audit-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            let server = try PostgresServer.start()
-            defer { server.stop() }
+            let server = try PostgresServer.startBlocking()
+            defer { server.stopBlocking() }
             let sqlite = try measure(AuditStore(path: dir + "/audit.sqlite"))
-            let postgres = try measure(AuditStore(path: try server.createDatabase("bench")))
+            let postgres = try measure(AuditStore(path: try server.createDatabaseBlocking("bench")))
             for (name, f) in [("SQLite", sqlite), ("PostgreSQL", postgres)] {
                 say(String(format: "  %-10@  writes: %7.0f calls/s (%.3f ms each)   reads: %8.0f rows/s   lock round trip: %.3f ms",
                            name as NSString, f.writesPerSecond, 1000 / f.writesPerSecond, f.readRowsPerSecond, f.lockRoundTripMs))
@@ -35,7 +35,7 @@ enum AuditStoreBench {
             // validate, deploy each, sequential), audited in each backend, the tenant answering
             // after an API-like 10 ms.
             let local = try await RebalanceBench.measure(concurrency: 1, rateLimit: 0, latencyMs: 10, auditPath: dir + "/rebalance.sqlite")
-            let team = try await RebalanceBench.measure(concurrency: 1, rateLimit: 0, latencyMs: 10, auditPath: try server.createDatabase("rebalance"))
+            let team = try await RebalanceBench.measure(concurrency: 1, rateLimit: 0, latencyMs: 10, auditPath: try server.createDatabaseBlocking("rebalance"))
             if let failed = local.failed ?? team.failed { return say("  rebalance FAILED: \(failed)") }
             say(String(format: "  500-queue rebalance at 10 ms API latency: SQLite audit %.2f s, PostgreSQL audit + locks %.2f s = %.2fx   (goal <= 1.2)",
                        local.seconds, team.seconds, team.seconds / local.seconds))

@@ -17,9 +17,9 @@ struct TeamStoreCLITests {
         var envA: [String: String] { ["OPS_SECRET": "S3cret-From-Env-4321", "CXRUN_AUDIT_KEY": "team-key-77", "USER": "ana"] }
         var envB: [String: String] { ["OPS_SECRET": "S3cret-From-Env-4321", "CXRUN_AUDIT_KEY": "team-key-77", "USER": "ben"] }
 
-        static func start(_ scripts: [String: String]) throws -> Team {
-            let server = try PostgresServer.shared()
-            let url = try server.createDatabase("team")
+        static func start(_ scripts: [String: String]) async throws -> Team {
+            let server = try await PostgresServer.shared()
+            let url = try await server.createDatabase("team")
             let a = try scriptFolder(scripts), b = try scriptFolder(scripts)
             let (sim, baseURL) = try startSim(in: a)
             let config = "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n[audit]\nurl = \"\(url)\"\n"
@@ -33,8 +33,8 @@ struct TeamStoreCLITests {
             return r.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         }
 
-        func sql(_ statement: String) throws -> String {
-            try PostgresServer.shared().sql(statement, database: database).trimmingCharacters(in: .whitespacesAndNewlines)
+        func sql(_ statement: String) async throws -> String {
+            try await PostgresServer.shared().sql(statement, database: database).trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
 
@@ -49,7 +49,7 @@ struct TeamStoreCLITests {
         """
 
     @Test func eachSeesRollsBackAndAppliesTheOthersWork() async throws {
-        let team = try Team.start(["book.lua": Self.secretBook, "read.lua": Self.readBook])
+        let team = try await Team.start(["book.lua": Self.secretBook, "read.lua": Self.readBook])
         defer { team.sim.terminate() }
         let first = try await runCLI(["run", "book.lua", "--", "token=tok-OLD-1"], in: team.a, environment: team.envA)
         #expect(first.status == 0, "\(first.stderr)")
@@ -68,7 +68,8 @@ struct TeamStoreCLITests {
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         let read = try await runCLI(["run", "read.lua", "--", "id=\(id)"], in: team.b, environment: team.envB)
         #expect(read.stdout == "77\ttok-OLD-1\n", "the team key opens Ana's sealed token in Ben's folder: \(read.stdout) \(read.stderr)")
-        #expect(try !team.sql("SELECT string_agg(document, '') FROM snapshots").contains("tok-"), "no token in clear in the shared store")
+        let stored = try await team.sql("SELECT string_agg(document, '') FROM snapshots")
+        #expect(!stored.contains("tok-"), "no token in clear in the shared store")
 
         // Ana sees Ben's rollback; Ben applies a plan Ana made.
         let afterRollback = try await team.runs(in: team.a, env: team.envA)
@@ -119,7 +120,7 @@ struct TeamStoreCLITests {
     }
 
     @Test func aSecondRunWaitsForTheFirstsQueueOrFailsNamingItsHolder() async throws {
-        let team = try Team.start(["touch.lua": """
+        let team = try await Team.start(["touch.lua": """
             local q = fetch(queues()[1].id)
             deploy(q.id, build(q, {maxWaiters = (q.maxWaiters or 10) + 1}))
             print("touched")
@@ -142,16 +143,16 @@ struct TeamStoreCLITests {
                 "\(refused.stderr)")
         // One that waits proceeds once the holder ends, and never wrote while it held the queue.
         async let waiter = runCLI(["run", "touch.lua", "--lock-timeout", "120"], in: team.b, environment: team.envB)
-        _ = try await Self.eventually("the second run waits", { try team.sql("SELECT count(*) FROM lease_waits") == "1" })
+        _ = try await Self.eventually("the second run waits", { try await team.sql("SELECT count(*) FROM lease_waits") == "1" })
         holder.end()
         let waited = try await waiter
         #expect(waited.status == 0 && waited.stdout == "touched\n", "\(waited.stdout) \(waited.stderr)")
         try await AuditExport.expectNotInterleaved(in: team.b, environment: team.envB, "ana then ben")
-        #expect(try team.sql("SELECT count(*) FROM leases") == "0", "every lock freed at the end")
+        #expect(try await team.sql("SELECT count(*) FROM leases") == "0", "every lock freed at the end")
     }
 
     @Test func aDeadHoldersLocksAreListedAndReleasedAudited() async throws {
-        let team = try Team.start(["touch.lua": """
+        let team = try await Team.start(["touch.lua": """
             local q = fetch(queues()[1].id)
             deploy(q.id, build(q, {maxWaiters = 9}))
             print("touched")
@@ -171,11 +172,11 @@ struct TeamStoreCLITests {
         // A holder that died on another machine is not judged from here: its lock stays until it
         // expires or someone releases it.
         let runID = "20261126T000000Z-deadbeef"
-        let queue = try team.sql("SELECT target FROM calls WHERE binding = 'deploy' LIMIT 1")
+        let queue = try await team.sql("SELECT target FROM calls WHERE binding = 'deploy' LIMIT 1")
         let identity = try #require(String(data: try Data(contentsOf: team.b.appendingPathComponent("cxrun.toml")), encoding: .utf8)?
             .split(separator: "\n").first { $0.hasPrefix("base_url") }?.split(separator: "\"").dropFirst().first.map(String.init))
         let far = Date().timeIntervalSince1970 + 3600
-        _ = try team.sql("INSERT INTO leases VALUES ('\(identity)', 'queue:\(queue)', '\(runID)', 'cid', 'laptop-7', 4242, 1, \(far))")
+        _ = try await team.sql("INSERT INTO leases VALUES ('\(identity)', 'queue:\(queue)', '\(runID)', 'cid', 'laptop-7', 4242, 1, \(far))")
         let elsewhere = try await runCLI(["locks"], in: team.b, environment: team.envB)
         #expect(elsewhere.stdout.contains("held by run \(runID) (operator cid, pid 4242 on laptop-7"), "\(elsewhere.stdout) \(elsewhere.stderr)")
         let blocked = try await runCLI(["run", "touch.lua", "--lock-timeout", "0.5"], in: team.b, environment: team.envB)

@@ -14,10 +14,10 @@ struct AuditBackendTests {
         var testDescription: String { rawValue }
 
         /// A fresh, empty log's location.
-        func location() throws -> String {
+        func location() async throws -> String {
             switch self {
             case .sqlite: return try temporaryFolder("audit-backend") + "/audit.sqlite"
-            case .postgres: return try PostgresServer.shared().createDatabase("store")
+            case .postgres: return try await PostgresServer.shared().createDatabase("store")
             }
         }
     }
@@ -39,8 +39,8 @@ struct AuditBackendTests {
     }
 
     @Test(arguments: Backend.allCases)
-    func rowsReadBackAsWritten(_ backend: Backend) throws {
-        let store = try AuditStore(path: try backend.location())
+    func rowsReadBackAsWritten(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
         try store.insert(run: Self.run("r1"))
         var pending = Self.call("r1", 1, status: .pending)
         pending.result = nil
@@ -74,7 +74,7 @@ struct AuditBackendTests {
 
     @Test(arguments: Backend.allCases)
     func aPlanIsClaimedOnceEvenByStoresRacing(_ backend: Backend) async throws {
-        let location = try backend.location()
+        let location = try await backend.location()
         _ = try AuditStore(path: location)
         let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
             for i in 0..<6 {
@@ -95,7 +95,7 @@ struct AuditBackendTests {
 
     @Test(arguments: Backend.allCases)
     func aLeaseHasOneHolderAndIsFreedByItsEndExpiryOrDeath(_ backend: Backend) async throws {
-        let location = try backend.location()
+        let location = try await backend.location()
         let store = try AuditStore(path: location)
         let now = Date().timeIntervalSince1970
         #expect(try store.acquire(Self.lease("a", now: now), now: now) == nil)
@@ -128,8 +128,8 @@ struct AuditBackendTests {
     }
 
     @Test(arguments: Backend.allCases)
-    func twoRunsWaitingForEachOthersLeaseAreSeenAsADeadlock(_ backend: Backend) throws {
-        let store = try AuditStore(path: try backend.location())
+    func twoRunsWaitingForEachOthersLeaseAreSeenAsADeadlock(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
         let now = Date().timeIntervalSince1970
         #expect(try store.acquire(Self.lease("r-old", "queue:a", now: now), now: now) == nil)
         #expect(try store.acquire(Self.lease("r-new", "queue:b", now: now), now: now) == nil)

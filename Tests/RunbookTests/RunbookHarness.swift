@@ -32,7 +32,8 @@ final class Bench: StoppableServer {
         configuration.webhookSecrets = ["wfm": "WebHook-Secret-456789"]
         configuration.clock = SimClock.parse("2026-01-05T03:00:00Z")  // traffic follows the clock: a quiet hour, at any real hour
         configure(&configuration)
-        let audit = try auditPath ?? (sharedAudit ? PostgresServer.shared().createDatabase("bench") : dir + "/audit.sqlite")
+        let audit: String
+        if let auditPath { audit = auditPath } else if sharedAudit { audit = try await PostgresServer.shared().createDatabase("bench") } else { audit = dir + "/audit.sqlite" }
         return Bench(server: try await SandboxServer.start(configuration), directory: dir, clientSecret: clientSecret, auditPath: audit)
     }
 

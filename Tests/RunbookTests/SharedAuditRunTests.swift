@@ -36,7 +36,7 @@ struct SharedAuditRunTests {
                 #expect(snapshots.contains { $0.seq == d.seq && $0.kind == .pre }, "a pre-image for deploy \(d.seq)")
             }
             #expect(try store.run(runID)?.status == .succeeded)
-            let dump = try PostgresServer.shared().sql(
+            let dump = try await PostgresServer.shared().sql(
                 "SELECT coalesce(string_agg(document, ''), '') FROM snapshots; SELECT coalesce(string_agg(args || coalesce(result, ''), ''), '') FROM calls",
                 database: String(bench.auditPath.split(separator: "/").last!.split(separator: "?").first!))
             #expect(dump.contains("maxWaiters") && !dump.contains("tok-SECRET"), "no secret stored in clear")
@@ -49,8 +49,8 @@ struct SharedAuditRunTests {
     }
 
     @Test func losingTheDatabaseMidRunSendsNoWriteWithoutItsRowAndTheRunSaysSo() async throws {
-        let server = try PostgresServer.start()
-        let bench = try await Bench.start(auditPath: try server.createDatabase("lost"))
+        let server = try await PostgresServer.start()
+        let bench = try await Bench.start(auditPath: try await server.createDatabase("lost"))
         try await stopping(bench) {
             let before = try await bench.queues()
             let (second, third) = (before[1]["id"]!.stringValue!, before[2]["id"]!.stringValue!)
@@ -70,8 +70,9 @@ struct SharedAuditRunTests {
                 local q3 = fetch(ids[3])
                 deploy(q3.id, build(q3, {maxWaiters = 63}))
                 """, onPrint: { text in
-                    if text.hasPrefix("stop") { server.stop() }
-                    if text.hasPrefix("start") { try? server.startAgain() }
+                    // The script's print runs on its own thread, which may block.
+                    if text.hasPrefix("stop") { server.stopBlocking() }
+                    if text.hasPrefix("start") { try? server.startAgainBlocking() }
                 })
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText) \(output)")
             #expect(output.contains("deploy\tfalse\tsandbox\tthe audit log could not be written, so deploy was not attempted"), "\(output)")
@@ -82,6 +83,6 @@ struct SharedAuditRunTests {
             let calls = try bench.audit.calls(run: result.summary.runID)
             #expect(calls.filter { $0.binding == "deploy" }.map(\.status) == [.ok, .error, .ok], "every call has its row: \(calls.map(\.binding))")
         }
-        server.stop()
+        await server.stop()
     }
 }

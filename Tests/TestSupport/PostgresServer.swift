@@ -4,7 +4,10 @@ import Synchronization
 /// A throwaway PostgreSQL cluster for tests: initdb in a temporary folder (as the unprivileged
 /// `postgres` user when the tests run as root, as initdb requires), started on a free loopback
 /// port, stopped when the test process exits. `shared` is started once per test process; each
-/// test takes its own database in it.
+/// test takes its own database in it. The async API runs the tools (initdb, pg_ctl, psql) on a
+/// dispatch queue of its own: blocking the few threads of Swift's cooperative pool for seconds
+/// would starve every other test running in parallel. The `…Blocking` forms are for threads
+/// that may block (a script's print callback, a benchmark).
 public final class PostgresServer: Sendable {
     public let port: Int
     public let folder: String
@@ -12,11 +15,40 @@ public final class PostgresServer: Sendable {
     private static let sharedServer = Mutex<Result<PostgresServer, PostgresServerError>?>(nil)
     private static let started = Mutex<[PostgresServer]>([])
 
+    private static let tools = DispatchQueue(label: "cxrun.test.postgres", attributes: .concurrent)
+
+    /// Runs blocking work on the tools' queue, not on the cooperative pool.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            tools.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     /// The cluster every test of this process shares.
-    public static func shared() throws -> PostgresServer {
+    public static func shared() async throws -> PostgresServer { try await offPool { try sharedBlocking() } }
+
+    /// A new cluster of its own (for a test that stops it).
+    public static func start() async throws -> PostgresServer { try await offPool { try startBlocking() } }
+
+    /// A new, empty database; its URL.
+    public func createDatabase(_ prefix: String = "t") async throws -> String {
+        try await Self.offPool { try self.createDatabaseBlocking(prefix) }
+    }
+
+    /// Runs SQL through psql; its output.
+    @discardableResult
+    public func sql(_ statement: String, database: String = "postgres") async throws -> String {
+        try await Self.offPool { try self.sqlBlocking(statement, database: database) }
+    }
+
+    /// Stops the cluster at once.
+    public func stop() async { _ = try? await Self.offPool { self.stopBlocking() } }
+
+    /// The cluster every test of this process shares (blocks the calling thread while it starts).
+    public static func sharedBlocking() throws -> PostgresServer {
         try sharedServer.withLock { server in
             if server == nil {
-                do { server = .success(try PostgresServer.start()) } catch let error as PostgresServerError { server = .failure(error) } catch {
+                do { server = .success(try PostgresServer.startBlocking()) } catch let error as PostgresServerError { server = .failure(error) } catch {
                     server = .failure(PostgresServerError(description: "\(error)"))
                 }
             }
@@ -24,15 +56,15 @@ public final class PostgresServer: Sendable {
         }
     }
 
-    /// A new cluster of its own (for a test that stops it).
-    public static func start() throws -> PostgresServer {
+    /// A new cluster of its own (blocks the calling thread while it starts).
+    public static func startBlocking() throws -> PostgresServer {
         guard let bin = ["17", "16", "15"].map({ "/usr/lib/postgresql/\($0)/bin" }).first(where: { FileManager.default.fileExists(atPath: $0 + "/initdb") })
         else { throw PostgresServerError(description: "PostgreSQL is not installed (make deps installs postgresql)") }
         let folder = try temporaryFolder("pgtest")
         let server = PostgresServer(port: try freePort(), folder: folder, bin: bin)
         if geteuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", folder]) }
         try server.asServerUser(bin + "/initdb", ["-D", folder + "/data", "-U", "cxrun", "-A", "trust", "-E", "UTF8", "--no-sync"])
-        try server.startAgain()
+        try server.startAgainBlocking()
         started.withLock { list in
             if list.isEmpty { atexit { PostgresServer.stopAll() } }
             list.append(server)
@@ -47,28 +79,28 @@ public final class PostgresServer: Sendable {
     }
 
     /// Starts the cluster (again, after `stop`) and waits until it accepts connections.
-    public func startAgain() throws {
+    public func startAgainBlocking() throws {
         try asServerUser(bin + "/pg_ctl", [
             "-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "start",
             "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
         ])
     }
 
-    /// Stops the cluster at once (connections are cut).
-    public func stop() {
+    /// Stops the cluster at once (connections are cut); blocks the calling thread.
+    public func stopBlocking() {
         _ = try? asServerUser(bin + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
     }
 
     /// A new, empty database; its URL (no TLS on loopback).
-    public func createDatabase(_ prefix: String = "t") throws -> String {
+    public func createDatabaseBlocking(_ prefix: String = "t") throws -> String {
         let name = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
-        try sql("CREATE DATABASE \(name)")
+        try sqlBlocking("CREATE DATABASE \(name)")
         return "postgresql://cxrun@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
     /// Runs SQL through psql; its output.
     @discardableResult
-    public func sql(_ statement: String, database: String = "postgres") throws -> String {
+    public func sqlBlocking(_ statement: String, database: String = "postgres") throws -> String {
         try Self.run(bin + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "cxrun", "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement])
     }
 
@@ -82,7 +114,7 @@ public final class PostgresServer: Sendable {
 
     private static func stopAll() {
         for server in started.withLock({ $0 }) {
-            server.stop()
+            server.stopBlocking()
             try? FileManager.default.removeItem(atPath: server.folder)
         }
     }

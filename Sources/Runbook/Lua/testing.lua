@@ -74,27 +74,21 @@ local function make_t(sim)
     end
     return checked(sim_call(sim, method, path, body or cx.null, token), method .. " " .. path)
   end
+  --- Every item of a paged list.
+  local function all_pages(path)
+    local out, page = {}, 1
+    while true do
+      local body = api("GET", path .. "?pageSize=100&page=" .. page)
+      for _, item in ipairs(body.data) do out[#out + 1] = item end
+      if page >= body.totalPages then return out end
+      page = page + 1
+    end
+  end
   local t = {}
   t.sim = {
-    queues = function()
-      local out, page = {}, 1
-      while true do
-        local body = api("GET", "/api/v2/routing/queues?pageSize=100&page=" .. page)
-        for _, q in ipairs(body.data) do out[#out + 1] = q end
-        if page >= body.totalPages then return out end
-        page = page + 1
-      end
-    end,
+    queues = function() return all_pages("/api/v2/routing/queues") end,
     queue = function(id) return api("GET", "/api/v2/routing/queues/" .. id) end,
-    users = function()
-      local out, page = {}, 1
-      while true do
-        local body = api("GET", "/api/v2/users?pageSize=100&page=" .. page)
-        for _, u in ipairs(body.data) do out[#out + 1] = u end
-        if page >= body.totalPages then return out end
-        page = page + 1
-      end
-    end,
+    users = function() return all_pages("/api/v2/users") end,
     edit = function(id, patch) return checked(sim_call(sim, "POST", "/_sim/queues/" .. id .. "/edit", patch), "edit") end,
     faults = function(f) return checked(sim_call(sim, "PUT", "/_sim/faults", f or {}), "faults") end,
     clock = function(iso) return checked(sim_call(sim, "PUT", "/_sim/clock", { now = iso or cx.null }), "clock") end,

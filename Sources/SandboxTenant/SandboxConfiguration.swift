@@ -19,6 +19,9 @@ public struct SandboxConfiguration: Sendable {
     /// Lifetime of issued tokens, in seconds.
     public var tokenTTL: Double = 3600
     public var faults = Faults()
+    /// Status changes the tenant takes at once (seed 004's concurrent status-change limit): one
+    /// more while these are in flight is a 409.
+    public var statusChangeLimit = 8
     /// Where the tenant's clock starts (traffic and shifts follow it); nil = the real clock.
     public var clock: Date?
     public var clients: [SimClient] = [.demo]

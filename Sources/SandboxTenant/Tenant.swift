@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import Synchronization
 
 /// The running tenant's shared state, used by every handler.
 final class Tenant: Sendable {
@@ -11,6 +12,8 @@ final class Tenant: Sendable {
     let traffic: TrafficModel
     let clients: [String: SimClient]
     let clock: SimClock
+    /// Status changes in flight (against `configuration.statusChangeLimit`).
+    let statusChanges = Mutex(0)
 
     init(_ configuration: SandboxConfiguration) throws {
         self.configuration = configuration

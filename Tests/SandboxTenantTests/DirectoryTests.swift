@@ -77,6 +77,35 @@ struct DirectoryTests {
         }
     }
 
+    /// Seed 004: the tenant takes so many status changes at once; one more is a 409.
+    @Test func statusChangesPastTheConcurrentLimitAre409() async throws {
+        let sim = try await Sim.start { $0.statusChangeLimit = 2 }
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
+            let free = users.filter { $0.value(at: ["wrapUp", "active"]) == false }.compactMap { $0["id"]?.stringValue }
+            try #require(free.count >= 3)
+            // The changes stay in flight until the hold is cleared.
+            #expect(try await sim.send(.PUT, "/_sim/faults", json: ["statusChangeHoldMs": 60_000]).status == 200)
+            let body: JSONValue = ["status": "Available"]
+            async let first = sim.send(.PUT, "/api/v2/users/\(free[0])/status", token: token, json: body)
+            async let second = sim.send(.PUT, "/api/v2/users/\(free[1])/status", token: token, json: body)
+            var inFlight = 0
+            for _ in 0..<500 where inFlight < 2 {
+                inFlight = try await sim.send(.GET, "/_sim/faults").json["statusChangesInFlight"]?.intValue.map(Int.init) ?? 0
+                if inFlight < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(inFlight == 2)
+            let third = try await sim.send(.PUT, "/api/v2/users/\(free[2])/status", token: token, json: body)
+            #expect(third.status == 409 && third.text.contains("concurrent status change limit"), "\(third.text)")
+            #expect(try await sim.send(.PUT, "/_sim/faults", json: [:]).status == 200)
+            let (a, b) = try await (first, second)
+            #expect(a.status == 200 && b.status == 200, "\(a.text) \(b.text)")
+            let again = try await sim.send(.PUT, "/api/v2/users/\(free[2])/status", token: token, json: body)
+            #expect(again.status == 200, "the limit frees as changes finish: \(again.text)")
+        }
+    }
+
     @Test func autoAvailableMakesAnAgentAvailableWhenItsWrapUpEnds() async throws {
         let sim = try await Sim.start()
         try await stopping(sim) {

@@ -56,6 +56,22 @@ struct DirectoryEndpoints {
     }
 
     private func setStatus(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
+        // Seed 004: the tenant takes so many status changes at once; one more is a 409.
+        let limit = tenant.configuration.statusChangeLimit
+        let admitted = tenant.statusChanges.withLock { n -> Int? in
+            guard n < limit else { return nil }
+            n += 1
+            return n
+        }
+        guard admitted != nil else {
+            throw .conflict("concurrent status change limit reached (\(limit) in flight); try again shortly", extra: ["limit": .int(Int64(limit))])
+        }
+        defer { tenant.statusChanges.withLock { $0 -= 1 } }
+        let hold = tenant.faults.faults.statusChangeHoldMs
+        if hold > 0 {
+            let until = Date().addingTimeInterval(hold / 1000)
+            while Date() < until && tenant.faults.faults.statusChangeHoldMs > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        }
         let body = try request.jsonObject()
         var errors: [FieldError] = []
         let status = body["status"]?.stringValue

@@ -27,7 +27,8 @@ struct ControlEndpoints {
     }
 
     private func getFaults(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
-        APIResponse(body: tenant.faults.faults.json)
+        // With what the faults are doing now: status changes held in flight.
+        APIResponse(body: tenant.faults.faults.json.setting(.int(Int64(tenant.statusChanges.withLock { $0 })), at: ["statusChangesInFlight"]))
     }
 
     private func putFaults(_ request: APIRequest) async throws(APIFailure) -> APIResponse {

@@ -14,6 +14,9 @@ public struct Faults: Sendable, Equatable {
     public var concurrentEdit = 0.0
     /// The webhook sink answers 500 (to exercise delivery retries).
     public var webhook500 = 0.0
+    /// Each status change stays in flight this long (released early when the fault is cleared):
+    /// how a test fills the tenant's concurrent status-change limit.
+    public var statusChangeHoldMs = 0.0
 
     public init() {}
 
@@ -24,7 +27,9 @@ public struct Faults: Sendable, Equatable {
         ("concurrentEdit", \.concurrentEdit), ("webhook500", \.webhook500),
         ]
     }
-    static var millisecondKeys: [(String, WritableKeyPath<Faults, Double>)] { [("latencyMs", \.latencyMs), ("jitterMs", \.jitterMs)] }
+    static var millisecondKeys: [(String, WritableKeyPath<Faults, Double>)] {
+        [("latencyMs", \.latencyMs), ("jitterMs", \.jitterMs), ("statusChangeHoldMs", \.statusChangeHoldMs)]
+    }
 
     /// Parses `key=value,key=value` (the `--fault` flag); nil with a reason when invalid.
     public static func parse(_ spec: String) -> Result<Faults, FaultsError> {

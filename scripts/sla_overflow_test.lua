@@ -26,6 +26,44 @@ test("sets the SLA target and overflow links, every write once", function(t)
   end
 end)
 
+test("sets skill requirements and wait limits, and reports each queue to WFM as queue.updated", function(t)
+  local r = t.run("sla_overflow.lua", { limit = "3", skill = "language:es", proficiency = "expert", max_wait = "900", max_waiters = "40" })
+  t.truthy(r.ok, r.error)
+  local written = {}
+  for _, q in ipairs(t.sim.queues()) do
+    if q.version == 2 then
+      written[q.id] = true
+      t.eq(q.skillRequirements, { { skill = "language:es", proficiency = "expert", required = true } }, q.name)
+      t.eq(q.maxWaitTime, 600, "clamped to the seed's 600 s")
+      t.eq(q.maxWaiters, 40)
+    end
+  end
+  local events = 0
+  for _, d in ipairs(t.sim.deliveries()) do
+    if d.body.event == "queue.updated" then
+      events = events + 1
+      t.truthy(written[d.body.queueId], "an event for a written queue")
+      t.eq(d.body.configuration.version, 2)
+      t.eq(d.body.metrics.successRate, 1)
+      t.truthy(type(d.body.metrics.updateLatencyMs) == "number")
+    end
+  end
+  t.eq(events, 3)
+end)
+
+test("optimize takes wait limits and the SLA from tune.optimal_routing", function(t)
+  local r = t.run("sla_overflow.lua", { limit = "2", optimize = "true" })
+  t.truthy(r.ok, r.error)
+  t.eq(t.count(r, "deploy", "ok"), 2)
+  for _, q in ipairs(t.sim.queues()) do
+    if q.version == 2 then
+      t.truthy(q.maxWaitTime >= 120 and q.maxWaitTime <= 600, q.name .. " maxWaitTime " .. q.maxWaitTime)
+      t.truthy(q.maxWaiters >= 1 and q.maxWaiters <= 100, q.name .. " maxWaiters " .. q.maxWaiters)
+      t.truthy(q.serviceLevelTarget.threshold == 85 or q.serviceLevelTarget.threshold == 70, q.name)
+    end
+  end
+end)
+
 test("a dry run plans every queue and changes none", function(t)
   local r = t.run("sla_overflow.lua", { limit = "4" }, { dry_run = true })
   t.truthy(r.ok, r.error)

@@ -289,7 +289,10 @@ final class Scheduler {
         switch suspension {
         case .async(let work):
             let mailbox = self.mailbox
-            inFlight[id] = Task {
+            // High priority: created from the host thread (no task context), it would otherwise
+            // queue behind everything else the process runs (a test runner's hundreds of tasks),
+            // and the script would wait on it for as long.
+            inFlight[id] = Task(priority: .high) {
                 let result = await work()
                 mailbox.post(Completion(task: id, result: result))
             }

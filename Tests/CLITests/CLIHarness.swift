@@ -100,7 +100,12 @@ func scriptFolder(_ files: [String: String]) throws -> URL {
 }
 
 /// A standalone `cxrun sim` on a free port (client `ops` with the test's secret); its process and URL.
-func startSim(in dir: URL, extra: [String] = []) throws -> (process: Process, baseURL: String) {
+func startSim(in dir: URL, extra: [String] = []) async throws -> (process: Process, baseURL: String) {
+    // Its output is read until it listens: blocking work, kept off the cooperative pool.
+    try await offPool { try startSimBlocking(in: dir, extra: extra) }
+}
+
+private func startSimBlocking(in dir: URL, extra: [String]) throws -> (process: Process, baseURL: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: cxrunBinary)
     process.arguments = ["sim", "--port", "0", "--db", dir.appendingPathComponent("sim.sqlite").path,

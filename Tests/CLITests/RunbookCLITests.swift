@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import Testing
+import TestSupport
 
 /// Starts `cxrun sim` as a subprocess on a free port and returns its base URL (read from its output).
 @Suite("cxrun run with the bindings")
@@ -61,7 +62,7 @@ struct RunbookCLITests {
             print(q.id ~= nil)
             error("fail on purpose")
             """])
-        let (sim, baseURL) = try startSim(in: dir)
+        let (sim, baseURL) = try await startSim(in: dir)
         defer { sim.terminate() }
         try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
             .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
@@ -80,7 +81,7 @@ struct RunbookCLITests {
 
     @Test func aStandaloneSimVerifiesDeliveriesWithTheUsersOwnWebhookSecret() async throws {
         let dir = try scriptFolder(["book.lua": "local r = webhook('ops', {event = 'x'}, {wait = true}) print(r.status)\n"])
-        let (sim, baseURL) = try startSim(in: dir, extra: ["--webhook", "ops:Hook-Secret-From-Env-77"])
+        let (sim, baseURL) = try await startSim(in: dir, extra: ["--webhook", "ops:Hook-Secret-From-Env-77"])
         defer { sim.terminate() }
         let config = "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
             + "[webhooks.ops]\nurl = \"\(baseURL)/_sim/webhooks/ops\"\nsecret_env = \"HOOK_SECRET\"\n"
@@ -137,7 +138,7 @@ struct RunbookCLITests {
             deploy(q.id, build(q, {maxWaitTime = 777}))
             print("never")
             """])
-        let (sim, baseURL) = try startSim(in: dir)
+        let (sim, baseURL) = try await startSim(in: dir)
         try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
             .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
         let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
@@ -228,6 +229,10 @@ struct RunbookCLITests {
 
 /// GET with curl (no auth: control plane); the body.
 private func curlGet(_ url: String) async throws -> String {
+    try await offPool { try curlGetBlocking(url) }
+}
+
+private func curlGetBlocking(_ url: String) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     process.arguments = ["-s", url]
@@ -241,6 +246,10 @@ private func curlGet(_ url: String) async throws -> String {
 
 /// PUT a JSON body with curl (no auth: control plane).
 private func curlPut(_ url: String, _ body: String) async throws -> Bool {
+    try await offPool { try curlPutBlocking(url, body) }
+}
+
+private func curlPutBlocking(_ url: String, _ body: String) throws -> Bool {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]

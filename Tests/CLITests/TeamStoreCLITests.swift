@@ -21,7 +21,7 @@ struct TeamStoreCLITests {
             let server = try await PostgresServer.shared()
             let url = try await server.createDatabase("team")
             let a = try scriptFolder(scripts), b = try scriptFolder(scripts)
-            let (sim, baseURL) = try startSim(in: a)
+            let (sim, baseURL) = try await startSim(in: a)
             let config = "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n[audit]\nurl = \"\(url)\"\n"
             for dir in [a, b] { try config.write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8) }
             let database = String(url.split(separator: "/").last!.split(separator: "?").first!)

@@ -7,16 +7,19 @@ import Testing
 
 @Suite("Sandbox tenant: analytics and the traffic model")
 struct AnalyticsTests {
-    @Test func erlangCMatchesTheWorkedExample() {
-        // 100 calls in 30 minutes, AHT 180 s: 10 erlangs; 14 agents.
-        let pw = ErlangC.probabilityOfWaiting(agents: 14, traffic: 10)
-        #expect(abs(pw - 0.1741) < 0.001)
-        #expect(abs(ErlangC.serviceLevel(agents: 14, traffic: 10, handleTime: 180, threshold: 20) - 0.8884) < 0.001)
-        #expect(abs(ErlangC.averageSpeedOfAnswer(agents: 14, traffic: 10, handleTime: 180) - 7.83) < 0.05)
-        #expect(ErlangC.probabilityOfWaiting(agents: 9, traffic: 10) == 1)
-        // Stable for large centres (no factorial overflow).
-        let big = ErlangC.probabilityOfWaiting(agents: 1100, traffic: 1000)
-        #expect(big > 0 && big < 0.1)
+    @Test func erlangAMatchesTheReferenceValues() {
+        // The first reference case of stdlib/tests/fixtures/erlang_a.lua (60-digit mpmath).
+        let r = ErlangA.evaluate(servers: 14, traffic: 10, handleTime: 180, patience: 120, threshold: 20)
+        #expect(abs(r.waitProbability - 0.12697634007979537) < 1e-9)
+        #expect(abs(r.abandonProbability - 0.022839286531818771) < 1e-9)
+        #expect(abs(r.meanWait - 2.7407143838182525) < 1e-8)
+        #expect(abs(r.serviceLevel - 0.93272958069805967) < 1e-9)
+        // More erlangs than servers, and thousands of servers: defined, no overflow.
+        let over = ErlangA.evaluate(servers: 1000, traffic: 1500, handleTime: 180, patience: 90, threshold: 20)
+        #expect(abs(over.abandonProbability - 1.0 / 3) < 1e-9 && abs(over.meanWait - 30) < 1e-7)
+        let big = ErlangA.evaluate(servers: 2000, traffic: 1990, handleTime: 180, patience: 300, threshold: 20)
+        #expect(abs(big.waitProbability - 0.46541469713955542) < 1e-9)
+        #expect(ErlangA.evaluate(servers: 0, traffic: 2, handleTime: 180, patience: 60, threshold: 20).abandonProbability > 0.999)
     }
 
     @Test func fewerAgentsMeanLowerServiceAndLongerWaits() {

@@ -15,13 +15,9 @@ public final class PostgresServer: Sendable {
     private static let sharedServer = Mutex<Result<PostgresServer, PostgresServerError>?>(nil)
     private static let started = Mutex<[PostgresServer]>([])
 
-    private static let tools = DispatchQueue(label: "cxrun.test.postgres", attributes: .concurrent)
-
-    /// Runs blocking work on the tools' queue, not on the cooperative pool.
+    /// Runs blocking work off the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            tools.async { continuation.resume(with: Result { try work() }) }
-        }
+        try await TestSupport.offPool(work)
     }
 
     /// The cluster every test of this process shares.

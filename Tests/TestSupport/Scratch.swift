@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -14,6 +15,15 @@ public final class Captured: Sendable {
     public init() {}
     public func append(_ s: String) { text.withLock { $0 += s } }
     public var value: String { text.withLock { $0 } }
+}
+
+/// Runs blocking work (reading a child's pipe, waiting for it to exit) on a dispatch thread, not
+/// on Swift's cooperative pool: a test blocking one of its few threads for seconds starves every
+/// other test running in parallel (a Lua run's host I/O among them).
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
 }
 
 /// A server a test starts and must stop (awaited) when it ends.

@@ -85,7 +85,7 @@ struct ReadBindings {
 
     /// The API's queue metrics (what `analytics` returns when no `metrics` are asked for).
     static let metricNames = ["abandonRate", "abandoned", "answerRate", "answered", "averageHandleTime", "averageWaitTime",
-                              "callbackConversionRate", "occupancy", "offered", "serviceLevel", "staffedAgents"]
+                              "callbackConversionRate", "occupancy", "offered", "offeredLoad", "servers", "serviceLevel", "staffedAgents"]
 
     /// A queue's row when the tenant has no data for it: every metric asked for is 0.
     static func noData(_ queueID: String, metrics: [String]?) -> JSONValue {

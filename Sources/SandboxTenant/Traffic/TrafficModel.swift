@@ -2,8 +2,8 @@ import Foundation
 import JSONCore
 
 /// Computes a queue's metrics from its configuration and staffing (DESIGN.md §9): offered load
-/// from a per-queue seeded volume and the time of day, Erlang C for waiting and service level,
-/// patience for abandonment. Changing staffing or configuration moves the numbers the way a WFM
+/// from a per-queue seeded volume and the time of day, Erlang A (waiting, abandonment after the
+/// queue's patience, service level) over the servers its staff make. Changing staffing or configuration moves the numbers the way a WFM
 /// analyst would expect.
 struct TrafficModel: Sendable {
     let seed: UInt64
@@ -12,6 +12,8 @@ struct TrafficModel: Sendable {
         var offered, answered, abandoned: Double
         var answerRate, abandonRate, serviceLevel, occupancy, callbackConversionRate: Double
         var averageWaitTime, averageHandleTime, staffedAgents: Double
+        /// Erlangs offered, and the servers (agents × concurrency) that served them: Erlang A's inputs.
+        var offeredLoad = 0.0, servers = 0.0
 
         /// The analytics names of the metrics.
         var byName: [String: JSONValue] {
@@ -27,6 +29,8 @@ struct TrafficModel: Sendable {
                 "queue.averageWaitTime": .double(round4(averageWaitTime)),
                 "queue.averageHandleTime": .double(round4(averageHandleTime)),
                 "queue.staffedAgents": .double(round4(staffedAgents)),
+                "queue.offeredLoad": .double(round4(offeredLoad)),
+                "queue.servers": .int(Int64(servers)),
             ]
         }
 
@@ -42,7 +46,7 @@ struct TrafficModel: Sendable {
     /// typical queue near 75% occupancy at the daily peak (some busier, some quieter).
     func baseVolume(_ queueID: String, channel: String) -> Double {
         var rng = SeededRandom(seed: seed ^ UInt64(truncatingIfNeeded: stableHash(queueID)))
-        let base: Double = channel == "voice" ? 15 : channel == "chat" ? 19 : 6
+        let base: Double = channel == "voice" ? 21 : channel == "chat" ? 27 : 8
         return base * (0.5 + rng.unit())
     }
 
@@ -53,6 +57,12 @@ struct TrafficModel: Sendable {
         return 0.35 + 1.05 * sin(Double.pi * (hour - 6) / 14)
     }
 
+    /// The servers a queue has: each staffed agent (a share, when in several queues) takes
+    /// `concurrency` contacts at once; some staff means at least one server.
+    static func servers(staffed: Double, concurrency: Int) -> Int {
+        staffed > 0 ? max(1, Int((staffed * Double(concurrency)).rounded())) : 0
+    }
+
     func metrics(queue: JSONValue, staffed: Double, at date: Date, intervalSeconds: Double) -> Metrics {
         let id = queue["id"]?.stringValue ?? ""
         let channel = queue["channel"]?.stringValue ?? "voice"
@@ -61,41 +71,27 @@ struct TrafficModel: Sendable {
         let baseHandle: Double = channel == "voice" ? 300 : channel == "chat" ? 480 : 720
         let wrapUp = queue["wrapUpTime"]?.doubleValue ?? 30
         let handleTime = baseHandle * strategyFactor + wrapUp
-        // An agent takes `concurrency` contacts at once (chat): that many servers, as cx.capacity counts them.
-        let agents = staffed * Double(max(1, min(10, queue["concurrency"]?.intValue ?? 1)))
+        let concurrency = max(1, min(10, Int(queue["concurrency"]?.intValue ?? 1)))
+        let servers = Self.servers(staffed: staffed, concurrency: concurrency)
         let perSecond = baseVolume(id, channel: channel) * Self.timeOfDay(date) / 3600
         let traffic = perSecond * handleTime
         let threshold = queue.value(at: ["serviceLevelTarget", "time"])?.doubleValue ?? 20
-        let maxWait = queue["maxWaitTime"]?.doubleValue ?? 0
-        let waitCap = maxWait > 0 ? maxWait : 3600
         let patience = max(5, queue.value(at: ["waitStrategy", "abandonmentThreshold"])?.doubleValue ?? 120)
-
-        let pw = ErlangC.probabilityOfWaiting(agents: agents, traffic: traffic)
-        let serviceLevel = ErlangC.serviceLevel(agents: agents, traffic: traffic, handleTime: handleTime, threshold: threshold)
-        let asa = min(waitCap, ErlangC.averageSpeedOfAnswer(agents: agents, traffic: traffic, handleTime: handleTime))
-        // Mean wait of those who wait; a waiting caller abandons at rate 1/patience.
-        let conditionalWait = agents > traffic ? min(waitCap, handleTime / (agents - traffic)) : waitCap
-        var abandonRate = pw * conditionalWait / (conditionalWait + patience)
-        if queue.value(at: ["overflow", "enabled"])?.boolValue == true,
-            queue.value(at: ["overflow", "action"])?.stringValue == "routeToQueue"
-        {
-            let overflowAfter = queue.value(at: ["overflow", "waitTime"])?.doubleValue ?? 120
-            let routedAway = agents > traffic ? pw * exp(-(agents - traffic) * overflowAfter / handleTime) : pw
-            abandonRate *= 1 - 0.5 * routedAway
-        }
+        // Erlang A: waiting callers hang up after their patience (the same math as cx.capacity).
+        let queueing = ErlangA.evaluate(servers: servers, traffic: traffic, handleTime: handleTime, patience: patience, threshold: threshold)
         var callbackConversion = 0.0
         if queue.value(at: ["callback", "enabled"])?.boolValue == true {
             let position = queue.value(at: ["callback", "positionThreshold"])?.doubleValue ?? 5
             callbackConversion = 0.2 + 0.5 * exp(-position / 20)
-            abandonRate *= 1 - callbackConversion
         }
-        abandonRate = min(1, max(0, abandonRate))
+        // Callers who would have hung up take a callback instead, at the callback's conversion rate.
+        let abandonRate = min(1, max(0, queueing.abandonProbability * (1 - callbackConversion)))
         let offered = perSecond * intervalSeconds
         return Metrics(
             offered: offered, answered: offered * (1 - abandonRate), abandoned: offered * abandonRate,
-            answerRate: 1 - abandonRate, abandonRate: abandonRate, serviceLevel: serviceLevel,
-            occupancy: agents > 0 ? min(1, traffic / agents) : 1, callbackConversionRate: callbackConversion,
-            averageWaitTime: asa, averageHandleTime: handleTime, staffedAgents: staffed)
+            answerRate: 1 - abandonRate, abandonRate: abandonRate, serviceLevel: queueing.serviceLevel,
+            occupancy: servers > 0 ? min(1, traffic * (1 - abandonRate) / Double(servers)) : 1, callbackConversionRate: callbackConversion,
+            averageWaitTime: queueing.meanWait, averageHandleTime: handleTime, staffedAgents: staffed, offeredLoad: traffic, servers: Double(servers))
     }
 
     /// Agents on shift at `now` and taking contacts (Available, or Busy with one) serving each

@@ -7,7 +7,7 @@ BIN := .build/debug/cxrun
 # Python tools the tests use (schemathesis), in a virtual environment of their own.
 VENV := .build/venv
 
-.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks test-api check-api bench install clean
+.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks test-api check-api bench fuzz install clean
 
 all: build
 
@@ -68,6 +68,20 @@ bench: deps $(VENV)/bin/python
 	$(SWIFT) build -c release --product cxrun-bench
 	$(SWIFT) build -c release --product cxrun
 	.build/release/cxrun-bench
+
+# libFuzzer (swiftc -sanitize=fuzzer,address) on JSONCore's parser and writer, for FUZZ_SECONDS
+# (default 60), from the committed seed corpus (fuzz/json/corpus; what it finds is kept in
+# .build/fuzz). A crash stops it with the input written to .build/fuzz: add it to the corpus and
+# make it a regression test.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@mkdir -p .build/fuzz/corpus-json
+	swiftc -sanitize=fuzzer,address -parse-as-library -Onone -module-name JSONFuzz Sources/JSONCore/*.swift fuzz/json/FuzzJSON.swift \
+	  -o .build/fuzz/json 2>&1 | grep -v "Cannot export local symbol" || true
+	@cd .build/fuzz && SWIFT_BACKTRACE=enable=no ./json -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -artifact_prefix=./ corpus-json ../../fuzz/json/corpus > json.log 2>&1; rc=$$?; \
+	  grep -E "cov:" json.log | tail -1; grep -E "^Done|ERROR|SUMMARY|Test unit written" json.log; \
+	  [ $$rc = 0 ] || { echo "make fuzz: the JSON target found a crash (.build/fuzz/json.log)"; exit 1; }
 
 install: deps
 	$(SWIFT) build -c release --product cxrun

@@ -145,12 +145,19 @@ enum JSONParser {
                 case UInt8(ascii: "t"): scalars.append(0x09)
                 case UInt8(ascii: "u"):
                     var code = try hex4()
-                    if code >= 0xD800 && code < 0xDC00, i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                    // A surrogate pair is two escapes; a half of one alone is no character, and
+                    // is refused rather than repaired (found by fuzzing: a high half followed by
+                    // another escape overflowed the arithmetic).
+                    if code >= 0xD800 && code < 0xDC00 {
+                        guard i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate escape")
+                        }
                         i += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
+                        guard low >= 0xDC00 && low < 0xE000 else { throw fail("unpaired surrogate escape") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+                    guard let scalar = Unicode.Scalar(code) else { throw fail("unpaired surrogate escape") }
                     scalars.append(contentsOf: Array(String(scalar).utf8))
                 default: throw fail("invalid escape")
                 }

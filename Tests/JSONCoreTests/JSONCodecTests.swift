@@ -35,4 +35,13 @@ struct JSONCodecTests {
         do { _ = try value.jsonData() } catch { #expect(error.description == "cannot encode -inf as JSON at sla.levels[3].t") }
         do { _ = try JSONValue.array([.double(.nan)]).jsonData() } catch { #expect(error.description == "cannot encode nan as JSON at [1]") }
     }
+
+    /// Found by `make fuzz`: a high surrogate escape followed by an escape that is not a low
+    /// surrogate crashed the parser (an overflow); halves of a pair alone are refused.
+    @Test func unpairedSurrogateEscapesAreRefusedNotACrash() throws {
+        for text in [#""\ud83d\u00de""#, #""\ud83d""#, #""\ud83dx""#, #""\ude00""#, #""\ud83d\ud83d""#] {
+            #expect(throws: JSONError.self, "\(text)") { try JSONValue.parse(text) }
+        }
+        #expect(try JSONValue.parse(#""\ud83d\ude00""#) == "\u{1F600}")
+    }
 }

@@ -26,9 +26,6 @@ public final class AuditStore: Sendable {
         try finalizeAbandoned()
     }
 
-    /// Whether the log is a shared database (PostgreSQL) rather than this machine's file.
-    public var isShared: Bool { database.dialect == .postgres }
-
     /// Marks this host's `running` runs whose process is gone as `abandoned`.
     private func finalizeAbandoned() throws {
         let gone = try database.read { db in

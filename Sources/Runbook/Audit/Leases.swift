@@ -45,9 +45,8 @@ extension AuditStore {
     /// from this host loses the lease at once.
     public func acquire(_ lease: LeaseRecord, now: Double = Date().timeIntervalSince1970) throws -> LeaseRecord? {
         let taken = try database.autocommit(
-            """
-            INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (tenant, target) DO UPDATE SET
+            Self.insertLease + """
+             ON CONFLICT (tenant, target) DO UPDATE SET
                 since = CASE WHEN leases.run_id = excluded.run_id THEN leases.since ELSE excluded.since END,
                 run_id = excluded.run_id, operator = excluded.operator, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at
             WHERE leases.run_id = excluded.run_id OR leases.expires_at < ?
@@ -57,8 +56,7 @@ extension AuditStore {
         guard taken.isEmpty else { return nil }
         return try database.transaction { db in
             guard let row = try db.one("SELECT * FROM leases WHERE tenant = ? AND target = ?", [.text(lease.tenant), .text(lease.target)]) else {
-                try db.execute("INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                               Self.arguments(lease))
+                try db.execute(Self.insertLease, Self.arguments(lease))
                 return nil
             }
             let holder = Self.lease(row)
@@ -66,8 +64,7 @@ extension AuditStore {
             guard holder.owner.isGone(runStartedAt: holder.since) else { return holder }
             // Its process is gone (this host): the lease is free now, not when it expires.
             try db.execute("DELETE FROM leases WHERE tenant = ? AND target = ? AND run_id = ?", [.text(lease.tenant), .text(lease.target), .text(holder.runID)])
-            try db.execute("INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           Self.arguments(lease))
+            try db.execute(Self.insertLease, Self.arguments(lease))
             return nil
         }
     }
@@ -119,6 +116,9 @@ extension AuditStore {
             try db.query("SELECT * FROM leases WHERE expires_at >= ? ORDER BY since, target", [.double(now)]).map(Self.lease)
         }
     }
+
+    /// A lease's row, in the order of `arguments`.
+    private static let insertLease = "INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
     private static func arguments(_ l: LeaseRecord) -> [SQLValue] {
         [.text(l.tenant), .text(l.target), .text(l.runID), .text(l.operatorName), .text(l.owner.host), SQLValue(l.owner.pid), .double(l.since),

@@ -18,7 +18,7 @@ public enum LockRelease {
         if first.owner.host == RunOwner.current.host, !first.owner.isGone(runStartedAt: first.since) {
             throw RunbookError(description: "run \(run) is still running (pid \(first.owner.pid) on this host); its locks are freed when it ends")
         }
-        let operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        let operatorName = RunOwner.operatorName
         let now = Date().timeIntervalSince1970
         let record = RunRecord(id: RunbookSession.newRunID(), script: "cxrun locks release \(run)", scriptSHA256: "", tenant: first.tenant,
                                operatorName: operatorName, args: ["run": .string(run)], dryRun: false, startedAt: now, finishedAt: nil,

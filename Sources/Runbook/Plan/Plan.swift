@@ -31,7 +31,7 @@ public struct Plan: Sendable {
         script = request.scriptPath
         scriptSHA256 = Hex.encode(SHA256.hash(data: Data(request.source.utf8)))
         args = Redactor(secrets: request.tenant.secrets).redact(arguments: request.args)
-        operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        operatorName = RunOwner.operatorName
         host = ProcessInfo.processInfo.hostName
         self.createdAt = createdAt.timeIntervalSince1970
         // A plan file is read by people and passed around: secret values in it are sealed like

@@ -142,28 +142,25 @@ public enum PlanApply {
             let rebased = PlanRebase(action.changes, onto: document)
             return Current(document: document, stale: unchanged ? [] : rebased.stale, rebased: rebased)
         case .agent:
-            let id = action.target
-            let outcome = try await run.call("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
-                let sent = try await api { () async throws(APIError) in try await client.user(id) }
-                return .init(values: [sent.value], result: ["status": sent.value["status"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
-            }
-            let user = outcome.values.first ?? .null
-            let status = user["status"] ?? .null
-            let planned = action.changes.first?.new
-            return Current(document: user, stale: status == action.against || status == planned ? [] : ["status"])
+            return try await readAgent(action, field: "status", run: run)
         case .profile:
-            let id = action.target
-            let outcome = try await run.call("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
-                let sent = try await api { () async throws(APIError) in try await client.user(id) }
-                return .init(values: [sent.value], result: ["routing_profile_id": sent.value["routingProfileId"] ?? .null], httpStatus: sent.status,
-                             attempts: sent.attempts)
-            }
-            let user = outcome.values.first ?? .null
-            let profile = user["routingProfileId"] ?? .null
-            return Current(document: user, stale: profile == action.against || profile == action.changes.first?.new ? [] : ["routingProfileId"])
+            return try await readAgent(action, field: "routingProfileId", run: run)
         case .webhook:
             return Current()
         }
+    }
+
+    /// An agent as read at apply time: stale when the planned `field` (status, routing profile) is
+    /// neither what the plan was made against nor what it sets.
+    private static func readAgent(_ action: PlannedChange, field: String, run: HostRun) async throws(BindingError) -> Current {
+        let (id, client) = (action.target, run.context.client)
+        let outcome = try await run.call("agent", target: id, args: ["user_id": .string(id)], effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await client.user(id) }
+            return .init(values: [sent.value], result: [field: sent.value[field] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
+        }
+        let user = outcome.values.first ?? .null
+        let now = user[field] ?? .null
+        return Current(document: user, stale: now == action.against || now == action.changes.first?.new ? [] : [field])
     }
 
     private static func write(_ action: PlannedChange, over current: Current, plan: Plan, run: HostRun) async throws(BindingError) -> Line {

@@ -14,7 +14,7 @@ struct HostRun {
         script: String, args: JSONValue, tenant: ResolvedTenant, endpoint: TenantEndpoint, store: AuditStore, dryRun: Bool, planID: String?,
         lockTimeout: Double = 30
     ) throws(RunbookError) -> HostRun {
-        let operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        let operatorName = RunOwner.operatorName
         let runID = RunbookSession.newRunID()
         let record = RunRecord(
             id: runID, script: script, scriptSHA256: "", tenant: tenant.name,

@@ -100,7 +100,7 @@ public enum RunbookSession {
         }
         let redactor = Redactor(secrets: request.tenant.secrets)
         let started = Date()
-        let operatorName = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        let operatorName = RunOwner.operatorName
         let run = RunRecord(
             id: request.runID, script: request.scriptPath,
             scriptSHA256: Hex.encode(SHA256.hash(data: Data(request.source.utf8))),

@@ -13,8 +13,6 @@ import Synchronization
 /// never sent).
 final class PostgresAuditDatabase: AuditDatabase {
     let location: AuditLocation.Postgres
-    var dialect: SQLDialect { .postgres }
-    var displayName: String { location.display }
     private let configuration: PostgresConnection.Configuration
     private let connection = Mutex<PostgresConnection?>(nil)
     private static let logger = Logger(label: "cxrun.audit", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -96,7 +94,8 @@ final class PostgresAuditDatabase: AuditDatabase {
         guard !statements.isEmpty else { return }
         try withConnection { connection in
             let wrapped = statements.count == 1 ? statements : [("BEGIN", [])] + statements + [("COMMIT", [])]
-            let pending = wrapped.map { connection.query(Session.numbered($0.sql), $0.arguments.map(\.postgres)) }
+            let session = Session(connection: connection)
+            let pending = wrapped.map { session.send($0.sql, $0.arguments) }
             var failure: (any Error)?
             for result in pending {
                 do { _ = try result.wait() } catch { failure = failure ?? error }
@@ -150,7 +149,12 @@ final class PostgresAuditDatabase: AuditDatabase {
         }
 
         private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
-            try connection.query(Self.numbered(sql), arguments.map(\.postgres)).wait()
+            try send(sql, arguments).wait()
+        }
+
+        /// Hands a statement to the connection; its result when it completes.
+        func send(_ sql: String, _ arguments: [SQLValue]) -> EventLoopFuture<PostgresQueryResult> {
+            connection.query(Self.numbered(sql), arguments.map(\.postgres))
         }
 
         /// `?` placeholders as PostgreSQL's `$1, $2, …` (the store's SQL has no `?` in literals).

@@ -13,13 +13,12 @@ public enum SQLValue: Sendable, Equatable {
     init(_ v: Int64?) { self = v.map(SQLValue.int) ?? .null }
     init(_ v: Int32?) { self = v.map { .int(Int64($0)) } ?? .null }
     init(_ v: Double?) { self = v.map(SQLValue.double) ?? .null }
-    init(_ v: Bool) { self = .bool(v) }
 
     var string: String? { if case .text(let s) = self { return s }; return nil }
     var int: Int64? {
         switch self {
         case .int(let i): return i
-        case .double(let d): return Int64(exactly: d.rounded()) 
+        case .double(let d): return Int64(exactly: d.rounded())
         case .bool(let b): return b ? 1 : 0
         default: return nil
         }
@@ -60,9 +59,6 @@ enum SQLDialect: Sendable {
 /// Calls are synchronous: the audit trail's ordering guarantees (a pending row committed before
 /// its request is sent) are simplest to keep when a write has finished when its call returns.
 protocol AuditDatabase: Sendable {
-    var dialect: SQLDialect { get }
-    /// Where it is, for messages (never with a password).
-    var displayName: String { get }
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T
     /// Runs `body` in one transaction: all of it is committed, or none.
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T

@@ -4,14 +4,10 @@ import SQLiteSupport
 
 /// The audit log in a SQLite file (WAL), through GRDB: the default, one machine.
 struct SQLiteAuditDatabase: AuditDatabase {
-    let path: String
     private let pool: any DatabaseWriter
-    var dialect: SQLDialect { .sqlite }
-    var displayName: String { path }
 
     /// Opens (creating and migrating) the file; `readOnly` works on a read-only file and changes nothing.
     init(path: String, readOnly: Bool) throws {
-        self.path = path
         pool = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator)
     }
 

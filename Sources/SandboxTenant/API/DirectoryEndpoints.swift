@@ -34,7 +34,6 @@ struct DirectoryEndpoints {
     private func users(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         let (page, size) = try Paging.window(request)
         do {
-            try tenant.store.settleWrapUps(now: tenant.clock.seconds)
             let (items, total) = try tenant.store.userPage(queueID: request.query["queueId"], status: request.query["status"],
                                                            offset: (page - 1) * size, limit: size)
             let now = tenant.clock.seconds
@@ -47,10 +46,7 @@ struct DirectoryEndpoints {
     private func user(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         let id = request.parameters["id"] ?? ""
         let found: JSONValue?
-        do {
-            try tenant.store.settleWrapUps(now: tenant.clock.seconds)
-            found = try tenant.store.user(id)
-        } catch { throw .internalError("\(error)") }
+        do { found = try tenant.store.user(id) } catch { throw .internalError("\(error)") }
         guard let found else { throw .notFound("user \(id) not found") }
         return APIResponse(body: Self.view(found, now: tenant.clock.seconds))
     }
@@ -108,7 +104,6 @@ struct DirectoryEndpoints {
         let now = tenant.clock.seconds
         let id = request.parameters["id"] ?? ""
         do {
-            try tenant.store.settleWrapUps(now: now)
             let updated = try tenant.store.updateUser(id) { current in
                 if respectWrapUp, let until = current["wrapUpUntil"]?.doubleValue, until > now {
                     // Available with autoAvailable: the agent becomes Available when wrap-up ends (seed 004).

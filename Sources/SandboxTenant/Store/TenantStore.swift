@@ -129,6 +129,7 @@ final class TenantStore: Sendable {
 
     /// The users serving any of these queues.
     func users(servingAnyOf ids: Set<String>) throws -> [JSONValue] {
+        try settleWrapUps()
         let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
         return try pool.read { db in
             try String.fetchAll(db, sql: "SELECT document FROM user WHERE EXISTS (SELECT 1 FROM json_each(document, '$.queueIds') WHERE value IN (\(marks))) ORDER BY position",
@@ -227,6 +228,7 @@ final class TenantStore: Sendable {
             arguments.append(status)
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        try settleWrapUps()
         return try pool.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM user" + filter, arguments: StatementArguments(arguments)) ?? 0
             let docs = try String.fetchAll(db, sql: "SELECT document FROM user\(filter) ORDER BY position LIMIT ? OFFSET ?",
@@ -236,27 +238,33 @@ final class TenantStore: Sendable {
     }
 
     func allUsers() throws -> [JSONValue] {
-        try pool.read { db in
+        try settleWrapUps()
+        return try pool.read { db in
             try String.fetchAll(db, sql: "SELECT document FROM user ORDER BY position").compactMap { try? JSONValue.parse($0) }
         }
     }
 
     func user(_ id: String) throws -> JSONValue? {
-        try pool.read { db in
+        try settleWrapUps()
+        return try pool.read { db in
             try String.fetchOne(db, sql: "SELECT document FROM user WHERE id = ?", arguments: [id]).flatMap { try? JSONValue.parse($0) }
         }
     }
 
-    /// Users whose wrap-up has ended and who asked to be made available after it (`autoAvailable`)
-    /// become Available, as of the moment their wrap-up ended. Run before users are read or
-    /// changed, so every view of them (lists filtered by status included) agrees.
-    func settleWrapUps(now: Double) throws {
+    /// Users whose wrap-up has ended and who asked to be made available after it (`autoAvailable`).
+    private static let dueWrapUps = """
+        SELECT id, document FROM user WHERE json_extract(document, '$.autoAvailable') = 1
+        AND json_extract(document, '$.wrapUpUntil') IS NOT NULL AND json_extract(document, '$.wrapUpUntil') <= ?
+        """
+
+    /// Makes Available, as of the moment their wrap-up ended on the tenant's clock, the users who
+    /// asked for it. Every read or change of users runs it first, so every view of them (lists
+    /// filtered by status, analytics' staffing) agrees; a write only when one is due.
+    private func settleWrapUps() throws {
+        let now = clock.seconds
+        guard try pool.read({ db in try Row.fetchOne(db, sql: Self.dueWrapUps, arguments: [now]) }) != nil else { return }
         try pool.write { db in
-            let due = try Row.fetchAll(db, sql: """
-                SELECT id, document FROM user WHERE json_extract(document, '$.autoAvailable') = 1
-                AND json_extract(document, '$.wrapUpUntil') IS NOT NULL AND json_extract(document, '$.wrapUpUntil') <= ?
-                """, arguments: [now])
-            for row in due {
+            for row in try Row.fetchAll(db, sql: Self.dueWrapUps, arguments: [now]) {
                 guard let doc = try? JSONValue.parse(row["document"] as String), var fields = doc.objectValue else { continue }
                 fields["previousStatus"] = fields["status"] ?? .null
                 fields["status"] = "Available"
@@ -272,7 +280,8 @@ final class TenantStore: Sendable {
     /// Changes a user in one transaction. Errors `transform` throws pass through unchanged;
     /// an unknown user is `StoreError.notFound`.
     func updateUser(_ id: String, _ transform: @Sendable (JSONValue) throws -> JSONValue) throws -> JSONValue {
-        try pool.write { db -> JSONValue in
+        try settleWrapUps()
+        return try pool.write { db -> JSONValue in
             guard let text = try String.fetchOne(db, sql: "SELECT document FROM user WHERE id = ?", arguments: [id]),
                 let current = try? JSONValue.parse(text)
             else { throw StoreError.notFound(id) }

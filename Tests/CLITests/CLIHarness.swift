@@ -108,7 +108,7 @@ func startSim(in dir: URL, extra: [String] = []) async throws -> (process: Proce
 private func startSimBlocking(in dir: URL, extra: [String]) throws -> (process: Process, baseURL: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: cxrunBinary)
-    process.arguments = ["sim", "--port", "0", "--db", dir.appendingPathComponent("sim.sqlite").path,
+    process.arguments = ["sim", "--port", "0", "--clock", sandboxClock, "--db", dir.appendingPathComponent("sim.sqlite").path,
                          "--client", "ops:S3cret-From-Env-4321"] + extra
     let out = Pipe()
     process.standardOutput = out

@@ -248,17 +248,9 @@ struct BindingTests {
         // Classified by the error's type (NIO's connection errors), not by matching its text.
         // A port bound but not listening, held for the whole test: refused for sure (a port merely
         // closed may be taken by a server another test starts meanwhile).
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        var endpoint = TenantEndpoint(baseURL: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", clientID: "x", clientSecret: "y")
+        let refusing = try BoundPort()
+        defer { withExtendedLifetime(refusing) {} }
+        var endpoint = TenantEndpoint(baseURL: "http://127.0.0.1:\(refusing.port)", clientID: "x", clientSecret: "y")
         endpoint.retry.maxAttempts = 1
         do {
             _ = try await CXoneClient(endpoint: endpoint).queues()

@@ -4,8 +4,8 @@ import Synchronization
 /// A throwaway PostgreSQL cluster for tests: initdb in a temporary folder (as the unprivileged
 /// `postgres` user when the tests run as root, as initdb requires), started on a free loopback
 /// port, stopped when the test process exits. `shared` is started once per test process; each
-/// test takes its own database in it. The async API runs the tools (initdb, pg_ctl, psql) on a
-/// dispatch queue of its own: blocking the few threads of Swift's cooperative pool for seconds
+/// test takes its own database in it. The async API runs the tools (initdb, pg_ctl, psql) off the
+/// cooperative pool (`offPool`): blocking its few threads for seconds
 /// would starve every other test running in parallel. The `…Blocking` forms are for threads
 /// that may block (a script's print callback, a benchmark).
 public final class PostgresServer: Sendable {
@@ -15,11 +15,6 @@ public final class PostgresServer: Sendable {
     private static let sharedServer = Mutex<Result<PostgresServer, PostgresServerError>?>(nil)
     private static let started = Mutex<[PostgresServer]>([])
 
-    /// Runs blocking work off the cooperative pool.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await TestSupport.offPool(work)
-    }
-
     /// The cluster every test of this process shares.
     public static func shared() async throws -> PostgresServer { try await offPool { try sharedBlocking() } }
 
@@ -28,17 +23,17 @@ public final class PostgresServer: Sendable {
 
     /// A new, empty database; its URL.
     public func createDatabase(_ prefix: String = "t") async throws -> String {
-        try await Self.offPool { try self.createDatabaseBlocking(prefix) }
+        try await offPool { try self.createDatabaseBlocking(prefix) }
     }
 
     /// Runs SQL through psql; its output.
     @discardableResult
     public func sql(_ statement: String, database: String = "postgres") async throws -> String {
-        try await Self.offPool { try self.sqlBlocking(statement, database: database) }
+        try await offPool { try self.sqlBlocking(statement, database: database) }
     }
 
     /// Stops the cluster at once.
-    public func stop() async { _ = try? await Self.offPool { self.stopBlocking() } }
+    public func stop() async { _ = try? await offPool { self.stopBlocking() } }
 
     /// The cluster every test of this process shares (blocks the calling thread while it starts).
     public static func sharedBlocking() throws -> PostgresServer {
@@ -151,18 +146,7 @@ public final class PostgresServer: Sendable {
 
     /// A loopback port nothing listens on now.
     public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw PostgresServerError(description: "no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try BoundPort().port
     }
 }
 

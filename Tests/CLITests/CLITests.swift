@@ -152,7 +152,9 @@ struct StdlibDiscoveryTests {
 struct SimCommandTests {
     @Test func servesUntilInterruptedThenExitsCleanly() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
-        let r = try await runCLI(["sim", "--port", "0", "--db", dir.appendingPathComponent("state.sqlite").path], in: dir, interruptAfter: 2.5)
+        // Interrupted once it listens (a fixed delay raced its start-up on a loaded machine).
+        let r = try await runCLI(["sim", "--port", "0", "--db", dir.appendingPathComponent("state.sqlite").path], in: dir,
+                                 interruptWhenPrinted: "listening on")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("listening on http://127.0.0.1:"))
         #expect(r.stdout.contains("client:  cxrun-demo / cxrun-demo-secret"))

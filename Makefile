@@ -7,7 +7,7 @@ BIN := .build/debug/cxrun
 # Python tools the tests use (schemathesis), in a virtual environment of their own.
 VENV := .build/venv
 
-.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks test-api check-api bench fuzz install clean
+.PHONY: all deps build run test test-swift test-lua test-imports test-runbooks test-api check-api test-fuzz-corpus bench fuzz install clean
 
 all: build
 
@@ -25,7 +25,7 @@ build: deps
 run: build
 	$(BIN) run scripts/rebalance.lua -- channel=voice strategy=priority limit=5
 
-test: build test-imports test-lua test-runbooks test-api test-swift
+test: build test-imports test-lua test-runbooks test-fuzz-corpus test-api test-swift
 
 $(VENV)/bin/schemathesis: $(VENV)/bin/python
 	$(VENV)/bin/pip install -q schemathesis
@@ -69,19 +69,16 @@ bench: deps $(VENV)/bin/python
 	$(SWIFT) build -c release --product cxrun
 	.build/release/cxrun-bench
 
-# libFuzzer (swiftc -sanitize=fuzzer,address) on JSONCore's parser and writer, for FUZZ_SECONDS
-# (default 60), from the committed seed corpus (fuzz/json/corpus; what it finds is kept in
-# .build/fuzz). A crash stops it with the input written to .build/fuzz: add it to the corpus and
-# make it a regression test.
+# libFuzzer targets (fuzz/NAME: the JSON codec, the Lua <-> Swift value bridge, the config reader,
+# runbook snippets through the bindings), each for FUZZ_SECONDS (default 60) from its committed
+# seed corpus; see tools/fuzz.sh. test-fuzz-corpus replays every committed corpus in make test.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= json bridge config lua
 fuzz: deps
-	@mkdir -p .build/fuzz/corpus-json
-	swiftc -sanitize=fuzzer,address -parse-as-library -Onone -module-name JSONFuzz Sources/JSONCore/*.swift fuzz/json/FuzzJSON.swift \
-	  -o .build/fuzz/json 2>&1 | grep -v "Cannot export local symbol" || true
-	@cd .build/fuzz && SWIFT_BACKTRACE=enable=no ./json -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	  -artifact_prefix=./ corpus-json ../../fuzz/json/corpus > json.log 2>&1; rc=$$?; \
-	  grep -E "cov:" json.log | tail -1; grep -E "^Done|ERROR|SUMMARY|Test unit written" json.log; \
-	  [ $$rc = 0 ] || { echo "make fuzz: the JSON target found a crash (.build/fuzz/json.log)"; exit 1; }
+	SWIFT=$(SWIFT) tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test-fuzz-corpus: build
+	@for t in json bridge config lua; do .build/debug/fuzz-$$t fuzz/$$t/corpus || exit 1; done
 
 install: deps
 	$(SWIFT) build -c release --product cxrun

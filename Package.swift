@@ -86,6 +86,14 @@ let package = Package(
         ),
         // The benchmarks start a throwaway PostgreSQL as the tests do (TestSupport).
         .executableTarget(name: "cxrun-bench", dependencies: ["LuaHost", "Runbook", "SandboxTenant", "CXone", "JSONCore", "TestSupport"]),
+        // Fuzz targets (`make fuzz` builds them with libFuzzer; a plain build replays a corpus).
+        .target(name: "FuzzSupport", path: "fuzz/Support"),
+        .executableTarget(name: "fuzz-json", dependencies: ["JSONCore", "FuzzSupport"], path: "fuzz/json", exclude: ["corpus"]),
+        .executableTarget(
+            name: "fuzz-bridge", dependencies: ["LuaHost", "CLua", "CLuaBridge", "JSONCore", "FuzzSupport"], path: "fuzz/bridge", exclude: ["corpus"]),
+        .executableTarget(name: "fuzz-config", dependencies: ["Runbook", "JSONCore", "FuzzSupport"], path: "fuzz/config", exclude: ["corpus"]),
+        .executableTarget(
+            name: "fuzz-lua", dependencies: ["Runbook", "SandboxTenant", "CXone", "JSONCore", "FuzzSupport"], path: "fuzz/lua", exclude: ["corpus"]),
         // What the test targets share: scratch folders, captured output, a raw-socket hostile server.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),

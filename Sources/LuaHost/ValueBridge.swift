@@ -73,6 +73,13 @@ extension LuaVM {
         }
     }
 
+    /// The string at `index` (must be a string), or nil when it is not valid UTF-8.
+    func validString(at index: Int32, on state: OpaquePointer) -> String? {
+        var len = 0
+        guard let p = cxb_tolstring_raw(state, index, &len) else { return "" }
+        return String(validating: UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self), as: UTF8.self)
+    }
+
     /// Converts the value at `index`. Guards against cycles and depth; names the path on error.
     func value(at index: Int32, on state: OpaquePointer) throws(LuaHostError) -> LuaValue {
         var path: [String] = []
@@ -95,11 +102,8 @@ extension LuaVM {
             guard d.isFinite else { throw .conversion("\(d.isNaN ? "NaN" : d > 0 ? "inf" : "-inf") is not a number JSON can carry\(Self.describe(path))") }
             return .double(d)
         case LUA_TSTRING:
-            var len = 0
-            guard let p = cxb_tolstring_raw(state, idx, &len) else { return .string("") }
-            let bytes = UnsafeRawBufferPointer(start: p, count: len)
             // Invalid UTF-8 is an error naming the path, never silently replaced by U+FFFD.
-            guard let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            guard let text = validString(at: idx, on: state) else {
                 throw .conversion("invalid UTF-8 in a string\(Self.describe(path))")
             }
             return .string(text)
@@ -168,7 +172,11 @@ extension LuaVM {
             let key: String
             switch lua_type(state, -2) {
             case LUA_TSTRING:
-                key = string(at: -2, on: state)
+                guard let text = validString(at: -2, on: state) else {
+                    cxb_pop(state, 2)
+                    throw .conversion("invalid UTF-8 in an object key\(Self.describe(path))")
+                }
+                key = text
             case LUA_TNUMBER where cxb_isinteger(state, -2) != 0:
                 key = String(cxb_tointeger(state, -2))
             case LUA_TNUMBER:
@@ -177,6 +185,11 @@ extension LuaVM {
                 cxb_pop(state, 2)
                 throw .conversion(
                     "a \(String(cString: lua_typename(state, t))) key cannot become an object key\(Self.describe(path))")
+            }
+            // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never merged.
+            guard fields[key] == nil else {
+                cxb_pop(state, 2)
+                throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(path))")
             }
             path.append(key)
             defer { path.removeLast() }

@@ -112,6 +112,24 @@ struct ValueBridgeTests {
             """, "\(output)")
     }
 
+    /// Found by the bridge's fuzz target: object keys are refused too, never repaired or merged.
+    @Test func keysThatWouldRepairOrMergeAreRefused() async {
+        let output = await expectSuccess(#"""
+            print(pcall(echo, {[1] = "a", ["1"] = "b", [3] = "c"}))
+            print(pcall(echo, {q = {["caf\xe9"] = 1}}))
+            print(pcall(echo, {[1.5] = true, ["1.5"] = false}))
+            local r = echo({[2] = "two", ["x"] = 1})
+            print(r["2"], r.x)
+            """#)
+        #expect(output == """
+            false\tbad argument #1: two keys become the object key "1" (a number and a string)
+            false\tbad argument #1: invalid UTF-8 in an object key at q
+            false\tbad argument #1: two keys become the object key "1.5" (a number and a string)
+            two\t1
+
+            """, "\(output)")
+    }
+
     @Test func hugeStringsCrossTheBoundary() async {
         await expectSuccess(#"""
             local s = string.rep("x", 8 * 1024 * 1024)

@@ -61,6 +61,41 @@ struct ConfigurationTests {
         #expect(e?.file?.hasSuffix("cxrun.toml:\(line)") == true, "\(String(describing: e))")
     }
 
+    /// Found by `make fuzz`: toml++ aborted the process (an assertion) on a header that does not
+    /// start with a key. Each of these crashed cxrun before the guard; now each names its line.
+    @Test(arguments: [
+        ("a = 1979-08-27T07:32:00Z\n[{c = 3}\\~", "2"),
+        ("ok = 1\n\n[\n", "3"),
+        ("[[ {x = 1}]]\n", "1"),
+        ("s = '''\n[not = a header\n'''\n[=]\n", "4"),
+    ])
+    func headersThatCrashedTheTOMLParserAreRefused(_ text: String, _ line: String) {
+        let e = error(text)
+        #expect(e?.file?.hasSuffix("cxrun.toml:\(line)") == true && e?.message.contains("table header") == true, "\(String(describing: e))")
+    }
+
+    /// The guard refuses only what toml++ cannot parse: brackets inside values, strings and
+    /// comments are not headers.
+    @Test func bracketsInValuesStringsAndCommentsAreNotHeaders() throws {
+        let text = """
+            [tenants.prod]  # [{ not a header
+            base_url = "https://api.example.invalid/[x"
+            client_id = 'ops['
+            client_secret_env = "PROD_SECRET"
+            scopes = [
+            [ "a" ], { x = 1 },
+              ]
+            note = \"\"\"
+            [{ still a string
+            \"\"\"
+            [ "tenants" . "other" ]
+            base_url = "https://other.example.invalid"
+            """
+        // The file parses (past the guard and toml++); what is refused is a key it does not know.
+        let e = error(text)
+        #expect(e?.key == "tenants.prod.note" && e?.file?.hasSuffix("cxrun.toml") == true, "\(String(describing: e))")
+    }
+
     @Test func invalidUTF8IsRefusedNamingTheLine() {
         var bytes = Data("a = 1\nb = \"".utf8)
         bytes.append(contentsOf: [0xC3, 0x28])

@@ -2,7 +2,9 @@
 // parser returns a value or a typed error (never a crash, a hang or a stack overflow), and a
 // value it returns survives writing and parsing again unchanged (as JSON: the writer writes a
 // double with an integral value as an integer, `1.0` as `1`, which reads back as the same number).
+import FuzzSupport
 import Foundation
+import JSONCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
@@ -26,3 +28,9 @@ func sameJSON(_ a: JSONValue, _ b: JSONValue) -> Bool {
     default: return a == b
     }
 }
+
+#if !FUZZING
+@main enum ReplayJSON {
+    static func main() { FuzzReplay.main(name: "fuzz-json", fuzzJSON) }
+}
+#endif

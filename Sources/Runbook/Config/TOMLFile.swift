@@ -15,6 +15,9 @@ enum TOMLFile {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw Failure(line: line(ofFirstInvalidUTF8In: data), message: "is not valid UTF-8")
         }
+        if let line = TOMLHeaderGuard.badHeaderLine(in: text) {
+            throw Failure(line: line, message: "a table header must name a table: [name] or [[name]]")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw Failure(line: error.source.begin.line, message: error.description)

@@ -20,13 +20,9 @@ for target in "$@"; do
     echo "make fuzz: fuzz-$target did not build (.build-fuzz/run/build-$target.log)"; exit 2
   fi
   mkdir -p ".build-fuzz/run/corpus-$target"
-  extra=()
-  # TOMLKit leaks the error record of every parse (TOMLTable(string:) allocates and never frees
-  # it): a few hundred bytes per run of cxrun, reported by LeakSanitizer on every input here.
-  [ "$target" = config ] && extra=(-detect_leaks=0)
   # The Lua target runs whole runbooks (about a millisecond each), so a slow input is a hang only past 30 s.
   (cd .build-fuzz/run && SWIFT_BACKTRACE=enable=no "../debug/fuzz-$target" -max_total_time="$seconds" -timeout=30 \
-     "${extra[@]}" -rss_limit_mb=4096 -artifact_prefix="./$target-" "corpus-$target" "../../fuzz/$target/corpus" > "$target.log" 2>&1)
+     -rss_limit_mb=4096 -artifact_prefix="./$target-" "corpus-$target" "../../fuzz/$target/corpus" > "$target.log" 2>&1)
   rc=$?
   executions=$(grep -E "^#[0-9]+" ".build-fuzz/run/$target.log" | tail -1)
   echo "fuzz-$target (${seconds} s): $executions"

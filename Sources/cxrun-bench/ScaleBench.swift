@@ -22,6 +22,8 @@ enum ScaleBench {
         var seconds: Double
         var maxRSSMiB: Double
         var status: Int32
+        /// User + system CPU of the process.
+        var cpuSeconds: Double = 0
     }
 
     static func run() {
@@ -79,7 +81,9 @@ enum ScaleBench {
         var status: Int32 = 0
         var usage = rusage()
         wait4(pid, &status, 0, &usage)
-        return Run(seconds: Date().timeIntervalSince(started), maxRSSMiB: Double(usage.ru_maxrss) / 1024, status: (status >> 8) & 0xff)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return Run(seconds: Date().timeIntervalSince(started), maxRSSMiB: Double(usage.ru_maxrss) / 1024, status: (status >> 8) & 0xff,
+                   cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime))
     }
 }
 

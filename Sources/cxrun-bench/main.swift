@@ -3,6 +3,7 @@
 //   cxrun-bench boundary   the Lua -> Swift call cost only
 //   cxrun-bench rebalance  the 500-queue rebalance only
 //   cxrun-bench rate       the rate limit learned from 429s only
+//   cxrun-bench cpu        client CPU per request, cxrun against Python requests (bench/client_cpu.py)
 //   cxrun-bench startup    cxrun run hello.lua against python -c 'import requests'
 //   cxrun-bench anchor     seed 000's Python loop against cxrun's runbook (bench/seed000_loop.py)
 //   cxrun-bench scale      5,000 queues and 50,000 agents (needs the release cxrun next to it)
@@ -12,6 +13,7 @@ import Foundation
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
 if which == "all" || which == "boundary" { BoundaryBench.run() }
+if which == "all" || which == "cpu" { ClientCPUBench.run() }
 if which == "all" || which == "startup" { StartupBench.run() }
 if which == "all" || which == "scale" { ScaleBench.run() }
 if which == "all" || which == "anchor" { AnchorBench.run() }

@@ -61,17 +61,18 @@ struct ConfigurationTests {
         #expect(e?.file?.hasSuffix("cxrun.toml:\(line)") == true, "\(String(describing: e))")
     }
 
-    /// Found by `make fuzz`: toml++ aborted the process (an assertion) on a header that does not
-    /// start with a key. Each of these crashed cxrun before the guard; now each names its line.
+    /// Found by `make fuzz`: toml++ 3.4 (under TOMLKit, the TOML reader until then) aborted the
+    /// process on each of these; cxrun's own TOML parser names the line.
     @Test(arguments: [
         ("a = 1979-08-27T07:32:00Z\n[{c = 3}\\~", "2"),
         ("ok = 1\n\n[\n", "3"),
         ("[[ {x = 1}]]\n", "1"),
         ("s = '''\n[not = a header\n'''\n[=]\n", "4"),
+        ("defaula = 1979-05-27Tt_t07:", "1"),
     ])
-    func headersThatCrashedTheTOMLParserAreRefused(_ text: String, _ line: String) {
+    func inputsThatCrashedTheOldTOMLParserAreRefused(_ text: String, _ line: String) {
         let e = error(text)
-        #expect(e?.file?.hasSuffix("cxrun.toml:\(line)") == true && e?.message.contains("table header") == true, "\(String(describing: e))")
+        #expect(e?.file?.hasSuffix("cxrun.toml:\(line)") == true && e?.message.isEmpty == false, "\(String(describing: e))")
     }
 
     /// The guard refuses only what toml++ cannot parse: brackets inside values, strings and

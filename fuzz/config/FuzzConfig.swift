@@ -1,4 +1,4 @@
-// libFuzzer target for the configuration reader (cxrun.toml through TOMLKit/toml++ and
+// libFuzzer target for the configuration reader (cxrun.toml through cxrun's TOML parser and
 // Configuration): the input is the file's bytes. For the default tenant, every tenant the file
 // names and the audit location, the reader gives a result or a ConfigError naming the file
 // (never a crash); a tenant it resolves has an http(s) base URL and a rate limit in range; and no

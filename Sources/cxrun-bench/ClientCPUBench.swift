@@ -1,0 +1,69 @@
+import Foundation
+
+/// Client CPU per request: cxrun (release, every call audited) and Python with requests make the
+/// same requests to one standalone `cxrun sim` (a process of its own, so only the client's CPU
+/// is counted): 2,880 fetches, then a fetch and a PUT for each of 500 queues. Each side's CPU for
+/// a run that makes no call (start-up, token) is subtracted; median of 3 runs each.
+enum ClientCPUBench {
+    static let queues = 500
+    static let reads = 2_880
+
+    static func run() {
+        guard let cxrun = BenchTools.cxrun else { return say("\nclient CPU benchmark: no cxrun next to cxrun-bench") }
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let python = BenchTools.python
+        let script = repo.appendingPathComponent("bench/client_cpu.py").path
+        say("\nclient CPU per request: cxrun vs Python requests, one standalone cxrun sim (\(queues) queues), median of 3")
+        do {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-cpu-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let sim = try SimProcess(cxrun: cxrun, folder: dir, arguments: ["--queues", String(queues)])
+            defer { sim.stop() }
+            try "[tenants.cpu]\nbase_url = \"\(sim.url)\"\nclient_id = \"cxrun-demo\"\nclient_secret_env = \"CPU_SECRET\"\nrate_limit = 0\n"
+                .write(toFile: dir + "/cxrun.toml", atomically: true, encoding: .utf8)
+            let scripts = [
+                "empty": "return 0\n",
+                "reads": """
+                    local ids = {}
+                    for _, q in ipairs(queues()) do ids[#ids + 1] = q.id end
+                    for i = 1, \(reads) do fetch(ids[(i - 1) % #ids + 1]) end
+                    """,
+                "pairs": """
+                    for _, q in ipairs(queues()) do
+                      local doc = fetch(q.id)
+                      deploy(q.id, build(doc, {maxWaitTime = doc.maxWaitTime + 1}))
+                    end
+                    """,
+            ]
+            for (name, text) in scripts { try text.write(toFile: dir + "/\(name).lua", atomically: true, encoding: .utf8) }
+            func median(_ f: () -> ScaleBench.Run) throws -> Double {
+                let runs = (0..<3).map { _ in f() }
+                guard runs.allSatisfy({ $0.status == 0 }) else { throw BenchError("a client exited \(runs.map(\.status))") }
+                return runs.map(\.cpuSeconds).sorted()[1]
+            }
+            func ours(_ name: String) throws -> Double {
+                try median {
+                    ScaleBench.spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "cpu", "--audit-db", dir + "/audit.sqlite",
+                                             dir + "/\(name).lua"], environment: ["CPU_SECRET=cxrun-demo-secret", "HOME=" + dir])
+                }
+            }
+            func theirs(_ mode: [String]) throws -> Double {
+                try median { ScaleBench.spawn(python, [script, sim.url, "cxrun-demo", "cxrun-demo-secret"] + mode, environment: []) }
+            }
+            let listing = Double((queues + 99) / 100)  // the listing's pages, made by both sides
+            let base = (cx: try ours("empty"), py: try theirs(["empty"]))
+            let readCost = (cx: (try ours("reads") - base.cx) / (Double(reads) + listing),
+                            py: (try theirs(["reads", String(reads)]) - base.py) / (Double(reads) + listing))
+            let pairCost = (cx: (try ours("pairs") - base.cx) / (Double(queues * 2) + listing),
+                            py: (try theirs(["pairs"]) - base.py) / (Double(queues * 2) + listing))
+            say(String(format: "  start-up CPU (no call): cxrun %.1f ms, python %.1f ms", base.cx * 1000, base.py * 1000))
+            for (label, cost) in [("reads (fetch)", readCost), ("fetch + deploy", pairCost)] {
+                say(String(format: "  %@: cxrun %.3f ms, python %.3f ms per request: %.1fx cheaper   (goal <= 0.1 ms, >= 8x)",
+                           label, cost.cx * 1000, cost.py * 1000, cost.py / cost.cx))
+            }
+        } catch {
+            say("  client CPU benchmark failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""The Python side of cxrun-bench's client-CPU figure: the same requests cxrun's scripts make,
+with requests and one session. The bench subtracts the CPU of `empty` (start-up, import, token)
+from the others and divides by the requests made.
+
+Usage: client_cpu.py BASE_URL CLIENT_ID CLIENT_SECRET empty|reads N|pairs
+  reads N  N fetches (GET one queue), cycling over the queues
+  pairs    for every queue a fetch, then a PUT of it with maxWaitTime + 1 (If-Match)
+"""
+import sys
+
+import requests
+
+
+def main() -> int:
+    base, client_id, secret, mode = sys.argv[1:5]
+    s = requests.Session()
+    token = s.post(base + "/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                               "client_secret": secret}).json()["access_token"]
+    s.headers["Authorization"] = "Bearer " + token
+    if mode == "empty":
+        return 0
+    ids, page = [], 1
+    while True:
+        listing = s.get(base + "/api/v2/routing/queues", params={"page": page, "pageSize": 100}).json()
+        ids += [q["id"] for q in listing["data"]]
+        if page >= listing["totalPages"]:
+            break
+        page += 1
+    if mode == "reads":
+        for i in range(int(sys.argv[5])):
+            s.get(f"{base}/api/v2/routing/queues/{ids[i % len(ids)]}").raise_for_status()
+    else:
+        for queue_id in ids:
+            q = s.get(f"{base}/api/v2/routing/queues/{queue_id}").json()
+            version = q.pop("version")
+            q["maxWaitTime"] += 1
+            s.put(f"{base}/api/v2/routing/queues/{queue_id}", json=q, headers={"If-Match": str(version)}).raise_for_status()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,20 +8,50 @@ struct Completion: Sendable {
     let result: Result<[LuaValue], ScriptError>
 }
 
-/// A thread-safe queue of completions the scheduler can block on with a timeout.
+/// What other threads hand the run's thread: finished host work, and the jobs of the async code
+/// the run's own executor runs (HostExecutor). The scheduler blocks on it with a timeout.
 final class Mailbox: Sendable {
-    private let items = Mutex<[Completion]>([])
+    private struct Items {
+        var completions: [Completion] = []
+        var jobs: [UnownedJob] = []
+        var closed = false
+    }
+
+    private let items = Mutex(Items())
     private let signal = DispatchSemaphore(value: 0)
 
     func post(_ completion: Completion) {
-        items.withLock { $0.append(completion) }
+        items.withLock { $0.completions.append(completion) }
         signal.signal()
     }
 
-    func drain() -> [Completion] {
+    /// Queues a job for the run's thread; false once the run has ended (the caller runs it elsewhere).
+    func post(job: UnownedJob) -> Bool {
+        let accepted = items.withLock { items in
+            guard !items.closed else { return false }
+            items.jobs.append(job)
+            return true
+        }
+        if accepted { signal.signal() }
+        return accepted
+    }
+
+    func drain() -> (jobs: [UnownedJob], completions: [Completion]) {
         items.withLock { items in
-            defer { items.removeAll() }
-            return items
+            defer {
+                items.jobs.removeAll(keepingCapacity: true)
+                items.completions.removeAll(keepingCapacity: true)
+            }
+            return (items.jobs, items.completions)
+        }
+    }
+
+    /// The run has ended: no job is accepted from now on; returns those never run.
+    func close() -> [UnownedJob] {
+        items.withLock { items in
+            items.closed = true
+            defer { items.jobs.removeAll() }
+            return items.jobs
         }
     }
 

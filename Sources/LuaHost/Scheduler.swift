@@ -42,7 +42,9 @@ final class Scheduler {
     private var readyHead = 0
     private var timers: [(at: Double, task: Int)] = []
     private var inFlight: [Int: Task<Void, Never>] = [:]
-    private let mailbox = Mailbox()
+    private let mailbox: Mailbox
+    /// Where binding work's async code runs: this thread (see HostExecutor).
+    private let executor: HostExecutor
     private let deadline: Double
     /// The task being resumed right now (0 between resumes).
     private(set) var current = 0
@@ -50,6 +52,9 @@ final class Scheduler {
 
     init(vm: LuaVM, timeout: Double) {
         self.vm = vm
+        let mailbox = Mailbox()
+        self.mailbox = mailbox
+        self.executor = HostExecutor(mailbox: mailbox)
         self.deadline = timeout > 0 ? cxb_monotonic_now() + timeout : 0
     }
 
@@ -134,7 +139,9 @@ final class Scheduler {
         let main = spawn(from: vm.L, argCount: lua_gettop(vm.L) - 1)
         precondition(main == Self.mainTask)
         while true {
-            for completion in mailbox.drain() {
+            let (jobs, completions) = mailbox.drain()
+            for job in jobs { executor.run(job) }
+            for completion in completions {
                 inFlight[completion.task] = nil
                 switch completion.result {
                 case .success(let values): enqueue(completion.task, .values(values))
@@ -289,10 +296,10 @@ final class Scheduler {
         switch suspension {
         case .async(let work):
             let mailbox = self.mailbox
-            // High priority: created from the host thread (no task context), it would otherwise
-            // queue behind everything else the process runs (a test runner's hundreds of tasks),
-            // and the script would wait on it for as long.
-            inFlight[id] = Task(priority: .high) {
+            // Its jobs run on this thread (HostExecutor). High priority for what it hands to
+            // other executors (actors, the global pool after the run): created with no task
+            // context, it would otherwise queue behind everything else the process runs.
+            inFlight[id] = Task(executorPreference: executor, priority: .high) {
                 let result = await work()
                 mailbox.post(Completion(task: id, result: result))
             }
@@ -388,6 +395,8 @@ final class Scheduler {
     /// Ends the run: cancels host work and closes the threads still suspended.
     private func shutdown() {
         for (_, task) in inFlight { task.cancel() }
+        // Work still in flight finishes on the global executor (its results go nowhere).
+        for job in mailbox.close() { HostExecutor.runElsewhere(job) }
         inFlight.removeAll()
         timers.removeAll()
         for (id, record) in tasks.sorted(by: { $0.key < $1.key }) {

@@ -123,6 +123,7 @@ final class Scheduler {
     private func dequeue() -> (Int, Resume)? {
         guard readyHead < ready.count else { return nil }
         let item = ready[readyHead]
+        ready[readyHead].1 = .start(0)  // the queue keeps no result alive past its step
         readyHead += 1
         if readyHead > 64 && readyHead * 2 > ready.count {
             ready.removeFirst(readyHead)
@@ -139,15 +140,7 @@ final class Scheduler {
         let main = spawn(from: vm.L, argCount: lua_gettop(vm.L) - 1)
         precondition(main == Self.mainTask)
         while true {
-            let (jobs, completions) = mailbox.drain()
-            for job in jobs { executor.run(job) }
-            for completion in completions {
-                inFlight[completion.task] = nil
-                switch completion.result {
-                case .success(let values): enqueue(completion.task, .values(values))
-                case .failure(let error): enqueue(completion.task, .failure(error))
-                }
-            }
+            takeMail()
             let now = cxb_monotonic_now()
             fireTimers(now: now)
             if vm.limitHit == nil {
@@ -189,6 +182,21 @@ final class Scheduler {
         return .success(mainResults())
     }
 
+    /// Runs the jobs the executor was handed and queues the finished work's resumes. A function
+    /// of its own so that nothing here outlives it: a result's only owner is then the ready
+    /// queue, and pushing it into Lua can free it as it goes (see LuaVM.pushDraining).
+    private func takeMail() {
+        let (jobs, completions) = mailbox.drain()
+        for job in jobs { executor.run(job) }
+        for completion in completions {
+            inFlight[completion.task] = nil
+            switch completion.result {
+            case .success(let values): enqueue(completion.task, .values(values))
+            case .failure(let error): enqueue(completion.task, .failure(error))
+            }
+        }
+    }
+
     private func fireTimers(now: Double) {
         guard !timers.isEmpty else { return }
         var remaining: [(at: Double, task: Int)] = []
@@ -215,14 +223,14 @@ final class Scheduler {
         enqueue(victim, .failure(.message("cx.wait: deadlock, every task of the run is waiting for another task")))
     }
 
-    private func step(_ id: Int, _ resume: Resume) {
+    private func step(_ id: Int, _ resume: consuming Resume) {
         guard let record = tasks[id] else { return }
         let co = record.thread
         var nargs: Int32 = 0
-        switch resume {
+        switch consume resume {
         case .start(let n):
             nargs = n
-        case .values(let values):
+        case .values(var values):
             lua_settop(co, lua_gettop(co))
             if lua_checkstack(co, Int32(clamping: values.count) + 3) == 0 {
                 pushFailure(.message("too many results (\(values.count))"), on: co)
@@ -232,7 +240,7 @@ final class Scheduler {
             lua_pushboolean(co, 1)
             nargs = 1
             do {
-                for v in values { try vm.push(v, on: co) }
+                for k in values.indices { try vm.pushDraining(&values[k], on: co) }
                 nargs += Int32(values.count)
             } catch {
                 lua_settop(co, lua_gettop(co) - nargs)

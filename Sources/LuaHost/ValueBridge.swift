@@ -20,6 +20,35 @@ extension LuaVM {
         }
     }
 
+    /// Pushes `value` and leaves `.null` in its place. A top-level array's items are released one
+    /// by one as their Lua copies are made, so a large result (50,000 agents) is not held twice,
+    /// in Swift and in Lua, for the whole conversion. Refused values leave the stack as it was.
+    func pushDraining(_ value: inout LuaValue, on state: OpaquePointer) throws(LuaHostError) {
+        var taken = LuaValue.null
+        swap(&taken, &value)
+        guard case .array = taken else { return try push(taken, on: state) }
+        guard cxb_host_can_allocate(runtime, taken.shallowSize) != 0 else {
+            trip(CXB_LIMIT_MEMORY)
+            throw .conversion("memory limit exceeded (\(cxb_memory_cap(runtime) >> 20) MiB)")
+        }
+        guard case .array(var items) = consume taken else { return }
+        let top = lua_gettop(state)
+        guard lua_checkstack(state, 4) != 0 else { throw .conversion("out of Lua stack") }
+        lua_createtable(state, Int32(clamping: items.count), 0)
+        for i in items.indices {
+            do {
+                try pushChecked(items[i], on: state, depth: 1)
+            } catch {
+                lua_settop(state, top)
+                throw error
+            }
+            items[i] = .null
+            lua_rawseti(state, -2, lua_Integer(i + 1))
+        }
+        cxb_getref(state, arrayMetatableRef)
+        lua_setmetatable(state, -2)
+    }
+
     private func pushChecked(_ value: LuaValue, on state: OpaquePointer, depth: Int) throws(LuaHostError) {
         guard depth <= maxValueDepth else {
             throw .conversion("value nesting deeper than \(maxValueDepth) levels")

@@ -31,6 +31,23 @@ struct ValueBridgeTests {
         #expect(try roundTrip(value) == value)
     }
 
+    /// A binding's results are pushed draining: the Lua copy is the same, the Swift one is gone.
+    @Test func drainingPushGivesTheSameValueAndReleasesIt() async throws {
+        let vm = try makeVM()
+        for original: LuaValue in [.array([1, "two", ["x": .array([])], .null]), .array([]), ["a": 1], "text", 7] {
+            var value = original
+            try vm.pushDraining(&value, on: vm.L)
+            #expect(value == .null)
+            #expect(try vm.value(at: -1, on: vm.L) == original)
+            cxb_pop(vm.L, 1)
+        }
+        var deep = LuaValue.int(1)
+        for _ in 0..<10_000 { deep = .array([deep]) }
+        let top = lua_gettop(vm.L)
+        #expect(throws: LuaHostError.self) { try vm.pushDraining(&deep, on: vm.L) }
+        #expect(lua_gettop(vm.L) == top)
+    }
+
     @Test func hugeStringRoundTrips() async throws {
         let big = String(repeating: "abcdefgh", count: 1 << 20)  // 8 MiB
         #expect(try roundTrip(.string(big)) == .string(big))

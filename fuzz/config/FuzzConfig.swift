@@ -19,6 +19,8 @@ public func fuzzConfig(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
     guard FileManager.default.createFile(atPath: file, contents: data) else { fatalError("cannot write \(file)") }
     defer { try? FileManager.default.removeItem(atPath: file) }
+    // An error may quote the file (a key it does not know): the secret's text written in the file is no leak.
+    let holdsSecret = String(decoding: data, as: UTF8.self).contains(secretValue)
     var names: [String?] = [nil, "sandbox"]
     if let root = try? TOMLFile.parse(data), let tenants = root["tenants"]?.objectValue { names += tenants.keys.sorted().prefix(8).map(Optional.some) }
     for name in names {
@@ -31,23 +33,23 @@ public func fuzzConfig(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                 guard endpoint.rateLimit >= 0 && endpoint.rateLimit <= 100_000 else { fatalError("rate limit \(endpoint.rateLimit) resolved") }
             }
         } catch {
-            check(error)
+            check(error, fileHoldsSecret: holdsSecret)
         }
     }
     do {
         _ = try Configuration.auditLocation(flag: nil, configPath: file, environment: environment, workingDirectory: "/nonexistent")
     } catch {
-        check(error)
+        check(error, fileHoldsSecret: holdsSecret)
     }
     return 0
 }
 
-/// A configuration error names this file (with a line, or a key) and shows no secret.
-func check(_ error: ConfigError) {
+/// A configuration error names this file (with a line, or a key) and shows no secret the file does not hold.
+func check(_ error: ConfigError, fileHoldsSecret: Bool) {
     let text = error.description
     guard text.hasPrefix(file) else { fatalError("a configuration error that does not name its file: \(text)") }
     guard !error.message.isEmpty else { fatalError("an empty configuration error: \(text)") }
-    guard !text.contains(secretValue) else { fatalError("a configuration error shows a secret: \(text)") }
+    guard fileHoldsSecret || !text.contains(secretValue) else { fatalError("a configuration error shows a secret: \(text)") }
 }
 
 #if !FUZZING

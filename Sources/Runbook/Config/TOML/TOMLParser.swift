@@ -177,10 +177,10 @@ struct TOMLParser {
         guard let c = peek else { throw fail("expected a value, found the end of the file") }
         switch c {
         case 0x22:
-            if at(1) == 0x22 && at(2) == 0x22 { return .value(.string(try multilineBasicString())) }
+            if at(1) == 0x22 && at(2) == 0x22 { return .value(.string(try multilineString(quote: 0x22))) }
             return .value(.string(try basicString()))
         case 0x27:
-            if at(1) == 0x27 && at(2) == 0x27 { return .value(.string(try multilineLiteralString())) }
+            if at(1) == 0x27 && at(2) == 0x27 { return .value(.string(try multilineString(quote: 0x27))) }
             return .value(.string(try literalString()))
         case 0x5B: return .value(try array(depth: depth))
         case 0x7B: return .table(try inlineTable(depth: depth))
@@ -250,21 +250,23 @@ struct TOMLParser {
         }
     }
 
-    private mutating func multilineBasicString() throws(Failure) -> String {
+    /// `"""…"""` (with escapes and line-ending backslashes) or `'''…'''` (raw), by its quote.
+    private mutating func multilineString(quote q: UInt8) throws(Failure) -> String {
+        let closing = q == 0x22 ? "\"\"\"" : "'''"
         i += 3
         try skipFirstNewline()
         var out: [UInt8] = []
         while true {
-            guard let c = peek else { throw fail("a multi-line string is not closed with \"\"\"") }
-            if c == 0x22 && at(1) == 0x22 && at(2) == 0x22 {
+            guard let c = peek else { throw fail("a multi-line string is not closed with \(closing)") }
+            if c == q && at(1) == q && at(2) == q {
                 // Up to two quotes may end the content right before the closing three.
                 var extra = 0
-                while extra < 2 && at(3 + extra) == 0x22 { extra += 1 }
-                out.append(contentsOf: [UInt8](repeating: 0x22, count: extra))
+                while extra < 2 && at(3 + extra) == q { extra += 1 }
+                out.append(contentsOf: [UInt8](repeating: q, count: extra))
                 i += 3 + extra
                 return String(decoding: out, as: UTF8.self)
             }
-            if c == 0x5C {
+            if c == 0x5C && q == 0x22 {
                 // A backslash at the end of a line trims the newline and the blanks after it.
                 var k = i + 1
                 while k < b.count && (b[k] == 0x20 || b[k] == 0x09) { k += 1 }
@@ -297,30 +299,6 @@ struct TOMLParser {
             if c == 0x27 { i += 1; return String(decoding: b[start..<(i - 1)], as: UTF8.self) }
             if c == 0x0A || c == 0x0D { throw fail("a string is not closed on its line (use ''' for several lines)") }
             try checkStringByte(c)
-            i += 1
-        }
-    }
-
-    private mutating func multilineLiteralString() throws(Failure) -> String {
-        i += 3
-        try skipFirstNewline()
-        var out: [UInt8] = []
-        while true {
-            guard let c = peek else { throw fail("a multi-line string is not closed with '''") }
-            if c == 0x27 && at(1) == 0x27 && at(2) == 0x27 {
-                var extra = 0
-                while extra < 2 && at(3 + extra) == 0x27 { extra += 1 }
-                out.append(contentsOf: [UInt8](repeating: 0x27, count: extra))
-                i += 3 + extra
-                return String(decoding: out, as: UTF8.self)
-            }
-            if c == 0x0A || c == 0x0D {
-                try newline()
-                out.append(0x0A)
-                continue
-            }
-            try checkStringByte(c)
-            out.append(c)
             i += 1
         }
     }

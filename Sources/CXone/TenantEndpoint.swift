@@ -12,6 +12,15 @@ public struct TenantEndpoint: Sendable {
     /// Seconds one request may take.
     public var requestTimeout: Double = 30
     public var retry = RetryPolicy()
+    /// A server started on first use (the built-in sandbox tenant): URLs that start with `/`
+    /// (an empty `baseURL` makes every API and token URL one) are relative to its base URL.
+    public var lateBase: LateBaseURL?
+
+    /// `url` made absolute: a relative one against the late base, starting its server if needed.
+    public func resolve(_ url: String) async throws(APIError) -> String {
+        guard let lateBase, url.hasPrefix("/") else { return url }
+        return try await lateBase.url() + url
+    }
 
     public init(baseURL: String, tokenURL: String? = nil, clientID: String, clientSecret: String, scopes: [String] = [], rateLimit: Double = 0) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL

@@ -81,9 +81,10 @@ public final class Transport: Sendable {
             let granted: Double
             do { granted = try await bucket.acquire() } catch { throw APIError(.timeout, message: "cancelled while waiting for the rate limiter") }
             let token = try await tokens.token()
+            let url = try await endpoint.resolve(endpoint.baseURL + path)
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
-                reply = try await Self.exchange(method, endpoint.baseURL + path, body: bytes, token: token,
+                reply = try await Self.exchange(method, url, body: bytes, token: token,
                                                 headers: headers, timeout: endpoint.requestTimeout, stats: stats)
             } catch let failure as ExchangeFailure {
                 lastError = failure.error
@@ -232,10 +233,11 @@ public final class Transport: Sendable {
         }
         let basic = Data("\(endpoint.clientID):\(endpoint.clientSecret)".utf8).base64EncodedString()
         var last = APIError(.unauthorized, message: "token request failed")
+        let url = try await endpoint.resolve(endpoint.tokenURL)
         for attempt in 1...endpoint.retry.maxAttempts {
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
-                reply = try await exchange(.POST, endpoint.tokenURL, body: Array(form.utf8), token: nil,
+                reply = try await exchange(.POST, url, body: Array(form.utf8), token: nil,
                                            headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
                                            timeout: endpoint.requestTimeout, stats: stats)
             } catch let failure as ExchangeFailure {

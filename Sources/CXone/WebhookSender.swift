@@ -32,9 +32,14 @@ public struct WebhookSender: Sendable {
 
     public init() {}
 
-    public func deliver(url: String, secret: String, deliveryID: String, body: JSONValue, stats: TransportStats) async -> WebhookOutcome {
+    /// Delivers `body` to `url` (a relative URL is resolved against `endpoint`: the sandbox
+    /// tenant's own webhook sink, once it has started).
+    public func deliver(url target: String, secret: String, deliveryID: String, body: JSONValue, stats: TransportStats,
+                        endpoint: TenantEndpoint? = nil) async -> WebhookOutcome {
         let bytes: [UInt8]
         do { bytes = Array(try body.jsonData()) } catch { return WebhookOutcome(delivered: false, attempts: 0, error: error.description) }
+        let url: String
+        do { url = try await endpoint?.resolve(target) ?? target } catch { return WebhookOutcome(delivered: false, attempts: 0, error: error.message) }
         var last = WebhookOutcome(delivered: false, attempts: 0)
         for attempt in 1...maxAttempts {
             // Signed per attempt: a retry carries a fresh timestamp.

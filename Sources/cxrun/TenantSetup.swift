@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import Runbook
 import SandboxTenant
+import Synchronization
 
 /// The tenant a command talks to: from cxrun.toml and the environment, or — with no
 /// configuration — the sandbox tenant started in-process on a loopback port.
 struct TenantSetup {
     var tenant: ResolvedTenant
-    var sandbox: SandboxServer?
+    /// The in-process sandbox tenant, once a request has started it.
+    var sandbox: LazySandbox?
     /// The audit log (file path or postgresql:// URL).
     var auditPath = ".cxrun/audit.sqlite"
     /// How long a write waits for another run's lock (`--lock-timeout`).
@@ -30,10 +32,11 @@ struct TenantSetup {
             }
             configuration.clock = clock
         }
-        let server = try await SandboxServer.start(configuration)
-        tenant.attachSandbox(baseURL: server.baseURL, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
+        // Started by the first request that needs it: a run that makes no call never opens it.
+        let sandbox = LazySandbox(configuration)
+        tenant.attachSandbox(starting: sandbox.start, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
         tenant.identity = "sandbox:" + URL(fileURLWithPath: configuration.databasePath).standardizedFileURL.path
-        return TenantSetup(tenant: tenant, sandbox: server)
+        return TenantSetup(tenant: tenant, sandbox: sandbox)
     }
 
     func stop() async {
@@ -100,5 +103,24 @@ enum CLIError: Error, CustomStringConvertible {
         switch self {
         case .usage(let m): return m
         }
+    }
+}
+
+/// The in-process sandbox tenant, started by the first request that needs it (at most once:
+/// the tenant's endpoint calls `start` once) and stopped at the end if it was.
+final class LazySandbox: Sendable {
+    private let configuration: SandboxConfiguration
+    private let server = Mutex<SandboxServer?>(nil)
+
+    init(_ configuration: SandboxConfiguration) { self.configuration = configuration }
+
+    @Sendable func start() async throws -> String {
+        let started = try await SandboxServer.start(configuration)
+        server.withLock { $0 = started }
+        return started.baseURL
+    }
+
+    func stop() async {
+        await server.withLock { $0 }?.stop()
     }
 }

@@ -21,6 +21,24 @@ struct RunbookCLITests {
         #expect(runs.status == 0 && runs.stdout.contains("succeeded") && runs.stdout.contains("book.lua"))
     }
 
+    /// The in-process sandbox tenant starts on the first request: a run that makes no call never
+    /// opens it, and one that cannot start is an error of the call that needed it, at its line.
+    @Test func theSandboxTenantStartsOnFirstUse() async throws {
+        let dir = try scriptFolder(["quiet.lua": "print('no call')\n", "calls.lua": "print('first')\nlocal qs = queues()\nprint(#qs > 0)\n"])
+        let quiet = try await runCLI(["run", "quiet.lua"], in: dir)
+        #expect(quiet.status == 0 && quiet.stdout == "no call\n", "\(quiet.stderr)")
+        let sandboxFile = dir.appendingPathComponent(".cxrun/sandbox.sqlite").path
+        #expect(!FileManager.default.fileExists(atPath: sandboxFile))
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: sandboxFile))
+        let broken = try await runCLI(["run", "calls.lua"], in: dir)
+        #expect(broken.status == 1 && broken.stdout == "first\n")
+        #expect(broken.stderr.contains("calls.lua:2: unavailable: the sandbox tenant could not start"), "\(broken.stderr)")
+        try FileManager.default.removeItem(atPath: sandboxFile)
+        let calls = try await runCLI(["run", "calls.lua"], in: dir)
+        #expect(calls.status == 0 && calls.stdout == "first\ntrue\n", "\(calls.stderr)")
+        #expect(FileManager.default.fileExists(atPath: sandboxFile))
+    }
+
     @Test func dryRunPrintsTheDiffAndJSONSummary() async throws {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)

@@ -77,11 +77,12 @@ struct WebhookBinding {
         // A write whose request goes out after the script has moved on: its pending row is
         // committed now (an audit log that refuses it stops the delivery here, with an error).
         let stats = context.client.transport.stats
+        let endpoint = context.client.transport.endpoint
         let started = ContinuousClock.now
         let waited = opts["wait"]?.boolValue == true
         let context = self.context
         let task = try context.detachedWrite("webhook", target: name, args: args, pendingResult: ["id": .string(id)]) {
-            let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats)
+            let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats, endpoint: endpoint)
             // Nobody waited for this outcome: the run itself must say the delivery did not happen.
             if !outcome.delivered && !waited {
                 context.noteLost("webhook '\(name)' delivery \(id) failed: \(outcome.failureText)")

@@ -89,6 +89,15 @@ public struct ResolvedTenant: Sendable {
         webhooks["wfm"] = WebhookTarget(url: baseURL + "/_sim/webhooks/wfm", secret: webhookSecret)
     }
 
+    /// Points the built-in sandbox tenant at a server that `start` starts (once, returning its
+    /// base URL) on the first request that needs it: URLs are relative until then.
+    public mutating func attachSandbox(
+        starting start: @escaping @Sendable () async throws -> String, clientID: String, clientSecret: String, webhookSecret: String
+    ) {
+        attachSandbox(baseURL: "", clientID: clientID, clientSecret: clientSecret, webhookSecret: webhookSecret)
+        endpoint?.lateBase = LateBaseURL(start: start)
+    }
+
     /// Every secret this tenant uses, for redaction.
     public var secrets: [String] {
         ([endpoint?.clientSecret].compactMap { $0 } + webhooks.values.map(\.secret)).filter { !$0.isEmpty }

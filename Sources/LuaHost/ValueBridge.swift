@@ -27,29 +27,22 @@ extension LuaVM {
         var taken = LuaValue.null
         swap(&taken, &value)
         guard case .array = taken else { return try push(taken, on: state) }
-        guard cxb_host_can_allocate(runtime, taken.shallowSize) != 0 else {
-            trip(CXB_LIMIT_MEMORY)
-            throw .conversion("memory limit exceeded (\(cxb_memory_cap(runtime) >> 20) MiB)")
-        }
+        try checkRoom(for: taken, on: state, depth: 0)
         guard case .array(var items) = consume taken else { return }
         let top = lua_gettop(state)
-        guard lua_checkstack(state, 4) != 0 else { throw .conversion("out of Lua stack") }
-        lua_createtable(state, Int32(clamping: items.count), 0)
-        for i in items.indices {
-            do {
+        do {
+            try pushArray(items.count, on: state) { i throws(LuaHostError) in
                 try pushChecked(items[i], on: state, depth: 1)
-            } catch {
-                lua_settop(state, top)
-                throw error
+                items[i] = .null
             }
-            items[i] = .null
-            lua_rawseti(state, -2, lua_Integer(i + 1))
+        } catch {
+            lua_settop(state, top)
+            throw error
         }
-        cxb_getref(state, arrayMetatableRef)
-        lua_setmetatable(state, -2)
     }
 
-    private func pushChecked(_ value: LuaValue, on state: OpaquePointer, depth: Int) throws(LuaHostError) {
+    /// Refuses a value nested too deep, one with no Lua stack left, or one the memory cap has no room for.
+    private func checkRoom(for value: LuaValue, on state: OpaquePointer, depth: Int) throws(LuaHostError) {
         guard depth <= maxValueDepth else {
             throw .conversion("value nesting deeper than \(maxValueDepth) levels")
         }
@@ -58,6 +51,21 @@ extension LuaVM {
             trip(CXB_LIMIT_MEMORY)  // host data would overdraw the reserve: the run is over its memory
             throw .conversion("memory limit exceeded (\(cxb_memory_cap(runtime) >> 20) MiB)")
         }
+    }
+
+    /// A Lua array of `count` items, each pushed by `item(i)`, with the array mark.
+    private func pushArray(_ count: Int, on state: OpaquePointer, _ item: (Int) throws(LuaHostError) -> Void) throws(LuaHostError) {
+        lua_createtable(state, Int32(clamping: count), 0)
+        for i in 0..<count {
+            try item(i)
+            lua_rawseti(state, -2, lua_Integer(i + 1))
+        }
+        cxb_getref(state, arrayMetatableRef)
+        lua_setmetatable(state, -2)
+    }
+
+    private func pushChecked(_ value: LuaValue, on state: OpaquePointer, depth: Int) throws(LuaHostError) {
+        try checkRoom(for: value, on: state, depth: depth)
         switch value {
         case .null:
             cxb_getref(state, nullRef)
@@ -70,13 +78,7 @@ extension LuaVM {
         case .string(let s):
             pushString(s, on: state)
         case .array(let items):
-            lua_createtable(state, Int32(clamping: items.count), 0)
-            for (i, item) in items.enumerated() {
-                try pushChecked(item, on: state, depth: depth + 1)
-                lua_rawseti(state, -2, lua_Integer(i + 1))
-            }
-            cxb_getref(state, arrayMetatableRef)
-            lua_setmetatable(state, -2)
+            try pushArray(items.count, on: state) { i throws(LuaHostError) in try pushChecked(items[i], on: state, depth: depth + 1) }
         case .object(let fields):
             lua_createtable(state, 0, Int32(clamping: fields.count))
             for (key, item) in fields {

@@ -219,8 +219,7 @@ struct TOMLParser {
         if peek == 0x7D { i += 1; return table }
         while true {
             skipBlank()
-            guard depth + 1 < Self.maxDepth else { throw fail("arrays and inline tables nest deeper than \(Self.maxDepth) levels") }
-            try keyValue(into: table, depth: depth + 1)
+            try keyValue(into: table, depth: depth + 1)  // its value is held to maxDepth
             skipBlank()
             guard let c = peek else { throw fail("an inline table is not closed with }") }
             if c == 0x7D { i += 1; break }

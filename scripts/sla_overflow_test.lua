@@ -4,14 +4,9 @@ test("sets the SLA target and overflow links, every write once", function(t)
   local r = t.run("sla_overflow.lua", { limit = "4", threshold = "85", time = "25" })
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "ok"), 4)
-  local changed = 0
-  for _, q in ipairs(t.sim.queues()) do
-    if q.version == 2 then
-      changed = changed + 1
-      t.eq(q.serviceLevelTarget, { threshold = 85, time = 25 }, q.name)
-    end
-  end
-  t.eq(changed, 4)
+  local changed = t.sim.written()
+  for _, q in ipairs(changed) do t.eq(q.serviceLevelTarget, { threshold = 85, time = 25 }, q.name) end
+  t.eq(#changed, 4)
   -- No chain the tasks built together is longer than the tenant allows (it refuses one that would be).
   local by_id = {}
   for _, q in ipairs(t.sim.queues()) do by_id[q.id] = q end
@@ -30,13 +25,11 @@ test("sets skill requirements and wait limits, and reports each queue to WFM as 
   local r = t.run("sla_overflow.lua", { limit = "3", skill = "language:es", proficiency = "expert", max_wait = "900", max_waiters = "40" })
   t.truthy(r.ok, r.error)
   local written = {}
-  for _, q in ipairs(t.sim.queues()) do
-    if q.version == 2 then
-      written[q.id] = true
-      t.eq(q.skillRequirements, { { skill = "language:es", proficiency = "expert", required = true } }, q.name)
-      t.eq(q.maxWaitTime, 600, "clamped to the seed's 600 s")
-      t.eq(q.maxWaiters, 40)
-    end
+  for _, q in ipairs(t.sim.written()) do
+    written[q.id] = true
+    t.eq(q.skillRequirements, { { skill = "language:es", proficiency = "expert", required = true } }, q.name)
+    t.eq(q.maxWaitTime, 600, "clamped to the seed's 600 s")
+    t.eq(q.maxWaiters, 40)
   end
   local events = 0
   for _, d in ipairs(t.sim.deliveries()) do
@@ -55,12 +48,10 @@ test("optimize takes wait limits and the SLA from tune.optimal_routing", functio
   local r = t.run("sla_overflow.lua", { limit = "2", optimize = "true" })
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "ok"), 2)
-  for _, q in ipairs(t.sim.queues()) do
-    if q.version == 2 then
-      t.truthy(q.maxWaitTime >= 120 and q.maxWaitTime <= 600, q.name .. " maxWaitTime " .. q.maxWaitTime)
-      t.truthy(q.maxWaiters >= 1 and q.maxWaiters <= 100, q.name .. " maxWaiters " .. q.maxWaiters)
-      t.truthy(q.serviceLevelTarget.threshold == 85 or q.serviceLevelTarget.threshold == 70, q.name)
-    end
+  for _, q in ipairs(t.sim.written()) do
+    t.truthy(q.maxWaitTime >= 120 and q.maxWaitTime <= 600, q.name .. " maxWaitTime " .. q.maxWaitTime)
+    t.truthy(q.maxWaiters >= 1 and q.maxWaiters <= 100, q.name .. " maxWaiters " .. q.maxWaiters)
+    t.truthy(q.serviceLevelTarget.threshold == 85 or q.serviceLevelTarget.threshold == 70, q.name)
   end
 end)
 

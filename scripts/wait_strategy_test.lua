@@ -11,21 +11,18 @@ end)
 test("sets callback, abandonment and max hold, and syncs each written strategy to the DMP", function(t)
   local r = t.run("wait_strategy.lua", { limit = "2", watch = "0", max_hold = "150", abandonment = "90" })
   t.truthy(r.ok, r.error)
-  local written = 0
-  for _, q in ipairs(t.sim.queues()) do
-    if q.version == 2 then
-      written = written + 1
-      t.eq(q.maxHoldTime, 150)
-      t.eq(q.waitStrategy.abandonmentThreshold, 90)
-      t.eq(q.callback.enabled, true)
-    end
+  local written = t.sim.written()
+  for _, q in ipairs(written) do
+    t.eq(q.maxHoldTime, 150)
+    t.eq(q.waitStrategy.abandonmentThreshold, 90)
+    t.eq(q.callback.enabled, true)
   end
-  t.truthy(written >= 1, r.stdout)
+  t.truthy(#written >= 1, r.stdout)
   local synced = 0
   for _, d in ipairs(t.sim.deliveries()) do
     if d.body.event == "wait_strategy_synced" then synced = synced + 1 end
   end
-  t.eq(synced, written)
+  t.eq(synced, #written)
 end)
 
 test("the seed's rollback rule (long waits, few callbacks taken) rolls a queue back", function(t)

@@ -87,6 +87,14 @@ local function make_t(sim)
   local t = {}
   t.sim = {
     queues = function() return all_pages("/api/v2/routing/queues") end,
+    --- The queues written once since the seed (at version 2): what a run of the test changed.
+    written = function()
+      local out = {}
+      for _, q in ipairs(all_pages("/api/v2/routing/queues")) do
+        if q.version == 2 then out[#out + 1] = q end
+      end
+      return out
+    end,
     queue = function(id) return api("GET", "/api/v2/routing/queues/" .. id) end,
     users = function() return all_pages("/api/v2/users") end,
     edit = function(id, patch) return checked(sim_call(sim, "POST", "/_sim/queues/" .. id .. "/edit", patch), "edit") end,

@@ -35,7 +35,12 @@ let package = Package(
         // Shared by the API client and the sandbox tenant: webhook signatures.
         .target(name: "CXShared", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Host Lua lives in .lua files, embedded at build time (nothing to find at run time).
-        .target(name: "LuaHost", dependencies: ["CLua", "CLuaBridge", "JSONCore"], resources: [.embedInCode("Lua/prelude.lua")]),
+        // A run's thread is a NIO event loop: the scheduler and the I/O of its bindings share it.
+        .target(
+            name: "LuaHost",
+            dependencies: ["CLua", "CLuaBridge", "JSONCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            resources: [.embedInCode("Lua/prelude.lua")]
+        ),
         // How cxrun opens its SQLite files (audit log, tenant state).
         .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The API client: tokens, transport (retries, rate limit), endpoints, webhooks. No Lua.

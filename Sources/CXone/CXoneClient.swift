@@ -135,6 +135,6 @@ public final class CXoneClient: Sendable {
     }
 
     static func escape(_ segment: String) -> String {
-        segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_.~"))) ?? segment
+        PercentEncoding.encode(segment)
     }
 }

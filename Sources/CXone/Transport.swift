@@ -229,7 +229,7 @@ public final class Transport: Sendable {
     static func fetchToken(_ endpoint: TenantEndpoint, stats: TransportStats) async throws(APIError) -> GrantedToken {
         var form = "grant_type=client_credentials"
         if !endpoint.scopes.isEmpty {
-            form += "&scope=" + (endpoint.scopes.joined(separator: " ").addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ":-_."))) ?? "")
+            form += "&scope=" + PercentEncoding.encode(endpoint.scopes.joined(separator: " "), keeping: ":")
         }
         let basic = Data("\(endpoint.clientID):\(endpoint.clientSecret)".utf8).base64EncodedString()
         var last = APIError(.unauthorized, message: "token request failed")

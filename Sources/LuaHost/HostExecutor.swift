@@ -1,5 +1,5 @@
-/// Runs the async side of a run's binding calls on the run's own thread, between coroutine
-/// steps. Each call's work used to start on Swift's cooperative pool: a thread switch to start
+/// Runs the async side of a run's binding calls on the run's own thread (its event loop), in
+/// the scheduler's passes. Each call's work used to start on Swift's cooperative pool: a thread switch to start
 /// it, another to hand its result back, on top of the I/O thread's; here the work starts on the
 /// thread that asked for it, and its result is ready on the thread that needs it, so a call
 /// costs the I/O wake-ups only. Work that waits (I/O, sleeps) suspends and frees the thread for

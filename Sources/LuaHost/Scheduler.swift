@@ -1,10 +1,13 @@
 import JSONCore
 import CLua
 import CLuaBridge
+import NIOCore
 
 /// Drives a run's coroutines (the OpenResty cosocket model): a binding that waits for host work
-/// yields; the work runs elsewhere; the coroutine is resumed with its outcome. Confined to the
-/// VM's thread; only the mailbox is touched from other threads.
+/// yields; the work runs elsewhere; the coroutine is resumed with its outcome. Driven by the run's
+/// event loop: each pass runs every ready coroutine, then returns to the loop until the mailbox,
+/// a timer or the periodic limit check asks for the next. Confined to the loop's thread; only
+/// the mailbox is touched from other threads.
 final class Scheduler {
     /// How a task is resumed next.
     enum Resume {
@@ -46,13 +49,25 @@ final class Scheduler {
     /// Where binding work's async code runs: this thread (see HostExecutor).
     private let executor: HostExecutor
     private let deadline: Double
+    private let loop: EventLoop
+    /// Who the mailbox wakes; emptied when the run ends (it would otherwise keep the scheduler alive).
+    private let wakeTarget: NIOLoopBoundBox<Scheduler?>
+    /// The next pass already scheduled for a timer or the limit check, and when it fires.
+    private var wakeUp: (at: Double, task: Scheduled<Void>)?
+    private var onEnd: ((Result<[LuaValue], Failure>) -> Void)?
     /// The task being resumed right now (0 between resumes).
     private(set) var current = 0
     static let mainTask = 1
+    /// How long an idle run goes without looking at interrupts and the deadline.
+    static let checkInterval = 0.25
 
-    init(vm: LuaVM, timeout: Double) {
+    /// Made on `loop`'s thread, which runs the whole run.
+    init(vm: LuaVM, timeout: Double, loop: EventLoop) {
         self.vm = vm
-        let mailbox = Mailbox()
+        self.loop = loop
+        let target = NIOLoopBoundBox<Scheduler?>(nil, eventLoop: loop)
+        wakeTarget = target
+        let mailbox = Mailbox(wake: { loop.execute { target.value?.pass() } })
         self.mailbox = mailbox
         self.executor = HostExecutor(mailbox: mailbox)
         self.deadline = timeout > 0 ? cxb_monotonic_now() + timeout : 0
@@ -134,11 +149,20 @@ final class Scheduler {
 
     // MARK: the loop
 
-    /// Runs the function on top of the main state's stack as the main task until the run ends.
-    /// Returns the main task's results, or the failure that ended the run.
-    func run() -> Result<[LuaValue], Failure> {
+    /// Starts the function on top of the main state's stack as the main task; `onEnd` gets the
+    /// main task's results, or the failure that ended the run, once the run is over.
+    func start(onEnd: @escaping (Result<[LuaValue], Failure>) -> Void) {
+        self.onEnd = onEnd
+        wakeTarget.value = self
         let main = spawn(from: vm.L, argCount: lua_gettop(vm.L) - 1)
         precondition(main == Self.mainTask)
+        pass()
+    }
+
+    /// One pass: runs every ready coroutine, then either ends the run or arranges the next pass
+    /// (the mailbox asks for one itself; timers and the limit check get a scheduled one).
+    private func pass() {
+        guard onEnd != nil else { return }  // a wake that arrived after the end
         while true {
             takeMail()
             let now = cxb_monotonic_now()
@@ -155,24 +179,53 @@ final class Scheduler {
                 step(id, resume)
                 if case .failed(let failure) = tasks[Self.mainTask]?.state {
                     shutdown()
-                    return .failure(failure)
+                    return end(.failure(failure))
                 }
                 continue
             }
             if tasks.values.allSatisfy({ if case .waiting = $0.state { return false } else { return true } }) {
-                break
+                return end(finalResult())
             }
             if inFlight.isEmpty && timers.isEmpty {
                 breakDeadlock()
                 continue
             }
-            var wait = 0.25  // bounded, so interrupts and the deadline are seen promptly
+            // Bounded, so interrupts and the deadline are seen promptly.
+            var wait = Self.checkInterval
             if let next = timers.map(\.at).min() { wait = min(wait, next - now) }
             if deadline > 0 { wait = min(wait, deadline - now) }
-            mailbox.wait(seconds: wait)
+            scheduleWake(at: now + max(0, wait))
+            return
         }
+    }
+
+    private func scheduleWake(at time: Double) {
+        if let wakeUp, wakeUp.at <= time { return }
+        wakeUp?.task.cancel()
+        let target = wakeTarget
+        let task = loop.scheduleTask(in: .nanoseconds(Int64(max(0, time - cxb_monotonic_now()) * 1e9))) {
+            guard let scheduler = target.value else { return }
+            scheduler.wakeUp = nil
+            scheduler.pass()
+        }
+        wakeUp = (time, task)
+    }
+
+    private func end(_ result: Result<[LuaValue], Failure>) {
+        // Emptying the wake target may drop the last reference to this scheduler.
+        let keep = self
+        defer { withExtendedLifetime(keep) {} }
+        wakeUp?.task.cancel()
+        wakeUp = nil
+        wakeTarget.value = nil
+        let onEnd = self.onEnd
+        self.onEnd = nil
+        onEnd?(result)
+    }
+
+    /// Main is done: a task that failed and was never waited for fails the run.
+    private func finalResult() -> Result<[LuaValue], Failure> {
         defer { shutdown() }
-        // Main is done; a task that failed and was never waited for fails the run.
         if let (_, failure) = tasks.sorted(by: { $0.key < $1.key }).lazy.compactMap({ id, record -> (Int, Failure)? in
             if case .failed(let f) = record.state, !record.observed { return (id, f) }
             return nil

@@ -2,6 +2,7 @@ import JSONCore
 import CLua
 import CLuaBridge
 import Foundation
+import NIOCore
 
 /// What a run adds to the sandbox: global bindings (also fields of `cx`), hidden host functions,
 /// and Lua extensions that run in the sandbox before the script, receiving
@@ -49,19 +50,20 @@ public struct RunRequest: Sendable {
     }
 }
 
-/// Runs scripts: one fresh, sandboxed Lua state per run, on a dedicated thread.
+/// Runs scripts: one fresh, sandboxed Lua state per run, on a dedicated thread that is the run's event loop.
 public enum ScriptRunner {
     /// Runs the request, blocking the caller until the run ends.
     public static func run(_ request: RunRequest) -> RunOutcome {
-        HostThread.run { execute(request) }
+        HostThread.run { loop, finish in execute(request, on: loop, finish: finish) }
     }
 
     /// Runs the request; the calling task suspends until the run ends.
     public static func run(_ request: RunRequest) async -> RunOutcome {
-        await HostThread.run { execute(request) }
+        await HostThread.run { loop, finish in execute(request, on: loop, finish: finish) }
     }
 
-    static func execute(_ request: RunRequest) -> RunOutcome {
+    /// Runs the request on `loop` (the run's thread); `finish` gets the outcome.
+    static func execute(_ request: RunRequest, on loop: EventLoop, finish: @escaping (RunOutcome) -> Void) {
         let started = cxb_monotonic_now()
         var outcome = RunOutcome(status: .failed, message: nil, traceback: nil, results: [], instructions: 0, memoryPeak: 0, seconds: 0)
         let vm: LuaVM
@@ -69,54 +71,61 @@ public enum ScriptRunner {
             vm = try LuaVM(limits: request.limits)
         } catch {
             outcome.message = error.description
-            return outcome
+            return finish(outcome)
         }
         let control = RunControl(owner: vm.owner)
         request.onStart?(control)
         let watchdog = Watchdog(policy: request.watchdog, timeout: request.limits.timeout, control: control)
-        defer {
+        func done(_ outcome: consuming RunOutcome) {
             watchdog.stop()
+            outcome.instructions = cxb_instructions_used(vm.runtime)
+            outcome.memoryPeak = cxb_memory_peak(vm.runtime)
+            outcome.seconds = cxb_monotonic_now() - started
+            finish(outcome)
         }
-        execute(request, on: vm, into: &outcome)
-        outcome.instructions = cxb_instructions_used(vm.runtime)
-        outcome.memoryPeak = cxb_memory_peak(vm.runtime)
-        outcome.seconds = cxb_monotonic_now() - started
-        return outcome
+        guard prepare(request, on: vm, into: &outcome) else { return done(outcome) }
+        let scheduler = Scheduler(vm: vm, timeout: request.limits.timeout, loop: loop)
+        vm.scheduler = scheduler
+        scheduler.start { [outcome] result in
+            var outcome = outcome
+            vm.scheduler = nil
+            switch result {
+            case .success(let results):
+                outcome.status = .succeeded
+                outcome.results = results
+            case .failure(let failure):
+                outcome.status = classify(failure.message, vm: vm)
+                outcome.message = failure.message
+                outcome.traceback = hidingHostFrames(failure.traceback)
+            }
+            done(outcome)
+        }
     }
 
-    private static func execute(_ request: RunRequest, on vm: LuaVM, into outcome: inout RunOutcome) {
+    /// Sets up the sandbox and loads the script with its arguments; false (and the reason in
+    /// `outcome`) when the run cannot start.
+    private static func prepare(_ request: RunRequest, on vm: LuaVM, into outcome: inout RunOutcome) -> Bool {
         let L = vm.L
         let envRef: Int32
         do {
             envRef = try vm.installSandbox(request.sandbox, bindings: request.bindings())
         } catch {
             outcome.message = error.description
-            return
+            return false
         }
         guard vm.loadText(request.source, chunkName: request.chunkName) == LUA_OK else {
             outcome.message = vm.popMessage()
-            return
+            return false
         }
         cxb_getref(L, envRef)
         lua_setupvalue(L, -2, 1)  // the chunk's _ENV is the sandbox
         for value in request.varargs {
             do { try vm.push(value, on: L) } catch {
                 outcome.message = "script arguments: \(error.description)"
-                return
+                return false
             }
         }
-        let scheduler = Scheduler(vm: vm, timeout: request.limits.timeout)
-        vm.scheduler = scheduler
-        defer { vm.scheduler = nil }
-        switch scheduler.run() {
-        case .success(let results):
-            outcome.status = .succeeded
-            outcome.results = results
-        case .failure(let failure):
-            outcome.status = classify(failure.message, vm: vm)
-            outcome.message = failure.message
-            outcome.traceback = hidingHostFrames(failure.traceback)
-        }
+        return true
     }
 
     /// Drops the sandbox prelude's frames: they are the host's, not the script's.

@@ -40,7 +40,7 @@ final class PostgresAuditDatabase: AuditDatabase {
         // A connection must be closed before it is released (postgres-nio asserts it).
         guard let open = connection.withLock({ $0 }), !open.isClosed else { return }
         let closing: EventLoopFuture<Void> = open.close()
-        if !closing.eventLoop.inEventLoop { _ = try? closing.wait() }
+        if !closing.eventLoop.inEventLoop { _ = try? closing.blockingResult() }
     }
 
     /// Applies the migrations this database has not had, under an advisory lock so that two
@@ -98,7 +98,7 @@ final class PostgresAuditDatabase: AuditDatabase {
             let pending = wrapped.map { session.send($0.sql, $0.arguments) }
             var failure: (any Error)?
             for result in pending {
-                do { _ = try result.wait() } catch { failure = failure ?? error }
+                do { _ = try result.blockingResult() } catch { failure = failure ?? error }
             }
             if let failure { throw failure }
         }
@@ -111,7 +111,7 @@ final class PostgresAuditDatabase: AuditDatabase {
                 do {
                     open = try PostgresConnection.connect(
                         on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: Self.logger
-                    ).wait()
+                    ).blockingResult()
                 } catch {
                     throw AuditStoreError("cannot connect to \(location.display): \(Self.describe(error))")
                 }
@@ -149,7 +149,7 @@ final class PostgresAuditDatabase: AuditDatabase {
         }
 
         private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
-            try send(sql, arguments).wait()
+            try send(sql, arguments).blockingResult()
         }
 
         /// Hands a statement to the connection; its result when it completes.

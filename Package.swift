@@ -47,9 +47,9 @@ let package = Package(
         .target(
             name: "CXone",
             dependencies: [
-                "JSONCore", "CXShared", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "JSONCore", "CXShared",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Bindings, run context, audit store, configuration: where Lua meets the API.

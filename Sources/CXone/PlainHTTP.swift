@@ -17,10 +17,8 @@ public enum PlainHTTP {
                 headers: headers + (bytes == nil ? [] : [("Content-Type", "application/json")]), timeout: timeout, requireJSON: false,
                 stats: TransportStats())
             return (reply.status, reply.body ?? .null)
-        } catch let failure as Transport.ExchangeFailure {
+        } catch let failure {
             throw failure.error
-        } catch {
-            throw APIError(.network, message: "\(error)", cause: "\(error)")
         }
     }
 }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import JSONCore
 import NIOCore
@@ -86,7 +85,7 @@ public final class Transport: Sendable {
             do {
                 reply = try await Self.exchange(method, url, body: bytes, token: token,
                                                 headers: headers, timeout: endpoint.requestTimeout, stats: stats)
-            } catch let failure as ExchangeFailure {
+            } catch let failure {
                 lastError = failure.error
                 if failure.beforeSending || idempotent {
                     try await Self.pause(policy.backoff(attempt: attempt))
@@ -97,8 +96,6 @@ public final class Transport: Sendable {
                 unknown.outcomeUnknown = true
                 unknown.attempts = attempt
                 throw unknown
-            } catch {
-                throw APIError(.network, message: "\(error)", cause: "\(error)")
             }
             switch reply.status {
             case 200..<300:
@@ -154,75 +151,40 @@ public final class Transport: Sendable {
     static func exchange(
         _ method: HTTPMethod, _ url: String, body: [UInt8]?, token: String?, headers: [(String, String)], timeout: Double,
         requireJSON: Bool = true, stats: TransportStats
-    ) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+    ) async throws(ExchangeFailure) -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
+        var all: [(String, String)] = [("Accept", "application/json")]
+        if let token { all.append(("Authorization", "Bearer \(token)")) }
+        all += headers
         stats.record(request: true)
-        // Configuration bounds the timeout; the clamp keeps a bad number from trapping here.
-        let seconds = timeout.isFinite ? min(max(timeout, 0.001), 86_400) : 30
-        // AHC's deadline covers the response head only: a server that trickles its body would
-        // hold the call forever, so the whole exchange races the timeout.
-        let (status, responseHeaders, bytes) = try await bounded(seconds, url: url) { [request] in
-            let response: HTTPClientResponse
-            do {
-                response = try await HTTPClients.shared.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
-            } catch {
-                throw ExchangeFailure(error: classify(error, url: url), beforeSending: isBeforeSending(error))
-            }
-            do {
-                return (Int(response.status.code), response.headers, try await response.body.collect(upTo: maxBody))
-            } catch {
-                throw ExchangeFailure(error: APIError(.network, message: "reading the response failed: \(error)", cause: "\(error)"), beforeSending: false)
-            }
-        }
-        guard bytes.readableBytes > 0 else { return (status, responseHeaders, nil) }
+        let reply: HTTPReply
         do {
-            return (status, responseHeaders, try JSONValue.parse(Data(bytes.readableBytesView)))
+            reply = try await HTTP1Client.exchange(method, url, headers: all, body: body, timeout: timeout, maxBody: maxBody)
+        } catch {
+            throw ExchangeFailure(error: describe(error, url: url), beforeSending: !error.requestWritten)
+        }
+        let status = reply.status
+        guard reply.body.readableBytes > 0 else { return (status, reply.headers, nil) }
+        do {
+            return (status, reply.headers, try reply.body.withUnsafeReadableBytes { raw throws(JSONError) in try JSONValue.parse(bytes: raw) })
         } catch {
             if requireJSON && (200..<300).contains(status) {
                 throw ExchangeFailure(
                     error: APIError(.unavailable, status: status, message: "the server answered with malformed JSON: \(error.description)"),
                     beforeSending: false)
             }
-            return (status, responseHeaders, .string(String(buffer: bytes)))
+            return (status, reply.headers, .string(String(buffer: reply.body)))
         }
     }
 
-    /// Runs `work`, failing with a timeout (and cancelling it) when it takes over `seconds`.
-    private static func bounded<T: Sendable>(
-        _ seconds: Double, url: String, _ work: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw ExchangeFailure(error: APIError(.timeout, message: "the request to \(url) timed out"), beforeSending: false)
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw CancellationError() }
-            return first
+    private static func describe(_ failure: HTTPFailure, url: String) -> APIError {
+        switch failure.kind {
+        case .timeout: return APIError(.timeout, message: "the request to \(url) timed out")
+        case .connect: return APIError(.network, message: "cannot connect to \(url): \(failure.detail)")
+        case .badURL: return APIError(.invalidRequest, message: "cannot send a request to \(failure.detail)")
+        case .cancelled: return APIError(.network, message: "the request to \(url) was cancelled")
+        case .connection: return APIError(.network, message: "the connection to \(url) failed: \(failure.detail)", cause: failure.detail)
+        case .body: return APIError(.network, message: "reading the response failed: \(failure.detail)", cause: failure.detail)
         }
-    }
-
-    private static func classify(_ error: any Error, url: String) -> APIError {
-        if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
-            return APIError(.timeout, message: "the request to \(url) timed out")
-        }
-        if isBeforeSending(error) { return APIError(.network, message: "cannot connect to \(url): connection refused") }
-        return APIError(.network, message: "the connection to \(url) failed: \(error)", cause: "\(error)")
-    }
-
-    /// Whether the request cannot have reached the server: no connection was ever made.
-    private static func isBeforeSending(_ error: any Error) -> Bool {
-        if let e = error as? HTTPClientError, e == .connectTimeout { return true }
-        if error is NIOConnectionError { return true }  // every connection attempt failed
-        if let e = error as? IOError, e.errnoCode == ECONNREFUSED { return true }
-        if let e = error as? ChannelError, case .connectTimeout = e { return true }
-        return false
     }
 
     /// Client credentials: Basic auth, form body; retried like any idempotent call.
@@ -240,12 +202,10 @@ public final class Transport: Sendable {
                 reply = try await exchange(.POST, url, body: Array(form.utf8), token: nil,
                                            headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
                                            timeout: endpoint.requestTimeout, stats: stats)
-            } catch let failure as ExchangeFailure {
+            } catch let failure {
                 last = failure.error
                 try await pause(endpoint.retry.backoff(attempt: attempt))
                 continue
-            } catch {
-                throw APIError(.network, message: "\(error)", cause: "\(error)")
             }
             switch reply.status {
             case 200..<300:

@@ -54,10 +54,8 @@ public struct WebhookSender: Sendable {
                 if last.delivered { return last }
                 last.error = (reply.body?["message"]?.stringValue ?? reply.body?.stringValue).map(APIError.printable) ?? "HTTP \(reply.status)"
                 guard reply.status == 429 || reply.status >= 500 else { return last }
-            } catch let failure as Transport.ExchangeFailure {
+            } catch let failure {
                 last = WebhookOutcome(delivered: false, attempts: attempt, error: failure.error.message)
-            } catch {
-                last = WebhookOutcome(delivered: false, attempts: attempt, error: "\(error)")
             }
             if attempt < maxAttempts {
                 do { try await Task.sleep(for: .seconds(retry.backoff(attempt: attempt))) } catch { return last }

@@ -60,6 +60,15 @@ extension JSONValue {
         }
     }
 
+    /// Parses JSON text from bytes in memory (no copy into `Data`).
+    public static func parse(bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes.bindMemory(to: UInt8.self))
+        } catch {
+            throw JSONError("invalid JSON: \(error.description)")
+        }
+    }
+
     /// Parses JSON text from a string.
     public static func parse(_ text: String) throws(JSONError) -> JSONValue {
         try parse(Data(text.utf8))

@@ -101,7 +101,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua", "JSONCore", "TestSupport"]),
-        .testTarget(name: "CXoneTests", dependencies: ["CXone", "JSONCore", "TestSupport"]),
+        .testTarget(
+            name: "CXoneTests", dependencies: ["CXone", "JSONCore", "TestSupport", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "SandboxTenantTests",
             dependencies: [

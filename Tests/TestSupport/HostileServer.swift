@@ -8,7 +8,8 @@ import Glibc
 /// A loopback TCP server that answers each request with whatever bytes `respond` returns and
 /// then closes the connection: it can break HTTP in ways no real framework would. With
 /// `trickle`, it then keeps the connection open for that many seconds, sending a space every
-/// 0.2 s (a body that never ends in time).
+/// 0.2 s (a body that never ends in time). With `keepAlive`, a connection serves request after
+/// request until the client closes it (the replies should then not say `Connection: close`).
 public final class HostileServer: Sendable {
     /// What the server was asked: method and path (query included).
     public struct Request: Sendable {
@@ -19,11 +20,16 @@ public final class HostileServer: Sendable {
     public let port: Int
     private let listener: Int32
     private let seen = Mutex<[Request]>([])
+    private let counts = Mutex<(accepted: Int, open: Int, mostOpen: Int)>((0, 0, 0))
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var requests: [Request] { seen.withLock { $0 } }
+    /// Connections accepted so far.
+    public var connections: Int { counts.withLock { $0.accepted } }
+    /// Connections open right now, and the most ever open at once.
+    public var openConnections: (now: Int, most: Int) { counts.withLock { ($0.open, $0.mostOpen) } }
 
-    public init(trickle: Double = 0, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
+    public init(trickle: Double = 0, keepAlive: Bool = false, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
@@ -46,9 +52,22 @@ public final class HostileServer: Sendable {
             while true {
                 let connection = accept(fd, nil, nil)
                 guard connection >= 0 else { return }
+                self.counts.withLock {
+                    $0.accepted += 1
+                    $0.open += 1
+                    $0.mostOpen = max($0.mostOpen, $0.open)
+                }
                 Thread.detachNewThread {
-                    defer { close(connection) }
-                    guard let request = Self.readRequest(connection) else { return }
+                    defer {
+                        self.counts.withLock { $0.open -= 1 }
+                        close(connection)
+                    }
+                    guard var request = Self.readRequest(connection) else { return }
+                    while keepAlive {
+                        self.seen.withLock { $0.append(request) }
+                        guard Self.send(respond(request), to: connection), let next = Self.readRequest(connection) else { return }
+                        request = next
+                    }
                     self.seen.withLock { $0.append(request) }
                     let reply = respond(request)
                     guard Self.send(reply, to: connection) else { return }
@@ -108,12 +127,12 @@ public final class HostileServer: Sendable {
     }
 
     /// A whole HTTP/1.1 response.
-    public static func http(_ status: Int, _ body: String, headers: [String] = []) -> [UInt8] {
-        http(status, Array(body.utf8), headers: headers)
+    public static func http(_ status: Int, _ body: String, headers: [String] = [], close: Bool = true) -> [UInt8] {
+        http(status, Array(body.utf8), headers: headers, close: close)
     }
 
-    public static func http(_ status: Int, _ body: [UInt8], headers: [String] = []) -> [UInt8] {
-        let head = (["HTTP/1.1 \(status) X", "Content-Length: \(body.count)", "Content-Type: application/json", "Connection: close"] + headers)
+    public static func http(_ status: Int, _ body: [UInt8], headers: [String] = [], close: Bool = true) -> [UInt8] {
+        let head = (["HTTP/1.1 \(status) X", "Content-Length: \(body.count)", "Content-Type: application/json"] + (close ? ["Connection: close"] : []) + headers)
             .joined(separator: "\r\n") + "\r\n\r\n"
         return Array(head.utf8) + body
     }

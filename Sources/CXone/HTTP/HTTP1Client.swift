@@ -4,8 +4,8 @@ import NIOPosix
 
 /// HTTP/1.1 exchanges on the caller's own event loop. A run's binding work runs on the run's
 /// loop (LuaHost's HostThread), so its requests, their connections and their answers stay on that
-/// one thread: no hop to an I/O thread and back per call. Called from anywhere else, a shared
-/// loop does the I/O.
+/// one thread: no hop to an I/O thread and back per call. Called from anywhere else, one shared
+/// loop does the I/O (one, so that those callers share its kept-alive connections).
 ///
 /// Hand-written on NIO's HTTP codec rather than AsyncHTTPClient: that client's own per-request
 /// work (its state machines, a task and an actor hop per request, promises across loops) cost
@@ -13,6 +13,8 @@ import NIOPosix
 /// cxrun needs: keep-alive pooling, TLS, a deadline over the whole exchange, a body size cap.
 /// No redirects are followed (the API does not send them; a 3xx is an error like any other).
 enum HTTP1Client {
+    static let sharedLoop = NIOSingletons.posixEventLoopGroup.next()
+
     /// Sends one request; the whole exchange, connection included, must end within `timeout` seconds.
     static func exchange(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: [UInt8]?, timeout: Double, maxBody: Int
@@ -27,7 +29,7 @@ enum HTTP1Client {
         } else if method == .POST || method == .PUT || method == .PATCH {
             head.headers.add(name: "Content-Length", value: "0")
         }
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? NIOSingletons.posixEventLoopGroup.next()
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? sharedLoop
         let promise = loop.makePromise(of: HTTPReply.self)
         let started = NIOLoopBoundBox.makeBoxSendingValue(
             PendingExchange(origin: target.origin, head: head, body: body.map { ByteBuffer(bytes: $0) }, maxBody: maxBody, promise: promise),

@@ -21,7 +21,10 @@ final class HTTPConnection {
 /// has its own, so a request and its connection never change threads.
 final class HTTPConnectionPool {
     static let perOriginLimit = 16
-    static let idleTimeout = TimeAmount.seconds(60)
+    /// Below the keep-alive timeouts of common servers (Node and Apache close after 5 s): a
+    /// request sent on a connection the server is closing fails, and a write that fails so cannot
+    /// be retried (its outcome is unknown).
+    static let idleTimeout = TimeAmount.seconds(4)
     static let connectTimeout = 10.0
 
     private let loop: EventLoop

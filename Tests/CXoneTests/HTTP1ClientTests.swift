@@ -1,0 +1,102 @@
+@testable import CXone
+import Foundation
+import NIOHTTP1
+import Synchronization
+import TestSupport
+import Testing
+
+/// cxrun's own HTTP/1.1 client: URLs, kept-alive connections and the per-origin limit, against
+/// a real server on loopback. (Broken and hostile answers: HostileServerTests.)
+@Suite("HTTP/1.1 client")
+struct HTTP1ClientTests {
+    struct Split: Sendable, CustomTestStringConvertible {
+        var url: String
+        var tls: Bool
+        var host: String
+        var port: Int
+        var target: String
+        var hostHeader: String
+        var testDescription: String { url }
+    }
+
+    @Test(arguments: [
+        Split(url: "http://127.0.0.1:8080/api/v2/q?x=1", tls: false, host: "127.0.0.1", port: 8080, target: "/api/v2/q?x=1", hostHeader: "127.0.0.1:8080"),
+        Split(url: "https://api.example.com", tls: true, host: "api.example.com", port: 443, target: "/", hostHeader: "api.example.com"),
+        Split(url: "https://api.example.com:443/x#part", tls: true, host: "api.example.com", port: 443, target: "/x", hostHeader: "api.example.com"),
+        Split(url: "http://[::1]:9000?q=1", tls: false, host: "::1", port: 9000, target: "/?q=1", hostHeader: "[::1]:9000"),
+        Split(url: "http://h/a%20b", tls: false, host: "h", port: 80, target: "/a%20b", hostHeader: "h"),
+    ])
+    func aURLSplitsIntoOriginAndTarget(_ c: Split) throws {
+        let url = try RequestURL.parse(c.url)
+        #expect(url.origin == RequestURL.Origin(tls: c.tls, host: c.host, port: c.port))
+        #expect(url.target == c.target)
+        #expect(url.hostHeader == c.hostHeader)
+    }
+
+    @Test(arguments: [
+        "ftp://h/x", "h/x", "http://user:pw@h/x", "http://h:0/", "http://h:65536/", "http://h:x/", "http:///x",
+        "http://h/\r\nX-Evil: 1", "http://h/é", "http://[::1/x", "http://h/a b",
+    ])
+    func aURLThatCannotBeRequestedIsRefusedBeforeAnyConnection(_ text: String) async {
+        do throws(HTTPFailure) {
+            _ = try await HTTP1Client.exchange(.GET, text, headers: [], body: nil, timeout: 5, maxBody: 1 << 20)
+            Issue.record("\(text): no error")
+        } catch {
+            #expect(error.kind == .badURL, "\(text): \(error)")
+            #expect(!error.requestWritten)
+        }
+    }
+
+    @Test func requestsOneAfterAnotherShareOneKeptAliveConnection() async throws {
+        let server = try HostileServer(keepAlive: true) { request in
+            HostileServer.http(200, #"{"path":"\#(request.path)"}"#, close: false)
+        }
+        defer { server.stop() }
+        for i in 0..<20 {
+            let reply = try await HTTP1Client.exchange(.GET, server.baseURL + "/q/\(i)", headers: [], body: nil, timeout: 5, maxBody: 1 << 20)
+            #expect(reply.status == 200)
+            #expect(String(buffer: reply.body) == #"{"path":"/q/\#(i)"}"#)
+        }
+        #expect(server.requests.count == 20)
+        #expect(server.connections == 1, "\(server.connections) connections for 20 requests")
+    }
+
+    @Test func concurrentRequestsOpenAtMostSixteenConnectionsToAnOrigin() async throws {
+        // The server holds every answer until 16 requests wait at once (or 10 s pass), so the
+        // client's connections pile up to its limit, and whatever it does beyond is seen.
+        let gate = Mutex<(waiting: Int, open: Bool)>((0, false))
+        let server = try HostileServer(keepAlive: true) { _ in
+            gate.withLock {
+                $0.waiting += 1
+                if $0.waiting >= HTTPConnectionPool.perOriginLimit { $0.open = true }
+            }
+            let deadline = Date().addingTimeInterval(10)
+            while !gate.withLock({ $0.open }) && Date() < deadline { usleep(1_000) }
+            gate.withLock { $0.waiting -= 1 }
+            return HostileServer.http(200, "{}", close: false)
+        }
+        defer { server.stop() }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    try await HTTP1Client.exchange(.GET, server.baseURL + "/q/\(i)", headers: [], body: nil, timeout: 30, maxBody: 1 << 20).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 40))
+        #expect(server.openConnections.most == HTTPConnectionPool.perOriginLimit, "\(server.openConnections.most) connections at once")
+        #expect(server.connections == HTTPConnectionPool.perOriginLimit, "\(server.connections) connections for 40 requests")
+    }
+
+    @Test func aRefusedConnectionFailsBeforeSending() async throws {
+        let refusing = try BoundPort()
+        do throws(HTTPFailure) {
+            _ = try await HTTP1Client.exchange(.PUT, "http://127.0.0.1:\(refusing.port)/q", headers: [], body: Array("{}".utf8), timeout: 5, maxBody: 1 << 20)
+            Issue.record("no error")
+        } catch {
+            #expect(error.kind == .connect && error.detail == "connection refused", "\(error)")
+            #expect(!error.requestWritten, "a write that never left is safe to retry")
+        }
+    }
+}

@@ -3,11 +3,15 @@
 with requests and one session. The bench subtracts the CPU of `empty` (start-up, import, token)
 from the others and divides by the requests made.
 
-Usage: client_cpu.py BASE_URL CLIENT_ID CLIENT_SECRET empty|reads N|pairs
+Usage: client_cpu.py BASE_URL CLIENT_ID CLIENT_SECRET empty|reads N|floor N|pairs
   reads N  N fetches (GET one queue), cycling over the queues
+  floor N  the same N fetches over one raw socket: a request written, its answer read, nothing
+           parsed but the head: what any client pays the kernel per request, the floor
   pairs    for every queue a fetch, then a PUT of it with maxWaitTime + 1 (If-Match)
 """
+import socket
 import sys
+from urllib.parse import urlsplit
 
 import requests
 
@@ -27,6 +31,8 @@ def main() -> int:
         if page >= listing["totalPages"]:
             break
         page += 1
+    if mode == "floor":
+        return floor(base, token, ids, int(sys.argv[5]))
     if mode == "reads":
         for i in range(int(sys.argv[5])):
             s.get(f"{base}/api/v2/routing/queues/{ids[i % len(ids)]}").raise_for_status()
@@ -36,6 +42,25 @@ def main() -> int:
             version = q.pop("version")
             q["maxWaitTime"] += 1
             s.put(f"{base}/api/v2/routing/queues/{queue_id}", json=q, headers={"If-Match": str(version)}).raise_for_status()
+    return 0
+
+
+def floor(base: str, token: str, ids: list, n: int) -> int:
+    url = urlsplit(base)
+    sock = socket.create_connection((url.hostname, url.port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(n):
+        sock.sendall((f"GET /api/v2/routing/queues/{ids[i % len(ids)]} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                      f"Accept: application/json\r\nAuthorization: Bearer {token}\r\n\r\n").encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise SystemExit(head.split(b"\r\n")[0].decode())
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+        while len(body) < length:
+            body += sock.recv(65536)
     return 0
 
 

@@ -57,11 +57,16 @@ enum ClientCPUBench {
                             py: (try theirs(["reads", String(reads)]) - base.py) / (Double(reads) + listing))
             let pairCost = (cx: (try ours("pairs") - base.cx) / (Double(queues * 2) + listing),
                             py: (try theirs(["pairs"]) - base.py) / (Double(queues * 2) + listing))
+            let floor = (try theirs(["floor", String(reads)]) - base.py) / (Double(reads) + listing)
             say(String(format: "  start-up CPU (no call): cxrun %.1f ms, python %.1f ms", base.cx * 1000, base.py * 1000))
             for (label, cost) in [("reads (fetch)", readCost), ("fetch + deploy", pairCost)] {
                 say(String(format: "  %@: cxrun %.3f ms, python %.3f ms per request: %.1fx cheaper   (goal <= 0.1 ms, >= 8x)",
                            label, cost.cx * 1000, cost.py * 1000, cost.py / cost.cx))
             }
+            // What the same reads cost with no client at all: the kernel's share of a request and
+            // its answer over loopback. A goal below it cannot be met by any client.
+            say(String(format: "  floor: the same reads over one raw socket (no parsing, no audit) %.3f ms per request; cxrun's reads %.1fx it",
+                       floor * 1000, readCost.cx / floor))
         } catch {
             say("  client CPU benchmark failed: \(error)")
         }

@@ -148,7 +148,7 @@ struct RunbookCLITests {
 
     /// A run killed (SIGKILL) the moment its deploy row is committed pending, with every API call
     /// slowed by `latencyMs` so the PUT is in flight; returns the run, the queue and its original maxWaitTime.
-    private func killMidDeploy(latencyMs: Int) async throws -> (dir: URL, env: [String: String], sim: Process, baseURL: String,
+    private func killMidDeploy(writeLatencyMs latencyMs: Int) async throws -> (dir: URL, env: [String: String], sim: Process, baseURL: String,
                                                                 runID: String, queueID: String, original: String) {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)
@@ -160,9 +160,10 @@ struct RunbookCLITests {
         try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
             .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
         let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
-        // Slow every API call down so the process dies with the PUT in flight.
+        // Hold every API write so the process dies with the PUT in flight, and long enough that
+        // what the test does after the kill (under load, several seconds) happens while it waits.
         _ = try await runCLI(["run", "book.lua", "--dry-run"], in: dir, environment: env)
-        let faults = try await curlPut(baseURL + "/_sim/faults", #"{"latencyMs": \#(latencyMs)}"#)
+        let faults = try await curlPut(baseURL + "/_sim/faults", #"{"writeLatencyMs": \#(latencyMs)}"#)
         #expect(faults)
         let victim = Process()
         victim.executableURL = URL(fileURLWithPath: cxrunBinary)
@@ -214,11 +215,11 @@ struct RunbookCLITests {
     }
 
     @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(latencyMs: 3000)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 10_000)
         defer { sim.terminate() }
         // The in-flight PUT may still land on the server: wait until its request log shows it
         // answered (bounded: a PUT killed before it was sent never shows).
-        _ = try await landedPut(baseURL, queueID, latencyMs: 3000)
+        _ = try await landedPut(baseURL, queueID, latencyMs: 10_000)
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
@@ -230,12 +231,12 @@ struct RunbookCLITests {
     /// Rolled back while the killed deploy's PUT is still on its way: the rollback rewrites the
     /// queue (a new version), so the late PUT's If-Match fails and the queue stays as before.
     @Test func aWriteStillInFlightCannotLandAfterItsRollback() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(latencyMs: 3000)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 10_000)
         defer { sim.terminate() }
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         // Killed ≥ 100 ms after its pending row was committed, the PUT had been sent.
-        let late = try #require(try await landedPut(baseURL, queueID, latencyMs: 3000), "the killed deploy's PUT reached the tenant")
+        let late = try #require(try await landedPut(baseURL, queueID, latencyMs: 10_000), "the killed deploy's PUT reached the tenant")
         #expect(late["status"] == 409, "the late write was refused: \(late.jsonString())")
         #expect(rollback.stdout.contains("was in flight when its run ended"), "\(rollback.stdout)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])

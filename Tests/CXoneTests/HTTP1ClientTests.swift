@@ -52,13 +52,21 @@ struct HTTP1ClientTests {
             HostileServer.http(200, #"{"path":"\#(request.path)"}"#, close: false)
         }
         defer { server.stop() }
+        // An idle connection is closed after a while: a busy machine that left this task waiting
+        // that long between two requests may see a second connection, and only then.
+        // (Counted generously: any two starts half the idle timeout apart.)
+        let clock = ContinuousClock()
+        var last = clock.now
+        var longPauses = 0
         for i in 0..<20 {
+            if clock.now - last >= .nanoseconds(HTTPConnectionPool.idleTimeout.nanoseconds / 2) { longPauses += 1 }
+            last = clock.now
             let reply = try await HTTP1Client.exchange(.GET, server.baseURL + "/q/\(i)", headers: [], body: nil, timeout: 5, maxBody: 1 << 20)
             #expect(reply.status == 200)
             #expect(String(buffer: reply.body) == #"{"path":"/q/\#(i)"}"#)
         }
         #expect(server.requests.count == 20)
-        #expect(server.connections == 1, "\(server.connections) connections for 20 requests")
+        #expect(server.connections >= 1 && server.connections <= 1 + longPauses, "\(server.connections) connections for 20 requests, \(longPauses) long pauses")
     }
 
     @Test func concurrentRequestsOpenAtMostSixteenConnectionsToAnOrigin() async throws {

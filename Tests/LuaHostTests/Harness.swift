@@ -29,6 +29,17 @@ func testBindings() -> [(String, LuaFunction)] {
             return try call.returning(.string(String(repeating: "x", count: mib << 20)))
         }),
         ("noop", { _ throws(ScriptError) in .values(0) }),
+        // Whether the async work ran on the run's own thread (the one Lua runs on), before and
+        // after it waited for something else.
+        ("on_run_thread_async", { _ throws(ScriptError) in
+            let runThread = UInt(bitPattern: Int(pthread_self()))
+            return .suspend(.async {
+                let before = UInt(bitPattern: Int(pthread_self())) == runThread
+                try? await Task.sleep(for: .milliseconds(1))
+                let after = UInt(bitPattern: Int(pthread_self())) == runThread
+                return .success([.bool(before), .bool(after)])
+            })
+        }),
     ]
 }
 

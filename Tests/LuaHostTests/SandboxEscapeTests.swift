@@ -91,7 +91,7 @@ struct SandboxEscapeTests {
         #expect(lines.count == 3)
         #expect(
             lines[0]
-                == "_G _VERSION assert big_string collectgarbage coroutine cx echo echo_async error fail_async fail_sync getmetatable ipairs load log math next noop os pairs pcall print rawequal rawget rawlen rawset require select setmetatable string table tonumber tostring type unpack utf8 xpcall"
+                == "_G _VERSION assert big_string collectgarbage coroutine cx echo echo_async error fail_async fail_sync getmetatable ipairs load log math next noop on_run_thread_async os pairs pcall print rawequal rawget rawlen rawset require select setmetatable string table tonumber tostring type unpack utf8 xpcall"
         )
         #expect(lines[1] == "clock date difftime time")
         #expect(lines[2] == "nil\tnil\ttrue")

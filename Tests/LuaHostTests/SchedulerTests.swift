@@ -203,4 +203,14 @@ struct SchedulerTests {
             """#)
         #expect(output == "task closed\nfalse\tconflict\n", "\(output)")
     }
+
+    @Test func bindingWorkRunsOnTheRunsOwnThread() async {
+        // The run's thread is an event loop and the work's executor: a call and its answer need
+        // no thread switch, also when several tasks wait at once.
+        let output = await expectSuccess(#"""
+            local seen = cx.each({1, 2, 3, 4}, function() return {on_run_thread_async()} end, {concurrency = 4})
+            for _, pair in ipairs(seen) do print(pair[1], pair[2]) end
+            """#)
+        #expect(output == String(repeating: "true\ttrue\n", count: 4), "\(output)")
+    }
 }

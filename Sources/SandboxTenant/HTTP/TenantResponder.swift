@@ -40,7 +40,9 @@ struct TenantResponder: HTTPResponder {
                 method: request.method, path: path, parameters: parameters, query: query(request), headers: request.headers,
                 body: [], clientID: nil)
             if case .control = route.access {} else {
-                let (latency, outcome) = tenant.faults.draw()
+                let isWrite: Bool
+                if case .api = route.access { isWrite = request.method != .get && request.method != .head } else { isWrite = false }
+                let (latency, outcome) = tenant.faults.draw(write: isWrite)
                 if latency > 0 { try? await Task.sleep(for: .seconds(latency)) }
                 switch outcome {
                 case .proceed: break

@@ -10,6 +10,9 @@ public struct Faults: Sendable, Equatable {
     public var reset = 0.0
     public var latencyMs = 0.0
     public var jitterMs = 0.0
+    /// Added to API writes only (PUT, PATCH, POST, DELETE), before the request is read: how a
+    /// test keeps one write in flight while everything else answers at once.
+    public var writeLatencyMs = 0.0
     /// Another admin edits a queue just before an incoming write is applied.
     public var concurrentEdit = 0.0
     /// The webhook sink answers 500 (to exercise delivery retries).
@@ -28,7 +31,7 @@ public struct Faults: Sendable, Equatable {
         ]
     }
     static var millisecondKeys: [(String, WritableKeyPath<Faults, Double>)] {
-        [("latencyMs", \.latencyMs), ("jitterMs", \.jitterMs), ("statusChangeHoldMs", \.statusChangeHoldMs)]
+        [("latencyMs", \.latencyMs), ("jitterMs", \.jitterMs), ("writeLatencyMs", \.writeLatencyMs), ("statusChangeHoldMs", \.statusChangeHoldMs)]
     }
 
     /// Parses `key=value,key=value` (the `--fault` flag); nil with a reason when invalid.
@@ -97,11 +100,11 @@ final class FaultInjector: Sendable {
 
     func set(_ faults: Faults) { state.withLock { $0.faults = faults } }
 
-    /// The added latency (seconds) and what happens to one API request.
-    func draw() -> (latency: Double, outcome: Outcome) {
+    /// The added latency (seconds) and what happens to one API request (`write`: one that changes state).
+    func draw(write: Bool) -> (latency: Double, outcome: Outcome) {
         state.withLock { s in
             let f = s.faults
-            let latency = (f.latencyMs + (f.jitterMs > 0 ? s.rng.unit() * f.jitterMs : 0)) / 1000
+            let latency = (f.latencyMs + (f.jitterMs > 0 ? s.rng.unit() * f.jitterMs : 0) + (write ? f.writeLatencyMs : 0)) / 1000
             let r = s.rng.unit()
             var edge = f.status429
             if r < edge { return (latency, .status(429)) }

@@ -107,4 +107,36 @@ struct HTTP1ClientTests {
             #expect(!error.requestWritten, "a write that never left is safe to retry")
         }
     }
+
+    struct Answer: Sendable, CustomTestStringConvertible {
+        var name: String
+        var bytes: String
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        Answer(name: "a chunked body", bytes: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"),
+        Answer(name: "an interim 100 Continue first", bytes: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{\"a\":1}"),
+        Answer(name: "a body that ends with the connection", bytes: "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"a\":1}"),
+    ])
+    func anUnusualButValidAnswerIsRead(_ c: Answer) async throws {
+        let server = try HostileServer { _ in Array(c.bytes.utf8) }
+        defer { server.stop() }
+        let reply = try await HTTP1Client.exchange(.GET, server.baseURL + "/x", headers: [], body: nil, timeout: 5, maxBody: 1 << 20)
+        #expect(reply.status == 200)
+        #expect(String(buffer: reply.body) == #"{"a":1}"#, "\(c.name)")
+    }
+
+    @Test func aHeaderSectionWithoutEndIsRefusedNotBuffered() async throws {
+        // 1 MiB of headers: the codec's 80 KiB limit ends it as an error, long before the deadline.
+        let server = try HostileServer { _ in Array(("HTTP/1.1 200 OK\r\n" + String(repeating: "X-Pad: " + String(repeating: "a", count: 1_000) + "\r\n", count: 1_000)).utf8) }
+        defer { server.stop() }
+        do throws(HTTPFailure) {
+            _ = try await HTTP1Client.exchange(.GET, server.baseURL + "/x", headers: [], body: nil, timeout: 30, maxBody: 1 << 20)
+            Issue.record("no error")
+        } catch {
+            #expect(error.kind == .connection && error.detail.contains("not valid HTTP"), "\(error)")
+            #expect(error.requestWritten)
+        }
+    }
 }

@@ -139,4 +139,17 @@ struct HTTP1ClientTests {
             #expect(error.requestWritten)
         }
     }
+
+    @Test(arguments: ["127.0.0.1", "localhost"])
+    func anHTTPSRequestToAServerThatDoesNotSpeakTLSIsATypedError(_ host: String) async throws {
+        // The TLS path end to end short of a certificate: the handshake meets plain HTTP.
+        let server = try HostileServer(greeting: Array("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n".utf8)) { _ in [] }
+        defer { server.stop() }
+        do throws(HTTPFailure) {
+            _ = try await HTTP1Client.exchange(.GET, "https://\(host):\(server.port)/x", headers: [], body: nil, timeout: 10, maxBody: 1 << 20)
+            Issue.record("no error")
+        } catch {
+            #expect(error.kind == .connection, "\(error)")
+        }
+    }
 }

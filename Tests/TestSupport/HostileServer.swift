@@ -29,7 +29,9 @@ public final class HostileServer: Sendable {
     /// Connections open right now, and the most ever open at once.
     public var openConnections: (now: Int, most: Int) { counts.withLock { ($0.open, $0.mostOpen) } }
 
-    public init(trickle: Double = 0, keepAlive: Bool = false, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
+    /// With `greeting`, the server sends those bytes the moment a connection is accepted and
+    /// closes it, reading nothing (a server that speaks another protocol).
+    public init(trickle: Double = 0, keepAlive: Bool = false, greeting: [UInt8]? = nil, respond: @escaping @Sendable (Request) -> [UInt8]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
@@ -61,6 +63,11 @@ public final class HostileServer: Sendable {
                     defer {
                         self.counts.withLock { $0.open -= 1 }
                         close(connection)
+                    }
+                    if let greeting {
+                        _ = Self.send(greeting, to: connection)
+                        shutdown(connection, Int32(SHUT_WR))
+                        return
                     }
                     guard var request = Self.readRequest(connection) else { return }
                     while keepAlive {

@@ -152,4 +152,23 @@ struct HTTP1ClientTests {
             #expect(error.kind == .connection, "\(error)")
         }
     }
+
+    @Test func aBodyOverTheCapIsRefusedAnnouncedOrNot() async throws {
+        // Announced by Content-Length: refused at the head. Chunked: refused once the cap is passed.
+        let chunk = String(repeating: "x", count: 600)
+        let answers = [
+            HostileServer.http(200, String(repeating: " ", count: 2_000)),
+            Array(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "258\r\n\(chunk)\r\n", count: 4) + "0\r\n\r\n").utf8),
+        ]
+        for answer in answers {
+            let server = try HostileServer { _ in answer }
+            defer { server.stop() }
+            do throws(HTTPFailure) {
+                _ = try await HTTP1Client.exchange(.GET, server.baseURL + "/x", headers: [], body: nil, timeout: 30, maxBody: 1_024)
+                Issue.record("no error")
+            } catch {
+                #expect(error.kind == .body && error.detail.hasPrefix("the response body is over"), "\(error)")
+            }
+        }
+    }
 }

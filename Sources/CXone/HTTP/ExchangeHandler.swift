@@ -34,13 +34,12 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
             // 1xx answers are interim; the real one follows.
             if received.status.code / 100 == 1 && received.status != .switchingProtocols { return }
             head = received
-        case .body(let part):
-            guard body.readableBytes + part.readableBytes <= exchange.maxBody else {
-                current = nil
-                exchange.fail(HTTPFailure(.body, "the response body is over \(exchange.maxBody >> 20) MiB"))
-                context.close(promise: nil)
-                return
+            // A body announced too large is refused before any of it is read.
+            if let length = received.headers.first(name: "content-length").flatMap(Int.init), length > exchange.maxBody {
+                tooLarge(exchange, context: context)
             }
+        case .body(let part):
+            guard body.readableBytes + part.readableBytes <= exchange.maxBody else { return tooLarge(exchange, context: context) }
             body.writeImmutableBuffer(part)
         case .end:
             guard let head else { return }
@@ -51,6 +50,13 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
             exchange.succeed(reply)
             onAnswered?(head.isKeepAlive && context.channel.isActive)
         }
+    }
+
+    private func tooLarge(_ exchange: PendingExchange, context: ChannelHandlerContext) {
+        current = nil
+        let limit = exchange.maxBody >= 1 << 20 ? "\(exchange.maxBody >> 20) MiB" : "\(exchange.maxBody) bytes"
+        exchange.fail(HTTPFailure(.body, "the response body is over \(limit)"))
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -38,6 +38,9 @@ struct AuditRecorderTests {
         #expect(Redactor.isSensitiveKey("X-Api-Key"))
         #expect(Redactor.isSensitiveKey("accessToken"))
         #expect(!Redactor.isSensitiveKey("maxWaitTime"))
+        #expect(Redactor.isSensitiveKey("TOKEN") && Redactor.isSensitiveKey("Bearer"))
+        #expect(!Redactor.isSensitiveKey("") && !Redactor.isSensitiveKey("id") && !Redactor.isSensitiveKey("tokn"))
+        #expect(redactor.redact("") == "")
         let doc: JSONValue = ["name": "q", "password": "hunter22", "nested": ["note": "uses s3cr3t", "token": .null], "list": ["Bearer abcdefghij"]]
         #expect(redactor.redact(doc) == ["name": "q", "password": "[redacted]", "nested": ["note": "uses [redacted]", "token": .null],
                                          "list": ["Bearer [redacted]"]])

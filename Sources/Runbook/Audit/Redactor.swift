@@ -24,9 +24,10 @@ public struct Redactor: Sendable {
 
     /// True for keys named like secret, token, password, authorization, api key, credential.
     public static func isSensitiveKey(_ key: String) -> Bool {
-        var bytes = Array(key.utf8)
-        for i in bytes.indices where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] |= 0x20 }
-        return sensitiveWords.contains { bytes.find($0) != nil }
+        if let found = key.utf8.withContiguousStorageIfAvailable({ bytes in sensitiveWords.contains { bytes.findIgnoringASCIICase($0) } }) {
+            return found
+        }
+        return isSensitiveKey(String(decoding: Array(key.utf8), as: UTF8.self))  // now contiguous
     }
 
     /// Script arguments as stored: `KEY=VALUE` with a sensitive key keeps the key, not the value
@@ -55,6 +56,11 @@ public struct Redactor: Sendable {
 
     /// The text with every known secret and every bearer token masked.
     public func redact(_ text: String) -> String {
+        // Most text holds nothing to mask: look before copying.
+        let clean = text.utf8.withContiguousStorageIfAvailable { bytes in
+            !secrets.contains { bytes.find($0) != nil } && bytes.find(Self.bearer) == nil
+        }
+        if clean == true { return text }
         var bytes = Array(text.utf8)
         var masked = false
         for secret in secrets {
@@ -99,16 +105,36 @@ public struct Redactor: Sendable {
 extension [UInt8] {
     /// Where `needle` first occurs at or after `from` (this runs on every audited string).
     fileprivate func find(_ needle: [UInt8], from: Int = 0) -> Int? {
-        guard let first = needle.first, from <= count - needle.count else { return nil }
-        return withUnsafeBufferPointer { hay in
-            needle.withUnsafeBufferPointer { n in
-                var i = from
-                while i <= hay.count - n.count {
-                    if hay[i] == first && memcmp(hay.baseAddress! + i, n.baseAddress!, n.count) == 0 { return i }
-                    i += 1
-                }
-                return nil
+        withUnsafeBufferPointer { $0.find(needle, from: from) }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    fileprivate func find(_ needle: [UInt8], from: Int = 0) -> Int? {
+        guard let first = needle.first, from >= 0, from <= count - needle.count else { return nil }
+        return needle.withUnsafeBufferPointer { n in
+            var i = from
+            while i <= count - n.count {
+                if self[i] == first && memcmp(baseAddress! + i, n.baseAddress!, n.count) == 0 { return i }
+                i += 1
             }
+            return nil
         }
+    }
+
+    /// Whether `needle` (lowercase ASCII) occurs here, ASCII letters compared without case.
+    fileprivate func findIgnoringASCIICase(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        for start in 0...(count - needle.count) {
+            var k = 0
+            while k < needle.count {
+                var b = self[start + k]
+                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+                if b != needle[k] { break }
+                k += 1
+            }
+            if k == needle.count { return true }
+        }
+        return false
     }
 }

@@ -36,9 +36,11 @@ enum JSONParser {
             switch bytes[i] {
             case UInt8(ascii: "{"):
                 i += 1
-                var fields: [String: JSONValue] = [:]
                 skipSpace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(fields) }
+                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
+                // Members are collected first and the dictionary made once at its size: growing it
+                // member by member rehashed it several times per document.
+                var members: [(String, JSONValue)] = []
                 while true {
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -47,11 +49,15 @@ enum JSONParser {
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                     i += 1
                     skipSpace()
-                    fields[key] = try value(depth: depth + 1)
+                    members.append((key, try value(depth: depth + 1)))
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(fields) }
+                    if bytes[i] == UInt8(ascii: "}") {
+                        i += 1
+                        // A repeated key keeps its last value, as before.
+                        return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+                    }
                     throw fail("expected ',' or '}'")
                 }
             case UInt8(ascii: "["):

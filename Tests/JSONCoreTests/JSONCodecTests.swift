@@ -12,6 +12,11 @@ struct JSONCodecTests {
         #expect(try JSONValue.parse("9223372036854775807") == .int(Int64.max))
     }
 
+    @Test func aRepeatedKeyKeepsItsLastValue() throws {
+        let v = try JSONValue.parse(#"{"a": 1, "b": {"c": 2, "c": 3}, "a": [4]}"#)
+        #expect(v == .object(["a": [4], "b": .object(["c": 3])]))
+    }
+
     @Test func refusesMalformedAndHostileInput() {
         for bad in ["", "{", "[1,]", "{\"a\" 1}", "\"unterminated", "tru", "1 2", "{\"a\":1}}", "\"\u{01}\"", "1e999"] {
             #expect(throws: JSONError.self, "\(bad)") { try JSONValue.parse(bad) }

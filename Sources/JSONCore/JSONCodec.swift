@@ -53,11 +53,7 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Parses JSON text; any top-level value is accepted.
     public static func parse(_ data: Data) throws(JSONError) -> JSONValue {
-        do {
-            return try data.withUnsafeBytes { raw throws(JSONError) in try JSONParser.parse(raw.bindMemory(to: UInt8.self)) }
-        } catch {
-            throw JSONError("invalid JSON: \((error as? JSONError)?.description ?? "\(error)")")
-        }
+        try data.withUnsafeBytes { raw in Result { () throws(JSONError) in try parse(bytes: raw) } }.get()
     }
 
     /// Parses JSON text from bytes in memory (no copy into `Data`).

@@ -84,11 +84,7 @@ final class HTTPConnectionPool {
 
     /// A connection finished an exchange and may serve another: the queue's next, or it waits idle.
     private func free(_ connection: HTTPConnection, origin: RequestURL.Origin) {
-        while var waiting = queued[origin], !waiting.isEmpty {
-            let next = waiting.removeFirst()
-            queued[origin] = waiting
-            if !next.finished { return assign(next, to: connection) }
-        }
+        if let next = nextQueued(origin) { return assign(next, to: connection) }
         idle[origin, default: []].append(connection)
         connection.idleClose = loop.assumeIsolated().scheduleTask(in: Self.idleTimeout) { connection.channel.close(promise: nil) }
     }
@@ -102,11 +98,17 @@ final class HTTPConnectionPool {
     }
 
     private func startQueued(_ origin: RequestURL.Origin) {
+        if let next = nextQueued(origin) { run(next, connectTimeout: Self.connectTimeout) }
+    }
+
+    /// The oldest queued request to `origin` still waiting (those ended meanwhile are dropped).
+    private func nextQueued(_ origin: RequestURL.Origin) -> PendingExchange? {
         while var waiting = queued[origin], !waiting.isEmpty {
             let next = waiting.removeFirst()
             queued[origin] = waiting
-            if !next.finished { return run(next, connectTimeout: Self.connectTimeout) }
+            if !next.finished { return next }
         }
+        return nil
     }
 
     private func connect(_ origin: RequestURL.Origin, timeout: Double) -> EventLoopFuture<HTTPConnection> {

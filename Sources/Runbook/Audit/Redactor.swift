@@ -24,10 +24,8 @@ public struct Redactor: Sendable {
 
     /// True for keys named like secret, token, password, authorization, api key, credential.
     public static func isSensitiveKey(_ key: String) -> Bool {
-        if let found = key.utf8.withContiguousStorageIfAvailable({ bytes in sensitiveWords.contains { bytes.findIgnoringASCIICase($0) } }) {
-            return found
-        }
-        return isSensitiveKey(String(decoding: Array(key.utf8), as: UTF8.self))  // now contiguous
+        var key = key
+        return key.withUTF8 { bytes in sensitiveWords.contains { bytes.findIgnoringASCIICase($0) } }
     }
 
     /// Script arguments as stored: `KEY=VALUE` with a sensitive key keeps the key, not the value
@@ -57,10 +55,9 @@ public struct Redactor: Sendable {
     /// The text with every known secret and every bearer token masked.
     public func redact(_ text: String) -> String {
         // Most text holds nothing to mask: look before copying.
-        let clean = text.utf8.withContiguousStorageIfAvailable { bytes in
-            !secrets.contains { bytes.find($0) != nil } && bytes.find(Self.bearer) == nil
-        }
-        if clean == true { return text }
+        var text = text
+        let clean = text.withUTF8 { bytes in !secrets.contains { bytes.find($0) != nil } && bytes.find(Self.bearer) == nil }
+        if clean { return text }
         var bytes = Array(text.utf8)
         var masked = false
         for secret in secrets {

@@ -76,13 +76,11 @@ struct WebhookBinding {
         }
         // A write whose request goes out after the script has moved on: its pending row is
         // committed now (an audit log that refuses it stops the delivery here, with an error).
-        let stats = context.client.transport.stats
-        let endpoint = context.client.transport.endpoint
         let started = ContinuousClock.now
         let waited = opts["wait"]?.boolValue == true
         let context = self.context
         let task = try context.detachedWrite("webhook", target: name, args: args, pendingResult: ["id": .string(id)]) {
-            let outcome = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats, endpoint: endpoint)
+            let outcome = await context.deliver(target, deliveryID: id, payload: payload)
             // Nobody waited for this outcome: the run itself must say the delivery did not happen.
             if !outcome.delivered && !waited {
                 context.noteLost("webhook '\(name)' delivery \(id) failed: \(outcome.failureText)")
@@ -101,5 +99,15 @@ struct WebhookBinding {
             result["latency_ms"] = .double(RunContext.milliseconds(since: started))
             return .success([.object(result)])
         })
+    }
+}
+
+extension RunContext {
+    /// Delivers `payload` to a configured webhook, counted with the run's requests; a relative
+    /// URL (the sandbox tenant's own sink) resolves once the tenant has started.
+    func deliver(_ target: WebhookTarget, deliveryID: String, payload: JSONValue) async -> WebhookOutcome {
+        let transport = client.transport
+        return await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: deliveryID, body: payload,
+                                             stats: transport.stats, endpoint: transport.endpoint)
     }
 }

@@ -228,11 +228,9 @@ public enum PlanApply {
             }
             let payload = action.body ?? .null
             let id = UUID().uuidString.lowercased()
-            let stats = context.client.transport.stats
-            let endpoint = context.client.transport.endpoint
             let outcome = try await run.call("webhook", target: action.target, args: ["name": .string(action.target), "payload": payload, "plan": .string(plan.id)],
                                              effect: .write()) { _ async throws(BindingError) in
-                let delivered = await WebhookSender().deliver(url: target.url, secret: target.secret, deliveryID: id, body: payload, stats: stats, endpoint: endpoint)
+                let delivered = await context.deliver(target, deliveryID: id, payload: payload)
                 guard delivered.delivered else {
                     throw BindingError(.unavailable, status: delivered.httpStatus, message: "webhook '\(action.target)' was not delivered: \(delivered.json.jsonString())")
                 }

@@ -39,7 +39,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Runs: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recent runs, newest first.")
         @OptionGroup var location: Location
         @Option(help: "How many runs.") var limit = 20
         @Flag(help: "One JSON object per run (as `cxrun audit export` writes runs), newest first.") var json = false
@@ -59,7 +59,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one run and its calls (the latest run when no id is given).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run and its calls (the latest run when no id is given).")
         @OptionGroup var location: Location
         @Argument(help: "The run id (default: the latest run).") var runID: String?
 
@@ -92,7 +92,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export runs and calls as JSON lines.")
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Export runs and calls as JSON lines.")
         @OptionGroup var location: Location
         @Option(name: .customLong("run"), help: "Only this run.") var runID: String?
         @Option(help: "Output format (jsonl).") var format = "jsonl"

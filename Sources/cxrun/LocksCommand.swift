@@ -18,7 +18,7 @@ struct LocksCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the locks held now.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the locks held now.")
         @OptionGroup var location: AuditCommand.Location
         @Flag(help: "One JSON object per lock.") var json = false
 
@@ -38,6 +38,7 @@ struct LocksCommand: ParsableCommand {
 
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "release",
             abstract: "Free the locks of a run that cannot free them itself (audited as a run of its own).")
         @Argument(help: "The run whose locks to free (see `cxrun locks`).") var runID: String
         @OptionGroup var location: AuditCommand.Location

@@ -4,8 +4,10 @@ import Foundation
 enum StdlibLocator {
     static func locate() -> String? {
         if let path = ProcessInfo.processInfo.environment["CXRUN_STDLIB"], !path.isEmpty { return path }
-        guard let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return nil }
-        let bin = exe.deletingLastPathComponent()
+        // The kernel's link to the running executable (symlinks resolved), not Bundle.main: making
+        // the main bundle lists the executable's whole folder (20 ms for a binary in /tmp).
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let bin = URL(fileURLWithPath: exe).deletingLastPathComponent()
         // Installed: PREFIX/bin/cxrun with PREFIX/share/cxrun/stdlib.
         let installed = bin.deletingLastPathComponent().appendingPathComponent("share/cxrun/stdlib")
         if isDirectory(installed) { return installed.path }

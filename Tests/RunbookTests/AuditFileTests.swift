@@ -60,4 +60,14 @@ struct AuditFileTests {
             #expect(opened == 4, "round \(round): \(opened) of 4 opened")
         }
     }
+
+    @Test func runIDsSortByTimeAndPadEveryField() throws {
+        // 2026-02-03 04:05:06 UTC: every field has a leading zero to keep.
+        let id = RunbookSession.newRunID(now: Date(timeIntervalSince1970: 1_770_091_506))
+        #expect(id.hasPrefix("20260203T040506Z-"), "\(id)")
+        let suffix = id.dropFirst("20260203T040506Z-".count)
+        #expect(suffix.count == 8 && suffix.allSatisfy(\.isHexDigit), "\(id)")
+        #expect(RunbookSession.newRunID(now: Date(timeIntervalSince1970: 1_770_091_506)) != id, "the suffix is random")
+        #expect(RunbookSession.newRunID(now: Date(timeIntervalSince1970: 1_800_000_000)).hasPrefix("20270115T080000Z-"))
+    }
 }

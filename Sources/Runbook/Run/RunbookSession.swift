@@ -84,8 +84,10 @@ public enum RunbookSession {
         var seconds = time_t(now.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let stamp = String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                           parts.tm_hour, parts.tm_min, parts.tm_sec)
+        // Digits by hand, not String(format:): its variadic arguments cost a start-up a conformance scan.
+        func digits(_ value: Int32, _ width: Int) -> String { String(value).leftPadded(width) }
+        let stamp = digits(parts.tm_year + 1900, 4) + digits(parts.tm_mon + 1, 2) + digits(parts.tm_mday, 2) + "T"
+            + digits(parts.tm_hour, 2) + digits(parts.tm_min, 2) + digits(parts.tm_sec, 2) + "Z"
         return "\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(8))"
     }
 

@@ -41,8 +41,9 @@ let package = Package(
             dependencies: ["CLua", "CLuaBridge", "JSONCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             resources: [.embedInCode("Lua/prelude.lua")]
         ),
-        // How cxrun opens its SQLite files (audit log, tenant state).
-        .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // How cxrun opens its SQLite files (audit log, tenant state); the C shim reaches a variadic SQLite call.
+        .target(name: "CSQLiteShim"),
+        .target(name: "SQLiteSupport", dependencies: ["CSQLiteShim", .product(name: "GRDB", package: "GRDB.swift")]),
         // The API client: tokens, transport (retries, rate limit), endpoints, webhooks. No Lua.
         .target(
             name: "CXone",

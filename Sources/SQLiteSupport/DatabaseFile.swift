@@ -1,30 +1,37 @@
+import CSQLiteShim
 import Foundation
 import GRDB
 
 /// How cxrun opens its SQLite files (audit log, sandbox tenant state).
 public enum DatabaseFile {
-    /// A WAL database pool at `path`, its folder created. Synchronous NORMAL: a commit survives
-    /// the process being killed (only an OS crash can lose the newest commits), without an fsync
-    /// per transaction.
+    /// A WAL database pool at `path`, its folder created, for a server's concurrent readers (the
+    /// sandbox tenant). Synchronous NORMAL: a commit survives the process being killed (only an
+    /// OS crash can lose the newest commits), without an fsync per transaction.
     public static func open(_ path: String) throws -> DatabasePool {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        return try DatabasePool(path: path, configuration: configuration)
+        try DatabasePool(path: prepared(path), configuration: configuration(keepingWAL: false))
     }
 
-    /// Opens and migrates `path`. Processes creating a fresh file at once race: switching it to
-    /// WAL needs a lock SQLite does not wait for, and the loser of the migration finds the
-    /// winner's tables (`table already exists`); opening and migrating again then succeeds.
-    public static func openMigrated(_ path: String, _ migrator: DatabaseMigrator) throws -> DatabasePool {
+    /// A log one process appends to and seldom reads (the audit log): one connection, WAL,
+    /// synchronous NORMAL as `open`. The WAL file stays when the process ends and SQLite
+    /// checkpoints it as it grows: checkpointing it at every close (fsyncs) and recreating it at
+    /// every open (more fsyncs) was a third of a short run's start-up and ending. Copy the file
+    /// with its `-wal` (or export it): the newest rows may be only there.
+    public static func openLog(_ path: String) throws -> DatabaseQueue {
+        try DatabaseQueue(path: prepared(path), configuration: configuration(keepingWAL: true))
+    }
+
+    /// Opens with `open` or `openLog` and migrates. Processes creating a fresh file at once race:
+    /// switching it to WAL needs a lock SQLite does not wait for, and the loser of the migration
+    /// finds the winner's tables (`table already exists`); opening and migrating again then succeeds.
+    public static func openMigrated<Writer: DatabaseWriter>(
+        _ path: String, _ migrator: DatabaseMigrator, with open: (String) throws -> Writer = open
+    ) throws -> Writer {
         var attempt = 0
         while true {
             do {
-                let pool = try open(path)
-                try migrator.migrate(pool)
-                return pool
+                let writer = try open(path)
+                try migrator.migrate(writer)
+                return writer
             } catch {
                 attempt += 1
                 if attempt >= 10 { throw error }
@@ -33,12 +40,38 @@ public enum DatabaseFile {
         }
     }
 
-    /// A connection that only reads and works on a read-only file (and folder): it writes no
-    /// -wal/-shm files, so it sees committed data only.
+    /// A connection that only reads and works on a read-only file (and folder); it sees what is
+    /// committed, in the WAL file too.
     public static func openReadOnly(_ path: String) throws -> any DatabaseWriter {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
         return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// `path`, its folder created.
+    private static func prepared(_ path: String) throws -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        return path
+    }
+
+    private static func configuration(keepingWAL: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            if keepingWAL {
+                // WAL set here, not with GRDB's journalMode: GRDB then also makes sure a WAL file
+                // exists through Foundation's URL resource values, a millisecond at every open.
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw DatabaseError(message: "cannot switch the file to WAL mode")
+                }
+                guard cx_sqlite_keep_wal_on_close(db.sqliteConnection) == 0 else {
+                    throw DatabaseError(message: "cannot keep the WAL file on close")
+                }
+            }
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return configuration
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import JSONCore
 import Testing
 import TestSupport
@@ -69,5 +70,36 @@ struct AuditFileTests {
         #expect(suffix.count == 8 && suffix.allSatisfy(\.isHexDigit), "\(id)")
         #expect(RunbookSession.newRunID(now: Date(timeIntervalSince1970: 1_770_091_506)) != id, "the suffix is random")
         #expect(RunbookSession.newRunID(now: Date(timeIntervalSince1970: 1_800_000_000)).hasPrefix("20270115T080000Z-"))
+    }
+
+    /// The log's WAL file stays when the last connection closes (no checkpoint then: a short run's
+    /// fsyncs), readers see what is only in it, and SQLite checkpoints it into the file as it grows.
+    @Test func theLogKeepsItsWALAtCloseAndCheckpointsItAsItGrows() throws {
+        let dir = try temporaryFolder("audit-wal")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/audit.sqlite"
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? -1 }
+        do {
+            let store = try AuditStore(path: path)
+            try store.insert(run: Self.record("first", owner: .current))
+            try store.finish(run: "first", status: .succeeded, error: nil, summary: nil, at: 1)
+        }
+        #expect(size(path + "-wal") > 0, "the WAL stays after the last close")
+        #expect(try AuditStore(path: path, readOnly: true).run("first")?.status == .succeeded, "a reader sees the rows only in the WAL")
+        // ~12 MiB of rows over 10 opens: three times SQLite's checkpoint threshold (1,000 pages).
+        let args = JSONValue.array([.string(String(repeating: "x", count: 30_000))])
+        for open in 0..<10 {
+            let store = try AuditStore(path: path)
+            for i in 0..<40 {
+                var run = Self.record("r\(open)-\(i)", owner: .current)
+                run.args = args
+                try store.insert(run: run)
+            }
+        }
+        #expect(size(path + "-wal") < 6 << 20, "the WAL is checkpointed as it grows: \(size(path + "-wal")) bytes")
+        #expect(size(path) > 8 << 20, "the rows reached the database file: \(size(path)) bytes")
+        let check = try DatabaseQueue(path: path)
+        #expect(try check.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+        #expect(try check.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") } == 401)
     }
 }

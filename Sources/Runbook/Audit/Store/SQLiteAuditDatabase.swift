@@ -8,7 +8,7 @@ struct SQLiteAuditDatabase: AuditDatabase {
 
     /// Opens (creating and migrating) the file; `readOnly` works on a read-only file and changes nothing.
     init(path: String, readOnly: Bool) throws {
-        pool = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator)
+        pool = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator, with: DatabaseFile.openLog)
     }
 
     private static var migrator: DatabaseMigrator {

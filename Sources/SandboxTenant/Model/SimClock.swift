@@ -34,12 +34,76 @@ public final class SimClock: Sendable {
     /// Whether the clock is pinned.
     public var isPinned: Bool { pin.withLock { $0 != nil } }
 
-    /// Parses `2026-01-05T12:00:00Z` (ISO 8601, with or without fractional seconds or offset).
+    /// Parses an RFC 3339 time: `2026-01-05T12:00:00Z`, with or without fractional seconds, `Z` or
+    /// an offset (`+02:00`). By hand: ISO8601DateFormatter loads ICU's time-zone and locale data,
+    /// 2 ms of the start-up of every run that pins the sandbox's clock (the tests, the bench).
     public static func parse(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        if let d = plain.date(from: text) { return d }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        var scanner = DigitScanner(Array(text.utf8))
+        guard let year = scanner.number(4), scanner.skip("-"), let month = scanner.number(2), scanner.skip("-"),
+            let day = scanner.number(2), scanner.skip("T") || scanner.skip("t"), let hour = scanner.number(2), scanner.skip(":"),
+            let minute = scanner.number(2), scanner.skip(":"), let second = scanner.number(2)
+        else { return nil }
+        var fraction = 0.0
+        if scanner.skip(".") {
+            guard let digits = scanner.digits(), !digits.isEmpty else { return nil }
+            fraction = Double("0." + digits) ?? 0
+        }
+        var offset = 0
+        if !(scanner.skip("Z") || scanner.skip("z")) {
+            let sign: Int
+            if scanner.skip("+") { sign = 1 } else if scanner.skip("-") { sign = -1 } else { return nil }
+            guard let hours = scanner.number(2), scanner.skip(":"), let minutes = scanner.number(2), hours <= 23, minutes <= 59 else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+        }
+        guard scanner.atEnd, (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour <= 23, minute <= 59, second <= 59
+        else { return nil }
+        let seconds = daysSince1970(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    private static func daysIn(_ month: Int, of year: Int) -> Int {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+    private static func daysSince1970(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
+        return era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
+    }
+
+    private struct DigitScanner {
+        let bytes: [UInt8]
+        var at = 0
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        var atEnd: Bool { at == bytes.count }
+
+        mutating func skip(_ c: Unicode.Scalar) -> Bool {
+            guard at < bytes.count, bytes[at] == UInt8(ascii: c) else { return false }
+            at += 1
+            return true
+        }
+
+        /// Exactly `count` digits.
+        mutating func number(_ count: Int) -> Int? {
+            guard at + count <= bytes.count else { return nil }
+            var value = 0
+            for b in bytes[at..<at + count] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) else { return nil }
+                value = value * 10 + Int(b - UInt8(ascii: "0"))
+            }
+            at += count
+            return value
+        }
+
+        /// The digits from here on (a fraction's).
+        mutating func digits() -> String? {
+            let start = at
+            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
+            return String(decoding: bytes[start..<at], as: UTF8.self)
+        }
     }
 }

@@ -6,8 +6,9 @@ APT_PACKAGES := pkg-config liblua5.4-dev lua5.4 lua-check libedit-dev libsqlite3
 BIN := .build/debug/cxrun
 # Release builds (bench, install): the Swift runtime and Foundation linked in, not loaded at start
 # (ld.so resolving their symbols was a third of `cxrun run hello.lua`), in an executable that is
-# not position-independent (no relocations to apply at start either). See README, Benchmarks.
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie
+# not position-independent (no relocations to apply at start either) and exports no symbols
+# (45,000 of them made every dladdr and symbol lookup at start a long walk). See README, Benchmarks.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic
 # Python tools the tests use (schemathesis), in a virtual environment of their own.
 VENV := .build/venv
 

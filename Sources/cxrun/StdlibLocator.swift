@@ -3,7 +3,7 @@ import Foundation
 /// Finds the Lua standard library: `$CXRUN_STDLIB`, the install layout, or the checkout.
 enum StdlibLocator {
     static func locate() -> String? {
-        if let path = ProcessInfo.processInfo.environment["CXRUN_STDLIB"], !path.isEmpty { return path }
+        if let path = getenv("CXRUN_STDLIB").map({ String(cString: $0) }), !path.isEmpty { return path }
         // The kernel's link to the running executable (symlinks resolved), not Bundle.main: making
         // the main bundle lists the executable's whole folder (20 ms for a binary in /tmp).
         guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }

@@ -26,7 +26,7 @@ struct TenantSetup {
         var configuration = SandboxConfiguration(databasePath: ".cxrun/sandbox.sqlite")
         let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
         configuration.webhookSecrets = ["wfm": secret]
-        if let text = ProcessInfo.processInfo.environment["CXRUN_SANDBOX_CLOCK"], !text.isEmpty {
+        if let text = getenv("CXRUN_SANDBOX_CLOCK").map({ String(cString: $0) }), !text.isEmpty {
             guard let clock = SimClock.parse(text) else {
                 throw CLIError.usage("CXRUN_SANDBOX_CLOCK '\(text)' is not an ISO 8601 time such as 2026-01-05T03:00:00Z")
             }

@@ -11,7 +11,7 @@ public struct RunOwner: Sendable, Equatable {
     public static let current = RunOwner(pid: getpid(), host: ProcessInfo.processInfo.hostName)
 
     /// Who runs this process, as runs, plans and locks record the operator.
-    public static var operatorName: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+    public static var operatorName: String { getenv("USER").map { String(cString: $0) } ?? NSUserName() }
 
     /// True when the owner is on this host and its process is gone (or is a newer process that
     /// reuses the pid: it started after the run did). Another host's runs are never judged.

@@ -69,6 +69,10 @@ public enum DatabaseFile {
                 guard cx_sqlite_keep_wal_on_close(db.sqliteConnection) == 0 else {
                     throw DatabaseError(message: "cannot keep the WAL file on close")
                 }
+                // Checkpoint at 1 MiB, not SQLite's 4: the next process to open reads the whole
+                // WAL (0.7 ms more per open at 4 MiB, measured), and a checkpoint is cheap next to
+                // the run that wrote that much.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 250")
             }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }

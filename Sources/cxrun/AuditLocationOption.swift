@@ -9,8 +9,7 @@ enum AuditLocationOption {
             + "Default: CXRUN_AUDIT_URL, else [audit] url in cxrun.toml, else .cxrun/audit.sqlite.")
 
     /// The flag, the environment, the configuration file or the default; a bad one is a usage error.
-    static func resolve(flag: String?, config: String?) throws -> String {
-        let environment = ProcessInfo.processInfo.environment
+    static func resolve(flag: String?, config: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let location: String
         do { location = try Configuration.auditLocation(flag: flag, configPath: config, environment: environment) } catch {
             throw CLIError.usage("configuration error: \(error.description)")

@@ -15,10 +15,12 @@ struct TenantSetup {
     /// How long a write waits for another run's lock (`--lock-timeout`).
     var lockTimeout: Double = 30
 
-    static func resolve(config: String?, tenant name: String?) async throws -> TenantSetup {
+    static func resolve(
+        config: String?, tenant name: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> TenantSetup {
         var tenant: ResolvedTenant
         do {
-            tenant = try Configuration.resolve(configPath: config, tenant: name, environment: ProcessInfo.processInfo.environment)
+            tenant = try Configuration.resolve(configPath: config, tenant: name, environment: environment)
         } catch {
             throw CLIError.usage("configuration error: \(error.description)")
         }
@@ -26,7 +28,7 @@ struct TenantSetup {
         var configuration = SandboxConfiguration(databasePath: ".cxrun/sandbox.sqlite")
         let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
         configuration.webhookSecrets = ["wfm": secret]
-        if let text = getenv("CXRUN_SANDBOX_CLOCK").map({ String(cString: $0) }), !text.isEmpty {
+        if let text = environment["CXRUN_SANDBOX_CLOCK"], !text.isEmpty {
             guard let clock = SimClock.parse(text) else {
                 throw CLIError.usage("CXRUN_SANDBOX_CLOCK '\(text)' is not an ISO 8601 time such as 2026-01-05T03:00:00Z")
             }
@@ -83,8 +85,10 @@ struct TenantOptions: ParsableArguments {
     func resolve() async throws -> TenantSetup {
         do {
             guard lockTimeout >= 0, lockTimeout.isFinite else { throw CLIError.usage("--lock-timeout must be 0 or more seconds") }
-            let auditPath = try AuditLocationOption.resolve(flag: auditDB, config: config)
-            var setup = try await TenantSetup.resolve(config: config, tenant: tenant)
+            // One copy of the environment for both (ProcessInfo builds it anew at every use).
+            let environment = ProcessInfo.processInfo.environment
+            let auditPath = try AuditLocationOption.resolve(flag: auditDB, config: config, environment: environment)
+            var setup = try await TenantSetup.resolve(config: config, tenant: tenant, environment: environment)
             setup.auditPath = auditPath
             setup.lockTimeout = lockTimeout
             return setup

@@ -4,11 +4,12 @@ import SQLiteSupport
 
 /// The audit log in a SQLite file (WAL), through GRDB: the default, one machine.
 struct SQLiteAuditDatabase: AuditDatabase {
-    private let pool: any DatabaseWriter
+    /// One connection (a read-only one for readers): see DatabaseFile.openLog.
+    private let connection: any DatabaseWriter
 
     /// Opens (creating and migrating) the file; `readOnly` works on a read-only file and changes nothing.
     init(path: String, readOnly: Bool) throws {
-        pool = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator, with: DatabaseFile.openLog)
+        connection = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator, with: DatabaseFile.openLog)
     }
 
     private static var migrator: DatabaseMigrator {
@@ -22,19 +23,19 @@ struct SQLiteAuditDatabase: AuditDatabase {
     }
 
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try pool.read { db in try body(Session(db: db)) }
+        try connection.read { db in try body(Session(db: db)) }
     }
 
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try pool.write { db in try body(Session(db: db)) }
+        try connection.write { db in try body(Session(db: db)) }
     }
 
     func autocommit(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try pool.write { db in try Session(db: db).query(sql, arguments) }
+        try connection.write { db in try Session(db: db).query(sql, arguments) }
     }
 
     func write(_ statements: [SQLStatement]) throws {
-        try pool.write { db in
+        try connection.write { db in
             let session = Session(db: db)
             for s in statements { try session.execute(s.sql, s.arguments) }
         }

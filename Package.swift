@@ -32,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CEdit", path: "Sources/CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // Shared by every side: the JSON value type and its codec.
         .target(name: "JSONCore"),
-        // Shared by the API client and the sandbox tenant: webhook signatures.
+        // Shared by the API client and the sandbox tenant: webhook signatures, calendar arithmetic.
         .target(name: "CXShared", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Host Lua lives in .lua files, embedded at build time (nothing to find at run time).
         // A run's thread is a NIO event loop: the scheduler and the I/O of its bindings share it.

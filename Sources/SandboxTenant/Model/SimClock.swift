@@ -1,3 +1,4 @@
+import CXShared
 import Foundation
 import Synchronization
 
@@ -45,7 +46,8 @@ public final class SimClock: Sendable {
         else { return nil }
         var fraction = 0.0
         if scanner.skip(".") {
-            guard let digits = scanner.digits(), !digits.isEmpty else { return nil }
+            let digits = scanner.digits()
+            guard !digits.isEmpty else { return nil }
             fraction = Double("0." + digits) ?? 0
         }
         var offset = 0
@@ -55,24 +57,10 @@ public final class SimClock: Sendable {
             guard let hours = scanner.number(2), scanner.skip(":"), let minutes = scanner.number(2), hours <= 23, minutes <= 59 else { return nil }
             offset = sign * (hours * 3600 + minutes * 60)
         }
-        guard scanner.atEnd, (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour <= 23, minute <= 59, second <= 59
+        guard scanner.atEnd, (1...12).contains(month), (1...CivilDate.days(inMonth: month, of: year)).contains(day), hour <= 23, minute <= 59, second <= 59
         else { return nil }
-        let seconds = daysSince1970(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        let seconds = CivilDate.daysSince1970(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
-    }
-
-    private static func daysIn(_ month: Int, of year: Int) -> Int {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    }
-
-    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
-    private static func daysSince1970(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-        return era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
     }
 
     private struct DigitScanner {
@@ -100,7 +88,7 @@ public final class SimClock: Sendable {
         }
 
         /// The digits from here on (a fraction's).
-        mutating func digits() -> String? {
+        mutating func digits() -> String {
             let start = at
             while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
             return String(decoding: bytes[start..<at], as: UTF8.self)

@@ -1,3 +1,4 @@
+import CXShared
 import JSONCore
 
 /// TOML's numbers, dates and times, checked whole (the parser hands over the run of characters).
@@ -113,9 +114,7 @@ enum TOMLScalar {
         let d = Array(t)
         guard d.count == 10, d[4] == 0x2D, d[7] == 0x2D, let year = number(d[0..<4]), let month = number(d[5..<7]),
               let day = number(d[8..<10]), (1...12).contains(month) else { return false }
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return (1...days).contains(day)
+        return (1...CivilDate.days(inMonth: month, of: year)).contains(day)
     }
 
     /// `HH:MM:SS` with an optional fraction.

@@ -72,16 +72,21 @@ extension JSONValue {
 
     /// JSON bytes with sorted keys (deterministic output for logs, diffs and hashes).
     public func jsonData(pretty: Bool = false) throws(JSONError) -> Data {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        try JSONParser.write(self, into: &out, pretty: pretty)
-        return Data(out)
+        Data(try jsonBytes(pretty: pretty))
     }
 
     /// JSON text with sorted keys; non-finite numbers are written as null rather than failing.
     public func jsonString(pretty: Bool = false) -> String {
-        let data = (try? jsonData(pretty: pretty)) ?? (try? replacingNonFinite().jsonData(pretty: pretty)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        let bytes = (try? jsonBytes(pretty: pretty)) ?? (try? replacingNonFinite().jsonBytes(pretty: pretty)) ?? Array("null".utf8)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The JSON as bytes (no detour through Data for text).
+    private func jsonBytes(pretty: Bool) throws(JSONError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        try JSONParser.write(self, into: &out, pretty: pretty)
+        return out
     }
 
     private func replacingNonFinite() -> JSONValue {

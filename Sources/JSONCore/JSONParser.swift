@@ -216,12 +216,13 @@ enum JSONParser {
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
-            for (n, key) in fields.keys.sorted().enumerated() {
+            // Sorted as pairs: sorting the keys and then looking each one up hashed every key again.
+            for (n, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, pretty, indent + 1)
-                writeString(key, into: &out)
+                writeString(field.key, into: &out)
                 if pretty { out.append(contentsOf: " : ".utf8) } else { out.append(UInt8(ascii: ":")) }
-                do { try write(fields[key]!, into: &out, pretty: pretty, indent: indent + 1) } catch { throw error.within(key) }
+                do { try write(field.value, into: &out, pretty: pretty, indent: indent + 1) } catch { throw error.within(field.key) }
             }
             if !fields.isEmpty { newline(&out, pretty, indent) }
             out.append(UInt8(ascii: "}"))
@@ -238,6 +239,17 @@ enum JSONParser {
 
     private static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
+        var s = s
+        // Most strings need no escape: copied whole, not byte by byte.
+        let plain = s.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
+            out.append(0x22)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])

@@ -108,18 +108,23 @@ extension LuaVM {
     func validString(at index: Int32, on state: OpaquePointer) -> String? {
         var len = 0
         guard let p = cxb_tolstring_raw(state, index, &len) else { return "" }
-        return String(validating: UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self), as: UTF8.self)
+        let bytes = UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self)
+        // Decoded (repairing), then compared: the text is valid exactly when nothing was
+        // repaired. String(validating:) does the same check through unspecialized generic
+        // code that cost ~1,000 instructions a string; every key and value of a payload comes here.
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.utf8.elementsEqual(bytes) ? text : nil
     }
 
     /// Converts the value at `index`. Guards against cycles and depth; names the path on error.
     func value(at index: Int32, on state: OpaquePointer) throws(LuaHostError) -> LuaValue {
-        var path: [String] = []
+        var path: [PathStep] = []
         var onPath = Set<UnsafeRawPointer>()
         return try convert(lua_absindex(state, index), state, &path, &onPath)
     }
 
     private func convert(
-        _ idx: Int32, _ state: OpaquePointer, _ path: inout [String], _ onPath: inout Set<UnsafeRawPointer>
+        _ idx: Int32, _ state: OpaquePointer, _ path: inout [PathStep], _ onPath: inout Set<UnsafeRawPointer>
     ) throws(LuaHostError) -> LuaValue {
         switch lua_type(state, idx) {
         case LUA_TNIL, LUA_TNONE:
@@ -148,7 +153,7 @@ extension LuaVM {
     }
 
     private func convertTable(
-        _ idx: Int32, _ state: OpaquePointer, _ path: inout [String], _ onPath: inout Set<UnsafeRawPointer>
+        _ idx: Int32, _ state: OpaquePointer, _ path: inout [PathStep], _ onPath: inout Set<UnsafeRawPointer>
     ) throws(LuaHostError) -> LuaValue {
         guard let ptr = lua_topointer(state, idx) else { return .null }
         if onPath.contains(ptr) { throw .conversion("table contains a cycle\(Self.describe(path))") }
@@ -166,22 +171,26 @@ extension LuaVM {
         }
         let n = Int(lua_rawlen(state, idx))
         var count = 0
-        var sequence = true
-        lua_pushnil(state)
-        while lua_next(state, idx) != 0 {
-            count += 1
-            if sequence {
-                let k = cxb_isinteger(state, -2) != 0 ? Int(cxb_tointeger(state, -2)) : 0
-                sequence = k >= 1 && k <= n
+        var sequence = n > 0 || markedArray
+        // A table with no border (rawlen 0) that is not marked is an object or empty: no need
+        // to walk it twice to find out.
+        if sequence {
+            lua_pushnil(state)
+            while lua_next(state, idx) != 0 {
+                count += 1
+                if sequence {
+                    let k = cxb_isinteger(state, -2) != 0 ? Int(cxb_tointeger(state, -2)) : 0
+                    sequence = k >= 1 && k <= n
+                }
+                cxb_pop(state, 1)
             }
-            cxb_pop(state, 1)
         }
-        if sequence && count == n && (n > 0 || markedArray) {
+        if sequence && count == n {
             var items: [LuaValue] = []
             items.reserveCapacity(n)
             for i in 1...max(n, 1) where n > 0 {
                 lua_rawgeti(state, idx, lua_Integer(i))
-                path.append("[\(i)]")
+                path.append(.index(i))
                 defer { path.removeLast() }
                 do {
                     items.append(try convert(lua_gettop(state), state, &path, &onPath))
@@ -217,29 +226,39 @@ extension LuaVM {
                 throw .conversion(
                     "a \(String(cString: lua_typename(state, t))) key cannot become an object key\(Self.describe(path))")
             }
-            // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never merged.
-            guard fields[key] == nil else {
-                cxb_pop(state, 2)
-                throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(path))")
-            }
-            path.append(key)
+            path.append(.key(key))
             defer { path.removeLast() }
+            let value: LuaValue
             do {
-                fields[key] = try convert(lua_gettop(state), state, &path, &onPath)
+                value = try convert(lua_gettop(state), state, &path, &onPath)
             } catch {
                 cxb_pop(state, 2)
                 throw error
+            }
+            // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never merged.
+            guard fields.updateValue(value, forKey: key) == nil else {
+                cxb_pop(state, 2)
+                throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(path.dropLast()))")
             }
             cxb_pop(state, 1)
         }
         return .object(fields)
     }
 
-    private static func describe(_ path: [String]) -> String {
+    /// A step of the path to a value, for errors (kept unformatted: most conversions never fail).
+    enum PathStep {
+        case key(String)
+        case index(Int)
+    }
+
+    private static func describe(_ path: some Collection<PathStep>) -> String {
         guard !path.isEmpty else { return "" }
         var out = ""
-        for component in path {
-            if component.hasPrefix("[") { out += component } else { out += out.isEmpty ? component : ".\(component)" }
+        for step in path {
+            switch step {
+            case .index(let i): out += "[\(i)]"
+            case .key(let key): out += out.isEmpty ? key : ".\(key)"
+            }
         }
         return " at \(out)"
     }

@@ -34,6 +34,24 @@ struct JSONCodecTests {
         #expect(JSONValue.double(.infinity).jsonString() == "null")
     }
 
+    /// Strings with nothing to escape are copied whole; any that need it are escaped byte by byte.
+    @Test func stringsAreEscapedExactlyWhenTheyMustBe() throws {
+        let value: JSONValue = ["plain": "ünïcødé ✓ and ASCII", "quote": "a\"b", "slash": "a\\b", "ctl": "a\u{01}b\nc\td\re",
+                                "keys \"quoted\"": "x", "": ""]
+        let text = value.jsonString()
+        #expect(text == #"{"":"","ctl":"a\u0001b\nc\td\re","keys \"quoted\"":"x","plain":"ünïcødé ✓ and ASCII","quote":"a\"b","slash":"a\\b"}"#)
+        #expect(try JSONValue.parse(Data(text.utf8)) == value)
+    }
+
+    /// A rebuild that changes nothing copies nothing and says so; one that does changes only its items.
+    @Test func aRebuildThatChangesNothingReturnsNil() {
+        let fields: [String: JSONValue] = ["a": 1, "b": "x", "c": [1, 2]]
+        #expect(JSONValue.rebuilt(fields) { _, _ in nil } == nil)
+        #expect(JSONValue.rebuilt(fields) { key, _ in key == "b" ? "y" : nil } == ["a": 1, "b": "y", "c": [1, 2]])
+        #expect(JSONValue.rebuilt([1, 2, 3]) { $0 == 2 ? 20 : nil } == [1, 20, 3])
+        #expect(JSONValue.rebuilt([1, 2, 3]) { _ in nil } == nil)
+    }
+
     @Test func aNumberJSONCannotHoldIsNamedByItsPath() {
         let value: JSONValue = ["sla": ["levels": [1, 2, ["t": .double(-.infinity)]]], "ok": 1]
         #expect(throws: JSONError("cannot encode -inf as JSON").within("t").within("[3]").within("levels").within("sla")) { try value.jsonData() }

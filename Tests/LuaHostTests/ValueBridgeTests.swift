@@ -119,12 +119,15 @@ struct ValueBridgeTests {
             ok, err = pcall(echo, {x = 0/0, y = 1})
             print(ok, err)
             print(echo("caf\xc3\xa9"), echo(1.5))
+            -- A cut four-byte sequence before a letter: repaired, it would be as long as it is.
+            print(pcall(echo, {a = {"\xf0\x90\x80A"}}))
             """#)
         #expect(output == """
             false\tbad argument #1: invalid UTF-8 in a string
             false\tbad argument #1: invalid UTF-8 in a string at queue.names[2]
             false\tbad argument #1: NaN is not a number JSON can carry at x
             café\t1.5
+            false\tbad argument #1: invalid UTF-8 in a string at a[1]
 
             """, "\(output)")
     }
@@ -135,6 +138,7 @@ struct ValueBridgeTests {
             print(pcall(echo, {[1] = "a", ["1"] = "b", [3] = "c"}))
             print(pcall(echo, {q = {["caf\xe9"] = 1}}))
             print(pcall(echo, {[1.5] = true, ["1.5"] = false}))
+            print(pcall(echo, {q = {list = {1, {[7] = 1, ["7"] = 2}}}}))
             local r = echo({[2] = "two", ["x"] = 1})
             print(r["2"], r.x)
             """#)
@@ -142,6 +146,7 @@ struct ValueBridgeTests {
             false\tbad argument #1: two keys become the object key "1" (a number and a string)
             false\tbad argument #1: invalid UTF-8 in an object key at q
             false\tbad argument #1: two keys become the object key "1.5" (a number and a string)
+            false\tbad argument #1: two keys become the object key "7" (a number and a string) at q.list[2]
             two\t1
 
             """, "\(output)")

@@ -46,6 +46,37 @@ struct AuditRecorderTests {
                                          "list": ["Bearer [redacted]"]])
     }
 
+    /// The key matcher looks only at the words starting with each letter: it must say what a
+    /// plain search for every word in the lowercased key says, wherever and however cased.
+    @Test func theKeyMatcherAgreesWithAPlainSearchForEveryWord() {
+        let words = ["secret", "token", "password", "passwd", "authorization", "apikey", "api_key", "api-key", "credential", "bearer"]
+        func reference(_ key: String) -> Bool { words.contains { key.lowercased().contains($0) } }
+        var keys = ["", "a", "s", "secre", "ecret", "toke", "oken", "apikez", "api key", "api_Ke", "maxWaitTime", "skills", "overflow.targetQueueId",
+                    "passwor", "pass_wd", "credentia", "bearr", "authorizatio", "tokentoken", "ssecret", "ppasswd", "aapi-key"]
+        for word in words {
+            keys += [word, word.uppercased(), "x" + word, word + "Ref", "my" + word.prefix(1).uppercased() + word.dropFirst() + "Hint",
+                     String(word.dropLast()), String(word.dropFirst())]
+        }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("secrtokanpwdhizy_-ASECRTOKBP0")
+        for _ in 0..<2_000 {
+            keys.append(String((0..<Int.random(in: 0...14, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for key in keys { #expect(Redactor.isSensitiveKey(key) == reference(key), "\(key)") }
+    }
+
+    /// Documents with nothing to mask (most of them) come back as they were; a masked one
+    /// changes where it must and nowhere else.
+    @Test func aDocumentWithNothingToMaskIsReturnedAsItWas() {
+        let clean: JSONValue = ["name": "q", "skills": [["id": "s1", "level": 3]], "overflow": ["enabled": false, "note": "fine"], "n": .null]
+        #expect(redactor.redacted(clean) == nil)
+        #expect(redactor.redact(clean) == clean)
+        #expect(redactor.redacted(["apiToken": .string(Redactor.mask)]) == nil, "already masked: nothing to change")
+        let dirty: JSONValue = ["name": "q", "skills": [["id": "s1", "note": "has s3cr3t"]], "integration": ["apiToken": "abc", "url": "u"]]
+        #expect(redactor.redacted(dirty) == ["name": "q", "skills": [["id": "s1", "note": "has [redacted]"]],
+                                             "integration": ["apiToken": "[redacted]", "url": "u"]])
+    }
+
     @Test func readsAreBufferedAndAReadInFlightAtTheEndIsWrittenPending() throws {
         let dir = try temporaryFolder("recorder")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -12,6 +12,11 @@ public struct Redactor: Sendable {
     public static let mask = "[redacted]"
     private static let sensitiveWords: [[UInt8]] = ["secret", "token", "password", "passwd", "authorization", "apikey", "api_key",
                                                     "api-key", "credential", "bearer"].map { Array($0.utf8) }
+    /// The sensitive words by their first letter (a-z): a key is checked at each of its
+    /// letters against the few words starting there, not against every word.
+    private static let wordsByInitial: [[[UInt8]]] = (UInt8(ascii: "a")...UInt8(ascii: "z")).map { letter in
+        sensitiveWords.filter { $0.first == letter }
+    }
     private static let bearer = Array("Bearer ".utf8)
     /// A bearer token is at least this many token characters after "Bearer ".
     private static let bearerMinimum = 8
@@ -25,7 +30,14 @@ public struct Redactor: Sendable {
     /// True for keys named like secret, token, password, authorization, api key, credential.
     public static func isSensitiveKey(_ key: String) -> Bool {
         var key = key
-        return key.withUTF8 { bytes in sensitiveWords.contains { bytes.findIgnoringASCIICase($0) } }
+        return key.withUTF8 { bytes in
+            for start in bytes.indices {
+                let letter = bytes[start] | 0x20  // ASCII letters lowercased; other bytes match no initial
+                guard letter >= UInt8(ascii: "a"), letter <= UInt8(ascii: "z") else { continue }
+                for word in wordsByInitial[Int(letter - UInt8(ascii: "a"))] where bytes.hasIgnoringASCIICase(word, at: start) { return true }
+            }
+            return false
+        }
     }
 
     /// Script arguments as stored: `KEY=VALUE` with a sensitive key keeps the key, not the value
@@ -39,16 +51,23 @@ public struct Redactor: Sendable {
         })
     }
 
-    public func redact(_ value: JSONValue) -> JSONValue {
+    public func redact(_ value: JSONValue) -> JSONValue { redacted(value) ?? value }
+
+    /// The value with secrets masked, or nil when it holds none (nothing is copied then: this
+    /// runs on every audited document, and most hold no secret).
+    func redacted(_ value: JSONValue) -> JSONValue? {
         switch value {
-        case .string(let s): return .string(redact(s))
-        case .array(let items): return .array(items.map(redact))
+        case .string(let s):
+            let r = redact(s)
+            return r == s ? nil : .string(r)
+        case .array(let items):
+            return JSONValue.rebuilt(items, redacted).map(JSONValue.array)
         case .object(let fields):
-            var out: [String: JSONValue] = [:]
-            out.reserveCapacity(fields.count)
-            for (key, v) in fields { out[key] = Self.isSensitiveKey(key) && v != .null ? .string(Self.mask) : redact(v) }
-            return .object(out)
-        default: return value
+            return JSONValue.rebuilt(fields) { key, v in
+                guard Self.isSensitiveKey(key) && v != .null else { return redacted(v) }
+                return v == .string(Self.mask) ? nil : .string(Self.mask)
+            }.map(JSONValue.object)
+        default: return nil
         }
     }
 
@@ -119,19 +138,14 @@ extension UnsafeBufferPointer<UInt8> {
         }
     }
 
-    /// Whether `needle` (lowercase ASCII) occurs here, ASCII letters compared without case.
-    fileprivate func findIgnoringASCIICase(_ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, needle.count <= count else { return false }
-        for start in 0...(count - needle.count) {
-            var k = 0
-            while k < needle.count {
-                var b = self[start + k]
-                if b >= 0x41 && b <= 0x5A { b |= 0x20 }
-                if b != needle[k] { break }
-                k += 1
-            }
-            if k == needle.count { return true }
+    /// Whether `needle` (lowercase ASCII) occurs at `start`, ASCII letters compared without case.
+    fileprivate func hasIgnoringASCIICase(_ needle: [UInt8], at start: Int) -> Bool {
+        guard needle.count <= count - start else { return false }
+        for k in needle.indices {
+            var b = self[start + k]
+            if b >= 0x41 && b <= 0x5A { b |= 0x20 }
+            if b != needle[k] { return false }
         }
-        return false
+        return true
     }
 }

@@ -37,20 +37,18 @@ final class SecretSeal: Sendable {
     // MARK: sealing
 
     /// The document with every secret-named value sealed (masked when no key can be had).
-    func seal(_ document: JSONValue, redactor: Redactor) -> JSONValue {
+    func seal(_ document: JSONValue, redactor: Redactor) -> JSONValue { sealing(document, redactor: redactor) ?? document }
+
+    /// The document sealed, or nil when it holds nothing to seal or mask (then nothing is copied).
+    private func sealing(_ document: JSONValue, redactor: Redactor) -> JSONValue? {
         switch document {
         case .object(let fields):
-            var out: [String: JSONValue] = [:]
-            for (key, value) in fields {
-                if Redactor.isSensitiveKey(key) && value != .null {
-                    out[key] = .string(sealed(value) ?? Redactor.mask)
-                } else {
-                    out[key] = seal(value, redactor: redactor)
-                }
-            }
-            return .object(out)
-        case .array(let items): return .array(items.map { seal($0, redactor: redactor) })
-        default: return redactor.redact(document)
+            return JSONValue.rebuilt(fields) { key, value in
+                guard Redactor.isSensitiveKey(key) && value != .null else { return sealing(value, redactor: redactor) }
+                return .string(sealed(value) ?? Redactor.mask)
+            }.map(JSONValue.object)
+        case .array(let items): return JSONValue.rebuilt(items) { sealing($0, redactor: redactor) }.map(JSONValue.array)
+        default: return redactor.redacted(document)
         }
     }
 

@@ -8,4 +8,7 @@
 /// sqlite3_db_config is variadic, which Swift cannot call: hence this one C function.
 int cx_sqlite_keep_wal_on_close(sqlite3 *db);
 
+/// Binds text that SQLite copies at once (SQLITE_TRANSIENT, a macro Swift cannot import).
+int cx_sqlite_bind_text_copy(sqlite3_stmt *statement, int index, const char *text, int length);
+
 #endif

@@ -67,21 +67,34 @@ public final class AuditStore: Sendable {
     }
 
     /// Inserts calls and snapshots atomically (a write's pending row with its pre-image): the
-    /// calls as one multi-row statement, so a batch of rows costs one round trip.
+    /// calls as multi-row statements where the backend wants them (a batch of rows costs one
+    /// round trip to PostgreSQL).
     public func insert(calls: [CallRecord], snapshots: [SnapshotRecord] = []) throws {
         guard !calls.isEmpty || !snapshots.isEmpty else { return }
         var statements: [SQLStatement] = []
-        if !calls.isEmpty {
-            let tuple = "(" + Array(repeating: "?", count: 12).joined(separator: ", ") + ")"
-            let sql = "INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms) VALUES "
-                + Array(repeating: tuple, count: calls.count).joined(separator: ", ")
-            statements.append((sql, calls.flatMap { c -> [SQLValue] in
-                [.text(c.runID), SQLValue(c.seq), .text(c.binding), SQLValue(c.target), .text(c.args.jsonString()), SQLValue(c.result?.jsonString()),
-                 .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts), .double(c.startedAt), SQLValue(c.latencyMs)]
-            }))
+        let perStatement = max(1, database.rowsPerStatement)
+        for start in stride(from: 0, to: calls.count, by: perStatement) {
+            let chunk = calls[start..<min(start + perStatement, calls.count)]
+            var arguments: [SQLValue] = []
+            arguments.reserveCapacity(chunk.count * 12)
+            for c in chunk {
+                arguments += [.text(c.runID), SQLValue(c.seq), .text(c.binding), SQLValue(c.target), .text(c.args.jsonString()),
+                              SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus),
+                              SQLValue(c.attempts), .double(c.startedAt), SQLValue(c.latencyMs)]
+            }
+            statements.append((Self.insertCalls(rows: chunk.count), arguments))
         }
         statements += Self.upsert(snapshots)
         try database.write(statements)
+    }
+
+    /// The INSERT of `rows` calls (one row's made once: SQLite's is run for every call).
+    private static func insertCalls(rows: Int) -> String { rows == 1 ? insertOneCall : insertCallsText(rows: rows) }
+    private static let insertOneCall = insertCallsText(rows: 1)
+    private static func insertCallsText(rows: Int) -> String {
+        let tuple = "(" + Array(repeating: "?", count: 12).joined(separator: ", ") + ")"
+        return "INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms) VALUES "
+            + Array(repeating: tuple, count: rows).joined(separator: ", ")
     }
 
     /// Completes a call (a pending write's outcome), optionally replacing its snapshots.

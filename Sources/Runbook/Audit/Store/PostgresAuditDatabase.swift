@@ -12,6 +12,7 @@ import Synchronization
 /// the operation that lost it fails (so a write whose pending row could not be committed is
 /// never sent).
 final class PostgresAuditDatabase: AuditDatabase {
+    let rowsPerStatement = 256
     let location: AuditLocation.Postgres
     private let configuration: PostgresConnection.Configuration
     private let connection = Mutex<PostgresConnection?>(nil)

@@ -59,6 +59,10 @@ enum SQLDialect: Sendable {
 /// Calls are synchronous: the audit trail's ordering guarantees (a pending row committed before
 /// its request is sent) are simplest to keep when a write has finished when its call returns.
 protocol AuditDatabase: Sendable {
+    /// How many rows one INSERT carries: many where a statement is a network round trip
+    /// (PostgreSQL), one where a statement is a prepared-once call (SQLite; a statement of n
+    /// rows is prepared anew for every n, and costs more per row).
+    var rowsPerStatement: Int { get }
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T
     /// Runs `body` in one transaction: all of it is committed, or none.
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T

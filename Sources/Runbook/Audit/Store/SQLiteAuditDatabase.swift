@@ -4,6 +4,7 @@ import SQLiteSupport
 
 /// The audit log in a SQLite file (WAL), through GRDB: the default, one machine.
 struct SQLiteAuditDatabase: AuditDatabase {
+    let rowsPerStatement = 1
     /// One connection (a read-only one for readers): see DatabaseFile.openLog.
     private let connection: any DatabaseWriter
 
@@ -63,7 +64,7 @@ struct SQLiteAuditDatabase: AuditDatabase {
         let db: Database
 
         func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-            try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+            try db.run(sql, arguments.map { $0.binding })
         }
 
         /// GRDB's arguments, given as existentials: its initializer for a sequence of concrete
@@ -95,6 +96,16 @@ struct SQLiteAuditDatabase: AuditDatabase {
 }
 
 extension SQLValue {
+    fileprivate var binding: SQLiteBinding {
+        switch self {
+        case .null: return .null
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .text(let s): return .text(s)
+        case .bool(let b): return .int(b ? 1 : 0)
+        }
+    }
+
     fileprivate var convertible: (any DatabaseValueConvertible)? {
         switch self {
         case .null: return nil

@@ -9,7 +9,7 @@ public enum PlainHTTP {
     {
         var bytes: [UInt8]?
         if let body {
-            do { bytes = Array(try body.jsonData()) } catch { throw APIError(.invalidRequest, message: "the body is not valid JSON: \(error)") }
+            do { bytes = try body.jsonBytes() } catch { throw APIError(.invalidRequest, message: "the body is not valid JSON: \(error)") }
         }
         do {
             let reply = try await Transport.exchange(

@@ -69,7 +69,7 @@ public final class Transport: Sendable {
         var bytes: [UInt8]?
         var headers = headers
         if let body {
-            do { bytes = Array(try body.jsonData()) } catch { throw APIError(.invalidRequest, message: "the request body is not valid JSON: \(error)") }
+            do { bytes = try body.jsonBytes() } catch { throw APIError(.invalidRequest, message: "the request body is not valid JSON: \(error)") }
             headers.append(("Content-Type", "application/json"))
         }
         var reauthed = false

@@ -37,7 +37,7 @@ public struct WebhookSender: Sendable {
     public func deliver(url target: String, secret: String, deliveryID: String, body: JSONValue, stats: TransportStats,
                         endpoint: TenantEndpoint? = nil) async -> WebhookOutcome {
         let bytes: [UInt8]
-        do { bytes = Array(try body.jsonData()) } catch { return WebhookOutcome(delivered: false, attempts: 0, error: error.description) }
+        do { bytes = try body.jsonBytes() } catch { return WebhookOutcome(delivered: false, attempts: 0, error: error.description) }
         let url: String
         do { url = try await endpoint?.resolve(target) ?? target } catch { return WebhookOutcome(delivered: false, attempts: 0, error: error.message) }
         var last = WebhookOutcome(delivered: false, attempts: 0)

@@ -81,8 +81,8 @@ extension JSONValue {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The JSON as bytes (no detour through Data for text).
-    private func jsonBytes(pretty: Bool) throws(JSONError) -> [UInt8] {
+    /// JSON bytes with sorted keys, as `jsonData` (no detour through Data).
+    public func jsonBytes(pretty: Bool = false) throws(JSONError) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         try JSONParser.write(self, into: &out, pretty: pretty)

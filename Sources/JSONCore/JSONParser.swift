@@ -15,6 +15,11 @@ enum JSONParser {
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var i = 0
+        /// Members and items of the objects and arrays being read, innermost last: one buffer
+        /// for the whole document instead of an array grown per object (a growing array per
+        /// object was a seventh of a parse).
+        var members: [(String, JSONValue)] = []
+        var items: [JSONValue] = []
 
         func fail(_ message: String) -> JSONError { JSONError("\(message) at byte \(i)") }
 
@@ -40,7 +45,8 @@ enum JSONParser {
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
                 // Members are collected first and the dictionary made once at its size: growing it
                 // member by member rehashed it several times per document.
-                var members: [(String, JSONValue)] = []
+                let base = members.count
+                defer { members.removeSubrange(base...) }
                 while true {
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -49,29 +55,32 @@ enum JSONParser {
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                     i += 1
                     skipSpace()
-                    members.append((key, try value(depth: depth + 1)))
+                    let member = try value(depth: depth + 1)
+                    members.append((key, member))
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
                     if bytes[i] == UInt8(ascii: "}") {
                         i += 1
                         // A repeated key keeps its last value, as before.
-                        return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+                        return .object(Dictionary(members[base...], uniquingKeysWith: { _, last in last }))
                     }
                     throw fail("expected ',' or '}'")
                 }
             case UInt8(ascii: "["):
                 i += 1
-                var items: [JSONValue] = []
                 skipSpace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array([]) }
+                let base = items.count
+                defer { items.removeSubrange(base...) }
                 while true {
                     skipSpace()
-                    items.append(try value(depth: depth + 1))
+                    let item = try value(depth: depth + 1)
+                    items.append(item)
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(Array(items[base...])) }
                     throw fail("expected ',' or ']'")
                 }
             case UInt8(ascii: "\""):

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import JSONCore
 import CLua
 import CLuaBridge
@@ -112,8 +117,9 @@ extension LuaVM {
         // Decoded (repairing), then compared: the text is valid exactly when nothing was
         // repaired. String(validating:) does the same check through unspecialized generic
         // code that cost ~1,000 instructions a string; every key and value of a payload comes here.
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.utf8.elementsEqual(bytes) ? text : nil
+        var text = String(decoding: bytes, as: UTF8.self)
+        let same = text.withUTF8 { $0.count == len && (len == 0 || memcmp($0.baseAddress!, p, len) == 0) }
+        return same ? text : nil
     }
 
     /// Converts the value at `index`. Guards against cycles and depth; names the path on error.
@@ -205,8 +211,9 @@ extension LuaVM {
         if markedArray {
             throw .conversion("table marked with cx.array has keys other than 1..n\(Self.describe(path))")
         }
-        var fields: [String: LuaValue] = [:]
-        fields.reserveCapacity(count)
+        // Collected first, the dictionary made once at its size (Lua does not say how many
+        // keys a table has; growing the dictionary key by key rehashed it over and over).
+        var members: [(String, LuaValue)] = []
         lua_pushnil(state)
         while lua_next(state, idx) != 0 {
             let key: String
@@ -235,12 +242,15 @@ extension LuaVM {
                 cxb_pop(state, 2)
                 throw error
             }
-            // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never merged.
-            guard fields.updateValue(value, forKey: key) == nil else {
-                cxb_pop(state, 2)
-                throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(path.dropLast()))")
-            }
+            members.append((key, value))
             cxb_pop(state, 1)
+        }
+        let fields = Dictionary(members, uniquingKeysWith: { first, _ in first })
+        guard fields.count == members.count else {
+            // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never merged.
+            var seen = Set<String>()
+            let key = members.first { !seen.insert($0.0).inserted }?.0 ?? ""
+            throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(path))")
         }
         return .object(fields)
     }

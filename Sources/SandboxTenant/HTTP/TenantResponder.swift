@@ -132,12 +132,12 @@ struct TenantResponder: HTTPResponder {
     }
 
     private func render(_ response: APIResponse) throws -> Response {
-        let bytes = response.text.map { Array($0.utf8) } ?? Array((try? response.body.jsonData()) ?? Data("null".utf8))
+        let bytes = response.text.map { Array($0.utf8) } ?? ((try? response.body.jsonBytes()) ?? Array("null".utf8))
         return make(response.status, bytes, response.headers, json: response.text == nil)
     }
 
     private func render(_ failure: APIFailure) -> Response {
-        make(failure.status, Array((try? failure.body.jsonData()) ?? Data()), failure.headers, json: true)
+        make(failure.status, ((try? failure.body.jsonBytes()) ?? []), failure.headers, json: true)
     }
 
     private func make(_ status: HTTPResponse.Status, _ bytes: [UInt8], _ extra: [String: String], json: Bool) -> Response {

@@ -3,16 +3,19 @@ import Foundation
 /// The Python anchor: seed 000's own loop with requests (bench/seed000_loop.py) against cxrun's
 /// equivalent runbook, both against the same standalone `cxrun sim` with 500 queues: sequential
 /// with no added latency, then with a 10 ms round trip (the sim's latencyMs) where cxrun uses
-/// `cx.each` concurrency 16 and the seed's loop stays as written.
+/// `cx.each` concurrency 16 and the seed's loop stays as written. Each side runs three times, in
+/// turn, and keeps its shortest time: one run's wall time here varies by half from the next, and
+/// that noise only adds. (Every run writes each queue once more: the same work each time.)
 enum AnchorBench {
     static let queues = 500
+    static let rounds = 3
 
     static func run() {
         guard let cxrun = BenchTools.cxrun else { return say("\nanchor benchmark: no cxrun next to cxrun-bench") }
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let loop = repo.appendingPathComponent("bench/seed000_loop.py").path
         let python = BenchTools.python
-        say("\nthe Python anchor: seed 000's loop (requests, sequential) vs cxrun's runbook, \(queues) queues, one standalone cxrun sim")
+        say("\nthe Python anchor: seed 000's loop (requests, sequential) vs cxrun's runbook, \(queues) queues, one standalone cxrun sim, best of \(rounds) alternate runs")
         for (latency, concurrency) in [(0, 1), (10, 16)] {
             do {
                 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-anchor-\(UUID().uuidString)").path
@@ -24,16 +27,20 @@ enum AnchorBench {
                 try "[tenants.anchor]\nbase_url = \"\(sim.url)\"\nclient_id = \"cxrun-demo\"\nclient_secret_env = \"ANCHOR_SECRET\"\nrate_limit = 0\n"
                     .write(toFile: dir + "/cxrun.toml", atomically: true, encoding: .utf8)
                 try RebalanceBench.source.write(toFile: dir + "/rebalance.lua", atomically: true, encoding: .utf8)
-                let seed = ScaleBench.spawn(python, [loop, sim.url, "cxrun-demo", "cxrun-demo-secret"], environment: [])
-                let ours = ScaleBench.spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "anchor", "--audit-db", dir + "/audit.sqlite",
-                                                    "--concurrency", String(concurrency), dir + "/rebalance.lua", "--", String(concurrency)],
-                                            environment: ["ANCHOR_SECRET=cxrun-demo-secret"])
-                guard seed.status == 0, ours.status == 0 else {
-                    return say("  latency \(latency) ms: failed (python exit \(seed.status), cxrun exit \(ours.status))")
+                var (seed, ours) = (Double.infinity, Double.infinity)
+                for _ in 0..<rounds {
+                    let seedRun = ScaleBench.spawn(python, [loop, sim.url, "cxrun-demo", "cxrun-demo-secret"], environment: [])
+                    let ourRun = ScaleBench.spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "anchor", "--audit-db", dir + "/audit.sqlite",
+                                                          "--concurrency", String(concurrency), dir + "/rebalance.lua", "--", String(concurrency)],
+                                                  environment: ["ANCHOR_SECRET=cxrun-demo-secret"])
+                    guard seedRun.status == 0, ourRun.status == 0 else {
+                        return say("  latency \(latency) ms: failed (python exit \(seedRun.status), cxrun exit \(ourRun.status))")
+                    }
+                    (seed, ours) = (min(seed, seedRun.seconds), min(ours, ourRun.seconds))
                 }
                 let goal = latency == 0 ? ">= 3x" : ">= 10x"
-                say(String(format: "  %2d ms round trip: seed loop %.2f s, cxrun %@ %.2f s: %.1fx faster   (goal %@)", latency, seed.seconds,
-                           concurrency == 1 ? "sequential" : "cx.each concurrency \(concurrency)", ours.seconds, seed.seconds / ours.seconds, goal))
+                say(String(format: "  %2d ms round trip: seed loop %.2f s, cxrun %@ %.2f s: %.1fx faster   (goal %@)", latency, seed,
+                           concurrency == 1 ? "sequential" : "cx.each concurrency \(concurrency)", ours, seed / ours, goal))
             } catch {
                 return say("  anchor benchmark failed: \(error)")
             }

@@ -60,6 +60,11 @@ struct QueueTests {
             #expect(try await sim.send(.GET, "/api/v2/routing/queues/nope", token: token).status == 404)
             #expect(try await sim.send(.PUT, "/api/v2/routing/queues/nope", token: token, json: changed).status == 404)
             #expect(try await sim.send(.DELETE, "/api/v2/routing/queues/\(id)", token: token).status == 405)
+            // Routes: a parameter is percent-decoded; empty segments are no segments; one too many is no route.
+            let encoded = id.replacingOccurrences(of: "-", with: "%2D")
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues/\(encoded)", token: token).json == unguarded.json)
+            #expect(try await sim.send(.GET, "/api/v2//routing/queues/\(id)/", token: token).json == unguarded.json)
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues/\(id)/extra", token: token).status == 404)
         }
     }
 

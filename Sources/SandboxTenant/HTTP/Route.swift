@@ -15,20 +15,35 @@ struct Route: Sendable {
     let pattern: String
     let access: Access
     let handler: @Sendable (APIRequest) async throws(APIFailure) -> APIResponse
+    /// The pattern's segments: a literal, or a parameter's name (`{id}`).
+    private let segments: [Segment]
 
-    private var segments: [Substring] { pattern.split(separator: "/") }
+    private enum Segment: Sendable {
+        case literal(String)
+        case parameter(String)
+    }
 
-    /// The captured parameters when `path` matches the pattern.
-    func match(_ path: String) -> [String: String]? {
-        let pathSegments = path.split(separator: "/")
-        let patternSegments = segments
-        guard pathSegments.count == patternSegments.count else { return nil }
+    init(method: HTTPRequest.Method, pattern: String, access: Access, handler: @escaping @Sendable (APIRequest) async throws(APIFailure) -> APIResponse) {
+        (self.method, self.pattern, self.access, self.handler) = (method, pattern, access, handler)
+        segments = Self.split(pattern).map { s in
+            s.hasPrefix("{") && s.hasSuffix("}") ? .parameter(String(s.dropFirst().dropLast())) : .literal(s)
+        }
+    }
+
+    /// A path's segments, split once per request and matched against every route (split over
+    /// its bytes: splitting by Characters, route by route, was a sixth of the tenant's CPU).
+    static func split(_ path: String) -> [String] {
+        path.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
+    }
+
+    /// The captured parameters when the path (`split`) matches the pattern.
+    func match(_ path: [String]) -> [String: String]? {
+        guard path.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
-        for (p, s) in zip(patternSegments, pathSegments) {
-            if p.hasPrefix("{") && p.hasSuffix("}") {
-                parameters[String(p.dropFirst().dropLast())] = String(s).removingPercentEncoding ?? String(s)
-            } else if p != s {
-                return nil
+        for (p, s) in zip(segments, path) {
+            switch p {
+            case .parameter(let name): parameters[name] = s.removingPercentEncoding ?? s
+            case .literal(let text): if text != s { return nil }
             }
         }
         return parameters

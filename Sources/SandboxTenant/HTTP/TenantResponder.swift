@@ -73,8 +73,9 @@ struct TenantResponder: HTTPResponder {
 
     private func match(_ method: HTTPRequest.Method, _ path: String) throws(APIFailure) -> (Route, [String: String]) {
         var pathMatched = false
+        let segments = Route.split(path)
         for route in routes {
-            guard let parameters = route.match(path) else { continue }
+            guard let parameters = route.match(segments) else { continue }
             pathMatched = true
             if route.method == method { return (route, parameters) }
         }

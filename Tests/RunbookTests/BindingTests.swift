@@ -227,6 +227,15 @@ struct BindingTests {
                 print(ok3, p3[1].path)
                 local ok4, p4 = validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}))
                 print(ok4, p4[1].path, p4[1].message)
+                -- A rule set that tampers with what it is given changes no later validation.
+                local tamper = function(_, ctx)
+                  ctx.skills["no-such-skill"] = {id = "no-such-skill"}
+                  ctx.limits.max_skills = 0
+                  return {}
+                end
+                print((validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}), {rules = {tamper}})))
+                local ok5, p5 = validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}))
+                print(ok5, #p5, p5[1].message, cx.tenant.limits.max_skills ~= 0)
                 """#, args: [id])
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             #expect(output == """
@@ -236,6 +245,8 @@ struct BindingTests {
                 true\t0
                 false\tcustomerTier
                 false\tskills[1].id\tskill no-such-skill does not exist in this tenant
+                true
+                false\t1\tskill no-such-skill does not exist in this tenant\ttrue
 
                 """, "\(output)")
             // The tenant's skills were read on first need, once, audited like any read.

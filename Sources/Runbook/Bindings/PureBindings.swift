@@ -10,7 +10,7 @@ struct PureBindings {
     var globals: [(String, LuaFunction)] { [("build", build)] }
 
     var hidden: [(String, LuaFunction)] {
-        [("audit_pure", auditPure), ("now", now), ("known", known), ("queue", queue), ("queues_listed", queuesListed), ("overflow_upstream", overflowUpstream)]
+        [("audit_pure", auditPure), ("now", now), ("known", known), ("known_generation", knownGeneration), ("queue", queue), ("queues_listed", queuesListed), ("overflow_upstream", overflowUpstream)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -50,6 +50,12 @@ struct PureBindings {
         return try call.returning([
             "name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": skills.isEmpty ? .null : .object(skills),
         ])
+    }
+
+    /// `known_generation()`: changes whenever what `known` returns may have (the skills were
+    /// loaded), so the Lua side converts the tenant's skills once, not at every validate.
+    private func knownGeneration(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        try call.returning(.int(Int64(context.skillsGeneration)))
     }
 
     /// `queues_listed()`: whether the run has listed all of the tenant's queues (so its overflow

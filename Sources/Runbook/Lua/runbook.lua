@@ -1,10 +1,30 @@
 -- runbook.lua — a LuaHost extension run inside each runbook's sandbox: `validate` over the stdlib
 -- validators, audited like every binding, and `cx.tenant`. Receives the host's private table.
 local private = ...
-local cx, audit, now, known, queue = private.cx, private.audit_pure, private.now, private.known, private.queue
+local cx, audit, now, queue = private.cx, private.audit_pure, private.now, private.queue
 local queues_listed, overflow_upstream = private.queues_listed, private.overflow_upstream
+local known_generation = private.known_generation
+
+--- What the run knows of the tenant (name, limits, skills), converted again only when the host
+--- says it changed: converting every skill document at every validate was a third of its cost.
+local cached_known, cached_generation
+local function known()
+  local generation = known_generation()
+  if generation ~= cached_generation then cached_known, cached_generation = private.known(), generation end
+  return cached_known
+end
+
+--- A copy (`deep`: of nested tables too), so that a rule set given `ctx` cannot change what
+--- later validations see. Skills are copied one level: the validators only ask which exist.
+local function copy(t, deep)
+  if type(t) ~= "table" then return t end
+  local out = {}
+  for k, v in pairs(t) do out[k] = deep and copy(v, true) or v end
+  return setmetatable(out, getmetatable(t))
+end
+
 local tenant = known()
-cx.tenant = { name = tenant.name, limits = tenant.limits }
+cx.tenant = { name = tenant.name, limits = copy(tenant.limits, true) }
 
 local validators
 local loading = {}
@@ -38,7 +58,7 @@ local function validate(payload, opts)
     if not queues_listed() then load_once("queues", cx.queues) end
     upstream = overflow_upstream
   end
-  local ctx = { limits = info.limits, skills = info.skills ~= cx.null and info.skills or nil, queue = queue,
+  local ctx = { limits = copy(info.limits, true), skills = info.skills ~= cx.null and copy(info.skills) or nil, queue = queue,
     upstream = upstream }
   local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil

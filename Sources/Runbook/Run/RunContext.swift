@@ -20,6 +20,7 @@ final class RunContext: Sendable {
     private let fetched = Mutex<[String: [Int64: JSONValue]]>([:])
     /// Known skills (from `skills()`), for the validators.
     private let knownSkills = Mutex<[JSONValue]>([])
+    private let skillsLoads = Atomic<Int>(0)
     /// This run's latest deploy per queue: what `rollback` restores.
     private let deploys = Mutex<[String: DeployRecord]>([:])
     /// This run's routing-profile changes per user: the profile before the first, the one set last.
@@ -74,8 +75,13 @@ final class RunContext: Sendable {
         fetched.withLock { $0[id]?.max { $0.key < $1.key }?.value }
     }
 
-    func remember(skills: [JSONValue]) { knownSkills.withLock { $0 = skills } }
+    func remember(skills: [JSONValue]) {
+        knownSkills.withLock { $0 = skills }
+        skillsLoads.add(1, ordering: .relaxed)
+    }
     var skills: [JSONValue] { knownSkills.withLock { $0 } }
+    /// How many times the skills were loaded: what the Lua side keys its copy of them by.
+    var skillsGeneration: Int { skillsLoads.load(ordering: .relaxed) }
 
     func record(deploy: DeployRecord, queue: String) { deploys.withLock { $0[queue] = deploy } }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }

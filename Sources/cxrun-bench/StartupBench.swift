@@ -2,7 +2,9 @@ import Foundation
 
 /// Start-up: `cxrun run hello.lua` (the release binary, the in-process sandbox tenant, a fresh
 /// folder whose audit log the first run creates) against `python -c 'import requests'`, median of
-/// 15 each; the ratio to three places, so a figure just over the goal does not round into it.
+/// 15 each, the two run in turn (run one block after the other, a drift in this machine's speed
+/// between the blocks moved the ratio); the ratio to three places, so a figure just over the goal
+/// does not round into it.
 enum StartupBench {
     static func run() {
         guard let cxrun = BenchTools.cxrun else { return say("\nstart-up benchmark: no cxrun next to cxrun-bench") }
@@ -14,13 +16,15 @@ enum StartupBench {
         func median(_ times: [Double]) -> Double { times.sorted()[times.count / 2] }
         let home = ["HOME=" + dir, "CXRUN_SANDBOX_CLOCK=2026-01-05T03:00:00Z"]
         _ = ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home)  // warm the page cache
-        let ours = median((0..<15).map { _ in
-            ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home).seconds
-        })
         let check = ScaleBench.spawn(python, ["-c", "import requests"], environment: [])
         guard check.status == 0 else { return say("\nstart-up benchmark: \(python) cannot import requests (make bench installs it)") }
-        let theirs = median((0..<15).map { _ in ScaleBench.spawn(python, ["-c", "import requests"], environment: []).seconds })
-        say("\nstart-up: median of 15")
+        var (ourTimes, theirTimes) = ([Double](), [Double]())
+        for _ in 0..<15 {
+            ourTimes.append(ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home).seconds)
+            theirTimes.append(ScaleBench.spawn(python, ["-c", "import requests"], environment: []).seconds)
+        }
+        let (ours, theirs) = (median(ourTimes), median(theirTimes))
+        say("\nstart-up: median of 15, run in turn")
         say(String(format: "  cxrun run hello.lua %.1f ms, python -c 'import requests' %.1f ms: ratio %.3f   (goal <= 0.1)",
                    ours * 1000, theirs * 1000, ours / theirs))
     }

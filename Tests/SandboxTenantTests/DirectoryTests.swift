@@ -28,6 +28,14 @@ struct DirectoryTests {
             let queue = try #require(user["queueIds"]?.arrayValue?.first?.stringValue)
             let members = try await sim.send(.GET, "/api/v2/users?queueId=\(queue)&pageSize=100", token: token)
             #expect(members.json["data"]?.arrayValue?.allSatisfy { $0["queueIds"]?.arrayValue?.contains(.string(queue)) == true } == true)
+            // Pages (read by position, not by OFFSET) cover every user once, in order, the last one short.
+            var seen: [String] = []
+            for number in 1...6 {
+                let body = try await sim.send(.GET, "/api/v2/users?pageSize=90&page=\(number)", token: token).json
+                seen += (body["data"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+            }
+            #expect(seen.count == 480 && Set(seen).count == 480, "\(seen.count) users, \(Set(seen).count) distinct")
+            #expect(Array(seen[200..<300]) == (page.json["data"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
         }
     }
 

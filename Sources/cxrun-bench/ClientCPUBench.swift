@@ -5,7 +5,7 @@ import Foundation
 /// is counted): 2,880 fetches, then a fetch and a PUT for each of 500 queues. Each side's CPU for
 /// a run that makes no call (start-up, token) is subtracted. The two sides run alternately, five
 /// times each, and each keeps its least CPU: on this virtual machine the same run's CPU varies by
-/// half from one run to the next (time the host takes is billed to it), and that noise only adds.
+/// half from one run to the next, and that noise only adds.
 enum ClientCPUBench {
     static let queues = 500
     static let reads = 2_880

@@ -18,9 +18,8 @@ struct RequestURL: Sendable {
 
     /// Parses `text`, or says why it cannot be requested.
     static func parse(_ text: String) throws(HTTPFailure) -> RequestURL {
-        var bytes = text
-        let text = text
-        return try bytes.withUTF8 { bytes in Result { () throws(HTTPFailure) in try parse(bytes, text: text) } }.get()
+        var contiguous = text  // withUTF8 may make the text contiguous: a copy of our own
+        return try contiguous.withUTF8 { bytes in Result { () throws(HTTPFailure) in try parse(bytes, text: text) } }.get()
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, text: String) throws(HTTPFailure) -> RequestURL {

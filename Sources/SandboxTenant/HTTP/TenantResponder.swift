@@ -73,7 +73,7 @@ struct TenantResponder: HTTPResponder {
 
     private func match(_ method: HTTPRequest.Method, _ path: String) throws(APIFailure) -> (Route, [String: String]) {
         var pathMatched = false
-        let segments = Route.split(path)
+        let segments = path.pieces(separatedBy: UInt8(ascii: "/"))
         for route in routes {
             guard let parameters = route.match(segments) else { continue }
             pathMatched = true

@@ -327,8 +327,7 @@ final class TenantStore: Sendable {
         try pool.read { db in
             // Every API request asks: a cached statement, not a parse each time.
             try Row.fetchOne(db.cachedStatement(sql: "SELECT clientId, scopes, expiresAt FROM token WHERE token = ?"), arguments: [token]).map { row in
-                // Split over bytes: by Characters it was a tenth of every API request's CPU.
-                (row["clientId"], Set((row["scopes"] as String).utf8.split(separator: UInt8(ascii: " ")).map { String(Substring($0)) }), row["expiresAt"])
+                (row["clientId"], Set((row["scopes"] as String).pieces(separatedBy: UInt8(ascii: " "))), row["expiresAt"])
             }
         }
     }

@@ -67,9 +67,9 @@ struct SQLiteAuditDatabase: AuditDatabase {
             try db.run(sql, arguments.map { $0.binding })
         }
 
-        /// GRDB's arguments, given as existentials: its initializer for a sequence of concrete
-        /// values maps them through a key path, instantiated at every call and applied to
-        /// every value (a tenth of a deploy's client CPU went there).
+        /// GRDB's arguments for a query, given as existentials: its initializer for a sequence of
+        /// concrete values maps them through a key path, instantiated at every call and applied
+        /// to every value (when every statement went through it, a tenth of a deploy's client CPU).
         private static func arguments(_ values: [SQLValue]) -> StatementArguments {
             var out: [(any DatabaseValueConvertible)?] = []
             out.reserveCapacity(values.count)

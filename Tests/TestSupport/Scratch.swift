@@ -2,11 +2,23 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// A fresh, empty folder under the temporary directory; the caller removes it.
+/// A fresh, empty folder under the temporary directory; the caller may remove it, and whatever is
+/// left is removed when the test process exits (a run of the suite used to leave ~300 behind).
 public func temporaryFolder(_ name: String) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-\(name)-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    scratchFolders.withLock { folders in
+        if folders.isEmpty { atexit { removeScratchFolders() } }
+        folders.append(dir)
+    }
     return dir
+}
+
+/// Every folder `temporaryFolder` made in this process.
+private let scratchFolders = Mutex<[String]>([])
+
+private func removeScratchFolders() {
+    for dir in scratchFolders.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: dir) }
 }
 
 /// Collects what a run prints, from any thread.

@@ -38,10 +38,15 @@ local function collector(rule, out)
   end
 end
 
+--- Whether `v` is absent or an integer in lo..hi (what `range` accepts).
+local function within(v, lo, hi)
+  return v == nil or (is_int(v) and v >= lo and v <= hi)
+end
+
 local function range(problem, path, v, lo, hi)
-  if v == nil then return end
+  if within(v, lo, hi) then return end
   if not is_int(v) then return problem(path, "%s must be an integer", path) end
-  if v < lo or v > hi then problem(path, "%s must be between %d and %d, got %s", path, lo, hi, tostring(v)) end
+  problem(path, "%s must be between %d and %d, got %s", path, lo, hi, tostring(v))
 end
 
 M.rules = {}
@@ -116,23 +121,25 @@ function M.rules.skills(p, ctx, problem)
   local skills = p.skills
   if skills == nil then return end
   if not is_table(skills) then return problem("skills", "skills must be a list") end
+  local known = ctx and is_table(ctx.skills) and ctx.skills or nil
   local seen = {}
+  -- Paths are made only for problems: a valid list (the usual case) builds no string.
   for i, s in ipairs(skills) do
-    local path = ("skills[%d]"):format(i)
     if not is_table(s) then
-      problem(path, "each skill must be a table {id=, level=}")
+      problem(("skills[%d]"):format(i), "each skill must be a table {id=, level=}")
     else
-      if type(s.id) ~= "string" or s.id == "" then
-        problem(path .. ".id", "skill ids must be non-empty strings")
-      elseif seen[s.id] then
-        problem(path .. ".id", "skill %s is assigned twice", s.id)
+      local id = s.id
+      if type(id) ~= "string" or id == "" then
+        problem(("skills[%d].id"):format(i), "skill ids must be non-empty strings")
+      elseif seen[id] then
+        problem(("skills[%d].id"):format(i), "skill %s is assigned twice", id)
       else
-        seen[s.id] = true
-        if ctx and is_table(ctx.skills) and ctx.skills[s.id] == nil then
-          problem(path .. ".id", "skill %s does not exist in this tenant", s.id)
+        seen[id] = true
+        if known and known[id] == nil then
+          problem(("skills[%d].id"):format(i), "skill %s does not exist in this tenant", id)
         end
       end
-      range(problem, path .. ".level", s.level, 1, 5)
+      if not within(s.level, 1, 5) then range(problem, ("skills[%d].level"):format(i), s.level, 1, 5) end
     end
   end
 end
@@ -155,7 +162,9 @@ function M.rules.overflow(p, ctx, problem)
   if target == p.id then return problem("overflow.targetQueueId", "a queue cannot overflow to itself") end
   local lookup = ctx and ctx.queue
   if not lookup then return end
-  if lookup(target) == nil then
+  -- Each queue of the chain is looked up once (a lookup copies a whole document).
+  local q = lookup(target)
+  if q == nil then
     return problem("overflow.targetQueueId", "overflow target queue %s is not known in this run (fetch it or list queues first)", target)
   end
   -- Walk the overflow chain with this payload in place of the stored queue.
@@ -165,12 +174,12 @@ function M.rules.overflow(p, ctx, problem)
       return problem("overflow.targetQueueId", "overflow forms a cycle through queue %s", current)
     end
     seen[current] = true
-    local q = lookup(current)
     local next_o = q and q.overflow
     if not is_table(next_o) or next_o.enabled == false or next_o.action ~= "routeToQueue" then break end
     depth = depth + 1
     current = next_o.targetQueueId
     if current == p.id then return problem("overflow.targetQueueId", "overflow forms a cycle back to this queue") end
+    q = current ~= nil and not seen[current] and lookup(current) or nil
   end
   -- Links that already lead into this queue count too (a chain built one link at a time).
   local upstream, via = 0, nil
@@ -181,8 +190,8 @@ function M.rules.overflow(p, ctx, problem)
   elseif ctx.queue_ids and p.id then
     local into = {}
     for _, id in ipairs(ctx.queue_ids()) do
-      local q = id ~= p.id and lookup(id) or nil
-      local qo = q and q.overflow
+      local other = id ~= p.id and lookup(id) or nil
+      local qo = other and other.overflow
       if is_table(qo) and qo.enabled ~= false and qo.action == "routeToQueue" and type(qo.targetQueueId) == "string" then
         local list = into[qo.targetQueueId] or {}
         into[qo.targetQueueId] = list

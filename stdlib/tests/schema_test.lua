@@ -96,4 +96,72 @@ function T.the_seeds_ranges()
   A.eq(paths(with { waitStrategy = { type = "position", positionThreshold = 0 } }), { "wait_strategy:waitStrategy.positionThreshold" })
 end
 
+--- `conforms` (the fast pass) finds no problem exactly where the reporting pass finds none, over
+--- every single-field change of a full document: each field set to each kind of value, plus an
+--- unknown field at every level.
+function T.the_fast_pass_agrees_with_the_reporting_pass()
+  local schema = require("cx.schema")
+  local full = {
+    id = "q1", version = 3, name = "Voice 1", channel = "voice", maxWaitTime = 120, wrapUpTime = 30, concurrency = 1,
+    maxWaiters = 10, maxHoldTime = 90,
+    routing = { strategy = "priority", longestIdleSeconds = 300, priority = { enabled = true, levels = { 1, 2 } } },
+    skills = { { id = "s1", level = 3 } },
+    skillRequirements = { { skill = "language:en", proficiency = "advanced", required = true } },
+    serviceLevelTarget = { threshold = 80, time = 20 },
+    waitStrategy = { type = "position", positionThreshold = 5, abandonmentThreshold = 60 },
+    callback = { enabled = true, positionThreshold = 3 },
+    overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q2", waitTime = 120 },
+  }
+  local samples = { "text", 7, 2.5, 120000, 0 / 0, math.huge, true, {}, { 1, 2 }, { x = 1 }, { { id = "s", level = 1 } },
+    print }  -- a function stands for cx.null: neither table, string, number nor boolean
+  local function reported(doc)
+    local found = {}
+    schema.report(doc, nil, function(path) found[#found + 1] = path end)
+    return #found == 0
+  end
+  local function copy(t)
+    if type(t) ~= "table" then return t end
+    local out = {}
+    for k, val in pairs(t) do out[k] = copy(val) end
+    return out
+  end
+  local checked = 0
+  A.eq(schema.conforms(schema.QUEUE, full), true)
+  A.eq(reported(full), true)
+  -- Every path of the document, as a list of keys.
+  local paths = {}
+  local function walk(t, prefix)
+    for k, val in pairs(t) do
+      local path = { table.unpack(prefix) }
+      path[#path + 1] = k
+      paths[#paths + 1] = path
+      if type(val) == "table" then walk(val, path) end
+    end
+  end
+  walk(full, {})
+  for _, path in ipairs(paths) do
+    for _, sample in ipairs(samples) do
+      local doc = copy(full)
+      local parent = doc
+      for i = 1, #path - 1 do parent = parent[path[i]] end
+      parent[path[#path]] = copy(sample)
+      A.eq(schema.conforms(schema.QUEUE, doc), reported(doc), table.concat(path, ".") .. " = " .. tostring(sample))
+      checked = checked + 1
+    end
+  end
+  -- An unknown field in each table in turn (in a list's table it is no list item: both ignore it).
+  table.insert(paths, 1, {})
+  for _, path in ipairs(paths) do
+    local doc = copy(full)
+    local target = doc
+    for i = 1, #path do target = target[path[i]] end
+    if type(target) == "table" then
+      target.notAField = 1
+      A.eq(schema.conforms(schema.QUEUE, doc), reported(doc), "notAField in " .. table.concat(path, "."))
+      checked = checked + 1
+    end
+  end
+  A.eq(checked > 300, true, "every field was changed to every sample")
+end
+
 return T

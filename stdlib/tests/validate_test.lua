@@ -81,6 +81,31 @@ function T.overflow_rules()
     { "overflow:overflow.targetQueueId" })
 end
 
+--- A chain that loops among other queues is named at the queue it comes back to, and each
+--- queue of a chain is looked up once (a lookup copies a whole document in a run).
+function T.overflow_chain_lookups_and_a_loop_elsewhere()
+  local known = {
+    q2 = { id = "q2", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q3" } },
+    q3 = { id = "q3", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q2" } },
+    a = { id = "a", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "b" } },
+    b = { id = "b", overflow = { enabled = false } },
+  }
+  local lookups = {}
+  local ctx = { queue = function(id)
+    lookups[#lookups + 1] = id
+    return known[id]
+  end, limits = { max_overflow_depth = 5 } }
+  local ok, problems = v.run(queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "q2" } },
+    { rules = { "overflow" } }, ctx)
+  A.eq(ok, false)
+  A.eq(problems[1].message, "overflow forms a cycle through queue q2")
+  A.eq(lookups, { "q2", "q3" })
+  lookups = {}
+  A.eq(select(1, v.run(queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "a" } }, { rules = { "overflow" } }, ctx)),
+    true)
+  A.eq(lookups, { "a", "b" })
+end
+
 function T.overflow_depth_counts_links_into_the_queue()
   -- a -> b -> c exists; linking c -> d makes a chain of 3 links, d -> e would make 4.
   local docs = {

@@ -30,11 +30,12 @@ public struct Redactor: Sendable {
     /// True for keys named like secret, token, password, authorization, api key, credential.
     public static func isSensitiveKey(_ key: String) -> Bool {
         var key = key
+        let words = wordsByInitial  // once: a global read in the loop was a lazy-initialisation check per byte
         return key.withUTF8 { bytes in
             for start in bytes.indices {
                 let letter = bytes[start] | 0x20  // ASCII letters lowercased; other bytes match no initial
                 guard letter >= UInt8(ascii: "a"), letter <= UInt8(ascii: "z") else { continue }
-                for word in wordsByInitial[Int(letter - UInt8(ascii: "a"))] where bytes.hasIgnoringASCIICase(word, at: start) { return true }
+                for word in words[Int(letter - UInt8(ascii: "a"))] where bytes.hasIgnoringASCIICase(word, at: start) { return true }
             }
             return false
         }

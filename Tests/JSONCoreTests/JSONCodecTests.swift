@@ -34,6 +34,29 @@ struct JSONCodecTests {
         #expect(JSONValue.double(.infinity).jsonString() == "null")
     }
 
+    /// Integers are written digit by digit (and whole doubles as integers): every width and sign,
+    /// the extremes included, as `String` writes them; keys in order at every level and size.
+    @Test func integersAndKeyOrderAreWrittenAsBefore() throws {
+        var samples: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 12_345, -987_654_321, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            samples += [power, power - 1, -power, -(power - 1)]
+        }
+        for n in samples {
+            #expect(JSONValue.int(n).jsonString() == String(n))
+            #expect(try JSONValue.parse(JSONValue.int(n).jsonString()) == .int(n))
+        }
+        #expect(JSONValue.double(2).jsonString() == "2")
+        #expect(JSONValue.double(-0.0).jsonString() == "0")
+        #expect(JSONValue.double(-123_456_789_012_345).jsonString() == "-123456789012345")
+        let keys = (0..<40).map { "k\($0 * 7 % 40)" }
+        let object = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.object(["b": 1, "a": .int(Int64($0.count))])) }))
+        let expected = "{" + keys.sorted().map { #""\#($0)":{"a":\#($0.count),"b":1}"# }.joined(separator: ",") + "}"
+        #expect(object.jsonString() == expected)
+        #expect(JSONValue.object([:]).jsonString() == "{}")
+    }
+
     /// Strings with nothing to escape are copied whole; any that need it are escaped byte by byte.
     @Test func stringsAreEscapedExactlyWhenTheyMustBe() throws {
         let value: JSONValue = ["plain": "ünïcødé ✓ and ASCII", "quote": "a\"b", "slash": "a\\b", "ctl": "a\u{01}b\nc\td\re",

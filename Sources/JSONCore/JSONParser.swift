@@ -102,7 +102,20 @@ enum JSONParser {
         mutating func number() throws(JSONError) -> JSONValue {
             let start = i
             var integral = true
-            if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+            let negative = i < bytes.count && bytes[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            // Up to 18 digits cannot overflow: summed here, no String made (most numbers are small
+            // integers). Anything else is read from its text below.
+            var magnitude: Int64 = 0
+            let digitsStart = i
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39, i - digitsStart < 18 {
+                magnitude = magnitude * 10 + Int64(bytes[i] - 0x30)
+                i += 1
+            }
+            if i > digitsStart, i == bytes.count || !Self.continuesNumber(bytes[i]) {
+                // JSON has no leading zeros ("01"), but Int64("01") read them: kept as it was.
+                return .int(negative ? -magnitude : magnitude)
+            }
             while i < bytes.count {
                 let c = bytes[i]
                 if c >= 0x30 && c <= 0x39 { i += 1; continue }
@@ -118,6 +131,12 @@ enum JSONParser {
             if integral, let n = Int64(text) { return .int(n) }
             guard let d = Double(text), d.isFinite else { throw fail("invalid number '\(text)'") }
             return .double(d)
+        }
+
+        /// Whether `c` can follow digits within a number (a digit, a fraction, an exponent).
+        static func continuesNumber(_ c: UInt8) -> Bool {
+            (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+                || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
         }
 
         mutating func string() throws(JSONError) -> String {

@@ -57,6 +57,28 @@ struct JSONCodecTests {
         #expect(JSONValue.object([:]).jsonString() == "{}")
     }
 
+    /// Numbers read by the fast path (up to 18 digits, summed) are what reading their text gives:
+    /// every width, sign, fraction, exponent and malformed run, inside arrays too.
+    @Test func numbersReadAsTheirText() throws {
+        func fromText(_ text: String) -> JSONValue? {
+            let integral = !text.contains(where: { ".eE+".contains($0) }) && !text.dropFirst().contains("-")
+            if integral, let n = Int64(text) { return .int(n) }
+            guard let d = Double(text), d.isFinite else { return nil }
+            return .double(d)
+        }
+        var texts = ["0", "-0", "7", "-7", "007", "10", "1.5", "-2.25", "1e3", "1E-2", "2.5e+10", "1-2", "-", "+1", "1.", "1e", "--1",
+                     "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "123456789012345678901234"]
+        var digits = ""
+        for d in 1...20 {
+            digits += String(d % 10)
+            texts += [digits, "-" + digits, digits + ".5", digits + "e2"]
+        }
+        for text in texts {
+            #expect((try? JSONValue.parse(text)) == fromText(text), "\(text)")
+            #expect((try? JSONValue.parse("[\(text), 1]")) == fromText(text).map { [$0, 1] }, "[\(text), 1]")
+        }
+    }
+
     /// Strings with nothing to escape are copied whole; any that need it are escaped byte by byte.
     @Test func stringsAreEscapedExactlyWhenTheyMustBe() throws {
         let value: JSONValue = ["plain": "ünïcødé ✓ and ASCII", "quote": "a\"b", "slash": "a\\b", "ctl": "a\u{01}b\nc\td\re",

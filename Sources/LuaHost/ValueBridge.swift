@@ -124,14 +124,21 @@ extension LuaVM {
 
     /// Converts the value at `index`. Guards against cycles and depth; names the path on error.
     func value(at index: Int32, on state: OpaquePointer) throws(LuaHostError) -> LuaValue {
-        var path: [PathStep] = []
-        var onPath = Set<UnsafeRawPointer>()
-        return try convert(lua_absindex(state, index), state, &path, &onPath)
+        var walk = Walk()
+        return try convert(lua_absindex(state, index), state, &walk)
     }
 
-    private func convert(
-        _ idx: Int32, _ state: OpaquePointer, _ path: inout [PathStep], _ onPath: inout Set<UnsafeRawPointer>
-    ) throws(LuaHostError) -> LuaValue {
+    /// Where a conversion is: the path (for errors), the tables on it (a table met again on its
+    /// own path is a cycle; a short array, searched, where a set hashed every table twice), and
+    /// the members of the objects being read, innermost last (one buffer for the whole value
+    /// instead of an array grown per table).
+    private struct Walk {
+        var path: [PathStep] = []
+        var tables: [UnsafeRawPointer] = []
+        var members: [(String, LuaValue)] = []
+    }
+
+    private func convert(_ idx: Int32, _ state: OpaquePointer, _ walk: inout Walk) throws(LuaHostError) -> LuaValue {
         switch lua_type(state, idx) {
         case LUA_TNIL, LUA_TNONE:
             return .null
@@ -141,34 +148,32 @@ extension LuaVM {
             if cxb_isinteger(state, idx) != 0 { return .int(Int64(cxb_tointeger(state, idx))) }
             let d = cxb_tonumber(state, idx)
             // Refused, not repaired: JSON has no NaN or infinity, and nothing downstream may guess one.
-            guard d.isFinite else { throw .conversion("\(d.isNaN ? "NaN" : d > 0 ? "inf" : "-inf") is not a number JSON can carry\(Self.describe(path))") }
+            guard d.isFinite else { throw .conversion("\(d.isNaN ? "NaN" : d > 0 ? "inf" : "-inf") is not a number JSON can carry\(Self.describe(walk.path))") }
             return .double(d)
         case LUA_TSTRING:
             // Invalid UTF-8 is an error naming the path, never silently replaced by U+FFFD.
             guard let text = validString(at: idx, on: state) else {
-                throw .conversion("invalid UTF-8 in a string\(Self.describe(path))")
+                throw .conversion("invalid UTF-8 in a string\(Self.describe(walk.path))")
             }
             return .string(text)
         case LUA_TUSERDATA where lua_touserdata(state, idx) == UnsafeMutableRawPointer(mutating: nullPointer):
             return .null
         case LUA_TTABLE:
-            return try convertTable(idx, state, &path, &onPath)
+            return try convertTable(idx, state, &walk)
         case let t:
-            throw .conversion("cannot convert a \(String(cString: lua_typename(state, t))) value\(Self.describe(path))")
+            throw .conversion("cannot convert a \(String(cString: lua_typename(state, t))) value\(Self.describe(walk.path))")
         }
     }
 
-    private func convertTable(
-        _ idx: Int32, _ state: OpaquePointer, _ path: inout [PathStep], _ onPath: inout Set<UnsafeRawPointer>
-    ) throws(LuaHostError) -> LuaValue {
+    private func convertTable(_ idx: Int32, _ state: OpaquePointer, _ walk: inout Walk) throws(LuaHostError) -> LuaValue {
         guard let ptr = lua_topointer(state, idx) else { return .null }
-        if onPath.contains(ptr) { throw .conversion("table contains a cycle\(Self.describe(path))") }
-        if path.count >= maxValueDepth {
-            throw .conversion("table nesting deeper than \(maxValueDepth) levels\(Self.describe(path))")
+        if walk.tables.contains(ptr) { throw .conversion("table contains a cycle\(Self.describe(walk.path))") }
+        if walk.path.count >= maxValueDepth {
+            throw .conversion("table nesting deeper than \(maxValueDepth) levels\(Self.describe(walk.path))")
         }
-        guard lua_checkstack(state, 6) != 0 else { throw .conversion("out of Lua stack\(Self.describe(path))") }
-        onPath.insert(ptr)
-        defer { onPath.remove(ptr) }
+        guard lua_checkstack(state, 6) != 0 else { throw .conversion("out of Lua stack\(Self.describe(walk.path))") }
+        walk.tables.append(ptr)
+        defer { walk.tables.removeLast() }
 
         var markedArray = false
         if lua_getmetatable(state, idx) != 0 {
@@ -196,10 +201,10 @@ extension LuaVM {
             items.reserveCapacity(n)
             for i in 1...max(n, 1) where n > 0 {
                 lua_rawgeti(state, idx, lua_Integer(i))
-                path.append(.index(i))
-                defer { path.removeLast() }
+                walk.path.append(.index(i))
+                defer { walk.path.removeLast() }
                 do {
-                    items.append(try convert(lua_gettop(state), state, &path, &onPath))
+                    items.append(try convert(lua_gettop(state), state, &walk))
                 } catch {
                     cxb_pop(state, 1)
                     throw error
@@ -209,11 +214,12 @@ extension LuaVM {
             return .array(items)
         }
         if markedArray {
-            throw .conversion("table marked with cx.array has keys other than 1..n\(Self.describe(path))")
+            throw .conversion("table marked with cx.array has keys other than 1..n\(Self.describe(walk.path))")
         }
         // Collected first, the dictionary made once at its size (Lua does not say how many
         // keys a table has; growing the dictionary key by key rehashed it over and over).
-        var members: [(String, LuaValue)] = []
+        let base = walk.members.count
+        defer { walk.members.removeSubrange(base...) }
         lua_pushnil(state)
         while lua_next(state, idx) != 0 {
             let key: String
@@ -221,7 +227,7 @@ extension LuaVM {
             case LUA_TSTRING:
                 guard let text = validString(at: -2, on: state) else {
                     cxb_pop(state, 2)
-                    throw .conversion("invalid UTF-8 in an object key\(Self.describe(path))")
+                    throw .conversion("invalid UTF-8 in an object key\(Self.describe(walk.path))")
                 }
                 key = text
             case LUA_TNUMBER where cxb_isinteger(state, -2) != 0:
@@ -231,26 +237,27 @@ extension LuaVM {
             case let t:
                 cxb_pop(state, 2)
                 throw .conversion(
-                    "a \(String(cString: lua_typename(state, t))) key cannot become an object key\(Self.describe(path))")
+                    "a \(String(cString: lua_typename(state, t))) key cannot become an object key\(Self.describe(walk.path))")
             }
-            path.append(.key(key))
-            defer { path.removeLast() }
+            walk.path.append(.key(key))
+            defer { walk.path.removeLast() }
             let value: LuaValue
             do {
-                value = try convert(lua_gettop(state), state, &path, &onPath)
+                value = try convert(lua_gettop(state), state, &walk)
             } catch {
                 cxb_pop(state, 2)
                 throw error
             }
-            members.append((key, value))
+            walk.members.append((key, value))
             cxb_pop(state, 1)
         }
+        let members = walk.members[base...]
         let fields = Dictionary(members, uniquingKeysWith: { first, _ in first })
         guard fields.count == members.count else {
             // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never merged.
             var seen = Set<String>()
             let key = members.first { !seen.insert($0.0).inserted }?.0 ?? ""
-            throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(path))")
+            throw .conversion("two keys become the object key \"\(key)\" (a number and a string)\(Self.describe(walk.path))")
         }
         return .object(fields)
     }

@@ -119,7 +119,10 @@ end
 --- without paths, messages or sorting. A document that passes needs nothing more; one that does
 --- not (or keeps fields cxrun does not model) is checked again by `check_value`, which names what
 --- is wrong. (Most payloads are valid: building every field's path and sorting every table's
---- keys to report nothing was nine tenths of validate.)
+--- keys to report nothing was three quarters of validate.)
+---@param kind string|table a field kind of M.QUEUE, or M.QUEUE itself
+---@param v any
+---@return boolean
 local function conforms(kind, v)
   local t = type(v)
   if t ~= "table" and t ~= "string" and t ~= "number" and t ~= "boolean" then return true end  -- cx.null
@@ -160,6 +163,9 @@ end
 
 --- Every problem of document `p` against M.QUEUE, fields of `base` (the fetched document, or nil)
 --- kept as fetched allowed: the reporting pass alone.
+---@param p table
+---@param base table?
+---@param problem fun(path: string, message: string, ...: any)
 function M.report(p, base, problem)
   check_value(M.QUEUE, p, "", base, problem)
 end

@@ -13,6 +13,9 @@ import JSONCore
 import Runbook
 import SandboxTenant
 
+/// This process's scratch folder (the tenant's state and the audit log), removed when it exits.
+let scratchFolder = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-fuzz-lua-\(getpid())").path
+
 /// The sandbox tenant and scratch folder, started once per process.
 final class Fixture: Sendable {
     let tenant: ResolvedTenant
@@ -20,8 +23,9 @@ final class Fixture: Sendable {
     let server: SandboxServer
 
     init() {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-fuzz-lua-\(getpid())").path
+        let folder = scratchFolder
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: scratchFolder) }
         var configuration = SandboxConfiguration(databasePath: folder + "/sandbox.sqlite")
         configuration.queueCount = 12
         configuration.webhookSecrets = ["wfm": "fuzz-webhook-secret"]

@@ -27,17 +27,17 @@ enum AnchorBench {
                 try "[tenants.anchor]\nbase_url = \"\(sim.url)\"\nclient_id = \"cxrun-demo\"\nclient_secret_env = \"ANCHOR_SECRET\"\nrate_limit = 0\n"
                     .write(toFile: dir + "/cxrun.toml", atomically: true, encoding: .utf8)
                 try RebalanceBench.source.write(toFile: dir + "/rebalance.lua", atomically: true, encoding: .utf8)
-                var (seed, ours) = (Double.infinity, Double.infinity)
-                for _ in 0..<rounds {
-                    let seedRun = ScaleBench.spawn(python, [loop, sim.url, "cxrun-demo", "cxrun-demo-secret"], environment: [])
-                    let ourRun = ScaleBench.spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "anchor", "--audit-db", dir + "/audit.sqlite",
-                                                          "--concurrency", String(concurrency), dir + "/rebalance.lua", "--", String(concurrency)],
-                                                  environment: ["ANCHOR_SECRET=cxrun-demo-secret"])
-                    guard seedRun.status == 0, ourRun.status == 0 else {
-                        return say("  latency \(latency) ms: failed (python exit \(seedRun.status), cxrun exit \(ourRun.status))")
-                    }
-                    (seed, ours) = (min(seed, seedRun.seconds), min(ours, ourRun.seconds))
+                let runs = BenchTools.inTurn(rounds, [
+                    { ScaleBench.spawn(python, [loop, sim.url, "cxrun-demo", "cxrun-demo-secret"], environment: []) },
+                    { ScaleBench.spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "anchor", "--audit-db", dir + "/audit.sqlite",
+                                               "--concurrency", String(concurrency), dir + "/rebalance.lua", "--", String(concurrency)],
+                                       environment: ["ANCHOR_SECRET=cxrun-demo-secret"]) },
+                ])
+                let failed = zip(runs[0], runs[1]).first { $0.status != 0 || $1.status != 0 }
+                if let (seedRun, ourRun) = failed {
+                    return say("  latency \(latency) ms: failed (python exit \(seedRun.status), cxrun exit \(ourRun.status))")
                 }
+                let (seed, ours) = (runs[0].map(\.seconds).min() ?? .infinity, runs[1].map(\.seconds).min() ?? .infinity)
                 let goal = latency == 0 ? ">= 3x" : ">= 10x"
                 say(String(format: "  %2d ms round trip: seed loop %.2f s, cxrun %@ %.2f s: %.1fx faster   (goal %@)", latency, seed,
                            concurrency == 1 ? "sequential" : "cx.each concurrency \(concurrency)", ours, seed / ours, goal))

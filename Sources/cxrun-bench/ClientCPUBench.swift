@@ -49,15 +49,10 @@ enum ClientCPUBench {
             }
             /// Each side's least CPU over `rounds` runs of them in turn.
             func least(_ sides: [() -> ScaleBench.Run]) throws -> [Double] {
-                var cpu = Array(repeating: [Double](), count: sides.count)
-                for _ in 0..<rounds {
-                    for (i, side) in sides.enumerated() {
-                        let run = side()
-                        guard run.status == 0 else { throw BenchError("a client exited \(run.status)") }
-                        cpu[i].append(run.cpuSeconds)
-                    }
+                try BenchTools.inTurn(rounds, sides).map { runs in
+                    if let failed = runs.first(where: { $0.status != 0 }) { throw BenchError("a client exited \(failed.status)") }
+                    return runs.map(\.cpuSeconds).min() ?? 0
                 }
-                return cpu.map { $0.min() ?? 0 }
             }
             let listing = Double((queues + 99) / 100)  // the listing's pages, made by both sides
             let base = try least([{ ours("empty") }, { theirs(["empty"]) }])

@@ -18,12 +18,11 @@ enum StartupBench {
         _ = ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home)  // warm the page cache
         let check = ScaleBench.spawn(python, ["-c", "import requests"], environment: [])
         guard check.status == 0 else { return say("\nstart-up benchmark: \(python) cannot import requests (make bench installs it)") }
-        var (ourTimes, theirTimes) = ([Double](), [Double]())
-        for _ in 0..<15 {
-            ourTimes.append(ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home).seconds)
-            theirTimes.append(ScaleBench.spawn(python, ["-c", "import requests"], environment: []).seconds)
-        }
-        let (ours, theirs) = (median(ourTimes), median(theirTimes))
+        let runs = BenchTools.inTurn(15, [
+            { ScaleBench.spawn(cxrun, ["run", "--audit-db", dir + "/audit.sqlite", dir + "/hello.lua"], environment: home) },
+            { ScaleBench.spawn(python, ["-c", "import requests"], environment: []) },
+        ])
+        let (ours, theirs) = (median(runs[0].map(\.seconds)), median(runs[1].map(\.seconds)))
         say("\nstart-up: median of 15, run in turn")
         say(String(format: "  cxrun run hello.lua %.1f ms, python -c 'import requests' %.1f ms: ratio %.3f   (goal <= 0.1)",
                    ours * 1000, theirs * 1000, ours / theirs))

@@ -38,6 +38,17 @@ enum BenchTools {
     }()
     static let python: String = [bin.deletingLastPathComponent(), bin.deletingLastPathComponent().deletingLastPathComponent()]
         .map { $0.appendingPathComponent("venv/bin/python").path }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/python3"
+
+    /// Each side's runs, the sides run in turn `rounds` times: on this machine one run's time
+    /// varies by half from the next, and run block after block a drift of its speed between the
+    /// blocks would move a ratio; in turn, it moves both sides alike.
+    static func inTurn(_ rounds: Int, _ sides: [() -> ScaleBench.Run]) -> [[ScaleBench.Run]] {
+        var runs = Array(repeating: [ScaleBench.Run](), count: sides.count)
+        for _ in 0..<rounds {
+            for (i, side) in sides.enumerated() { runs[i].append(side()) }
+        }
+        return runs
+    }
 }
 
 /// Writes a line at once (print is buffered when stdout is a pipe).

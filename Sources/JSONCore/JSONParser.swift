@@ -108,18 +108,18 @@ enum JSONParser {
             // integers). Anything else is read from its text below.
             var magnitude: Int64 = 0
             let digitsStart = i
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39, i - digitsStart < 18 {
+            while i < bytes.count, Self.isDigit(bytes[i]), i - digitsStart < 18 {
                 magnitude = magnitude * 10 + Int64(bytes[i] - 0x30)
                 i += 1
             }
-            if i > digitsStart, i == bytes.count || !Self.continuesNumber(bytes[i]) {
+            if i > digitsStart, i == bytes.count || !(Self.isDigit(bytes[i]) || Self.isFractionOrExponent(bytes[i])) {
                 // JSON has no leading zeros ("01"), but Int64("01") read them: kept as it was.
                 return .int(negative ? -magnitude : magnitude)
             }
             while i < bytes.count {
                 let c = bytes[i]
-                if c >= 0x30 && c <= 0x39 { i += 1; continue }
-                if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+                if Self.isDigit(c) { i += 1; continue }
+                if Self.isFractionOrExponent(c) {
                     integral = false
                     i += 1
                     continue
@@ -133,10 +133,11 @@ enum JSONParser {
             return .double(d)
         }
 
-        /// Whether `c` can follow digits within a number (a digit, a fraction, an exponent).
-        static func continuesNumber(_ c: UInt8) -> Bool {
-            (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+        static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+        /// A byte of a number's fraction or exponent: such a number is read from its text.
+        static func isFractionOrExponent(_ c: UInt8) -> Bool {
+            c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
         }
 
         mutating func string() throws(JSONError) -> String {

@@ -64,12 +64,32 @@ function M.closest(name, known)
   return nil, false
 end
 
-local function is_null(v) return type(v) ~= "table" and type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" end
+--- Whether a value of Lua type `t` is no JSON value (cx.null, which deletes the field).
+local function is_null_type(t) return t ~= "table" and t ~= "string" and t ~= "number" and t ~= "boolean" end
+
+--- What is wrong with `v` (of Lua type `t`) as a leaf of `kind` ("string", "level", "boolean",
+--- "integer" or "seconds") at `path`, or nil: the one rule for both passes below.
+local function leaf_problem(kind, v, t, path)
+  if kind == "string" then
+    if t ~= "string" then return ("%s must be a string, got %s"):format(path, t) end
+  elseif kind == "level" then
+    if t ~= "string" and t ~= "number" then return ("%s must be a level name or number, got %s"):format(path, t) end
+  elseif kind == "boolean" then
+    if t ~= "boolean" then return ("%s must be true or false, got %s"):format(path, t) end
+  elseif t ~= "number" then  -- integer or seconds
+    return ("%s must be a number, got %s %s"):format(path, t, t == "string" and ("%q"):format(v) or "")
+  elseif v ~= math.floor(v) then
+    return ("%s must be a whole number, got %s"):format(path, tostring(v))
+  elseif kind == "seconds" and v >= 10000 and v % 1000 == 0 then
+    return ("%s = %d looks like milliseconds (%d s); times in the queue document are seconds"):format(path, v, v // 1000)
+  end
+  return nil
+end
 
 local equal = require("cx.diff").equal
 
 local function check_value(kind, v, path, base, problem)
-  if is_null(v) then return end  -- cx.null deletes the field
+  if is_null_type(type(v)) then return end
   if type(kind) == "table" and kind[1] ~= nil then
     if type(v) ~= "table" then return problem(path, "%s must be a list", path) end
     for i, item in ipairs(v) do
@@ -98,25 +118,14 @@ local function check_value(kind, v, path, base, problem)
         end
       end
     end
-  elseif kind == "string" then
-    if type(v) ~= "string" then problem(path, "%s must be a string, got %s", path, type(v)) end
-  elseif kind == "level" then
-    if type(v) ~= "string" and type(v) ~= "number" then problem(path, "%s must be a level name or number, got %s", path, type(v)) end
-  elseif kind == "boolean" then
-    if type(v) ~= "boolean" then problem(path, "%s must be true or false, got %s", path, type(v)) end
-  else  -- integer or seconds
-    if type(v) ~= "number" then
-      return problem(path, "%s must be a number, got %s %s", path, type(v), type(v) == "string" and ("%q"):format(v) or "")
-    end
-    if v ~= math.floor(v) then return problem(path, "%s must be a whole number, got %s", path, tostring(v)) end
-    if kind == "seconds" and v >= 10000 and v % 1000 == 0 then
-      problem(path, "%s = %d looks like milliseconds (%d s); times in the queue document are seconds", path, v, v // 1000)
-    end
+  else
+    local message = leaf_problem(kind, v, type(v), path)
+    if message then problem(path, message) end
   end
 end
 
---- Whether `v` passes `check_value` with no problem and no field outside `kind` — the same tests
---- without paths, messages or sorting. A document that passes needs nothing more; one that does
+--- Whether `v` passes `check_value` with no problem and no field outside `kind` — the same walk
+--- (leaves judged by the same `leaf_problem`) without paths or sorting. A document that passes needs nothing more; one that does
 --- not (or keeps fields cxrun does not model) is checked again by `check_value`, which names what
 --- is wrong. (Most payloads are valid: building every field's path and sorting every table's
 --- keys to report nothing was three quarters of validate.)
@@ -125,7 +134,7 @@ end
 ---@return boolean
 local function conforms(kind, v)
   local t = type(v)
-  if t ~= "table" and t ~= "string" and t ~= "number" and t ~= "boolean" then return true end  -- cx.null
+  if is_null_type(t) then return true end
   if type(kind) == "table" then
     if t ~= "table" then return false end
     local item_kind = kind[1]
@@ -140,16 +149,8 @@ local function conforms(kind, v)
       end
     end
     return true
-  elseif kind == "string" then
-    return t == "string"
-  elseif kind == "level" then
-    return t == "string" or t == "number"
-  elseif kind == "boolean" then
-    return t == "boolean"
   end
-  -- integer or seconds
-  if t ~= "number" or v ~= math.floor(v) then return false end
-  return not (kind == "seconds" and v >= 10000 and v % 1000 == 0)
+  return leaf_problem(kind, v, t, "") == nil
 end
 M.conforms = conforms
 

@@ -52,6 +52,12 @@ struct QueueTests {
             #expect(ok.json["version"] == 2 && ok.json["maxWaitTime"] == 240 && ok.json["customField"] == "kept as given")
             let stale = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "\"1\"")], json: changed)
             #expect(stale.status == 409 && stale.json["currentVersion"] == 2)
+            let weak = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "W/\"1\"")], json: changed)
+            #expect(weak.status == 409 && weak.json["currentVersion"] == 2)
+            for bad in ["x", "W/", "\"", "1 2", "W/x\"1\""] {
+                let reply = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", bad)], json: changed)
+                #expect(reply.status == 400, "If-Match \(bad): \(reply.text)")
+            }
             // Without If-Match a PUT succeeds whatever version its body carries.
             let unguarded = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, json: changed.setting(1, at: ["version"]))
             #expect(unguarded.status == 200 && unguarded.json["version"] == 3)

@@ -58,11 +58,40 @@ struct TokenTests {
             #expect(try await sim.send(.GET, "/api/v2/routing/queues").status == 401)
             #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: "forged").status == 401)
             let token = try await sim.token()
+            // Used once while valid, so the tenant has it in memory when it expires.
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: token).status == 200)
             try await Task.sleep(for: .milliseconds(2500))
             let expired = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
             #expect(expired.status == 401)
             #expect(expired.json["message"] == "the bearer token has expired")
         }
+    }
+
+    @Test func bearerIsReadInAnyCaseAndOtherSchemesAreRefused() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            for header in ["bearer \(token)", "BEARER \(token)", "Bearer  \(token)"] {
+                let reply = try await sim.send(.GET, "/api/v2/routing/queues", headers: [("Authorization", header)])
+                #expect(reply.status == 200, "\(header): \(reply.text)")
+            }
+            for header in ["Bearer\(token)", "Basic \(token)", "Bearer", "Bear"] {
+                let reply = try await sim.send(.GET, "/api/v2/routing/queues", headers: [("Authorization", header)])
+                #expect(reply.status == 401, "\(header): \(reply.text)")
+            }
+        }
+    }
+
+    @Test func headerValuesAreTrimmedAndPrefixesMatchInAnyCase() {
+        #expect(" \t a b \t ".dropFirst(0).withoutOptionalWhitespace == "a b")
+        #expect("".dropFirst(0).withoutOptionalWhitespace == "")
+        #expect(" \t".dropFirst(0).withoutOptionalWhitespace == "")
+        #expect("BeArEr x".dropFirst(0).afterPrefix(ignoringCase: "bearer ") == "x")
+        #expect("bearer".dropFirst(0).afterPrefix(ignoringCase: "bearer ") == nil)
+        #expect("bearex x".dropFirst(0).afterPrefix(ignoringCase: "bearer ") == nil)
+        #expect("w/\"3\"".dropFirst(0).afterPrefix(ignoringCase: "W/") == "\"3\"")
+        // Bytes past ASCII are compared as they are, never folded.
+        #expect("ÉX".dropFirst(0).afterPrefix(ignoringCase: "é") == nil)
     }
 
     @Test func clientSpecsParse() {

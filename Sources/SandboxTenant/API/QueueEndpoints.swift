@@ -66,9 +66,10 @@ struct QueueEndpoints {
 
     /// `If-Match: 3`, `"3"` or `W/"3"`.
     private func ifMatch(_ request: APIRequest) throws(APIFailure) -> TenantStore.Precondition {
-        guard let raw = request.header("If-Match")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return .none }
-        let cleaned = raw.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard let version = Int64(cleaned) else { throw .badRequest("If-Match must be a queue version number, got '\(raw)'") }
+        guard let raw = request.header("If-Match")?[...].withoutOptionalWhitespace, !raw.isEmpty else { return .none }
+        var tag = raw.afterPrefix(ignoringCase: "W/") ?? raw
+        if tag.count >= 2, tag.first == "\"", tag.last == "\"" { tag = tag.dropFirst().dropLast() }
+        guard let version = Int64(tag) else { throw .badRequest("If-Match must be a queue version number, got '\(raw)'") }
         return .version(version)
     }
 }

@@ -37,7 +37,8 @@ struct Route: Sendable {
         var parameters: [String: String] = [:]
         for (p, s) in zip(segments, path) {
             switch p {
-            case .parameter(let name): parameters[name] = s.removingPercentEncoding ?? s
+            // Foundation's decoding only where there is something to decode (most ids have nothing).
+            case .parameter(let name): parameters[name] = s.utf8.contains(UInt8(ascii: "%")) ? (s.removingPercentEncoding ?? s) : s
             case .literal(let text): if text != s { return nil }
             }
         }

@@ -84,11 +84,11 @@ struct TenantResponder: HTTPResponder {
     }
 
     private func authorize(_ request: APIRequest, scopes: Set<String>) throws(APIFailure) -> String {
-        guard let header = request.header("Authorization"), header.lowercased().hasPrefix("bearer ") else {
+        guard let header = request.header("Authorization"), let rest = header[...].afterPrefix(ignoringCase: "bearer ") else {
             throw .unauthorized("a bearer token is required")
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        let record: (clientID: String, scopes: Set<String>, expiresAt: Double)?
+        let token = String(rest.withoutOptionalWhitespace)
+        let record: TenantStore.TokenRecord?
         do { record = try tenant.store.token(token) } catch { throw .internalError("\(error)") }
         guard let record else { throw .unauthorized("unknown bearer token") }
         guard record.expiresAt > Date().timeIntervalSince1970 else { throw .unauthorized("the bearer token has expired") }

@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTenantTests",
             dependencies: [
-                "SandboxTenant", "JSONCore", "CXShared", "TestSupport",
+                "SandboxTenant", "JSONCore", "CXShared", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import TestSupport
 import JSONCore
 import Testing
@@ -229,6 +230,38 @@ struct QueueTests {
             #expect(reset.status == 200)
             let reseeded = try await sim2.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
             #expect(reseeded.json["version"] == 1 && reseeded.json["maxWaitTime"] != 777)
+        }
+    }
+
+    /// Files written before documents held their version (it was only in the column) are brought
+    /// up to date when opened: every read then serves the column's version.
+    @Test func anOlderFileGetsEachVersionIntoItsDocument() async throws {
+        let dir = try temporaryFolder("older")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = SandboxConfiguration(databasePath: dir + "/state.sqlite")
+        configuration.rateLimit = 0
+        configuration.clock = pinnedNight
+        let first = try await SandboxServer.start(configuration)
+        await first.stop()
+        let older = try DatabaseQueue(path: configuration.databasePath)
+        try await older.write { db in
+            try db.execute(sql: "UPDATE queue SET version = 7, document = json_remove(document, '$.version')")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-version-in-document'")
+        }
+        try older.close()
+        let second = try await SandboxServer.start(configuration)
+        let sim = Sim(server: second, directory: dir + "/unused", databasePath: configuration.databasePath)
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queues = try await sim.allQueues(token: token)
+            #expect(!queues.isEmpty && queues.allSatisfy { $0["version"] == 7 })
+            let id = try #require(queues.first?["id"]?.stringValue)
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token).json["version"] == 7)
+            let stale = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")], json: ["maxWaiters": 9])
+            #expect(stale.status == 409 && stale.json["currentVersion"] == 7)
+            let written = try await sim.send(.PATCH, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "7")], json: ["maxWaiters": 9])
+            #expect(written.status == 200 && written.json["version"] == 8)
+            #expect(try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token).json == written.json)
         }
     }
 

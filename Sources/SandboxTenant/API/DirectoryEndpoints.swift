@@ -148,7 +148,7 @@ struct DirectoryEndpoints {
             guard let items = raw.arrayValue else { throw .badRequest("queueIds must be an array of queue ids") }
             queueIDs = []
             for (i, item) in items.enumerated() {
-                guard let q = item.stringValue, (try? tenant.store.queue(q)) ?? nil != nil else {
+                guard let q = item.stringValue, (try? tenant.store.queueJSON(q)) ?? nil != nil else {
                     errors.append(FieldError(path: "queueIds[\(i)]", code: "not_found", message: "queue \(item.jsonString()) does not exist"))
                     continue
                 }

@@ -28,16 +28,16 @@ struct QueueEndpoints {
 
     private func get(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         let id = request.parameters["id"] ?? ""
-        let queue: JSONValue?
-        do { queue = try tenant.store.queue(id) } catch { throw .internalError("\(error)") }
+        let queue: String?
+        do { queue = try tenant.store.queueJSON(id) } catch { throw .internalError("\(error)") }
         guard let queue else { throw .notFound("queue \(id) not found") }
-        return APIResponse(body: queue)
+        return .encoded(queue)
     }
 
     private func put(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         let body = JSONValue.object(try request.jsonObject())
         let precondition = try ifMatch(request)
-        return try write(request.parameters["id"] ?? "", precondition: precondition) { _ in body }
+        return try write(request.parameters["id"] ?? "", precondition: precondition, edit: .replace(body))
     }
 
     private func patch(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
@@ -50,15 +50,13 @@ struct QueueEndpoints {
         fields["version"] = nil
         fields["id"] = nil
         let patch = JSONValue.object(fields)
-        return try write(request.parameters["id"] ?? "", precondition: precondition) { $0.mergePatched(with: patch) }
+        return try write(request.parameters["id"] ?? "", precondition: precondition, edit: .transform { $0.mergePatched(with: patch) })
     }
 
-    private func write(
-        _ id: String, precondition: TenantStore.Precondition, transform: @escaping @Sendable (JSONValue) -> JSONValue
-    ) throws(APIFailure) -> APIResponse {
+    private func write(_ id: String, precondition: TenantStore.Precondition, edit: TenantStore.QueueEdit) throws(APIFailure) -> APIResponse {
         ConcurrentEditor(tenant: tenant).maybeEdit(id)
         do {
-            return APIResponse(body: try tenant.store.writeQueue(id, precondition: precondition, transform: transform))
+            return .encoded(try tenant.store.writeQueue(id, precondition: precondition, edit: edit))
         } catch {
             throw .from(error, what: "queue")
         }
@@ -82,11 +80,11 @@ struct ConcurrentEditor {
     func maybeEdit(_ id: String) {
         let roll = tenant.faults.roll(\.concurrentEdit)
         guard roll.hit else { return }
-        _ = try? tenant.store.writeQueue(id, precondition: .none) { current in
+        _ = try? tenant.store.writeQueue(id, precondition: .none, edit: .transform { current in
             let threshold = current.value(at: ["serviceLevelTarget", "threshold"])?.intValue ?? 80
             let delta: Int64 = roll.value < 0.5 ? -5 : 5
             let next = threshold + delta > 100 || threshold + delta < 0 ? threshold - delta : threshold + delta
             return current.setting(.int(next), at: ["serviceLevelTarget", "threshold"])
-        }
+        })
     }
 }

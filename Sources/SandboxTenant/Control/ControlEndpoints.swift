@@ -81,9 +81,9 @@ struct ControlEndpoints {
         patch["version"] = nil
         let merge = JSONValue.object(patch)
         do {
-            return APIResponse(body: try tenant.store.writeQueue(request.parameters["id"] ?? "", precondition: .none) {
+            return .encoded(try tenant.store.writeQueue(request.parameters["id"] ?? "", precondition: .none, edit: .transform {
                 $0.mergePatched(with: merge)
-            })
+            }))
         } catch {
             throw .from(error, what: "queue")
         }

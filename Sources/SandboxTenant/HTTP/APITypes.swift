@@ -48,6 +48,11 @@ struct APIResponse: Sendable {
     var headers: [String: String] = [:]
     /// A body sent as is instead of JSON (documents).
     var text: String?
+    /// A body already encoded as JSON (stored documents), sent as JSON.
+    var encodedJSON: String?
+
+    /// A stored JSON document, sent as it is stored.
+    static func encoded(_ json: String) -> APIResponse { APIResponse(body: .null, encodedJSON: json) }
 }
 
 /// An error answer: `{error, message, ...}` with a status.

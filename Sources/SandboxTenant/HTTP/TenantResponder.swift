@@ -133,6 +133,7 @@ struct TenantResponder: HTTPResponder {
     }
 
     private func render(_ response: APIResponse) throws -> Response {
+        if let encoded = response.encodedJSON { return make(response.status, Array(encoded.utf8), response.headers, json: true) }
         let bytes = response.text.map { Array($0.utf8) } ?? ((try? response.body.jsonBytes()) ?? Array("null".utf8))
         return make(response.status, bytes, response.headers, json: response.text == nil)
     }

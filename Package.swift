@@ -121,6 +121,6 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "CLITests", dependencies: ["cxrun", "JSONCore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["cxrun", "Runbook", "JSONCore", "TestSupport"]),
     ]
 )

@@ -37,14 +37,16 @@ struct PlanCommand: AsyncParsableCommand {
     var json = false
 
 
-    @Option(help: "Wall-clock limit for the planning run, in seconds.")
-    var timeout: Double = 600
+    // Its default is RunLimits' (see RunCommand's limits for why it is not a property default).
+    @Option(help: "Wall-clock limit for the planning run, in seconds (default: 600).")
+    var timeout: Double?
 
     func run() async throws {
         Interrupts.prepare()
         let setup = try await target.resolve()
         var request = try RunCommand.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: true,
-                                             limits: RunLimits(timeout: timeout), concurrency: 4, auditDB: setup.auditPath)
+                                             limits: timeout.map { RunLimits(timeout: $0) } ?? RunLimits(),
+                                             concurrency: RunbookRequest.defaultConcurrency, auditDB: setup.auditPath)
         // With --json stdout holds the plan file alone; what the script prints goes to stderr.
         if json { request.output = { Console.err($0) } }
         let result = try await setup.run(request)

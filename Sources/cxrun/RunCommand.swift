@@ -37,31 +37,43 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
 
-    @Option(help: "Wall-clock limit for the whole run, in seconds.")
-    var timeout: Double = 600
+    // The defaults are RunLimits' and RunbookRequest's (the help says them; a test checks it), not property
+    // defaults: ArgumentParser renders a property's default by reflection at every invocation,
+    // 6% of a run's start-up.
+    @Option(help: "Wall-clock limit for the whole run, in seconds (default: 600).")
+    var timeout: Double?
 
-    @Option(help: "Memory limit for the script's Lua state, in MiB.")
-    var memory: Int = 256
+    @Option(help: "Memory limit for the script's Lua state, in MiB (default: 256).")
+    var memory: Int?
 
-    @Option(help: "Instruction budget shared by all coroutines of the run.")
-    var instructions: Int64 = 1_000_000_000
+    @Option(help: "Instruction budget shared by all coroutines of the run (default: 1000000000).")
+    var instructions: Int64?
 
-    @Option(help: "Default concurrency of cx.each.")
-    var concurrency: Int = 4
+    @Option(help: "Default concurrency of cx.each (default: 4).")
+    var concurrency: Int?
 
     func validate() throws {
-        guard timeout > 0, timeout <= 604_800 else { throw ValidationError("--timeout must be between 0 and 604800 seconds (7 days)") }
-        guard (4...65_536).contains(memory) else { throw ValidationError("--memory must be between 4 and 65536 (MiB)") }
-        guard instructions > 0 else { throw ValidationError("--instructions must be positive") }
-        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
+        if let timeout, !(timeout > 0 && timeout <= 604_800) { throw ValidationError("--timeout must be between 0 and 604800 seconds (7 days)") }
+        if let memory, !(4...65_536).contains(memory) { throw ValidationError("--memory must be between 4 and 65536 (MiB)") }
+        if let instructions, instructions <= 0 { throw ValidationError("--instructions must be positive") }
+        if let concurrency, !(1...256).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 256") }
+    }
+
+    /// The limits asked for, the others at their defaults.
+    var limits: RunLimits {
+        var limits = RunLimits()
+        if let memory { limits.memoryBytes = memory << 20 }
+        if let instructions { limits.instructions = instructions }
+        if let timeout { limits.timeout = timeout }
+        return limits
     }
 
     func run() async throws {
         Interrupts.prepare()
         let setup = try await target.resolve()
-        let limits = RunLimits(memoryBytes: memory << 20, instructions: instructions, timeout: timeout)
+        let limits = self.limits
         let request = try Self.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: dryRun, limits: limits,
-                                       concurrency: concurrency, auditDB: setup.auditPath)
+                                       concurrency: concurrency ?? RunbookRequest.defaultConcurrency, auditDB: setup.auditPath)
         let result = try await setup.run(request)
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.

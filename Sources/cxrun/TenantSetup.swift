@@ -13,7 +13,7 @@ struct TenantSetup {
     /// The audit log (file path or postgresql:// URL).
     var auditPath = ".cxrun/audit.sqlite"
     /// How long a write waits for another run's lock (`--lock-timeout`).
-    var lockTimeout: Double = 30
+    var lockTimeout = RunbookRequest.defaultLockTimeout
 
     static func resolve(
         config: String?, tenant name: String?, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -77,20 +77,20 @@ struct TenantOptions: ParsableArguments {
     var auditDB: String?
 
     @Option(name: .customLong("lock-timeout"),
-            help: "Seconds a write waits while another run holds the lock on its queue or agent, before that write fails naming the holder.")
-    var lockTimeout: Double = 30
+            help: "Seconds a write waits while another run holds the lock on its queue or agent, before that write fails naming the holder (default: 30).")
+    var lockTimeout: Double?  // TenantSetup's default when absent (see RunCommand's limits for why)
 
     /// The tenant these options name, started when it is the sandbox, and the audit log; a bad
     /// configuration exits 2.
     func resolve() async throws -> TenantSetup {
         do {
-            guard lockTimeout >= 0, lockTimeout.isFinite else { throw CLIError.usage("--lock-timeout must be 0 or more seconds") }
+            if let lockTimeout, !(lockTimeout >= 0 && lockTimeout.isFinite) { throw CLIError.usage("--lock-timeout must be 0 or more seconds") }
             // One copy of the environment for both (ProcessInfo builds it anew at every use).
             let environment = ProcessInfo.processInfo.environment
             let auditPath = try AuditLocationOption.resolve(flag: auditDB, config: config, environment: environment)
             var setup = try await TenantSetup.resolve(config: config, tenant: tenant, environment: environment)
             setup.auditPath = auditPath
-            setup.lockTimeout = lockTimeout
+            if let lockTimeout { setup.lockTimeout = lockTimeout }
             return setup
         } catch {
             Console.err("cxrun: \(error)\n")

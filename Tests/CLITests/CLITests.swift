@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import JSONCore
+import Runbook
 import Testing
 
 @Suite("cxrun command line")
@@ -13,6 +14,27 @@ struct CLITests {
         let run = try await runCLI(["run", "--help"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("--timeout") && run.stdout.contains("--memory") && run.stdout.contains("--instructions"))
+    }
+
+    /// The defaults the help names are the ones a run gets (they are written in the help text,
+    /// not rendered by ArgumentParser).
+    @Test func helpNamesTheDefaultsRunsGet() async throws {
+        let limits = RunLimits()
+        let run = try await runCLI(["run", "--help"])
+        let text = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("in seconds (default: \(Int(limits.timeout)))."))
+        #expect(text.contains("in MiB (default: \(limits.memoryBytes >> 20))."))
+        #expect(text.contains("of the run (default: \(limits.instructions))."))
+        #expect(text.contains("cx.each (default: \(RunbookRequest.defaultConcurrency))."))
+        #expect(text.contains("naming the holder (default: \(Int(RunbookRequest.defaultLockTimeout)))."))
+        let plan = try await runCLI(["plan", "--help"])
+        #expect(plan.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("in seconds (default: \(Int(limits.timeout)))."))
+        // And a run without the option gets the default: 320 MiB of strings pass the cap only when raised.
+        let dir = try scriptFolder(["big.lua": "local t = {}\nfor i = 1, 40 do t[i] = string.rep('x', 8 << 20) end\nprint(#t)\n"])
+        let capped = try await runCLI(["run", "big.lua"], in: dir)
+        #expect(capped.status == 3 && capped.stderr.contains("memory"), "\(capped.stderr)")
+        let raised = try await runCLI(["run", "--memory", "1024", "big.lua"], in: dir)
+        #expect(raised.status == 0 && raised.stdout.hasPrefix("40\n"), "\(raised.stderr)")
     }
 
     @Test func helloRunbookPrints() async throws {

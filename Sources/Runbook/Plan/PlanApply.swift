@@ -13,7 +13,7 @@ public enum PlanApply {
         public var skipStale = false
         public var now = Date()
         /// How long a write waits for another run's lock on its target, seconds.
-        public var lockTimeout: Double = 30
+        public var lockTimeout = RunbookRequest.defaultLockTimeout
         public init() {}
     }
 

@@ -12,7 +12,7 @@ struct HostRun {
     /// Records the run as `running` in `store`.
     static func begin(
         script: String, args: JSONValue, tenant: ResolvedTenant, endpoint: TenantEndpoint, store: AuditStore, dryRun: Bool, planID: String?,
-        lockTimeout: Double = 30
+        lockTimeout: Double = RunbookRequest.defaultLockTimeout
     ) throws(RunbookError) -> HostRun {
         let operatorName = RunOwner.operatorName
         let runID = RunbookSession.newRunID()

@@ -14,7 +14,7 @@ public enum RollbackSession {
 
     public static func run(
         of sourceRun: String, queues requested: [String], tenant: ResolvedTenant, auditPath: String, force: Bool, dryRun: Bool,
-        lockTimeout: Double = 30
+        lockTimeout: Double = RunbookRequest.defaultLockTimeout
     ) async throws(RunbookError) -> (runID: String, lines: [Line]) {
         let store: AuditStore
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }

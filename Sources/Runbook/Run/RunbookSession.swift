@@ -32,10 +32,15 @@ public struct RunbookRequest: Sendable {
     /// source is then `RunbookSession.replSource`.
     public var readLine: (@Sendable (String) async -> String?)?
     /// How long a write waits for another run's lease on its target (run locks), seconds.
-    public var lockTimeout: Double = 30
+    public var lockTimeout: Double = RunbookRequest.defaultLockTimeout
+
+    /// The lock timeout when a run does not say (`--lock-timeout`).
+    public static let defaultLockTimeout: Double = 30
+    /// `cx.each`'s concurrency when a run does not say (`--concurrency`).
+    public static let defaultConcurrency = 4
 
     public init(runID: String = RunbookSession.newRunID(), scriptPath: String, source: String, args: [String], tenant: ResolvedTenant,
-                dryRun: Bool, limits: RunLimits, concurrency: Int = 4, auditPath: String, stdlib: String?,
+                dryRun: Bool, limits: RunLimits, concurrency: Int = RunbookRequest.defaultConcurrency, auditPath: String, stdlib: String?,
                 output: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String, String) -> Void,
                 progress: (@Sendable (Int, Int) -> Void)? = nil, onStuck: (@Sendable (RunLimit) -> Never)? = nil,
                 onStart: (@Sendable (RunHandle) -> Void)? = nil, readLine: (@Sendable (String) async -> String?)? = nil) {

@@ -32,10 +32,10 @@ public enum TestRunner {
         let sandbox = SandboxOptions(
             args: [], runInfo: ["id": "test", "tenant": "sandbox", "dry_run": false],
             modules: ModuleResolver(stdlib: stdlib, scriptDirectory: directory.isEmpty ? "." : directory),
-            output: { _ in }, log: { _, _ in }, concurrency: 4)
+            output: { _ in }, log: { _, _ in }, concurrency: RunbookRequest.defaultConcurrency)
         let request = RunRequest(
             source: String(decoding: data, as: UTF8.self), chunkName: "@\(file)",
-            limits: LuaLimits(memoryBytes: 256 << 20, instructions: 1_000_000_000, timeout: 600), sandbox: sandbox,
+            limits: RunLimits().lua, sandbox: sandbox,
             bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) })
         let outcome = await ScriptRunner.run(request)
         await session.stopAll()

@@ -210,9 +210,7 @@ struct QueueTests {
     @Test func stateSurvivesARestart() async throws {
         let dir = try temporaryFolder("restart")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var configuration = SandboxConfiguration(databasePath: dir + "/state.sqlite")
-        configuration.rateLimit = 0
-        configuration.clock = pinnedNight
+        let configuration = Sim.testConfiguration(databasePath: dir + "/state.sqlite")
         let first = try await SandboxServer.start(configuration)
         let sim1 = Sim(server: first, directory: dir + "/unused", databasePath: configuration.databasePath)
         let token = try await sim1.token()
@@ -238,9 +236,7 @@ struct QueueTests {
     @Test func anOlderFileGetsEachVersionIntoItsDocument() async throws {
         let dir = try temporaryFolder("older")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var configuration = SandboxConfiguration(databasePath: dir + "/state.sqlite")
-        configuration.rateLimit = 0
-        configuration.clock = pinnedNight
+        let configuration = Sim.testConfiguration(databasePath: dir + "/state.sqlite")
         let first = try await SandboxServer.start(configuration)
         await first.stop()
         let older = try DatabaseQueue(path: configuration.databasePath)

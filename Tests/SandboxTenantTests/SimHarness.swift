@@ -19,11 +19,17 @@ final class Sim: StoppableServer {
     static func start(_ configure: @Sendable (inout SandboxConfiguration) -> Void = { _ in }) async throws -> Sim {
         let dir = try temporaryFolder("sim")
         let db = dir + "/sandbox.sqlite"
-        var configuration = SandboxConfiguration(databasePath: db)
-        configuration.rateLimit = 0
-        configuration.clock = pinnedNight
+        var configuration = testConfiguration(databasePath: db)
         configure(&configuration)
         return Sim(server: try await SandboxServer.start(configuration), directory: dir, databasePath: db)
+    }
+
+    /// How tests configure a tenant unless they say otherwise: no rate limit, the clock pinned at night.
+    static func testConfiguration(databasePath: String) -> SandboxConfiguration {
+        var configuration = SandboxConfiguration(databasePath: databasePath)
+        configuration.rateLimit = 0
+        configuration.clock = pinnedNight
+        return configuration
     }
 
     init(server: SandboxServer, directory: String, databasePath: String) {

@@ -231,6 +231,18 @@ struct QueueTests {
         }
     }
 
+    /// A page spliced from stored documents is the JSON a page of those documents is.
+    @Test func pagesOfEncodedDocumentsAreThePagesOfThoseDocuments() throws {
+        let docs: [JSONValue] = [["id": "a", "version": 3, "name": "A \"q\""], ["id": "b", "nested": ["x": [1, 2.5, .null]]]]
+        for (items, page, size, total, pages) in [(docs, 1, 2, 5, 3), ([], 4, 2, 5, 3), (Array(docs.prefix(1)), 1, 25, 1, 1), ([], 1, 25, 0, 0)] {
+            let text = Paging.body(encoded: items.map { $0.jsonString() }, page: page, size: size, total: total)
+            let parsed = try JSONValue.parse(text)
+            #expect(parsed == ["data": .array(items), "page": .int(Int64(page)), "pageSize": .int(Int64(size)),
+                               "totalCount": .int(Int64(total)), "totalPages": .int(Int64(pages))])
+            #expect(text == Paging.body(items, page: page, size: size, total: total))
+        }
+    }
+
     /// Files written before documents held their version (it was only in the column) are brought
     /// up to date when opened: every read then serves the column's version.
     @Test func anOlderFileGetsEachVersionIntoItsDocument() async throws {

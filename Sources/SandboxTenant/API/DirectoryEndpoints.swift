@@ -24,7 +24,7 @@ struct DirectoryEndpoints {
         let (page, size) = try Paging.window(request)
         do {
             let (items, total) = try tenant.store.skillPage(offset: (page - 1) * size, limit: size)
-            return APIResponse(body: Paging.body(items, page: page, size: size, total: total))
+            return .encoded(Paging.body(encoded: items, page: page, size: size, total: total))
         } catch {
             throw .internalError("\(error)")
         }
@@ -37,7 +37,7 @@ struct DirectoryEndpoints {
             let (items, total) = try tenant.store.userPage(queueID: request.query["queueId"], status: request.query["status"],
                                                            offset: (page - 1) * size, limit: size)
             let now = tenant.clock.seconds
-            return APIResponse(body: Paging.body(items.map { Self.view($0, now: now) }, page: page, size: size, total: total))
+            return .encoded(Paging.body(items.map { Self.view($0, now: now) }, page: page, size: size, total: total))
         } catch {
             throw .internalError("\(error)")
         }

@@ -20,7 +20,7 @@ struct QueueEndpoints {
         let (page, size) = try Paging.window(request)
         do {
             let (items, total) = try tenant.store.queuePage(offset: (page - 1) * size, limit: size)
-            return APIResponse(body: Paging.body(items, page: page, size: size, total: total))
+            return .encoded(Paging.body(encoded: items, page: page, size: size, total: total))
         } catch {
             throw .internalError("\(error)")
         }

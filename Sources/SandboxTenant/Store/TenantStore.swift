@@ -160,11 +160,11 @@ final class TenantStore: Sendable {
         }
     }
 
-    func queuePage(offset: Int, limit: Int) throws -> (items: [JSONValue], total: Int) {
+    /// A page of queue documents as stored (served as they are) and the number of queues.
+    func queuePage(offset: Int, limit: Int) throws -> (items: [String], total: Int) {
         try pool.read { db in
             let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM queue")) ?? 0
-            let rows = try Row.fetchAll(db.cachedStatement(sql: Self.pageByPosition("document", from: "queue")), arguments: [offset, limit])
-            return (rows.map(Self.queueDocument), total)
+            return (try String.fetchAll(db.cachedStatement(sql: Self.pageByPosition("document", from: "queue")), arguments: [offset, limit]), total)
         }
     }
 
@@ -237,11 +237,11 @@ final class TenantStore: Sendable {
 
     // MARK: skills and users
 
-    func skillPage(offset: Int, limit: Int) throws -> (items: [JSONValue], total: Int) {
+    /// A page of skill documents as stored (served as they are) and the number of skills.
+    func skillPage(offset: Int, limit: Int) throws -> (items: [String], total: Int) {
         try pool.read { db in
             let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM skill")) ?? 0
-            let docs = try String.fetchAll(db.cachedStatement(sql: Self.pageByPosition("document", from: "skill")), arguments: [offset, limit])
-            return (docs.compactMap { try? JSONValue.parse($0) }, total)
+            return (try String.fetchAll(db.cachedStatement(sql: Self.pageByPosition("document", from: "skill")), arguments: [offset, limit]), total)
         }
     }
 

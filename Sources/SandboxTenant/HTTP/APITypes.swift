@@ -48,10 +48,10 @@ struct APIResponse: Sendable {
     var headers: [String: String] = [:]
     /// A body sent as is instead of JSON (documents).
     var text: String?
-    /// A body already encoded as JSON (stored documents), sent as JSON.
+    /// A body already encoded as JSON (stored documents, pages spliced from them), sent as JSON.
     var encodedJSON: String?
 
-    /// A stored JSON document, sent as it is stored.
+    /// JSON text sent as it is (a stored document, or a page of them).
     static func encoded(_ json: String) -> APIResponse { APIResponse(body: .null, encodedJSON: json) }
 }
 

@@ -60,8 +60,13 @@ struct TokenTests {
             let token = try await sim.token()
             // Used once while valid, so the tenant has it in memory when it expires.
             #expect(try await sim.send(.GET, "/api/v2/routing/queues", token: token).status == 200)
-            try await Task.sleep(for: .milliseconds(2500))
-            let expired = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
+            // Tokens expire on the real clock: wait for that (polling, not a fixed sleep).
+            var expired = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while expired.status == 200, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                expired = try await sim.send(.GET, "/api/v2/routing/queues", token: token)
+            }
             #expect(expired.status == 401)
             #expect(expired.json["message"] == "the bearer token has expired")
         }

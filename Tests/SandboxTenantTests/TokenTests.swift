@@ -22,6 +22,11 @@ struct TokenTests {
                 #expect(b.status == 200)
                 #expect(b.json["scope"]?.stringValue?.contains("analytics:queue:view") == true, "no scope asked: all allowed")
             }
+            // The scheme in any case, spaces around the credentials allowed.
+            let lower = try await sim.send(.POST, "/oauth/token", headers: [("Authorization", "basic  " + basic.dropFirst(6) + " "),
+                                                                            ("Content-Type", "application/x-www-form-urlencoded")],
+                                           body: "grant_type=client_credentials")
+            #expect(lower.status == 200, "\(lower.text)")
         }
     }
 

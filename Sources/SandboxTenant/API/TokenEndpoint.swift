@@ -71,8 +71,8 @@ struct TokenEndpoint {
     }
 
     private func basicCredentials(_ header: String?) -> (String, String)? {
-        guard let header, header.lowercased().hasPrefix("basic "),
-            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
+        guard let header, let rest = header[...].afterPrefix(ignoringCase: "basic "),
+            let data = Data(base64Encoded: String(rest.withoutOptionalWhitespace))
         else { return nil }
         let text = String(decoding: data, as: UTF8.self)
         guard let colon = text.firstIndex(of: ":") else { return nil }

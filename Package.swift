@@ -28,8 +28,8 @@ let package = Package(
             providers: [.apt(["liblua5.4-dev"])]
         ),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
-        // Line editing and history for cxrun repl on a terminal.
-        .systemLibrary(name: "CEdit", path: "Sources/CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // Line editing and history for cxrun repl on a terminal: libedit, loaded when the REPL first reads a line.
+        .target(name: "CLineEditor", linkerSettings: [.linkedLibrary("dl")]),
         // Shared by every side: the JSON value type and its codec.
         .target(name: "JSONCore"),
         // Shared by the API client and the sandbox tenant: webhook signatures, calendar arithmetic.
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "SandboxTenant", "Runbook", "CEdit",
+                "SandboxTenant", "Runbook", "CLineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CEdit
+import CLineEditor
 import Foundation
 import Runbook
 
@@ -33,7 +33,7 @@ struct ReplCommand: AsyncParsableCommand {
         let history = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cxrun_history"
         if interactive {
             Console.err("cxrun repl: tenant \(setup.tenant.name)\(dryRun ? " (dry run)" : ""); Ctrl-D ends the session\n")
-            _ = read_history(history)
+            cx_edit_read_history(history)
         }
         let request = RunbookRequest(
             scriptPath: "cxrun repl", source: RunbookSession.replSource, args: [], tenant: setup.tenant, dryRun: dryRun,
@@ -42,22 +42,27 @@ struct ReplCommand: AsyncParsableCommand {
             onStart: { handle in Interrupts.install(handle) },
             readLine: { prompt in await Self.readLine(prompt: interactive ? prompt : nil) })
         let result = try await setup.run(request)
-        if interactive { _ = write_history(history) }
+        if interactive { cx_edit_write_history(history) }
         if let message = result.outcome.message, result.outcome.status != .succeeded { Console.err("cxrun: \(message)\n") }
         Console.err("\n" + result.summary.text + "\n")
         if Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
     }
 
     /// One line of standard input, read on its own thread (nil at the end of input). On a terminal
-    /// through libedit: the prompt, line editing, and history (kept in ~/.cxrun_history).
+    /// through libedit: the prompt, line editing, and history (kept in ~/.cxrun_history); without
+    /// libedit, the prompt and a plain line.
     static func readLine(prompt: String?) async -> String? {
         await withCheckedContinuation { continuation in
             Thread {
                 guard let prompt else { return continuation.resume(returning: Swift.readLine(strippingNewline: true)) }
-                guard let raw = readline(prompt) else { return continuation.resume(returning: nil) }
+                guard cx_edit_available() != 0 else {
+                    Console.err(prompt)
+                    return continuation.resume(returning: Swift.readLine(strippingNewline: true))
+                }
+                guard let raw = cx_edit_readline(prompt) else { return continuation.resume(returning: nil) }
                 let line = String(cString: raw)
                 free(raw)
-                if !line.trimmingCharacters(in: .whitespaces).isEmpty { _ = add_history(line) }
+                if !line.trimmingCharacters(in: .whitespaces).isEmpty { cx_edit_add_history(line) }
                 continuation.resume(returning: line)
             }.start()
         }

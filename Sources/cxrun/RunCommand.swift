@@ -91,7 +91,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("cannot read script '\(script)'")
         }
         let runID = RunbookSession.newRunID()
-        return RunbookRequest(
+        var request = RunbookRequest(
             runID: runID, scriptPath: script, source: String(decoding: data, as: UTF8.self), args: args, tenant: tenant,
             dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
             output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
@@ -103,6 +103,8 @@ struct RunCommand: AsyncParsableCommand {
                 Foundation.exit(3)
             },
             onStart: { handle in Interrupts.install(handle) })
+        request.releasesStateAtEnd = false  // the process ends with the run
+        return request
     }
 
     private func report(_ result: RunbookResult, limits: RunLimits) {

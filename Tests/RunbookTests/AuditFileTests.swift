@@ -102,4 +102,18 @@ struct AuditFileTests {
         #expect(try check.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
         #expect(try check.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") } == 401)
     }
+
+    /// The search for abandoned runs at every open reads the running runs only, not the whole log.
+    @Test func theSearchForAbandonedRunsAtOpenUsesTheIndexOfRunningRuns() throws {
+        let dir = try temporaryFolder("audit-running-index")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/audit.sqlite"
+        _ = try AuditStore(path: path)
+        let check = try DatabaseQueue(path: path)
+        let plan = try check.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM runs WHERE status = 'running'").map { $0["detail"] as String? ?? "" }
+        }
+        #expect(plan.contains { $0.contains("USING INDEX runs_running") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN runs") && !$0.contains("INDEX") }, "\(plan)")
+    }
 }

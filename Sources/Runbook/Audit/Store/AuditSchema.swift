@@ -32,6 +32,10 @@ enum AuditSchema {
             CREATE INDEX leases_run ON leases (run_id);
             CREATE TABLE lease_waits (run_id TEXT PRIMARY KEY NOT NULL, tenant TEXT NOT NULL, target TEXT NOT NULL, since {real} NOT NULL);
             """),
+        // Every open looks for running runs whose process is gone: without this the search read
+        // the whole runs table, at every start, in a log that only grows. Partial: a handful of
+        // rows are ever running.
+        ("v5-running-runs", "CREATE INDEX runs_running ON runs (status) WHERE status = 'running'"),
     ]
 
     /// The migration's statements in `dialect`.

@@ -96,12 +96,12 @@ fuzz: deps
 test-fuzz-corpus: build
 	@for t in json bridge config lua; do .build/debug/fuzz-$$t fuzz/$$t/corpus || exit 1; done
 
+# The installed binary carries no DWARF debug information (the symbols stay, for backtraces): a
+# third of the file, and a copy with it started 0.4-0.5 ms slower (cxrun-bench startup, alternating).
 install: deps $(STATIC_LIBS)
 	$(SWIFT) build $(RELEASE_FLAGS) --product cxrun
 	install -d $(PREFIX)/bin $(PREFIX)/share/cxrun
 	install -m 0755 .build/release/cxrun $(PREFIX)/bin/cxrun
-	# Without its DWARF debug information (the symbols stay, for backtraces): a third of the file,
-	# and the copy with it started 0.4-0.5 ms slower (cxrun-bench startup, copies alternating).
 	strip --strip-debug $(PREFIX)/bin/cxrun
 	rm -rf $(PREFIX)/share/cxrun/stdlib && cp -R stdlib $(PREFIX)/share/cxrun/stdlib
 

@@ -7,24 +7,28 @@ enum StdlibLocator {
         // The kernel's link to the running executable (symlinks resolved), not Bundle.main: making
         // the main bundle lists the executable's whole folder (20 ms for a binary in /tmp).
         guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let bin = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // Paths as strings, not URLs: URL's path arithmetic was 2% of an empty run's start.
+        let bin = parent(exe)
         // Installed: PREFIX/bin/cxrun with PREFIX/share/cxrun/stdlib.
-        let installed = bin.deletingLastPathComponent().appendingPathComponent("share/cxrun/stdlib")
-        if isDirectory(installed) { return installed.path }
+        let installed = parent(bin) + "/share/cxrun/stdlib"
+        if isDirectory(installed) { return installed }
         // Checkout: .build/<triple>/<config>/cxrun, with stdlib/ beside Package.swift.
         var dir = bin
         for _ in 0..<6 {
-            let candidate = dir.appendingPathComponent("stdlib")
-            if isDirectory(candidate), FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return candidate.path
-            }
-            dir = dir.deletingLastPathComponent()
+            if isDirectory(dir + "/stdlib"), FileManager.default.fileExists(atPath: dir + "/Package.swift") { return dir + "/stdlib" }
+            dir = parent(dir)
         }
         return nil
     }
 
-    private static func isDirectory(_ url: URL) -> Bool {
+    /// The folder holding `path` (an absolute path); "" for a path directly under the root.
+    static func parent(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        return String(path[..<slash])
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
+        return FileManager.default.fileExists(atPath: path.isEmpty ? "/" : path, isDirectory: &isDir) && isDir.boolValue
     }
 }

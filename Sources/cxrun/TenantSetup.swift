@@ -14,6 +14,8 @@ struct TenantSetup {
     var auditPath = ".cxrun/audit.sqlite"
     /// How long a write waits for another run's lock (`--lock-timeout`).
     var lockTimeout = RunbookRequest.defaultLockTimeout
+    /// The process environment, read once for the configuration and handed on to the run.
+    var environment: [String: String]?
 
     static func resolve(
         config: String?, tenant name: String?, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -26,7 +28,8 @@ struct TenantSetup {
         }
         guard tenant.isSandbox else { return TenantSetup(tenant: tenant, sandbox: nil) }
         var configuration = SandboxConfiguration(databasePath: ".cxrun/sandbox.sqlite")
-        let secret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+        var secret = ""
+        for _ in 0..<4 { secret += String(UInt64.random(in: 0...UInt64.max), radix: 16) }
         configuration.webhookSecrets = ["wfm": secret]
         if let text = environment["CXRUN_SANDBOX_CLOCK"], !text.isEmpty {
             guard let clock = SimClock.parse(text) else {
@@ -58,6 +61,7 @@ struct TenantSetup {
         let result: RunbookResult
         var request = request
         request.lockTimeout = lockTimeout
+        if request.environment == nil { request.environment = environment }
         do {
             result = try await RunbookSession.run(request)
         } catch {
@@ -92,11 +96,13 @@ struct TenantOptions: ParsableArguments {
     func resolve() async throws -> TenantSetup {
         do {
             if let lockTimeout, !(lockTimeout >= 0 && lockTimeout.isFinite) { throw CLIError.usage("--lock-timeout must be 0 or more seconds") }
-            // One copy of the environment for both (ProcessInfo builds it anew at every use).
+            // One copy of the environment for the audit location, the configuration and the run
+            // (ProcessInfo builds it anew at every use).
             let environment = ProcessInfo.processInfo.environment
             let auditPath = try AuditLocationOption.resolve(flag: auditDB, config: config, environment: environment)
             var setup = try await TenantSetup.resolve(config: config, tenant: tenant, environment: environment)
             setup.auditPath = auditPath
+            setup.environment = environment
             if let lockTimeout { setup.lockTimeout = lockTimeout }
             return setup
         } catch {

@@ -25,6 +25,8 @@ final class WebhookDispatcher: Sendable {
     /// (checked every 50 ms); returns how many did not finish.
     func settle(timeout: Double, stop: @escaping @Sendable () -> Bool = { false }) async -> Int {
         let total = started.load(ordering: .relaxed)
+        // Nothing outstanding (most runs): no waiting tasks to start, wake and cancel.
+        if finished.load(ordering: .relaxed) >= total { return 0 }
         let stream = completions.stream
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -39,6 +39,9 @@ public struct RunbookRequest: Sendable {
     /// notification center, the first destruction of each generic type. Everything is written
     /// by then; an open connection at exit is what SQLite sees after any process ends.
     public var releasesStateAtEnd = true
+    /// The process environment the run reads (the audit log's seal key, a PostgreSQL password);
+    /// nil: ProcessInfo's, built anew (a CLI that has it already passes it on).
+    public var environment: [String: String]?
 
     /// The lock timeout when a run does not say (`--lock-timeout`).
     public static let defaultLockTimeout: Double = 30
@@ -108,7 +111,7 @@ public enum RunbookSession {
     public static func run(_ request: RunbookRequest) async throws(RunbookError) -> RunbookResult {
         guard let endpoint = request.tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
         let store: AuditStore
-        do { store = try AuditStore(path: request.auditPath) } catch {
+        do { store = try AuditStore(path: request.auditPath, environment: request.environment ?? ProcessInfo.processInfo.environment) } catch {
             throw RunbookError(description: "cannot open the audit log \(request.auditPath): \(error)")
         }
         let redactor = Redactor(secrets: request.tenant.secrets)

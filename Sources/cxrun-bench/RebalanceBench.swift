@@ -73,7 +73,9 @@ enum RebalanceBench {
             report("sequential", sequential)
             let concurrent = try await measure(concurrency: 8, rateLimit: 0)
             report("cx.each concurrency 8", concurrent)
-            say(String(format: "  speed-up concurrency 8 / sequential:   %.2fx   (goal >= 4x)", sequential.seconds / concurrent.seconds))
+            // Issue 13 retired this line's goal (>= 4x): with no latency the client and the
+            // in-process tenant share the CPU, so the ceiling below bounds it; the 10 ms line keeps it.
+            say(String(format: "  speed-up concurrency 8 / sequential:   %.2fx   (no goal: CPU-bound, see the ceiling)", sequential.seconds / concurrent.seconds))
             let cores = ProcessInfo.processInfo.activeProcessorCount
             say(String(format: "  CPU-bound ceiling on %d cores: sequential wall / (concurrent CPU / %d) = %.2fx",
                        cores, cores, sequential.seconds / (concurrent.cpuSeconds / Double(cores))))

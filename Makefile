@@ -97,7 +97,7 @@ test-fuzz-corpus: build
 	@for t in json bridge config lua; do .build/debug/fuzz-$$t fuzz/$$t/corpus || exit 1; done
 
 # The installed binary carries no DWARF debug information (the symbols stay, for backtraces): a
-# third of the file, and a copy with it started 0.4-0.5 ms slower (cxrun-bench startup, alternating).
+# third of the file that nothing at run time reads.
 install: deps $(STATIC_LIBS)
 	$(SWIFT) build $(RELEASE_FLAGS) --product cxrun
 	install -d $(PREFIX)/bin $(PREFIX)/share/cxrun

@@ -103,6 +103,42 @@ struct AuditFileTests {
         #expect(try check.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") } == 401)
     }
 
+    /// A file an older cxrun migrated (no schema version recorded, the newest migration missing) is
+    /// brought up to date at the next open and marked; a file so marked is left as it is.
+    @Test func aFileFromAnOlderCxrunIsMigratedAndMarkedAtTheNextOpen() throws {
+        let dir = try temporaryFolder("audit-user-version")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/audit.sqlite"
+        do {
+            let older = try DatabaseQueue(path: path)
+            try SQLiteAuditDatabase.migrator.migrate(older, upTo: "v4-leases")
+        }
+        func state() throws -> (version: Int, index: Bool, applied: Int) {
+            let check = try DatabaseQueue(path: path)
+            return try check.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA user_version") ?? -1,
+                 try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'runs_running'") ?? false,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") ?? -1)
+            }
+        }
+        #expect(try state() == (0, false, AuditSchema.migrations.count - 1))
+        _ = try AuditStore(path: path)
+        #expect(try state() == (AuditSchema.migrations.count, true, AuditSchema.migrations.count))
+        // Marked: the next open trusts the version. With the newest migration undone behind its
+        // back, it stays undone; with the version cleared too, the migrator applies it again.
+        func undoNewest() throws {
+            try DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-running-runs'; DROP INDEX runs_running")
+            }
+        }
+        try undoNewest()
+        _ = try AuditStore(path: path)
+        #expect(try state() == (AuditSchema.migrations.count, false, AuditSchema.migrations.count - 1), "the migrator did not run")
+        try DatabaseQueue(path: path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA user_version = 0") }
+        _ = try AuditStore(path: path)
+        #expect(try state() == (AuditSchema.migrations.count, true, AuditSchema.migrations.count), "the migrator ran")
+    }
+
     /// The search for abandoned runs at every open reads the running runs only, not the whole log.
     @Test func theSearchForAbandonedRunsAtOpenUsesTheIndexOfRunningRuns() throws {
         let dir = try temporaryFolder("audit-running-index")

@@ -255,6 +255,7 @@ struct QueueTests {
         try await older.write { db in
             try db.execute(sql: "UPDATE queue SET version = 7, document = json_remove(document, '$.version')")
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-version-in-document'")
+            try db.execute(sql: "PRAGMA user_version = 0")  // those files recorded no schema version either
         }
         try older.close()
         let second = try await SandboxServer.start(configuration)

@@ -13,7 +13,7 @@ struct SQLiteAuditDatabase: AuditDatabase {
         connection = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator, with: DatabaseFile.openLog)
     }
 
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for (name, sql) in AuditSchema.migrations {
             migrator.registerMigration(name) { db in

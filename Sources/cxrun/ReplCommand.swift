@@ -30,7 +30,7 @@ struct ReplCommand: AsyncParsableCommand {
         Interrupts.prepare()
         let setup = try await target.resolve()
         let interactive = isatty(STDIN_FILENO) != 0
-        let history = (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.cxrun_history"
+        let history = (setup.environment["HOME"] ?? ".") + "/.cxrun_history"
         if interactive {
             Console.err("cxrun repl: tenant \(setup.tenant.name)\(dryRun ? " (dry run)" : ""); Ctrl-D ends the session\n")
             cx_edit_read_history(history)

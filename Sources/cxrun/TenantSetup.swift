@@ -15,7 +15,7 @@ struct TenantSetup {
     /// How long a write waits for another run's lock (`--lock-timeout`).
     var lockTimeout = RunbookRequest.defaultLockTimeout
     /// The process environment, read once for the configuration and handed on to the run.
-    var environment: [String: String]?
+    var environment: [String: String]
 
     static func resolve(
         config: String?, tenant name: String?, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -26,7 +26,7 @@ struct TenantSetup {
         } catch {
             throw CLIError.usage("configuration error: \(error.description)")
         }
-        guard tenant.isSandbox else { return TenantSetup(tenant: tenant, sandbox: nil) }
+        guard tenant.isSandbox else { return TenantSetup(tenant: tenant, sandbox: nil, environment: environment) }
         var configuration = SandboxConfiguration(databasePath: ".cxrun/sandbox.sqlite")
         var secret = ""
         for _ in 0..<4 { secret += String(UInt64.random(in: 0...UInt64.max), radix: 16) }
@@ -40,15 +40,10 @@ struct TenantSetup {
         // Started by the first request that needs it: a run that makes no call never opens it.
         let sandbox = LazySandbox(configuration)
         tenant.attachSandbox(starting: sandbox.start, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
-        tenant.identity = "sandbox:" + absolute(configuration.databasePath)
-        return TenantSetup(tenant: tenant, sandbox: sandbox)
-    }
-
-    /// `path` (relative, without `.` or `..`) from the working folder, as URL's standardized file
-    /// path spells it; by hand, since Foundation's URL machinery was 2% of an empty run's start.
-    static func absolute(_ path: String) -> String {
-        let cwd = FileManager.default.currentDirectoryPath
-        return cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path
+        // The path joined as URL's standardized file path spells it (the path has no `.` or `..`),
+        // without URL: its machinery was 2% of an empty run's start.
+        tenant.identity = "sandbox:" + (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(configuration.databasePath)
+        return TenantSetup(tenant: tenant, sandbox: sandbox, environment: environment)
     }
 
     func stop() async {
@@ -102,7 +97,6 @@ struct TenantOptions: ParsableArguments {
             let auditPath = try AuditLocationOption.resolve(flag: auditDB, config: config, environment: environment)
             var setup = try await TenantSetup.resolve(config: config, tenant: tenant, environment: environment)
             setup.auditPath = auditPath
-            setup.environment = environment
             if let lockTimeout { setup.lockTimeout = lockTimeout }
             return setup
         } catch {

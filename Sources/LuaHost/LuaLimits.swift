@@ -1,4 +1,4 @@
-/// The limits a run is held to; every one is reported as a limit error (exit code 3).
+/// The limits a run is held to; a run that hits one ends with its `LimitKind`, never a crash.
 public struct LuaLimits: Sendable, Equatable {
     /// Memory cap for the Lua state, in bytes (0 = none).
     public var memoryBytes: Int

@@ -22,7 +22,7 @@ public struct RunbookOutcome: Sendable {
         switch outcome.status {
         case .succeeded: status = .succeeded
         case .failed: status = .failed
-        case .limit(let kind): status = .limit(RunLimit(kind))
+        case .limit(let kind): status = .limit(kind)
         }
         message = outcome.message
         traceback = outcome.traceback

@@ -139,7 +139,7 @@ public enum RunbookSession {
             output: request.output, log: { level, message in request.log(level, redactor.redact(message)) },
             progress: request.progress, concurrency: request.concurrency)
         let script = RunRequest(
-            source: request.source, chunkName: "@\(request.scriptPath)", limits: request.limits.lua, sandbox: sandbox,
+            source: request.source, chunkName: "@\(request.scriptPath)", limits: request.limits, sandbox: sandbox,
             varargs: request.args.map(JSONValue.string),
             bindings: {
                 let pure = PureBindings(context: context)
@@ -196,7 +196,7 @@ public enum RunbookSession {
         guard let onStuck else { return .disabled }
         return .terminate(grace: 0.5, onExpire: { kind in
             recorder.flushAll()
-            onStuck(RunLimit(kind))
+            onStuck(kind)
         })
     }
 

@@ -35,7 +35,7 @@ public enum TestRunner {
             output: { _ in }, log: { _, _ in }, concurrency: RunbookRequest.defaultConcurrency)
         let request = RunRequest(
             source: String(decoding: data, as: UTF8.self), chunkName: "@\(file)",
-            limits: RunLimits().lua, sandbox: sandbox,
+            limits: RunLimits(), sandbox: sandbox,
             bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) })
         let outcome = await ScriptRunner.run(request)
         await session.stopAll()

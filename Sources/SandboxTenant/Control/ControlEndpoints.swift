@@ -23,7 +23,7 @@ struct ControlEndpoints {
 
     private func openAPI(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
         guard let text = OpenAPIDocument.text else { throw .internalError("the OpenAPI document is missing from this build") }
-        return APIResponse(body: .null, headers: ["Content-Type": "application/yaml"], text: text)
+        return APIResponse(body: .null, headers: ["Content-Type": "application/yaml"], encodedBody: text)
     }
 
     private func getFaults(_ request: APIRequest) async throws(APIFailure) -> APIResponse {

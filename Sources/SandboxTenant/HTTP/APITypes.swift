@@ -46,13 +46,12 @@ struct APIResponse: Sendable {
     var status: HTTPResponse.Status = .ok
     var body: JSONValue
     var headers: [String: String] = [:]
-    /// A body sent as is instead of JSON (documents).
-    var text: String?
-    /// A body already encoded as JSON (stored documents, pages spliced from them), sent as JSON.
-    var encodedJSON: String?
+    /// A body already encoded (a stored document, a page spliced from them, the OpenAPI text),
+    /// sent as it is instead of `body`: as JSON unless `headers` names another Content-Type.
+    var encodedBody: String?
 
     /// JSON text sent as it is (a stored document, or a page of them).
-    static func encoded(_ json: String) -> APIResponse { APIResponse(body: .null, encodedJSON: json) }
+    static func encoded(_ json: String) -> APIResponse { APIResponse(body: .null, encodedBody: json) }
 }
 
 /// An error answer: `{error, message, ...}` with a status.

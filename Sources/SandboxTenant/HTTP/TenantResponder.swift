@@ -133,18 +133,18 @@ struct TenantResponder: HTTPResponder {
     }
 
     private func render(_ response: APIResponse) throws -> Response {
-        if let encoded = response.encodedJSON { return make(response.status, Array(encoded.utf8), response.headers, json: true) }
-        let bytes = response.text.map { Array($0.utf8) } ?? ((try? response.body.jsonBytes()) ?? Array("null".utf8))
-        return make(response.status, bytes, response.headers, json: response.text == nil)
+        let bytes = response.encodedBody.map { Array($0.utf8) } ?? ((try? response.body.jsonBytes()) ?? Array("null".utf8))
+        return make(response.status, bytes, response.headers)
     }
 
     private func render(_ failure: APIFailure) -> Response {
-        make(failure.status, ((try? failure.body.jsonBytes()) ?? []), failure.headers, json: true)
+        make(failure.status, ((try? failure.body.jsonBytes()) ?? []), failure.headers)
     }
 
-    private func make(_ status: HTTPResponse.Status, _ bytes: [UInt8], _ extra: [String: String], json: Bool) -> Response {
+    /// A response with `bytes` as its body: JSON unless `extra` names another Content-Type.
+    private func make(_ status: HTTPResponse.Status, _ bytes: [UInt8], _ extra: [String: String]) -> Response {
         var headers = HTTPFields()
-        if json { headers[.contentType] = "application/json" }
+        headers[.contentType] = "application/json"
         for (name, value) in extra {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }

@@ -21,6 +21,8 @@ CXBRuntime *cxb_runtime_new(size_t mem_cap, size_t mem_reserve) {
     rt->mem_reserve = mem_reserve;
     rt->in_host = 1;  // the host is on the stack until it enters Lua through cxb_resume/cxb_pcall
     atomic_init(&rt->interrupt, 0);
+    atomic_init(&rt->brk, 0);
+    atomic_init(&rt->contained, 0);
     return rt;
 }
 
@@ -133,6 +135,14 @@ void cxb_trip(CXBRuntime *rt, CXBLimit limit) {
 
 void cxb_interrupt(CXBRuntime *rt) { atomic_store(&rt->interrupt, 1); }
 
+void cxb_break(CXBRuntime *rt) {
+    // A contained call ending just now leaves the break pending; the next one clears it at entry.
+    if (atomic_load(&rt->contained) > 0) atomic_store(&rt->brk, 1);
+    else atomic_store(&rt->interrupt, 1);
+}
+
+int cxb_break_pending(CXBRuntime *rt) { return atomic_load(&rt->brk) && atomic_load(&rt->contained) > 0; }
+
 CXBLimit cxb_limit(const CXBRuntime *rt) { return rt->limit; }
 int64_t cxb_instructions_used(const CXBRuntime *rt) { return rt->instr_used; }
 size_t cxb_memory_used(const CXBRuntime *rt) { return rt->mem_used; }
@@ -172,6 +182,7 @@ int cxb_raise_limit(lua_State *L, CXBRuntime *rt, int level) {
         lua_pushfstring(L, "deadline exceeded (timeout %f s)", rt->timeout);
         break;
     case CXB_LIMIT_INTERRUPTED:
+    case CXB_LIMIT_BREAK:
         lua_pushliteral(L, "interrupted");
         break;
     case CXB_LIMIT_MEMORY:
@@ -189,13 +200,18 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     CXBRuntime *rt = cxb_runtime(L);
     if (rt->limit == CXB_LIMIT_NONE) {
-        rt->instr_used += CXB_HOOK_STEP;
+        int step = lua_gethookcount(L);
+        rt->instr_used += step;
+        // Still firing at every instruction: a contained limit was hit and lifted since.
+        if (step != CXB_HOOK_STEP) lua_sethook(L, cxb_hook, LUA_MASKCOUNT, CXB_HOOK_STEP);
         if (rt->instr_budget != 0 && rt->instr_used > rt->instr_budget) {
             rt->limit = CXB_LIMIT_INSTRUCTIONS;
         } else if (rt->deadline != 0 && cxb_monotonic_now() > rt->deadline) {
             rt->limit = CXB_LIMIT_DEADLINE;
         } else if (cxb_interrupt_requested(rt)) {
             rt->limit = CXB_LIMIT_INTERRUPTED;
+        } else if (cxb_break_pending(rt)) {
+            rt->limit = CXB_LIMIT_BREAK;
         } else {
             return;
         }
@@ -204,3 +220,39 @@ static void cxb_hook(lua_State *L, lua_Debug *ar) {
 }
 
 int cxb_interrupt_requested(CXBRuntime *rt) { return atomic_load(&rt->interrupt); }
+
+// ---------------------------------------------------------------------------------------------
+// Contained calls: a limit that may stop one call of the host's Lua without ending the run (an
+// interactive session's chunk). The error unwinds `f` like any limit — sticky, so the script's
+// own pcall cannot swallow it — and is lifted here, in C, before any Lua instruction runs past
+// the boundary.
+
+static int cxb_contained_done(lua_State *L, int status, lua_KContext ctx) {
+    CXBRuntime *rt = cxb_runtime(L);
+    rt->instr_used = (int64_t)ctx;  // the call's instructions counted against its own budget only
+    atomic_fetch_sub(&rt->contained, 1);
+    if (status == LUA_OK || status == LUA_YIELD) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, 1);
+        return lua_gettop(L);
+    }
+    if (rt->limit == CXB_LIMIT_INSTRUCTIONS || rt->limit == CXB_LIMIT_BREAK) {
+        rt->limit = CXB_LIMIT_NONE;
+        atomic_store(&rt->brk, 0);
+        lua_sethook(L, cxb_hook, LUA_MASKCOUNT, CXB_HOOK_STEP);
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+int cxb_contained_call(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    CXBRuntime *rt = cxb_runtime(L);
+    lua_KContext used = (lua_KContext)rt->instr_used;  // the caller's count, restored at the end
+    rt->instr_used = 0;
+    atomic_store(&rt->brk, 0);
+    atomic_fetch_add(&rt->contained, 1);
+    int status = lua_pcallk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, used, cxb_contained_done);
+    return cxb_contained_done(L, status, used);
+}

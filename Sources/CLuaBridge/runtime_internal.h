@@ -24,6 +24,8 @@ struct CXBRuntime {
     int64_t instr_budget, instr_used;
     double timeout, deadline;
     atomic_int interrupt;
+    atomic_int brk;         // cxb_break: stop the running contained call
+    atomic_int contained;   // contained calls running (read by cxb_break on other threads)
     CXBLimit limit;
     lua_State *running;     // the task thread the scheduler resumed last (cxb_resume)
     char refused_where[256];  // "script.lua:LINE" of the last refused allocation

@@ -82,7 +82,7 @@ public final class LuaVM {
         case CXB_LIMIT_MEMORY: return .memory
         case CXB_LIMIT_INSTRUCTIONS: return .instructions
         case CXB_LIMIT_DEADLINE: return .deadline
-        case CXB_LIMIT_INTERRUPTED: return .interrupted
+        case CXB_LIMIT_INTERRUPTED, CXB_LIMIT_BREAK: return .interrupted
         default: return nil
         }
     }

@@ -84,6 +84,8 @@ extension LuaVM {
             pushFunction(function)
             lua_setfield(L, -2, name)
         }
+        lua_pushcclosure(L, cxb_contained_call, 0)
+        lua_setfield(L, -2, "contained_call")
         guard cxb_pcall_traceback(L, 2, 1) == LUA_OK else { throw .setupFailed(popMessage()) }
         return cxb_ref(L)
     }

@@ -172,6 +172,9 @@ final class Scheduler {
                     vm.trip(CXB_LIMIT_DEADLINE)
                 } else if cxb_interrupt_requested(vm.runtime) != 0 {
                     vm.trip(CXB_LIMIT_INTERRUPTED)
+                } else if cxb_break_pending(vm.runtime) != 0 {
+                    // Fails what the contained call waits for; the call's end lifts the limit.
+                    vm.trip(CXB_LIMIT_BREAK)
                 }
                 if vm.limitHit != nil { abandonWaits() }
             }

@@ -6,7 +6,7 @@ import NIOCore
 
 /// What a run adds to the sandbox: global bindings (also fields of `cx`), hidden host functions,
 /// and Lua extensions that run in the sandbox before the script, receiving
-/// `{cx = <the real cx table>, <hidden functions>...}` as `...`.
+/// `{cx = <the real cx table>, contain = <pcall whose limits end only the call>, <hidden functions>...}` as `...`.
 public struct BindingSet {
     public var globals: [(String, LuaFunction)]
     public var hidden: [(String, LuaFunction)]

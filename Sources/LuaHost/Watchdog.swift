@@ -20,6 +20,10 @@ public struct RunControl: Sendable {
     /// Asks the run to stop at its next hook check (safe from any thread).
     public func interrupt() { cxb_interrupt(runtime) }
 
+    /// Stops the contained call running now (an interactive chunk: the run goes on), or the
+    /// run when none is running (safe from any thread).
+    public func breakCall() { cxb_break(runtime) }
+
     /// True once the run was asked to stop.
     public var stopRequested: Bool { cxb_interrupt_requested(runtime) != 0 }
 

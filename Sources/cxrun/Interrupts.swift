@@ -4,7 +4,8 @@ import Synchronization
 
 /// Ctrl-C, SIGTERM and SIGHUP stop the running script (exit 128 + the signal: 130 for Ctrl-C,
 /// 143 for SIGTERM, 129 for SIGHUP; the run is reported and audited as aborted); a second signal,
-/// or one while no run is armed, exits at once.
+/// or one while no run is armed, exits at once. In `cxrun repl`, Ctrl-C stops only the chunk
+/// running (see `stopChunksOnly`).
 ///
 /// The handler only does what is async-signal-safe: lock-free atomics, write(2), _exit. It never
 /// touches a run: it writes the signal number to a pipe, and a watcher thread blocked reading the
@@ -18,6 +19,17 @@ enum Interrupts {
 
     /// Routes the stop signals to this run.
     static func install(_ handle: RunHandle) { state.arm(handle) }
+
+    /// `cxrun repl`: Ctrl-C stops the chunk running (the session goes on; at the prompt it ends
+    /// the session); SIGTERM and SIGHUP still end the session.
+    static func stopChunksOnly() { replMode.store(true, ordering: .releasing) }
+
+    /// Counts signals from none again (the REPL, before each prompt: a Ctrl-C that stopped a chunk
+    /// was dealt with, so the next one is a first one again, not "quit at once").
+    static func rearm() {
+        signalCount.store(0, ordering: .releasing)
+        signalNumber.store(0, ordering: .releasing)
+    }
 
     /// No run receives stop signals any more: they exit the process at once.
     static func uninstall() { state.disarm() }
@@ -39,14 +51,17 @@ private let signalCount = Atomic<Int32>(0)
 private let signalNumber = Atomic<Int32>(0)
 private let armed = Atomic<Bool>(false)
 private let wakeFD = Atomic<Int32>(-1)
+private let replMode = Atomic<Bool>(false)
 
 private let onStopSignal: @convention(c) (Int32) -> Void = { signal in
     let n = signalCount.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
     if n > 1 || !armed.load(ordering: .acquiring) { _exit(128 + signal) }
     signalNumber.store(signal, ordering: .releasing)
-    let text: StaticString = signal == SIGINT
-        ? "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n"
-        : "\ncxrun: terminated, stopping the script (signal again to quit at once)\n"
+    let text: StaticString = signal != SIGINT
+        ? "\ncxrun: terminated, stopping the script (signal again to quit at once)\n"
+        : replMode.load(ordering: .acquiring)
+        ? "\ncxrun: interrupted (Ctrl-C again to quit at once)\n"
+        : "\ncxrun: interrupted, stopping the script (Ctrl-C again to quit at once)\n"
     _ = write(STDERR_FILENO, text.utf8Start, text.utf8CodeUnitCount)
     var byte = UInt8(truncatingIfNeeded: signal)
     _ = write(wakeFD.load(ordering: .acquiring), &byte, 1)
@@ -62,6 +77,7 @@ private final class SignalState: Sendable {
         _ = signalCount.load(ordering: .relaxed)
         _ = signalNumber.load(ordering: .relaxed)
         _ = armed.load(ordering: .relaxed)
+        _ = replMode.load(ordering: .relaxed)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
         wakeFD.store(fds[1], ordering: .releasing)
@@ -69,7 +85,8 @@ private final class SignalState: Sendable {
         let thread = Thread { [self] in
             var byte: UInt8 = 0
             while read(readFD, &byte, 1) != 0 {
-                handle.withLock { $0 }?.interrupt()
+                guard let run = handle.withLock({ $0 }) else { continue }
+                if Int32(byte) == SIGINT && replMode.load(ordering: .acquiring) { run.interruptChunk() } else { run.interrupt() }
             }
         }
         thread.start()

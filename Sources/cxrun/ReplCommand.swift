@@ -14,9 +14,14 @@ struct ReplCommand: AsyncParsableCommand {
             is shown and the session goes on. Globals persist between chunks. Every binding call is \
             audited like a run (one run row per session; cxrun audit show). End with Ctrl-D.
 
+            Each chunk has the whole instruction budget (--instructions). A chunk that runs away \
+            is stopped by it, or by Ctrl-C, with an error, and the session goes on; Ctrl-C at \
+            the prompt ends the session (exit 130), as SIGTERM does at any time.
+
             With standard input not a terminal it reads and runs a chunk at a time, printing no \
             prompts, so it can be scripted:
               printf 'q = queues()[1]\\nq.name\\n' | cxrun repl
+            Errors are shown and the session goes on, but it exits 1 when any chunk failed.
             """
     )
 
@@ -25,9 +30,16 @@ struct ReplCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Change nothing: writes are validated and planned; reads are real.")
     var dryRun = false
 
+    @Option(help: "Instruction budget of each chunk (default: 1000000000).")
+    var instructions: Int64?
+
+    func validate() throws {
+        if let instructions, instructions <= 0 { throw ValidationError("--instructions must be positive") }
+    }
 
     func run() async throws {
         Interrupts.prepare()
+        Interrupts.stopChunksOnly()
         let setup = try await target.resolve()
         let interactive = isatty(STDIN_FILENO) != 0
         let history = (setup.environment["HOME"] ?? ".") + "/.cxrun_history"
@@ -35,17 +47,30 @@ struct ReplCommand: AsyncParsableCommand {
             Console.err("cxrun repl: tenant \(setup.tenant.name)\(dryRun ? " (dry run)" : ""); Ctrl-D ends the session\n")
             cx_edit_read_history(history)
         }
-        let request = RunbookRequest(
+        var limits = RunLimits(timeout: 604_800)
+        if let instructions { limits.instructions = instructions }
+        var request = RunbookRequest(
             scriptPath: "cxrun repl", source: RunbookSession.replSource, args: [], tenant: setup.tenant, dryRun: dryRun,
-            limits: RunLimits(timeout: 604_800), auditPath: setup.auditPath, stdlib: StdlibLocator.locate(),
+            limits: limits, auditPath: setup.auditPath, stdlib: StdlibLocator.locate(),
             output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
             onStart: { handle in Interrupts.install(handle) },
-            readLine: { prompt in await Self.readLine(prompt: interactive ? prompt : nil) })
+            readLine: { prompt in
+                Interrupts.rearm()  // a Ctrl-C that stopped the last chunk was dealt with
+                return await Self.readLine(prompt: interactive ? prompt : nil)
+            })
+        request.batchInput = !interactive
         let result = try await setup.run(request)
         if interactive { cx_edit_write_history(history) }
-        if let message = result.outcome.message, result.outcome.status != .succeeded { Console.err("cxrun: \(message)\n") }
+        let outcome = result.outcome
+        if outcome.status != .succeeded {
+            var text = "cxrun: \(outcome.message ?? "the session failed")\n"
+            if case .limit(let kind) = outcome.status, kind != .interrupted { text += "cxrun: \(LimitReport.describe(kind, limits: limits))\n" }
+            Console.err(text)
+        }
         Console.err("\n" + result.summary.text + "\n")
-        if Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
+        if outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
+        let code = ExitCodes.of(outcome.status)
+        if code != 0 { throw ExitCode(code) }
     }
 
     /// One line of standard input, read on its own thread (nil at the end of input). On a terminal

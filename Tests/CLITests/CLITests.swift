@@ -27,6 +27,8 @@ struct CLITests {
         #expect(text.contains("of the run (default: \(limits.instructions))."))
         #expect(text.contains("cx.each (default: \(RunbookRequest.defaultConcurrency))."))
         #expect(text.contains("naming the holder (default: \(Int(RunbookRequest.defaultLockTimeout)))."))
+        let repl = try await runCLI(["repl", "--help"])
+        #expect(repl.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("of each chunk (default: \(limits.instructions))."))
         let plan = try await runCLI(["plan", "--help"])
         #expect(plan.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("in seconds (default: \(Int(limits.timeout)))."))
         // And a run without the option gets the default: 320 MiB of strings pass the cap only when raised.

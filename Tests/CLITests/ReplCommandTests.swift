@@ -22,7 +22,7 @@ struct ReplCommandTests {
             x = (
             """
         let r = try await runCLI(["repl", "--dry-run"], in: dir, input: input)
-        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.status == 1 && r.stderr.contains("3 of 9 chunks failed"), "a piped session whose chunks failed exits 1 at its end: \(r.stderr)")
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "1", "an expression shows its value: \(r.stdout)")
         #expect(r.stdout.contains("\"levels\" : [\n    1,\n    2\n  ]"), "a table as indented JSON, after a multi-line chunk: \(r.stdout)")
@@ -35,6 +35,37 @@ struct ReplCommandTests {
         #expect(rows.filter { $0["type"] == "run" }.map { $0["script"] } == ["cxrun repl"], "one run row per session")
         #expect(rows.filter { $0["type"] == "call" }.compactMap { $0["binding"]?.stringValue } == ["queues", "fetch", "fetch", "build", "deploy", "fetch"],
                 "\(export.stdout)")
+    }
+
+    @Test func aRunawayChunkIsStoppedAndTheSessionGoesOn() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        // Each chunk has the whole budget: the last one alone takes most of it.
+        let input = "x = 42\nwhile true do end\nlocal n = 0 for i = 1, 300000 do n = n + i end return n, x + 1\n"
+        let r = try await runCLI(["repl", "--instructions", "2000000"], in: dir, input: input)
+        #expect(r.stdout == "error: stdin:1: instruction limit exceeded (2000000 instructions)\n45000150000\n43\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.status == 1 && r.stderr.contains("1 of 3 chunks failed"), "\(r.stderr)")
+        let clean = try await runCLI(["repl"], in: dir, input: "1 + 1\n")
+        #expect(clean.status == 0 && clean.stdout == "2\n", "\(clean.stdout) \(clean.stderr)")
+    }
+
+    @Test func ctrlCStopsTheChunkAndTheSessionGoesOn() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        // The chunk prints, then loops: the signal comes once it runs, not while a line is read.
+        let input = "print('looping') while true do end\nprint('after')\n"
+        let r = try await runCLI(["repl", "--instructions", "999999999999"], in: dir, interruptWhenPrinted: "looping", input: input)
+        #expect(r.stdout == "looping\nerror: stdin:1: interrupted\nafter\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("cxrun: interrupted (Ctrl-C again to quit at once)"), "\(r.stderr)")
+        #expect(r.status == 1 && r.stderr.contains("1 of 2 chunks failed"), "not 130: the session ended at the end of its input: \(r.stderr)")
+    }
+
+    @Test func sigtermEndsTheSessionNotJustTheChunk() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let input = "print('looping') while true do end\nprint('after')\n"
+        let r = try await runCLI(["repl", "--instructions", "999999999999"], in: dir, interruptWhenPrinted: "looping", signal: SIGTERM,
+                                 input: input)
+        #expect(r.status == 143 && !r.stdout.contains("after"), "\(r.stdout) \(r.stderr)")
+        let runs = try await runCLI(["audit", "runs"], in: dir)
+        #expect(runs.stdout.contains("aborted"), "the session is recorded as aborted: \(runs.stdout)")
     }
 
     /// Types each line once the prompt shows and the line editor has the terminal (libedit prints

@@ -19,6 +19,7 @@ typedef enum {
     CXB_LIMIT_INSTRUCTIONS = 2,
     CXB_LIMIT_DEADLINE = 3,
     CXB_LIMIT_INTERRUPTED = 4,
+    CXB_LIMIT_BREAK = 5,  // a break of the running contained call (cxb_break), not of the run
 } CXBLimit;
 
 /// Sentinels a Swift binding returns to the trampoline instead of raising or yielding itself.
@@ -54,6 +55,11 @@ void cxb_interrupt(CXBRuntime *rt);
 
 /// True once `cxb_interrupt` was called.
 int cxb_interrupt_requested(CXBRuntime *rt);
+/// Thread-safe: stops the contained call running now (see `cxb_contained_call`) at its next
+/// check, or the whole run when none is running.
+void cxb_break(CXBRuntime *rt);
+/// True when a break waits for a contained call that is running.
+int cxb_break_pending(CXBRuntime *rt);
 CXBLimit cxb_limit(const CXBRuntime *rt);
 int64_t cxb_instructions_used(const CXBRuntime *rt);
 size_t cxb_memory_used(const CXBRuntime *rt);
@@ -102,6 +108,12 @@ int cxb_task_failure(lua_State *L, lua_State *co);
 const char *cxb_refused_where(const CXBRuntime *rt);
 /// Pushes a fresh `cx.null`: an empty userdata printing as "null", metatable locked.
 void cxb_push_null_sentinel(lua_State *L);
+/// `contained_call(f, ...)`, for the host's own Lua only (scripts never see it): calls `f` as
+/// `pcall` does, with a whole instruction budget of its own (the caller's count is as before
+/// after it); when the instruction limit or a `cxb_break` stops `f`, that error is returned like
+/// any other and the run goes on (the limit is sticky only up to here). The deadline and an
+/// interrupt still end the run. `f` may yield.
+int cxb_contained_call(lua_State *L);
 /// Opens, protected, the libraries the sandbox draws from (no io, package or debug).
 int cxb_open_safe_libs(lua_State *L);
 

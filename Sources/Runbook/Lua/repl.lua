@@ -1,10 +1,13 @@
 -- repl.lua — the Lua half of `cxrun repl`: an extension that leaves `__repl` for the main chunk
 -- to call. Reads a chunk at a time (continuing an incomplete one), evaluates expressions and
 -- statements in the sandbox with every binding, prints values readably (documents as indented
--- JSON), and reports errors without ending the session. Globals persist between chunks.
+-- JSON), and reports errors without ending the session. Globals persist between chunks. Each
+-- chunk runs contained: the instruction limit is per chunk, and a runaway chunk stopped by it or
+-- by Ctrl-C ends with an error while the session goes on.
 local private = ...
-local read_line, pretty = private.read_line, private.pretty
-local load, pcall, select, tostring, type = load, pcall, select, tostring, type
+local read_line, pretty, contain = private.read_line, private.pretty, private.contain
+local batch = private.batch()
+local error, load, select, tostring, type = error, load, select, tostring, type
 
 local function show(...)
   local n = select("#", ...)
@@ -15,6 +18,9 @@ local function show(...)
 end
 
 --- Compiles `source` as an expression first (so `fetch(id)` shows the document), else as statements.
+---@param source string
+---@return function|nil chunk
+---@return string|nil err
 local function compile(source)
   local f = load("return " .. source, "=stdin", "t")
   if f then return f end
@@ -23,11 +29,25 @@ end
 
 local function incomplete(err) return type(err) == "string" and err:find("<eof>$") ~= nil end
 
+--- Shows a chunk's results, or its error; true when it failed.
+---@param ok boolean
+---@return boolean failed
+local function report(ok, ...)
+  if ok then
+    show(...)
+    return false
+  end
+  -- A limit raised inside the host's own Lua (cx.each's wait) names no line of the chunk.
+  print("error: " .. (tostring((...)):gsub("^%[cx%]:%d+: ", "")))
+  return true
+end
+
 local function repl()
   _ENV.__repl = nil
+  local chunks, failed = 0, 0
   while true do
     local line = read_line("cx> ")
-    if line == nil then return end
+    if line == nil then break end
     local source = line
     local f, err = compile(source)
     while not f and incomplete(err) do
@@ -38,10 +58,13 @@ local function repl()
     end
     if not f then
       print(tostring(err))
+      chunks, failed = chunks + 1, failed + 1
     elseif source:find("%S") then
-      local results = table.pack(pcall(f))
-      if results[1] then show(table.unpack(results, 2, results.n)) else print("error: " .. tostring(results[2])) end
+      chunks = chunks + 1
+      if report(contain(f)) then failed = failed + 1 end
     end
   end
+  -- A script piped in fails as a script would; a person saw each error as it happened.
+  if batch and failed > 0 then error(("%d of %d chunks failed"):format(failed, chunks), 0) end
 end
 _ENV.__repl = repl

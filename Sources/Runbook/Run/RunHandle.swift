@@ -7,6 +7,10 @@ public struct RunHandle: Sendable {
     /// Asks the script to stop at its next check; the run ends audited as aborted.
     public func interrupt() { control.interrupt() }
 
+    /// In `cxrun repl`: stops the chunk running now (the session goes on), or the session when
+    /// it is waiting for input.
+    public func interruptChunk() { control.breakCall() }
+
     /// Whether the run was asked to stop.
     public var stopRequested: Bool { control.stopRequested }
 }

@@ -31,6 +31,9 @@ public struct RunbookRequest: Sendable {
     /// For `cxrun repl`: reads the next line (shown the prompt; nil at the end of input). The run's
     /// source is then `RunbookSession.replSource`.
     public var readLine: (@Sendable (String) async -> String?)?
+    /// For `cxrun repl` reading from a pipe, not a person: a chunk's error is shown and the session
+    /// goes on, but the session fails at its end (exit 1) when any chunk failed.
+    public var batchInput = false
     /// How long a write waits for another run's lease on its target (run locks), seconds.
     public var lockTimeout: Double = RunbookRequest.defaultLockTimeout
     /// false for a process that ends with the run: the audit log's connection and the run's state
@@ -148,7 +151,7 @@ public enum RunbookSession {
                         + WebhookBinding(context: context).all + ReassignBinding(context: context).all,
                     hidden: pure.hidden + AgentStatusBinding(context: context).hidden, extensions: [runbookExtensionSource])
                 if let readLine = request.readLine {
-                    set.hidden += ReplBindings(readLine: readLine).hidden
+                    set.hidden += ReplBindings(readLine: readLine, batch: request.batchInput).hidden
                     set.extensions.append(replExtensionSource)
                 }
                 return set

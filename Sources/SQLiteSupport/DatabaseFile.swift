@@ -34,7 +34,7 @@ public enum DatabaseFile {
         while true {
             do {
                 let writer = try open(path)
-                let current = try writer.writeWithoutTransaction { db in cx_sqlite_user_version(db.sqliteConnection) }
+                let current = writer.writeWithoutTransaction { db in cx_sqlite_user_version(db.sqliteConnection) }
                 guard current != version else { return writer }
                 try migrator.migrate(writer)
                 // Never lowered: a newer cxrun's file keeps its version.

@@ -173,7 +173,7 @@ final class Scheduler {
                 } else if cxb_interrupt_requested(vm.runtime) != 0 {
                     vm.trip(CXB_LIMIT_INTERRUPTED)
                 } else if cxb_break_pending(vm.runtime) != 0 {
-                    // Fails what the contained call waits for; the call's end lifts the limit.
+                    // Fails every wait of the run (the contained call's among them); the call's end lifts the limit.
                     vm.trip(CXB_LIMIT_BREAK)
                 }
                 if vm.limitHit != nil { abandonWaits() }

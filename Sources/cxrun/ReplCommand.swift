@@ -33,8 +33,12 @@ struct ReplCommand: AsyncParsableCommand {
     @Option(help: "Instruction budget of each chunk (default: 1000000000).")
     var instructions: Int64?
 
+    @Option(help: "Memory limit for the session's Lua state, in MiB (default: 256).")
+    var memory: Int?
+
     func validate() throws {
         if let instructions, instructions <= 0 { throw ValidationError("--instructions must be positive") }
+        if let memory, !(4...65_536).contains(memory) { throw ValidationError("--memory must be between 4 and 65536 (MiB)") }
     }
 
     func run() async throws {
@@ -49,6 +53,7 @@ struct ReplCommand: AsyncParsableCommand {
         }
         var limits = RunLimits(timeout: 604_800)
         if let instructions { limits.instructions = instructions }
+        if let memory { limits.memoryBytes = memory << 20 }
         var request = RunbookRequest(
             scriptPath: "cxrun repl", source: RunbookSession.replSource, args: [], tenant: setup.tenant, dryRun: dryRun,
             limits: limits, auditPath: setup.auditPath, stdlib: StdlibLocator.locate(),

@@ -28,7 +28,9 @@ struct CLITests {
         #expect(text.contains("cx.each (default: \(RunbookRequest.defaultConcurrency))."))
         #expect(text.contains("naming the holder (default: \(Int(RunbookRequest.defaultLockTimeout)))."))
         let repl = try await runCLI(["repl", "--help"])
-        #expect(repl.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("of each chunk (default: \(limits.instructions))."))
+        let replHelp = repl.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(replHelp.contains("of each chunk (default: \(limits.instructions))."))
+        #expect(replHelp.contains("in MiB (default: \(limits.memoryBytes >> 20))."))
         let plan = try await runCLI(["plan", "--help"])
         #expect(plan.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("in seconds (default: \(Int(limits.timeout)))."))
         // And a run without the option gets the default: 320 MiB of strings pass the cap only when raised.

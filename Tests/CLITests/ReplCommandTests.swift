@@ -48,6 +48,13 @@ struct ReplCommandTests {
         #expect(clean.status == 0 && clean.stdout == "2\n", "\(clean.stdout) \(clean.stderr)")
     }
 
+    @Test func memoryIsTheSessionsAndItsLimitEndsIt() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        // The table stays reachable from a global, so the session cannot go on within its memory.
+        let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: "t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end\n1 + 1\n")
+        #expect(r.status == 3 && r.stderr.contains("the script used more than 16 MiB (raise it with --memory)"), "\(r.stdout) \(r.stderr)")
+    }
+
     @Test func ctrlCStopsTheChunkAndTheSessionGoesOn() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
         // The chunk prints, then loops: the signal comes once it runs, not while a line is read.

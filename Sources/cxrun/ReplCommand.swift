@@ -16,7 +16,8 @@ struct ReplCommand: AsyncParsableCommand {
 
             Each chunk has the whole instruction budget (--instructions). A chunk that runs away \
             is stopped by it, or by Ctrl-C, with an error, and the session goes on; Ctrl-C at \
-            the prompt ends the session (exit 130), as SIGTERM does at any time.
+            the prompt ends the session (exit 130), as SIGTERM does at any time. Memory is the \
+            session's (--memory): its limit ends the session (exit 3).
 
             With standard input not a terminal it reads and runs a chunk at a time, printing no \
             prompts, so it can be scripted:

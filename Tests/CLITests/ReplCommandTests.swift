@@ -50,7 +50,7 @@ struct ReplCommandTests {
 
     @Test func memoryIsTheSessionsAndItsLimitEndsIt() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
-        // The table stays reachable from a global, so the session cannot go on within its memory.
+        // Not contained as the instruction limit is: the memory is the session's (a global may hold it).
         let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: "t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end\n1 + 1\n")
         #expect(r.status == 3 && r.stderr.contains("the script used more than 16 MiB (raise it with --memory)"), "\(r.stdout) \(r.stderr)")
     }

@@ -16,7 +16,9 @@ struct ConfigurationTests {
         do { dir = try temporaryFolder("config") } catch { throw ConfigError(file: nil, key: nil, message: "\(error)") }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/cxrun.toml"
-        FileManager.default.createFile(atPath: path, contents: data)
+        guard FileManager.default.createFile(atPath: path, contents: data) else {
+            throw ConfigError(file: path, key: nil, message: "the test could not write its configuration file")
+        }
         return try Configuration.resolve(configPath: path, tenant: tenant, environment: environment, workingDirectory: dir)
     }
 

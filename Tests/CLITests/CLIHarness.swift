@@ -32,8 +32,8 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
     let scratch = URL(fileURLWithPath: try temporaryFolder("cli"))
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    try Data().write(to: outURL)
+    try Data().write(to: errURL)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable ?? cxrunBinary)
     process.arguments = arguments

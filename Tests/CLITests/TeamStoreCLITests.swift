@@ -93,7 +93,7 @@ struct TeamStoreCLITests {
 
         init(in dir: URL, environment: [String: String]) throws {
             outPath = try temporaryFolder("repl") + "/out"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
+            try Data().write(to: URL(fileURLWithPath: outPath))
             process.executableURL = URL(fileURLWithPath: cxrunBinary)
             process.arguments = ["repl"]
             process.currentDirectoryURL = dir

@@ -54,4 +54,20 @@ struct RunbookTestCommandTests {
         let none = try await runCLI(["test", "nowhere"], in: dir)
         #expect(none.status == 2)
     }
+
+    @Test func aTestThatRunsAwayFailsAloneAndTheOthersStillRun() async throws {
+        let dir = try scriptFolder(["loop_test.lua": """
+            test("runs away", function(t)
+              while true do end
+            end)
+
+            test("still runs", function(t)
+              t.eq(#t.sim.queues() > 0, true)
+            end)
+            """])
+        let r = try await runCLI(["test", "loop_test.lua"], in: dir)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("FAIL  loop_test.lua: runs away\n      loop_test.lua:2: instruction limit exceeded"), "\(r.stdout)")
+        #expect(r.stdout.contains("ok    loop_test.lua: still runs") && r.stdout.hasSuffix("1 passed, 1 failed\n"), "\(r.stdout)")
+    }
 }

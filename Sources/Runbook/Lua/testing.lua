@@ -1,8 +1,9 @@
 -- testing.lua — the Lua half of `cxrun test`: `test(name, fn)` runs `fn(t)` at once against a
 -- fresh sandbox tenant and reports the outcome; `t` arranges (t.sim), acts (t.run) and asserts.
--- Receives the host's private table (new_sim, stop_sim, sim_call, run_script, report, filter).
+-- Receives the host's private table (new_sim, stop_sim, sim_call, run_script, report, filter,
+-- and LuaHost's contain).
 local private = ...
-local cx = private.cx
+local cx, contain = private.cx, private.contain
 local new_sim, stop_sim, sim_call, run_script, report = private.new_sim, private.stop_sim, private.sim_call, private.run_script, private.report
 local only = private.filter()
 local type, tostring, error, pairs, ipairs, select = type, tostring, error, pairs, ipairs, select
@@ -140,13 +141,14 @@ local function make_t(sim)
   return t
 end
 
---- Declares and runs one test.
+--- Declares and runs one test, contained: a test that runs away fails alone (the instruction
+--- limit is per test) and the file's other tests still run.
 ---@param name string
 ---@param fn fun(t: table)
 local function test(name, fn)
   if only and not name:find(only, 1, true) then return end
   local sim = new_sim()
-  local ok, err = pcall(fn, make_t(sim))
+  local ok, err = contain(fn, make_t(sim))
   stop_sim(sim)
   report(name, not ok and tostring(err) or nil)
 end

@@ -75,20 +75,37 @@ public final class Transport: Sendable {
         var reauthed = false
         var lastError = APIError(.unavailable, message: "no attempt was made")
         let policy = endpoint.retry
+        // A write retried after an attempt that may have reached the server: if it ends without
+        // an answer (cancelled, retries used up), whether it applied is unknown, and says so.
+        var mayHaveApplied = false
+        func ended(_ error: APIError, attempt: Int) -> APIError {
+            guard mayHaveApplied, !error.outcomeUnknown, (error.status ?? 500) >= 500 else { return error }
+            var unknown = error
+            unknown.message += " (an earlier attempt may have been applied)"
+            unknown.outcomeUnknown = true
+            unknown.attempts = attempt
+            return unknown
+        }
         for attempt in 1...policy.maxAttempts {
             if attempt > 1 { stats.record(retry: true) }
             let granted: Double
-            do { granted = try await bucket.acquire() } catch { throw APIError(.timeout, message: "cancelled while waiting for the rate limiter") }
-            let token = try await tokens.token()
-            let url = try await endpoint.resolve(endpoint.baseURL + path)
+            do { granted = try await bucket.acquire() } catch {
+                throw ended(APIError(.timeout, message: "cancelled while waiting for the rate limiter"), attempt: attempt - 1)
+            }
+            let token: String, url: String
+            do {
+                token = try await tokens.token()
+                url = try await endpoint.resolve(endpoint.baseURL + path)
+            } catch { throw ended(error, attempt: attempt - 1) }
             let reply: (status: Int, headers: HTTPHeaders, body: JSONValue?)
             do {
                 reply = try await Self.exchange(method, url, body: bytes, token: token,
                                                 headers: headers, timeout: endpoint.requestTimeout, stats: stats)
             } catch let failure {
                 lastError = failure.error
+                if !failure.beforeSending && method != .GET { mayHaveApplied = true }
                 if failure.beforeSending || idempotent {
-                    try await Self.pause(policy.backoff(attempt: attempt))
+                    do { try await Self.pause(policy.backoff(attempt: attempt)) } catch { throw ended(error, attempt: attempt) }
                     continue
                 }
                 var unknown = failure.error
@@ -110,14 +127,14 @@ public final class Transport: Sendable {
                 stats.record(rateLimited: true)
                 bucket.rateLimited(sentAt: granted)
                 lastError = APIError.from(status: 429, body: reply.body)
-                guard let wait = policy.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw lastError }
-                try await Self.pause(wait)
+                guard let wait = policy.delay(retryAfter: reply.headers.first(name: "Retry-After"), attempt: attempt) else { throw ended(lastError, attempt: attempt) }
+                do { try await Self.pause(wait) } catch { throw ended(error, attempt: attempt) }
             case 502, 503, 504:
                 lastError = APIError.from(status: reply.status, body: reply.body)
-                try await Self.pause(policy.backoff(attempt: attempt))
+                do { try await Self.pause(policy.backoff(attempt: attempt)) } catch { throw ended(error, attempt: attempt) }
             case 500 where idempotent:
                 lastError = APIError.from(status: 500, body: reply.body)
-                try await Self.pause(policy.backoff(attempt: attempt))
+                do { try await Self.pause(policy.backoff(attempt: attempt)) } catch { throw ended(error, attempt: attempt) }
             case 500:
                 // A 500 on a write says nothing about whether it applied.
                 var error = APIError.from(status: 500, body: reply.body)
@@ -130,7 +147,7 @@ public final class Transport: Sendable {
                 throw error
             }
         }
-        throw lastError
+        throw ended(lastError, attempt: policy.maxAttempts)
     }
 
     private static func pause(_ seconds: Double) async throws(APIError) {

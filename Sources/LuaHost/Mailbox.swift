@@ -4,6 +4,8 @@ import Synchronization
 /// Host work finished, waiting for the scheduler to pick it up.
 struct Completion: Sendable {
     let task: Int
+    /// Which of the task's waits this ends (see Scheduler.inFlight).
+    let wait: Int
     let result: Result<[LuaValue], ScriptError>
 }
 

@@ -44,7 +44,11 @@ final class Scheduler {
     private var ready: [(Int, Resume)] = []
     private var readyHead = 0
     private var timers: [(at: Double, task: Int)] = []
-    private var inFlight: [Int: Task<Void, Never>] = [:]
+    /// Each waiting task's host work, with the number of that wait: a wait abandoned by a limit
+    /// that did not end the run (a contained call's) may still post its outcome later, and that
+    /// outcome must not resume the task's next wait.
+    private var inFlight: [Int: (wait: Int, task: Task<Void, Never>)] = [:]
+    private var nextWait = 0
     private let mailbox: Mailbox
     /// Where binding work's async code runs: this thread (see HostExecutor).
     private let executor: HostExecutor
@@ -245,6 +249,7 @@ final class Scheduler {
         let (jobs, completions) = mailbox.drain()
         for job in jobs { executor.run(job) }
         for completion in completions {
+            guard inFlight[completion.task]?.wait == completion.wait else { continue }  // an abandoned wait's
             inFlight[completion.task] = nil
             switch completion.result {
             case .success(let values): enqueue(completion.task, .values(values))
@@ -264,7 +269,7 @@ final class Scheduler {
 
     /// A limit was hit: every waiting task is resumed with the limit error (sticky from here).
     private func abandonWaits() {
-        for (_, task) in inFlight { task.cancel() }
+        for (_, work) in inFlight { work.task.cancel() }
         let waiting = Set(inFlight.keys).union(timers.map(\.task))
         inFlight.removeAll()
         timers.removeAll()
@@ -363,10 +368,12 @@ final class Scheduler {
             // Its jobs run on this thread (HostExecutor). High priority for what it hands to
             // other executors (actors, the global pool after the run): created with no task
             // context, it would otherwise queue behind everything else the process runs.
-            inFlight[id] = Task(executorPreference: executor, priority: .high) {
+            nextWait += 1
+            let wait = nextWait
+            inFlight[id] = (wait, Task(executorPreference: executor, priority: .high) {
                 let result = await work()
-                mailbox.post(Completion(task: id, result: result))
-            }
+                mailbox.post(Completion(task: id, wait: wait, result: result))
+            })
         case .sleep(let seconds):
             timers.append((at: cxb_monotonic_now() + max(0, seconds), task: id))
         case .task(let other):
@@ -458,7 +465,7 @@ final class Scheduler {
 
     /// Ends the run: cancels host work and closes the threads still suspended.
     private func shutdown() {
-        for (_, task) in inFlight { task.cancel() }
+        for (_, work) in inFlight { work.task.cancel() }
         // Work still in flight finishes on the global executor (its results go nowhere).
         for job in mailbox.close() { HostExecutor.runElsewhere(job) }
         inFlight.removeAll()

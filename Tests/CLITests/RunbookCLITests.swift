@@ -146,10 +146,12 @@ struct RunbookCLITests {
         #expect(!haystack.contains("hunter2") && !haystack.contains("tok123"))
     }
 
-    /// A run killed (SIGKILL) the moment its deploy row is committed pending, with every API call
-    /// slowed by `latencyMs` so the PUT is in flight; returns the run, the queue and its original maxWaitTime.
-    private func killMidDeploy(writeLatencyMs latencyMs: Int) async throws -> (dir: URL, env: [String: String], sim: Process, baseURL: String,
-                                                                runID: String, queueID: String, original: String) {
+    /// A run stopped by `signal` (SIGKILL: killed) the moment its deploy row is committed pending,
+    /// with every API write slowed by `latencyMs` so the PUT is in flight; returns the run, the
+    /// queue and its original maxWaitTime.
+    private func killMidDeploy(writeLatencyMs latencyMs: Int, signal: Int32 = SIGKILL) async throws -> (
+        dir: URL, env: [String: String], sim: Process, baseURL: String, runID: String, queueID: String, original: String
+    ) {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)
             print("fetched", q.id, q.maxWaitTime)
@@ -186,14 +188,22 @@ struct RunbookCLITests {
             runID = String(first.split(separator: " ").last ?? "")
             pending = show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") }
         }
-        kill(victim.processIdentifier, SIGKILL)
+        kill(victim.processIdentifier, signal)
         victim.waitUntilExit()
         let killedOutput = String(decoding: victimOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(pending, "the deploy row was committed pending before the request went out")
         #expect(!killedOutput.contains("never"))
         let show = try await runCLI(["audit", "show", runID], in: dir)
-        #expect(show.stdout.contains("status   abandoned") && show.stdout.contains("ended without finishing the run"),
-                "the killed run's row is intact, and shows its process is gone: \(show.stdout)")
+        if signal == SIGKILL {
+            #expect(show.stdout.contains("status   abandoned") && show.stdout.contains("ended without finishing the run"),
+                    "the killed run's row is intact, and shows its process is gone: \(show.stdout)")
+        } else {
+            // Stopped with the PUT in flight: whether it applied is unknown, and the row says so
+            // (an error there would tell a rollback there was nothing to undo).
+            #expect(victim.terminationStatus == 128 + signal && show.stdout.contains("status   aborted"), "\(show.stdout)")
+            #expect(show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") && $0.contains("may have been applied") },
+                    "\(show.stdout)")
+        }
         _ = try await curlPut(baseURL + "/_sim/faults", "{}")
         let fields = killedOutput.split(separator: "\t")
         try #require(fields.count == 3, "\(killedOutput)")
@@ -222,6 +232,21 @@ struct RunbookCLITests {
         _ = try await landedPut(baseURL, queueID, latencyMs: 10_000)
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
+        let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("cxrun.toml"), to: check.appendingPathComponent("cxrun.toml"))
+        let after = try await runCLI(["run", "check.lua", "--", queueID], in: check, environment: env)
+        #expect(after.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == original, "restored the pre-image")
+    }
+
+    /// Ctrl-C with the deploy's PUT in flight: the run stops at once, the PUT still lands, and the
+    /// rollback restores the queue (it once read the cancelled call as an error and undid nothing).
+    @Test func interruptedMidDeployTheWriteStaysUnknownAndRollbackRestores() async throws {
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 3_000, signal: SIGINT)
+        defer { sim.terminate() }
+        let landed = try #require(try await landedPut(baseURL, queueID, latencyMs: 3_000), "the interrupted deploy's PUT reached the tenant")
+        #expect(landed["status"] == 200, "it applied: \(landed.jsonString())")
+        let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
+        #expect(rollback.status == 0 && rollback.stdout.contains("restored"), "\(rollback.stdout) \(rollback.stderr)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
         try FileManager.default.copyItem(at: dir.appendingPathComponent("cxrun.toml"), to: check.appendingPathComponent("cxrun.toml"))
         let after = try await runCLI(["run", "check.lua", "--", queueID], in: check, environment: env)

@@ -89,6 +89,33 @@ struct HostileServerTests {
         #expect(server.requests.allSatisfy { !$0.path.contains("\r") })
     }
 
+    /// A server that takes each request and closes without answering: a write sent that way may
+    /// have applied, retried (idempotent) or not, and the error says so; a read is just an error.
+    @Test func aWriteNeverAnsweredHasAnUnknownOutcome() async throws {
+        let server = try HostileServer(respond: HostileServer.withToken { _ in [] })
+        defer { server.stop() }
+        let client = Self.client(server)
+        do throws(APIError) {
+            _ = try await client.setStatus("u1", ["status": "available"])
+            Issue.record("no error")
+        } catch {
+            #expect(error.outcomeUnknown && error.message.contains("may have been applied"), "\(error)")
+        }
+        #expect(server.requests.filter { $0.method == "PUT" }.count == 2, "retried once (idempotent): \(server.requests)")
+        do throws(APIError) {
+            _ = try await client.putQueue("q1", ["id": "q1", "version": 1], ifMatch: 1)
+            Issue.record("no error")
+        } catch {
+            #expect(error.outcomeUnknown, "sent once, never retried: \(error)")
+        }
+        do throws(APIError) {
+            _ = try await client.queue("q1")
+            Issue.record("no error")
+        } catch {
+            #expect(!error.outcomeUnknown, "a read changes nothing: \(error)")
+        }
+    }
+
     @Test func aWebhookReceiverThatAnswersPlainTextGetsOneDelivery() async throws {
         let server = try HostileServer { _ in
             Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK".utf8)

@@ -16,6 +16,7 @@ struct ContainedCallTests {
                     whenStarted: @escaping @Sendable (RunControl) -> Void = { _ in }) async -> (outcome: RunOutcome, output: String) {
         let captured = Captured()
         let control = ControlBox()
+        let gate = Gate()
         let options = SandboxOptions(args: [], runInfo: ["id": "test-run"], modules: ModuleResolver(stdlib: nil, scriptDirectory: nil),
                                      output: { captured.append($0) }, log: { _, _ in }, concurrency: 4)
         let request = RunRequest(
@@ -33,7 +34,23 @@ struct ContainedCallTests {
                         return .success([.string("not broken")])
                     })
                 }
-                return BindingSet(globals: [("started", started), ("wait_for_break", waitForBreak)],
+                // Breaks the contained call, then finishes anyway once `gated` opens the gate: its
+                // outcome arrives after its wait was abandoned, while the next wait is pending.
+                let stale: LuaFunction = { _ throws(ScriptError) in
+                    .suspend(.async {
+                        control.value.withLock({ $0 })?.breakCall()
+                        await gate.wait()
+                        return .success([.string("stale")])
+                    })
+                }
+                let gated: LuaFunction = { _ throws(ScriptError) in
+                    .suspend(.async {
+                        gate.open()
+                        await Task.yield()  // the stale work finishes and posts first (one executor, in order)
+                        return .success([.string("gated")])
+                    })
+                }
+                return BindingSet(globals: [("started", started), ("wait_for_break", waitForBreak), ("stale", stale), ("gated", gated)],
                                   extensions: ["local private = ...\ncontain = private.contain\n"])
             },
             onStart: { run in control.value.withLock { $0 = run } })
@@ -105,6 +122,15 @@ struct ContainedCallTests {
         #expect(output.hasPrefix("false\t") && !output.contains("not broken") && output.hasSuffix("\ntrue\ta later call\t2\n"), "\(output)")
     }
 
+    @Test func anAbandonedWaitsLateOutcomeDoesNotEndTheNextWait() async {
+        let (outcome, output) = await Self.run("""
+            print(contain(function() return stale() end))
+            print(gated())
+            """)
+        #expect(outcome.status == .succeeded, "\(outcome.message ?? "")")
+        #expect(output.hasPrefix("false\t") && output.contains("\ngated\n"), "\(output)")
+    }
+
     @Test func aBreakWithNoCallRunningStopsTheRun() async {
         let (outcome, _) = await Self.run("""
             print(contain(function() return 1 end))
@@ -124,4 +150,29 @@ struct ContainedCallTests {
 /// The run's control, once it starts, for the `started` binding.
 private final class ControlBox: Sendable {
     let value = Mutex<RunControl?>(nil)
+}
+
+/// Opened once; a waiter before or after that goes on.
+private final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let go = state.withLock { s -> Bool in
+                if s.open { return true }
+                s.waiters.append(continuation)
+                return false
+            }
+            if go { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.open = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
 }

@@ -1,5 +1,6 @@
 import CXone
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -36,5 +37,42 @@ struct HostileServerScriptTests {
         let rows = try AuditStore(path: dir + "/audit.sqlite").calls(run: result.summary.runID)
         #expect(rows.map { $0.status } == [.error, .error])
         #expect(rows.map { $0.errorCode } == ["unavailable", "unavailable"])
+    }
+
+    /// The queue is read, then the server takes the PUT and every request after it and answers
+    /// none: the deploy may have applied and cxrun cannot learn whether. The script is told so,
+    /// and the call's row stays pending (a rollback then fences it), not an error.
+    @Test func aDeployWhoseOutcomeCannotBeLearnedStaysPending() async throws {
+        let doc = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
+        let putSeen = Mutex(false)
+        let server = try HostileServer(respond: HostileServer.withToken { request in
+            if request.method == "PUT" { putSeen.withLock { $0 = true } }
+            return putSeen.withLock { $0 } ? [] : HostileServer.http(200, doc)
+        })
+        defer { server.stop() }
+        let dir = try temporaryFolder("hostile")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var endpoint = TenantEndpoint(baseURL: server.baseURL, clientID: "c", clientSecret: "hostile-test-secret")
+        endpoint.retry.maxAttempts = 2
+        endpoint.retry.baseDelay = 0.01
+        endpoint.retry.maxDelay = 0.02
+        endpoint.requestTimeout = 1
+        let printed = Captured()
+        let request = RunbookRequest(
+            scriptPath: "unknown.lua", source: """
+                local q = fetch("q1")
+                local ok, e = pcall(deploy, "q1", build(q, {maxWaitTime = 61}))
+                print(ok, e.code, e.details.outcome)
+                """,
+            args: [], tenant: ResolvedTenant(name: "hostile", endpoint: endpoint), dryRun: false,
+            limits: RunLimits(memoryBytes: 64 << 20, instructions: 10_000_000, timeout: 30), concurrency: 1,
+            auditPath: dir + "/audit.sqlite", stdlib: stdlibPath, output: { printed.append($0) }, log: { _, m in printed.append(m) })
+        let result = try await RunbookSession.run(request)
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.message ?? "")")
+        #expect(printed.value == "false\tnetwork\tunknown\n", "\(printed.value)")
+        let deploy = try #require(try AuditStore(path: dir + "/audit.sqlite").calls(run: result.summary.runID).first { $0.binding == "deploy" })
+        #expect(deploy.status == .pending, "\(deploy)")
+        #expect(deploy.result?["message"]?.stringValue?.contains("re-reading the queue to learn whether it did failed") == true, "\(deploy)")
+        #expect(result.summary.bindings.first { $0.name == "deploy" }?.errors == 1, "the summary counts it with the errors")
     }
 }

@@ -48,6 +48,10 @@ public struct BindingError: Error, Sendable, Equatable, CustomStringConvertible 
         attempts = error.attempts
     }
 
+    /// A write that may have reached the server and then failed without an answer: whether it
+    /// applied is unknown (its audit row stays `pending`; a rollback fences it).
+    public var outcomeUnknown: Bool { details?["outcome"] == "unknown" }
+
     public var description: String { "\(code.rawValue): \(message)" + (status.map { " (HTTP \($0))" } ?? "") }
 
     /// The table a script receives.

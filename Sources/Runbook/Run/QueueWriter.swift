@@ -64,7 +64,16 @@ struct QueueWriter {
                 current = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
             case .failure(let error) where error.outcomeUnknown:
                 attempts += error.attempts
-                current = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
+                var unknown = BindingError(error)
+                unknown.attempts = attempts
+                // The run is stopping (a limit, Ctrl-C): no re-read; the outcome stays unknown.
+                if Task.isCancelled { throw unknown }
+                do {
+                    current = try await context.client.queue(queueID).value
+                } catch {
+                    unknown.message += "; re-reading the queue to learn whether it did failed: \(error.message)"
+                    throw unknown
+                }
                 let version = current["version"]?.intValue
                 if let expected = plan.ifMatch, version == expected + 1,
                     current.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields).isEmpty

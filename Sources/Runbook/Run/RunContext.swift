@@ -191,6 +191,9 @@ final class RunContext: Sendable {
             return outcome
         } catch {
             record.finish(with: error, startedAt: started)
+            // A write that may have applied keeps its row pending, as one cut off by a crash:
+            // its outcome is unknown, and a rollback fences it rather than trusting an error.
+            if case .write = effect, error.outcomeUnknown { record.status = .pending }
             recorder.completed(record)
             throw error
         }

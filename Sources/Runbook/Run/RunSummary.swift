@@ -32,7 +32,8 @@ public struct RunSummary: Sendable {
         self.seconds = seconds
         bindings = Dictionary(grouping: stats, by: \.binding).map { name, calls in
             let latencies = calls.map(\.latencyMs).sorted()
-            return Binding(name: name, calls: calls.count, errors: calls.filter { $0.status == .error }.count,
+            // A write whose outcome is unknown (left pending) did not report success: it counts.
+            return Binding(name: name, calls: calls.count, errors: calls.filter { $0.status == .error || $0.status == .pending }.count,
                            p50: Self.percentile(latencies, 0.50), p95: Self.percentile(latencies, 0.95), max: latencies.last ?? 0)
         }.sorted { $0.name < $1.name }
     }

@@ -68,5 +68,8 @@ struct HostileServerScriptTests {
         #expect(deploy.status == .pending, "\(deploy)")
         #expect(deploy.result?["message"]?.stringValue?.contains("re-reading the queue to learn whether it did failed") == true, "\(deploy)")
         #expect(result.summary.bindings.first { $0.name == "deploy" }?.errors == 1, "the summary counts it with the errors")
+        #expect(result.summary.unknownWrites == 1 && result.summary.text.contains("1 write was cut off and may have applied (left pending)"),
+                "\(result.summary.text)")
+        #expect(result.summary.json["unknown_writes"] == 1)
     }
 }

@@ -23,6 +23,7 @@ public final class AuditRecorder: Sendable {
     private let rows = Mutex<Unwritten>(Unwritten())
     private let stats = Mutex<[CallStat]>([])
     private let outstanding = Atomic<Int>(0)
+    private let unsettled = Atomic<Int>(0)
     private let problems = Mutex<[String]>([])
 
     init(store: AuditStore, runID: String, redactor: Redactor) {
@@ -69,6 +70,7 @@ public final class AuditRecorder: Sendable {
         }
         do {
             try store.insert(calls: buffered + [record], snapshots: snapshots.map(redacted))
+            unsettled.add(1, ordering: .relaxed)
         } catch {
             rows.withLock {
                 $0.finished.insert(contentsOf: buffered, at: 0)
@@ -88,6 +90,7 @@ public final class AuditRecorder: Sendable {
         }
         if !wasInFlight {
             do { try store.update(call: r, snapshots: snapshots.map(redacted)) } catch { note("audit update of call \(r.seq) failed: \(error)") }
+            if r.status != .pending { unsettled.subtract(1, ordering: .relaxed) }
         }
         outstanding.subtract(1, ordering: .relaxed)
         if count >= 256 { flush() }
@@ -131,6 +134,9 @@ public final class AuditRecorder: Sendable {
     }
 
     var callStats: [CallStat] { stats.withLock { $0 } }
+    /// Writes committed pending whose outcome is not known (yet): cut off by a stop, or with no
+    /// answer and no re-read; their rows stay pending.
+    var unsettledWrites: Int { unsettled.load(ordering: .relaxed) }
     var auditProblems: [String] { problems.withLock { $0 } }
 
     /// The record with its result redacted, counted in the run's figures.

@@ -21,8 +21,12 @@ public struct RunSummary: Sendable {
     public var rateLimited: Int
     public var auditPath: String
     public var seconds: Double
+    /// Writes that may have applied without cxrun learning whether (rows left pending: cut off
+    /// by a stop, or no answer and no re-read).
+    public var unknownWrites: Int
 
-    init(runID: String, status: RunStatus, stats: [CallStat], requests: Int, retries: Int, rateLimited: Int, auditPath: String, seconds: Double) {
+    init(runID: String, status: RunStatus, stats: [CallStat], unknownWrites: Int, requests: Int, retries: Int, rateLimited: Int,
+         auditPath: String, seconds: Double) {
         self.runID = runID
         self.status = status
         self.requests = requests
@@ -30,6 +34,7 @@ public struct RunSummary: Sendable {
         self.rateLimited = rateLimited
         self.auditPath = auditPath
         self.seconds = seconds
+        self.unknownWrites = unknownWrites
         bindings = Dictionary(grouping: stats, by: \.binding).map { name, calls in
             let latencies = calls.map(\.latencyMs).sorted()
             // A write whose outcome is unknown (left pending) did not report success: it counts.
@@ -49,7 +54,7 @@ public struct RunSummary: Sendable {
         [
             "run_id": .string(runID), "status": .string(status.rawValue), "seconds": .double((seconds * 1000).rounded() / 1000),
             "requests": .int(Int64(requests)), "retries": .int(Int64(retries)), "rate_limited": .int(Int64(rateLimited)),
-            "audit": .string(auditPath),
+            "audit": .string(auditPath), "unknown_writes": .int(Int64(unknownWrites)),
             "bindings": .object(Dictionary(uniqueKeysWithValues: bindings.map { b in
                 (b.name, ["calls": .int(Int64(b.calls)), "errors": .int(Int64(b.errors)), "p50_ms": .double(Self.round(b.p50)),
                           "p95_ms": .double(Self.round(b.p95)), "max_ms": .double(Self.round(b.max))] as JSONValue)
@@ -67,6 +72,10 @@ public struct RunSummary: Sendable {
             }
         }
         lines.append("  HTTP requests \(requests), retries \(retries), 429s received \(rateLimited)")
+        if unknownWrites > 0 {
+            lines.append("  \(unknownWrites) write\(unknownWrites == 1 ? " was" : "s were") cut off and may have applied (left pending); "
+                         + "cxrun rollback --run \(runID) restores the queues written so and refuses a late arrival")
+        }
         lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
         return lines.joined(separator: "\n")
     }

@@ -176,7 +176,8 @@ public enum RunbookSession {
             error = "the script succeeded, but \(lost.count) handed-off \(lost.count == 1 ? "delivery" : "deliveries") failed: " + lost.joined(separator: "; ")
         }
         let stats = client.transport.stats
-        let summary = RunSummary(runID: request.runID, status: status, stats: recorder.callStats, requests: stats.requests, retries: stats.retries,
+        let summary = RunSummary(runID: request.runID, status: status, stats: recorder.callStats, unknownWrites: recorder.unsettledWrites,
+                                 requests: stats.requests, retries: stats.retries,
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
         var problems = recorder.auditProblems
         if unfinished > 0 { problems.append("\(unfinished) webhook deliveries were still running when the run ended; their rows stay pending") }

@@ -174,7 +174,8 @@ struct RunbookCLITests {
         victim.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
         let victimOut = Pipe()
         victim.standardOutput = victimOut
-        victim.standardError = FileHandle.nullDevice
+        let victimErr = Pipe()  // a few lines: the pipe never fills
+        victim.standardError = victimErr
         try victim.run()
         // Kill it the moment its deploy row is committed as pending (the PUT is then in flight).
         var runID = ""
@@ -191,6 +192,7 @@ struct RunbookCLITests {
         kill(victim.processIdentifier, signal)
         victim.waitUntilExit()
         let killedOutput = String(decoding: victimOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let killedErrors = String(decoding: victimErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(pending, "the deploy row was committed pending before the request went out")
         #expect(!killedOutput.contains("never"))
         let show = try await runCLI(["audit", "show", runID], in: dir)
@@ -203,6 +205,7 @@ struct RunbookCLITests {
             #expect(victim.terminationStatus == 128 + signal && show.stdout.contains("status   aborted"), "\(show.stdout)")
             #expect(show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") && $0.contains("may have been applied") },
                     "\(show.stdout)")
+            #expect(killedErrors.contains("1 write was cut off and may have applied (left pending); cxrun rollback --run \(runID)"), "\(killedErrors)")
         }
         _ = try await curlPut(baseURL + "/_sim/faults", "{}")
         let fields = killedOutput.split(separator: "\t")

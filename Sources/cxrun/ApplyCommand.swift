@@ -37,6 +37,7 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Interrupts.prepare()
         let (loaded, file) = try PlanFile.load(plan)
         let setup = try await target.resolve()
         var options = PlanApply.Options()
@@ -45,10 +46,15 @@ struct ApplyCommand: AsyncParsableCommand {
         options.lockTimeout = setup.lockTimeout
         let report: PlanApply.Report
         do {
-            report = try await PlanApply.apply(loaded, file: file, tenant: setup.tenant, auditPath: setup.auditPath, options: options)
+            // A stop signal cancels the apply: no write starts after it, the one in flight is
+            // audited as such, and the run is recorded aborted.
+            let (tenant, auditPath) = (setup.tenant, setup.auditPath)
+            let applying = Task { try await PlanApply.apply(loaded, file: file, tenant: tenant, auditPath: auditPath, options: options) }
+            Interrupts.install(stop: { applying.cancel() })
+            report = try await applying.value
         } catch {
             await setup.stop()
-            Console.err("cxrun: refused: \(error.description)\n")
+            Console.err("cxrun: refused: \((error as? PlanError)?.description ?? "\(error)")\n")
             throw ExitCode(2)
         }
         await setup.stop()
@@ -63,6 +69,10 @@ struct ApplyCommand: AsyncParsableCommand {
             Console.out("\(line.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(line.action.kind.rawValue) \(name): \(line.message)\n")
         }
         Console.err("apply run \(report.runID) of \(loaded.id) (cxrun audit show \(report.runID))\n")
+        if report.interrupted || Interrupts.signalled {
+            Console.err("cxrun: the apply was interrupted; cxrun rollback --run \(report.runID) undoes what it wrote\n")
+            throw ExitCode(Interrupts.exitCode)
+        }
         if report.failed { throw ExitCode(1) }
     }
 }

@@ -18,7 +18,14 @@ enum Interrupts {
     static func prepare() { state.install() }
 
     /// Routes the stop signals to this run.
-    static func install(_ handle: RunHandle) { state.arm(handle) }
+    static func install(_ handle: RunHandle) {
+        state.arm { signal in
+            if signal == SIGINT && replMode.load(ordering: .acquiring) { handle.interruptChunk() } else { handle.interrupt() }
+        }
+    }
+
+    /// Routes the stop signals to `stop` (a run the host drives itself: `apply`, `rollback --run`).
+    static func install(stop: @escaping @Sendable () -> Void) { state.arm { _ in stop() } }
 
     /// `cxrun repl`: Ctrl-C stops the chunk running (the session goes on; at the prompt it ends
     /// the session); SIGTERM and SIGHUP still end the session.
@@ -69,7 +76,8 @@ private let onStopSignal: @convention(c) (Int32) -> Void = { signal in
 
 /// The armed run and the watcher thread that interrupts it.
 private final class SignalState: Sendable {
-    private let handle = Mutex<RunHandle?>(nil)
+    /// What a stop signal does to the armed run (given the signal's number).
+    private let handle = Mutex<(@Sendable (Int32) -> Void)?>(nil)
     private let installed = Atomic<Bool>(false)
 
     func install() {
@@ -85,8 +93,7 @@ private final class SignalState: Sendable {
         let thread = Thread { [self] in
             var byte: UInt8 = 0
             while read(readFD, &byte, 1) != 0 {
-                guard let run = handle.withLock({ $0 }) else { continue }
-                if Int32(byte) == SIGINT && replMode.load(ordering: .acquiring) { run.interruptChunk() } else { run.interrupt() }
+                handle.withLock { $0 }?(Int32(byte))
             }
         }
         thread.start()
@@ -105,8 +112,8 @@ private final class SignalState: Sendable {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    func arm(_ run: RunHandle) {
-        handle.withLock { $0 = run }
+    func arm(_ stop: @escaping @Sendable (Int32) -> Void) {
+        handle.withLock { $0 = stop }
         armed.store(true, ordering: .releasing)
         // A signal that arrived between start-up and arming found nothing armed and exited.
     }

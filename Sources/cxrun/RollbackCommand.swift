@@ -30,12 +30,19 @@ struct RollbackCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
+        Interrupts.prepare()
         let setup = try await target.resolve()
         let (sourceRun, queues, tenant, audit, force, dryRun) = (self.sourceRun, queues, setup.tenant, setup.auditPath, force, dryRun)
         let result: (runID: String, lines: [RollbackSession.Line])
         do {
-            result = try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun,
-                                                     lockTimeout: setup.lockTimeout)
+            // A stop signal cancels the rollback: no target is begun after it; the run is recorded aborted.
+            let lockTimeout = setup.lockTimeout
+            let rolling = Task {
+                try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun,
+                                              lockTimeout: lockTimeout)
+            }
+            Interrupts.install(stop: { rolling.cancel() })
+            result = try await rolling.value
         } catch {
             await setup.stop()
             Console.err("cxrun: \(error)\n")
@@ -44,6 +51,10 @@ struct RollbackCommand: AsyncParsableCommand {
         await setup.stop()
         for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(line.queue): \(line.message)\n") }
         Console.err("rollback run \(result.runID) (cxrun audit show \(result.runID))\n")
+        if Interrupts.signalled {
+            Console.err("cxrun: the rollback was interrupted; run it again to finish it\n")
+            throw ExitCode(Interrupts.exitCode)
+        }
         if result.lines.contains(where: { !$0.ok }) { throw ExitCode(1) }
     }
 }

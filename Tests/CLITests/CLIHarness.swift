@@ -27,7 +27,8 @@ struct CLIResult {
 /// Runs cxrun with `arguments` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
 func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
-            interruptWhenPrinted marker: String? = nil, signal: Int32 = SIGINT, environment: [String: String] = [:],
+            interruptWhenPrinted marker: String? = nil, interruptWhen condition: (@Sendable () -> Bool)? = nil,
+            signal: Int32 = SIGINT, environment: [String: String] = [:],
             input: String? = nil, executable: String? = nil, stdoutPath: String? = nil) async throws -> CLIResult {
     let scratch = URL(fileURLWithPath: try temporaryFolder("cli"))
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -64,14 +65,15 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
             let pid = process.processIdentifier
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGINT) }
         }
-        if let marker {
-            // The signal once stdout shows the marker: the script is running, whatever the machine's speed.
+        if marker != nil || condition != nil {
+            // The signal once stdout shows the marker (and `condition` holds): the script is
+            // running, whatever the machine's speed.
             let pid = process.processIdentifier
             let path = outURL.path
             DispatchQueue.global().async {
                 for _ in 0..<1200 {
-                    let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-                    if text.contains(marker) { kill(pid, signal); return }
+                    let printed = marker.map { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self).contains($0) } ?? true
+                    if printed && (condition?() ?? true) { kill(pid, signal); return }
                     usleep(50_000)
                 }
             }
@@ -126,4 +128,54 @@ private func startSimBlocking(in dir: URL, extra: [String]) throws -> (process: 
         throw CocoaError(.fileReadUnknown)
     }
     return (process, String(text[range]))
+}
+
+/// GET with curl (no auth: control plane); the body.
+func curlGet(_ url: String) async throws -> String {
+    try await offPool { try curlGetBlocking(url) }
+}
+
+func curlGetBlocking(_ url: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = ["-s", url]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// PUT a JSON body with curl (no auth: control plane).
+func curlPut(_ url: String, _ body: String) async throws -> Bool {
+    try await offPool { try curlPutBlocking(url, body) }
+}
+
+func curlPutBlocking(_ url: String, _ body: String) throws -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self) == "200"
+}
+
+/// Whether the newest run in `dir`'s audit log is running with a write row pending (its request
+/// in flight), read with `cxrun audit show` (blocking: for `runCLI`'s `interruptWhen`).
+func newestRunHasAWriteInFlight(in dir: URL) -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cxrunBinary)
+    process.arguments = ["audit", "show"]
+    process.currentDirectoryURL = dir
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return text.contains("status   running") && text.contains(" pending ")
 }

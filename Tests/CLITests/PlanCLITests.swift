@@ -46,6 +46,50 @@ struct PlanCLITests {
         #expect(rollback.status == 0 && rollback.stdout.contains("ok   \(id): restored"), "\(rollback.stdout) \(rollback.stderr)")
     }
 
+    /// Ctrl-C during an apply (every API write held 3 s by a standalone sim): no write starts
+    /// after it, the one in flight stays unknown (pending), the run is recorded aborted with the
+    /// targets left named, exit 130; its rollback, run the same way and interrupted too, is
+    /// finished by running it again, and the queues are as before the apply.
+    @Test func anInterruptedApplyAndAnInterruptedRollbackStopCleanlyAndFinishLater() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            for i, q in ipairs(queues()) do
+              if i > 5 then break end
+              deploy(q.id, build(fetch(q.id), {maxWaitTime = 400 + i}))
+            end
+            """, "read.lua": """
+            local out = {}
+            for _, q in ipairs(queues()) do out[#out + 1] = q.id .. "=" .. q.maxWaitTime end
+            print(table.concat(out, ","))
+            """])
+        let (sim, baseURL) = try await startSim(in: dir)
+        defer { sim.terminate() }
+        try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
+            .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
+        let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
+        let before = try await runCLI(["run", "read.lua"], in: dir, environment: env)
+        let plan = try await runCLI(["plan", "book.lua", "--out", "five.cxplan"], in: dir, environment: env)
+        #expect(plan.status == 0 && plan.stdout.contains("Plan: 5 queues to change."), "\(plan.stdout) \(plan.stderr)")
+        #expect(try await curlPut(baseURL + "/_sim/faults", #"{"writeLatencyMs": 3000}"#))
+
+        let apply = try await runCLI(["apply", "five.cxplan"], in: dir, interruptWhen: { newestRunHasAWriteInFlight(in: dir) }, environment: env)
+        let applyRun = apply.stderr.split(separator: "\n").first { $0.hasPrefix("apply run ") }?.split(separator: " ")[2] ?? ""
+        #expect(apply.status == 130, "\(apply.stdout) \(apply.stderr)")
+        #expect(apply.stdout.contains("not attempted: the apply was interrupted") && apply.stdout.contains("may have been applied"), "\(apply.stdout)")
+        #expect(apply.stderr.contains("the apply was interrupted; cxrun rollback --run \(applyRun)"), "\(apply.stderr)")
+        let shown = try await runCLI(["audit", "show", String(applyRun)], in: dir)
+        #expect(shown.stdout.contains("status   aborted") && shown.stdout.contains("interrupted after"), "\(shown.stdout)")
+
+        let rollback = try await runCLI(["rollback", "--run", String(applyRun)], in: dir, interruptWhen: { newestRunHasAWriteInFlight(in: dir) },
+                                        environment: env)
+        #expect(rollback.status == 130 && rollback.stderr.contains("the rollback was interrupted; run it again"), "\(rollback.stdout) \(rollback.stderr)")
+        #expect(try await curlPut(baseURL + "/_sim/faults", "{}"))
+        // The writes cut off may still land; the second rollback fences them.
+        let again = try await runCLI(["rollback", "--run", String(applyRun)], in: dir, environment: env)
+        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+        let after = try await runCLI(["run", "read.lua"], in: dir, environment: env)
+        #expect(after.stdout == before.stdout && !before.stdout.isEmpty, "as before the apply:\n\(before.stdout)\n\(after.stdout)")
+    }
+
     @Test func aStalePlanIsRefusedNamingTheFieldAndATamperedOneExitsTwo() async throws {
         let dir = try scriptFolder(["book.lua": Self.book, "same_field.lua": """
             local q = fetch(queues({channel = "voice"})[1].id)

@@ -274,40 +274,6 @@ struct RunbookCLITests {
     }
 }
 
-/// GET with curl (no auth: control plane); the body.
-private func curlGet(_ url: String) async throws -> String {
-    try await offPool { try curlGetBlocking(url) }
-}
-
-private func curlGetBlocking(_ url: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", url]
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
-}
-
-/// PUT a JSON body with curl (no auth: control plane).
-private func curlPut(_ url: String, _ body: String) async throws -> Bool {
-    try await offPool { try curlPutBlocking(url, body) }
-}
-
-private func curlPutBlocking(_ url: String, _ body: String) throws -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self) == "200"
-}
-
 @Suite("runbooks in scripts/")
 struct ScriptRunbookTests {
     @Test(arguments: [false, true])

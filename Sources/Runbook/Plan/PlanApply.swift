@@ -36,6 +36,8 @@ public enum PlanApply {
         public var stale: [(target: String, title: String, fields: [String])]
         /// True when the plan was refused as a whole for stale targets (nothing written).
         public var refused: Bool
+        /// True when the apply was stopped (its task cancelled: a stop signal) before its end.
+        public var interrupted = false
 
         public var failed: Bool { refused || lines.contains { $0.state == .failed } }
     }
@@ -86,6 +88,10 @@ public enum PlanApply {
                 lines.append(Line(action: action, state: .failed, message: "could not be read: \(error.description)"))
             }
         }
+        if Task.isCancelled {
+            await run.finish(error: "interrupted while reading the targets; nothing was written", aborted: true)
+            return Report(runID: run.runID, lines: lines, stale: stale, refused: false, interrupted: true)
+        }
         if !lines.isEmpty || (!stale.isEmpty && !options.skipStale) {
             let why = !lines.isEmpty ? "targets could not be read; nothing was written" : "the plan is stale; nothing was written"
             await run.finish(error: why)
@@ -104,8 +110,12 @@ public enum PlanApply {
             await run.finish(error: "cannot record the plan: \(error)")
             throw PlanError("cannot record the plan in the audit log: \(error)")
         }
-        // 3. The writes, in the plan's order.
+        // 3. The writes, in the plan's order; a stop signal lets none start after it.
         for (action, current) in checked {
+            if Task.isCancelled {
+                lines.append(Line(action: action, state: .skipped, message: "not attempted: the apply was interrupted"))
+                continue
+            }
             if !current.stale.isEmpty {
                 lines.append(Line(action: action, state: .skipped, message: "skipped (stale): changed since the plan in \(current.stale.joined(separator: ", "))"))
                 continue
@@ -115,6 +125,11 @@ public enum PlanApply {
             } catch {
                 lines.append(Line(action: action, state: .failed, message: error.description))
             }
+        }
+        if Task.isCancelled {
+            let done = lines.filter { $0.state == .applied || $0.state == .merged || $0.state == .unchanged }.count
+            await run.finish(error: "interrupted after \(done) of \(lines.count) planned changes", aborted: true)
+            return Report(runID: run.runID, lines: lines, stale: stale, refused: false, interrupted: true)
         }
         let failed = lines.filter { $0.state == .failed }.count
         await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes were not applied")

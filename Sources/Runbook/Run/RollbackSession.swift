@@ -38,7 +38,14 @@ public enum RollbackSession {
             lockTimeout: lockTimeout)
         let context = run.context
         var lines: [Line] = []
+        /// A stop signal cancels the rollback: no target is begun after it.
+        func stopped(_ target: String) -> Bool {
+            guard Task.isCancelled else { return false }
+            lines.append(Line(queue: target, ok: false, message: "not attempted: the rollback was interrupted"))
+            return true
+        }
         for queue in queues {
+            if stopped(queue) { continue }
             guard let source = try? Rollback.lastDeploy(of: queue, run: sourceRun, store: store) else {
                 lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
                 continue
@@ -66,6 +73,7 @@ public enum RollbackSession {
             }
         }
         for change in users {
+            if stopped("user \(change.user)") { continue }
             do {
                 let outcome = try await run.call("reassign", target: change.user, args: [
                     "user_id": .string(change.user), "routing_profile_id": .string(change.previous), "run": .string(sourceRun), "force": .bool(force),
@@ -82,7 +90,11 @@ public enum RollbackSession {
             }
         }
         let failed = lines.filter { !$0.ok }.count
-        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) targets were not restored")
+        if Task.isCancelled {
+            await run.finish(error: "interrupted: \(failed) of \(lines.count) targets were not restored", aborted: true)
+        } else {
+            await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) targets were not restored")
+        }
         return (run.runID, lines)
     }
 }

@@ -48,6 +48,13 @@ struct ReplCommandTests {
         #expect(clean.status == 0 && clean.stdout == "2\n", "\(clean.stdout) \(clean.stderr)")
     }
 
+    @Test func aChunkCannotTakeTheSessionsOwnFunctionsAway() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let r = try await runCLI(["repl"], in: dir, input: "print = nil\ntostring = nil\nerror = nil\n1 + 1\nerror('x')\n{a = 1}\n")
+        #expect(r.stdout == "2\nerror: stdin:1: attempt to call a nil value (global 'error')\n{\n  \"a\" : 1\n}\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.status == 1 && r.stderr.contains("1 of 6 chunks failed"), "\(r.stderr)")
+    }
+
     @Test func memoryIsTheSessionsAndItsLimitEndsIt() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
         // Not contained as the instruction limit is: the memory is the session's (a global may hold it).

@@ -7,7 +7,7 @@
 local private = ...
 local read_line, pretty, contain = private.read_line, private.pretty, private.contain
 local batch = private.batch()
-local error, load, select, tostring, type = error, load, select, tostring, type
+local error, load, print, select, tostring, type = error, load, print, select, tostring, type
 
 local function show(...)
   local n = select("#", ...)

@@ -44,6 +44,22 @@ struct LeaseKeeperTests {
         }
     }
 
+    /// A run stopped (its task cancelled) while it waits for a lease stops waiting: a cancelled
+    /// sleep returns at once, so waiting on would spin against the store until the timeout.
+    @Test func aStoppedRunStopsWaitingForALease() async throws {
+        let store = try Self.store()
+        try await Self.keeper(store, "r1").acquire("queue:q1", for: "deploy")
+        let waiting = Task { try await Self.keeper(store, "r2", timeout: 5).acquire("queue:q1", for: "deploy") }
+        waiting.cancel()
+        do {
+            try await waiting.value
+            Issue.record("the lease was taken twice")
+        } catch {
+            let failure = error as? BindingError
+            #expect(failure?.code == .locked && failure?.message.contains("stopped waiting (the run was interrupted); nothing was sent") == true, "\(error)")
+        }
+    }
+
     @Test func ofTwoRunsWaitingForEachOtherTheYoungerGivesWayAtOnce() async throws {
         let store = try Self.store()
         let older = Self.keeper(store, "20261126T100000Z-aaaa"), younger = Self.keeper(store, "20261126T100001Z-bbbb")

@@ -77,6 +77,13 @@ final class LeaseKeeper: Sendable {
                                    + "(--lock-timeout); nothing was sent")
             }
             try? await Task.sleep(for: min(.seconds(pause), left))
+            // Stopped (a stop signal cancelled the run's work): a cancelled sleep returns at once,
+            // so waiting on would spin against the store until the timeout.
+            if Task.isCancelled {
+                try? store.stopWaiting(run: runID)
+                throw BindingError(.locked, message: "\(key) is locked by \(holder.holderDescription); stopped waiting (the run was "
+                                   + "interrupted); nothing was sent")
+            }
             pause = min(pause * 2, 1)
         }
     }

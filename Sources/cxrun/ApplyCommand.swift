@@ -48,10 +48,8 @@ struct ApplyCommand: AsyncParsableCommand {
         do {
             // A stop signal cancels the apply: no write starts after it, the one in flight is
             // audited as such, and the run is recorded aborted.
-            let (tenant, auditPath) = (setup.tenant, setup.auditPath)
-            let applying = Task { try await PlanApply.apply(loaded, file: file, tenant: tenant, auditPath: auditPath, options: options) }
-            Interrupts.install(stop: { applying.cancel() })
-            report = try await applying.value
+            let (tenant, auditPath, options) = (setup.tenant, setup.auditPath, options)
+            report = try await Interrupts.cancelling { try await PlanApply.apply(loaded, file: file, tenant: tenant, auditPath: auditPath, options: options) }
         } catch {
             await setup.stop()
             Console.err("cxrun: refused: \((error as? PlanError)?.description ?? "\(error)")\n")

@@ -24,8 +24,13 @@ enum Interrupts {
         }
     }
 
-    /// Routes the stop signals to `stop` (a run the host drives itself: `apply`, `rollback --run`).
-    static func install(stop: @escaping @Sendable () -> Void) { state.arm { _ in stop() } }
+    /// Runs `work` (a run the host drives itself: `apply`, `rollback --run`) as a task that the
+    /// stop signals cancel.
+    static func cancelling<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await work() }
+        state.arm { _ in task.cancel() }
+        return try await task.value
+    }
 
     /// `cxrun repl`: Ctrl-C stops the chunk running (the session goes on; at the prompt it ends
     /// the session); SIGTERM and SIGHUP still end the session.

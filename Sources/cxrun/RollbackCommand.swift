@@ -37,12 +37,10 @@ struct RollbackCommand: AsyncParsableCommand {
         do {
             // A stop signal cancels the rollback: no target is begun after it; the run is recorded aborted.
             let lockTimeout = setup.lockTimeout
-            let rolling = Task {
+            result = try await Interrupts.cancelling {
                 try await RollbackSession.run(of: sourceRun, queues: queues, tenant: tenant, auditPath: audit, force: force, dryRun: dryRun,
                                               lockTimeout: lockTimeout)
             }
-            Interrupts.install(stop: { rolling.cancel() })
-            result = try await rolling.value
         } catch {
             await setup.stop()
             Console.err("cxrun: \(error)\n")

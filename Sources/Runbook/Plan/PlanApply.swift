@@ -89,7 +89,7 @@ public enum PlanApply {
             }
         }
         if Task.isCancelled {
-            await run.finish(error: "interrupted while reading the targets; nothing was written", aborted: true)
+            await run.finish(error: "interrupted while reading the targets; nothing was written")
             return Report(runID: run.runID, lines: lines, stale: stale, refused: false, interrupted: true)
         }
         if !lines.isEmpty || (!stale.isEmpty && !options.skipStale) {
@@ -128,7 +128,7 @@ public enum PlanApply {
         }
         if Task.isCancelled {
             let done = lines.filter { $0.state == .applied || $0.state == .merged || $0.state == .unchanged }.count
-            await run.finish(error: "interrupted after \(done) of \(lines.count) planned changes", aborted: true)
+            await run.finish(error: "interrupted after \(done) of \(lines.count) planned changes")
             return Report(runID: run.runID, lines: lines, stale: stale, refused: false, interrupted: true)
         }
         let failed = lines.filter { $0.state == .failed }.count

@@ -37,10 +37,11 @@ struct HostRun {
         return try await context.perform(call, effect: effect, work)
     }
 
-    /// Writes the rows still buffered and the run's final status (`aborted`: a stop signal ended it).
-    func finish(error: String?, aborted: Bool = false) async {
+    /// Writes the rows still buffered and the run's final status: `aborted` when its task was
+    /// cancelled (a stop signal ended it).
+    func finish(error: String?) async {
         await context.recorder.settle(timeout: 5)
-        let status: RunStatus = aborted ? .aborted : error == nil ? .succeeded : .failed
+        let status: RunStatus = Task.isCancelled ? .aborted : error == nil ? .succeeded : .failed
         try? store.finish(run: runID, status: status, error: error, summary: nil, at: Date().timeIntervalSince1970)
         context.leases.releaseAll()
     }

@@ -90,11 +90,8 @@ public enum RollbackSession {
             }
         }
         let failed = lines.filter { !$0.ok }.count
-        if Task.isCancelled {
-            await run.finish(error: "interrupted: \(failed) of \(lines.count) targets were not restored", aborted: true)
-        } else {
-            await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) targets were not restored")
-        }
+        let unrestored = "\(failed) of \(lines.count) targets were not restored"
+        await run.finish(error: Task.isCancelled ? "interrupted: " + unrestored : failed == 0 ? nil : unrestored)
         return (run.runID, lines)
     }
 }

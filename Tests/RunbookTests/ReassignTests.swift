@@ -90,4 +90,39 @@ struct ReassignTests {
             #expect(try await Self.profile(bench, user) == .string(before))
         }
     }
+    /// A reassignment whose PUT got no answer (timed out) may still land: its row stays pending
+    /// with the profile before it, and `cxrun rollback --run` restores it once it has landed,
+    /// saying that such a write cannot be refused (users have no version).
+    @Test func aReassignmentCutOffInFlightIsRestoredByALaterRollback() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (user, before) = try await Self.someAgent(bench)
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["writeLatencyMs": 1500])
+            var once = RetryPolicy()
+            once.maxAttempts = 1
+            let (result, output) = try await bench.run("""
+                local ok, err = pcall(reassign, "\(user)", "profile-night")
+                print(ok, err.code, err.details and err.details.outcome)
+                """, tenant: bench.tenant(retry: once, timeout: 0.3))
+            #expect(output == "false\ttimeout\tunknown\n", "\(output) \(result.outcome.failureText)")
+            let row = try #require(try bench.audit.calls(run: result.summary.runID).first { $0.binding == "reassign" })
+            #expect(row.status == .pending, "its outcome is unknown: \(row)")
+            let image = try bench.audit.snapshots(run: result.summary.runID).first { $0.seq == row.seq && $0.kind == .pre }
+            #expect(image?.document == ["routingProfileId": .string(before)], "the profile before, recorded before the PUT was sent")
+            // The PUT the client gave up on lands when the tenant's delay is over.
+            var landed = false
+            for _ in 0..<200 where !landed {
+                landed = try await Self.profile(bench, user) == "profile-night"
+                if !landed { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(landed, "the timed-out PUT applied")
+            _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            let lines = try await RollbackSession.run(of: result.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                      force: false, dryRun: false).lines
+            #expect(lines.map(\.ok) == [true], "\(lines.map(\.message))")
+            #expect(lines.first?.message.hasPrefix("routing profile restored to \(before); the reassignment's write was in flight") == true,
+                    "\(lines.map(\.message))")
+            #expect(try await Self.profile(bench, user) == .string(before))
+        }
+    }
 }

@@ -96,9 +96,10 @@ public final class AuditRecorder: Sendable {
         if count >= 256 { flush() }
     }
 
-    /// Replaces a call's snapshot (a deploy that re-read after a conflict overwrites a new pre-image).
-    func snapshot(_ snapshot: SnapshotRecord) {
-        do { try store.insert(calls: [], snapshots: [redacted(snapshot)]) } catch { note("audit snapshot failed: \(error)") }
+    /// Commits snapshots of a call in flight, in one transaction, replacing any of the same kind
+    /// (a write planned again after a conflict, a pre-image read just before its write is sent).
+    func snapshots(_ snapshots: [SnapshotRecord]) throws {
+        try store.insert(calls: [], snapshots: snapshots.map(redacted))
     }
 
     func flush() {

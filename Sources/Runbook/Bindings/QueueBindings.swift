@@ -148,8 +148,8 @@ extension QueueBindings {
                                  BindingError(.invalid, message: "rollback: user \(id) had no routing profile before this run; there is nothing to restore"))
         }
         let context = self.context
-        return try context.audited("rollback", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
-            try await ReassignBinding.set(id, to: previous, context: context, unless: force ? nil : change.set, note: "rollback of reassign")
+        return try context.audited("rollback", target: id, args: args, effect: .write()) { seq async throws(BindingError) in
+            try await ReassignBinding.set(id, to: previous, seq: seq, context: context, unless: force ? nil : change.set, note: "rollback of reassign")
         }
     }
 }

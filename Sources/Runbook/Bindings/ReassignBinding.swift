@@ -19,8 +19,8 @@ struct ReassignBinding {
             throw context.refuse("reassign", target: id, args: args, BindingError(.invalid, message: "reassign: \(problem)"))
         }
         let context = self.context
-        return try context.audited("reassign", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
-            try await Self.set(id, to: profile, context: context)
+        return try context.audited("reassign", target: id, args: args, effect: .write()) { seq async throws(BindingError) in
+            try await Self.set(id, to: profile, seq: seq, context: context)
         }
     }
 
@@ -32,9 +32,9 @@ struct ReassignBinding {
         return nil
     }
 
-    /// Sets user `id`'s routing profile; `unless`: a revert's guard (the profile it must still
-    /// have, else someone changed it since and it is a conflict).
-    static func set(_ id: String, to profile: String, context: RunContext, unless expected: String? = nil, note: String? = nil)
+    /// Sets user `id`'s routing profile as audited call `seq`; `unless`: a revert's guard (the
+    /// profile it must still have, else someone changed it since and it is a conflict).
+    static func set(_ id: String, to profile: String, seq: Int, context: RunContext, unless expected: String? = nil, note: String? = nil)
         async throws(BindingError) -> RunContext.Outcome
     {
         let user = try await api { () async throws(APIError) in try await context.client.user(id) }.value
@@ -53,6 +53,10 @@ struct ReassignBinding {
             return .init(values: [result], result: result, status: .planned)
         }
         try await context.requireScope(anyOf: RunContext.WriteScope.profile, for: "reassign")
+        // The profile before, durable before the PUT is sent: a run cut off with the PUT in flight
+        // leaves its row pending, and `cxrun rollback --run` restores from this.
+        try context.commitSnapshots([SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: nil,
+                                                    document: ["routingProfileId": previous])], before: "the reassignment of user \(id)")
         let sent = try await api { () async throws(APIError) in
             try await context.client.setRoutingProfile(id, ["routingProfileId": .string(profile)])
         }
@@ -62,17 +66,39 @@ struct ReassignBinding {
         return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
     }
 
-    /// A run's reassignments to undo, newest first: per user, the profile before the run's
-    /// first change and the one its last change set.
-    static func reassigned(run: String, store: AuditStore) throws -> [(user: String, previous: String, set: String)] {
-        var first: [String: String] = [:], last: [String: String] = [:], order: [String] = []
-        for c in try store.calls(run: run) where c.binding == "reassign" && c.status == .ok && c.result?["changed"]?.boolValue == true {
-            guard let user = c.target, let set = c.result?["routing_profile_id"]?.stringValue else { continue }
-            if first[user] == nil, let previous = c.result?["previous_routing_profile_id"]?.stringValue { first[user] = previous }
-            last[user] = set
+    /// One user's reassignments in a run: the profile before the first, the one the last set.
+    struct Reassignment: Sendable {
+        var user: String
+        var previous: String
+        var set: String
+        /// The last one's row is still `pending`: its PUT was in flight when the run ended and may yet land.
+        var inFlight: Bool
+    }
+
+    /// A run's reassignments to undo, newest first. A pending one (its run cut off with the PUT in
+    /// flight) counts, with the profile before it from the snapshot taken before it was sent.
+    static func reassigned(run: String, store: AuditStore) throws -> [Reassignment] {
+        let before = Dictionary(try store.snapshots(run: run).filter { $0.kind == .pre }.map { ($0.seq, $0.document) }) { _, last in last }
+        var first: [String: String] = [:], last: [String: (set: String, inFlight: Bool)] = [:], order: [String] = []
+        for c in try store.calls(run: run) where c.binding == "reassign" {
+            let previous: String?, set: String?
+            switch c.status {
+            case .ok where c.result?["changed"]?.boolValue == true:
+                (previous, set) = (c.result?["previous_routing_profile_id"]?.stringValue, c.result?["routing_profile_id"]?.stringValue)
+            case .pending:
+                // No snapshot: it never got as far as sending.
+                guard let image = before[c.seq] else { continue }
+                (previous, set) = (image["routingProfileId"]?.stringValue, c.args["routing_profile_id"]?.stringValue)
+            default: continue
+            }
+            guard let user = c.target, let set else { continue }
+            if first[user] == nil, let previous { first[user] = previous }
+            last[user] = (set, c.status == .pending)
             order.removeAll { $0 == user }
             order.append(user)
         }
-        return order.reversed().compactMap { user in first[user].flatMap { p in last[user].map { (user, p, $0) } } }
+        return order.reversed().compactMap { user in
+            first[user].flatMap { p in last[user].map { Reassignment(user: user, previous: p, set: $0.set, inFlight: $0.inFlight) } }
+        }
     }
 }

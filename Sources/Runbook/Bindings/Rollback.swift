@@ -61,7 +61,8 @@ enum Rollback {
             return .init(values: [result], result: result, status: .planned, attempts: 1)
         }
         try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: "rollback")
-        context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current))
+        try context.commitSnapshots([SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: currentVersion, document: current)],
+                                    before: "the rollback of queue \(id)")
         let writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "the rollback")
         let w = try await writer.write(target, over: current, ifMatch: currentVersion) { latest throws(BindingError) in
             try plan(current: latest, source: source, force: force, queueID: id)

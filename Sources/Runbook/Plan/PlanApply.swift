@@ -231,8 +231,8 @@ public enum PlanApply {
                 throw BindingError(.invalid, message: "the plan's routing-profile change for \(id) names no profile")
             }
             let outcome = try await run.call("reassign", target: id, args: ["user_id": .string(id), "routing_profile_id": .string(profile),
-                                                                              "plan": .string(plan.id)], effect: .write()) { _ async throws(BindingError) in
-                try await ReassignBinding.set(id, to: profile, context: context)
+                                                                              "plan": .string(plan.id)], effect: .write()) { seq async throws(BindingError) in
+                try await ReassignBinding.set(id, to: profile, seq: seq, context: context)
             }
             return outcome.result?["changed"]?.boolValue == true
                 ? Line(action: action, state: .applied, message: "routing profile set to \(profile)")

@@ -92,8 +92,10 @@ struct QueueWriter {
             let next = try replan(current)
             replanned = true
             plan = (document: next, pre: current, ifMatch: current["version"]?.intValue)
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .pre, version: plan.ifMatch, document: current))
-            context.recorder.snapshot(SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .post, version: nil, document: next))
+            // The new plan's images are durable before it is sent, as the first plan's were.
+            try context.commitSnapshots([SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .pre, version: plan.ifMatch, document: current),
+                                         SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .post, version: nil, document: next)],
+                                        before: "the write of queue \(queueID)")
             if current.changes(to: next, ignoring: ThreeWayMerge.serverFields).isEmpty {
                 return Written(document: current, pre: current, ifMatch: plan.ifMatch, wrote: false, replanned: true, attempts: attempts, httpStatus: nil)
             }

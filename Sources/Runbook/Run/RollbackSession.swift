@@ -20,7 +20,7 @@ public enum RollbackSession {
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
         guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
         let deployed: [String]
-        let reassigned: [(user: String, previous: String, set: String)]
+        let reassigned: [ReassignBinding.Reassignment]
         do {
             deployed = try Rollback.deployedQueues(run: sourceRun, store: store)
             reassigned = try ReassignBinding.reassigned(run: sourceRun, store: store)
@@ -77,13 +77,18 @@ public enum RollbackSession {
             do {
                 let outcome = try await run.call("reassign", target: change.user, args: [
                     "user_id": .string(change.user), "routing_profile_id": .string(change.previous), "run": .string(sourceRun), "force": .bool(force),
-                ], effect: .write()) { _ async throws(BindingError) in
-                    try await ReassignBinding.set(change.user, to: change.previous, context: context, unless: force ? nil : change.set,
+                ], effect: .write()) { seq async throws(BindingError) in
+                    try await ReassignBinding.set(change.user, to: change.previous, seq: seq, context: context, unless: force ? nil : change.set,
                                                   note: "rollback of run \(sourceRun)")
                 }
-                let message = outcome.status == .planned ? "would restore routing profile \(change.previous)"
+                var message = outcome.status == .planned ? "would restore routing profile \(change.previous)"
                     : outcome.result?["changed"]?.boolValue == true ? "routing profile restored to \(change.previous)"
                     : "routing profile already \(change.previous)"
+                if change.inFlight && outcome.status != .planned {
+                    // Users carry no version to make a late write fail, as a queue's rollback does.
+                    message += "; the reassignment's write was in flight when its run ended and cannot be refused if it still arrives: "
+                        + "check that user \(change.user) keeps \(change.previous)"
+                }
                 lines.append(Line(queue: "user \(change.user)", ok: true, message: message))
             } catch {
                 lines.append(Line(queue: "user \(change.user)", ok: false, message: error.description))

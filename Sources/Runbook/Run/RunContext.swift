@@ -232,6 +232,14 @@ final class RunContext: Sendable {
         }
     }
 
+    /// Commits the snapshots a write's rollback will need before the write is sent; when the
+    /// audit log cannot be written the write is not sent, and the error says so.
+    func commitSnapshots(_ snapshots: [SnapshotRecord], before binding: String) throws(BindingError) {
+        do { try recorder.snapshots(snapshots) } catch {
+            throw BindingError(.sandbox, message: "the audit log could not be written, so \(binding) was not sent: \(error)")
+        }
+    }
+
     /// A pure (no I/O) call: runs now, its row is buffered.
     func pure(
         _ binding: String, target: String?, args: JSONValue, _ work: () throws(BindingError) -> (values: [JSONValue], result: JSONValue?, status: CallStatus)

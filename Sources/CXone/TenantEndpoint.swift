@@ -31,3 +31,18 @@ public struct TenantEndpoint: Sendable {
         self.rateLimit = rateLimit
     }
 }
+
+extension TenantEndpoint {
+    /// The host of `url` when it is plain `http` to a host other than this machine, where a client
+    /// secret, tokens and every document would cross a network unencrypted; nil for `https`, a
+    /// loopback host, or a URL that cannot be requested (that fails on its own, naming it).
+    public static func cleartextRemoteHost(_ url: String) -> String? {
+        guard let parsed = try? RequestURL.parse(url), !parsed.origin.tls else { return nil }
+        let host = parsed.origin.host.lowercased()
+        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" { return nil }
+        // 127.0.0.0/8, written as a dotted IPv4 literal.
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        if octets.count == 4, octets.first == "127", octets.allSatisfy({ UInt8($0) != nil }) { return nil }
+        return parsed.origin.host
+    }
+}

@@ -134,4 +134,30 @@ struct ConfigurationTests {
         let array = error("[[tenants]]\nname = \"x\"\n", tenant: nil)
         #expect(array?.key == "tenants" && array?.message.contains("table of tables") == true, "\(String(describing: array))")
     }
+    /// Plain http to another machine would carry the client secret and tokens unencrypted: refused
+    /// unless the tenant allows it; loopback (the sandbox tenant, `cxrun sim`) and https pass.
+    @Test func plainHTTPToAnotherMachineIsRefusedUnlessAllowed() throws {
+        func tenant(_ url: String, _ extra: String = "") -> String {
+            "[tenants.prod]\nbase_url = \"\(url)\"\nclient_id = \"a\"\nclient_secret_env = \"PROD_SECRET\"\n" + extra
+        }
+        for remote in ["http://api.example.invalid", "http://10.0.0.5:8080/v2", "http://[fe80::1]/", "http://127.0.0.1.evil.example/"] {
+            let e = error(tenant(remote))
+            #expect(e?.key == "tenants.prod.base_url" && e?.message.contains("is plain http to") == true
+                    && e?.message.contains("allow_insecure_http = true") == true, "\(remote): \(String(describing: e))")
+        }
+        for local in ["http://127.0.0.1:8080", "http://localhost:9000", "http://[::1]:8080", "http://127.1.2.3", "https://api.example.invalid"] {
+            #expect(error(tenant(local)) == nil, "\(local)")
+        }
+        #expect(error(tenant("http://10.0.0.5", "allow_insecure_http = true\n")) == nil)
+        let token = error(tenant("https://api.example.invalid", "token_url = \"http://auth.example.invalid/token\"\n"))
+        #expect(token?.key == "tenants.prod.token_url" && token?.message.contains("plain http to auth.example.invalid") == true, "\(String(describing: token))")
+        let notBool = error(tenant("http://10.0.0.5", "allow_insecure_http = \"yes\"\n"))
+        #expect(notBool?.key == "tenants.prod.allow_insecure_http" && notBool?.message == "must be true or false", "\(String(describing: notBool))")
+        do {
+            _ = try resolve(tenant("https://api.example.invalid"), environment: ["PROD_SECRET": "s3cret-value", "CXONE_BASE_URL": "http://10.9.9.9"])
+            Issue.record("an override from the environment is checked too")
+        } catch {
+            #expect(error.message.contains("plain http to 10.9.9.9 (from CXONE_BASE_URL)"), "\(error)")
+        }
+    }
 }

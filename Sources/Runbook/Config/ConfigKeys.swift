@@ -7,7 +7,7 @@ enum ConfigKeys {
     static let audit = ["url", "password_env"]
     // `client_secret` and `secret` are known so that their own, clearer error is the one raised.
     static let tenant = ["base_url", "token_url", "client_id", "client_secret", "client_secret_env", "client_secret_file", "scopes",
-                         "rate_limit", "timeout", "limits"]
+                         "rate_limit", "timeout", "limits", "allow_insecure_http"]
     static var limits: [String] { TenantLimits.keys }
     static let webhook = ["url", "secret", "secret_env", "secret_file"]
 

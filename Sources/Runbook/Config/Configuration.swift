@@ -228,6 +228,7 @@ public enum Configuration {
         var endpoint = TenantEndpoint(
             baseURL: baseURL, tokenURL: environment["CXONE_TOKEN_URL"] ?? fileTokenURL, clientID: clientID, clientSecret: secret,
             scopes: scopes, rateLimit: rateLimit)
+        try refuseCleartext(endpoint, table: table, prefix: prefix, file: file, environment: environment)
         // No rate_limit key: the limit is learned from the tenant's 429s; an explicit 0 stays unpaced.
         endpoint.learnsRateLimit = table["rate_limit"] == nil
         if let raw = table["timeout"] {
@@ -255,6 +256,23 @@ public enum Configuration {
             }
         }
         return ResolvedTenant(name: name, endpoint: endpoint, limits: limits, webhooks: webhooks)
+    }
+
+    /// Plain http to another machine would send the client secret and the tokens unencrypted: it
+    /// is refused unless the tenant says `allow_insecure_http = true` (loopback needs no leave).
+    private static func refuseCleartext(
+        _ endpoint: TenantEndpoint, table: JSONValue, prefix: String, file: String?, environment: [String: String]
+    ) throws(ConfigError) {
+        if let raw = table["allow_insecure_http"] {
+            guard let allowed = raw.boolValue else { throw ConfigError(file: file, key: "\(prefix).allow_insecure_http", message: "must be true or false") }
+            if allowed { return }
+        }
+        for (key, variable, url) in [("base_url", "CXONE_BASE_URL", endpoint.baseURL), ("token_url", "CXONE_TOKEN_URL", endpoint.tokenURL)] {
+            guard let host = TenantEndpoint.cleartextRemoteHost(url) else { continue }
+            let from = environment[variable] != nil ? " (from \(variable))" : ""
+            throw ConfigError(file: file, key: "\(prefix).\(key)", message: "is plain http to \(host)\(from): the client secret and tokens would cross "
+                              + "the network unencrypted; use https, or set \(prefix).allow_insecure_http = true")
+        }
     }
 
     private static func readWebhooks(_ root: JSONValue, file: String?, environment: [String: String]) throws(ConfigError) -> [String: WebhookTarget] {

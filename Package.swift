@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "cxrun",
             dependencies: [
-                "SandboxTenant", "Runbook", "CLineEditor",
+                "SandboxTenant", "Runbook", "CXShared", "CLineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,3 +1,4 @@
+import CXShared
 import JSONCore
 
 /// What went wrong talking to the API, at the HTTP level: the status, the server's error body
@@ -58,12 +59,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         return APIError(kind, status: status, message: message, body: body)
     }
 
-    /// A server's text made safe to print: control characters (terminal escapes among them)
-    /// become spaces, and it is cut at 1,000 characters.
+    /// A server's text made safe to print: what a terminal would act on (escapes, controls,
+    /// bidirectional overrides) becomes spaces, and it is cut at 1,000 characters.
     public static func printable(_ text: String) -> String {
         let limit = 1_000
         var out = String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit).map { scalar in
-            scalar.properties.generalCategory == .control ? " " : scalar
+            TerminalText.isUnsafe(scalar) ? " " : scalar
         }))
         if text.unicodeScalars.count > limit { out += "…" }
         return out

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXShared
 import Foundation
 import Runbook
 
@@ -58,12 +59,15 @@ struct ApplyCommand: AsyncParsableCommand {
         await setup.stop()
         if report.refused {
             var text = "cxrun: the plan is stale; nothing was written. Changed since the plan:\n"
-            for s in report.stale { text += "  \(s.title.isEmpty ? s.target : s.title) (\(s.target)): \(s.fields.joined(separator: ", "))\n" }
+            for s in report.stale {
+                let fields = s.fields.map(TerminalText.escaped).joined(separator: ", ")
+                text += "  \(TerminalText.escaped(s.title.isEmpty ? s.target : s.title)) (\(TerminalText.escaped(s.target))): \(fields)\n"
+            }
             text += "plan again, or apply the rest with --skip-stale\n"
             Console.err(text)
         }
         for line in report.lines {
-            let name = line.action.title.isEmpty ? line.action.target : "\(line.action.title) (\(line.action.target))"
+            let name = TerminalText.escaped(line.action.title.isEmpty ? line.action.target : "\(line.action.title) (\(line.action.target))")
             Console.out("\(line.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(line.action.kind.rawValue) \(name): \(line.message)\n")
         }
         Console.err("apply run \(report.runID) of \(loaded.id) (cxrun audit show \(report.runID))\n")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXShared
 import Foundation
 import Runbook
 
@@ -52,8 +53,10 @@ struct AuditCommand: ParsableCommand {
                     continue
                 }
                 let calls = try store.calls(run: r.id)
-                Console.out("\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                            + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == .error }.count)  \(r.script)\n")
+                Console.out(TerminalText.escaped(
+                    "\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                        + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == .error }.count)  \(r.script)")
+                    + "\n")
             }
         }
     }
@@ -87,7 +90,8 @@ struct AuditCommand: ParsableCommand {
                 text += "\(c.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(latency)  "
                 text += "\(c.target ?? "")\(c.errorCode.map { " [\($0)]" } ?? "") \(c.resultText)\n"
             }
-            Console.out(text)
+            // A shared log holds other people's runs: what their scripts and tenants wrote is shown, never acted on.
+            Console.out(text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }.joined(separator: "\n"))
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXShared
 import Foundation
 import Runbook
 
@@ -30,7 +31,7 @@ struct LocksCommand: ParsableCommand {
                 if json {
                     Console.out(l.exportLine + "\n")
                 } else {
-                    Console.out("\(l.target)  \(l.tenant)  held by \(l.holderDescription)\n")
+                    Console.out(TerminalText.escaped("\(l.target)  \(l.tenant)  held by \(l.holderDescription)") + "\n")
                 }
             }
         }
@@ -50,7 +51,7 @@ struct LocksCommand: ParsableCommand {
                 Console.err("cxrun: \(error)\n")
                 throw ExitCode(1)
             }
-            for l in released.leases { Console.out("released \(l.target) (\(l.tenant))\n") }
+            for l in released.leases { Console.out(TerminalText.escaped("released \(l.target) (\(l.tenant))") + "\n") }
             Console.err("recorded as run \(released.runID) (cxrun audit show \(released.runID))\n")
         }
     }

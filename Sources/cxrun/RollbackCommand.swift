@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXShared
 import Foundation
 import Runbook
 
@@ -47,7 +48,7 @@ struct RollbackCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         await setup.stop()
-        for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(line.queue): \(line.message)\n") }
+        for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(TerminalText.escaped("\(line.queue): \(line.message)"))\n") }
         Console.err("rollback run \(result.runID) (cxrun audit show \(result.runID))\n")
         if Interrupts.signalled {
             Console.err("cxrun: the rollback was interrupted; run it again to finish it\n")

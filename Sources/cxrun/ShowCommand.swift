@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXShared
 import Foundation
 import Runbook
 
@@ -20,13 +21,13 @@ struct ShowCommand: AsyncParsableCommand {
         let (loaded, file) = try PlanFile.load(plan)
         if json { return Console.out(file) }
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: loaded.createdAt))
-        Console.out("""
+        // The header is the plan file's text (a colleague's): shown, never acted on by the terminal.
+        Console.out(TerminalText.escaped("""
             plan \(loaded.id)
               tenant:  \(loaded.tenant) (\(loaded.tenantIdentity))
               script:  \(loaded.script) (sha256 \(loaded.scriptSHA256.prefix(12))…) \(loaded.args.jsonString())
               planned: \(created) by \(loaded.operatorName) on \(loaded.host)
-
-            """ + PlanText.render(loaded.actions, color: Console.colorOnStdout))
+            """) + "\n\n" + PlanText.render(loaded.actions, color: Console.colorOnStdout))
     }
 }
 

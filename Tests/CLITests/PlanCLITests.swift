@@ -11,6 +11,28 @@ struct PlanCLITests {
         print(q.id)
         """
 
+    /// A queue named with terminal escapes (another admin's, a hostile tenant's) cannot clear the
+    /// reviewer's screen, retitle the window or reorder a line: plan, show, apply and the audit
+    /// log show the characters as escapes.
+    @Test func namesWithTerminalEscapesAreShownNotObeyed() async throws {
+        let dir = try scriptFolder(["name.lua": #"""
+            local q = fetch(queues({channel = "voice"})[1].id)
+            deploy(q.id, build(q, {name = "Evil\27[2J\27]0;pwned\7 \u{202E}queue", description = "a\u{9B}31mb"}))
+            """#, "book.lua": Self.book])
+        let named = try await runCLI(["run", "name.lua"], in: dir)
+        #expect(named.status == 0, "\(named.stderr)")
+        let plan = try await runCLI(["plan", "book.lua", "--out", "change.cxplan"], in: dir)
+        let show = try await runCLI(["show", "change.cxplan"], in: dir)
+        let apply = try await runCLI(["apply", "change.cxplan"], in: dir)
+        let audit = try await runCLI(["audit", "show"], in: dir)
+        for (what, r) in [("plan", plan), ("show", show), ("apply", apply), ("audit show", audit)] {
+            #expect(r.status == 0, "\(what): \(r.stdout) \(r.stderr)")
+            #expect(r.stdout.contains(#"Evil\u{1B}[2J\u{1B}]0;pwned\u{7} \u{202E}queue"#), "\(what): \(r.stdout)")
+            let obeyed = r.stdout.unicodeScalars.filter { $0 == "\u{1B}" || $0 == "\u{7}" || $0 == "\u{202E}" || $0 == "\u{9B}" }
+            #expect(obeyed.isEmpty, "\(what) wrote \(obeyed.count) raw control characters: \(r.stdout)")
+        }
+    }
+
     @Test func planReviewApplyAndRollBack() async throws {
         let dir = try scriptFolder(["book.lua": Self.book, "other_admin.lua": """
             local q = fetch(queues({channel = "voice"})[1].id)

@@ -1,3 +1,4 @@
+import CXShared
 import JSONCore
 
 /// How a change reads to a reviewer (after Terraform's plan): one block per target, one line
@@ -13,40 +14,48 @@ public enum PlanText {
     public static func block(_ a: PlannedChange, color: Bool) -> String {
         let paint = Paint(on: color)
         var lines: [String] = []
+        let name = printable(a.title.isEmpty ? a.target : a.title)
         switch a.kind {
         case .queue:
             let version = a.baseVersion.map { ", v\($0)" } ?? ""
-            lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (queue \(short(a.target))\(version))")
+            lines.append(paint.changed("~") + " " + paint.bold(name) + " (queue \(short(a.target))\(version))")
         case .agent:
-            lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (agent \(short(a.target)))")
+            lines.append(paint.changed("~") + " " + paint.bold(name) + " (agent \(short(a.target)))")
         case .profile:
-            lines.append(paint.changed("~") + " " + paint.bold(a.title.isEmpty ? a.target : a.title) + " (agent \(short(a.target)), routing profile)")
+            lines.append(paint.changed("~") + " " + paint.bold(name) + " (agent \(short(a.target)), routing profile)")
         case .webhook:
-            lines.append(paint.added("+") + " " + paint.bold("webhook \(a.target)"))
+            lines.append(paint.added("+") + " " + paint.bold("webhook \(printable(a.target))"))
             lines.append("    payload: \(shown(a.body ?? .null))")
         }
-        if let note = a.note { lines.append("    # \(note)") }
+        if let note = a.note { lines.append("    # \(printable(note))") }
         for c in a.changes {
             // Secret values never reach the screen, sealed (a plan) or not (a dry run).
             let secret = c.path.contains(where: Redactor.isSensitiveKey)
             let shown = { (v: JSONValue) in secret && v != .null ? "(sensitive)" : Self.shown(v) }
+            let path = printable(c.dotted)
             switch (c.old, c.new) {
-            case (nil, let new?): lines.append("    " + paint.added("+") + " \(c.dotted): \(shown(new))")
-            case (let old?, nil): lines.append("    " + paint.removed("-") + " \(c.dotted): \(shown(old))")
-            case (let old?, let new?): lines.append("    " + paint.changed("~") + " \(c.dotted): \(shown(old)) -> \(shown(new))")
+            case (nil, let new?): lines.append("    " + paint.added("+") + " \(path): \(shown(new))")
+            case (let old?, nil): lines.append("    " + paint.removed("-") + " \(path): \(shown(old))")
+            case (let old?, let new?): lines.append("    " + paint.changed("~") + " \(path): \(shown(old)) -> \(shown(new))")
             default: break
             }
         }
         return lines.joined(separator: "\n")
     }
 
-    /// A value as a reviewer reads it: sealed secrets as `(sensitive)`.
+    /// A value as a reviewer reads it: sealed secrets as `(sensitive)`; JSON escapes control
+    /// characters, and what it leaves (DEL, C1 controls, bidirectional overrides) is escaped too.
     static func shown(_ value: JSONValue) -> String {
-        Redactor(secrets: []).redact(value).jsonString().replacingOccurrences(of: #""\[sealed:v1:[A-Za-z0-9+/=]*\]""#, with: "(sensitive)", options: .regularExpression)
+        printable(Redactor(secrets: []).redact(value).jsonString()
+            .replacingOccurrences(of: #""\[sealed:v1:[A-Za-z0-9+/=]*\]""#, with: "(sensitive)", options: .regularExpression))
     }
 
+    /// Text of the tenant's or the plan file's (a name, a field's key, an id) as it can be shown
+    /// on a terminal: whatever a terminal would act on is written out as an escape.
+    static func printable(_ text: String) -> String { TerminalText.escaped(text) }
+
     /// Long ids are cut for reading; the plan file keeps them whole.
-    static func short(_ id: String) -> String { id.count > 12 ? String(id.prefix(8)) + "…" : id }
+    static func short(_ id: String) -> String { printable(id.count > 12 ? String(id.prefix(8)) + "…" : id) }
 
     private struct Paint {
         var on: Bool

@@ -33,9 +33,13 @@ struct ShowCommand: AsyncParsableCommand {
 
 /// Reading a plan file for `show` and `apply`: a missing, malformed or altered file exits 2.
 enum PlanFile {
+    /// The most a plan file may hold (a plan for 5,000 queues takes a few MiB).
+    static let maxBytes = 64 << 20
+
     static func load(_ path: String) throws -> (Plan, String) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            Console.err("cxrun: cannot read plan file '\(path)'\n")
+        let data: Data
+        do { data = try BoundedFile.read(path, limit: maxBytes) } catch {
+            Console.err("cxrun: cannot read plan file '\(path)': it \(error.description)\n")
             throw ExitCode(2)
         }
         let text = String(decoding: data, as: UTF8.self)

@@ -46,6 +46,7 @@ struct CLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("hello, ci (Lua 5.4)\n"))
         #expect(r.stdout.contains("squares: 1, 4, 9, 16"))
+        #expect(r.stderr.contains(" succeeded in ") && r.stderr.contains(" s against tenant sandbox\n"), "the summary names the tenant: \(r.stderr)")
     }
 
     @Test func scriptErrorExitsOneNamingTheLine() async throws {

@@ -33,6 +33,18 @@ struct PlanCLITests {
         }
     }
 
+    /// A plan path that is no plain file is refused naming what it is (a FIFO would hang the read).
+    @Test func aPlanPathThatIsNoPlainFileIsRefused() async throws {
+        let dir = try scriptFolder(["book.lua": Self.book])
+        #expect(mkfifo(dir.appendingPathComponent("plan.fifo").path, 0o600) == 0)
+        for (path, says) in [("/dev/zero", "it is not a regular file"), ("plan.fifo", "it is not a regular file"), (".", "it is a directory")] {
+            for command in ["show", "apply"] {
+                let r = try await runCLI([command, path], in: dir)
+                #expect(r.status == 2 && r.stderr.contains("cannot read plan file '\(path)': \(says)"), "\(command) \(path): \(r.stderr)")
+            }
+        }
+    }
+
     @Test func planReviewApplyAndRollBack() async throws {
         let dir = try scriptFolder(["book.lua": Self.book, "other_admin.lua": """
             local q = fetch(queues({channel = "voice"})[1].id)

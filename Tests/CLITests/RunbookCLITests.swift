@@ -51,7 +51,7 @@ struct RunbookCLITests {
         let j = try await runCLI(["run", "--json", "book.lua"], in: dir)
         #expect(j.status == 0)
         let summary = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any]
-        #expect(summary?["status"] as? String == "succeeded")
+        #expect(summary?["status"] as? String == "succeeded" && summary?["tenant"] as? String == "sandbox")
         #expect((summary?["bindings"] as? [String: Any])?["deploy"] != nil)
     }
 
@@ -107,6 +107,7 @@ struct RunbookCLITests {
         let good = try await runCLI(["run", "book.lua"], in: dir,
                                     environment: ["OPS_SECRET": "S3cret-From-Env-4321", "HOOK_SECRET": "Hook-Secret-From-Env-77"])
         #expect(good.status == 0 && good.stdout == "delivered\n", "\(good.stdout) \(good.stderr)")
+        #expect(good.stderr.contains(" against tenant ops\n"), "\(good.stderr)")
         let bad = try await runCLI(["run", "book.lua"], in: dir,
                                    environment: ["OPS_SECRET": "S3cret-From-Env-4321", "HOOK_SECRET": "not-the-sinks-secret"])
         #expect(bad.stdout == "failed\n", "a delivery signed with another secret is refused: \(bad.stdout) \(bad.stderr)")

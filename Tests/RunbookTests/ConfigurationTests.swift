@@ -160,4 +160,34 @@ struct ConfigurationTests {
             #expect(error.message.contains("plain http to 10.9.9.9 (from CXONE_BASE_URL)"), "\(error)")
         }
     }
+    /// A configuration named on the command line that is not a plain file of sane size is an
+    /// error naming what it is: /dev/zero once read as an empty file (the sandbox tenant, silently),
+    /// a FIFO could hang, and a 300 MB file was read whole and quoted whole in the error.
+    @Test func aConfigurationThatIsNotAPlainFileOfSaneSizeIsRefused() throws {
+        let dir = try temporaryFolder("config-files")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/fifo.toml", 0o600) == 0)
+        try Data(repeating: 0x61, count: Configuration.maxConfigBytes + 1).write(to: URL(fileURLWithPath: dir + "/big.toml"))
+        try Data(repeating: 0x61, count: 5_000).write(to: URL(fileURLWithPath: dir + "/long-key.toml"))
+        let cases = [("/dev/zero", "is not a regular file"), (dir + "/fifo.toml", "is not a regular file"), (dir, "is a directory"),
+                     (dir + "/big.toml", "is \(Configuration.maxConfigBytes + 1) bytes long; at most \(Configuration.maxConfigBytes) are read"),
+                     (dir + "/missing.toml", "does not exist")]
+        for (path, message) in cases {
+            do {
+                _ = try Configuration.resolve(configPath: path, tenant: nil, environment: [:], workingDirectory: dir)
+                Issue.record("\(path) was read as a configuration")
+            } catch {
+                #expect(error.description.contains(message), "\(path): \(error)")
+            }
+        }
+        do {
+            _ = try Configuration.resolve(configPath: dir + "/long-key.toml", tenant: nil, environment: [:], workingDirectory: dir)
+            Issue.record("a bare 5,000-character line is no configuration")
+        } catch {
+            #expect(error.description.count < 600 && error.description.hasSuffix("…"), "the quoted key is cut short: \(error.description.count) characters")
+        }
+        let escaped = error("\"\\u001b[2J\" = 1\n", tenant: nil)
+        #expect(escaped?.description.contains("\\u{1B}[2J: unknown key") == true && escaped?.description.contains("\u{1B}") == false,
+                "\(String(describing: escaped))")
+    }
 }

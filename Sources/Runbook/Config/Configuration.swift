@@ -1,3 +1,4 @@
+import CXShared
 import CXone
 import Foundation
 import JSONCore
@@ -8,10 +9,17 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var key: String?
     public var message: String
 
+    /// The error as printed: what it quotes of the file (a key, a value) is cut short and its
+    /// control characters shown as escapes, so a runaway or hostile file cannot flood the terminal.
     public var description: String {
         var place = file ?? "configuration"
-        if let key { place += ": \(key)" }
-        return "\(place): \(message)"
+        if let key { place += ": \(Self.quoted(key))" }
+        return "\(place): \(Self.quoted(message))"
+    }
+
+    static func quoted(_ text: String, limit: Int = 300) -> String {
+        let cut = text.unicodeScalars.count > limit ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit))) + "…" : text
+        return TerminalText.escaped(cut)
     }
 }
 
@@ -132,15 +140,18 @@ public enum Configuration {
         throw ConfigError(file: file, key: "tenants.\(name ?? "")", message: "no such tenant; configured: \(known.joined(separator: ", "))")
     }
 
+    /// The most a configuration file may hold: a few tenants take a few KiB.
+    static let maxConfigBytes = 1 << 20
+    /// The most a secret file may hold.
+    static let maxSecretBytes = 64 << 10
+
     /// The configuration file found (if any) and its checked contents.
     private static func load(_ configPath: String?, environment: [String: String], workingDirectory: String) throws(ConfigError) -> (String?, JSONValue) {
         guard let file = try locate(configPath, environment: environment, workingDirectory: workingDirectory) else { return (nil, .object([:])) }
-        // An empty file is read without Foundation, which leaks its 4 KiB read buffer on one
+        // Read with read(2), not Foundation, which leaks its 4 KiB read buffer on an empty file
         // (LeakSanitizer, make fuzz).
-        let empty = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue == 0
-        guard let data = empty ? Data() : FileManager.default.contents(atPath: file) else {
-            throw ConfigError(file: file, key: nil, message: "cannot be read")
-        }
+        let data: Data
+        do { data = try BoundedFile.read(file, limit: maxConfigBytes) } catch { throw ConfigError(file: file, key: nil, message: error.description) }
         let root: JSONValue
         do {
             root = try TOMLFile.parse(data)
@@ -312,8 +323,9 @@ public enum Configuration {
             guard permissions.intValue & 0o077 == 0 else {
                 throw ConfigError(file: file, key: key + "_file", message: "\(fileKey) must not be readable by group or others (chmod 600)")
             }
-            guard let data = FileManager.default.contents(atPath: fileKey) else {
-                throw ConfigError(file: file, key: key + "_file", message: "\(fileKey) cannot be read")
+            let data: Data
+            do { data = try BoundedFile.read(fileKey, limit: maxSecretBytes) } catch {
+                throw ConfigError(file: file, key: key + "_file", message: "\(fileKey) \(error.description)")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -14,6 +14,8 @@ public struct RunSummary: Sendable {
     }
 
     public var runID: String
+    /// The tenant the run worked against, named on the summary's first line.
+    public var tenant: String
     public var status: RunStatus
     public var bindings: [Binding]
     public var requests: Int
@@ -25,9 +27,10 @@ public struct RunSummary: Sendable {
     /// by a stop, or no answer and no re-read).
     public var unknownWrites: Int
 
-    init(runID: String, status: RunStatus, stats: [CallStat], unknownWrites: Int, requests: Int, retries: Int, rateLimited: Int,
+    init(runID: String, tenant: String, status: RunStatus, stats: [CallStat], unknownWrites: Int, requests: Int, retries: Int, rateLimited: Int,
          auditPath: String, seconds: Double) {
         self.runID = runID
+        self.tenant = tenant
         self.status = status
         self.requests = requests
         self.retries = retries
@@ -52,7 +55,7 @@ public struct RunSummary: Sendable {
 
     public var json: JSONValue {
         [
-            "run_id": .string(runID), "status": .string(status.rawValue), "seconds": .double((seconds * 1000).rounded() / 1000),
+            "run_id": .string(runID), "tenant": .string(tenant), "status": .string(status.rawValue), "seconds": .double((seconds * 1000).rounded() / 1000),
             "requests": .int(Int64(requests)), "retries": .int(Int64(retries)), "rate_limited": .int(Int64(rateLimited)),
             "audit": .string(auditPath), "unknown_writes": .int(Int64(unknownWrites)),
             "bindings": .object(Dictionary(uniqueKeysWithValues: bindings.map { b in
@@ -63,7 +66,7 @@ public struct RunSummary: Sendable {
     }
 
     public var text: String {
-        var lines = ["run \(runID) \(status.rawValue) in \(Self.hundredths(seconds)) s"]
+        var lines = ["run \(runID) \(status.rawValue) in \(Self.hundredths(seconds)) s against tenant \(tenant)"]
         if !bindings.isEmpty {
             func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s : s + String(repeating: " ", count: width - s.count) }
             lines.append("  " + pad("binding", 14) + "  calls errors    p50 ms    p95 ms    max ms")

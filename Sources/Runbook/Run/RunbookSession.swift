@@ -176,7 +176,7 @@ public enum RunbookSession {
             error = "the script succeeded, but \(lost.count) handed-off \(lost.count == 1 ? "delivery" : "deliveries") failed: " + lost.joined(separator: "; ")
         }
         let stats = client.transport.stats
-        let summary = RunSummary(runID: request.runID, status: status, stats: recorder.callStats, unknownWrites: recorder.unsettledWrites,
+        let summary = RunSummary(runID: request.runID, tenant: request.tenant.name, status: status, stats: recorder.callStats, unknownWrites: recorder.unsettledWrites,
                                  requests: stats.requests, retries: stats.retries,
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
         var problems = recorder.auditProblems

@@ -68,6 +68,9 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
                 // is hit, stickily, so a pcall loop cannot keep the run alive.
                 if (rt->refused_ptr == ptr && rt->refused_size == nsize && rt->refused_pending) {
                     cxb_trip(rt, CXB_LIMIT_MEMORY);
+                    // Raise at the task's next instruction, not its next hook step: the script's
+                    // pcall gets the memory error, and the limit right after it.
+                    if (rt->running != NULL) cxb_install_hook(rt->running);
                 }
                 cxb_note_refusal_place(rt);
                 rt->refused_pending = 1;

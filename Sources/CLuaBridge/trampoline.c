@@ -33,6 +33,9 @@ static int cxb_continue(lua_State *L, int status, lua_KContext ctx) {
 
 static int cxb_trampoline(lua_State *L) {
     CXBRuntime *rt = cxb_runtime(L);
+    // A limit already hit (memory refused inside a pcall the script caught): no binding starts
+    // after it, so nothing is sent, printed or written once the run is over.
+    if (rt->limit != CXB_LIMIT_NONE) return cxb_raise_limit(L, rt, 1);
     int binding = (int)lua_tointegerx(L, lua_upvalueindex(1), NULL);
     int saved = rt->in_host;
     rt->in_host = 1;

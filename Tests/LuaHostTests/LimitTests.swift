@@ -54,6 +54,23 @@ struct LimitTests {
         await expectSuccess("assert(string.rep('a', 3) == 'aaa') local t = {} for i = 1, 1000 do t[i] = i end")
     }
 
+    /// The memory limit, once hit, ends the run there even when the script catches the error:
+    /// nothing after it runs and no binding starts. It once ran on to the hook's next step — a
+    /// `deploy` right after the pcall was sent, and the run then reported the limit at its line.
+    /// (`gsub` holds its buffer while the result is refused again after a collection: the limit.
+    /// A single refusal of a string too large, held by nothing, stays an error a script may catch.)
+    @Test(arguments: [
+        "local ok = pcall(bloat) print('after', ok)",
+        "coroutine.wrap(function() local ok = pcall(bloat) print('after', ok) end)()",
+        "cx.wait(cx.spawn(function() local ok = pcall(bloat) print('after', ok) end))",
+    ])
+    func aCaughtMemoryErrorEndsTheRunBeforeAnythingElse(_ code: String) async {
+        let bloat = #"local function bloat() return string.rep("ab", 1000):gsub(".", string.rep("x", 100000)) end"# + "\n"
+        let (outcome, output) = await runLua(bloat + code, limits: LuaLimits(memoryBytes: 256 << 20, instructions: 0, timeout: 30))
+        #expect(outcome.status == .limit(.memory), "\(outcome.message ?? "")")
+        #expect(!output.contains("after"), "ran on after the limit: \(output)")
+    }
+
     @Test func deadlineStopsALuaLoop() async {
         let (outcome, _) = await runLua("while true do end", limits: LuaLimits(memoryBytes: 64 << 20, instructions: 0, timeout: 0.3))
         #expect(outcome.status == .limit(.deadline))

@@ -103,7 +103,7 @@ struct AuditFileTests {
         #expect(try check.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") } == 401)
     }
 
-    /// A file an older cxrun migrated (no schema version recorded, the newest migration missing) is
+    /// A file an older cxrun migrated (no schema version recorded, the newer migrations missing) is
     /// brought up to date at the next open and marked; a file so marked is left as it is.
     @Test func aFileFromAnOlderCxrunIsMigratedAndMarkedAtTheNextOpen() throws {
         let dir = try temporaryFolder("audit-user-version")
@@ -121,7 +121,8 @@ struct AuditFileTests {
                  try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") ?? -1)
             }
         }
-        #expect(try state() == (0, false, AuditSchema.migrations.count - 1))
+        let upToLeases = (AuditSchema.migrations.firstIndex { $0.name == "v4-leases" } ?? -1) + 1
+        #expect(try state() == (0, false, upToLeases))
         _ = try AuditStore(path: path)
         #expect(try state() == (AuditSchema.migrations.count, true, AuditSchema.migrations.count))
         // Marked: the next open trusts the version. With the newest migration undone behind its

@@ -105,11 +105,41 @@ struct AuditRecorderTests {
         // The run ends with q2 (seq 2) still being read: its row is written pending, and a late outcome updates it.
         recorder.flushAll()
         #expect(try store.calls(run: "r1").map(\.status) == [.ok, .pending, .pending])
+        // An outcome waits for the next commit, as a read's row does; until then the row says pending.
         var late = unfinished
         late.status = .ok
         recorder.completed(late)
+        #expect(try store.calls(run: "r1").map(\.status) == [.ok, .pending, .pending])
+        recorder.flush()
         let rows = try store.calls(run: "r1")
         #expect(rows.map(\.seq) == [1, 2, 3])
         #expect(rows.map(\.status) == [.ok, .ok, .pending])
+    }
+    /// A write's outcome (and the snapshot of what it wrote) is committed with the next write's
+    /// pending row — one transaction per write, not two — and the row says `pending` until then,
+    /// so a process that dies in between leaves an outcome unknown, never one claimed.
+    @Test func aWritesOutcomeIsCommittedWithTheNextWritesPendingRow() throws {
+        let dir = try temporaryFolder("recorder-outcomes")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try AuditStore(path: dir + "/audit.sqlite")
+        try store.insert(run: RunRecord(id: "r1", script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false,
+                                        startedAt: 0, finishedAt: nil, status: .running, error: nil, summary: nil))
+        let recorder = AuditRecorder(store: store, runID: "r1", redactor: redactor)
+        var first = recorder.start("deploy", target: "q1", args: [:])
+        recorder.began(first)
+        try recorder.commitPending(first, snapshots: [SnapshotRecord(runID: "r1", seq: first.seq, queueID: "q1", kind: .pre, version: 1, document: ["v": 1])])
+        first.status = .ok
+        first.result = ["version": 2]
+        recorder.completed(first, snapshots: [SnapshotRecord(runID: "r1", seq: first.seq, queueID: "q1", kind: .post, version: 2, document: ["v": 2])])
+        #expect(try store.calls(run: "r1").map(\.status) == [.pending], "not yet committed")
+        #expect(try store.snapshots(run: "r1").map(\.kind) == [.pre])
+        #expect(recorder.unsettledWrites == 0, "settled in memory: the summary counts it done")
+
+        let second = recorder.start("deploy", target: "q2", args: [:])
+        recorder.began(second)
+        try recorder.commitPending(second)
+        #expect(try store.calls(run: "r1").map(\.status) == [.ok, .pending])
+        #expect(try store.calls(run: "r1").first?.result == ["version": 2])
+        #expect(try store.snapshots(run: "r1").map(\.kind) == [.post, .pre], "both images of the first write")
     }
 }

@@ -11,10 +11,12 @@ public struct CallStat: Sendable {
 }
 
 /// One run's audit trail. Calls are numbered 1..n. A write's row is committed `pending` before
-/// its request is sent and updated when the call completes. Pure calls and reads write nothing
-/// on the hot path: their finished rows are buffered and written in one transaction with the
-/// next pending row, every 256 rows, and at the end of the run (calls still in flight then are
-/// written `pending`, so every call keeps its one row).
+/// its request is sent. Everything else waits for the next such commit: finished pure calls and
+/// reads, and writes' outcomes (with their snapshots), are buffered and written in one
+/// transaction with the next pending row, every 256 rows, and at the end of the run (calls still
+/// in flight then are written `pending`, so every call keeps its one row). A process that dies
+/// before then leaves its last writes `pending` — outcome unknown, which is what a rollback
+/// fences — never a row that claims more than happened.
 public final class AuditRecorder: Sendable {
     public let store: AuditStore
     public let runID: String
@@ -32,10 +34,27 @@ public final class AuditRecorder: Sendable {
         self.redactor = redactor
     }
 
-    /// Rows not in the database yet: finished ones, and calls in flight without a pending row.
+    /// What is not in the database yet: finished rows, calls in flight without a pending row,
+    /// and outcomes (with their snapshots, sealed) of rows committed pending.
     private struct Unwritten {
         var finished: [CallRecord] = []
         var inFlight: [Int: CallRecord] = [:]
+        var outcomes: [CallRecord] = []
+        var snapshots: [SnapshotRecord] = []
+        var count: Int { finished.count + outcomes.count }
+
+        /// Takes what can be written now, leaving calls in flight.
+        mutating func take() -> (calls: [CallRecord], outcomes: [CallRecord], snapshots: [SnapshotRecord]) {
+            defer { finished.removeAll(); outcomes.removeAll(); snapshots.removeAll() }
+            return (finished, outcomes, snapshots)
+        }
+
+        /// Puts back what a failed commit took, ahead of anything buffered since.
+        mutating func restore(_ taken: (calls: [CallRecord], outcomes: [CallRecord], snapshots: [SnapshotRecord])) {
+            finished.insert(contentsOf: taken.calls, at: 0)
+            outcomes.insert(contentsOf: taken.outcomes, at: 0)
+            snapshots.insert(contentsOf: taken.snapshots, at: 0)
+        }
     }
 
     func next() -> Int { sequence.add(1, ordering: .relaxed).newValue }
@@ -49,7 +68,7 @@ public final class AuditRecorder: Sendable {
     /// A finished pure call: buffered.
     func finished(_ record: CallRecord) {
         let r = counted(record)
-        let count = rows.withLock { $0.finished.append(r); return $0.finished.count }
+        let count = rows.withLock { $0.finished.append(r); return $0.count }
         if count >= 256 { flush() }
     }
 
@@ -60,38 +79,37 @@ public final class AuditRecorder: Sendable {
         rows.withLock { $0.inFlight[record.seq] = record }
     }
 
-    /// Commits buffered rows, then the `began` call's `pending` row (with its snapshots), in one
-    /// transaction. On failure nothing is lost: the rows stay unwritten and the call in flight.
+    /// Commits what is buffered, then the `began` call's `pending` row (with its snapshots), in
+    /// one transaction. On failure nothing is lost: all of it stays unwritten, the call in flight.
     func commitPending(_ record: CallRecord, snapshots: [SnapshotRecord] = []) throws {
-        let buffered = rows.withLock { r in
+        let taken = rows.withLock { r in
             r.inFlight.removeValue(forKey: record.seq)
-            defer { r.finished.removeAll() }
-            return r.finished
+            return r.take()
         }
         do {
-            try store.insert(calls: buffered + [record], snapshots: snapshots.map(redacted))
+            try store.commit(inserting: taken.calls + [record], updating: taken.outcomes, snapshots: taken.snapshots + snapshots.map(redacted))
             unsettled.add(1, ordering: .relaxed)
         } catch {
             rows.withLock {
-                $0.finished.insert(contentsOf: buffered, at: 0)
+                $0.restore(taken)
                 $0.inFlight[record.seq] = record
             }
             throw error
         }
     }
 
-    /// Records a call's outcome: a row not yet written is buffered, a pending row is updated.
+    /// Records a call's outcome, buffered: a row not yet written as a new row, a pending row's
+    /// as its update (a transaction of its own cost a write as much again as its pending row).
     func completed(_ record: CallRecord, snapshots: [SnapshotRecord] = []) {
         let r = counted(record)
+        let sealed = snapshots.map(redacted)
         let (wasInFlight, count) = rows.withLock { rows in
-            guard rows.inFlight.removeValue(forKey: r.seq) != nil else { return (false, 0) }
-            rows.finished.append(r)
-            return (true, rows.finished.count)
+            let wasInFlight = rows.inFlight.removeValue(forKey: r.seq) != nil
+            if wasInFlight { rows.finished.append(r) } else { rows.outcomes.append(r) }
+            rows.snapshots += sealed
+            return (wasInFlight, rows.count)
         }
-        if !wasInFlight {
-            do { try store.update(call: r, snapshots: snapshots.map(redacted)) } catch { note("audit update of call \(r.seq) failed: \(error)") }
-            if r.status != .pending { unsettled.subtract(1, ordering: .relaxed) }
-        }
+        if !wasInFlight && r.status != .pending { unsettled.subtract(1, ordering: .relaxed) }
         outstanding.subtract(1, ordering: .relaxed)
         if count >= 256 { flush() }
     }
@@ -103,27 +121,33 @@ public final class AuditRecorder: Sendable {
     }
 
     func flush() {
-        let buffered = rows.withLock { r in defer { r.finished.removeAll() }; return r.finished }
-        write(buffered)
+        write(rows.withLock { $0.take() })
     }
 
-    /// Writes every row not yet written, calls still in flight as `pending` (a later outcome then
-    /// updates that row). The lock is held through the insert so no outcome can overtake it.
+    /// Writes everything not yet written, calls still in flight as `pending` (a later outcome then
+    /// updates that row). The lock is held through the write so no outcome can overtake it.
     func flushAll() {
         rows.withLock { r in
-            let calls = r.finished + r.inFlight.values.sorted { $0.seq < $1.seq }
-            r.finished.removeAll()
+            var taken = r.take()
+            taken.calls += r.inFlight.values.sorted { $0.seq < $1.seq }
             r.inFlight.removeAll()
-            write(calls)
+            write(taken)
         }
     }
 
-    /// Inserts rows in one transaction; if that fails, one by one, so one bad row loses no other.
-    private func write(_ calls: [CallRecord]) {
-        guard !calls.isEmpty else { return }
-        do { try store.insert(calls: calls) } catch {
-            for call in calls {
-                do { try store.insert(calls: [call]) } catch { note("audit row \(call.seq) (\(call.binding)) could not be written: \(error)") }
+    /// Writes in one transaction; if that fails, row by row, so one bad row loses no other.
+    private func write(_ taken: (calls: [CallRecord], outcomes: [CallRecord], snapshots: [SnapshotRecord])) {
+        guard !taken.calls.isEmpty || !taken.outcomes.isEmpty || !taken.snapshots.isEmpty else { return }
+        do { try store.commit(inserting: taken.calls, updating: taken.outcomes, snapshots: taken.snapshots) } catch {
+            for call in taken.calls {
+                do { try store.insert(calls: [call], snapshots: taken.snapshots.filter { $0.seq == call.seq }) } catch {
+                    note("audit row \(call.seq) (\(call.binding)) could not be written: \(error)")
+                }
+            }
+            for outcome in taken.outcomes {
+                do { try store.update(call: outcome, snapshots: taken.snapshots.filter { $0.seq == outcome.seq }) } catch {
+                    note("audit update of call \(outcome.seq) failed: \(error)")
+                }
             }
         }
     }

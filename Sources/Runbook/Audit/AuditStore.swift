@@ -70,7 +70,12 @@ public final class AuditStore: Sendable {
     /// calls as multi-row statements where the backend wants them (a batch of rows costs one
     /// round trip to PostgreSQL).
     public func insert(calls: [CallRecord], snapshots: [SnapshotRecord] = []) throws {
-        guard !calls.isEmpty || !snapshots.isEmpty else { return }
+        try commit(inserting: calls, updating: [], snapshots: snapshots)
+    }
+
+    /// One transaction: new rows, then outcomes of rows already written, then snapshots.
+    public func commit(inserting calls: [CallRecord], updating outcomes: [CallRecord], snapshots: [SnapshotRecord]) throws {
+        guard !calls.isEmpty || !outcomes.isEmpty || !snapshots.isEmpty else { return }
         var statements: [SQLStatement] = []
         let perStatement = max(1, database.rowsPerStatement)
         for start in stride(from: 0, to: calls.count, by: perStatement) {
@@ -84,6 +89,7 @@ public final class AuditStore: Sendable {
             }
             statements.append((Self.insertCalls(rows: chunk.count), arguments))
         }
+        statements += outcomes.map(Self.outcome)
         statements += Self.upsert(snapshots)
         try database.write(statements)
     }
@@ -99,11 +105,14 @@ public final class AuditStore: Sendable {
 
     /// Completes a call (a pending write's outcome), optionally replacing its snapshots.
     public func update(call c: CallRecord, snapshots: [SnapshotRecord] = []) throws {
-        let update: SQLStatement = (
-            "UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ? WHERE run_id = ? AND seq = ?",
-            [SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts),
-             SQLValue(c.latencyMs), .text(c.runID), SQLValue(c.seq)])
-        try database.write([update] + Self.upsert(snapshots))
+        try commit(inserting: [], updating: [c], snapshots: snapshots)
+    }
+
+    /// The UPDATE that completes a written row with its outcome.
+    private static func outcome(_ c: CallRecord) -> SQLStatement {
+        ("UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ? WHERE run_id = ? AND seq = ?",
+         [SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts),
+          SQLValue(c.latencyMs), .text(c.runID), SQLValue(c.seq)])
     }
 
     /// The snapshots as one upsert (empty: none). One row per (seq, kind): a statement may not

@@ -151,7 +151,13 @@ public enum RunbookSession {
                         + WebhookBinding(context: context).all + ReassignBinding(context: context).all,
                     hidden: pure.hidden + AgentStatusBinding(context: context).hidden, extensions: [runbookExtensionSource])
                 if let readLine = request.readLine {
-                    set.hidden += ReplBindings(readLine: readLine, batch: request.batchInput).hidden
+                    // Waiting for the operator: what the last chunk did reaches the log first, not
+                    // at the session's next write or its end.
+                    let waiting: @Sendable (String) async -> String? = { prompt in
+                        recorder.flush()
+                        return await readLine(prompt)
+                    }
+                    set.hidden += ReplBindings(readLine: waiting, batch: request.batchInput).hidden
                     set.extensions.append(replExtensionSource)
                 }
                 return set

@@ -144,19 +144,21 @@ enum JSONParser {
             i += 1  // opening quote
             let start = i
             // Fast path: no escapes.
+            var high: UInt8 = 0
             while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") {
                 guard bytes[i] >= 0x20 else { throw fail("control character in a string") }
+                high |= bytes[i]
                 i += 1
             }
             guard i < bytes.count else { throw fail("unterminated string") }
-            var out = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            var out = try text(UnsafeBufferPointer(rebasing: bytes[start..<i]), ascii: high < 0x80, at: start)
             if bytes[i] == UInt8(ascii: "\"") { i += 1; return out }
             var scalars: [UInt8] = []
             while i < bytes.count {
                 let c = bytes[i]
                 if c == UInt8(ascii: "\"") {
                     i += 1
-                    out += String(decoding: scalars, as: UTF8.self)
+                    out += try scalars.withUnsafeBufferPointer { b throws(JSONError) in try text(b, ascii: false, at: start) }
                     return out
                 }
                 guard c == UInt8(ascii: "\\") else {
@@ -198,6 +200,14 @@ enum JSONParser {
                 }
             }
             throw fail("unterminated string")
+        }
+
+        /// A string's bytes as text. Invalid UTF-8 is refused, not repaired: a document read with
+        /// U+FFFD in place of bytes it held would be written back changed where nobody edited it.
+        func text(_ utf8: UnsafeBufferPointer<UInt8>, ascii: Bool, at start: Int) throws(JSONError) -> String {
+            if ascii { return String(decoding: utf8, as: UTF8.self) }
+            guard let valid = String(validating: utf8, as: UTF8.self) else { throw JSONError("invalid UTF-8 in the string at byte \(start)") }
+            return valid
         }
 
         mutating func hex4() throws(JSONError) -> UInt32 {

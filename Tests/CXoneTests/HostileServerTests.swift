@@ -36,6 +36,9 @@ struct HostileServerTests {
                  Array("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{".utf8)
              },
              kind: .timeout, message: "timed out", trickle: 30),
+        Case(name: "a document with invalid UTF-8",
+             respond: HostileServer.withToken { _ in HostileServer.http(200, Array(#"{"id":"q1","version":1,"description":"caf"#.utf8) + [0xE9] + Array(#""}"#.utf8)) },
+             kind: .unavailable, message: "malformed JSON: invalid JSON: invalid UTF-8 in the string at byte 38"),
         Case(name: "an array for a document", respond: HostileServer.withToken { _ in http(200, "[1,2]", []) },
              kind: .unavailable, message: "answered queue q1 with array, not a JSON object"),
         Case(name: "another queue's document", respond: HostileServer.withToken { _ in http(200, #"{"id":"q2\u001b[2J","version":1}"#, []) },

@@ -112,4 +112,23 @@ struct JSONCodecTests {
         }
         #expect(try JSONValue.parse(#""\ud83d\ude00""#) == "\u{1F600}")
     }
+    /// Invalid UTF-8 in a string is refused, not repaired: a document read with U+FFFD in place
+    /// of its bytes would be written back changed in a field nobody edited.
+    @Test func invalidUTF8IsRefusedNotRepaired() throws {
+        let bad: [[UInt8]] = [[0xFF], [0xC0, 0x80], [0xE2, 0x82], [0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80]]
+        for bytes in bad {
+            for (before, after) in [("", ""), ("a\\n", ""), ("", "\\t")] {  // the plain path, and the one with escapes
+                let text = Array("{\"k\":\"x\(before)".utf8) + bytes + Array("\(after)y\"}".utf8)
+                do {
+                    _ = try JSONValue.parse(Data(text))
+                    Issue.record("accepted \(bytes) \(before)\(after)")
+                } catch {
+                    #expect(error.message == "invalid JSON: invalid UTF-8 in the string at byte 6", "\(error)")
+                }
+            }
+            #expect(throws: JSONError.self) { try JSONValue.parse(Data(Array("{\"".utf8) + bytes + Array("\":1}".utf8))) }
+        }
+        let good = Array("[\"é\", \"\u{1F600}\\n\", \"日本\"]".utf8)
+        #expect(try JSONValue.parse(Data(good)) == ["é", "\u{1F600}\n", "日本"])
+    }
 }

@@ -77,13 +77,18 @@ struct AuditRecorderTests {
                                              "integration": ["apiToken": "[redacted]", "url": "u"]])
     }
 
-    @Test func readsAreBufferedAndAReadInFlightAtTheEndIsWrittenPending() throws {
-        let dir = try temporaryFolder("recorder")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// A store in `dir` with run r1 running, and that run's recorder.
+    private func recorder(in dir: String) throws -> (AuditStore, AuditRecorder) {
         let store = try AuditStore(path: dir + "/audit.sqlite")
         try store.insert(run: RunRecord(id: "r1", script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false,
                                         startedAt: 0, finishedAt: nil, status: .running, error: nil, summary: nil))
-        let recorder = AuditRecorder(store: store, runID: "r1", redactor: redactor)
+        return (store, AuditRecorder(store: store, runID: "r1", redactor: redactor))
+    }
+
+    @Test func readsAreBufferedAndAReadInFlightAtTheEndIsWrittenPending() throws {
+        let dir = try temporaryFolder("recorder")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (store, recorder) = try recorder(in: dir)
 
         var read = recorder.start("fetch", target: "q1", args: ["queue_id": "q1"])
         recorder.began(read)
@@ -115,16 +120,14 @@ struct AuditRecorderTests {
         #expect(rows.map(\.seq) == [1, 2, 3])
         #expect(rows.map(\.status) == [.ok, .ok, .pending])
     }
+
     /// A write's outcome (and the snapshot of what it wrote) is committed with the next write's
     /// pending row — one transaction per write, not two — and the row says `pending` until then,
     /// so a process that dies in between leaves an outcome unknown, never one claimed.
     @Test func aWritesOutcomeIsCommittedWithTheNextWritesPendingRow() throws {
-        let dir = try temporaryFolder("recorder-outcomes")
+        let dir = try temporaryFolder("recorder")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try AuditStore(path: dir + "/audit.sqlite")
-        try store.insert(run: RunRecord(id: "r1", script: "t.lua", scriptSHA256: "", tenant: "t", operatorName: "op", args: [], dryRun: false,
-                                        startedAt: 0, finishedAt: nil, status: .running, error: nil, summary: nil))
-        let recorder = AuditRecorder(store: store, runID: "r1", redactor: redactor)
+        let (store, recorder) = try recorder(in: dir)
         var first = recorder.start("deploy", target: "q1", args: [:])
         recorder.began(first)
         try recorder.commitPending(first, snapshots: [SnapshotRecord(runID: "r1", seq: first.seq, queueID: "q1", kind: .pre, version: 1, document: ["v": 1])])

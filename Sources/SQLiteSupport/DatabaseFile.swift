@@ -72,7 +72,11 @@ public enum DatabaseFile {
                 // WAL set here, not with GRDB's journalMode: GRDB then also makes sure a WAL file
                 // exists through Foundation's URL resource values, a millisecond at every open.
                 guard cx_sqlite_use_wal(db.sqliteConnection) == 1 else {
-                    throw DatabaseError(message: "cannot switch the file to WAL mode")
+                    // The usual cause: the file is no SQLite database at all (SQLITE_NOTADB).
+                    let code = sqlite3_extended_errcode(db.sqliteConnection)
+                    let why = code == SQLITE_NOTADB ? "the file is not an SQLite database (or its header is damaged)"
+                        : "cannot switch the file to WAL mode (\(String(cString: sqlite3_errstr(code))))"
+                    throw DatabaseError(message: why)
                 }
                 guard cx_sqlite_keep_wal_on_close(db.sqliteConnection) == 0 else {
                     throw DatabaseError(message: "cannot keep the WAL file on close")

@@ -153,4 +153,20 @@ struct AuditFileTests {
         #expect(plan.contains { $0.contains("USING INDEX runs_running") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN runs") && !$0.contains("INDEX") }, "\(plan)")
     }
+    /// A file that is not an SQLite database is named as such (it read "cannot switch the file to
+    /// WAL mode"), and is left as it was.
+    @Test func aFileThatIsNoDatabaseIsNamedSoAndLeftAlone() throws {
+        let dir = try temporaryFolder("audit-not-a-database")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/audit.sqlite"
+        let junk = Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+        try junk.write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try AuditStore(path: path)
+            Issue.record("opened a file that is no database")
+        } catch {
+            #expect("\(error)".contains("the file is not an SQLite database"), "\(error)")
+        }
+        #expect(FileManager.default.contents(atPath: path) == junk, "the file is untouched")
+    }
 }

@@ -232,7 +232,8 @@ public enum PlanApply {
             }
             let outcome = try await run.call("reassign", target: id, args: ["user_id": .string(id), "routing_profile_id": .string(profile),
                                                                               "plan": .string(plan.id)], effect: .write()) { seq async throws(BindingError) in
-                try await ReassignBinding.set(id, to: profile, seq: seq, context: context)
+                // Still the profile it was planned against, or a change since the read is a conflict, not overwritten.
+                try await ReassignBinding.set(id, to: profile, seq: seq, context: context, unless: action.against?.stringValue)
             }
             return outcome.result?["changed"]?.boolValue == true
                 ? Line(action: action, state: .applied, message: "routing profile set to \(profile)")

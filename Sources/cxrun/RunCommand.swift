@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     var concurrency: Int?
 
     func validate() throws {
-        if let timeout, !(timeout > 0 && timeout <= 604_800) { throw ValidationError("--timeout must be between 0 and 604800 seconds (7 days)") }
+        if let timeout, !(timeout > 0 && timeout <= 604_800) { throw ValidationError("--timeout must be above 0 and at most 604800 seconds (7 days)") }
         if let memory, !(4...65_536).contains(memory) { throw ValidationError("--memory must be between 4 and 65536 (MiB)") }
         if let instructions, instructions <= 0 { throw ValidationError("--instructions must be positive") }
         if let concurrency, !(1...256).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 256") }

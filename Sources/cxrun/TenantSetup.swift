@@ -90,7 +90,7 @@ struct TenantOptions: ParsableArguments {
     /// configuration exits 2.
     func resolve() async throws -> TenantSetup {
         do {
-            if let lockTimeout, !(lockTimeout >= 0 && lockTimeout.isFinite) { throw CLIError.usage("--lock-timeout must be 0 or more seconds") }
+            if let lockTimeout, !(lockTimeout >= 0 && lockTimeout.isFinite) { throw CLIError.usage("--lock-timeout must be a finite number of seconds, 0 or more") }
             // One copy of the environment for the audit location, the configuration and the run
             // (ProcessInfo builds it anew at every use).
             let environment = ProcessInfo.processInfo.environment

@@ -77,7 +77,7 @@ public struct RunSummary: Sendable {
         lines.append("  HTTP requests \(requests), retries \(retries), 429s received \(rateLimited)")
         if unknownWrites > 0 {
             lines.append("  \(unknownWrites) write\(unknownWrites == 1 ? " was" : "s were") cut off and may have applied (left pending); "
-                         + "cxrun rollback --run \(runID) restores the queues written so and refuses a late arrival")
+                         + "cxrun rollback --run \(runID) restores the queues (refusing a late arrival) and routing profiles written so")
         }
         lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
         return lines.joined(separator: "\n")

@@ -3,11 +3,12 @@
 /// window or hide a line of a plan under review, and a bidirectional override could reorder one.
 public enum TerminalText {
     /// Whether `scalar` can change what a terminal shows instead of showing itself: C0 and C1
-    /// controls (escape sequences, carriage returns), DEL, and format characters (bidirectional
-    /// overrides and isolates, zero-width characters).
+    /// controls (escape sequences, carriage returns), DEL, format characters (bidirectional
+    /// overrides and isolates, zero-width characters), and the Unicode line and paragraph
+    /// separators, which some terminals break a line at.
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
-        case .control, .format: return true
+        case .control, .format, .lineSeparator, .paragraphSeparator: return true
         default: return false
         }
     }

@@ -277,4 +277,22 @@ struct PlanApplyTests {
         #expect(r.stale == ["b.c"] && r.alreadyDone == ["d"])
         #expect(r.document == ["a": 10, "b": ["c": 2], "d": 5, "e": 1, "version": 3])
     }
+    /// What the plan shows of the tenant's text — a name, a field's key, a value — cannot act on
+    /// the reviewer's terminal: controls, bidirectional and zero-width characters and the Unicode
+    /// line separators appear as escapes, in colour or not; what is safe shows as it is.
+    @Test func aPlanShowsHostileTextAsEscapes() {
+        let base: JSONValue = ["id": "q1", "name": "Sales \u{1B}[2J\u{202E}evil\u{2028}", "version": 1]
+        let change = PlannedChange(queue: "q1", base: base, changes: [
+            JSONChange(path: ["skills\u{200B}", "x\u{9B}1m"], old: "a\u{7F}", new: "b\u{2066}"),
+            JSONChange(path: ["description"], old: "Café ☕ 日本", new: "tab\there"),
+        ])
+        for color in [false, true] {
+            let text = PlanText.render([change], color: color)
+            #expect(text.contains(#"Sales \u{1B}[2J\u{202E}evil\u{2028}"#), "\(text)")
+            #expect(text.contains(#"skills\u{200B}.x\u{9B}1m: "a\u{7F}" -> "b\u{2066}""#), "\(text)")
+            #expect(text.contains(#"description: "Café ☕ 日本" -> "tab\there""#), "\(text)")
+            let acting = text.unicodeScalars.filter { ["\u{202E}", "\u{2028}", "\u{200B}", "\u{9B}", "\u{7F}", "\u{2066}"].contains($0) }
+            #expect(acting.isEmpty && (color || !text.contains("\u{1B}")), "\(text)")
+        }
+    }
 }

@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(
             name: "RunbookTests",
             dependencies: [
-                "Runbook", "CXone", "LuaHost", "SandboxTenant", "JSONCore", "TestSupport", "SQLiteSupport",
+                "Runbook", "CXone", "CXShared", "LuaHost", "SandboxTenant", "JSONCore", "TestSupport", "SQLiteSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,3 +1,5 @@
+import CXShared
+import Crypto
 import Foundation
 import JSONCore
 import Testing
@@ -70,6 +72,30 @@ struct AuditBackendTests {
         try store.insert(run: Self.run("r0", startedAt: 1_780_000_000))
         #expect(try store.runs().map(\.id) == ["r1", "r0"], "newest first")
         #expect(throws: (any Error).self, "a second row for one call is refused") { try store.insert(calls: [Self.call("r1", 2)]) }
+    }
+
+    /// Arguments and results past the per-field cap are kept by size and digest (a 40 MB webhook
+    /// payload once went whole into the log, 80 MB with its WAL); snapshots are kept whole.
+    @Test(arguments: Backend.allCases)
+    func oversizedArgumentsAndResultsAreKeptByDigest(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
+        try store.insert(run: Self.run("r1"))
+        let big = JSONValue.object(["rows": .array((0..<3_000).map { .string(String(repeating: "x", count: 100) + "\($0)") })])
+        let text = big.jsonString()
+        #expect(text.utf8.count > AuditStore.maxFieldBytes)
+        var call = Self.call("r1", 1)
+        call.args = big
+        call.result = big
+        let doc = SnapshotRecord(runID: "r1", seq: 1, queueID: "q1", kind: .pre, version: 1, document: big)
+        try store.insert(calls: [call, Self.call("r1", 2)], snapshots: [doc])
+        let rows = try store.calls(run: "r1")
+        let digest = Hex.encode(SHA256.hash(data: Array(text.utf8)))
+        for field in [rows[0].args, rows[0].result] {
+            #expect(field?["sha256"]?.stringValue == digest, "\(String(describing: field))")
+            #expect(field?["omitted"]?.stringValue?.hasPrefix("\(text.utf8.count) bytes of JSON") == true)
+        }
+        #expect(rows[1] == Self.call("r1", 2), "a small row is kept as it was")
+        #expect(try store.snapshots(run: "r1").first?.document == big, "a snapshot is kept whole")
     }
 
     /// The same statements again and again, with NULLs and values taking turns in the same

@@ -1,3 +1,5 @@
+import CXShared
+import Crypto
 import Foundation
 import JSONCore
 
@@ -83,8 +85,8 @@ public final class AuditStore: Sendable {
             var arguments: [SQLValue] = []
             arguments.reserveCapacity(chunk.count * 12)
             for c in chunk {
-                arguments += [.text(c.runID), SQLValue(c.seq), .text(c.binding), SQLValue(c.target), .text(c.args.jsonString()),
-                              SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus),
+                arguments += [.text(c.runID), SQLValue(c.seq), .text(c.binding), SQLValue(c.target), .text(Self.bounded(c.args)),
+                              SQLValue(c.result.map(Self.bounded)), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus),
                               SQLValue(c.attempts), .double(c.startedAt), SQLValue(c.latencyMs)]
             }
             statements.append((Self.insertCalls(rows: chunk.count), arguments))
@@ -92,6 +94,20 @@ public final class AuditStore: Sendable {
         statements += outcomes.map(Self.outcome)
         statements += Self.upsert(snapshots)
         try database.write(statements)
+    }
+
+    /// The most of a call's arguments or result kept as they were, in bytes of JSON.
+    public static let maxFieldBytes = 256 << 10
+
+    /// A call's arguments or result as the log keeps them: past `maxFieldBytes` (a script handing
+    /// a webhook 40 MB) by size and SHA-256, so one call cannot put megabytes into every reader's
+    /// log, the team's shared one included. Snapshots are kept whole: a rollback needs them exact.
+    static func bounded(_ value: JSONValue) -> String {
+        let text = value.jsonString()
+        guard text.utf8.count > maxFieldBytes else { return text }
+        let omitted: JSONValue = ["omitted": .string("\(text.utf8.count) bytes of JSON; the audit log keeps at most \(maxFieldBytes) per field"),
+                                  "sha256": .string(Hex.encode(SHA256.hash(data: Array(text.utf8))))]
+        return omitted.jsonString()
     }
 
     /// The INSERT of `rows` calls (one row's made once: SQLite's is run for every call).
@@ -111,7 +127,7 @@ public final class AuditStore: Sendable {
     /// The UPDATE that completes a written row with its outcome.
     private static func outcome(_ c: CallRecord) -> SQLStatement {
         ("UPDATE calls SET result = ?, status = ?, error_code = ?, http_status = ?, attempts = ?, latency_ms = ? WHERE run_id = ? AND seq = ?",
-         [SQLValue(c.result?.jsonString()), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts),
+         [SQLValue(c.result.map(Self.bounded)), .text(c.status.rawValue), SQLValue(c.errorCode), SQLValue(c.httpStatus), SQLValue(c.attempts),
           SQLValue(c.latencyMs), .text(c.runID), SQLValue(c.seq)])
     }
 

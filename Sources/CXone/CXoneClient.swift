@@ -14,7 +14,7 @@ public final class CXoneClient: Sendable {
     // MARK: queues
 
     public func queue(_ id: String) async throws(APIError) -> Sent<JSONValue> {
-        let sent = try await transport.send(.GET, "/api/v2/routing/queues/\(Self.escape(id))", idempotent: true)
+        let sent = try await transport.send(.GET, "/api/v2/routing/queues/\(try Self.segment(id))", idempotent: true)
         try Self.expectDocument(sent, "queue", id: id)
         return sent
     }
@@ -27,7 +27,7 @@ public final class CXoneClient: Sendable {
     public func putQueue(_ id: String, _ document: JSONValue, ifMatch: Int64?) async throws(APIError) -> Sent<JSONValue> {
         var body = document.objectValue ?? [:]
         body["version"] = nil
-        return try await transport.send(.PUT, "/api/v2/routing/queues/\(Self.escape(id))", body: .object(body),
+        return try await transport.send(.PUT, "/api/v2/routing/queues/\(try Self.segment(id))", body: .object(body),
                                         headers: ifMatch.map { [("If-Match", String($0))] } ?? [], idempotent: false)
     }
 
@@ -36,7 +36,7 @@ public final class CXoneClient: Sendable {
     public func patchQueue(_ id: String, _ patch: JSONValue, ifMatch: Int64?) async throws(APIError) -> Sent<JSONValue> {
         var body = patch.objectValue ?? [:]
         body["version"] = nil
-        return try await transport.send(.PATCH, "/api/v2/routing/queues/\(Self.escape(id))", body: .object(body),
+        return try await transport.send(.PATCH, "/api/v2/routing/queues/\(try Self.segment(id))", body: .object(body),
                                         headers: ifMatch.map { [("If-Match", String($0))] } ?? [], idempotent: false)
     }
 
@@ -54,18 +54,18 @@ public final class CXoneClient: Sendable {
     }
 
     public func user(_ id: String) async throws(APIError) -> Sent<JSONValue> {
-        let sent = try await transport.send(.GET, "/api/v2/users/\(Self.escape(id))", idempotent: true)
+        let sent = try await transport.send(.GET, "/api/v2/users/\(try Self.segment(id))", idempotent: true)
         try Self.expectDocument(sent, "user", id: id)
         return sent
     }
 
     public func setStatus(_ userID: String, _ body: JSONValue) async throws(APIError) -> Sent<JSONValue> {
         // Setting the same status twice is harmless: safe to retry.
-        try await transport.send(.PUT, "/api/v2/users/\(Self.escape(userID))/status", body: body, idempotent: true)
+        try await transport.send(.PUT, "/api/v2/users/\(try Self.segment(userID))/status", body: body, idempotent: true)
     }
 
     public func setRoutingProfile(_ userID: String, _ body: JSONValue) async throws(APIError) -> Sent<JSONValue> {
-        try await transport.send(.PUT, "/api/v2/routing/users/\(Self.escape(userID))/routing-profile", body: body, idempotent: true)
+        try await transport.send(.PUT, "/api/v2/routing/users/\(try Self.segment(userID))/routing-profile", body: body, idempotent: true)
     }
 
     // MARK: analytics
@@ -136,5 +136,15 @@ public final class CXoneClient: Sendable {
 
     static func escape(_ segment: String) -> String {
         PercentEncoding.encode(segment)
+    }
+
+    /// An id as one path segment of a request. An empty id, `.` or `..` is refused before
+    /// anything is sent: as a segment it would name another resource once a proxy on the way
+    /// normalizes the path (`/queues/..` is `/`), and percent-encoded dots may be decoded first.
+    static func segment(_ id: String) throws(APIError) -> String {
+        guard !id.isEmpty, id != ".", id != ".." else {
+            throw APIError(.badRequest, message: "'\(id)' is not an id: as a path segment it would name another resource; nothing was sent")
+        }
+        return escape(id)
     }
 }

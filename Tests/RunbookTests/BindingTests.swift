@@ -255,6 +255,27 @@ struct BindingTests {
         }
     }
 
+    /// An id that is a dot segment would name another resource behind a proxy that normalizes
+    /// paths (`/queues/..` is `/`): refused before anything is sent, for reads and writes alike.
+    @Test func dotSegmentIdsAreRefusedBeforeAnythingIsSent() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let before = try await bench.requests().count
+            let (result, output) = try await bench.run("""
+                for _, call in ipairs({function() return fetch("..") end, function() return fetch(".") end,
+                                       function() return agent("..") end, function() return reassign("..", "profile-1") end,
+                                       function() return agent_status("..", {status = "Available"}) end}) do
+                  local ok, e = pcall(call)
+                  print(ok, e.code)
+                end
+                """)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == String(repeating: "false\tinvalid\n", count: 5), "\(output)")
+            let sent = try await bench.requests().dropFirst(before).compactMap { $0["path"]?.stringValue }
+            #expect(!sent.contains { $0.hasSuffix("/..") || $0.hasSuffix("/.") || $0.contains("/../") || $0.contains("/./") }, "\(sent)")
+        }
+    }
+
     @Test func aRefusedConnectionIsKnownToHaveSentNothing() async throws {
         // Classified by the error's type (NIO's connection errors), not by matching its text.
         // A port bound but not listening, held for the whole test: refused for sure (a port merely

@@ -190,4 +190,14 @@ struct ConfigurationTests {
         #expect(escaped?.description.contains("\\u{1B}[2J: unknown key") == true && escaped?.description.contains("\u{1B}") == false,
                 "\(String(describing: escaped))")
     }
+    /// An override set empty (`export CXRUN_TENANT=` to clear it) is as good as unset; a set one wins.
+    @Test func anOverrideSetEmptyIsUnset() throws {
+        let text = "default_tenant = \"prod\"\n[tenants.prod]\nbase_url = \"https://api.example.invalid\"\nclient_id = \"a\"\nclient_secret_env = \"PROD_SECRET\"\n"
+        let empty = ["PROD_SECRET": "s3cret-value", "CXRUN_TENANT": "", "CXONE_BASE_URL": "", "CXONE_TOKEN_URL": "", "CXONE_CLIENT_ID": ""]
+        let tenant = try resolve(text, tenant: nil, environment: empty)
+        #expect(tenant.name == "prod" && tenant.endpoint?.baseURL == "https://api.example.invalid" && tenant.endpoint?.clientID == "a")
+        #expect(tenant.endpoint?.tokenURL == "https://api.example.invalid/oauth/token")
+        let set = try resolve(text, tenant: nil, environment: ["PROD_SECRET": "s3cret-value", "CXONE_CLIENT_ID": "b"])
+        #expect(set.endpoint?.clientID == "b")
+    }
 }

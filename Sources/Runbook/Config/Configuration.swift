@@ -117,8 +117,11 @@ public struct ResolvedTenant: Sendable {
 public enum Configuration {
     /// Resolves the tenant for a run. With no configuration at all it is the sandbox tenant.
     public static func resolve(
-        configPath: String?, tenant requested: String?, environment: [String: String], workingDirectory: String = FileManager.default.currentDirectoryPath
+        configPath: String?, tenant requested: String?, environment given: [String: String], workingDirectory: String = FileManager.default.currentDirectoryPath
     ) throws(ConfigError) -> ResolvedTenant {
+        // A variable set empty (`export CXRUN_TENANT=` to clear it) is as good as unset.
+        let overrides = ["CXRUN_TENANT", "CXONE_BASE_URL", "CXONE_TOKEN_URL", "CXONE_CLIENT_ID", "CXONE_CLIENT_SECRET"]
+        let environment = given.filter { !($0.value.isEmpty && overrides.contains($0.key)) }
         let (file, root) = try load(configPath, environment: environment, workingDirectory: workingDirectory)
         let webhooks = try readWebhooks(root, file: file, environment: environment)
         let name = requested ?? environment["CXRUN_TENANT"] ?? root["default_tenant"]?.stringValue

@@ -27,6 +27,8 @@ public final class AuditRecorder: Sendable {
     private let outstanding = Atomic<Int>(0)
     private let unsettled = Atomic<Int>(0)
     private let problems = Mutex<[String]>([])
+    /// The run's rows were all written (`flushAll`): an outcome arriving later is written at once.
+    private let ended = Atomic<Bool>(false)
 
     init(store: AuditStore, runID: String, redactor: Redactor) {
         self.store = store
@@ -111,7 +113,8 @@ public final class AuditRecorder: Sendable {
         }
         if !wasInFlight && r.status != .pending { unsettled.subtract(1, ordering: .relaxed) }
         outstanding.subtract(1, ordering: .relaxed)
-        if count >= 256 { flush() }
+        // No later commit will carry it once the run's rows are written: a late outcome goes now.
+        if count >= 256 || ended.load(ordering: .acquiring) { flush() }
     }
 
     /// Commits snapshots of a call in flight, in one transaction, replacing any of the same kind
@@ -132,6 +135,7 @@ public final class AuditRecorder: Sendable {
             taken.calls += r.inFlight.values.sorted { $0.seq < $1.seq }
             r.inFlight.removeAll()
             write(taken)
+            ended.store(true, ordering: .releasing)
         }
     }
 

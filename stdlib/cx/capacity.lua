@@ -3,12 +3,47 @@
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
 
+-- Staffing math on a bad input must fail, not answer: NaN compared false everywhere and came out
+-- as "no wait" (0 agents needed), and math.huge agents looped until the instruction limit.
+local MAX_AGENTS = 1000000
+
+--- Raises at the caller's line unless `v` is a finite number in [lo, hi] (nil: that side open;
+--- `above` makes lo exclusive); `optional` lets nil through.
+---@param fn string
+---@param name string
+---@param v any
+---@param lo number?
+---@param hi number?
+---@param opts { above: boolean?, optional: boolean?, whole: boolean? }?
+---@return number?
+local function check(fn, name, v, lo, hi, opts)
+  opts = opts or {}
+  if v == nil and opts.optional then return nil end
+  local problem
+  if type(v) ~= "number" then
+    problem = ("must be a number, got %s"):format(v == nil and "nil" or type(v))
+  elseif v ~= v or v == math.huge or v == -math.huge then
+    problem = ("must be a finite number, got %s"):format(tostring(v))
+  elseif lo and (v < lo or (opts.above and v == lo)) then
+    problem = ("must be %s %s, got %s"):format(opts.above and ">" or ">=", tostring(lo), tostring(v))
+  elseif hi and v > hi then
+    problem = ("must be <= %s, got %s"):format(tostring(hi), tostring(v))
+  elseif opts.whole and v ~= math.floor(v) then
+    problem = ("must be a whole number, got %s"):format(tostring(v))
+  end
+  if problem then error(("cx.capacity.%s: %s %s"):format(fn, name, problem), 3) end
+  return v
+end
+
 --- Traffic intensity in erlangs: contacts per `period` seconds times handle time.
 ---@param contacts number   contacts arriving in the period
 ---@param period number     period length in seconds
 ---@param aht number        average handle time in seconds
 ---@return number erlangs
 function M.erlangs(contacts, period, aht)
+  check("erlangs", "contacts", contacts, 0)
+  check("erlangs", "period", period, 0, nil, { above = true })
+  check("erlangs", "aht", aht, 0, nil, { above = true })
   return contacts / period * aht
 end
 
@@ -17,6 +52,8 @@ end
 ---@param traffic number
 ---@return number probability 0..1 (1 when the queue cannot keep up)
 function M.probability_of_waiting(agents, traffic)
+  check("probability_of_waiting", "agents", agents, 0, MAX_AGENTS)
+  check("probability_of_waiting", "traffic", traffic, 0, MAX_AGENTS)
   if traffic <= 0 then return 0 end
   if agents <= traffic then return 1 end
   local b = 1.0 -- Erlang B with 0 agents, then the recurrence B(n) = A*B(n-1) / (n + A*B(n-1))
@@ -32,6 +69,10 @@ end
 ---@param threshold number
 ---@return number service_level 0..1
 function M.service_level(agents, traffic, aht, threshold)
+  check("service_level", "agents", agents, 0, MAX_AGENTS)
+  check("service_level", "traffic", traffic, 0, MAX_AGENTS)
+  check("service_level", "aht", aht, 0, nil, { above = true })
+  check("service_level", "threshold", threshold, 0)
   if agents <= traffic then return 0 end
   local pw = M.probability_of_waiting(agents, traffic)
   return math.max(0, math.min(1, 1 - pw * math.exp(-(agents - traffic) * threshold / aht)))
@@ -43,6 +84,9 @@ end
 ---@param aht number
 ---@return number seconds
 function M.average_speed_of_answer(agents, traffic, aht)
+  check("average_speed_of_answer", "agents", agents, 0, MAX_AGENTS)
+  check("average_speed_of_answer", "traffic", traffic, 0, MAX_AGENTS)
+  check("average_speed_of_answer", "aht", aht, 0, nil, { above = true })
   if agents <= traffic then return math.huge end
   return M.probability_of_waiting(agents, traffic) * aht / (agents - traffic)
 end
@@ -52,6 +96,8 @@ end
 ---@param traffic number
 ---@return number occupancy 0..1
 function M.occupancy(agents, traffic)
+  check("occupancy", "agents", agents, 0)
+  check("occupancy", "traffic", traffic, 0)
   if agents <= 0 then return 1 end
   return math.min(1, traffic / agents)
 end
@@ -68,11 +114,20 @@ end
 ---@return integer agents on the phones
 ---@return integer scheduled agents (after shrinkage)
 function M.agents_required(traffic, aht, target, threshold, shrinkage, concurrency)
+  check("agents_required", "traffic", traffic, 0, MAX_AGENTS)
+  check("agents_required", "aht", aht, 0, nil, { above = true })
+  check("agents_required", "target", target, 0, 1)
+  check("agents_required", "threshold", threshold, 0)
+  check("agents_required", "shrinkage", shrinkage, 0, 1, { optional = true })
+  check("agents_required", "concurrency", concurrency, 1, nil, { optional = true })
+  if shrinkage == 1 then error("cx.capacity.agents_required: shrinkage 1 leaves nobody on the phones", 2) end
   local per_agent = math.max(1, math.floor(concurrency or 1))
   local slots = math.max(1, math.floor(traffic) + 1)
   while M.service_level(slots, traffic, aht, threshold) < target do
     slots = slots + 1
-    if slots > 100000 then break end
+    if slots > MAX_AGENTS then
+      error(("cx.capacity.agents_required: %s of contacts within %s s cannot be met with %d agents"):format(target, threshold, MAX_AGENTS), 2)
+    end
   end
   local n = math.ceil(slots / per_agent)
   local s = shrinkage or 0
@@ -92,6 +147,11 @@ end
 ---@return number utilization
 ---@return string? problem
 function M.utilization(agents, concurrent, aht, wrap_up, concurrency)
+  check("utilization", "agents", agents, 0)
+  check("utilization", "concurrent", concurrent, 0)
+  check("utilization", "aht", aht, 0, nil, { above = true })
+  check("utilization", "wrap_up", wrap_up, 0, nil, { optional = true })
+  check("utilization", "concurrency", concurrency, 1, nil, { optional = true })
   if agents <= 0 then return 1, "no agents" end
   local slots = agents * math.max(1, concurrency or 1)
   local hourly_capacity = slots * (3600 / (aht + (wrap_up or 0)))
@@ -171,10 +231,10 @@ end
 ---@param patience number   mean time a caller waits before hanging up, seconds (> 0)
 ---@return { wait_probability: number, abandon_probability: number, mean_wait: number }
 function M.erlang_a(agents, traffic, aht, patience)
-  assert(type(agents) == "number" and agents >= 0 and agents == math.floor(agents), "agents must be a whole number")
-  assert(type(traffic) == "number" and traffic >= 0, "traffic must be erlangs >= 0")
-  assert(type(aht) == "number" and aht > 0, "aht must be > 0 seconds")
-  assert(type(patience) == "number" and patience > 0, "patience must be > 0 seconds")
+  check("erlang_a", "agents", agents, 0, MAX_AGENTS, { whole = true })
+  check("erlang_a", "traffic", traffic, 0, MAX_AGENTS)
+  check("erlang_a", "aht", aht, 0, nil, { above = true })
+  check("erlang_a", "patience", patience, 0, nil, { above = true })
   if traffic == 0 then return { wait_probability = 0, abandon_probability = 0, mean_wait = 0 } end
   local theta = aht / patience
   local s = erlang_a_sums(agents, traffic, theta)
@@ -199,8 +259,12 @@ end
 ---@param threshold number  seconds
 ---@return number service_level 0..1
 function M.erlang_a_service_level(agents, traffic, aht, patience, threshold)
+  check("erlang_a_service_level", "agents", agents, 0, MAX_AGENTS, { whole = true })
+  check("erlang_a_service_level", "traffic", traffic, 0, MAX_AGENTS)
+  check("erlang_a_service_level", "aht", aht, 0, nil, { above = true })
+  check("erlang_a_service_level", "patience", patience, 0, nil, { above = true })
+  check("erlang_a_service_level", "threshold", threshold, 0)
   if traffic == 0 then return 1 end
-  assert(patience > 0 and aht > 0 and threshold >= 0, "aht and patience must be > 0, threshold >= 0")
   local s = erlang_a_sums(agents, traffic, aht / patience, threshold / aht)
   if s.low == math.huge then return 1 end
   return math.max(0, math.min(1, s.within / (s.low + s.queued)))
@@ -216,16 +280,23 @@ end
 ---@param abandon_cap number? 0..1 (default 1: no cap)
 ---@return integer agents
 function M.erlang_a_agents_required(traffic, aht, patience, target, threshold, abandon_cap)
+  check("erlang_a_agents_required", "traffic", traffic, 0, MAX_AGENTS)
+  check("erlang_a_agents_required", "aht", aht, 0, nil, { above = true })
+  check("erlang_a_agents_required", "patience", patience, 0, nil, { above = true })
+  check("erlang_a_agents_required", "target", target, 0, 1)
+  check("erlang_a_agents_required", "threshold", threshold, 0)
+  check("erlang_a_agents_required", "abandon_cap", abandon_cap, 0, 1, { optional = true })
   local cap = abandon_cap or 1
   local n = math.max(1, math.floor(traffic * 0.5))
-  while n < 100000 do
+  while n <= 100000 do
     if M.erlang_a_service_level(n, traffic, aht, patience, threshold) >= target
       and M.erlang_a(n, traffic, aht, patience).abandon_probability <= cap then
       return n
     end
     n = n + 1
   end
-  return n
+  error(("cx.capacity.erlang_a_agents_required: %s within %s s (abandons <= %s) cannot be met with 100000 agents"):format(
+    target, threshold, cap), 2)
 end
 
 return M

@@ -242,24 +242,35 @@ function M.rules.capacity(p, ctx, problem, opts)
   local f = opts and opts.forecast
   if type(f) ~= "table" then return end
   local capacity = require("cx.capacity")
+  local function finite(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
   local aht, agents = tonumber(f.aht), tonumber(f.agents)
-  if not aht or aht <= 0 or not agents then
-    return problem("forecast", "the capacity forecast needs aht > 0 and agents")
+  if not finite(aht) or aht <= 0 or not finite(agents) or agents < 0 then
+    return problem("forecast", "the capacity forecast needs a finite aht > 0 and agents >= 0")
   end
-  local traffic = capacity.erlangs(tonumber(f.offered) or 0, tonumber(f.period) or 3600, aht)
-  local concurrent = tonumber(f.concurrent) or traffic
-  local per_agent = is_int(p.concurrency) and p.concurrency >= 1 and p.concurrency or 1
-  local utilization, why = capacity.utilization(agents, concurrent, aht, p.wrapUpTime or 0, per_agent)
-  if why then problem("forecast", "%s (utilization %.2f with %d agents)", why, utilization, agents) end
-  local sla = p.serviceLevelTarget
-  if is_table(sla) and is_int(sla.threshold) and is_int(sla.time) then
-    local reached = capacity.service_level(math.floor(agents) * per_agent, traffic, aht, sla.time)
-    if reached * 100 < sla.threshold then
-      local needed = capacity.agents_required(traffic, aht, sla.threshold / 100, sla.time, 0, per_agent)
-      problem("serviceLevelTarget", "%d%% in %ds is not reachable with %d agents (Erlang C: %.0f%%; needs %d)",
-        sla.threshold, sla.time, agents, reached * 100, needed)
+  for _, key in ipairs({ "offered", "period", "concurrent" }) do
+    if f[key] ~= nil and not finite(tonumber(f[key])) then
+      return problem("forecast." .. key, "the capacity forecast's %s must be a finite number", key)
     end
   end
+  -- The math raises on what it cannot answer (a negative count, traffic past a million erlangs,
+  -- a target no staffing meets): for a validator that is a problem to report, never an error.
+  local ok, err = pcall(function()
+    local traffic = capacity.erlangs(tonumber(f.offered) or 0, tonumber(f.period) or 3600, aht)
+    local concurrent = tonumber(f.concurrent) or traffic
+    local per_agent = is_int(p.concurrency) and p.concurrency >= 1 and p.concurrency or 1
+    local utilization, why = capacity.utilization(agents, concurrent, aht, p.wrapUpTime or 0, per_agent)
+    if why then problem("forecast", "%s (utilization %.2f with %d agents)", why, utilization, agents) end
+    local sla = p.serviceLevelTarget
+    if is_table(sla) and is_int(sla.threshold) and is_int(sla.time) then
+      local reached = capacity.service_level(math.floor(agents) * per_agent, traffic, aht, sla.time)
+      if reached * 100 < sla.threshold then
+        local needed = capacity.agents_required(traffic, aht, sla.threshold / 100, sla.time, 0, per_agent)
+        problem("serviceLevelTarget", "%d%% in %ds is not reachable with %d agents (Erlang C: %.0f%%; needs %d)",
+          sla.threshold, sla.time, agents, reached * 100, needed)
+      end
+    end
+  end)
+  if not ok then problem("forecast", "the capacity check cannot be evaluated: %s", (tostring(err):gsub("^[^:]*:%d+: ", ""))) end
   local _ = ctx
 end
 

@@ -100,4 +100,28 @@ function T.concurrency_counts_each_agents_parallel_contacts()
   A.eq(paired, math.ceil(single / 2))
 end
 
+-- Bad inputs fail naming the function and the argument: NaN once came out as "nobody waits"
+-- (0 agents needed) and math.huge agents looped until the instruction limit.
+function T.bad_inputs_fail_instead_of_answering()
+  local function fails(f, says)
+    local ok, err = pcall(f)
+    A.eq(ok, false, says)
+    A.truthy(tostring(err):find(says, 1, true), tostring(err))
+  end
+  fails(function() return c.probability_of_waiting(0 / 0, 10) end, "cx.capacity.probability_of_waiting: agents must be a finite number")
+  fails(function() return c.probability_of_waiting(math.huge, 10) end, "agents must be a finite number, got inf")
+  fails(function() return c.probability_of_waiting(2e6, 10) end, "agents must be <= 1000000")
+  fails(function() return c.service_level(14, 10, 0, 20) end, "cx.capacity.service_level: aht must be > 0")
+  fails(function() return c.erlangs(-5, 3600, 180) end, "cx.capacity.erlangs: contacts must be >= 0, got -5")
+  fails(function() return c.erlangs("100", 3600, 180) end, "contacts must be a number, got string")
+  fails(function() return c.agents_required(10, 180, 1.5, 20) end, "cx.capacity.agents_required: target must be <= 1")
+  fails(function() return c.agents_required(10, 180, 0.8, 20, 1) end, "shrinkage 1 leaves nobody on the phones")
+  fails(function() return c.utilization(10, 0 / 0, 180) end, "cx.capacity.utilization: concurrent must be a finite number")
+  fails(function() return c.erlang_a(10.5, 10, 180, 60) end, "cx.capacity.erlang_a: agents must be a whole number")
+  fails(function() return c.erlang_a_service_level(12, 10, 180, -1, 20) end, "patience must be > 0")
+  fails(function() return c.erlang_a_agents_required(10, 180, 60, 0 / 0, 20) end, "target must be a finite number")
+  -- The worked example still answers.
+  A.eq(c.agents_required(10, 180, 0.8, 20), 14)
+end
+
 return T

@@ -161,6 +161,22 @@ function T.capacity_rule_follows_the_worked_example()
   A.eq(select(1, v.run(q, { rules = { "capacity" }, forecast = { offered = 100, period = 1800, aht = 180, agents = 7 } })), false)
 end
 
+-- A forecast the math cannot answer is a problem the capacity rule reports, never an error.
+function T.capacity_rule_reports_a_forecast_it_cannot_evaluate()
+  local q = queue { serviceLevelTarget = { threshold = 80, time = 20 }, wrapUpTime = 0 }
+  for _, forecast in ipairs({
+    { offered = 100, period = 1800, aht = 0 / 0, agents = 14 },
+    { offered = 100, period = 1800, aht = 180, agents = math.huge },
+    { offered = 0 / 0, period = 1800, aht = 180, agents = 14 },
+    { offered = -100, period = 1800, aht = 180, agents = 14 },
+    { offered = 1e12, period = 1, aht = 180, agents = 14 },
+  }) do
+    local ok, problems = v.run(q, { rules = { "capacity" }, forecast = forecast })
+    A.eq(ok, false)
+    A.eq(rules_of(problems)[1]:sub(1, #"capacity:forecast"), "capacity:forecast")
+  end
+end
+
 function T.agent_status_rule()
   local ok_req = { status = "Break", pause_reason = "IT Issue", roles = { { name = "Agent" } }, shift = { start = 0, ["end"] = 100 }, now = 50 }
   A.eq(select(1, v.run(ok_req, { rules = { "agent_status" } })), true)

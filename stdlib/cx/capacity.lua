@@ -7,33 +7,7 @@ local M = {}
 -- as "no wait" (0 agents needed), and math.huge agents looped until the instruction limit.
 local MAX_AGENTS = 1000000
 
---- Raises at the caller's line unless `v` is a finite number in [lo, hi] (nil: that side open;
---- `above` makes lo exclusive); `optional` lets nil through.
----@param fn string
----@param name string
----@param v any
----@param lo number?
----@param hi number?
----@param opts { above: boolean?, optional: boolean?, whole: boolean? }?
----@return number?
-local function check(fn, name, v, lo, hi, opts)
-  opts = opts or {}
-  if v == nil and opts.optional then return nil end
-  local problem
-  if type(v) ~= "number" then
-    problem = ("must be a number, got %s"):format(v == nil and "nil" or type(v))
-  elseif v ~= v or v == math.huge or v == -math.huge then
-    problem = ("must be a finite number, got %s"):format(tostring(v))
-  elseif lo and (v < lo or (opts.above and v == lo)) then
-    problem = ("must be %s %s, got %s"):format(opts.above and ">" or ">=", tostring(lo), tostring(v))
-  elseif hi and v > hi then
-    problem = ("must be <= %s, got %s"):format(tostring(hi), tostring(v))
-  elseif opts.whole and v ~= math.floor(v) then
-    problem = ("must be a whole number, got %s"):format(tostring(v))
-  end
-  if problem then error(("cx.capacity.%s: %s %s"):format(fn, name, problem), 3) end
-  return v
-end
+local check = require("cx.check").number("cx.capacity")
 
 --- Traffic intensity in erlangs: contacts per `period` seconds times handle time.
 ---@param contacts number   contacts arriving in the period

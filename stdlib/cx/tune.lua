@@ -2,6 +2,8 @@
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
 
+local check = require("cx.check").number("cx.tune")
+
 --- Seed 001: move a queue's position threshold with its answer rate. Below 0.3 (agents are
 --- busy) the threshold drops by 3 (callbacks offered sooner); above 0.7 it rises by 2.
 ---@param current integer      the current position threshold
@@ -9,8 +11,11 @@ local M = {}
 ---@param opts { min: integer?, max: integer? }?  bounds (default 1..50)
 ---@return integer threshold
 function M.threshold_for_answer_rate(current, answer_rate, opts)
-  local lo = opts and opts.min or 1
-  local hi = opts and opts.max or 50
+  -- A NaN threshold came out as the maximum (math.min(50, nan) is 50), and a NaN rate as no change.
+  check("threshold_for_answer_rate", "current", current)
+  check("threshold_for_answer_rate", "answer_rate", answer_rate, 0, 1)
+  local lo = check("threshold_for_answer_rate", "opts.min", opts and opts.min, nil, nil, { optional = true }) or 1
+  local hi = check("threshold_for_answer_rate", "opts.max", opts and opts.max, lo, nil, { optional = true }) or 50
   if answer_rate < 0.3 then return math.max(lo, current - 3) end
   if answer_rate > 0.7 then return math.min(hi, current + 2) end
   return math.max(lo, math.min(hi, current))
@@ -21,6 +26,10 @@ end
 ---@param skill_matrix { coverage_ratio: number? }?  share of contacts the skills cover (default 0.75)
 ---@return { maxWaitTime: integer, maxWaiters: integer, serviceLevelTarget: { threshold: integer, time: integer } }
 function M.optimal_routing(metrics, skill_matrix)
+  if type(metrics) ~= "table" then error("cx.tune.optimal_routing: metrics must be a table", 2) end
+  check("optimal_routing", "metrics.max_capacity", metrics.max_capacity, 0)
+  check("optimal_routing", "metrics.active_interactions", metrics.active_interactions, 0)
+  check("optimal_routing", "skill_matrix.coverage_ratio", skill_matrix and skill_matrix.coverage_ratio, nil, nil, { optional = true })
   local capacity = math.max(1, metrics.max_capacity)
   local utilization = metrics.active_interactions / capacity
   local coverage = skill_matrix and skill_matrix.coverage_ratio or 0.75
@@ -39,6 +48,8 @@ end
 ---@param seconds number    interval length
 ---@return number per_minute
 function M.drain_rate(answered, seconds)
+  check("drain_rate", "answered", answered, 0)
+  check("drain_rate", "seconds", seconds)
   if seconds <= 0 then return 0 end
   return answered / seconds * 60
 end

@@ -26,4 +26,23 @@ function T.drain_rate()
   A.eq(t.drain_rate(5, 0), 0)
 end
 
+-- A bad input fails naming the function and argument: a NaN threshold came out as 50 (the
+-- maximum), a NaN answer rate as "no change", a NaN capacity as a routing to deploy.
+function T.bad_inputs_fail_instead_of_answering()
+  local function fails(f, says)
+    local ok, err = pcall(f)
+    A.eq(ok, false, says)
+    A.truthy(tostring(err):find(says, 1, true), tostring(err))
+  end
+  fails(function() return t.threshold_for_answer_rate(0 / 0, 0.5) end, "cx.tune.threshold_for_answer_rate: current must be a finite number")
+  fails(function() return t.threshold_for_answer_rate(10, 0 / 0) end, "answer_rate must be a finite number")
+  fails(function() return t.threshold_for_answer_rate(10, nil) end, "answer_rate must be a number, got nil")
+  fails(function() return t.threshold_for_answer_rate(10, 1.5) end, "answer_rate must be <= 1")
+  fails(function() return t.threshold_for_answer_rate(10, 0.5, { min = 5, max = 2 }) end, "opts.max must be >= 5")
+  fails(function() return t.optimal_routing({ active_interactions = 40, max_capacity = 0 / 0 }) end,
+    "cx.tune.optimal_routing: metrics.max_capacity must be a finite number")
+  fails(function() return t.optimal_routing(nil) end, "metrics must be a table")
+  fails(function() return t.drain_rate(math.huge, 60) end, "cx.tune.drain_rate: answered must be a finite number")
+end
+
 return T

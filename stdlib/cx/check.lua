@@ -1,0 +1,35 @@
+--- cx.check: argument checks for the stdlib's math, so a bad input fails at the caller's line,
+--- naming the function and the argument, instead of coming out as a number (NaN compares false
+--- with everything: a NaN answer rate or capacity silently became a "safe" setting).
+--- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
+local M = {}
+
+--- A checker for the functions of `module` (`"cx.capacity"`): `check(fn, name, v, lo, hi, opts)`
+--- raises at the caller of `fn` unless `v` is a finite number in [lo, hi] (nil: that side open;
+--- `opts.above` makes lo exclusive, `opts.whole` wants an integer value, `opts.optional` lets nil
+--- through), and returns `v`.
+---@param module string
+---@return fun(fn: string, name: string, v: any, lo: number?, hi: number?, opts: { above: boolean?, optional: boolean?, whole: boolean? }?): number?
+function M.number(module)
+  return function(fn, name, v, lo, hi, opts)
+    opts = opts or {}
+    if v == nil and opts.optional then return nil end
+    local problem
+    if type(v) ~= "number" then
+      problem = ("must be a number, got %s"):format(v == nil and "nil" or type(v))
+    elseif v ~= v or v == math.huge or v == -math.huge then
+      problem = ("must be a finite number, got %s"):format(tostring(v))
+    elseif lo and (v < lo or (opts.above and v == lo)) then
+      problem = ("must be %s %s, got %s"):format(opts.above and ">" or ">=", tostring(lo), tostring(v))
+    elseif hi and v > hi then
+      problem = ("must be <= %s, got %s"):format(tostring(hi), tostring(v))
+    elseif opts.whole and v ~= math.floor(v) then
+      problem = ("must be a whole number, got %s"):format(tostring(v))
+    end
+    -- Level 3: past this checker and the stdlib function, at the script's call.
+    if problem then error(("%s.%s: %s %s"):format(module, fn, name, problem), 3) end
+    return v
+  end
+end
+
+return M

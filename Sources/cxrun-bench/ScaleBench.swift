@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Scale: a rebalance of every queue and a listing of every agent, at 500 / 5,000 queues and
 /// 5,000 / 50,000 agents, each a `cxrun run` process of the release binary against a separately
@@ -88,20 +89,18 @@ enum ScaleBench {
 }
 
 /// A `cxrun sim` started for a benchmark (port 0, rate limit off, quiet hour), and its address.
+/// Started with TestSupport's posix_spawn child, not Foundation's Process (whose run() crashes now
+/// and then on Linux: swift-corelibs-foundation #5472).
 final class SimProcess {
-    let process = Process()
+    let process: ChildProcess
     let url: String
 
     init(cxrun: String, folder: String, arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: cxrun)
-        process.arguments = ["sim", "--port", "0", "--db", folder + "/sandbox.sqlite", "--rate-limit", "0", "--clock", "2026-01-05T03:00:00Z"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(cxrun, ["sim", "--port", "0", "--db", folder + "/sandbox.sqlite", "--rate-limit", "0", "--clock", "2026-01-05T03:00:00Z"]
+                                   + arguments, stdout: .pipe)
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
+            let chunk = process.stdout?.availableData ?? Data()
             if chunk.isEmpty { throw BenchError("cxrun sim ended before listening") }
             line.append(chunk)
         }
@@ -112,8 +111,8 @@ final class SimProcess {
     }
 
     func stop() {
-        kill(process.processIdentifier, SIGKILL)  // it may have inherited a blocked SIGTERM
-        process.waitUntilExit()
+        process.signal(SIGKILL)  // it may have inherited a blocked SIGTERM
+        process.wait()
     }
 }
 

@@ -35,57 +35,40 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
     try Data().write(to: outURL)
     try Data().write(to: errURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable ?? cxrunBinary)
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    // `stdoutPath`: somewhere else for standard output (e.g. /dev/full); `stdout` is then empty.
-    process.standardOutput = try FileHandle(forWritingTo: stdoutPath.map(URL.init(fileURLWithPath:)) ?? outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
+    var stdin = ChildProcess.Stream.null
     if let input {
         let inURL = scratch.appendingPathComponent("in")
         try input.write(to: inURL, atomically: true, encoding: .utf8)
-        process.standardInput = try FileHandle(forReadingFrom: inURL)
-    } else {
-        process.standardInput = FileHandle.nullDevice
+        stdin = .file(inURL.path)
     }
     // The in-process sandbox tenant's traffic follows its clock: pin a quiet hour unless the test picks one.
     let pinned = ["CXRUN_SANDBOX_CLOCK": sandboxClock]
-    process.environment = ProcessInfo.processInfo.environment.merging(pinned) { _, new in new }.merging(environment) { _, new in new }
     let started = Date()
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do {
-            try process.run()
-        } catch {
-            continuation.resume(throwing: error)
-            return
-        }
-        if let delay = interruptAfter {
-            let pid = process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGINT) }
-        }
-        if marker != nil || condition != nil {
-            // The signal once stdout shows the marker (and `condition` holds): the script is
-            // running, whatever the machine's speed.
-            let pid = process.processIdentifier
-            let path = outURL.path
-            DispatchQueue.global().async {
-                for _ in 0..<1200 {
-                    let printed = marker.map { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self).contains($0) } ?? true
-                    if printed && (condition?() ?? true) { kill(pid, signal); return }
-                    usleep(50_000)
-                }
+    // `stdoutPath`: somewhere else for standard output (e.g. /dev/full); `stdout` is then empty.
+    let child = try ChildProcess(executable ?? cxrunBinary, arguments, directory: directory.path,
+                                 environment: ProcessInfo.processInfo.environment.merging(pinned) { _, new in new }.merging(environment) { _, new in new },
+                                 stdin: stdin, stdout: .file(stdoutPath ?? outURL.path), stderr: .file(errURL.path))
+    if let delay = interruptAfter {
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { child.signal(SIGINT) }
+    }
+    if marker != nil || condition != nil {
+        // The signal once stdout shows the marker (and `condition` holds): the script is
+        // running, whatever the machine's speed.
+        let path = outURL.path
+        DispatchQueue.global().async {
+            for _ in 0..<1200 where child.isRunning {
+                let printed = marker.map { String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self).contains($0) } ?? true
+                if printed && (condition?() ?? true) { child.signal(signal); return }
+                usleep(50_000)
             }
         }
-        if let delay = killAfter {
-            let pid = process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(pid, SIGKILL) }
-        }
-        // A hung cxrun fails its test instead of holding the whole suite (and CI) until its limit.
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + cliHardLimit) { if process.isRunning { kill(pid, SIGKILL) } }
     }
+    if let delay = killAfter {
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { child.signal(SIGKILL) }
+    }
+    // A hung cxrun fails its test instead of holding the whole suite (and CI) until its limit.
+    DispatchQueue.global().asyncAfter(deadline: .now() + cliHardLimit) { child.signal(SIGKILL) }
+    let status = await child.exitCode()
     let read = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
     return CLIResult(status: status, stdout: read(outURL), stderr: read(errURL), seconds: Date().timeIntervalSince(started))
 }
@@ -102,23 +85,16 @@ func scriptFolder(_ files: [String: String]) throws -> URL {
 }
 
 /// A standalone `cxrun sim` on a free port (client `ops` with the test's secret); its process and URL.
-func startSim(in dir: URL, extra: [String] = []) async throws -> (process: Process, baseURL: String) {
+func startSim(in dir: URL, extra: [String] = []) async throws -> (process: ChildProcess, baseURL: String) {
     // Its output is read until it listens: blocking work, kept off the cooperative pool.
     try await offPool { try startSimBlocking(in: dir, extra: extra) }
 }
 
-private func startSimBlocking(in dir: URL, extra: [String]) throws -> (process: Process, baseURL: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: cxrunBinary)
-    process.arguments = ["sim", "--port", "0", "--clock", sandboxClock, "--db", dir.appendingPathComponent("sim.sqlite").path,
-                         "--client", "ops:S3cret-From-Env-4321"] + extra
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+private func startSimBlocking(in dir: URL, extra: [String]) throws -> (process: ChildProcess, baseURL: String) {
+    let process = try ChildProcess(cxrunBinary, ["sim", "--port", "0", "--clock", sandboxClock, "--db", dir.appendingPathComponent("sim.sqlite").path,
+                                                 "--client", "ops:S3cret-From-Env-4321"] + extra, stdout: .pipe)
     var text = ""
-    let handle = out.fileHandleForReading
-    while !text.contains("listening on") {
+    while !text.contains("listening on"), let handle = process.stdout {
         let data = handle.availableData
         if data.isEmpty { break }
         text += String(decoding: data, as: UTF8.self)
@@ -136,15 +112,7 @@ func curlGet(_ url: String) async throws -> String {
 }
 
 func curlGetBlocking(_ url: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", url]
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try ChildProcess.output("/usr/bin/curl", ["-s", url]).text
 }
 
 /// PUT a JSON body with curl (no auth: control plane).
@@ -153,29 +121,12 @@ func curlPut(_ url: String, _ body: String) async throws -> Bool {
 }
 
 func curlPutBlocking(_ url: String, _ body: String) throws -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]
-    let out = Pipe()
-    process.standardOutput = out
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self) == "200"
+    try ChildProcess.output("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]).text == "200"
 }
 
 /// Whether the newest run in `dir`'s audit log is running with a write row pending (its request
 /// in flight), read with `cxrun audit show` (blocking: for `runCLI`'s `interruptWhen`).
 func newestRunHasAWriteInFlight(in dir: URL) -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: cxrunBinary)
-    process.arguments = ["audit", "show"]
-    process.currentDirectoryURL = dir
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    guard let text = try? ChildProcess.output(cxrunBinary, ["audit", "show"], directory: dir.path).text else { return false }
     return text.contains("status   running") && text.contains(" pending ")
 }

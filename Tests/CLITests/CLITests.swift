@@ -158,25 +158,17 @@ struct StdlibDiscoveryTests {
         if link(cxrunBinary, installed) != 0 { try FileManager.default.copyItem(atPath: cxrunBinary, toPath: installed) }
         try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("stdlib"), to: prefix.appendingPathComponent("share/cxrun/stdlib"))
         let dir = try scriptFolder(["s.lua": "print(require('cx.diff').render({1, 2}))\n"])
-        var started: (Process, Pipe)?
+        var started: ChildProcess?
         for attempt in 1...100 where started == nil {
-            let process = Process()
-            process.executableURL = prefix.appendingPathComponent("bin/cxrun")
-            process.arguments = ["run", "s.lua"]
-            process.currentDirectoryURL = dir
-            let pipe = Pipe()
-            process.standardOutput = pipe
             do {
-                try process.run()
-                started = (process, pipe)
-            } catch let error as NSError where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) && attempt < 100 {
+                started = try ChildProcess(installed, ["run", "s.lua"], directory: dir.path, stdout: .pipe)
+            } catch let error as ChildProcessError where error.code == ETXTBSY && attempt < 100 {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-        let (process, out) = try #require(started)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let process = try #require(started)
+        let data = try await offPool { process.stdout?.readDataToEndOfFile() ?? Data() }
+        #expect(await process.exitCode() == 0)
         #expect(String(decoding: data, as: UTF8.self) == "[1, 2]\n")
     }
 }

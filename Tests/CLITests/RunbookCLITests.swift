@@ -151,7 +151,7 @@ struct RunbookCLITests {
     /// with every API write slowed by `latencyMs` so the PUT is in flight; returns the run, the
     /// queue and its original maxWaitTime.
     private func killMidDeploy(writeLatencyMs latencyMs: Int, signal: Int32 = SIGKILL) async throws -> (
-        dir: URL, env: [String: String], sim: Process, baseURL: String, runID: String, queueID: String, original: String
+        dir: URL, env: [String: String], sim: ChildProcess, baseURL: String, runID: String, queueID: String, original: String
     ) {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)
@@ -168,16 +168,9 @@ struct RunbookCLITests {
         _ = try await runCLI(["run", "book.lua", "--dry-run"], in: dir, environment: env)
         let faults = try await curlPut(baseURL + "/_sim/faults", #"{"writeLatencyMs": \#(latencyMs)}"#)
         #expect(faults)
-        let victim = Process()
-        victim.executableURL = URL(fileURLWithPath: cxrunBinary)
-        victim.arguments = ["run", "book.lua"]
-        victim.currentDirectoryURL = dir
-        victim.environment = ProcessInfo.processInfo.environment.merging(env) { _, new in new }
-        let victimOut = Pipe()
-        victim.standardOutput = victimOut
-        let victimErr = Pipe()  // a few lines: the pipe never fills
-        victim.standardError = victimErr
-        try victim.run()
+        // stdout and stderr are a few lines: the pipes never fill.
+        let victim = try ChildProcess(cxrunBinary, ["run", "book.lua"], directory: dir.path,
+                                      environment: ProcessInfo.processInfo.environment.merging(env) { _, new in new }, stdout: .pipe, stderr: .pipe)
         // Kill it the moment its deploy row is committed as pending (the PUT is then in flight).
         var runID = ""
         var pending = false
@@ -190,10 +183,10 @@ struct RunbookCLITests {
             runID = String(first.split(separator: " ").last ?? "")
             pending = show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") }
         }
-        kill(victim.processIdentifier, signal)
-        victim.waitUntilExit()
-        let killedOutput = String(decoding: victimOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let killedErrors = String(decoding: victimErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        victim.signal(signal)
+        let victimStatus = await victim.exitCode()
+        let killedOutput = String(decoding: victim.stdout?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        let killedErrors = String(decoding: victim.stderr?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
         #expect(pending, "the deploy row was committed pending before the request went out")
         #expect(!killedOutput.contains("never"))
         let show = try await runCLI(["audit", "show", runID], in: dir)
@@ -203,7 +196,7 @@ struct RunbookCLITests {
         } else {
             // Stopped with the PUT in flight: whether it applied is unknown, and the row says so
             // (an error there would tell a rollback there was nothing to undo).
-            #expect(victim.terminationStatus == 128 + signal && show.stdout.contains("status   aborted"), "\(show.stdout)")
+            #expect(victimStatus == 128 + signal && show.stdout.contains("status   aborted"), "\(show.stdout)")
             #expect(show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") && $0.contains("may have been applied") },
                     "\(show.stdout)")
             #expect(killedErrors.contains("1 write was cut off and may have applied (left pending); cxrun rollback --run \(runID)"), "\(killedErrors)")
@@ -301,15 +294,10 @@ struct ScriptRunbookTests {
 
     @Test func aClosedPipeEndsTheOutputNotTheProcess() async throws {
         let dir = try scriptFolder(["loud.lua": "for i = 1, 20000 do print(('line %d'):format(i)) end\n"])
-        let sh = Process()
-        sh.executableURL = URL(fileURLWithPath: "/bin/bash")
-        sh.arguments = ["-c", "'\(cxrunBinary)' run loud.lua 2>/dev/null | head -1 >/dev/null; echo ${PIPESTATUS[0]}"]
-        sh.currentDirectoryURL = dir
-        let out = Pipe()
-        sh.standardOutput = out
-        try sh.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        sh.waitUntilExit()
+        let text = try await offPool {
+            try ChildProcess.output("/bin/bash", ["-c", "'\(cxrunBinary)' run loud.lua 2>/dev/null | head -1 >/dev/null; echo ${PIPESTATUS[0]}"],
+                                    directory: dir.path).text
+        }
         #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "cxrun's exit status with a closed pipe: \(text)")
     }
 
@@ -353,24 +341,17 @@ struct RunbooksAtPinnedHoursTests {
 struct SettleSignalTests {
     /// A webhook receiver that accepts connections and never answers: the run's last delivery is
     /// still in flight when the script ends, so the signal lands while the run settles.
-    private func silentReceiver() throws -> (Process, Int) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", """
+    private func silentReceiver() throws -> (ChildProcess, Int) {
+        let p = try ChildProcess("/usr/bin/env", ["python3", "-c", """
             import socket, sys
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
             print(s.getsockname()[1], flush=True)
             held = []
             while True: held.append(s.accept())
-            """]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+            """], stdout: .pipe)
         var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
+        while !line.contains(UInt8(ascii: "\n")), let out = p.stdout {
+            let chunk = out.availableData
             if chunk.isEmpty { break }
             line.append(chunk)
         }
@@ -384,8 +365,8 @@ struct SettleSignalTests {
         defer {
             // SIGKILL: the receiver may have inherited a blocked SIGTERM; left running it would
             // hold the test runner's output open.
-            kill(receiver.processIdentifier, SIGKILL)
-            receiver.waitUntilExit()
+            receiver.signal(SIGKILL)
+            receiver.wait()
         }
         try #require(port > 0)
         let dir = try scriptFolder([

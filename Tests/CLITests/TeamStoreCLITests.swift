@@ -9,7 +9,7 @@ import TestSupport
 @Suite("Team: two operators, one PostgreSQL")
 struct TeamStoreCLITests {
     struct Team {
-        let sim: Process
+        let sim: ChildProcess
         let url: String
         let a: URL
         let b: URL
@@ -87,26 +87,19 @@ struct TeamStoreCLITests {
 
     /// `cxrun repl` driven through a pipe: it holds its locks until its input ends.
     final class Session {
-        let process = Process()
-        let input = Pipe()
+        let process: ChildProcess
         let outPath: String
 
         init(in dir: URL, environment: [String: String]) throws {
             outPath = try temporaryFolder("repl") + "/out"
-            try Data().write(to: URL(fileURLWithPath: outPath))
-            process.executableURL = URL(fileURLWithPath: cxrunBinary)
-            process.arguments = ["repl"]
-            process.currentDirectoryURL = dir
-            process.standardInput = input
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            process.standardError = process.standardOutput
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-            try process.run()
+            process = try ChildProcess(cxrunBinary, ["repl"], directory: dir.path,
+                                       environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                                       stdin: .pipe, stdout: .file(outPath), stderr: .stdout)
         }
 
-        func send(_ line: String) { input.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+        func send(_ line: String) { process.stdin?.write(Data((line + "\n").utf8)) }
         var output: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
-        func end() { try? input.fileHandleForWriting.close() }
+        func end() { try? process.stdin?.close() }
     }
 
     /// Waits (bounded) for `condition`; false when it never held.
@@ -134,12 +127,12 @@ struct TeamStoreCLITests {
         guard try await Self.eventually("the first run holds its lock", { holder.output.contains("held") }) else { return }
         let locks = try await runCLI(["locks", "--json"], in: team.b, environment: team.envB)
         let lease = try #require(locks.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }.first, "\(locks.stdout) \(locks.stderr)")
-        #expect(lease["operator"] == "ana" && lease["pid"]?.intValue == Int64(holder.process.processIdentifier), "\(lease)")
+        #expect(lease["operator"] == "ana" && lease["pid"]?.intValue == Int64(holder.process.pid), "\(lease)")
         let holderRun = try #require(lease["run"]?.stringValue)
 
         // A run that cannot wait long fails that write, naming the holder.
         let refused = try await runCLI(["run", "touch.lua", "--lock-timeout", "0.5"], in: team.b, environment: team.envB)
-        #expect(refused.status != 0 && refused.stderr.contains("is locked by run \(holderRun) (operator ana, pid \(holder.process.processIdentifier)"),
+        #expect(refused.status != 0 && refused.stderr.contains("is locked by run \(holderRun) (operator ana, pid \(holder.process.pid)"),
                 "\(refused.stderr)")
         // One that waits proceeds once the holder ends, and never wrote while it held the queue.
         async let waiter = runCLI(["run", "touch.lua", "--lock-timeout", "120"], in: team.b, environment: team.envB)
@@ -163,8 +156,8 @@ struct TeamStoreCLITests {
         holder.send("deploy(q.id, build(q, {maxWaiters = 5}))")
         holder.send("print('held')")
         guard try await Self.eventually("the first run holds its lock", { holder.output.contains("held") }) else { return }
-        kill(holder.process.processIdentifier, SIGKILL)
-        holder.process.waitUntilExit()
+        holder.process.signal(SIGKILL)
+        _ = await holder.process.exitCode()
         // On this host a dead holder is seen at once: its run is abandoned and its lock freed.
         let listed = try await runCLI(["locks"], in: team.b, environment: team.envB)
         #expect(listed.stdout.isEmpty && listed.stderr.contains("no locks are held"), "\(listed.stdout) \(listed.stderr)")

@@ -16,11 +16,9 @@ struct AuditFileTests {
 
     /// The pid of a process that has exited (and been reaped).
     static func deadPID() throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        return p.processIdentifier
+        let p = try ChildProcess("/bin/true", [])
+        p.wait()
+        return p.pid
     }
 
     @Test func aRunWhoseProcessIsGoneIsAbandonedAndFinalizedOnTheNextOpen() throws {

@@ -1,5 +1,6 @@
 import CXone
 import Foundation
+import GRDB
 import JSONCore
 import Testing
 import TestSupport
@@ -90,6 +91,7 @@ struct ReassignTests {
             #expect(try await Self.profile(bench, user) == .string(before))
         }
     }
+
     /// A reassignment whose PUT got no answer (timed out) may still land: its row stays pending
     /// with the profile before it, and `cxrun rollback --run` restores it once it has landed,
     /// saying that such a write cannot be refused (users have no version).
@@ -97,13 +99,15 @@ struct ReassignTests {
         let bench = try await Bench.start()
         try await stopping(bench) {
             let (user, before) = try await Self.someAgent(bench)
-            _ = try await bench.send(.PUT, "/_sim/faults", json: ["writeLatencyMs": 1500])
+            // Writes held 8 s, requests given 3: the token and the read before the PUT have ample
+            // time however loaded the machine (0.3 s once timed the read out instead), the PUT not.
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["writeLatencyMs": 8000])
             var once = RetryPolicy()
             once.maxAttempts = 1
             let (result, output) = try await bench.run("""
                 local ok, err = pcall(reassign, "\(user)", "profile-night")
                 print(ok, err.code, err.details and err.details.outcome)
-                """, tenant: bench.tenant(retry: once, timeout: 0.3))
+                """, tenant: bench.tenant(retry: once, timeout: 3))
             #expect(output == "false\ttimeout\tunknown\n", "\(output) \(result.outcome.failureText)")
             let row = try #require(try bench.audit.calls(run: result.summary.runID).first { $0.binding == "reassign" })
             #expect(row.status == .pending, "its outcome is unknown: \(row)")
@@ -111,7 +115,7 @@ struct ReassignTests {
             #expect(image?.document == ["routingProfileId": .string(before)], "the profile before, recorded before the PUT was sent")
             // The PUT the client gave up on lands when the tenant's delay is over.
             var landed = false
-            for _ in 0..<200 where !landed {
+            for _ in 0..<400 where !landed {
                 landed = try await Self.profile(bench, user) == "profile-night"
                 if !landed { try await Task.sleep(for: .milliseconds(50)) }
             }
@@ -123,6 +127,45 @@ struct ReassignTests {
             #expect(lines.first?.message.hasPrefix("routing profile restored to \(before); the reassignment's write was in flight") == true,
                     "\(lines.map(\.message))")
             #expect(try await Self.profile(bench, user) == .string(before))
+        }
+    }
+    /// An apply writes a planned routing profile only over the one it was planned against: another
+    /// admin's change between the apply's read of the agent and its write is a conflict, not
+    /// overwritten. The change is made in the tenant's own database while the apply's first write
+    /// (a queue, held by the sandbox's write latency) is in flight — after the agent was read.
+    @Test(.timeLimit(.minutes(2))) func anApplyDoesNotOverwriteAProfileChangedAfterItWasRead() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (user, before) = try await Self.someAgent(bench)
+            let (_, file, _) = try await PlanApplyTests.plan(bench, """
+                local q = fetch(queues({channel = "voice"})[1].id)
+                deploy(q.id, build(q, {maxWaitTime = 333}))
+                reassign("\(user)", "profile-night")
+                """)
+            // The queue's write held 6 s: the other admin's change (below) lands inside it however
+            // loaded the machine.
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["writeLatencyMs": 6000])
+            let apply = Task { try await PlanApplyTests.apply(bench, file) }
+            // The queue's write is in flight once the apply run's deploy row is pending.
+            let audit = try bench.audit
+            var inFlight = false
+            for _ in 0..<400 where !inFlight {
+                if let run = try audit.runs(limit: 1).first, run.planID != nil {
+                    inFlight = try audit.calls(run: run.id).contains { $0.binding == "deploy" && $0.status == .pending }
+                }
+                if !inFlight { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(inFlight, "the apply's queue write was seen in flight")
+            let tenantDB = try DatabaseQueue(path: bench.directory + "/sandbox.sqlite")
+            try await tenantDB.write { db in
+                try db.execute(sql: "UPDATE user SET document = json_set(document, '$.routingProfileId', 'profile-other') WHERE id = ?",
+                               arguments: [user])
+            }
+            let report = try await apply.value
+            _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            let line = try #require(report.lines.first { $0.action.kind == .profile })
+            #expect(line.state == .failed && line.message.contains("was changed since"), "\(line.state) \(line.message)")
+            #expect(try await Self.profile(bench, user) == "profile-other", "the other admin's change stands (was \(before))")
         }
     }
 }

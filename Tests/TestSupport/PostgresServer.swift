@@ -52,15 +52,28 @@ public final class PostgresServer: Sendable {
         guard let bin = ["17", "16", "15"].map({ "/usr/lib/postgresql/\($0)/bin" }).first(where: { FileManager.default.fileExists(atPath: $0 + "/initdb") })
         else { throw PostgresServerError(description: "PostgreSQL is not installed (make deps installs postgresql)") }
         let folder = try temporaryFolder("pgtest")
-        let server = PostgresServer(port: try freePort(), folder: folder, bin: bin)
         if geteuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", folder]) }
-        try server.asServerUser(bin + "/initdb", ["-D", folder + "/data", "-U", "cxrun", "-A", "trust", "-E", "UTF8", "--no-sync"])
-        try server.startAgainBlocking()
-        started.withLock { list in
-            if list.isEmpty { atexit { PostgresServer.stopAll() } }
-            list.append(server)
+        try PostgresServer(port: 0, folder: folder, bin: bin)
+            .asServerUser(bin + "/initdb", ["-D", folder + "/data", "-U", "cxrun", "-A", "trust", "-E", "UTF8", "--no-sync"])
+        // A port found free can be taken by another test's server before postgres binds it (seen
+        // once with the suite running twice at once): a start that fails is tried on another port.
+        var failure: (any Error)?
+        for _ in 0..<3 {
+            let server = PostgresServer(port: try freePort(), folder: folder, bin: bin)
+            do {
+                try server.startAgainBlocking()
+            } catch {
+                let log = (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? ""
+                failure = PostgresServerError(description: "\(error); server log: \(log.suffix(600))")
+                continue
+            }
+            started.withLock { list in
+                if list.isEmpty { atexit { PostgresServer.stopAll() } }
+                list.append(server)
+            }
+            return server
         }
-        return server
+        throw failure ?? PostgresServerError(description: "the cluster did not start")
     }
 
     private init(port: Int, folder: String, bin: String) {

@@ -123,33 +123,19 @@ public final class PostgresServer: Sendable {
         }
     }
 
-    /// Runs a tool to its end (posix_spawn and waitpid: Foundation's Process can miss the exit
-    /// of a child whose own children live on, as pg_ctl's server does); its output, from a file.
+    /// Runs a tool to its end (posix_spawn and waitpid, `ChildProcess`: Foundation's Process can
+    /// miss the exit of a child whose own children live on, as pg_ctl's server does); its output,
+    /// from a file (a pipe would stay open in that server).
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
         let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-pgtool-\(UUID().uuidString)").path
         defer { unlink(outPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Signals the test process blocks must not stay blocked in the server.
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let argv = ([tool] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, tool, &actions, &attributes, argv, environ)
-        guard spawned == 0 else { throw PostgresServerError(description: "cannot start \(tool): error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status: Int32
+        do {
+            status = try ChildProcess(tool, arguments, stdout: .file(outPath), stderr: .stdout).wait()
+        } catch {
+            throw PostgresServerError(description: "cannot start \(tool): \(error)")
+        }
         let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         guard status == 0 else {
             throw PostgresServerError(description: "\((tool as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")

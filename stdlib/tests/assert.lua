@@ -40,4 +40,13 @@ function M.truthy(value, what)
   end
 end
 
+--- Fails unless `f()` raises an error whose text contains `says`.
+function M.fails(f, says)
+  local ok, err = pcall(f)
+  if ok then error(("expected an error saying %q, got none"):format(says), 2) end
+  if not tostring(err):find(says, 1, true) then
+    error(("expected an error saying %q, got %s"):format(says, tostring(err)), 2)
+  end
+end
+
 return M

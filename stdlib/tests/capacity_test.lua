@@ -103,11 +103,7 @@ end
 -- Bad inputs fail naming the function and the argument: NaN once came out as "nobody waits"
 -- (0 agents needed) and math.huge agents looped until the instruction limit.
 function T.bad_inputs_fail_instead_of_answering()
-  local function fails(f, says)
-    local ok, err = pcall(f)
-    A.eq(ok, false, says)
-    A.truthy(tostring(err):find(says, 1, true), tostring(err))
-  end
+  local fails = A.fails
   fails(function() return c.probability_of_waiting(0 / 0, 10) end, "cx.capacity.probability_of_waiting: agents must be a finite number")
   fails(function() return c.probability_of_waiting(math.huge, 10) end, "agents must be a finite number, got inf")
   fails(function() return c.probability_of_waiting(2e6, 10) end, "agents must be <= 1000000")

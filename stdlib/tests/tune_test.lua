@@ -29,11 +29,7 @@ end
 -- A bad input fails naming the function and argument: a NaN threshold came out as 50 (the
 -- maximum), a NaN answer rate as "no change", a NaN capacity as a routing to deploy.
 function T.bad_inputs_fail_instead_of_answering()
-  local function fails(f, says)
-    local ok, err = pcall(f)
-    A.eq(ok, false, says)
-    A.truthy(tostring(err):find(says, 1, true), tostring(err))
-  end
+  local fails = A.fails
   fails(function() return t.threshold_for_answer_rate(0 / 0, 0.5) end, "cx.tune.threshold_for_answer_rate: current must be a finite number")
   fails(function() return t.threshold_for_answer_rate(10, 0 / 0) end, "answer_rate must be a finite number")
   fails(function() return t.threshold_for_answer_rate(10, nil) end, "answer_rate must be a number, got nil")

@@ -239,9 +239,10 @@ struct BindingTests {
                 """#, args: [id])
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             #expect(output == """
-                false\t2
+                false\t3
                 schema\tmax_wait_time_seconds\tunknown field max_wait_time_seconds; did you mean maxWaitTime?
                 schema\twrapUpTime\twrapUpTime = 120000 looks like milliseconds (120 s); times in the queue document are seconds
+                fields\twrapUpTime\twrapUpTime must be between 0 and 3600, got 120000
                 true\t0
                 false\tcustomerTier
                 false\tskills[1].id\tskill no-such-skill does not exist in this tenant

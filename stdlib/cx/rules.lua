@@ -7,6 +7,15 @@ local M = {}
 --- Routing strategies (DESIGN §10).
 M.STRATEGIES = { "priority", "longest_idle", "fewest_calls", "skill_based", "random", "weighted" }
 
+--- Channels a queue serves.
+M.CHANNELS = { "chat", "email", "voice" }
+
+--- What the platform accepts for a queue's own fields: contacts an agent takes at once, and the
+--- wrap-up after each (seconds).
+M.MAX_CONCURRENCY = 10
+M.MAX_WRAP_UP_SECONDS = 3600
+M.MAX_LONGEST_IDLE_SECONDS = 86400
+
 --- Agent statuses, in the order messages list them.
 M.STATUSES = { "Available", "Busy", "Break", "Training", "Offline" }
 

@@ -88,15 +88,44 @@ end
 
 local equal = require("cx.diff").equal
 
+--- Why table `v` would not reach the tenant as a JSON array, or nil: the value bridge sends a
+--- table as an array only when it is marked one (`cx.array`, or as fetched) or holds 1..n and
+--- nothing else — so `{}` is an object, and a list with holes or other keys too.
+local function list_problem(v, path)
+  if getmetatable(v) == "array" then return nil end
+  local n = 0
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 then return ("%s must be a list, got a table with the key %s"):format(path, tostring(k)) end
+    n = n + 1
+  end
+  if n == 0 then return ("%s: an empty {} is sent as a JSON object; write cx.array{} for an empty list"):format(path) end
+  if n ~= #v then return ("%s must be a list without holes"):format(path) end
+  return nil
+end
+
+--- Why table `v` would reach the tenant as a JSON array where an object belongs, or nil.
+local function object_problem(v, path)
+  if getmetatable(v) == "array" then return ("%s must be a table of fields, got a list"):format(path) end
+  if v[1] == nil then return nil end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n == #v then return ("%s must be a table of fields, got a list"):format(path) end
+  return nil
+end
+
 local function check_value(kind, v, path, base, problem)
   if is_null_type(type(v)) then return end
   if type(kind) == "table" and kind[1] ~= nil then
     if type(v) ~= "table" then return problem(path, "%s must be a list", path) end
+    local not_list = list_problem(v, path)
+    if not_list then return problem(path, not_list) end
     for i, item in ipairs(v) do
       check_value(kind[1], item, ("%s[%d]"):format(path, i), type(base) == "table" and base[i] or nil, problem)
     end
   elseif type(kind) == "table" then
     if type(v) ~= "table" then return problem(path, "%s must be a table", path) end
+    local not_object = object_problem(v, path)
+    if not_object then return problem(path, not_object) end
     local keys = {}
     for k in pairs(v) do keys[#keys + 1] = k end
     table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)  -- problems in a stable order
@@ -139,10 +168,12 @@ local function conforms(kind, v)
     if t ~= "table" then return false end
     local item_kind = kind[1]
     if item_kind ~= nil then
+      if list_problem(v, "") then return false end
       for _, item in ipairs(v) do
         if not conforms(item_kind, item) then return false end
       end
     else
+      if object_problem(v, "") then return false end
       for k, item in pairs(v) do
         local known = kind[k]
         if known == nil or not conforms(known, item) then return false end

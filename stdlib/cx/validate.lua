@@ -19,6 +19,7 @@ local M = {}
 ---  head (the host's fast path over queue_ids)
 
 M.STRATEGIES = rules.set(rules.STRATEGIES)
+M.CHANNELS = rules.set(rules.CHANNELS)
 M.DEFAULT_LIMITS = rules.DEFAULT_LIMITS
 
 local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) end
@@ -53,6 +54,18 @@ M.rules = {}
 
 --- schema: known fields only (the closest known one named), right types, seconds not milliseconds.
 M.rules.schema = require("cx.schema").rule
+
+--- fields: values the platform accepts for the queue's own fields — a known channel, a name,
+--- concurrency and wrap-up in range. (Without it a payload the tenant refuses passed as valid.)
+function M.rules.fields(p, _, problem)
+  if p.channel ~= nil and not M.CHANNELS[p.channel] then
+    problem("channel", "channel must be one of %s, got '%s'", table.concat(rules.CHANNELS, ", "), tostring(p.channel))
+  end
+  if p.name ~= nil and (type(p.name) ~= "string" or p.name == "") then problem("name", "name must be a non-empty string") end
+  range(problem, "concurrency", p.concurrency, 1, rules.MAX_CONCURRENCY)
+  range(problem, "wrapUpTime", p.wrapUpTime, 0, rules.MAX_WRAP_UP_SECONDS)
+  if is_table(p.routing) then range(problem, "routing.longestIdleSeconds", p.routing.longestIdleSeconds, 0, rules.MAX_LONGEST_IDLE_SECONDS) end
+end
 
 --- routing: a known strategy; `priority` needs priority enabled with positive levels;
 --- `skill_based` needs skills.
@@ -158,7 +171,9 @@ function M.rules.overflow(p, ctx, problem)
     return problem("overflow.targetQueueId", "routeToQueue needs a targetQueueId")
   end
   range(problem, "overflow.waitTime", o.waitTime, 30, 600)
-  if type(target) ~= "string" or target == "" or o.enabled == false then return end
+  -- A target is checked whatever the action (the tenant refuses one that does not exist, or is
+  -- this queue, even on a drop or a disabled overflow); the chain only when it routes.
+  if type(target) ~= "string" or target == "" then return end
   if target == p.id then return problem("overflow.targetQueueId", "a queue cannot overflow to itself") end
   local lookup = ctx and ctx.queue
   if not lookup then return end
@@ -167,6 +182,7 @@ function M.rules.overflow(p, ctx, problem)
   if q == nil then
     return problem("overflow.targetQueueId", "overflow target queue %s is not known in this run (fetch it or list queues first)", target)
   end
+  if o.enabled == false or o.action ~= "routeToQueue" then return end
   -- Walk the overflow chain with this payload in place of the stored queue.
   local depth, seen, current = 1, { [p.id or "(this queue)"] = true }, target
   while current do
@@ -307,7 +323,7 @@ function M.describe(problems)
 end
 
 --- The rule sets that apply to a queue document by default.
-M.QUEUE_RULES = { "schema", "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
+M.QUEUE_RULES = { "schema", "fields", "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
 
 --- Runs rule sets over `payload`. `opts.rules` narrows (names) or extends (functions taking
 --- `(payload, ctx)` and returning problems) the defaults; `capacity` and `agent_status` run

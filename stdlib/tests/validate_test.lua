@@ -3,9 +3,12 @@ local A = require("assert")
 
 local T = {}
 
+--- As `cx.array` marks a table (the sandbox's; stock Lua has none): an empty list stays a list.
+local function array(t) return setmetatable(t, { __metatable = "array" }) end
+
 local function queue(fields)
   local q = {
-    id = "q1", routing = { strategy = "longest_idle", priority = { enabled = false, levels = {} } },
+    id = "q1", routing = { strategy = "longest_idle", priority = { enabled = false, levels = array {} } },
     skills = { { id = "s1", level = 3 } }, serviceLevelTarget = { threshold = 80, time = 20 },
     maxWaiters = 50, maxHoldTime = 120, waitStrategy = { positionThreshold = 10, abandonmentThreshold = 120 },
     callback = { enabled = true, positionThreshold = 5 }, overflow = { enabled = false, action = "drop" },
@@ -38,10 +41,10 @@ end
 
 function T.routing_rules()
   A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "round_robin" } }))), { "routing:routing.strategy" })
-  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "priority", priority = { enabled = false, levels = {} } } }))),
+  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "priority", priority = { enabled = false, levels = array {} } } }))),
     { "routing:routing.priority.enabled", "routing:routing.priority.levels" })
   A.eq(select(1, v.run(queue { routing = { strategy = "priority", priority = { enabled = true, levels = { 1, 2 } } } })), true)
-  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "skill_based" }, skills = {} }))), { "routing:skills" })
+  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "skill_based" }, skills = array {} }))), { "routing:skills" })
 end
 
 function T.hold_time_and_license_limits_follow_the_tenant()
@@ -175,6 +178,42 @@ function T.capacity_rule_reports_a_forecast_it_cannot_evaluate()
     A.eq(ok, false)
     A.eq(rules_of(problems)[1]:sub(1, #"capacity:forecast"), "capacity:forecast")
   end
+end
+
+-- A list the value bridge would send as a JSON object is no list: `{}` (write cx.array{}), a
+-- table with keys, one with holes. Each passed as valid and the tenant refused it.
+function T.lists_are_lists_as_sent()
+  for _, bad in ipairs({ {}, { threshold = 80 }, { [1] = { id = "s1", level = 3 }, [3] = { id = "s2", level = 3 } } }) do
+    local ok, problems = v.run(queue { skills = bad })
+    A.eq(ok, false)
+    A.eq(rules_of(problems), { "schema:skills" })
+  end
+  A.truthy(select(2, v.run(queue { skills = {} }))[1].message:find("write cx.array{} for an empty list", 1, true))
+  A.eq(select(1, v.run(queue { skills = array {} })), true)
+  A.eq(select(1, v.run(queue { skills = { { id = "s1", level = 3 }, { id = "s2", level = 2 } } })), true)
+end
+
+-- The queue's own fields within what the tenant accepts (each passed as valid, and was refused).
+function T.fields_rule()
+  for field, value in pairs({ channel = "fax", name = "", concurrency = 11, wrapUpTime = 3601 }) do
+    local ok, problems = v.run(queue { [field] = value })
+    A.eq(ok, false, field)
+    A.eq(rules_of(problems), { "fields:" .. field })
+  end
+  A.eq(rules_of(select(2, v.run(queue { routing = { strategy = "longest_idle", longestIdleSeconds = 86401 } }))),
+    { "fields:routing.longestIdleSeconds" })
+  A.eq(select(1, v.run(queue { channel = "chat", concurrency = 3, wrapUpTime = 0, name = "Chat" })), true)
+end
+
+-- An overflow target is checked whatever the action: the tenant refuses one that does not exist.
+function T.an_overflow_target_is_checked_on_any_action()
+  local known = { q1 = queue(), q2 = queue { id = "q2" } }
+  local ctx = { queue = function(id) return known[id] end }
+  local ok, problems = v.run(queue { overflow = { enabled = false, action = "drop", targetQueueId = "nope" } }, nil, ctx)
+  A.eq(ok, false)
+  A.eq(rules_of(problems), { "overflow:overflow.targetQueueId" })
+  A.eq(select(1, v.run(queue { overflow = { enabled = false, action = "drop", targetQueueId = "q2" } }, nil, ctx)), true)
+  A.eq(rules_of(select(2, v.run(queue { overflow = { action = "drop", targetQueueId = "q1" } }, nil, ctx))), { "overflow:overflow.targetQueueId" })
 end
 
 function T.agent_status_rule()

@@ -169,6 +169,41 @@ struct SafetyTests {
         }
     }
 
+    /// A queue a run deployed twice goes back to before the run — in the run and later — not to
+    /// between its two deploys (the latest deploy's pre-image was what both restored; found by
+    /// rolling back runs of random edits and comparing every queue with its state before).
+    @Test func aQueueDeployedTwiceIsRolledBackToBeforeTheRun() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let queues = try await bench.queues()
+            let (a, b) = (try #require(queues[0]["id"]?.stringValue), try #require(queues[1]["id"]?.stringValue))
+            let (inRun, output) = try await bench.run(#"""
+                local id = cx.args[1]
+                local before = fetch(id)
+                deploy(id, build(before, {maxWaitTime = 301, maxWaiters = 11}))
+                deploy(id, build(fetch(id), {maxWaitTime = 302, waitStrategy = {positionThreshold = 9}}))
+                rollback(id)
+                local after = fetch(id)
+                print(after.maxWaitTime == before.maxWaitTime, after.maxWaiters == before.maxWaiters,
+                      after.waitStrategy.positionThreshold == before.waitStrategy.positionThreshold)
+                """#, args: [a])
+            #expect(inRun.outcome.status == .succeeded && output == "true\ttrue\ttrue\n", "\(output) \(inRun.outcome.failureText)")
+
+            let original = try #require(try await bench.queues().first { $0["id"]?.stringValue == b })
+            let (twice, _) = try await bench.run(#"""
+                local id = cx.args[1]
+                deploy(id, build(fetch(id), {maxWaitTime = 401, maxWaiters = 12}))
+                deploy(id, build(fetch(id), {maxWaitTime = 402, waitStrategy = {positionThreshold = 8}}))
+                """#, args: [b])
+            #expect(twice.outcome.status == .succeeded, "\(twice.outcome.failureText)")
+            let (_, lines) = try await RollbackSession.run(of: twice.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                           force: false, dryRun: false)
+            #expect(lines.map(\.ok) == [true], "\(lines.map(\.message))")
+            let now = try #require(try await bench.queues().first { $0["id"]?.stringValue == b })
+            #expect(now.changes(to: original, ignoring: ["version"]).isEmpty, "as before the run: \(now.changes(to: original, ignoring: ["version"]))")
+        }
+    }
+
     @Test func faultsStillEndInTheRightStateWithOneRowPerCall() async throws {
         let bench = try await Bench.start { $0.seed = 5 }
         try await stopping(bench) {

@@ -10,12 +10,14 @@ enum Rollback {
     /// The bindings whose writes a rollback undoes.
     static let writeBindings: Set<String> = ["deploy", "patch"]
 
-    /// The latest deploy of `queue` recorded for `run` in the audit log (also one left pending).
+    /// What `run` did to `queue` as the audit log recorded it (also a write left pending): the
+    /// pre-image of its first deploy of the queue and the document its latest one wrote, so a
+    /// queue deployed twice goes back to before the run, not to between its two deploys.
     static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
         let calls = try store.calls(run: run).filter { writeBindings.contains($0.binding) && $0.target == queue && $0.status != .error }
         let snapshots = try store.snapshots(run: run)
-        guard let call = calls.last,
-            let pre = snapshots.first(where: { $0.seq == call.seq && $0.kind == .pre }),
+        guard let first = calls.first, let call = calls.last,
+            let pre = snapshots.first(where: { $0.seq == first.seq && $0.kind == .pre }),
             let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == .post })
         else { return nil }
         let (preImage, unknownPre) = store.seal.open(pre.document)

@@ -83,7 +83,15 @@ final class RunContext: Sendable {
     /// How many times the skills were loaded: what the Lua side keys its copy of them by.
     var skillsGeneration: Int { skillsLoads.load(ordering: .relaxed) }
 
-    func record(deploy: DeployRecord, queue: String) { deploys.withLock { $0[queue] = deploy } }
+    /// Records a deploy of `queue`. A queue deployed again keeps the pre-image of the run's first
+    /// deploy: `rollback` undoes what the run did to it, not only its latest step.
+    func record(deploy: DeployRecord, queue: String) {
+        deploys.withLock { all in
+            var record = deploy
+            if let first = all[queue] { record.pre = first.pre }
+            all[queue] = record
+        }
+    }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
 
     func record(reassign user: String, previous: JSONValue, to profile: String) {

@@ -204,6 +204,29 @@ struct SafetyTests {
         }
     }
 
+    /// A deploy with nothing to change writes nothing (skipped): a rollback of its run neither lists
+    /// that queue as failed ("no snapshot recorded", exit 1) nor lets it hide a later real deploy.
+    @Test func aSkippedDeployNeitherFailsNorHidesARollback() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let queues = try await bench.queues()
+            let (a, b) = (try #require(queues[2]["id"]?.stringValue), try #require(queues[3]["id"]?.stringValue))
+            let original = try #require(try await bench.queues().first { $0["id"]?.stringValue == b })
+            let (run, _) = try await bench.run(#"""
+                local a, b = cx.args[1], cx.args[2]
+                assert(deploy(a, fetch(a)).skipped)        -- nothing to change
+                assert(deploy(b, fetch(b)).skipped)
+                deploy(b, build(fetch(b), {maxWaitTime = 402}))
+                """#, args: [a, b])
+            #expect(run.outcome.status == .succeeded, "\(run.outcome.failureText)")
+            let (_, lines) = try await RollbackSession.run(of: run.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                           force: false, dryRun: false)
+            #expect(lines.map(\.queue) == [b] && lines.allSatisfy(\.ok), "\(lines.map { "\($0.queue): \($0.message)" })")
+            let now = try #require(try await bench.queues().first { $0["id"]?.stringValue == b })
+            #expect(now.changes(to: original, ignoring: ["version"]).isEmpty)
+        }
+    }
+
     @Test func faultsStillEndInTheRightStateWithOneRowPerCall() async throws {
         let bench = try await Bench.start { $0.seed = 5 }
         try await stopping(bench) {

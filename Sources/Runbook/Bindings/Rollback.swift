@@ -14,8 +14,12 @@ enum Rollback {
     /// pre-image of its first deploy of the queue and the document its latest one wrote, so a
     /// queue deployed twice goes back to before the run, not to between its two deploys.
     static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
-        let calls = try store.calls(run: run).filter { writeBindings.contains($0.binding) && $0.target == queue && $0.status != .error }
         let snapshots = try store.snapshots(run: run)
+        // Writes only: a deploy with nothing to change was skipped, and left no snapshot.
+        let written = Set(snapshots.filter { $0.kind == .pre }.map(\.seq))
+        let calls = try store.calls(run: run).filter {
+            writeBindings.contains($0.binding) && $0.target == queue && $0.status != .error && written.contains($0.seq)
+        }
         guard let first = calls.first, let call = calls.last,
             let pre = snapshots.first(where: { $0.seq == first.seq && $0.kind == .pre }),
             let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == .post })
@@ -26,10 +30,12 @@ enum Rollback {
                      keySource: store.seal.keySource, inFlight: call.status == .pending)
     }
 
-    /// Queues a run deployed, newest deploy first.
+    /// Queues a run deployed, newest deploy first (not one whose deploys all had nothing to
+    /// change: skipped, they wrote nothing, and a rollback reported them failed, with no snapshot).
     static func deployedQueues(run: String, store: AuditStore) throws -> [String] {
         var seen = Set<String>()
-        return try store.calls(run: run).filter { writeBindings.contains($0.binding) && $0.status != .error && $0.status != .planned }
+        return try store.calls(run: run)
+            .filter { writeBindings.contains($0.binding) && $0.status != .error && $0.status != .planned && $0.result?["skipped"]?.boolValue != true }
             .reversed().compactMap(\.target).filter { seen.insert($0).inserted }
     }
 

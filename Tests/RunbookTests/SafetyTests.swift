@@ -278,6 +278,39 @@ struct SafetyTests {
         }
     }
 
+    /// Deploys of one queue that ran concurrently (cx.each; each 409 replanned over the others)
+    /// roll back to before the run, in the run and later. The later one took the first call's
+    /// pre-image by call number — re-snapshotted after its replan, it held its siblings' changes,
+    /// which stayed while the rollback reported success (6 of 8 runs by hand).
+    @Test func concurrentDeploysOfOneQueueRollBackToBeforeTheRun() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let before = try await bench.queues()
+            let targets = before.prefix(6).compactMap { $0["id"]?.stringValue }
+            let source = #"""
+                local inrun = cx.args[1] == "inrun"
+                for i = 2, #cx.args do
+                  local target = cx.args[i]
+                  local work = {{"maxWaitTime", 77}, {"maxWaiters", 13}, {"maxHoldTime", 99}, {"wrapUpTime", 33}, {"description", "conc"}}
+                  cx.each(work, function(w) deploy(target, build(fetch(target), {[w[1]] = w[2]})) end, {concurrency = 5})
+                  if inrun then rollback(target) end
+                end
+                """#
+            let (inRun, _) = try await bench.run(source, args: ["inrun"] + targets.prefix(3))
+            #expect(inRun.outcome.status == .succeeded, "\(inRun.outcome.failureText)")
+            let (later, _) = try await bench.run(source, args: ["later"] + targets.suffix(3))
+            #expect(later.outcome.status == .succeeded, "\(later.outcome.failureText)")
+            let (_, lines) = try await RollbackSession.run(of: later.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                           force: false, dryRun: false)
+            #expect(lines.count == 3 && lines.filter { !$0.ok }.isEmpty, "\(lines.map { "\($0.queue): \($0.message)" })")
+            let after = try await bench.queues()
+            for (old, new) in zip(before, after) {
+                let changed = new.changes(to: old, ignoring: ["version"]).map(\.dotted)
+                #expect(changed.isEmpty, "queue \(old["id"]?.stringValue ?? "?") still differs in \(changed)")
+            }
+        }
+    }
+
     @Test func faultsStillEndInTheRightStateWithOneRowPerCall() async throws {
         let bench = try await Bench.start { $0.seed = 5 }
         try await stopping(bench) {

@@ -11,8 +11,10 @@ enum Rollback {
     static let writeBindings: Set<String> = ["deploy", "patch"]
 
     /// What `run` did to `queue` as the audit log recorded it (also a write left pending): the
-    /// pre-image of its first deploy of the queue and the document its latest one wrote, so a
-    /// queue deployed twice goes back to before the run, not to between its two deploys.
+    /// queue before the run's first write of it and the document its latest wrote, so a queue
+    /// written twice goes back to before the run. Writes of one queue that ran concurrently end
+    /// in any order and a replanned one re-snapshots its pre-image, so "first" and "latest" are by
+    /// version, the earliest pre-image and the latest post, not by call number.
     static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
         let snapshots = try store.snapshots(run: run)
         // Writes only: a deploy with nothing to change was skipped, and left no snapshot.
@@ -20,14 +22,15 @@ enum Rollback {
         let calls = try store.calls(run: run).filter {
             writeBindings.contains($0.binding) && $0.target == queue && $0.status != .error && written.contains($0.seq)
         }
-        guard let first = calls.first, let call = calls.last,
-            let pre = snapshots.first(where: { $0.seq == first.seq && $0.kind == .pre }),
-            let post = snapshots.first(where: { $0.seq == call.seq && $0.kind == .post })
+        let seqs = Set(calls.map(\.seq))
+        let ofCalls = snapshots.filter { seqs.contains($0.seq) }
+        guard let pre = ofCalls.filter({ $0.kind == .pre }).min(by: { ($0.version ?? .max, $0.seq) < ($1.version ?? .max, $1.seq) }),
+            let post = ofCalls.filter({ $0.kind == .post }).max(by: { ($0.version ?? .min, $0.seq) < ($1.version ?? .min, $1.seq) })
         else { return nil }
         let (preImage, unknownPre) = store.seal.open(pre.document)
         let (postImage, unknownPost) = store.seal.open(post.document)
-        return .init(seq: call.seq, pre: preImage, post: postImage, producedVersion: post.version, unknown: unknownPre + unknownPost,
-                     keySource: store.seal.keySource, inFlight: call.status == .pending)
+        return .init(seq: post.seq, pre: preImage, post: postImage, producedVersion: post.version, unknown: unknownPre + unknownPost,
+                     keySource: store.seal.keySource, inFlight: calls.contains { $0.status == .pending })
     }
 
     /// Queues a run deployed, newest deploy first (not one whose deploys all had nothing to

@@ -83,12 +83,17 @@ final class RunContext: Sendable {
     /// How many times the skills were loaded: what the Lua side keys its copy of them by.
     var skillsGeneration: Int { skillsLoads.load(ordering: .relaxed) }
 
-    /// Records a deploy of `queue`. A queue deployed again keeps the pre-image of the run's first
-    /// deploy: `rollback` undoes what the run did to it, not only its latest step.
+    /// Records a deploy of `queue`. A queue deployed again keeps the earliest pre-image and the
+    /// latest post, by version (concurrent deploys of one queue complete in any order): `rollback`
+    /// undoes what the run did to it, not only its latest step.
     func record(deploy: DeployRecord, queue: String) {
         deploys.withLock { all in
+            guard let earlier = all[queue] else { return all[queue] = deploy }
             var record = deploy
-            if let first = all[queue] { record.pre = first.pre }
+            if (earlier.pre["version"]?.intValue ?? .max) <= (deploy.pre["version"]?.intValue ?? .max) { record.pre = earlier.pre }
+            if (earlier.producedVersion ?? .min) > (deploy.producedVersion ?? .min) {
+                (record.seq, record.post, record.producedVersion) = (earlier.seq, earlier.post, earlier.producedVersion)
+            }
             all[queue] = record
         }
     }

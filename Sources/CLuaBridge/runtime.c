@@ -68,9 +68,6 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
                 // is hit, stickily, so a pcall loop cannot keep the run alive.
                 if (rt->refused_ptr == ptr && rt->refused_size == nsize && rt->refused_pending) {
                     cxb_trip(rt, CXB_LIMIT_MEMORY);
-                    // Raise at the task's next instruction, not its next hook step: the script's
-                    // pcall gets the memory error, and the limit right after it.
-                    if (rt->running != NULL) cxb_install_hook(rt->running);
                 }
                 cxb_note_refusal_place(rt);
                 rt->refused_pending = 1;
@@ -134,6 +131,9 @@ void cxb_set_limits(CXBRuntime *rt, int64_t instructions, double timeout_seconds
 
 void cxb_trip(CXBRuntime *rt, CXBLimit limit) {
     if (rt->limit == CXB_LIMIT_NONE) rt->limit = limit;
+    // Raise at the running task's next instruction, not its next hook step: a script that caught
+    // the error that tripped it (a memory refusal in a pcall) gets the limit right after.
+    if (rt->running != NULL) cxb_install_hook(rt->running);
 }
 
 void cxb_interrupt(CXBRuntime *rt) { atomic_store(&rt->interrupt, 1); }

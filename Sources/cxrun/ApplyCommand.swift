@@ -60,8 +60,7 @@ struct ApplyCommand: AsyncParsableCommand {
         if report.refused {
             var text = "cxrun: the plan is stale; nothing was written. Changed since the plan:\n"
             for s in report.stale {
-                let fields = s.fields.map(TerminalText.escaped).joined(separator: ", ")
-                text += "  \(TerminalText.escaped(s.title.isEmpty ? s.target : s.title)) (\(TerminalText.escaped(s.target))): \(fields)\n"
+                text += TerminalText.escaped("  \(s.title.isEmpty ? s.target : s.title) (\(s.target)): \(s.fields.joined(separator: ", "))") + "\n"
             }
             text += "plan again, or apply the rest with --skip-stale\n"
             Console.err(text)

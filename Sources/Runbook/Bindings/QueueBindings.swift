@@ -122,7 +122,7 @@ struct QueueBindings {
         let args: JSONValue = ["queue_id": .string(id), "force": .bool(force), "run": opts["run"] ?? .null]
         let source: RunContext.DeployRecord
         if let runID = opts["run"]?.stringValue {
-            guard let found = try? Rollback.lastDeploy(of: id, run: runID, store: context.recorder.store) else {
+            guard let found = try? Rollback.deployRecord(of: id, run: runID, store: context.recorder.store) else {
                 throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
             }
             source = found

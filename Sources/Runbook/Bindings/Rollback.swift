@@ -10,27 +10,24 @@ enum Rollback {
     /// The bindings whose writes a rollback undoes.
     static let writeBindings: Set<String> = ["deploy", "patch"]
 
-    /// What `run` did to `queue` as the audit log recorded it (also a write left pending): the
-    /// queue before the run's first write of it and the document its latest wrote, so a queue
-    /// written twice goes back to before the run. Writes of one queue that ran concurrently end
-    /// in any order and a replanned one re-snapshots its pre-image, so "first" and "latest" are by
-    /// version, the earliest pre-image and the latest post, not by call number.
-    static func lastDeploy(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
+    /// What `run` did to `queue` as the audit log recorded it (a write left pending too): its
+    /// writes of the queue folded as the run itself folds them (`DeployRecord.spanning`), the
+    /// chosen images opened (sealed secrets) only then.
+    static func deployRecord(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
         let snapshots = try store.snapshots(run: run)
-        // Writes only: a deploy with nothing to change was skipped, and left no snapshot.
-        let written = Set(snapshots.filter { $0.kind == .pre }.map(\.seq))
-        let calls = try store.calls(run: run).filter {
-            writeBindings.contains($0.binding) && $0.target == queue && $0.status != .error && written.contains($0.seq)
+        func image(_ seq: Int, _ kind: SnapshotKind) -> SnapshotRecord? { snapshots.first { $0.seq == seq && $0.kind == kind } }
+        // Writes only, in call order: a deploy with nothing to change was skipped, and left no snapshot.
+        let writes = try store.calls(run: run).compactMap { c -> RunContext.DeployRecord? in
+            guard writeBindings.contains(c.binding), c.target == queue, c.status != .error, let pre = image(c.seq, .pre), let post = image(c.seq, .post)
+            else { return nil }
+            return .init(seq: c.seq, pre: pre.document, post: post.document, producedVersion: post.version, inFlight: c.status == .pending)
         }
-        let seqs = Set(calls.map(\.seq))
-        let ofCalls = snapshots.filter { seqs.contains($0.seq) }
-        guard let pre = ofCalls.filter({ $0.kind == .pre }).min(by: { ($0.version ?? .max, $0.seq) < ($1.version ?? .max, $1.seq) }),
-            let post = ofCalls.filter({ $0.kind == .post }).max(by: { ($0.version ?? .min, $0.seq) < ($1.version ?? .min, $1.seq) })
-        else { return nil }
-        let (preImage, unknownPre) = store.seal.open(pre.document)
-        let (postImage, unknownPost) = store.seal.open(post.document)
-        return .init(seq: post.seq, pre: preImage, post: postImage, producedVersion: post.version, unknown: unknownPre + unknownPost,
-                     keySource: store.seal.keySource, inFlight: calls.contains { $0.status == .pending })
+        guard let first = writes.first else { return nil }
+        var record = writes.dropFirst().reduce(first) { $0.spanning($1) }
+        let (preImage, unknownPre) = store.seal.open(record.pre)
+        let (postImage, unknownPost) = store.seal.open(record.post)
+        (record.pre, record.post, record.unknown, record.keySource) = (preImage, postImage, unknownPre + unknownPost, store.seal.keySource)
+        return record
     }
 
     /// Queues a run deployed, newest deploy first (not one whose deploys all had nothing to

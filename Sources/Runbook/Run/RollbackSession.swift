@@ -46,7 +46,7 @@ public enum RollbackSession {
         }
         for queue in queues {
             if stopped(queue) { continue }
-            guard let source = try? Rollback.lastDeploy(of: queue, run: sourceRun, store: store) else {
+            guard let source = try? Rollback.deployRecord(of: queue, run: sourceRun, store: store) else {
                 lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
                 continue
             }

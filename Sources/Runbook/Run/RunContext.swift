@@ -40,6 +40,20 @@ final class RunContext: Sendable {
         var keySource = ""
         /// The deploy's row is still `pending`: its write may yet land (its run ended mid-request).
         var inFlight = false
+
+        /// This record with `later`, another write of the same queue in the run, folded in: the
+        /// earliest pre-image and the latest post, by version — concurrent writes of one queue
+        /// complete in any order, and a replanned write re-snapshots its pre-image — so a rollback
+        /// undoes what the run did to the queue, not only one of its steps.
+        func spanning(_ later: DeployRecord) -> DeployRecord {
+            var record = self
+            if (later.pre["version"]?.intValue ?? .max) < (pre["version"]?.intValue ?? .max) { record.pre = later.pre }
+            if (later.producedVersion ?? .min) >= (producedVersion ?? .min) {
+                (record.seq, record.post, record.producedVersion) = (later.seq, later.post, later.producedVersion)
+            }
+            record.inFlight = inFlight || later.inFlight
+            return record
+        }
     }
 
     init(runID: String, tenant: ResolvedTenant, dryRun: Bool, client: CXoneClient, recorder: AuditRecorder, lockTimeout: Double,
@@ -83,19 +97,9 @@ final class RunContext: Sendable {
     /// How many times the skills were loaded: what the Lua side keys its copy of them by.
     var skillsGeneration: Int { skillsLoads.load(ordering: .relaxed) }
 
-    /// Records a deploy of `queue`. A queue deployed again keeps the earliest pre-image and the
-    /// latest post, by version (concurrent deploys of one queue complete in any order): `rollback`
-    /// undoes what the run did to it, not only its latest step.
+    /// Records a deploy of `queue`, folded into the run's earlier ones (`DeployRecord.spanning`).
     func record(deploy: DeployRecord, queue: String) {
-        deploys.withLock { all in
-            guard let earlier = all[queue] else { return all[queue] = deploy }
-            var record = deploy
-            if (earlier.pre["version"]?.intValue ?? .max) <= (deploy.pre["version"]?.intValue ?? .max) { record.pre = earlier.pre }
-            if (earlier.producedVersion ?? .min) > (deploy.producedVersion ?? .min) {
-                (record.seq, record.post, record.producedVersion) = (earlier.seq, earlier.post, earlier.producedVersion)
-            }
-            all[queue] = record
-        }
+        deploys.withLock { all in all[queue] = all[queue].map { $0.spanning(deploy) } ?? deploy }
     }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
 

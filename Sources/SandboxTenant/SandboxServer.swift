@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -24,6 +25,10 @@ public final class SandboxServer: Sendable {
     /// With `handleSignals`, SIGINT/SIGTERM shut the server down gracefully.
     public static func start(_ configuration: SandboxConfiguration, handleSignals: Bool = false) async throws -> SandboxServer {
         let tenant = try Tenant(configuration)
+        // One thread serves everything: the tenant's state is one SQLite file written in turn, and a
+        // single loop that also runs the handlers needs no thread switch per request.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let executor = EventLoopExecutor(loop: loops.next())
         var logger = Logger(label: "cxrun.sim")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -34,12 +39,19 @@ public final class SandboxServer: Sendable {
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
             },
+            eventLoopGroupProvider: .shared(loops),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [app], gracefulShutdownSignals: handleSignals ? [.sigint, .sigterm] : [], logger: logger))
         let task = Task {
             defer { continuation.finish() }
-            try await group.run()
+            do {
+                try await withTaskExecutorPreference(executor) { try await group.run() }
+            } catch {
+                try? await loops.shutdownGracefully()
+                throw error
+            }
+            try? await loops.shutdownGracefully()
         }
         var bound: Int?
         for await port in ports { bound = port }
@@ -74,3 +86,4 @@ public enum SandboxError: Error, CustomStringConvertible {
         }
     }
 }
+

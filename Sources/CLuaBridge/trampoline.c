@@ -198,31 +198,85 @@ void cxb_push_null_sentinel(lua_State *L) {
 // error was raised and the traceback, for the scheduler to report once the error is re-raised.
 
 static const char cxb_failures_key = 'f';
+static const char cxb_origins_key = 'o';
 
-static void cxb_push_failures(lua_State *L) {
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cxb_failures_key) != LUA_TTABLE) {
+/// Pushes the registry's weak-keyed table under `key`, creating it on first use.
+static void cxb_push_weak_table(lua_State *L, const char *key) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);
         lua_createtable(L, 0, 1);
         lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");  // weak keys: a collected thread takes its record along
+        lua_setfield(L, -2, "__mode");  // weak keys: a collected key takes its record along
         lua_setmetatable(L, -2);
         lua_pushvalue(L, -1);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &cxb_failures_key);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, key);
     }
 }
 
-static int cxb_task_msgh(lua_State *L) {
-    if (!lua_checkstack(L, 6)) return 1;
-    cxb_push_failures(L);
-    lua_pushthread(L);
+/// Pushes `{where, traceback}` of the running code of L, as a message handler sees it.
+static void cxb_push_place(lua_State *L) {
     lua_createtable(L, 2, 0);
     cxb_where(L, L, CXB_HOST_CHUNK);
     lua_rawseti(L, -2, 1);
     luaL_traceback(L, L, NULL, 1);
     lua_rawseti(L, -2, 2);
+}
+
+// A table error (a binding's failure) carries no position of its own, and is often re-raised far
+// from where it was raised: `cx.wait` raises a task's error in the waiter, `cx.each` a worker's
+// in its caller. Its first message handler notes where it was raised, so the run reports the
+// binding's line, not the line of the wait. A string error names its line in its text already.
+
+/// For a table error value at the top of L: records where it is raised now, unless an earlier
+/// handler did. Then pushes the record (the first one).
+static void cxb_push_origin(lua_State *L) {
+    int err = lua_gettop(L);
+    cxb_push_weak_table(L, &cxb_origins_key);
+    lua_pushvalue(L, err);
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, err);
+    cxb_push_place(L);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -4);  // the record, below the origins table, the key and the record
     lua_rawset(L, -3);
     lua_pop(L, 1);
+}
+
+int cxb_origin_msgh(lua_State *L) {
+    if (lua_istable(L, 1) && lua_checkstack(L, 8)) cxb_push_origin(L);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int cxb_task_msgh(lua_State *L) {
+    if (!lua_checkstack(L, 8)) return 1;
+    lua_settop(L, 1);
+    cxb_push_weak_table(L, &cxb_failures_key);
+    lua_pushthread(L);
+    if (lua_istable(L, 1)) {
+        lua_pushvalue(L, 1);
+        cxb_push_origin(L);
+        lua_remove(L, -2);
+        lua_rawgeti(L, -1, 2);  // the traceback where it was raised
+        lua_pushliteral(L, "\n");
+        luaL_traceback(L, L, NULL, 1);  // and where it surfaced, when elsewhere
+        if (lua_rawequal(L, -1, -3)) lua_pop(L, 2);
+        else lua_concat(L, 3);
+        lua_createtable(L, 2, 0);
+        lua_rawgeti(L, -3, 1);
+        lua_rawseti(L, -2, 1);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 2);
+        lua_remove(L, -2);
+    } else {
+        cxb_push_place(L);
+    }
+    lua_rawset(L, -3);
     lua_settop(L, 1);
     return 1;  // the error value itself: a table error keeps its identity
 }
@@ -245,7 +299,7 @@ void cxb_push_task_body(lua_State *L) { lua_pushcfunction(L, cxb_task_body); }
 
 int cxb_task_failure(lua_State *L, lua_State *co) {
     if (!lua_checkstack(L, 4) || !lua_checkstack(co, 1)) return 0;
-    cxb_push_failures(L);
+    cxb_push_weak_table(L, &cxb_failures_key);
     lua_pushthread(co);
     lua_xmove(co, L, 1);
     lua_rawget(L, -2);

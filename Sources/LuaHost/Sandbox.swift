@@ -86,6 +86,8 @@ extension LuaVM {
         }
         lua_pushcclosure(L, cxb_contained_call, 0)
         lua_setfield(L, -2, "contained_call")
+        lua_pushcclosure(L, cxb_origin_msgh, 0)
+        lua_setfield(L, -2, "note_origin")
         guard cxb_pcall_traceback(L, 2, 1) == LUA_OK else { throw .setupFailed(popMessage()) }
         return cxb_ref(L)
     }

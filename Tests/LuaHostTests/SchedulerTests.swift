@@ -58,6 +58,29 @@ struct SchedulerTests {
         #expect(output == "false\ntrue\ttrue\ttrue\nfalse\ttable\tnot_found\n")
     }
 
+    /// A binding's failure carries no line of its own; re-raised by `cx.wait` or `cx.each` it is
+    /// still reported at the binding's line (where the operator must look), with both tracebacks.
+    @Test(arguments: [
+        ("local t = cx.spawn(function()\n  cx.sleep(0)\n  fail_async('conflict')\nend)\ncx.wait(t)\n", 3, 5),
+        ("cx.each({1, 2}, function(i)\n  cx.sleep(0)\n  if i == 2 then fail_async('conflict') end\nend, {concurrency = 2})\n", 3, 1),
+        ("cx.each({1}, function()\n  fail_async('conflict')\nend, {concurrency = 1})\n", 2, 1),
+        ("local t = cx.spawn(function() return cx.each({1}, function() fail_async('x') end) end)\n\ncx.wait(t)\n", 1, 3),
+    ])
+    func bindingFailuresReraisedElsewhereNameTheBindingsLine(_ source: String, _ raised: Int, _ surfaced: Int) async {
+        let (outcome, _) = await runLua(source)
+        #expect(outcome.status == .failed)
+        #expect(outcome.message?.hasPrefix("test.lua:\(raised): ") == true, "\(outcome.message ?? "")")
+        let traceback = outcome.traceback ?? ""
+        #expect(traceback.contains("test.lua:\(raised): in function"), "\(traceback)")
+        #expect(traceback.contains("test.lua:\(surfaced): in main chunk"), "\(traceback)")
+    }
+
+    /// Caught and raised again by the script itself, it is reported where the script raised it.
+    @Test func aBindingFailureCaughtAndRaisedAgainIsReportedAtTheRaise() async {
+        let (outcome, _) = await runLua("local ok, e = pcall(fail_async, 'conflict')\n\nerror(e)\n")
+        #expect(outcome.message?.hasPrefix("test.lua:3: ") == true, "\(outcome.message ?? "")")
+    }
+
     @Test func waitReturnsResultsAndSeveralTasks() async {
         let output = await expectSuccess(#"""
             local a = cx.spawn(function(x, y) cx.sleep(0.01) return x + y, "second" end, 1, 2)

@@ -104,6 +104,9 @@ void cxb_push_task_body(lua_State *L);
 /// For a task that failed: pushes where the error was raised and the traceback (returns 1), or
 /// nothing (returns 0) when the body's handler did not see the error.
 int cxb_task_failure(lua_State *L, lua_State *co);
+/// A message handler for the host's own protected calls (`cx.each`): notes where a table error is
+/// raised, so that re-raised elsewhere it is still reported at that line; returns the error value.
+int cxb_origin_msgh(lua_State *L);
 /// Where (`script.lua:LINE`) the allocator last refused memory to the script ("" when unknown).
 const char *cxb_refused_where(const CXBRuntime *rt);
 /// Pushes a fresh `cx.null`: an empty userdata printing as "null", metatable locked.

@@ -225,7 +225,7 @@ cx.wait = function(task, ...)
   for i = 1, #tasks do firsts[i] = (host_wait(tasks[i])) end
   return tunpack(firsts, 1, #tasks)
 end
-local host_progress = host.progress
+local host_progress, host_note_origin = host.progress, host.note_origin
 cx.each = function(list, fn, opts)
   if type(list) ~= "table" then
     error(("bad argument #1 to 'each' (table expected, got %s)"):format(type(list)), 2)
@@ -244,7 +244,8 @@ cx.each = function(list, fn, opts)
       next_index = next_index + 1
       local i = next_index
       if i > n then return end
-      local ok, r = G.pcall(fn, list[i], i)
+      -- a binding's failure re-raised below is reported at its own line, not at cx.each's
+      local ok, r = G.xpcall(fn, host_note_origin, list[i], i)
       if not ok then
         failure = failure or { err = r }
         return

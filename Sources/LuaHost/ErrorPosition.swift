@@ -10,7 +10,9 @@ enum ErrorPosition {
         return hasPosition(message) ? nil : message
     }
 
-    /// True when the message starts with `something:DIGITS:`.
+    /// True when the message starts with `something:DIGITS:` (Lua's `chunk:LINE:`). A colon and a
+    /// space before that ends the search: `locked: ... since 2026-11-27T18:26:24Z` is a message
+    /// of its own whose clock time is no position.
     static func hasPosition(_ message: String) -> Bool {
         guard let firstLine = message.split(separator: "\n", maxSplits: 1).first else { return false }
         var rest = firstLine[...]
@@ -18,6 +20,7 @@ enum ErrorPosition {
             let after = rest[rest.index(after: colon)...]
             let digits = after.prefix(while: \.isNumber)
             if !digits.isEmpty, after.dropFirst(digits.count).hasPrefix(":") { return colon != firstLine.startIndex }
+            if after.hasPrefix(" ") { return false }
             rest = after
         }
         return false

@@ -428,7 +428,10 @@ final class Scheduler {
                 if !place.isEmpty { traceback = "stack traceback:\n\t\(place): memory refused here" }
             }
         }
-        if let unplaced = ErrorPosition.withoutPosition(message) {
+        if lua_type(L, -2) == LUA_TTABLE {
+            // A binding's failure: its text never holds a position, whatever it quotes.
+            message = place.isEmpty ? message : "\(place): \(message)"
+        } else if let unplaced = ErrorPosition.withoutPosition(message) {
             // Raised without a line (error(msg, 0), a metamethod called from C): name the script's.
             message = place.isEmpty ? unplaced : "\(place): \(unplaced)"
         }

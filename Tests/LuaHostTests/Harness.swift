@@ -18,9 +18,9 @@ func testBindings() -> [(String, LuaFunction)] {
             return .suspend(.async { .success([value]) })
         }),
         ("fail_async", { call throws(ScriptError) in
-            let code = call.string(1) ?? "unavailable"
+            let code = call.string(1) ?? "unavailable", message = call.string(2) ?? "simulated"
             return .suspend(.async {
-                .failure(ScriptError(value: ["code": .string(code), "message": "simulated", "status": 503], form: .structured))
+                .failure(ScriptError(value: ["code": .string(code), "message": .string(message), "status": 503], form: .structured))
             })
         }),
         ("fail_sync", { _ throws(ScriptError) in throw .message("sync failure") }),

@@ -75,6 +75,19 @@ struct SchedulerTests {
         #expect(traceback.contains("test.lua:\(surfaced): in main chunk"), "\(traceback)")
     }
 
+    /// A failure whose text quotes a clock time (`since 18:26:24Z`) is still given its line: the
+    /// time read as `chunk:LINE:` once left a lock's refusal with no line at all.
+    @Test func aFailureQuotingAClockTimeStillNamesItsLine() async {
+        let (outcome, _) = await runLua("\nfail_async('locked', 'held by run R since 2026-11-27T18:26:24Z')\n")
+        #expect(outcome.message?.hasPrefix("test.lua:2: locked: held by run R since 2026-11-27T18:26:24Z") == true, "\(outcome.message ?? "")")
+        let (stringError, _) = await runLua("\nerror('stopped: at 18:26:24', 0)\n")
+        #expect(stringError.message == "test.lua:2: stopped: at 18:26:24", "\(stringError.message ?? "")")
+        #expect(ErrorPosition.hasPosition("test.lua:12: boom"))
+        #expect(ErrorPosition.hasPosition("[string \"x = 1\"]:3: boom"))
+        #expect(!ErrorPosition.hasPosition("locked: since 2026-11-27T18:26:24Z"))
+        #expect(!ErrorPosition.hasPosition(":3: no chunk"))
+    }
+
     /// Caught and raised again by the script itself, it is reported where the script raised it.
     @Test func aBindingFailureCaughtAndRaisedAgainIsReportedAtTheRaise() async {
         let (outcome, _) = await runLua("local ok, e = pcall(fail_async, 'conflict')\n\nerror(e)\n")

@@ -13,8 +13,10 @@ extension Database {
     /// Runs `sql` (prepared once per connection) with `values` bound straight through SQLite's
     /// C API. Hand-written because GRDB's arguments cost ~2,000 instructions a value here (its
     /// generic conversions run unspecialized), several times SQLite's own insert: the audit log
-    /// writes a row per binding call. For statements that return no rows.
-    public func run(_ sql: String, _ values: [SQLiteBinding]) throws {
+    /// writes a row per binding call. Returns how many rows the statement returned (their values
+    /// are not read: for `RETURNING` that only says whether a row was written).
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLiteBinding]) throws -> Int {
         let handle = try cachedStatement(sql: sql).sqliteStatement
         sqlite3_reset(handle)
         defer {
@@ -45,10 +47,11 @@ extension Database {
             }
             guard code == SQLITE_OK else { throw error(code, sql) }
         }
+        var rows = 0
         while true {
             switch sqlite3_step(handle) {
-            case SQLITE_DONE: return
-            case SQLITE_ROW: continue
+            case SQLITE_DONE: return rows
+            case SQLITE_ROW: rows += 1
             case let code: throw error(code, sql)
             }
         }

@@ -83,19 +83,34 @@ public final class AuditRecorder: Sendable {
 
     /// Commits what is buffered, then the `began` call's `pending` row (with its snapshots), in
     /// one transaction. On failure nothing is lost: all of it stays unwritten, the call in flight.
-    func commitPending(_ record: CallRecord, snapshots: [SnapshotRecord] = []) throws {
+    /// With `lease`, takes it in the same transaction; false, with nothing written, when another
+    /// run holds it.
+    @discardableResult
+    func commitPending(_ record: CallRecord, snapshots: [SnapshotRecord] = [], taking lease: LeaseRecord? = nil) throws -> Bool {
         let taken = rows.withLock { r in
             r.inFlight.removeValue(forKey: record.seq)
             return r.take()
         }
-        do {
-            try store.commit(inserting: taken.calls + [record], updating: taken.outcomes, snapshots: taken.snapshots + snapshots.map(redacted))
-            unsettled.add(1, ordering: .relaxed)
-        } catch {
-            rows.withLock {
+        let putBack = {
+            self.rows.withLock {
                 $0.restore(taken)
                 $0.inFlight[record.seq] = record
             }
+        }
+        do {
+            let (calls, sealed) = (taken.calls + [record], taken.snapshots + snapshots.map(redacted))
+            if let lease {
+                guard try store.commit(inserting: calls, updating: taken.outcomes, snapshots: sealed, taking: lease) else {
+                    putBack()
+                    return false
+                }
+            } else {
+                try store.commit(inserting: calls, updating: taken.outcomes, snapshots: sealed)
+            }
+            unsettled.add(1, ordering: .relaxed)
+            return true
+        } catch {
+            putBack()
             throw error
         }
     }

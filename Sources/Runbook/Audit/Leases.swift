@@ -44,16 +44,7 @@ extension AuditStore {
     /// two runs asking at once, from any machine, one gets it. A holder whose process is gone
     /// from this host loses the lease at once.
     public func acquire(_ lease: LeaseRecord, now: Double = Date().timeIntervalSince1970) throws -> LeaseRecord? {
-        let taken = try database.autocommit(
-            Self.insertLease + """
-             ON CONFLICT (tenant, target) DO UPDATE SET
-                since = CASE WHEN leases.run_id = excluded.run_id THEN leases.since ELSE excluded.since END,
-                run_id = excluded.run_id, operator = excluded.operator, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at
-            WHERE leases.run_id = excluded.run_id OR leases.expires_at < ?
-            RETURNING run_id
-            """,
-            Self.arguments(lease) + [.double(now)])
-        guard taken.isEmpty else { return nil }
+        guard try database.autocommit(Self.takeLease, Self.takeArguments(lease, now: now)).isEmpty else { return nil }
         return try database.transaction { db in
             guard let row = try db.one("SELECT * FROM leases WHERE tenant = ? AND target = ?", [.text(lease.tenant), .text(lease.target)]) else {
                 try db.execute(Self.insertLease, Self.arguments(lease))
@@ -118,6 +109,17 @@ extension AuditStore {
     }
 
     /// A lease's row, in the order of `arguments`.
+    /// Takes a lease that is free, expired or already the run's, in one statement; returns a row
+    /// when taken, none when another run holds it.
+    static let takeLease = insertLease + """
+         ON CONFLICT (tenant, target) DO UPDATE SET
+            since = CASE WHEN leases.run_id = excluded.run_id THEN leases.since ELSE excluded.since END,
+            run_id = excluded.run_id, operator = excluded.operator, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at
+        WHERE leases.run_id = excluded.run_id OR leases.expires_at < ?
+        RETURNING run_id
+        """
+    static func takeArguments(_ lease: LeaseRecord, now: Double) -> [SQLValue] { arguments(lease) + [.double(now)] }
+
     private static let insertLease = "INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
     private static func arguments(_ l: LeaseRecord) -> [SQLValue] {

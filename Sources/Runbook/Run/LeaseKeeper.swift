@@ -39,6 +39,20 @@ final class LeaseKeeper: Sendable {
         }
     }
 
+    /// The lease to take on `key` with a write's pending row (one transaction), or nil when the
+    /// run holds it already.
+    func unheld(_ key: String) -> LeaseRecord? {
+        guard !held.withLock({ $0.contains(key) }) else { return nil }
+        let now = Date().timeIntervalSince1970
+        return LeaseRecord(tenant: tenant, target: key, runID: runID, operatorName: operatorName, owner: .current, since: now, expiresAt: now + ttl)
+    }
+
+    /// Notes that the run took the lease on `key` (with a pending row).
+    func took(_ key: String) {
+        held.withLock { _ = $0.insert(key) }
+        startHeartbeat()
+    }
+
     /// Holds the lease on `key` when this returns; throws `locked` naming the holder when it
     /// could not be had within the timeout (nothing is sent then).
     func acquire(_ key: String, for binding: String) async throws(BindingError) {
@@ -58,8 +72,7 @@ final class LeaseKeeper: Sendable {
             }
             guard let holder else {
                 if waiting { try? store.stopWaiting(run: runID) }
-                held.withLock { _ = $0.insert(key) }
-                startHeartbeat()
+                took(key)
                 return
             }
             // Two runs each waiting for a lease the other holds would both wait out the timeout:

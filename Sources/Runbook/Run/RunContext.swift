@@ -197,9 +197,19 @@ final class RunContext: Sendable {
         var record = call
         do throws(BindingError) {
             if case .write(let snapshots) = effect {
-                // The lease first: a write waiting for another run's has no pending row yet.
-                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target, args: call.args) { try await leases.acquire(key, for: call.binding) }
-                try commitPending(call, snapshots: snapshots(call.seq))
+                let images = snapshots(call.seq)
+                if !dryRun, let key = LeaseKeeper.key(binding: call.binding, target: call.target, args: call.args), let lease = leases.unheld(key) {
+                    // The lease with the pending row, in one transaction; held by another run, it is
+                    // waited for first: a write waiting for another run's has no pending row yet.
+                    if try commitPending(call, snapshots: images, taking: lease) {
+                        leases.took(key)
+                    } else {
+                        try await leases.acquire(key, for: call.binding)
+                        try commitPending(call, snapshots: images)
+                    }
+                } else {
+                    try commitPending(call, snapshots: images)
+                }
             }
             var outcome = try await work(call.seq)
             record.finish(with: outcome, startedAt: started)
@@ -242,9 +252,11 @@ final class RunContext: Sendable {
     }
 
     /// Commits a `began` write's row `pending`; when the audit log cannot be written the call is
-    /// not attempted, and the error says so.
-    func commitPending(_ call: CallRecord, snapshots: [SnapshotRecord] = []) throws(BindingError) {
-        do { try recorder.commitPending(call, snapshots: snapshots) } catch {
+    /// not attempted, and the error says so. With `lease`, takes it in the same transaction:
+    /// false, with nothing written, when another run holds it.
+    @discardableResult
+    func commitPending(_ call: CallRecord, snapshots: [SnapshotRecord] = [], taking lease: LeaseRecord? = nil) throws(BindingError) -> Bool {
+        do { return try recorder.commitPending(call, snapshots: snapshots, taking: lease) } catch {
             throw BindingError(.sandbox, message: "the audit log could not be written, so \(call.binding) was not attempted: \(error)")
         }
     }

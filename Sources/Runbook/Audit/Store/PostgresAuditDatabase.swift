@@ -141,6 +141,10 @@ final class PostgresAuditDatabase: AuditDatabase {
             _ = try run(sql, arguments)
         }
 
+        func count(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+            try run(sql, arguments).rows.count
+        }
+
         func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
             try run(sql, arguments).rows.map { row in
                 var out: SQLRow = [:]

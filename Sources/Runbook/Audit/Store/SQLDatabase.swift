@@ -48,6 +48,8 @@ public typealias SQLRow = [String: SQLValue]
 protocol SQLSession {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// How many rows the statement returned, their values unread (`RETURNING`: whether it wrote).
+    func count(_ sql: String, _ arguments: [SQLValue]) throws -> Int
 }
 
 /// Which SQL a backend speaks, where the two differ (column types in the schema).

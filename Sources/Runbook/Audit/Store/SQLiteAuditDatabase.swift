@@ -67,6 +67,10 @@ struct SQLiteAuditDatabase: AuditDatabase {
             try db.run(sql, arguments.map { $0.binding })
         }
 
+        func count(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+            try db.run(sql, arguments.map { $0.binding })
+        }
+
         /// GRDB's arguments for a query, given as existentials: its initializer for a sequence of
         /// concrete values maps them through a key path, instantiated at every call and applied
         /// to every value (when every statement went through it, a tenth of a deploy's client CPU).

@@ -183,6 +183,51 @@ struct AuditBackendTests {
         #expect(taken == 1)
     }
 
+    /// A run's first write to a target commits its lease with the pending row; while another
+    /// run holds the lease, nothing of it is written (a write waiting has no pending row).
+    @Test(arguments: Backend.allCases)
+    func aLeaseTakenWithAPendingRowIsAllOrNothing(_ backend: Backend) async throws {
+        let location = try await backend.location()
+        let store = try AuditStore(path: location)
+        let now = Date().timeIntervalSince1970
+        // Runs of this process, started now: an open finalizes a run whose process is gone, freeing its leases.
+        for run in ["a", "b"] { try store.insert(run: Self.run(run, startedAt: now)) }
+        var pending = Self.call("a", 1, status: .pending)
+        pending.result = nil
+        let pre = SnapshotRecord(runID: "a", seq: 1, queueID: "q1", kind: .pre, version: 3, document: ["id": "q1", "version": 3])
+        #expect(try store.commit(inserting: [pending], updating: [], snapshots: [pre], taking: Self.lease("a", now: now), now: now))
+        #expect(try store.calls(run: "a") == [pending] && store.snapshots(run: "a") == [pre])
+        #expect(try store.leases(now: now).map(\.runID) == ["a"])
+        #expect(try store.commit(inserting: [Self.call("a", 2)], updating: [], snapshots: [], taking: Self.lease("a", now: now), now: now),
+                "the run's own lease again")
+        // Held by a: b's row, snapshot and lease are not written.
+        let theirs = SnapshotRecord(runID: "b", seq: 1, queueID: "q1", kind: .pre, version: 4, document: ["id": "q1"])
+        #expect(try !store.commit(inserting: [Self.call("b", 1, status: .pending)], updating: [], snapshots: [theirs],
+                                  taking: Self.lease("b", now: now), now: now))
+        #expect(try store.calls(run: "b").isEmpty && store.snapshots(run: "b").isEmpty)
+        #expect(try store.leases(now: now).map(\.runID) == ["a"])
+        // Expired, it is b's, with b's rows.
+        #expect(try store.commit(inserting: [Self.call("b", 1, status: .pending)], updating: [], snapshots: [theirs],
+                                 taking: Self.lease("b", now: now + 61), now: now + 61))
+        #expect(try store.calls(run: "b").count == 1 && store.leases(now: now + 61).map(\.runID) == ["b"])
+        // Many stores at once: one holder, and only its row.
+        let won = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    let racer = try AuditStore(path: location)
+                    try racer.insert(run: Self.run("race-\(i)", startedAt: now))
+                    return try racer.commit(inserting: [Self.call("race-\(i)", 1, status: .pending)], updating: [], snapshots: [],
+                                            taking: Self.lease("race-\(i)", "queue:raced", now: now), now: now)
+                }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(won == 1)
+        var rows = 0
+        for i in 0..<6 { rows += try store.calls(run: "race-\(i)").count }
+        #expect(rows == 1)
+    }
+
     @Test(arguments: Backend.allCases)
     func twoRunsWaitingForEachOthersLeaseAreSeenAsADeadlock(_ backend: Backend) async throws {
         let store = try AuditStore(path: try await backend.location())

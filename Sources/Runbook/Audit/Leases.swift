@@ -108,7 +108,6 @@ extension AuditStore {
         }
     }
 
-    /// A lease's row, in the order of `arguments`.
     /// Takes a lease that is free, expired or already the run's, in one statement; returns a row
     /// when taken, none when another run holds it.
     static let takeLease = insertLease + """
@@ -122,6 +121,7 @@ extension AuditStore {
 
     private static let insertLease = "INSERT INTO leases (tenant, target, run_id, operator, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
+    /// A lease's row, in the order of `insertLease`.
     private static func arguments(_ l: LeaseRecord) -> [SQLValue] {
         [.text(l.tenant), .text(l.target), .text(l.runID), .text(l.operatorName), .text(l.owner.host), SQLValue(l.owner.pid), .double(l.since),
          .double(l.expiresAt)]

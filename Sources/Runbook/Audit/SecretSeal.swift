@@ -34,6 +34,12 @@ final class SecretSeal: Sendable {
     /// Where the key comes from, for messages.
     var keySource: String { environmentKey != nil || keyFile == nil ? "CXRUN_AUDIT_KEY" : keyFile ?? "" }
 
+    /// Why sealed values did not open, for messages: no key here, or a key that is not theirs.
+    var unopenedReason: String {
+        key(creating: false) == nil ? "the key \(keySource) is not here to open them"
+            : "the key \(keySource) does not open them: they were sealed with another key (or masked when no key could be had)"
+    }
+
     // MARK: sealing
 
     /// The document with every secret-named value sealed (masked when no key can be had).

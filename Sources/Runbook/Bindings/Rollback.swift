@@ -26,7 +26,7 @@ enum Rollback {
         var record = writes.dropFirst().reduce(first) { $0.spanning($1) }
         let (preImage, unknownPre) = store.seal.open(record.pre)
         let (postImage, unknownPost) = store.seal.open(record.post)
-        (record.pre, record.post, record.unknown, record.keySource) = (preImage, postImage, unknownPre + unknownPost, store.seal.keySource)
+        (record.pre, record.post, record.unknown, record.unopenedReason) = (preImage, postImage, unknownPre + unknownPost, store.seal.unopenedReason)
         return record
     }
 
@@ -101,7 +101,10 @@ enum Rollback {
         let ours = source.pre.changes(to: source.post, ignoring: ThreeWayMerge.serverFields)
         let sinceDeploy = source.post.changes(to: current, ignoring: ThreeWayMerge.serverFields)
         if sinceDeploy.isEmpty { return source.pre }
-        let touched = ours.filter { mine in sinceDeploy.contains { $0.path.overlaps(mine.path) } }.map(\.dotted)
+        // A field changed since to the value it had before the deploy agrees with the rollback (an
+        // earlier, partial rollback put it back): no conflict.
+        let disputed = sinceDeploy.filter { current.value(at: $0.path) != source.pre.value(at: $0.path) }
+        let touched = ours.filter { mine in disputed.contains { $0.path.overlaps(mine.path) } }.map(\.dotted)
         if !touched.isEmpty {
             let paths = Array(Set(touched)).sorted()
             throw BindingError(.conflict, status: 409,

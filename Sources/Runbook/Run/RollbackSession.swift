@@ -65,7 +65,7 @@ public enum RollbackSession {
                 }
                 let untouched = outcome.result?["untouched"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 if !untouched.isEmpty {
-                    message += "; left as is: \(untouched.joined(separator: ", ")) (secret values recorded sealed, and the key \(source.keySource) is not here to open them)"
+                    message += "; left as is: \(untouched.joined(separator: ", ")) (secret values recorded sealed; \(source.unopenedReason))"
                 }
                 lines.append(Line(queue: queue, ok: untouched.isEmpty || planned, message: message))
             } catch {

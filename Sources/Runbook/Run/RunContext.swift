@@ -35,9 +35,10 @@ final class RunContext: Sendable {
         var pre: JSONValue
         var post: JSONValue
         var producedVersion: Int64?
-        /// Secret fields whose recorded values could not be opened (no key): left as they are.
+        /// Secret fields whose recorded values could not be opened (no key, another key): left as they are.
         var unknown: [[String]] = []
-        var keySource = ""
+        /// Why they could not, for messages.
+        var unopenedReason = ""
         /// The deploy's row is still `pending`: its write may yet land (its run ended mid-request).
         var inFlight = false
 

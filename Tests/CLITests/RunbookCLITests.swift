@@ -19,6 +19,13 @@ struct RunbookCLITests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".cxrun/sandbox.sqlite").path))
         let runs = try await runCLI(["audit", "runs"], in: dir)
         #expect(runs.status == 0 && runs.stdout.contains("succeeded") && runs.stdout.contains("book.lua"))
+        // A run that wrote nothing: the rollback says there is nothing to restore, not nothing at all.
+        try "print(#queues())\n".write(to: dir.appendingPathComponent("read.lua"), atomically: true, encoding: .utf8)
+        let read = try await runCLI(["run", "read.lua"], in: dir)
+        let readRun = try #require(read.stderr.split(separator: "\n").first { $0.hasPrefix("run ") }?.split(separator: " ")[1])
+        let rollback = try await runCLI(["rollback", "--run", String(readRun)], in: dir)
+        #expect(rollback.status == 0 && rollback.stdout == "nothing to restore: run \(readRun) wrote no queue and reassigned no user\n",
+                "\(rollback.stdout) \(rollback.stderr)")
     }
 
     /// The in-process sandbox tenant starts on the first request: a run that makes no call never

@@ -204,6 +204,39 @@ struct SafetyTests {
         }
     }
 
+    /// Rolling back the wrong run is itself undone by rolling back the rollback: it reported
+    /// success and changed nothing (a rollback's writes were not counted as writes).
+    @Test func aRollbackRunIsRolledBackLikeAnyRun() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let ids = try await bench.queues().prefix(2).map { try #require($0["id"]?.stringValue) }
+            func state() async throws -> [JSONValue] {
+                let all = try await bench.queues()
+                return ids.map { id in (all.first { $0["id"]?.stringValue == id } ?? .null).removing(at: ["version"]) }
+            }
+            let before = try await state()
+            let (run, _) = try await bench.run(#"""
+                for i, id in ipairs(cx.args) do
+                  deploy(id, build(fetch(id), {maxWaitTime = 500 + i, serviceLevelTarget = {threshold = 60 + i}}))
+                end
+                """#, args: ids)
+            #expect(run.outcome.status == .succeeded, "\(run.outcome.failureText)")
+            let changed = try await state()
+            func rollback(_ runID: String) async throws -> String {
+                let (id, lines) = try await RollbackSession.run(of: runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
+                                                                force: false, dryRun: false)
+                #expect(lines.count == 2 && lines.allSatisfy(\.ok), "\(lines.map { "\($0.queue): \($0.message)" })")
+                return id
+            }
+            let undo = try await rollback(run.summary.runID)
+            #expect(try await state() == before)
+            let redo = try await rollback(undo)
+            #expect(try await state() == changed, "the rollback undone: the run's changes are back")
+            _ = try await rollback(redo)
+            #expect(try await state() == before)
+        }
+    }
+
     /// A deploy with nothing to change writes nothing (skipped): a rollback of its run neither lists
     /// that queue as failed ("no snapshot recorded", exit 1) nor lets it hide a later real deploy.
     @Test func aSkippedDeployNeitherFailsNorHidesARollback() async throws {

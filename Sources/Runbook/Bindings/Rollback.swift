@@ -7,8 +7,19 @@ import LuaHost
 /// `cxrun rollback --run`. If the queue changed since the deploy, only this run's fields are
 /// reverted, and only when nobody touched them since (`force` overrides).
 enum Rollback {
-    /// The bindings whose writes a rollback undoes.
-    static let writeBindings: Set<String> = ["deploy", "patch"]
+    /// Whether `call` wrote a queue, so that a rollback undoes it: a deploy or patch that was not
+    /// skipped, or a queue's rollback that rewrote it (a rollback run is undone as any run is:
+    /// rolling back the wrong run is itself undone). An error wrote nothing; a pending write may have.
+    static func wroteQueue(_ call: CallRecord) -> Bool {
+        guard call.status != .error && call.status != .planned else { return false }
+        switch call.binding {
+        case "deploy", "patch": return call.result?["skipped"]?.boolValue != true
+        case "rollback":
+            return call.args["user_id"] == nil
+                && (call.status == .pending || call.result?["restored"]?.boolValue == true || call.result?["fenced"]?.boolValue == true)
+        default: return false
+        }
+    }
 
     /// What `run` did to `queue` as the audit log recorded it (a write left pending too): its
     /// writes of the queue folded as the run itself folds them (`DeployRecord.spanning`), the
@@ -18,7 +29,7 @@ enum Rollback {
         func image(_ seq: Int, _ kind: SnapshotKind) -> SnapshotRecord? { snapshots.first { $0.seq == seq && $0.kind == kind } }
         // Writes only, in call order: a deploy with nothing to change was skipped, and left no snapshot.
         let writes = try store.calls(run: run).compactMap { c -> RunContext.DeployRecord? in
-            guard writeBindings.contains(c.binding), c.target == queue, c.status != .error, let pre = image(c.seq, .pre), let post = image(c.seq, .post)
+            guard wroteQueue(c), c.target == queue, let pre = image(c.seq, .pre), let post = image(c.seq, .post)
             else { return nil }
             return .init(seq: c.seq, pre: pre.document, post: post.document, producedVersion: post.version, inFlight: c.status == .pending)
         }
@@ -35,7 +46,7 @@ enum Rollback {
     static func deployedQueues(run: String, store: AuditStore) throws -> [String] {
         var seen = Set<String>()
         return try store.calls(run: run)
-            .filter { writeBindings.contains($0.binding) && $0.status != .error && $0.status != .planned && $0.result?["skipped"]?.boolValue != true }
+            .filter(wroteQueue)
             .reversed().compactMap(\.target).filter { seen.insert($0).inserted }
     }
 

@@ -237,6 +237,30 @@ struct SafetyTests {
         }
     }
 
+    /// What a rollback cannot undo is said, not passed over: a run's agent status changes and
+    /// webhook deliveries.
+    @Test func aRollbackNamesWhatItDoesNotUndo() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (run, _) = try await bench.run(#"""
+                for _, a in ipairs(agents()) do
+                  if a.shiftSchedule.onShift and a.roles[1].name == "Agent" and not a.wrapUp.active then
+                    agent_status(a.id, {status = "Break", pause_reason = "Manager Meeting"})
+                    break
+                  end
+                end
+                webhook("wfm", {event = "a"}, {wait = true})
+                webhook("wfm", {event = "b"}, {wait = true})
+                """#)
+            #expect(run.outcome.status == .succeeded, "\(run.outcome.failureText)")
+            #expect(RollbackSession.notUndone(run: run.summary.runID, auditPath: bench.auditPath)
+                    == "not undone by a rollback: the run's 1 agent status change and 2 webhook deliveries "
+                    + "(an agent's status is live state, since moved on; a delivery was sent)")
+            let (quiet, _) = try await bench.run("local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {maxWaitTime = 299}))\n")
+            #expect(RollbackSession.notUndone(run: quiet.summary.runID, auditPath: bench.auditPath) == nil)
+        }
+    }
+
     /// A deploy with nothing to change writes nothing (skipped): a rollback of its run neither lists
     /// that queue as failed ("no snapshot recorded", exit 1) nor lets it hide a later real deploy.
     @Test func aSkippedDeployNeitherFailsNorHidesARollback() async throws {

@@ -12,6 +12,19 @@ public enum RollbackSession {
         public var message: String
     }
 
+    /// What a rollback of `run` leaves as it is, to say so: agent status changes (the agents'
+    /// live state has moved on since; restoring an old status would be wrong) and webhook
+    /// deliveries (sent). Nil when the run made none.
+    public static func notUndone(run: String, auditPath: String) -> String? {
+        guard let calls = try? AuditStore(path: auditPath, readOnly: true).calls(run: run) else { return nil }
+        func count(_ binding: String) -> Int { calls.filter { $0.binding == binding && ($0.status == .ok || $0.status == .pending) }.count }
+        let parts = [(count("agent_status"), "agent status change", "agent status changes"), (count("webhook"), "webhook delivery", "webhook deliveries")]
+            .filter { $0.0 > 0 }.map { "\($0.0) \($0.0 == 1 ? $0.1 : $0.2)" }
+        guard !parts.isEmpty else { return nil }
+        return "not undone by a rollback: the run's " + parts.joined(separator: " and ")
+            + " (an agent's status is live state, since moved on; a delivery was sent)"
+    }
+
     public static func run(
         of sourceRun: String, queues requested: [String], tenant: ResolvedTenant, auditPath: String, force: Bool, dryRun: Bool,
         lockTimeout: Double = RunbookRequest.defaultLockTimeout

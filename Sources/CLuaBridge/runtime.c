@@ -31,11 +31,11 @@ void cxb_runtime_free(CXBRuntime *rt) { free(rt); }
 CXBRuntime *cxb_runtime(lua_State *L) { return *(CXBRuntime **)lua_getextraspace(L); }
 
 // A memory error never reaches a message handler, and the task body's protected call unwinds the
-// stack before the scheduler sees it: remember the script line of a refusal when it happens.
+// stack before the scheduler sees it: remember the script line of a refusal when it happens. A
+// refusal in host code alone (a REPL's loop reporting the error) keeps the script's line before it.
 // Only reads the call stack (lua_getstack/lua_getinfo "Sl" allocate nothing).
 static void cxb_note_refusal_place(CXBRuntime *rt) {
     lua_State *L = rt->running;
-    rt->refused_where[0] = 0;
     if (L == NULL) return;
     lua_Debug ar;
     for (int level = 0; lua_getstack(L, level, &ar); level++) {

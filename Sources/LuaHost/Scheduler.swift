@@ -423,10 +423,12 @@ final class Scheduler {
             cxb_traceback(L, co, nil, 0)
             traceback = vm.string(at: -1, on: L)
             cxb_pop(L, 2)
-            if place.isEmpty, message.hasPrefix("memory limit exceeded") {
-                place = String(cString: cxb_refused_where(vm.runtime))
-                if !place.isEmpty { traceback = "stack traceback:\n\t\(place): memory refused here" }
-            }
+        }
+        // Out of memory where no script frame shows (raised in a host frame, or in a contained
+        // call's own thread): the line the allocator refused.
+        if place.isEmpty, (ErrorPosition.withoutPosition(message) ?? message).hasPrefix("memory limit exceeded") {
+            place = String(cString: cxb_refused_where(vm.runtime))
+            if !place.isEmpty { traceback = "stack traceback:\n\t\(place): memory refused here" }
         }
         if lua_type(L, -2) == LUA_TTABLE {
             // A binding's failure: its text never holds a position, whatever it quotes.

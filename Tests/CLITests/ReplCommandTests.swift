@@ -22,7 +22,7 @@ struct ReplCommandTests {
             x = (
             """
         let r = try await runCLI(["repl", "--dry-run"], in: dir, input: input)
-        #expect(r.status == 1 && r.stderr.contains("3 of 9 chunks failed"), "a piped session whose chunks failed exits 1 at its end: \(r.stderr)")
+        #expect(r.status == 1 && r.stderr.contains("cxrun: 3 of 9 chunks failed\n"), "a piped session whose chunks failed exits 1 at its end: \(r.stderr)")
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "1", "an expression shows its value: \(r.stdout)")
         #expect(r.stdout.contains("\"levels\" : [\n    1,\n    2\n  ]"), "a table as indented JSON, after a multi-line chunk: \(r.stdout)")
@@ -60,6 +60,8 @@ struct ReplCommandTests {
         // Not contained as the instruction limit is: the memory is the session's (a global may hold it).
         let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: "t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end\n1 + 1\n")
         #expect(r.status == 3 && r.stderr.contains("the script used more than 16 MiB (raise it with --memory)"), "\(r.stdout) \(r.stderr)")
+        // At the chunk's line, not a line of the REPL's own loop ("cxrun repl:1:").
+        #expect(r.stderr.hasPrefix("cxrun: stdin:1: memory limit exceeded (16 MiB)\n"), "\(r.stderr)")
     }
 
     @Test func ctrlCStopsTheChunkAndTheSessionGoesOn() async throws {

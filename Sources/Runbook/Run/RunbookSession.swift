@@ -142,7 +142,8 @@ public enum RunbookSession {
             output: request.output, log: { level, message in request.log(level, redactor.redact(message)) },
             progress: request.progress, concurrency: request.concurrency)
         let script = RunRequest(
-            source: request.source, chunkName: "@\(request.scriptPath)", limits: request.limits, sandbox: sandbox,
+            // The REPL's driver is host code: its refusal ("3 of 8 chunks failed") names no line of it.
+            source: request.source, chunkName: request.readLine == nil ? "@\(request.scriptPath)" : hostChunkName, limits: request.limits, sandbox: sandbox,
             varargs: request.args.map(JSONValue.string),
             bindings: {
                 let pure = PureBindings(context: context)

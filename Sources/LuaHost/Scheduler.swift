@@ -409,6 +409,10 @@ final class Scheduler {
         var message = vm.string(at: -1, on: L)
         if message == "not enough memory", cxb_memory_refused(vm.runtime) > 0 {
             message = "memory limit exceeded (\(cxb_memory_cap(vm.runtime) >> 20) MiB)"
+        } else if message.hasPrefix("table: 0x"), let shown = try? vm.value(at: -2, on: L) {
+            // A script's own table error, with no __tostring: its contents, not its address.
+            let text = shown.jsonString()
+            message = "error object " + (text.count > 300 ? String(text.prefix(300)) + "…" : text)
         }
         // Where the error was raised and the traceback, as the task body's handler saw them before
         // the unwind; else (an error it did not see) read off the dead coroutine.

@@ -88,6 +88,14 @@ struct SchedulerTests {
         #expect(!ErrorPosition.hasPosition(":3: no chunk"))
     }
 
+    /// A script's own table error, with no __tostring, shows its contents, not its address.
+    @Test func aTableErrorShowsItsContents() async {
+        let (outcome, _) = await runLua("error({code = 'x', n = 1})\n")
+        #expect(outcome.message == #"test.lua:1: error object {"code":"x","n":1}"#, "\(outcome.message ?? "")")
+        let (cyclic, _) = await runLua("local t = {}\nt.self = t\nerror(t)\n")
+        #expect(cyclic.message?.hasPrefix("test.lua:3: table: 0x") == true, "what cannot be shown keeps Lua's form: \(cyclic.message ?? "")")
+    }
+
     /// Caught and raised again by the script itself, it is reported where the script raised it.
     @Test func aBindingFailureCaughtAndRaisedAgainIsReportedAtTheRaise() async {
         let (outcome, _) = await runLua("local ok, e = pcall(fail_async, 'conflict')\n\nerror(e)\n")

@@ -150,6 +150,9 @@ local function test(name, fn)
   local sim = new_sim()
   local ok, err = contain(fn, make_t(sim))
   stop_sim(sim)
-  report(name, not ok and tostring(err) or nil)
+  local message = not ok and tostring(err) or nil
+  -- A table raised with no __tostring: its contents, not its address.
+  if message and type(err) == "table" and message:find("^table: 0x") then message = "error object " .. show(err) end
+  report(name, message)
 end
 _ENV.test = test

@@ -104,7 +104,11 @@ let package = Package(
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaBridge", "CLua", "JSONCore", "TestSupport"]),
         .testTarget(
-            name: "CXoneTests", dependencies: ["CXone", "JSONCore", "TestSupport", .product(name: "NIOHTTP1", package: "swift-nio")]),
+            name: "CXoneTests",
+            dependencies: [
+                "CXone", "JSONCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .testTarget(
             name: "SandboxTenantTests",
             dependencies: [

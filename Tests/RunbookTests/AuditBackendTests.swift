@@ -260,7 +260,18 @@ struct AuditBackendTests {
         #expect {
             try AuditStore(path: "postgresql://cxrun@127.0.0.1:\(port)/nothing?sslmode=disable")
         } throws: { error in
-            "\(error)".contains("cannot connect to postgresql://cxrun@127.0.0.1:\(port)/nothing")
+            "\(error)".hasSuffix("cannot connect to postgresql://cxrun@127.0.0.1:\(port)/nothing?sslmode=disable: connection refused")
+        }
+    }
+
+    /// sslmode=require against a server without TLS says so, not `sslUnsupported`.
+    @Test func requiringTLSOfAServerWithoutItIsAClearError() async throws {
+        let location = try await PostgresServer.shared().createDatabase("notls").replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
+        #expect(location.contains("sslmode=require"))
+        #expect {
+            try AuditStore(path: location)
+        } throws: { error in
+            "\(error)".hasSuffix(": the server offers no TLS, and sslmode=require asks for it")
         }
     }
 }

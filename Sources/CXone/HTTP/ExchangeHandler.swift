@@ -65,7 +65,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let what = error is HTTPParserError ? "the answer is not valid HTTP (\(error))" : TLSFailure.describe(error) ?? "\(error)"
+        let what = error is HTTPParserError ? "the answer is not valid HTTP (\(error))" : NetworkFailure.describeTLS(error) ?? "\(error)"
         failCurrent(head == nil ? what : "the stream ended in error: \(what)")
         context.close(promise: nil)
     }

@@ -71,7 +71,7 @@ final class HTTPConnectionPool {
                 self.assign(exchange, to: connection)
             case .failure(let error):
                 self.open[origin, default: 1] -= 1
-                exchange.fail(HTTPFailure(.connect, Self.describeConnectFailure(error)))
+                exchange.fail(HTTPFailure(.connect, NetworkFailure.describe(error) ?? "\(error)"))
                 self.startQueued(origin)
             }
         }
@@ -145,23 +145,6 @@ final class HTTPConnectionPool {
             channel.closeFuture.assumeIsolated().whenComplete { _ in self.closed(connection, origin: origin) }
             return connection
         }.nonisolated()
-    }
-
-    private static func describeConnectFailure(_ error: any Error) -> String {
-        if let error = error as? NIOConnectionError {
-            if let first = error.connectionErrors.first { return describeConnectFailure(first.error) }
-            if error.dnsAError != nil || error.dnsAAAAError != nil { return "the host name does not resolve" }
-            return "no address of the host answered"
-        }
-        if let error = error as? IOError {
-            switch error.errnoCode {
-            case ECONNREFUSED: return "connection refused"
-            case ENETUNREACH, EHOSTUNREACH: return "no route to the host"
-            default: return "\(error)"
-            }
-        }
-        if let error = error as? ChannelError, case .connectTimeout = error { return "the connection attempt timed out" }
-        return "\(error)"
     }
 }
 

@@ -1,3 +1,4 @@
+import CXone
 import Foundation
 import Logging
 import NIOCore
@@ -130,7 +131,8 @@ final class PostgresAuditDatabase: AuditDatabase {
         if let message = psql.serverInfo?[.message] {
             return "\(message)" + (psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
         }
-        if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
+        if psql.code == .sslUnsupported { return "the server offers no TLS, and sslmode=require asks for it" }
+        if let underlying = psql.underlying { return NetworkFailure.describe(underlying) ?? "\(psql.code): \(underlying)" }
         return "\(psql.code)"
     }
 

@@ -1,10 +1,33 @@
+import Glibc
+import NIOCore
+import NIOPosix
 import NIOSSL
 
-/// A TLS failure in an operator's words: what went wrong and BoringSSL's reason
-/// (`CERTIFICATE_VERIFY_FAILED`), not its error stack with this build's source paths.
-enum TLSFailure {
-    /// The words for `error`, or nil when it is no TLS error.
-    static func describe(_ error: any Error) -> String? {
+/// A failure to connect, or of TLS, in an operator's words — "connection refused", BoringSSL's
+/// reason (`CERTIFICATE_VERIFY_FAILED`) — not NIO's descriptions with addresses, errno tuples and
+/// this build's source paths. For the tenant's API and for a team's PostgreSQL alike.
+public enum NetworkFailure {
+    /// The words for `error`, or nil when it is neither a connect nor a TLS failure.
+    public static func describe(_ error: any Error) -> String? {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) ?? "\(first.error)" }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "the host name does not resolve" }
+            return "no address of the host answered"
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ENETUNREACH, EHOSTUNREACH: return "no route to the host"
+            case ECONNRESET: return "the connection was reset by the other side"
+            default: return nil
+            }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "the connection attempt timed out" }
+        return describeTLS(error)
+    }
+
+    /// The words for a TLS `error`, or nil when it is no TLS error.
+    static func describeTLS(_ error: any Error) -> String? {
         if let error = error as? NIOSSLExtraError {
             if error == .failedToValidateHostname { return "the server's TLS certificate is not for this host (\(error))" }
             return "TLS: \(error)"

@@ -1,10 +1,11 @@
 import Foundation
+import Runbook
 import TestSupport
 
-/// Scale: a rebalance of every queue and a listing of every agent, at 500 / 5,000 queues and
-/// 5,000 / 50,000 agents, each a `cxrun run` process of the release binary against a separately
-/// started `cxrun sim --queues N --agents M`. Prints wall time and peak memory (max RSS) of the
-/// client process, and the time ratio between the sizes (10 = linear).
+/// Scale: a rebalance of every queue, its rollback (`cxrun rollback --run`), and a listing of every
+/// agent, at 500 / 5,000 queues and 5,000 / 50,000 agents, each a process of the release binary
+/// against a separately started `cxrun sim --queues N --agents M`. Prints wall time and peak memory
+/// (max RSS) of the client process, and the time ratio between the sizes (10 = linear).
 enum ScaleBench {
     static let rebalance = """
         local ids = {}
@@ -33,23 +34,25 @@ enum ScaleBench {
         var figures: [String: [Run]] = [:]
         for (queues, agents) in [(500, 5_000), (5_000, 50_000)] {
             do {
-                let (rebalanced, listed) = try measure(cxrun: cxrun, queues: queues, agents: agents)
+                let (rebalanced, rolledBack, listed) = try measure(cxrun: cxrun, queues: queues, agents: agents)
                 say(String(format: "  rebalance %5d queues:  %6.2f s  max RSS %6.1f MiB  exit %d", queues, rebalanced.seconds, rebalanced.maxRSSMiB, rebalanced.status))
+                say(String(format: "  rollback  %5d queues:  %6.2f s  max RSS %6.1f MiB  exit %d", queues, rolledBack.seconds, rolledBack.maxRSSMiB, rolledBack.status))
                 say(String(format: "  list     %6d agents:  %6.2f s  max RSS %6.1f MiB  exit %d", agents, listed.seconds, listed.maxRSSMiB, listed.status))
                 figures["rebalance", default: []].append(rebalanced)
+                figures["rollback", default: []].append(rolledBack)
                 figures["list", default: []].append(listed)
             } catch {
                 return say("  scale benchmark failed: \(error)")
             }
         }
-        for name in ["rebalance", "list"] {
+        for name in ["rebalance", "rollback", "list"] {
             guard let f = figures[name], f.count == 2 else { continue }
             say(String(format: "  %@: time 10x size / 1x size = %.1f   (goal: linear, <= 12); peak memory at 10x %.1f MiB   (goal < 300)",
                        name, f[1].seconds / f[0].seconds, f[1].maxRSSMiB))
         }
     }
 
-    static func measure(cxrun: String, queues: Int, agents: Int) throws -> (Run, Run) {
+    static func measure(cxrun: String, queues: Int, agents: Int) throws -> (rebalance: Run, rollback: Run, list: Run) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-scale-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -63,7 +66,14 @@ enum ScaleBench {
             spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "scale", "--audit-db", dir + "/audit-\(script).sqlite",
                           "--timeout", "3600", dir + "/\(script).lua"], environment: ["SCALE_SECRET=cxrun-demo-secret"])
         }
-        return (client("rebalance"), client("list"))
+        let rebalanced = client("rebalance")
+        // The rebalance undone: every queue restored from the audit log's snapshots.
+        guard let runID = try AuditStore(path: dir + "/audit-rebalance.sqlite", readOnly: true).runs(limit: 1).first?.id else {
+            throw BenchError("the rebalance left no run in its audit log")
+        }
+        let rolledBack = spawn(cxrun, ["rollback", "--config", dir + "/cxrun.toml", "--tenant", "scale", "--audit-db", dir + "/audit-rebalance.sqlite",
+                                       "--run", runID], environment: ["SCALE_SECRET=cxrun-demo-secret"])
+        return (rebalanced, rolledBack, client("list"))
     }
 
     /// Runs a process to its end (output discarded); its wall time and max RSS from wait4.

@@ -33,9 +33,11 @@ public enum RollbackSession {
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
         guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
         let deployed: [String]
+        let records: [String: RunContext.DeployRecord]
         let reassigned: [ReassignBinding.Reassignment]
         do {
             deployed = try Rollback.deployedQueues(run: sourceRun, store: store)
+            records = try Rollback.deployRecords(run: sourceRun, store: store)
             reassigned = try ReassignBinding.reassigned(run: sourceRun, store: store)
         } catch { throw RunbookError(description: "\(error)") }
         if let unknown = requested.first(where: { id in !deployed.contains(id) && !reassigned.contains { $0.user == id } }) {
@@ -59,7 +61,7 @@ public enum RollbackSession {
         }
         for queue in queues {
             if stopped(queue) { continue }
-            guard let source = try? Rollback.deployRecord(of: queue, run: sourceRun, store: store) else {
+            guard let source = records[queue] else {
                 lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
                 continue
             }

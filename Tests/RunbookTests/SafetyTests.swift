@@ -237,6 +237,37 @@ struct SafetyTests {
         }
     }
 
+    /// A script rolls back another run's queues by name: `rollback(id, {run = R})` restores each
+    /// to before that run; a queue R did not deploy, or a run that is not in the log, is not_found.
+    @Test func aScriptRollsBackAnotherRunsQueues() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let ids = try await bench.queues().prefix(4).map { try #require($0["id"]?.stringValue) }
+            func state() async throws -> [JSONValue] {
+                let all = try await bench.queues()
+                return ids.map { id in (all.first { $0["id"]?.stringValue == id } ?? .null).removing(at: ["version"]) }
+            }
+            let before = try await state()
+            let (run, _) = try await bench.run(#"""
+                for i = 1, 3 do
+                  local id = cx.args[i]
+                  deploy(id, build(fetch(id), {maxWaitTime = 600 + i}))
+                end
+                """#, args: ids)
+            #expect(run.outcome.status == .succeeded, "\(run.outcome.failureText)")
+            let (undo, output) = try await bench.run(#"""
+                local run = cx.args[1]
+                for i = 2, 5 do  -- the last queue: not deployed by that run
+                  local ok, r = pcall(rollback, cx.args[i], {run = run})
+                  print(ok and tostring(r.restored) or r.code)
+                end
+                print((select(2, pcall(rollback, cx.args[2], {run = "20200101T000000Z-00000000"}))).code)
+                """#, args: [run.summary.runID] + ids)
+            #expect(undo.outcome.status == .succeeded && output == "true\ntrue\ntrue\nnot_found\nnot_found\n", "\(output) \(undo.outcome.failureText)")
+            #expect(try await state() == before)
+        }
+    }
+
     /// What a rollback cannot undo is said, not passed over: a run's agent status changes and
     /// webhook deliveries.
     @Test func aRollbackNamesWhatItDoesNotUndo() async throws {

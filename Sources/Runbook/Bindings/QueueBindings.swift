@@ -122,7 +122,12 @@ struct QueueBindings {
         let args: JSONValue = ["queue_id": .string(id), "force": .bool(force), "run": opts["run"] ?? .null]
         let source: RunContext.DeployRecord
         if let runID = opts["run"]?.stringValue {
-            guard let found = try? Rollback.deployRecord(of: id, run: runID, store: context.recorder.store) else {
+            let found: RunContext.DeployRecord?
+            do { found = try context.deploy(of: id, inRun: runID) } catch {
+                throw context.refuse("rollback", target: id, args: args,
+                                     BindingError(.sandbox, message: "rollback: the audit log could not be read for run \(runID): \(error)"))
+            }
+            guard let found else {
                 throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
             }
             source = found

@@ -49,11 +49,6 @@ enum Rollback {
         }
     }
 
-    /// What `run` did to `queue` (see `deployRecords`).
-    static func deployRecord(of queue: String, run: String, store: AuditStore) throws -> RunContext.DeployRecord? {
-        try deployRecords(run: run, store: store)[queue]
-    }
-
     /// Queues a run deployed, newest deploy first (not one whose deploys all had nothing to
     /// change: skipped, they wrote nothing, and a rollback reported them failed, with no snapshot).
     static func deployedQueues(run: String, store: AuditStore) throws -> [String] {

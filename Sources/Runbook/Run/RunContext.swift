@@ -28,6 +28,7 @@ final class RunContext: Sendable {
     private let plans = Mutex<[PlannedChange]>([])
     private let listedAll = Atomic<Bool>(false)
     private let lost = Mutex<[String]>([])
+    private let otherRuns = Mutex<[String: [String: DeployRecord]]>([:])
     private let overflow = Mutex(OverflowGraph())
 
     struct DeployRecord: Sendable {
@@ -103,6 +104,15 @@ final class RunContext: Sendable {
         deploys.withLock { all in all[queue] = all[queue].map { $0.spanning(deploy) } ?? deploy }
     }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
+
+    /// What another run did to `queue`, from the audit log: a finished run's rows are read once
+    /// (a script rolling its queues back one by one would read them all again for each).
+    func deploy(of queue: String, inRun run: String) throws -> DeployRecord? {
+        if let known = otherRuns.withLock({ $0[run] }) { return known[queue] }
+        let records = try Rollback.deployRecords(run: run, store: recorder.store)
+        if let finished = try recorder.store.run(run), finished.status != .running { otherRuns.withLock { $0[run] = records } }
+        return records[queue]
+    }
 
     func record(reassign user: String, previous: JSONValue, to profile: String) {
         reassigns.withLock { $0[user] = (previous: $0[user]?.previous ?? previous, set: profile) }

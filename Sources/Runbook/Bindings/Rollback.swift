@@ -40,11 +40,12 @@ enum Rollback {
             let write = RunContext.DeployRecord(seq: c.seq, pre: pre.document, post: post.document, producedVersion: post.version, inFlight: c.status == .pending)
             records[queue] = records[queue].map { $0.spanning(write) } ?? write
         }
+        let reason = records.isEmpty ? "" : store.seal.unopenedReason
         return records.mapValues { folded in
             var record = folded
             let (preImage, unknownPre) = store.seal.open(record.pre)
             let (postImage, unknownPost) = store.seal.open(record.post)
-            (record.pre, record.post, record.unknown, record.unopenedReason) = (preImage, postImage, unknownPre + unknownPost, store.seal.unopenedReason)
+            (record.pre, record.post, record.unknown, record.unopenedReason) = (preImage, postImage, unknownPre + unknownPost, reason)
             return record
         }
     }

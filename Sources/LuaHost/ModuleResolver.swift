@@ -55,7 +55,10 @@ public struct ModuleResolver: Sendable {
             }
             guard data.count <= maxBytes else { return .failure(.tooLarge(name, data.count)) }
             let display = root.display == "." ? relative : "\(root.display)/\(relative)"
-            return .success(Module(source: String(decoding: data, as: UTF8.self), chunkName: "@\(display)", isStdlib: root.isStdlib))
+            switch SourceText.decode(data) {
+            case .success(let source): return .success(Module(source: source, chunkName: "@\(display)", isStdlib: root.isStdlib))
+            case .failure(let notUTF8): return .failure(.notUTF8(name, notUTF8))
+            }
         }
         return .failure(.notFound(name, searched))
     }
@@ -78,6 +81,7 @@ public enum ModuleError: Error, Sendable, Equatable, CustomStringConvertible {
     case outsideRoot(String)
     case unreadable(String, String)
     case tooLarge(String, Int)
+    case notUTF8(String, SourceText.NotUTF8)
 
     public var description: String {
         switch self {
@@ -91,6 +95,8 @@ public enum ModuleError: Error, Sendable, Equatable, CustomStringConvertible {
             return "require: module '\(n)' could not be read (\(p))"
         case .tooLarge(let n, let size):
             return "require: module '\(n)' is too large (\(size) bytes)"
+        case .notUTF8(let n, let why):
+            return "require: module '\(n)' \(why)"
         }
     }
 }

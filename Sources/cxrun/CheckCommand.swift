@@ -20,12 +20,15 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         var failed = 0, unreadable = 0
         for path in scripts {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                Console.err("cxrun: cannot read \(path)\n")
+            let source: String
+            switch ScriptFile.read(path) {
+            case .success(let text): source = text
+            case .failure(let why):
+                Console.err("cxrun: \(why)\n")
                 unreadable += 1
                 continue
             }
-            if let error = RunbookChecker.check(source: String(decoding: data, as: UTF8.self), path: path) {
+            if let error = RunbookChecker.check(source: source, path: path) {
                 Console.err("\(error)\n")
                 failed += 1
             } else {

@@ -87,12 +87,14 @@ struct RunCommand: AsyncParsableCommand {
     static func request(
         script: String, args: [String], tenant: ResolvedTenant, dryRun: Bool, limits: RunLimits, concurrency: Int, auditDB: String
     ) throws -> RunbookRequest {
-        guard let data = FileManager.default.contents(atPath: script) else {
-            throw ValidationError("cannot read script '\(script)'")
+        let source: String
+        switch ScriptFile.read(script) {
+        case .success(let text): source = text
+        case .failure(let why): throw CLIError.usage(why.description)
         }
         let runID = RunbookSession.newRunID()
         var request = RunbookRequest(
-            runID: runID, scriptPath: script, source: String(decoding: data, as: UTF8.self), args: args, tenant: tenant,
+            runID: runID, scriptPath: script, source: source, args: args, tenant: tenant,
             dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
             output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
             progress: Console.stderrIsTTY ? Console.eachProgress : nil,

@@ -46,6 +46,24 @@ struct RunbookCLITests {
         #expect(FileManager.default.fileExists(atPath: sandboxFile))
     }
 
+    /// A script saved in another encoding is refused naming the byte and where it is, by run,
+    /// plan, check and test alike: decoded with repair, Latin-1 "café" was deployed as "caf\u{FFFD}".
+    @Test func aScriptThatIsNotUTF8IsRefusedNotRepaired() async throws {
+        let dir = try scriptFolder(["latin_test.lua": "", "latin.lua": ""])
+        let latin = Array("local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {name = 'caf".utf8) + [0xE9] + Array("'}))\n".utf8)
+        try Data(latin).write(to: dir.appendingPathComponent("latin.lua"))
+        try Data(Array("test('x', function(t) t.eq('caf".utf8) + [0xE9] + Array("', 1) end)\n".utf8)).write(to: dir.appendingPathComponent("latin_test.lua"))
+        let why = "is not UTF-8 text: byte 0xE9 at line 2, column 35 (save it as UTF-8)"
+        for command in [["run", "latin.lua"], ["plan", "latin.lua"], ["check", "latin.lua"]] {
+            let r = try await runCLI(command, in: dir)
+            #expect(r.status == 2 && r.stderr == "cxrun: script 'latin.lua' \(why)\n", "\(command): \(r.stderr)")
+        }
+        let tested = try await runCLI(["test", "latin_test.lua"], in: dir)
+        #expect(tested.status == 1 && tested.stdout.contains("script 'latin_test.lua' is not UTF-8 text: byte 0xE9 at line 1, column 32"),
+                "\(tested.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".cxrun/sandbox.sqlite").path), "nothing ran")
+    }
+
     @Test func dryRunPrintsTheDiffAndJSONSummary() async throws {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)

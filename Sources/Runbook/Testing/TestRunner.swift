@@ -22,8 +22,11 @@ public enum TestRunner {
     public static func run(
         file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (Result) -> Void
     ) async -> [Result] {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            let r = Result(file: file, name: "(load)", passed: false, message: "cannot read \(file)", seconds: 0)
+        let text: String
+        switch ScriptFile.read(file) {
+        case .success(let source): text = source
+        case .failure(let why):
+            let r = Result(file: file, name: "(load)", passed: false, message: why.description, seconds: 0)
             onResult(r)
             return [r]
         }
@@ -34,7 +37,7 @@ public enum TestRunner {
             modules: ModuleResolver(stdlib: stdlib, scriptDirectory: directory.isEmpty ? "." : directory),
             output: { _ in }, log: { _, _ in }, concurrency: RunbookRequest.defaultConcurrency)
         let request = RunRequest(
-            source: String(decoding: data, as: UTF8.self), chunkName: "@\(file)",
+            source: text, chunkName: "@\(file)",
             limits: RunLimits(), sandbox: sandbox,
             bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) })
         let outcome = await ScriptRunner.run(request)
@@ -147,10 +150,13 @@ final class TestSession: Sendable {
     private func runScript(_ path: String, args: JSONValue, opts: JSONValue, on sim: TestTenant) async -> JSONValue {
         let directory = (file as NSString).deletingLastPathComponent
         let candidates = [(directory as NSString).appendingPathComponent(path), path]
-        guard let resolved = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
-            let data = FileManager.default.contents(atPath: resolved)
-        else {
+        guard let resolved = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             return ["ok": false, "error": .string("t.run: no script \(path) (looked beside the test file and in the current folder)")]
+        }
+        let source: String
+        switch ScriptFile.read(resolved) {
+        case .success(let text): source = text
+        case .failure(let why): return ["ok": false, "error": .string("t.run: \(why)")]
         }
         var list: [String] = args.arrayValue?.compactMap(\.stringValue) ?? []
         for (key, value) in (args.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -163,7 +169,7 @@ final class TestSession: Sendable {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: auditPath + suffix) } }
         let printed = Mutex("")
         let request = RunbookRequest(
-            scriptPath: resolved, source: String(decoding: data, as: UTF8.self), args: list, tenant: tenant,
+            scriptPath: resolved, source: source, args: list, tenant: tenant,
             dryRun: opts["dry_run"]?.boolValue ?? false, limits: RunLimits(timeout: 300), auditPath: auditPath, stdlib: stdlib,
             output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += "[\(level)] \(text)\n" } })
         do {

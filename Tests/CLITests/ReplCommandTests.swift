@@ -29,12 +29,14 @@ struct ReplCommandTests {
         #expect(r.stdout.contains("error: stdin:1: boom\n"), "errors do not end the session: \(r.stdout)")
         #expect(r.stdout.contains("error: not_found: "), "\(r.stdout)")
         #expect(r.stdout.contains("\"planned\" : true"), "--dry-run plans writes: \(r.stdout)")
-        #expect(!r.stdout.contains("333"), "nothing was written: \(r.stdout)")
+        #expect(r.stdout.contains("\n333\n"), "a dry run's fetch reads its planned write, as a real run reads its write: \(r.stdout)")
         let export = try await runCLI(["audit", "export", "--format", "jsonl"], in: dir)
         let rows = export.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         #expect(rows.filter { $0["type"] == "run" }.map { $0["script"] } == ["cxrun repl"], "one run row per session")
         #expect(rows.filter { $0["type"] == "call" }.compactMap { $0["binding"]?.stringValue } == ["queues", "fetch", "fetch", "build", "deploy", "fetch"],
                 "\(export.stdout)")
+        let tenant = try await runCLI(["repl"], in: dir, input: "fetch(queues()[1].id).maxWaitTime\n")
+        #expect(tenant.status == 0 && tenant.stdout != "333\n", "nothing was written: \(tenant.stdout)")
     }
 
     @Test func aRunawayChunkIsStoppedAndTheSessionGoesOn() async throws {

@@ -16,6 +16,12 @@ struct QueueBindings {
         let context = self.context
         return try context.audited("fetch", target: id, args: ["queue_id": .string(id)], effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.queue(id) }
+            // A dry run reads its own planned writes, as a real run reads what it wrote.
+            if context.dryRun, let planned = context.plannedDocument(of: id, tenantVersion: sent.value["version"]?.intValue) {
+                context.remember(planned)
+                return .init(values: [planned], result: ["version": planned["version"] ?? .null, "planned": true], httpStatus: sent.status,
+                             attempts: sent.attempts)
+            }
             context.remember(sent.value)
             return .init(values: [sent.value], result: ["version": sent.value["version"] ?? .null], httpStatus: sent.status, attempts: sent.attempts)
         }
@@ -61,6 +67,7 @@ struct QueueBindings {
         let args: JSONValue = ["queue_id": .string(id), "base_version": .int(baseVersion), "changed": paths]
         if context.dryRun {
             context.plan(PlannedChange(queue: id, base: base, changes: changed))
+            if !changed.isEmpty { context.planWrite(of: id, base: base, changes: changed, baseVersion: baseVersion) }
             let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
                 ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], .planned)
             }

@@ -29,6 +29,7 @@ final class RunContext: Sendable {
     private let listedAll = Atomic<Bool>(false)
     private let lost = Mutex<[String]>([])
     private let otherRuns = Mutex<[String: [String: DeployRecord]]>([:])
+    private let plannedDocuments = Mutex<[String: (over: Int64, document: JSONValue)]>([:])
     private let overflow = Mutex(OverflowGraph())
 
     struct DeployRecord: Sendable {
@@ -141,6 +142,26 @@ final class RunContext: Sendable {
 
     func plan(_ change: PlannedChange) { plans.withLock { $0.append(change) } }
     var plannedChanges: [PlannedChange] { plans.withLock { $0 } }
+
+    /// Dry run: a queue's planned write, laid over what the run planned for it before (or its
+    /// fetched `base`), at the version a real run's write would leave — so a later fetch reads
+    /// what the run wrote, and the plan is what a real run would do. `over`: the tenant's version
+    /// the first planned write was built on.
+    func planWrite(of queue: String, base: JSONValue, changes: [JSONChange], baseVersion: Int64) {
+        plannedDocuments.withLock { all in
+            let previous = all[queue]
+            var document = previous?.document ?? base
+            for change in changes { document = document.applying(change) }
+            let version = max(previous?.document["version"]?.intValue ?? baseVersion, baseVersion) + 1
+            all[queue] = (over: previous?.over ?? baseVersion, document: document.setting(.int(version), at: ["version"]))
+        }
+    }
+
+    /// Dry run: the queue as the run's planned writes leave it, when they were planned over the
+    /// tenant's `version` (another admin's change since shows as it is).
+    func plannedDocument(of queue: String, tenantVersion version: Int64?) -> JSONValue? {
+        plannedDocuments.withLock { all in all[queue].flatMap { $0.over == version ? $0.document : nil } }
+    }
 
     // MARK: audited calls
 

@@ -135,6 +135,8 @@ struct PlanApplyTests {
               local q3 = fetch(id)
               patch(id, {version = q3.version, maxHoldTime = (q3.maxWaitTime + q3.wrapUpTime) % 300})
               deploy(id, build(q, {maxWaiters = 7}))  -- from the first, stale fetch: merged, as a real run merges it
+              local ok, e = pcall(deploy, id, build(q, {maxWaitTime = 1}))  -- stale, and a field changed since: a conflict
+              assert(not ok and e.code == "conflict", "a stale overlapping write is a conflict in a plan too")
             end
             print(table.concat(ids, "	", 1, 3))
             """#

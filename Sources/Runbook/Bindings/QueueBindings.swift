@@ -66,10 +66,22 @@ struct QueueBindings {
         let paths = JSONValue.array(changed.map { .string($0.dotted) })
         let args: JSONValue = ["queue_id": .string(id), "base_version": .int(baseVersion), "changed": paths]
         if context.dryRun {
-            context.plan(PlannedChange(queue: id, base: base, changes: changed))
-            if !changed.isEmpty { context.planWrite(of: id, base: base, changes: changed, baseVersion: baseVersion) }
+            var planned = (base: base, changes: changed)
+            // Built from a version older than what the run planned since: merged over the planned
+            // queue as a real run's write is merged after its 409, a conflict raised as it would be.
+            if let since = context.plannedDocument(of: id), since["version"]?.intValue != baseVersion {
+                do {
+                    let merged = try ThreeWayMerge.merge(base: base, mine: payload, theirs: since, queueID: id)
+                    planned = (since, since.changes(to: merged, ignoring: ThreeWayMerge.serverFields))
+                } catch {
+                    throw context.refuse(binding, target: id, args: args, error)
+                }
+            }
+            context.plan(PlannedChange(queue: id, base: planned.base, changes: planned.changes))
+            if !planned.changes.isEmpty { context.planWrite(of: id, base: planned.base, changes: planned.changes, baseVersion: baseVersion) }
+            let plannedPaths = JSONValue.array(planned.changes.map { .string($0.dotted) })
             let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
-                ([["planned": true, "changed": paths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": paths], .planned)
+                ([["planned": true, "changed": plannedPaths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": plannedPaths], .planned)
             }
             return try call.returning(values)
         }

@@ -157,6 +157,9 @@ final class RunContext: Sendable {
         }
     }
 
+    /// Dry run: the queue as the run's planned writes leave it, if it planned any.
+    func plannedDocument(of queue: String) -> JSONValue? { plannedDocuments.withLock { $0[queue]?.document } }
+
     /// Dry run: the queue as the run's planned writes leave it, when they were planned over the
     /// tenant's `version` (another admin's change since shows as it is).
     func plannedDocument(of queue: String, tenantVersion version: Int64?) -> JSONValue? {

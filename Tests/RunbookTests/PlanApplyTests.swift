@@ -138,14 +138,22 @@ struct PlanApplyTests {
               local ok, e = pcall(deploy, id, build(q, {maxWaitTime = 1}))  -- stale, and a field changed since: a conflict
               assert(not ok and e.code == "conflict", "a stale overlapping write is a conflict in a plan too")
             end
-            print(table.concat(ids, "	", 1, 3))
+            -- Rolled back in the run, then changed again: the plan holds the last change alone.
+            local id = ids[4]
+            local q = fetch(id)
+            deploy(id, build(q, {maxWaitTime = 77}))
+            rollback(id)
+            assert(fetch(id).maxWaitTime == q.maxWaitTime, "a dry run reads its planned rollback")
+            deploy(id, build(fetch(id), {maxWaiters = 9}))
+            print(table.concat(ids, "	", 1, 4))
             """#
         let planned = try await Bench.start()
         let real = try await Bench.start()
         try await stopping(planned) {
             try await stopping(real) {
                 let (plan, file, ids) = try await Self.plan(planned, source)
-                #expect(plan.actions.count == 3 && plan.actions.allSatisfy { $0.baseVersion == 1 }, "one net change per queue, over the tenant's version")
+                #expect(plan.actions.count == 4 && plan.actions.allSatisfy { $0.baseVersion == 1 }, "one net change per queue, over the tenant's version")
+                #expect(plan.actions.last?.changes.map(\.dotted) == ["maxWaiters"], "\(plan.actions.last?.changes.map(\.dotted) ?? [])")
                 let report = try await Self.apply(planned, file)
                 #expect(!report.failed, "\(report.lines.map(\.message))")
                 let (ran, _) = try await real.run(source)

@@ -151,6 +151,9 @@ struct QueueBindings {
             }
             source = found
         } else {
+            if context.dryRun, context.deploy(of: id) == nil, let restore = context.plannedRestore(of: id) {
+                return try planRestore(call, id, restore, args: args)
+            }
             guard let found = context.deploy(of: id) else {
                 if let change = context.reassignment(of: id) { return try revertReassign(id, change, force: force) }
                 throw context.refuse("rollback", target: id, args: args,
@@ -163,6 +166,22 @@ struct QueueBindings {
 }
 
 extension QueueBindings {
+    /// Dry run: `rollback(queue_id)` of a queue the run planned to write plans the queue back as
+    /// it was fetched before, as a real run's rollback of its deploys restores it.
+    fileprivate func planRestore(_ call: LuaCall, _ id: String, _ restore: (planned: JSONValue, before: JSONValue), args: JSONValue)
+        throws(ScriptError) -> LuaReply
+    {
+        let changes = restore.planned.changes(to: restore.before, ignoring: ThreeWayMerge.serverFields)
+        let version = restore.planned["version"]?.intValue ?? 0
+        context.plan(PlannedChange(queue: id, base: restore.planned, changes: changes, note: "rollback"))
+        if !changes.isEmpty { context.planWrite(of: id, base: restore.planned, changes: changes, baseVersion: version) }
+        let paths = JSONValue.array(changes.map { .string($0.dotted) })
+        let values = try context.pure("rollback", target: id, args: args) { () throws(BindingError) in
+            ([["planned": true, "changed": paths]], ["planned": true, "changed": paths], .planned)
+        }
+        return try call.returning(values)
+    }
+
     /// `rollback(user_id)` of this run's `reassign`: the routing profile back as it was, unless
     /// someone changed it since (`force` restores anyway).
     fileprivate func revertReassign(_ id: String, _ change: (previous: JSONValue, set: String), force: Bool) throws(ScriptError) -> LuaReply {

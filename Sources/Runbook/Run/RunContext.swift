@@ -160,6 +160,13 @@ final class RunContext: Sendable {
     /// Dry run: the queue as the run's planned writes leave it, if it planned any.
     func plannedDocument(of queue: String) -> JSONValue? { plannedDocuments.withLock { $0[queue]?.document } }
 
+    /// Dry run: the queue as planned and as fetched before the first planned write, for a
+    /// planned rollback.
+    func plannedRestore(of queue: String) -> (planned: JSONValue, before: JSONValue)? {
+        guard let entry = plannedDocuments.withLock({ $0[queue] }), let before = fetchedDocument(queue, version: entry.over) else { return nil }
+        return (entry.document, before)
+    }
+
     /// Dry run: the queue as the run's planned writes leave it, when they were planned over the
     /// tenant's `version` (another admin's change since shows as it is).
     func plannedDocument(of queue: String, tenantVersion version: Int64?) -> JSONValue? {

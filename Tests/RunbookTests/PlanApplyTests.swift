@@ -166,6 +166,73 @@ struct PlanApplyTests {
         }
     }
 
+    /// What is reviewed is what a run would do, at random: scripts of random fetches, deploys and
+    /// patches built on what they read back, stale writes (merged, or a conflict under pcall) and
+    /// in-run rollbacks, planned and applied on one tenant, end exactly as a real run of the
+    /// script on a second tenant with the same seed. (80 more seeds by hand.)
+    @Test func aPlanAppliedEndsAsARealRunOfRandomScripts() async throws {
+        let source = #"""
+            math.randomseed(tonumber(cx.args[1]))
+            local ids = {}
+            for _, q in ipairs(queues()) do ids[#ids + 1] = q.id end
+            local fields = {
+              function(d) return {maxWaitTime = d.maxWaitTime % 3000 + math.random(500)} end,
+              function(d) return {maxHoldTime = (d.maxHoldTime + math.random(50)) % 300} end,
+              function(d) return {wrapUpTime = (d.wrapUpTime + math.random(100)) % 3600} end,
+              function() return {maxWaiters = math.random(100)} end,
+            }
+            local docs = {}
+            for _ = 1, tonumber(cx.args[2]) do
+              local i = math.random(4)
+              local id, op = ids[i], math.random(7)
+              docs[i] = docs[i] or fetch(id)
+              if op <= 2 then
+                docs[i] = fetch(id)
+              elseif op <= 4 then
+                local d = fetch(id)
+                deploy(id, build(d, fields[math.random(4)](d)))
+              elseif op == 5 then
+                local d = fetch(id)
+                local c = fields[math.random(4)](d)
+                c.version = d.version
+                patch(id, c)
+              elseif op == 6 then
+                local d = docs[i]
+                pcall(deploy, id, build(d, fields[math.random(4)](d)))
+              else
+                pcall(rollback, id)
+              end
+            end
+            print(table.concat(ids, "\t", 1, 4))
+            """#
+        let planned = try await Bench.start()
+        let real = try await Bench.start()
+        try await stopping(planned) {
+            try await stopping(real) {
+                for seed in 1...4 {
+                    for bench in [planned, real] { _ = try await bench.send(.POST, "/_sim/reset") }
+                    let printed = Captured()
+                    let request = RunbookRequest(
+                        scriptPath: "random.lua", source: source, args: [String(seed), "16"], tenant: planned.tenant(), dryRun: true,
+                        limits: RunLimits(timeout: 60), auditPath: planned.auditPath, stdlib: stdlibPath, output: { printed.append($0) }, log: { _, _ in })
+                    let result = try await RunbookSession.run(request)
+                    #expect(result.outcome.status == .succeeded, "seed \(seed): \(result.outcome.failureText)")
+                    let plan = Plan(request: request, result: result, createdAt: Date())
+                    if !plan.actions.isEmpty {
+                        let report = try await Self.apply(planned, plan.file(key: nil))
+                        #expect(!report.failed, "seed \(seed): \(report.lines.map(\.message))")
+                    }
+                    let (ran, _) = try await real.run(source, args: [String(seed), "16"])
+                    #expect(ran.outcome.status == .succeeded, "seed \(seed): \(ran.outcome.failureText)")
+                    for id in printed.value.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\t").map(String.init) {
+                        let (a, b) = (try await Self.queue(planned, id), try await Self.queue(real, id))
+                        #expect(a.changes(to: b, ignoring: ["version"]).isEmpty, "seed \(seed), \(id): \(a.changes(to: b, ignoring: ["version"]).map(\.dotted))")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func anEditToOtherFieldsIsKeptAndAnEditToAPlannedFieldMakesThePlanStale() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

@@ -172,8 +172,9 @@ public final class AuditRecorder: Sendable {
     }
 
     /// Waits (bounded) for calls still in flight to record their outcome, then writes every row.
+    /// A stop still waits a moment: a write it cut off records that its outcome is unknown.
     func settle(timeout: Double, stop: @Sendable () -> Bool = { false }) async {
-        _ = await Runbook.settle(timeout: timeout, stop: stop) { outstanding.load(ordering: .relaxed) == 0 }
+        _ = await Runbook.settle(timeout: timeout, stop: stop, grace: 1) { outstanding.load(ordering: .relaxed) == 0 }
         flushAll()
     }
 

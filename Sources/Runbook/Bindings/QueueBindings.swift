@@ -77,13 +77,7 @@ struct QueueBindings {
                     throw context.refuse(binding, target: id, args: args, error)
                 }
             }
-            context.plan(PlannedChange(queue: id, base: planned.base, changes: planned.changes))
-            if !planned.changes.isEmpty { context.planWrite(of: id, base: planned.base, changes: planned.changes, baseVersion: baseVersion) }
-            let plannedPaths = JSONValue.array(planned.changes.map { .string($0.dotted) })
-            let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
-                ([["planned": true, "changed": plannedPaths, "previous_version": .int(baseVersion)]], ["planned": true, "changed": plannedPaths], .planned)
-            }
-            return try call.returning(values)
+            return try plannedWrite(call, binding, queue: id, over: planned.base, changes: planned.changes, args: args)
         }
         if changed.isEmpty {
             // Nothing to change: no write, no new version.
@@ -166,20 +160,29 @@ struct QueueBindings {
 }
 
 extension QueueBindings {
+    /// Dry run: a write of queue `id` planned — `changes` over `base` (the fetched or planned
+    /// queue) recorded for the plan and laid over the run's planned queue, the call audited as
+    /// planned — and `{planned = true, changed = ...}` handed back.
+    fileprivate func plannedWrite(
+        _ call: LuaCall, _ binding: String, queue id: String, over base: JSONValue, changes: [JSONChange], args: JSONValue, note: String? = nil
+    ) throws(ScriptError) -> LuaReply {
+        let version = base["version"]?.intValue ?? 0
+        context.plan(PlannedChange(queue: id, base: base, changes: changes, note: note))
+        if !changes.isEmpty { context.planWrite(of: id, base: base, changes: changes, baseVersion: version) }
+        let result: JSONValue = ["planned": true, "changed": .array(changes.map { .string($0.dotted) })]
+        let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
+            ([result.setting(.int(version), at: ["previous_version"])], result, .planned)
+        }
+        return try call.returning(values)
+    }
+
     /// Dry run: `rollback(queue_id)` of a queue the run planned to write plans the queue back as
     /// it was fetched before, as a real run's rollback of its deploys restores it.
     fileprivate func planRestore(_ call: LuaCall, _ id: String, _ restore: (planned: JSONValue, before: JSONValue), args: JSONValue)
         throws(ScriptError) -> LuaReply
     {
         let changes = restore.planned.changes(to: restore.before, ignoring: ThreeWayMerge.serverFields)
-        let version = restore.planned["version"]?.intValue ?? 0
-        context.plan(PlannedChange(queue: id, base: restore.planned, changes: changes, note: "rollback"))
-        if !changes.isEmpty { context.planWrite(of: id, base: restore.planned, changes: changes, baseVersion: version) }
-        let paths = JSONValue.array(changes.map { .string($0.dotted) })
-        let values = try context.pure("rollback", target: id, args: args) { () throws(BindingError) in
-            ([["planned": true, "changed": paths]], ["planned": true, "changed": paths], .planned)
-        }
-        return try call.returning(values)
+        return try plannedWrite(call, "rollback", queue: id, over: restore.planned, changes: changes, args: args, note: "rollback")
     }
 
     /// `rollback(user_id)` of this run's `reassign`: the routing profile back as it was, unless

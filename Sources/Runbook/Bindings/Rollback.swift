@@ -85,6 +85,7 @@ enum Rollback {
         let paths = JSONValue.array(changes.map { .string($0.dotted) })
         if context.dryRun {
             context.plan(PlannedChange(queue: id, base: current, changes: changes, note: "rollback to the pre-image of call \(source.seq)"))
+            context.planWrite(of: id, base: current, changes: changes, baseVersion: currentVersion ?? 0)  // a later fetch reads it
             let result: JSONValue = ["planned": true, "changed": paths]
             return .init(values: [result], result: result, status: .planned, attempts: 1)
         }

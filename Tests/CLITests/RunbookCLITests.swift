@@ -263,9 +263,9 @@ struct RunbookCLITests {
     /// Ctrl-C with the deploy's PUT in flight: the run stops at once, the PUT still lands, and the
     /// rollback restores the queue (it once read the cancelled call as an error and undid nothing).
     @Test func interruptedMidDeployTheWriteStaysUnknownAndRollbackRestores() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 3_000, signal: SIGINT)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 8_000, signal: SIGINT)
         defer { sim.terminate() }
-        let landed = try #require(try await landedPut(baseURL, queueID, latencyMs: 3_000), "the interrupted deploy's PUT reached the tenant")
+        let landed = try #require(try await landedPut(baseURL, queueID, latencyMs: 8_000), "the interrupted deploy's PUT reached the tenant")
         #expect(landed["status"] == 200, "it applied: \(landed.jsonString())")
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0 && rollback.stdout.contains("restored"), "\(rollback.stdout) \(rollback.stderr)")

@@ -88,6 +88,12 @@ final class Bench: StoppableServer {
         try await CXoneClient(endpoint: tenant().endpoint!).queues().value
     }
 
+    /// The queues `ids` as they are now, without their versions: what a rollback must restore.
+    func state(of ids: [String]) async throws -> [JSONValue] {
+        let all = try await queues()
+        return ids.map { id in (all.first { $0["id"]?.stringValue == id } ?? .null).removing(at: ["version"]) }
+    }
+
     /// Requests the tenant logged (method, path, status).
     func requests() async throws -> [JSONValue] {
         try await send(.GET, "/_sim/requests?limit=5000")["requests"]?.arrayValue ?? []

@@ -210,10 +210,7 @@ struct SafetyTests {
         let bench = try await Bench.start()
         try await stopping(bench) {
             let ids = try await bench.queues().prefix(2).map { try #require($0["id"]?.stringValue) }
-            func state() async throws -> [JSONValue] {
-                let all = try await bench.queues()
-                return ids.map { id in (all.first { $0["id"]?.stringValue == id } ?? .null).removing(at: ["version"]) }
-            }
+            func state() async throws -> [JSONValue] { try await bench.state(of: ids) }
             let before = try await state()
             let (run, _) = try await bench.run(#"""
                 for i, id in ipairs(cx.args) do
@@ -243,10 +240,7 @@ struct SafetyTests {
         let bench = try await Bench.start()
         try await stopping(bench) {
             let ids = try await bench.queues().prefix(4).map { try #require($0["id"]?.stringValue) }
-            func state() async throws -> [JSONValue] {
-                let all = try await bench.queues()
-                return ids.map { id in (all.first { $0["id"]?.stringValue == id } ?? .null).removing(at: ["version"]) }
-            }
+            func state() async throws -> [JSONValue] { try await bench.state(of: ids) }
             let before = try await state()
             let (run, _) = try await bench.run(#"""
                 for i = 1, 3 do

@@ -186,7 +186,7 @@ final class TenantStore: Sendable {
     /// Returns the stored document (its new version inside) as JSON text.
     func writeQueue(_ id: String, precondition: Precondition, edit: QueueEdit) throws(StoreError) -> String {
         do {
-            return try pool.write { db -> String in
+            return try pool.writeWithoutTransaction { db in try db.immediateTransaction { () throws -> String in
                 guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, document FROM queue WHERE id = ?"), arguments: [id]) else {
                     throw StoreError.notFound(id)
                 }
@@ -227,7 +227,7 @@ final class TenantStore: Sendable {
                 try db.cachedStatement(sql: "UPDATE queue SET version = ?, document = ? WHERE id = ?")
                     .execute(arguments: [version + 1, stored, id])
                 return stored
-            }
+            } }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -28,7 +28,7 @@ struct SQLiteAuditDatabase: AuditDatabase {
     }
 
     func transaction<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try connection.writeWithoutTransaction { db in try Self.inTransaction(db) { try body(Session(db: db)) } }
+        try connection.writeWithoutTransaction { db in try db.immediateTransaction { try body(Session(db: db)) } }
     }
 
     /// One statement is atomic by itself: no transaction around it.
@@ -38,25 +38,10 @@ struct SQLiteAuditDatabase: AuditDatabase {
 
     func write(_ statements: [SQLStatement]) throws {
         try connection.writeWithoutTransaction { db in
-            try Self.inTransaction(db) {
+            try db.immediateTransaction {
                 let session = Session(db: db)
                 for s in statements { try session.execute(s.sql, s.arguments) }
             }
-        }
-    }
-
-    /// `body` in one IMMEDIATE transaction (as GRDB's own writes), begun and committed by
-    /// statements prepared once: GRDB's prepares BEGIN and COMMIT anew at every transaction,
-    /// a few percent of a deploy's client CPU (three transactions each).
-    private static func inTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-        do {
-            let result = try body()
-            try db.cachedStatement(sql: "COMMIT").execute()
-            return result
-        } catch {
-            try? db.rollback()  // GRDB's: nothing to do when SQLite already rolled back
-            throw error
         }
     }
 

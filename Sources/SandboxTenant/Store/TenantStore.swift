@@ -128,8 +128,10 @@ final class TenantStore: Sendable {
     /// A queue's document as stored (its version inside): a GET serves it without parsing and
     /// writing it again, which were a third of a GET's CPU.
     func queueJSON(_ id: String) throws -> String? {
-        // One statement reads one snapshot: no read transaction around it.
-        try pool.unsafeRead { db in
+        // One statement reads one snapshot: no read transaction around it. On the writer's
+        // connection: the tenant is served by one thread, and taking a reader from the pool was
+        // an eighth of its CPU in a run of fetches and deploys (685 → 592 ms, perf stat).
+        try pool.writeWithoutTransaction { db in
             try String.fetchOne(db.cachedStatement(sql: "SELECT document FROM queue WHERE id = ?"), arguments: [id])
         }
     }

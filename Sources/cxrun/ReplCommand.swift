@@ -81,21 +81,35 @@ struct ReplCommand: AsyncParsableCommand {
 
     /// One line of standard input, read on its own thread (nil at the end of input). On a terminal
     /// through libedit: the prompt, line editing, and history (kept in ~/.cxrun_history); without
-    /// libedit, the prompt and a plain line.
-    static func readLine(prompt: String?) async -> String? {
+    /// libedit, the prompt and a plain line. A line that is not UTF-8 is refused, not repaired.
+    static func readLine(prompt: String?) async -> ReplLine? {
         await withCheckedContinuation { continuation in
             Thread {
-                guard let prompt else { return continuation.resume(returning: Swift.readLine(strippingNewline: true)) }
+                guard let prompt else { return continuation.resume(returning: plainLine()) }
                 guard cx_edit_available() != 0 else {
                     Console.err(prompt)
-                    return continuation.resume(returning: Swift.readLine(strippingNewline: true))
+                    return continuation.resume(returning: plainLine())
                 }
                 guard let raw = cx_edit_readline(prompt) else { return continuation.resume(returning: nil) }
-                let line = String(cString: raw)
+                let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
                 free(raw)
-                if !line.trimmingCharacters(in: .whitespaces).isEmpty { cx_edit_add_history(line) }
+                let line = ScriptFile.line(bytes)
+                if case .text(let text) = line, !text.trimmingCharacters(in: .whitespaces).isEmpty { cx_edit_add_history(text) }
                 continuation.resume(returning: line)
             }.start()
         }
+    }
+
+    /// A line of standard input as bytes (Swift's readLine would repair what is not UTF-8).
+    private static func plainLine() -> ReplLine? {
+        var bytes: [UInt8] = []
+        while true {
+            let c = getchar()
+            if c == EOF { return bytes.isEmpty ? nil : ScriptFile.line(bytes) }
+            if c == 0x0A { break }
+            bytes.append(UInt8(truncatingIfNeeded: c))
+        }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        return ScriptFile.line(bytes)
     }
 }

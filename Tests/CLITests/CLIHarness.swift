@@ -29,16 +29,16 @@ struct CLIResult {
 func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
             interruptWhenPrinted marker: String? = nil, interruptWhen condition: (@Sendable () -> Bool)? = nil,
             signal: Int32 = SIGINT, environment: [String: String] = [:],
-            input: String? = nil, executable: String? = nil, stdoutPath: String? = nil) async throws -> CLIResult {
+            input: String? = nil, inputBytes: [UInt8]? = nil, executable: String? = nil, stdoutPath: String? = nil) async throws -> CLIResult {
     let scratch = URL(fileURLWithPath: try temporaryFolder("cli"))
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
     try Data().write(to: outURL)
     try Data().write(to: errURL)
     var stdin = ChildProcess.Stream.null
-    if let input {
+    if let input = inputBytes ?? input.map({ Array($0.utf8) }) {
         let inURL = scratch.appendingPathComponent("in")
-        try input.write(to: inURL, atomically: true, encoding: .utf8)
+        try Data(input).write(to: inURL)
         stdin = .file(inURL.path)
     }
     // The in-process sandbox tenant's traffic follows its clock: pin a quiet hour unless the test picks one.

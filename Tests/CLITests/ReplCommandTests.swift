@@ -39,6 +39,17 @@ struct ReplCommandTests {
         #expect(tenant.status == 0 && tenant.stdout != "333\n", "nothing was written: \(tenant.stdout)")
     }
 
+    /// A line that is not UTF-8 (a Latin-1 terminal) is refused as a failed chunk, not repaired
+    /// into U+FFFD and run.
+    @Test func aLineThatIsNotUTF8IsRefusedNotRepaired() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let input = Array("x = 'caf".utf8) + [0xE9] + Array("'\nx\n1 + 1\n".utf8)
+        let r = try await runCLI(["repl"], in: dir, inputBytes: input)
+        #expect(r.stdout == "error: the line is not UTF-8 text: byte 0xE9 at column 9 (is the terminal set to UTF-8?); it was not run\nnil\n2\n",
+                "\(r.stdout)")
+        #expect(r.status == 1 && r.stderr.contains("cxrun: 1 of 3 chunks failed\n"), "\(r.stderr)")
+    }
+
     @Test func aRunawayChunkIsStoppedAndTheSessionGoesOn() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
         // Each chunk has the whole budget: the last one alone takes most of it.

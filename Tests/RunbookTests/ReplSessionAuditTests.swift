@@ -28,7 +28,7 @@ struct ReplSessionAuditTests {
                     // What the log holds of this session as each prompt shows.
                     let rows = (try? AuditStore(path: path).calls(run: runID)) ?? []
                     seen.withLock { $0.append(rows.map { "\($0.binding):\($0.status.rawValue)" }.joined(separator: ",")) }
-                    return lines.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                    return lines.withLock { $0.isEmpty ? nil : .text($0.removeFirst()) }
                 })
             let result = try await RunbookSession.run(request)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")

@@ -4,10 +4,17 @@ import LuaHost
 /// `Lua/repl.lua`, embedded at build time.
 let replExtensionSource = String(decoding: PackageResources.repl_lua, as: UTF8.self)
 
+/// A line `cxrun repl` read: its text, or why it was refused (not UTF-8: repaired, a Latin-1 `é`
+/// would be sent as U+FFFD), which the session reports as a failed chunk.
+public enum ReplLine: Sendable, Equatable {
+    case text(String)
+    case refused(String)
+}
+
 /// The host half of `cxrun repl`: reading a line, showing a value as indented JSON, and whether
 /// the input is a script from a pipe (its failed chunks then fail the session at its end).
 struct ReplBindings {
-    let readLine: @Sendable (String) async -> String?
+    let readLine: @Sendable (String) async -> ReplLine?
     let batch: Bool
 
     var hidden: [(String, LuaFunction)] {
@@ -15,8 +22,11 @@ struct ReplBindings {
             ("read_line", { [readLine] call throws(ScriptError) in
                 let prompt = call.string(1) ?? ""
                 return .suspend(.async {
-                    guard let line = await readLine(prompt) else { return .success([]) }
-                    return .success([.string(line)])
+                    switch await readLine(prompt) {
+                    case nil: return .success([])
+                    case .text(let line)?: return .success([.string(line)])
+                    case .refused(let why)?: return .success([.bool(false), .string(why)])
+                    }
                 })
             }),
             ("batch", { [batch] call throws(ScriptError) in try call.returning(.bool(batch)) }),

@@ -46,17 +46,23 @@ local function repl()
   _ENV.__repl = nil
   local chunks, failed = 0, 0
   while true do
-    local line = read_line("cx> ")
+    local line, refused = read_line("cx> ")
     if line == nil then break end
-    local source = line
+    local source = line or ""
     local f, err = compile(source)
-    while not f and incomplete(err) do
-      local more = read_line(">>  ")
+    while line and not f and incomplete(err) do
+      local more
+      more, refused = read_line(">>  ")
       if more == nil then break end
+      if more == false then line = false break end
       source = source .. "\n" .. more
       f, err = compile(source)
     end
-    if not f then
+    if line == false then
+      -- A line the host refused (not UTF-8): the chunk is not run.
+      print("error: " .. refused)
+      chunks, failed = chunks + 1, failed + 1
+    elseif not f then
       print(tostring(err))
       chunks, failed = chunks + 1, failed + 1
     elseif source:find("%S") then

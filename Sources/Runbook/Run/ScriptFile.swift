@@ -9,6 +9,16 @@ public enum ScriptFile {
         public var description: String
     }
 
+    /// A line typed or piped into `cxrun repl`: its text, or why it is refused.
+    public static func line(_ bytes: [UInt8]) -> ReplLine {
+        switch SourceText.decode(bytes) {
+        case .success(let text): return .text(text)
+        case .failure(let why):
+            return .refused("the line is not UTF-8 text: byte 0x\(String(why.byte, radix: 16, uppercase: true)) at column \(why.column) "
+                            + "(is the terminal set to UTF-8?); it was not run")
+        }
+    }
+
     /// The text of the script at `path`.
     public static func read(_ path: String) -> Result<String, Failure> {
         guard let data = FileManager.default.contents(atPath: path) else { return .failure(Failure(description: "cannot read script '\(path)'")) }

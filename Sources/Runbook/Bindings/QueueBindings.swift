@@ -166,12 +166,10 @@ extension QueueBindings {
     fileprivate func plannedWrite(
         _ call: LuaCall, _ binding: String, queue id: String, over base: JSONValue, changes: [JSONChange], args: JSONValue, note: String? = nil
     ) throws(ScriptError) -> LuaReply {
-        let version = base["version"]?.intValue ?? 0
-        context.plan(PlannedChange(queue: id, base: base, changes: changes, note: note))
-        if !changes.isEmpty { context.planWrite(of: id, base: base, changes: changes, baseVersion: version) }
+        context.planWrite(of: id, base: base, changes: changes, note: note)
         let result: JSONValue = ["planned": true, "changed": .array(changes.map { .string($0.dotted) })]
         let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
-            ([result.setting(.int(version), at: ["previous_version"])], result, .planned)
+            ([result.setting(.int(base["version"]?.intValue ?? 0), at: ["previous_version"])], result, .planned)
         }
         return try call.returning(values)
     }

@@ -77,10 +77,10 @@ struct ReassignBinding {
 
     /// A run's reassignments to undo, newest first. A pending one (its run cut off with the PUT in
     /// flight) counts, with the profile before it from the snapshot taken before it was sent.
-    static func reassigned(run: String, store: AuditStore) throws -> [Reassignment] {
-        let before = Dictionary(try store.snapshots(run: run).filter { $0.kind == .pre }.map { ($0.seq, $0.document) }) { _, last in last }
+    static func reassigned(calls: [CallRecord], snapshots: [SnapshotRecord]) -> [Reassignment] {
+        let before = Dictionary(snapshots.filter { $0.kind == .pre }.map { ($0.seq, $0.document) }) { _, last in last }
         var first: [String: String] = [:], last: [String: (set: String, inFlight: Bool)] = [:], order: [String] = []
-        for c in try store.calls(run: run) where c.binding == "reassign" {
+        for c in calls where c.binding == "reassign" {
             let previous: String?, set: String?
             switch c.status {
             case .ok where c.result?["changed"]?.boolValue == true:

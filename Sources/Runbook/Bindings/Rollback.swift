@@ -26,8 +26,13 @@ enum Rollback {
     /// the chosen images opened (sealed secrets) only then. One read of the run's rows for every
     /// queue: read again per queue, a 2,000-queue rollback took 217 s.
     static func deployRecords(run: String, store: AuditStore) throws -> [String: RunContext.DeployRecord] {
+        deployRecords(calls: try store.calls(run: run), snapshots: try store.snapshots(run: run), seal: store.seal)
+    }
+
+    /// The same from a run's rows already read.
+    static func deployRecords(calls: [CallRecord], snapshots: [SnapshotRecord], seal: SecretSeal) -> [String: RunContext.DeployRecord] {
         var images: [Int: (pre: SnapshotRecord?, post: SnapshotRecord?)] = [:]
-        for snapshot in try store.snapshots(run: run) {
+        for snapshot in snapshots {
             switch snapshot.kind {
             case .pre: images[snapshot.seq, default: (nil, nil)].pre = snapshot
             case .post: images[snapshot.seq, default: (nil, nil)].post = snapshot
@@ -35,16 +40,16 @@ enum Rollback {
         }
         // Writes only, in call order: a deploy with nothing to change was skipped, and left no snapshot.
         var records: [String: RunContext.DeployRecord] = [:]
-        for c in try store.calls(run: run) where wroteQueue(c) {
+        for c in calls where wroteQueue(c) {
             guard let queue = c.target, let pre = images[c.seq]?.pre, let post = images[c.seq]?.post else { continue }
             let write = RunContext.DeployRecord(seq: c.seq, pre: pre.document, post: post.document, producedVersion: post.version, inFlight: c.status == .pending)
             records[queue] = records[queue].map { $0.spanning(write) } ?? write
         }
-        let reason = records.isEmpty ? "" : store.seal.unopenedReason
+        let reason = records.isEmpty ? "" : seal.unopenedReason
         return records.mapValues { folded in
             var record = folded
-            let (preImage, unknownPre) = store.seal.open(record.pre)
-            let (postImage, unknownPost) = store.seal.open(record.post)
+            let (preImage, unknownPre) = seal.open(record.pre)
+            let (postImage, unknownPost) = seal.open(record.post)
             (record.pre, record.post, record.unknown, record.unopenedReason) = (preImage, postImage, unknownPre + unknownPost, reason)
             return record
         }
@@ -52,9 +57,9 @@ enum Rollback {
 
     /// Queues a run deployed, newest deploy first (not one whose deploys all had nothing to
     /// change: skipped, they wrote nothing, and a rollback reported them failed, with no snapshot).
-    static func deployedQueues(run: String, store: AuditStore) throws -> [String] {
+    static func deployedQueues(calls: [CallRecord]) -> [String] {
         var seen = Set<String>()
-        return try store.calls(run: run)
+        return calls
             .filter(wroteQueue)
             .reversed().compactMap(\.target).filter { seen.insert($0).inserted }
     }
@@ -84,8 +89,7 @@ enum Rollback {
         }
         let paths = JSONValue.array(changes.map { .string($0.dotted) })
         if context.dryRun {
-            context.plan(PlannedChange(queue: id, base: current, changes: changes, note: "rollback to the pre-image of call \(source.seq)"))
-            context.planWrite(of: id, base: current, changes: changes, baseVersion: currentVersion ?? 0)  // a later fetch reads it
+            context.planWrite(of: id, base: current, changes: changes, note: "rollback to the pre-image of call \(source.seq)")
             let result: JSONValue = ["planned": true, "changed": paths]
             return .init(values: [result], result: result, status: .planned, attempts: 1)
         }

@@ -36,9 +36,11 @@ public enum RollbackSession {
         let records: [String: RunContext.DeployRecord]
         let reassigned: [ReassignBinding.Reassignment]
         do {
-            deployed = try Rollback.deployedQueues(run: sourceRun, store: store)
-            records = try Rollback.deployRecords(run: sourceRun, store: store)
-            reassigned = try ReassignBinding.reassigned(run: sourceRun, store: store)
+            // The run's rows, read once for all three.
+            let (calls, snapshots) = (try store.calls(run: sourceRun), try store.snapshots(run: sourceRun))
+            deployed = Rollback.deployedQueues(calls: calls)
+            records = Rollback.deployRecords(calls: calls, snapshots: snapshots, seal: store.seal)
+            reassigned = ReassignBinding.reassigned(calls: calls, snapshots: snapshots)
         } catch { throw RunbookError(description: "\(error)") }
         if let unknown = requested.first(where: { id in !deployed.contains(id) && !reassigned.contains { $0.user == id } }) {
             throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) nor reassign user \(unknown) (it deployed: "

@@ -143,11 +143,15 @@ final class RunContext: Sendable {
     func plan(_ change: PlannedChange) { plans.withLock { $0.append(change) } }
     var plannedChanges: [PlannedChange] { plans.withLock { $0 } }
 
-    /// Dry run: a queue's planned write, laid over what the run planned for it before (or its
-    /// fetched `base`), at the version a real run's write would leave — so a later fetch reads
-    /// what the run wrote, and the plan is what a real run would do. `over`: the tenant's version
-    /// the first planned write was built on.
-    func planWrite(of queue: String, base: JSONValue, changes: [JSONChange], baseVersion: Int64) {
+    /// Dry run: a queue's planned write — `changes` over `base` (the fetched or planned queue) —
+    /// recorded for the plan and laid over what the run planned for the queue before (or `base`),
+    /// at the version a real run's write would leave: a later fetch reads what the run wrote, and
+    /// the plan is what a real run would do. `over`: the tenant's version the first planned write
+    /// was built on.
+    func planWrite(of queue: String, base: JSONValue, changes: [JSONChange], note: String? = nil) {
+        plan(PlannedChange(queue: queue, base: base, changes: changes, note: note))
+        guard !changes.isEmpty else { return }  // as a real run's write with nothing to change: skipped
+        let baseVersion = base["version"]?.intValue ?? 0
         plannedDocuments.withLock { all in
             let previous = all[queue]
             var document = previous?.document ?? base

@@ -90,7 +90,9 @@ static void *cxb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         }
         return NULL;  // the system itself is out of memory
     }
-    rt->refused_pending = 0;
+    // Only a growth granted clears the refusal: the emergency collection between a refusal and
+    // Lua's retry shrinks blocks, and that must not make the retry look like a first refusal.
+    if (nsize > old) rt->refused_pending = 0;
     rt->mem_used = rt->mem_used - old + nsize;
     if (rt->mem_used > rt->mem_peak) rt->mem_peak = rt->mem_used;
     return block;
@@ -230,6 +232,32 @@ int cxb_interrupt_requested(CXBRuntime *rt) { return atomic_load(&rt->interrupt)
 // own pcall cannot swallow it — and is lifted here, in C, before any Lua instruction runs past
 // the boundary.
 
+// Memory refused inside a contained call (the limit tripped, or Lua's own "not enough memory")
+// ends only the call when what the call held is garbage now: collected, the run is back under the
+// cap with room to go on (a sixteenth of it): 1. What the run still holds after the collection
+// (globals, other tasks) trips the limit: -1, the run ends. 0: not a refusal. Either way the error
+// value names the limit and the line the memory was refused at.
+static int cxb_memory_recovered(lua_State *L, CXBRuntime *rt, int status) {
+    // lauxlib's buffers raise a refusal as a plain error with Lua's text (as the scheduler reads it).
+    int refused = status == LUA_ERRMEM || (rt->mem_refused > 0 && lua_type(L, -1) == LUA_TSTRING
+                                            && strcmp(lua_tostring(L, -1), "not enough memory") == 0);
+    if (rt->mem_cap == 0 || (rt->limit != CXB_LIMIT_MEMORY && !refused)) return 0;
+    lua_gc(L, LUA_GCCOLLECT);
+    int recovered = rt->mem_used <= rt->mem_cap - rt->mem_cap / 16;
+    if (recovered) {
+        rt->refused_pending = 0;
+        rt->over_budget = 0;
+    } else {
+        cxb_trip(rt, CXB_LIMIT_MEMORY);
+    }
+    if (refused || !lua_isstring(L, -1) || rt->refused_where[0]) {
+        lua_pop(L, 1);
+        lua_pushfstring(L, "%s%smemory limit exceeded (%I MiB)", rt->refused_where, rt->refused_where[0] ? ": " : "",
+                        (lua_Integer)(rt->mem_cap >> 20));
+    }
+    return recovered ? 1 : -1;
+}
+
 static int cxb_contained_done(lua_State *L, int status, lua_KContext ctx) {
     CXBRuntime *rt = cxb_runtime(L);
     rt->instr_used = (int64_t)ctx;  // the call's instructions counted against its own budget only
@@ -239,7 +267,9 @@ static int cxb_contained_done(lua_State *L, int status, lua_KContext ctx) {
         lua_insert(L, 1);
         return lua_gettop(L);
     }
-    if (rt->limit == CXB_LIMIT_INSTRUCTIONS || rt->limit == CXB_LIMIT_BREAK) {
+    int memory = rt->limit == CXB_LIMIT_INSTRUCTIONS || rt->limit == CXB_LIMIT_BREAK ? 0 : cxb_memory_recovered(L, rt, status);
+    if (memory < 0) return lua_error(L);  // the run holds the memory: its end, at the refused line
+    if (rt->limit == CXB_LIMIT_INSTRUCTIONS || rt->limit == CXB_LIMIT_BREAK || memory > 0) {
         rt->limit = CXB_LIMIT_NONE;
         atomic_store(&rt->brk, 0);
         lua_sethook(L, cxb_hook, LUA_MASKCOUNT, CXB_HOOK_STEP);

@@ -17,7 +17,9 @@ struct ReplCommand: AsyncParsableCommand {
             Each chunk has the whole instruction budget (--instructions). A chunk that runs away \
             is stopped by it, or by Ctrl-C, with an error, and the session goes on; Ctrl-C at \
             the prompt ends the session (exit 130), as SIGTERM does at any time. Memory is the \
-            session's (--memory): its limit ends the session (exit 3).
+            session's (--memory): a chunk out of memory ends with an error and the session goes \
+            on if what it allocated was garbage; memory the session still holds (globals) ends it \
+            (exit 3).
 
             With standard input not a terminal it reads and runs a chunk at a time, printing no \
             prompts, so it can be scripted:

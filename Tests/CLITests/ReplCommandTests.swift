@@ -70,11 +70,20 @@ struct ReplCommandTests {
 
     @Test func memoryIsTheSessionsAndItsLimitEndsIt() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
-        // Not contained as the instruction limit is: the memory is the session's (a global may hold it).
-        let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: "t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end\n1 + 1\n")
+        // The memory is the session's: a chunk that leaves a global holding all but a sixteenth of it ends it.
+        let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: "t = {} for i = 1, 1e8 do t[i] = ('x'):rep(1 << 16) end\n1 + 1\n")
         #expect(r.status == 3 && r.stderr.contains("the script used more than 16 MiB (raise it with --memory)"), "\(r.stdout) \(r.stderr)")
         // At the chunk's line, not a line of the REPL's own loop ("cxrun repl:1:").
         #expect(r.stderr.hasPrefix("cxrun: stdin:1: memory limit exceeded (16 MiB)\n"), "\(r.stderr)")
+    }
+
+    @Test func aChunkOutOfMemoryWhoseMemoryIsGarbageEndsAlone() async throws {
+        // It ended the session, globals and all: what the chunk allocated is garbage once it ends.
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let input = "x = 42\nlocal s = {} for i = 1, 1e8 do s[i] = ('x'):rep(100) .. i end\nx + 1\n"
+        let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: input)
+        #expect(r.stdout == "error: stdin:1: memory limit exceeded (16 MiB)\n43\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.status == 1 && r.stderr.contains("1 of 3 chunks failed"), "\(r.stderr)")
     }
 
     @Test func ctrlCStopsTheChunkAndTheSessionGoesOn() async throws {

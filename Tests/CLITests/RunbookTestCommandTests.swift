@@ -75,4 +75,35 @@ struct RunbookTestCommandTests {
         #expect(r.stdout.contains("ok    loop_test.lua: still runs") && r.stdout.hasSuffix("1 passed, 2 failed\n"), "\(r.stdout)")
         #expect(r.stdout.contains("FAIL  loop_test.lua: raises a table\n      error object {code = \"x\"}\n"), "its contents, not its address: \(r.stdout)")
     }
+
+    /// A test that runs out of memory fails alone when what it allocated is garbage once it ends;
+    /// one that keeps it (a global) stops the file, and the report names that test and says the
+    /// rest did not run (it said "(file)", and "0 passed, 1 failed" for a file of four tests).
+    @Test func aTestOutOfMemoryFailsAloneUnlessItKeepsTheMemory() async throws {
+        let dir = try scriptFolder(["memory_test.lua": """
+            test("wastes memory", function(t)
+              local waste = {}
+              for i = 1, 100 do waste[i] = ("x"):rep(1 << 20) .. i end
+              local too_big = ("y"):rep(200 << 20)
+            end)
+
+            test("still runs", function(t)
+              t.eq(#t.sim.queues() > 0, true)
+            end)
+
+            test("keeps memory", function(t)
+              kept = {}
+              for i = 1, 1000 do kept[i] = ("z"):rep(1 << 20) end
+            end)
+
+            test("never runs", function(t) end)
+            """])
+        let r = try await runCLI(["test", "memory_test.lua"], in: dir)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("FAIL  memory_test.lua: wastes memory\n      memory_test.lua:4: memory limit exceeded (256 MiB)\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("ok    memory_test.lua: still runs"), "\(r.stdout)")
+        #expect(r.stdout.contains("FAIL  memory_test.lua: keeps memory\n      memory_test.lua:13: memory limit exceeded (256 MiB)")
+                && r.stdout.contains("the tests after this point did not run"), "\(r.stdout)")
+        #expect(!r.stdout.contains("never runs") && r.stdout.hasSuffix("1 passed, 2 failed\n"), "\(r.stdout)")
+    }
 }

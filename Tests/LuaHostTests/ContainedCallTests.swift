@@ -93,6 +93,35 @@ struct ContainedCallTests {
         #expect(output.hasPrefix("false\t") && output.contains("instruction limit exceeded") && output.hasSuffix("after\n"), "\(output)")
     }
 
+    @Test func aCallOutOfMemoryEndsAloneWhenItsMemoryIsGarbage() async {
+        // 64 MiB: the call holds 40 and asks for 30 more; once it has ended the 40 are garbage, and
+        // the next call's 40 (a 20 MiB buffer and its string) fit.
+        let (outcome, output) = await Self.run("""
+            local ok, err = contain(function()
+              local held = {}
+              for i = 1, 40 do held[i] = ("x"):rep(1 << 20) .. i end
+              return ("y"):rep(30 << 20)
+            end)
+            print(ok, err)
+            print(contain(function() return #("z"):rep(20 << 20) end))
+            """)
+        #expect(outcome.status == .succeeded, "\(outcome.message ?? "")")
+        #expect(output == "false\ttest.lua:4: memory limit exceeded (64 MiB)\ntrue\t20971520\n", "\(output)")
+    }
+
+    @Test func memoryTheRunStillHoldsEndsIt() async {
+        let (outcome, output) = await Self.run("""
+            print(contain(function()
+              kept = {}
+              for i = 1, 100 do kept[i] = ("x"):rep(1 << 20) end
+            end))
+            print("not reached")
+            """)
+        #expect(outcome.status == .limit(.memory), "\(outcome.message ?? "")")
+        #expect(outcome.message?.contains("test.lua:3: memory limit exceeded") == true, "\(outcome.message ?? "")")
+        #expect(output.isEmpty, "\(output)")
+    }
+
     @Test func theDeadlineStillEndsTheRun() async {
         let (outcome, output) = await Self.run("""
             contain(function() while true do end end)

@@ -114,7 +114,8 @@ void cxb_push_null_sentinel(lua_State *L);
 /// `contained_call(f, ...)`, for the host's own Lua only (scripts never see it): calls `f` as
 /// `pcall` does, with a whole instruction budget of its own (the caller's count is as before
 /// after it); when the instruction limit or a `cxb_break` stops `f`, that error is returned like
-/// any other and the run goes on (the limit is sticky only up to here). The deadline and an
+/// any other and the run goes on (the limit is sticky only up to here). So does the memory limit
+/// when collecting `f`'s garbage brings the run back under its cap. The deadline and an
 /// interrupt still end the run. `f` may yield.
 int cxb_contained_call(lua_State *L);
 /// Opens, protected, the libraries the sandbox draws from (no io, package or debug).

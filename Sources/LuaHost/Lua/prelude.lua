@@ -278,7 +278,7 @@ env.log = readonly({ info = logger("info"), warn = logger("warn"), error = logge
 env._G = env
 
 -- Extensions of the embedding host run last, in the sandbox, with the real cx table and
--- `contain(f, ...)`: pcall whose limit errors (instructions, a break) end only `f`, not the run.
+-- `contain(f, ...)`: pcall whose limit errors (instructions, a break, memory that was `f`'s garbage) end only `f`, not the run.
 local private = { cx = cx, contain = host.contained_call }
 for name, fn in next_, host.hidden do private[name] = fn end
 for i, src in ipairs(host.extensions) do

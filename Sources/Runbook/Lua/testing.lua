@@ -142,12 +142,12 @@ local function make_t(sim)
 end
 
 --- Declares and runs one test, contained: a test that runs away fails alone (the instruction
---- limit is per test) and the file's other tests still run.
+--- limit is per test; memory it allocated is collected) and the file's other tests still run.
 ---@param name string
 ---@param fn fun(t: table)
 local function test(name, fn)
   if only and not name:find(only, 1, true) then return end
-  local sim = new_sim()
+  local sim = new_sim(name)
   local ok, err = contain(fn, make_t(sim))
   stop_sim(sim)
   local message = not ok and tostring(err) or nil

@@ -44,7 +44,12 @@ public enum TestRunner {
         await session.stopAll()
         var results = session.results
         if outcome.status != .succeeded {
-            let r = Result(file: file, name: "(file)", passed: false, message: outcome.message ?? "the test file failed", seconds: outcome.seconds)
+            // A limit that ends the whole file (memory it still holds, the deadline) stops a test
+            // midway: that test fails with it, and the count says the rest never ran.
+            let running = session.running
+            var message = outcome.message ?? "the test file failed"
+            if running != nil || !results.isEmpty { message += "\nthe file stopped here: the tests after this point did not run" }
+            let r = Result(file: file, name: running ?? "(file)", passed: false, message: message, seconds: outcome.seconds)
             onResult(r)
             results.append(r)
         }
@@ -62,7 +67,8 @@ final class TestSession: Sendable {
     let tenants: any TestTenants
     let stdlib: String?
     let onResult: @Sendable (TestRunner.Result) -> Void
-    private let state = Mutex<(sims: [Int: TestTenant], next: Int, results: [TestRunner.Result], runs: Int, started: ContinuousClock.Instant)>(([:], 1, [], 0, .now))
+    private let state = Mutex<(sims: [Int: TestTenant], next: Int, results: [TestRunner.Result], runs: Int, started: ContinuousClock.Instant,
+                               running: String?)>(([:], 1, [], 0, .now, nil))
 
     init(file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (TestRunner.Result) -> Void) {
         self.file = file
@@ -73,6 +79,8 @@ final class TestSession: Sendable {
     }
 
     var results: [TestRunner.Result] { state.withLock { $0.results } }
+    /// The test started and not yet reported, if any.
+    var running: String? { state.withLock { $0.running } }
 
     func stopAll() async {
         let sims = state.withLock { s in defer { s.sims = [:] }; return Array(s.sims.values) }
@@ -90,8 +98,10 @@ final class TestSession: Sendable {
                 guard let filter else { return .values(0) }
                 return try call.returning(.string(filter))
             }),
-            ("new_sim", { [self] _ throws(ScriptError) in
-                .suspend(.async {
+            ("new_sim", { [self] call throws(ScriptError) in
+                let name = call.string(1)
+                state.withLock { $0.running = name }
+                return .suspend(.async {
                     do {
                         let tenant = try await self.tenants.start()
                         let id = self.state.withLock { s in
@@ -139,7 +149,7 @@ final class TestSession: Sendable {
                 let elapsed = state.withLock { ContinuousClock.now - $0.started }
                 let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: call.string(2) == nil, message: call.string(2),
                                                seconds: elapsed.seconds)
-                state.withLock { $0.results.append(result) }
+                state.withLock { $0.results.append(result); $0.running = nil }
                 onResult(result)
                 return .values(0)
             }),

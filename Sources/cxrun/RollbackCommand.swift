@@ -12,6 +12,10 @@ struct RollbackCommand: AsyncParsableCommand {
             A queue changed since the deploy has only the run's own fields reverted, and only \
             when nobody touched them since; otherwise it is reported as a conflict (--force \
             restores the pre-image anyway). The rollback is itself a run in the audit log.
+
+            A run still running is not rolled back (exit 2): its rows show only part of what it \
+            will do. Stop it first (Ctrl-C where it runs). It counts as running while its process \
+            lives (this host) or, on another host, while it renews its locks.
             """
     )
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import JSONCore
 import Testing
 import TestSupport
@@ -290,6 +291,52 @@ struct RunbookCLITests {
         try FileManager.default.copyItem(at: dir.appendingPathComponent("cxrun.toml"), to: check.appendingPathComponent("cxrun.toml"))
         let after = try await runCLI(["run", "check.lua", "--", queueID], in: check, environment: env)
         #expect(after.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == original, "the queue is as before the deploy")
+    }
+}
+
+/// Rolled back while it still runs: refused, naming the run's process. It went ahead: the
+/// rollback read what the run had written so far, missed the writes it made next, and called
+/// outcomes the run had not written yet writes "in flight when its run ended". Once the run has
+/// ended, every queue it wrote is restored.
+@Suite("rollback of a running run")
+struct RollbackOfARunningRunTests {
+    @Test func isRefusedUntilTheRunEnds() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            local qs = queues()
+            for i = 1, 2 do
+              local q = fetch(qs[i].id)
+              deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 7}))
+            end
+            print("wrote two")
+            cx.sleep(120)
+            local q = fetch(qs[3].id)
+            deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 7}))
+            """, "check.lua": "local out = {} for i, q in ipairs(queues()) do if i <= 3 then out[i] = q.maxWaitTime end end print(table.concat(out, ' '))\n",
+            "undo.lua": "local ok, err = pcall(rollback, queues()[1].id, {run = cx.args[1]}) print(ok, err.code)\n"])
+        let before = try await runCLI(["run", "check.lua"], in: dir)
+        let attempt = Mutex<(run: String, text: String, status: Int32)?>(nil)
+        let run = try await runCLI(["run", "book.lua"], in: dir, interruptWhenPrinted: "wrote two", interruptWhen: {
+            guard let runs = try? ChildProcess.output(cxrunBinary, ["audit", "runs", "--limit", "1"], directory: dir.path).text,
+                let id = runs.split(separator: " ").first,
+                let tried = try? ChildProcess.output("/bin/sh", ["-c", "exec \"$0\" rollback --run \(id) 2>&1", cxrunBinary], directory: dir.path)
+            else { return false }
+            let script = try? ChildProcess.output(cxrunBinary, ["run", "undo.lua", "--", String(id)], directory: dir.path)
+            attempt.withLock { $0 = (String(id), tried.text + "\nundo.lua: " + (script?.text ?? ""), tried.status) }
+            return true
+        })
+        #expect(run.status == 130, "\(run.stdout) \(run.stderr)")
+        let (runID, text, status) = try #require(attempt.withLock { $0 })
+        #expect(status == 2 && text.contains("is still running (pid ") && text.contains("stop it first"), "\(text)")
+        #expect(text.contains("undo.lua: false\tlocked\n"), "the binding refuses too: \(text)")
+        let runs = try await runCLI(["audit", "runs"], in: dir)
+        #expect(runs.stdout.contains("\(runID)  ") && runs.stdout.contains("aborted") && runs.stdout.contains("book.lua"), "\(runs.stdout)")
+        let untouched = try await runCLI(["run", "check.lua"], in: dir)
+        #expect(untouched.stdout != before.stdout, "the refused rollback wrote nothing: \(untouched.stdout)")
+        let rollback = try await runCLI(["rollback", "--run", runID], in: dir)
+        #expect(rollback.status == 0 && rollback.stdout.components(separatedBy: "restored (now version").count == 3, "\(rollback.stdout) \(rollback.stderr)")
+        #expect(!rollback.stdout.contains("in flight"), "\(rollback.stdout)")
+        let after = try await runCLI(["run", "check.lua"], in: dir)
+        #expect(after.stdout == before.stdout, "\(before.stdout) → \(after.stdout)")
     }
 }
 

@@ -228,6 +228,26 @@ struct AuditBackendTests {
         #expect(rows == 1)
     }
 
+    /// A run is rolled back only once it has ended: one of this host's is running while its process
+    /// lives; another host's while it renews a lock (each write takes one first, held to the end).
+    @Test(arguments: Backend.allCases)
+    func aRunStillRunningIsNotRolledBack(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
+        let now = Date().timeIntervalSince1970
+        try store.insert(run: Self.run("here", startedAt: now))
+        #expect(try Rollback.stillRunning("here", store: store, now: now)?.contains("is still running (pid \(getpid()) on ") == true)
+        var elsewhere = Self.run("there", startedAt: now)
+        elsewhere.owner = RunOwner(pid: 1, host: "elsewhere")
+        try store.insert(run: elsewhere)
+        #expect(try Rollback.stillRunning("there", store: store, now: now) == nil, "no lock: it wrote nothing yet, or crashed and its locks expired")
+        #expect(try store.acquire(Self.lease("there", pid: 1, host: "elsewhere", now: now), now: now) == nil)
+        let live = try #require(try Rollback.stillRunning("there", store: store, now: now))
+        #expect(live.contains("is still running on elsewhere (it holds 1 lock, renewed until "), "\(live)")
+        #expect(try Rollback.stillRunning("there", store: store, now: now + 61) == nil, "its lock expired: taken as crashed")
+        try store.finish(run: "here", status: .aborted, error: nil, summary: nil, at: now)
+        #expect(try Rollback.stillRunning("here", store: store, now: now) == nil)
+    }
+
     @Test(arguments: Backend.allCases)
     func twoRunsWaitingForEachOthersLeaseAreSeenAsADeadlock(_ backend: Backend) async throws {
         let store = try AuditStore(path: try await backend.location())

@@ -134,12 +134,14 @@ struct QueueBindings {
         let force = opts["force"]?.boolValue ?? false
         let args: JSONValue = ["queue_id": .string(id), "force": .bool(force), "run": opts["run"] ?? .null]
         let source: RunContext.DeployRecord
-        if let runID = opts["run"]?.stringValue {
+        if let runID = opts["run"]?.stringValue, runID != context.runID {
             let found: RunContext.DeployRecord?
-            do { found = try context.deploy(of: id, inRun: runID) } catch {
+            let running: String?
+            do { (running, found) = (try Rollback.stillRunning(runID, store: context.recorder.store), try context.deploy(of: id, inRun: runID)) } catch {
                 throw context.refuse("rollback", target: id, args: args,
                                      BindingError(.sandbox, message: "rollback: the audit log could not be read for run \(runID): \(error)"))
             }
+            if let running { throw context.refuse("rollback", target: id, args: args, BindingError(.locked, message: "rollback: " + running)) }
             guard let found else {
                 throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
             }

@@ -21,6 +21,23 @@ enum Rollback {
         }
     }
 
+    /// Why `run` cannot be rolled back yet: it is still running. Its rows then show only part of
+    /// what it will have done (a rollback missed its later writes, and read outcomes it had not
+    /// written yet as writes in flight). Alive: its process on this host (one that is gone reads
+    /// as `abandoned`), or, elsewhere, locks it still renews (every write takes one first, held
+    /// to the run's end; a crashed run's expire). Nil when it ended, or nothing shows it alive.
+    static func stillRunning(_ run: String, store: AuditStore, now: Double = Date().timeIntervalSince1970) throws -> String? {
+        guard let record = try store.run(run), record.status == .running else { return nil }
+        let stop = "stop it first (Ctrl-C where it runs), then roll it back: a rollback now would miss what it writes next"
+        if let owner = record.owner, owner.host == RunOwner.current.host {
+            return "run \(run) is still running (pid \(owner.pid) on \(owner.host), since \(LeaseRecord.time(record.startedAt))): \(stop)"
+        }
+        let held = try store.leases(now: now).filter { $0.runID == run }
+        guard let renewed = held.map(\.expiresAt).max() else { return nil }
+        return "run \(run) is still running on \(record.owner?.host ?? "another host") (it holds \(held.count) lock\(held.count == 1 ? "" : "s"), "
+            + "renewed until \(LeaseRecord.time(renewed))): \(stop)"
+    }
+
     /// What `run` did to each queue it wrote, as the audit log recorded it (a write left pending
     /// too): its writes of the queue folded as the run itself folds them (`DeployRecord.spanning`),
     /// the chosen images opened (sealed secrets) only then. One read of the run's rows for every

@@ -32,6 +32,9 @@ public enum RollbackSession {
         let store: AuditStore
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
         guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
+        do {
+            if let running = try Rollback.stillRunning(sourceRun, store: store) { throw RunbookError(description: running) }
+        } catch let error as RunbookError { throw error } catch { throw RunbookError(description: "\(error)") }
         let deployed: [String]
         let records: [String: RunContext.DeployRecord]
         let reassigned: [ReassignBinding.Reassignment]

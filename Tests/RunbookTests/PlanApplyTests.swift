@@ -249,9 +249,14 @@ struct PlanApplyTests {
 
             var options = PlanApply.Options()
             options.skipStale = true
+            let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
             let report = try await Self.apply(bench, file, options: options)
-            #expect(report.lines.map(\.state) == [.merged, .skipped, .applied], "\(report.lines.map(\.message))")
+            // The webhook names both queues: sent after one was skipped, it reported a change that
+            // did not happen (it was delivered).
+            #expect(report.lines.map(\.state) == [.merged, .skipped, .skipped], "\(report.lines.map(\.message))")
             #expect(report.lines[1].message.contains("maxWaitTime"))
+            #expect(report.lines[2].message.hasPrefix("not sent: planned after 1 change that did not happen"), "\(report.lines[2].message)")
+            #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
             let a = try await Self.queue(bench, ids[0]), b = try await Self.queue(bench, ids[1])
             #expect(a["maxWaitTime"] == 301 && a["maxWaiters"] == 77, "the plan's change and the other admin's both survive")
             #expect(b["maxWaitTime"] == 999 && b.value(at: ["routing", "strategy"]) != "priority", "the stale queue is untouched")

@@ -111,6 +111,7 @@ public enum PlanApply {
             throw PlanError("cannot record the plan in the audit log: \(error)")
         }
         // 3. The writes, in the plan's order; a stop signal lets none start after it.
+        var notApplied = 0
         for (action, current) in checked {
             if Task.isCancelled {
                 lines.append(Line(action: action, state: .skipped, message: "not attempted: the apply was interrupted"))
@@ -118,8 +119,17 @@ public enum PlanApply {
             }
             if !current.stale.isEmpty {
                 lines.append(Line(action: action, state: .skipped, message: "skipped (stale): changed since the plan in \(current.stale.joined(separator: ", "))"))
+                notApplied += 1
                 continue
             }
+            // Its payload was planned with every change before it made (a count, a summary):
+            // delivered after one that was not, it would report work that did not happen.
+            if action.kind == .webhook && notApplied > 0 {
+                lines.append(Line(action: action, state: .skipped, message: "not sent: planned after \(notApplied) change\(notApplied == 1 ? "" : "s") "
+                                  + "that did not happen, which its payload may report; deliver it yourself if it still holds"))
+                continue
+            }
+            defer { if lines.last?.state == .failed { notApplied += 1 } }
             do {
                 lines.append(try await write(action, over: current, plan: plan, run: run))
             } catch {

@@ -58,12 +58,8 @@ struct PlanCommand: AsyncParsableCommand {
         let plan = Plan(request: request, result: result)
         let file = plan.file(key: PlanKey.fromEnvironment())
         let path = out ?? ".cxrun/plans/\(plan.id).cxplan"
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            try Data(file.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            Console.err("cxrun: cannot save the plan to \(path): \(error.localizedDescription)\n")
+        do { try OutputFile.write(file, to: path) } catch {
+            Console.err("cxrun: cannot save the plan to \(path): \(error)\n")
             throw ExitCode(1)
         }
         if json {

@@ -22,12 +22,14 @@ struct ShowCommand: AsyncParsableCommand {
         if json { return Console.out(file) }
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: loaded.createdAt))
         // The header is the plan file's text (a colleague's): shown, never acted on by the terminal.
-        Console.out(TerminalText.escaped("""
-            plan \(loaded.id)
-              tenant:  \(loaded.tenant) (\(loaded.tenantIdentity))
-              script:  \(loaded.script) (sha256 \(loaded.scriptSHA256.prefix(12))…) \(loaded.args.jsonString())
-              planned: \(created) by \(loaded.operatorName) on \(loaded.host)
-            """) + "\n\n" + PlanText.render(loaded.actions, color: Console.colorOnStdout))
+        // Line by line: its own line breaks are the layout, one inside a value is escaped.
+        let header = [
+            "plan \(loaded.id)",
+            "  tenant:  \(loaded.tenant) (\(loaded.tenantIdentity))",
+            "  script:  \(loaded.script) (sha256 \(loaded.scriptSHA256.prefix(12))…) \(loaded.args.jsonString())",
+            "  planned: \(created) by \(loaded.operatorName) on \(loaded.host)",
+        ].map(TerminalText.escaped).joined(separator: "\n")
+        Console.out(header + "\n\n" + PlanText.render(loaded.actions, color: Console.colorOnStdout))
     }
 }
 

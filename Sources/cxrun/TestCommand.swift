@@ -57,7 +57,7 @@ struct TestCommand: AsyncParsableCommand {
         let failed = results.filter { !$0.passed }.count
         Console.out("\(results.count - failed) passed, \(failed) failed\n")
         if let junit {
-            do { try JUnitReport.xml(results).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+            do { try OutputFile.write(JUnitReport.xml(results), to: junit) } catch {
                 Console.err("cxrun: cannot write \(junit): \(error)\n")
                 throw ExitCode(2)
             }

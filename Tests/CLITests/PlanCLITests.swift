@@ -33,6 +33,28 @@ struct PlanCLITests {
         }
     }
 
+    /// `--out` (and `test --junit`) naming no plain file: a device is written in place, a symlink's
+    /// target is written and the link kept. The plan was written beside /dev/full and renamed over
+    /// it — as root, /dev/full became a regular file holding the plan — and "plan saved" printed.
+    @Test func anOutputPathThatIsNoPlainFileIsWrittenInPlace() async throws {
+        let dir = try scriptFolder(["book.lua": Self.book, "none_test.lua": "test(\"x\", function(t) end)\n"])
+        let full = try await runCLI(["plan", "book.lua", "--out", "/dev/full"], in: dir)
+        #expect(full.status == 1 && full.stderr.contains("cannot save the plan to /dev/full: No space left on device"), "\(full.stderr)")
+        let junit = try await runCLI(["test", "none_test.lua", "--junit", "/dev/full"], in: dir)
+        #expect(junit.status == 2 && junit.stderr.contains("No space left on device"), "\(junit.stdout) \(junit.stderr)")
+        var info = stat()
+        #expect(stat("/dev/full", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR, "/dev/full is still the device")
+        let folder = try await runCLI(["plan", "book.lua", "--out", "."], in: dir)
+        #expect(folder.status == 1 && folder.stderr.contains("cannot save the plan to .: it is a directory"), "\(folder.stderr)")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("latest.cxplan").path, withDestinationPath: "plans/one.cxplan")
+        let linked = try await runCLI(["plan", "book.lua", "--out", "latest.cxplan"], in: dir)
+        #expect(linked.status == 0, "\(linked.stderr)")
+        let kept = try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("latest.cxplan").path)
+        #expect(kept == "plans/one.cxplan" && FileManager.default.fileExists(atPath: dir.appendingPathComponent("plans/one.cxplan").path))
+        let shown = try await runCLI(["show", "latest.cxplan"], in: dir)
+        #expect(shown.status == 0 && shown.stdout.hasPrefix("plan plan-"), "\(shown.stdout) \(shown.stderr)")
+    }
+
     /// A plan path that is no plain file is refused naming what it is (a FIFO would hang the read).
     @Test func aPlanPathThatIsNoPlainFileIsRefused() async throws {
         let dir = try scriptFolder(["book.lua": Self.book])
@@ -58,6 +80,9 @@ struct PlanCLITests {
         let id = plan.stdout.split(separator: "\n").first.map(String.init) ?? ""
         let show = try await runCLI(["show", "change.cxplan"], in: dir)
         #expect(show.status == 0 && show.stdout.contains("script:  book.lua") && show.stdout.contains("-> 444"), "\(show.stdout) \(show.stderr)")
+        // Its header a line per field (each line break was shown as \u{A}, the header on one line).
+        #expect(show.stdout.hasPrefix("plan plan-") && show.stdout.contains("\n  tenant:  sandbox (") && !show.stdout.contains("\\u{A}"),
+                "\(show.stdout)")
 
         // What was reviewed is what is applied: the script may change or vanish meanwhile.
         try FileManager.default.removeItem(at: dir.appendingPathComponent("book.lua"))

@@ -260,6 +260,16 @@ struct AuditBackendTests {
         #expect(try store.wait(run: "r-new", tenant: "https://t.example", target: "queue:a", now: now) == [])
     }
 
+    /// A URL of another scheme was taken as a file path: `mysql://x` made a folder `mysql:` with a
+    /// log in it, and the team's shared history never saw the run.
+    @Test func aURLOfAnotherSchemeIsRefusedNotTakenForAPath() throws {
+        for text in ["mysql://db.example/audit", "postgresql+ssl://db/x", "sqlite://audit.db", "https://db.example/"] {
+            #expect(throws: AuditStoreError.self, "\(text)") { try AuditLocation.parse(text, environment: [:]) }
+        }
+        #expect(try AuditLocation.parse("logs/audit.sqlite", environment: [:]) == .sqlite(path: "logs/audit.sqlite"))
+        #expect(try AuditLocation.parse("/var/lib/cxrun/a:b.sqlite", environment: [:]) == .sqlite(path: "/var/lib/cxrun/a:b.sqlite"))
+    }
+
     @Test func aPostgresURLIsParsedAndAPasswordInItRefused() throws {
         let env = ["PGPASSWORD": "pw1", "TEAM_PW": "pw2"]
         guard case .postgres(let p) = try AuditLocation.parse("postgresql://ops@db.example:6543/audit?sslmode=require", environment: env) else {

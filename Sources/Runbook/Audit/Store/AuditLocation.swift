@@ -33,7 +33,17 @@ public enum AuditLocation: Sendable, Equatable {
 
     /// Parses a path or URL; a URL's password comes from `environment`.
     public static func parse(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(AuditStoreError) -> AuditLocation {
-        guard isURL(text) else { return .sqlite(path: text) }
+        guard isURL(text) else {
+            // Another scheme is a mistyped team store, not a file name: taken as a path, a
+            // directory 'mysql:' got a local log and the team's history missed the run.
+            if let scheme = text.range(of: "://").map({ text[..<$0.lowerBound] }), !scheme.isEmpty,
+                scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
+            {
+                throw AuditStoreError("'\(text)' is not an audit log: a team's is PostgreSQL (postgresql://USER@HOST:PORT/DB), "
+                                      + "else give a SQLite file's path")
+            }
+            return .sqlite(path: text)
+        }
         guard let parts = URLComponents(string: text), let host = parts.host, !host.isEmpty else {
             throw AuditStoreError("'\(text)' is not a PostgreSQL URL such as postgresql://cxrun@db.example.com:5432/cxrun")
         }

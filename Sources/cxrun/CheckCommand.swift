@@ -7,10 +7,13 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Compile scripts and report syntax errors as FILE:LINE: message.",
-        discussion: "Nothing runs and nothing is contacted. Exits 1 when any script fails to compile, 2 when one cannot be read."
+        discussion: """
+            Nothing runs and nothing is contacted. A folder stands for every .lua file below it. \
+            Exits 1 when any script fails to compile, 2 when one cannot be read.
+            """
     )
 
-    @Argument(help: "Lua scripts to check.")
+    @Argument(help: "Lua scripts, or folders of them, to check.")
     var scripts: [String]
 
     func validate() throws {
@@ -19,7 +22,21 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         var failed = 0, unreadable = 0
+        var files: [String] = []
         for path in scripts {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                files.append(path)
+                continue
+            }
+            let found = LuaFiles.below(path, suffix: ".lua")
+            if found.isEmpty {
+                Console.err("cxrun: no .lua files in \(path)\n")
+                unreadable += 1
+            }
+            files += found
+        }
+        for path in files {
             let source: String
             switch ScriptFile.read(path) {
             case .success(let text): source = text
@@ -29,7 +46,8 @@ struct CheckCommand: ParsableCommand {
                 continue
             }
             if let error = RunbookChecker.check(source: source, path: path) {
-                Console.err("\(error)\n")
+                // Lua's refusal of a binary chunk names no chunk: every line starts with the file.
+                Console.err((error.hasPrefix(path + ":") ? error : "\(path): \(error)") + "\n")
                 failed += 1
             } else {
                 Console.out("ok  \(path)\n")

@@ -68,19 +68,7 @@ struct TestCommand: AsyncParsableCommand {
     private func discover() throws -> [String] {
         let fm = FileManager.default
         var files: [String] = []
-        func walk(_ folder: String, recursive: Bool) {
-            guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return }
-            for name in names.sorted() where !name.hasPrefix(".") {
-                let path = folder == "." ? name : (folder as NSString).appendingPathComponent(name)
-                var isDir: ObjCBool = false
-                guard fm.fileExists(atPath: path, isDirectory: &isDir) else { continue }
-                if isDir.boolValue {
-                    if recursive { walk(path, recursive: true) }
-                } else if name.hasSuffix("_test.lua") {
-                    files.append(path)
-                }
-            }
-        }
+        func walk(_ folder: String, recursive: Bool) { files += LuaFiles.below(folder, suffix: "_test.lua", recursive: recursive) }
         if paths.isEmpty {
             walk("scripts", recursive: true)
             walk(".", recursive: false)

@@ -102,6 +102,19 @@ struct CLITests {
         #expect(ok.status == 0)
     }
 
+    /// A folder stands for its .lua files (it was "cannot read script"); a binary chunk's refusal
+    /// names the file too (Lua's message names none).
+    @Test func checkTakesFoldersAndNamesTheFileOfEveryError() async throws {
+        let dir = try scriptFolder(["books/a.lua": "print(1)\n", "books/deep/b.lua": "if\n", "books/notes.txt": "not lua", "bin.lua": "\u{1B}Lua"])
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("empty"), withIntermediateDirectories: true)
+        let r = try await runCLI(["check", "books", "bin.lua"], in: dir)
+        #expect(r.status == 1 && r.stdout == "ok  books/a.lua\n", "\(r.stdout)")
+        #expect(r.stderr.contains("books/deep/b.lua:2: unexpected symbol") && r.stderr.contains("bin.lua: attempt to load a binary chunk"), "\(r.stderr)")
+        #expect(!r.stderr.contains("notes.txt"))
+        let empty = try await runCLI(["check", "empty"], in: dir)
+        #expect(empty.status == 2 && empty.stderr.contains("no .lua files in empty"), "\(empty.stderr)")
+    }
+
     @Test(arguments: [
         ["run"], ["run", "--timeout", "-1", "x.lua"], ["run", "does-not-exist.lua"], ["bogus"], ["check"],
         ["check", "does-not-exist.lua"], ["run", "--memory", "1", "x.lua"], ["run", "--memory", "99999999999999", "x.lua"],

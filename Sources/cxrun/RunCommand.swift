@@ -92,6 +92,7 @@ struct RunCommand: AsyncParsableCommand {
         case .success(let text): source = text
         case .failure(let why): throw CLIError.usage(why.description)
         }
+        if let why = RunbookChecker.check(arguments: args) { throw CLIError.usage(why) }
         let runID = RunbookSession.newRunID()
         var request = RunbookRequest(
             runID: runID, scriptPath: script, source: source, args: args, tenant: tenant,

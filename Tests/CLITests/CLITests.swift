@@ -102,6 +102,16 @@ struct CLITests {
         #expect(ok.status == 0)
     }
 
+    /// `-- wait=60 wait=90` ran with wait 60: the first of a repeated KEY won, unseen.
+    @Test func aScriptArgumentKeyGivenTwiceIsAUsageError() async throws {
+        let dir = try scriptFolder(["book.lua": "print(cx.args.wait)\n"])
+        for command in ["run", "plan"] {
+            let r = try await runCLI([command, "book.lua", "--", "wait=60", "limit=3", "wait=90"], in: dir)
+            #expect(r.status == 2 && r.stderr.contains("script argument wait is given twice (wait=60 and wait=90): give it once"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty, "nothing ran: \(r.stdout)")
+        }
+    }
+
     /// A folder stands for its .lua files (it was "cannot read script"); a binary chunk's refusal
     /// names the file too (Lua's message names none).
     @Test func checkTakesFoldersAndNamesTheFileOfEveryError() async throws {

@@ -200,6 +200,7 @@ cx.null = host.null
 local args = {}
 for i, a in ipairs(host.args) do
   args[i] = a
+  -- The rule of LuaHost's ScriptArguments (cxrun refuses a KEY given twice before a run starts).
   local k, v = a:match("^([%a_][%w_]*)=(.*)$")
   if k and args[k] == nil then args[k] = v end
 end

@@ -21,4 +21,10 @@ public enum RunbookChecker {
     public static func check(source: String, path: String) -> String? {
         ScriptChecker.check(source: source, chunkName: "@\(path)")
     }
+
+    /// Why `args` cannot start a run, nil when they can: a `KEY=VALUE` key given twice (one
+    /// value would win unseen in `cx.args.KEY`).
+    public static func check(arguments args: [String]) -> String? {
+        ScriptArguments.repeatedKey(in: args).map { "script argument \($0.key) is given twice (\($0.first) and \($0.second)): give it once" }
+    }
 }

@@ -16,7 +16,8 @@ struct ApplyCommand: AsyncParsableCommand {
               - a target someone changed in other fields gets the planned changes over theirs;
               - a target someone changed in a planned field is stale: the plan is refused as a
                 whole and nothing is written (exit 1), unless --skip-stale applies the rest.
-            A webhook planned after a change that did not happen (skipped or failed) is not sent.
+            A change that fails stops the apply (what follows it was planned with it made: not \
+            attempted), and a webhook planned after a skipped stale change is not sent.
             The apply is a run in the audit log, linked to the plan; cxrun rollback --run ID
             reverts it. Exit codes: 0 applied, 1 stale or a change failed, 2 the plan was refused.
             """

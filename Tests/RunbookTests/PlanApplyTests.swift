@@ -295,6 +295,33 @@ struct PlanApplyTests {
         }
     }
 
+    /// A change that fails during the apply stops it, as the script would have stopped at its
+    /// error: the changes planned after it were planned with it made. (They were all applied,
+    /// and the webhook announcing them delivered.)
+    @Test func aChangeThatFailsStopsTheApplyAsTheScriptWouldHaveStopped() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (_, file, _) = try await Self.plan(bench, #"""
+                local qs = queues()
+                for i = 1, 3 do
+                  local q = fetch(qs[i].id)
+                  deploy(q.id, build(q, {maxWaitTime = i == 2 and -5 or q.maxWaitTime + 1}))
+                end
+                webhook("wfm", {event = "rebalanced", queues = 3})
+                """#)
+            let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
+            let before = try await bench.queues()
+            let report = try await Self.apply(bench, file)
+            #expect(report.failed && report.lines.map(\.state) == [.applied, .failed, .skipped, .skipped], "\(report.lines.map(\.message))")
+            #expect(report.lines[1].message.contains("maxWaitTime"), "the tenant's refusal: \(report.lines[1].message)")
+            #expect(report.lines[2].message.hasPrefix("not attempted: an earlier change failed"), "\(report.lines[2].message)")
+            let third = try #require(report.lines[2].action.target as String?)
+            #expect(try await Self.queue(bench, third)["version"] == before.first { $0["id"]?.stringValue == third }?["version"], "untouched")
+            #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
+            #expect(try bench.audit.run(report.runID)?.status == .failed)
+        }
+    }
+
     @Test func faultsDuringApplyEndEveryTargetRightWithOneRowPerCall() async throws {
         let bench = try await Bench.start { $0.seed = 9 }
         try await stopping(bench) {

@@ -112,9 +112,17 @@ public enum PlanApply {
         }
         // 3. The writes, in the plan's order; a stop signal lets none start after it.
         var notApplied = 0
+        var firstFailed: PlannedChange?
         for (action, current) in checked {
             if Task.isCancelled {
                 lines.append(Line(action: action, state: .skipped, message: "not attempted: the apply was interrupted"))
+                continue
+            }
+            // What the plan holds after a change that failed was planned with it made, as the
+            // script would have stopped at its error: none of it is attempted.
+            if let failed = firstFailed {
+                let name = failed.title.isEmpty ? failed.target : "\(failed.title) (\(failed.target))"
+                lines.append(Line(action: action, state: .skipped, message: "not attempted: an earlier change failed (\(name))"))
                 continue
             }
             if !current.stale.isEmpty {
@@ -123,13 +131,13 @@ public enum PlanApply {
                 continue
             }
             // Its payload was planned with every change before it made (a count, a summary):
-            // delivered after one that was not, it would report work that did not happen.
+            // delivered after a stale one skipped, it would report work that did not happen.
             if action.kind == .webhook && notApplied > 0 {
                 lines.append(Line(action: action, state: .skipped, message: "not sent: planned after \(notApplied) change\(notApplied == 1 ? "" : "s") "
                                   + "that did not happen, which its payload may report; deliver it yourself if it still holds"))
                 continue
             }
-            defer { if lines.last?.state == .failed { notApplied += 1 } }
+            defer { if lines.last?.state == .failed { firstFailed = action } }
             do {
                 lines.append(try await write(action, over: current, plan: plan, run: run))
             } catch {

@@ -33,3 +33,7 @@ int cx_sqlite_use_wal(sqlite3 *db) {
 int cx_sqlite_user_version(sqlite3 *db) {
     return first_value(db, "PRAGMA user_version", 0);
 }
+
+int cx_sqlite_application_id(sqlite3 *db) {
+    return first_value(db, "PRAGMA application_id", 0);
+}

@@ -7,8 +7,8 @@ public enum DatabaseFile {
     /// A WAL database pool at `path`, its folder created, for a server's concurrent readers (the
     /// sandbox tenant). Synchronous NORMAL: a commit survives the process being killed (only an
     /// OS crash can lose the newest commits), without an fsync per transaction.
-    public static func open(_ path: String) throws -> DatabasePool {
-        try DatabasePool(path: prepared(path), configuration: configuration(keepingWAL: false))
+    public static func open(_ path: String, kind: FileKind) throws -> DatabasePool {
+        try DatabasePool(path: prepared(path), configuration: configuration(keepingWAL: false, kind: kind, path: path))
     }
 
     /// A log one process appends to and seldom reads (the audit log): one connection, WAL,
@@ -16,8 +16,8 @@ public enum DatabaseFile {
     /// checkpoints it as it grows: checkpointing it at every close (fsyncs) and recreating it at
     /// every open (more fsyncs) was a third of a short run's start-up and ending. Copy the file
     /// with its `-wal` (or export it): the newest rows may be only there.
-    public static func openLog(_ path: String) throws -> DatabaseQueue {
-        try DatabaseQueue(path: prepared(path), configuration: configuration(keepingWAL: true))
+    public static func openLog(_ path: String, kind: FileKind) throws -> DatabaseQueue {
+        try DatabaseQueue(path: prepared(path), configuration: configuration(keepingWAL: true, kind: kind, path: path))
     }
 
     /// Opens with `open` or `openLog` and migrates. Processes creating a fresh file at once race:
@@ -26,20 +26,27 @@ public enum DatabaseFile {
     /// A file whose `user_version` says every migration was applied skips the migrator: reading
     /// GRDB's table of applied migrations was 2% of an empty run's start. Files from before that
     /// (version 0) and files an older cxrun migrated go through the migrator, which sets it.
+    /// The file must be of `kind` (its header says so, or its tables do): another is refused
+    /// before anything touches it (WAL mode, migrations); one of the kind is marked so.
     public static func openMigrated<Writer: DatabaseWriter>(
-        _ path: String, _ migrator: DatabaseMigrator, with open: (String) throws -> Writer = open
+        _ path: String, _ migrator: DatabaseMigrator, kind: FileKind, with open: (String, FileKind) throws -> Writer = open
     ) throws -> Writer {
         var attempt = 0
         let version = migrator.migrations.count
         while true {
             do {
-                let writer = try open(path)
-                let current = writer.writeWithoutTransaction { db in cx_sqlite_user_version(db.sqliteConnection) }
+                let writer = try open(path, kind)
+                let (current, id) = writer.writeWithoutTransaction { db in
+                    (cx_sqlite_user_version(db.sqliteConnection), cx_sqlite_application_id(db.sqliteConnection))
+                }
+                if id != kind.applicationID { try writer.writeWithoutTransaction { db in try kind.claim(db, path: path, marking: true) } }
                 guard current != version else { return writer }
                 try migrator.migrate(writer)
                 // Never lowered: a newer cxrun's file keeps its version.
                 if current < version { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(version)") } }
                 return writer
+            } catch let mismatch as FileKind.Mismatch {
+                throw mismatch
             } catch {
                 attempt += 1
                 if attempt >= 10 { throw error }
@@ -50,11 +57,13 @@ public enum DatabaseFile {
 
     /// A connection that only reads and works on a read-only file (and folder); it sees what is
     /// committed, in the WAL file too.
-    public static func openReadOnly(_ path: String) throws -> any DatabaseWriter {
+    public static func openReadOnly(_ path: String, kind: FileKind) throws -> any DatabaseWriter {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
-        return try DatabaseQueue(path: path, configuration: configuration)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.read { db in try kind.claim(db, path: path, marking: false) }
+        return queue
     }
 
     /// `path`, its folder created.
@@ -64,10 +73,12 @@ public enum DatabaseFile {
         return path
     }
 
-    private static func configuration(keepingWAL: Bool) -> Configuration {
+    private static func configuration(keepingWAL: Bool, kind: FileKind, path: String) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // Before WAL mode: switching another program's database to it changes that file.
+            try kind.claim(db, path: path, marking: false)
             if keepingWAL {
                 // WAL set here, not with GRDB's journalMode: GRDB then also makes sure a WAL file
                 // exists through Foundation's URL resource values, a millisecond at every open.

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import JSONCore
+import SandboxTenant
+import SQLiteSupport
 import Testing
 import TestSupport
 
@@ -151,6 +153,49 @@ struct AuditFileTests {
         #expect(plan.contains { $0.contains("USING INDEX runs_running") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN runs") && !$0.contains("INDEX") }, "\(plan)")
     }
+    /// The audit log and the sandbox tenant's state are each refused as the other, and a database
+    /// cxrun did not make as either, before any migration touches them: both kinds name their
+    /// first migration "v1", so one went through the other's migrations until one happened to
+    /// fail. A log from before the mark is recognized by its tables, and marked.
+    @Test func anotherKindOfDatabaseIsRefusedUntouched() async throws {
+        let dir = try temporaryFolder("audit-file-kind")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (audit, state, foreign) = (dir + "/audit.sqlite", dir + "/sandbox.sqlite", dir + "/other.sqlite")
+        _ = try AuditStore(path: audit)
+        let server = try await SandboxServer.start(SandboxConfiguration(databasePath: state))
+        await server.stop()
+        try await DatabaseQueue(path: foreign).write { try $0.execute(sql: "CREATE TABLE t (x)") }
+        // What a file holds (a close may checkpoint its WAL into it: the same rows in other bytes).
+        func contents(_ path: String) throws -> [String] {
+            var configuration = Configuration()
+            configuration.readonly = true
+            return try DatabaseQueue(path: path, configuration: configuration).read { db in
+                var out = try ["application_id", "user_version", "journal_mode"].map { "\($0) \(try String.fetchOne(db, sql: "PRAGMA \($0)") ?? "")" }
+                for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
+                    out.append("\(table) \(try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\"") ?? -1)")
+                }
+                return out
+            }
+        }
+        let before = try [audit, state, foreign].map(contents)
+        for (path, says) in [(state, "is the sandbox tenant's state, not a cxrun audit log"), (foreign, "is not a cxrun audit log: it holds other tables (t)")] {
+            #expect(throws: FileKind.Mismatch.self, "\(path)") { _ = try AuditStore(path: path) }
+            do { _ = try AuditStore(path: path, readOnly: true) } catch { #expect("\(error)".contains(says), "\(error)") }
+        }
+        do {
+            _ = try await SandboxServer.start(SandboxConfiguration(databasePath: audit))
+            Issue.record("the sandbox tenant opened an audit log")
+        } catch {
+            #expect("\(error)".contains("is a cxrun audit log, not the sandbox tenant's state"), "\(error)")
+        }
+        #expect(try [audit, state, foreign].map(contents) == before, "all three untouched (the foreign one not even switched to WAL)")
+        // From before the mark: recognized by its tables, marked at the next open.
+        try await DatabaseQueue(path: audit).writeWithoutTransaction { try $0.execute(sql: "PRAGMA application_id = 0") }
+        _ = try AuditStore(path: audit)
+        let marked = try await DatabaseQueue(path: audit).read { try Int.fetchOne($0, sql: "PRAGMA application_id") }
+        #expect(marked == Int(FileKind.auditLog.applicationID))
+    }
+
     /// A file that is not an SQLite database is named as such (it read "cannot switch the file to
     /// WAL mode"), and is left as it was.
     @Test func aFileThatIsNoDatabaseIsNamedSoAndLeftAlone() throws {

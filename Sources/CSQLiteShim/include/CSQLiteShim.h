@@ -16,6 +16,8 @@ int cx_sqlite_use_wal(sqlite3 *db);
 /// `PRAGMA user_version` (the schema version cxrun records after migrating), or -1 when it cannot
 /// be read.
 int cx_sqlite_user_version(sqlite3 *db);
+/// The file's `application_id` (what kind of file the header says it is), -1 on error.
+int cx_sqlite_application_id(sqlite3 *db);
 
 /// Binds text that SQLite copies at once (SQLITE_TRANSIENT, a macro Swift cannot import).
 int cx_sqlite_bind_text_copy(sqlite3_stmt *statement, int index, const char *text, int length);

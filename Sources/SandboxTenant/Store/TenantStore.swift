@@ -24,7 +24,7 @@ final class TenantStore: Sendable {
         self.queueCount = queueCount
         self.agentCount = agentCount
         self.clock = clock
-        pool = try DatabaseFile.openMigrated(path, Self.migrator)
+        pool = try DatabaseFile.openMigrated(path, Self.migrator, kind: .sandboxState)
         try reset(seed: seed, onlyIfEmpty: true)
     }
 

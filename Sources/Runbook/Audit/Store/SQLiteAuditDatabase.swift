@@ -10,7 +10,8 @@ struct SQLiteAuditDatabase: AuditDatabase {
 
     /// Opens (creating and migrating) the file; `readOnly` works on a read-only file and changes nothing.
     init(path: String, readOnly: Bool) throws {
-        connection = readOnly ? try DatabaseFile.openReadOnly(path) : try DatabaseFile.openMigrated(path, Self.migrator, with: DatabaseFile.openLog)
+        connection = readOnly ? try DatabaseFile.openReadOnly(path, kind: .auditLog)
+            : try DatabaseFile.openMigrated(path, Self.migrator, kind: .auditLog, with: DatabaseFile.openLog)
     }
 
     static var migrator: DatabaseMigrator {

@@ -58,7 +58,17 @@ public final class SandboxServer: Sendable {
         guard let bound, bound > 0 else {
             task.cancel()
             _ = await task.result
-            if case .failure(let error) = await task.result { throw error }
+            if case .failure(let error) = await task.result {
+                // NIO's words for a taken port: "bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)".
+                if let io = error as? IOError, io.errnoCode == EADDRINUSE {
+                    throw SandboxError.couldNotStart("\(configuration.host):\(configuration.port) is in use (another cxrun sim?): "
+                                                     + "pick another --port, or --port 0 for any free one")
+                }
+                if let io = error as? IOError, io.errnoCode == EACCES {
+                    throw SandboxError.couldNotStart("\(configuration.host):\(configuration.port) may not be bound by this user (ports below 1024 need privileges)")
+                }
+                throw error
+            }
             throw SandboxError.couldNotStart("the server did not start listening on \(configuration.host):\(configuration.port)")
         }
         return SandboxServer(port: bound, host: configuration.host, group: group, task: task)

@@ -91,7 +91,12 @@ struct SimCommand: AsyncParsableCommand {
         if !clients.isEmpty { configuration.clients = clients.compactMap(SimClient.parse) }
         if !webhooks.isEmpty { configuration.webhookSecrets = Dictionary(webhooks.compactMap(Self.webhook), uniquingKeysWith: { _, last in last }) }
         let shown = configuration
-        let server = try await SandboxServer.start(shown, handleSignals: true)
+        let server: SandboxServer
+        do { server = try await SandboxServer.start(shown, handleSignals: true) } catch {
+            // The state file of another kind, a port taken, a folder not writable: said as cxrun says errors.
+            Console.err("cxrun: cannot start the sandbox tenant: \(error)\n")
+            throw ExitCode(2)
+        }
         var text = "cxrun sandbox tenant listening on \(server.baseURL)\n"
         text += "  state:   \(shown.databasePath) (seed \(shown.seed))\n"
         if let clock = shown.clock { text += "  clock:   pinned at \(ISO8601DateFormatter().string(from: clock))\n" }

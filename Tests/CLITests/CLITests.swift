@@ -210,6 +210,21 @@ struct SimCommandTests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("state.sqlite").path))
     }
 
+    /// A port taken and a state file of another kind are said in words, exit 2 (they were NIO's
+    /// "bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)" and "Error: …").
+    @Test func aTakenPortAndAnAuditLogForStateAreSaidPlainly() async throws {
+        let dir = try scriptFolder(["book.lua": "print(1)\n"])
+        let (first, baseURL) = try await startSim(in: dir)
+        defer { first.terminate() }
+        let port = String(baseURL.split(separator: ":").last ?? "")
+        let taken = try await runCLI(["sim", "--port", port, "--db", "other.sqlite"], in: dir)
+        #expect(taken.status == 2 && taken.stderr.contains("cxrun: cannot start the sandbox tenant: 127.0.0.1:\(port) is in use"), "\(taken.stderr)")
+        let ran = try await runCLI(["run", "book.lua"], in: dir)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let log = try await runCLI(["sim", "--port", "0", "--db", ".cxrun/audit.sqlite"], in: dir)
+        #expect(log.status == 2 && log.stderr.contains("cxrun: cannot start the sandbox tenant: .cxrun/audit.sqlite is a cxrun audit log"), "\(log.stderr)")
+    }
+
     @Test(arguments: [["sim", "--host", "0.0.0.0"], ["sim", "--fault", "status429=3"], ["sim", "--client", "nosecret"], ["sim", "--port", "70000"]])
     func badSimOptionsExitTwo(_ arguments: [String]) async throws {
         let r = try await runCLI(arguments)

@@ -136,6 +136,21 @@ struct ConfigurationTests {
     }
     /// Plain http to another machine would carry the client secret and tokens unencrypted: refused
     /// unless the tenant allows it; loopback (the sandbox tenant, `cxrun sim`) and https pass.
+    /// A webhook whose secret is not in this shell's environment stops only its own use: it
+    /// stopped every command (a rollback during an incident too) with a configuration error.
+    /// What the file itself gets wrong is still an error at once.
+    @Test func aWebhookSecretNotSetHereFailsOnlyItsUse() throws {
+        let base = "[tenants.prod]\nbase_url = \"https://x.invalid\"\nclient_id = \"a\"\nclient_secret_env = \"PROD_SECRET\"\n"
+        let tenant = try resolve(base + "[webhooks.ops]\nurl = \"https://hooks.invalid/ops\"\nsecret_env = \"OPS_SECRET\"\n")
+        let ops = try #require(tenant.webhooks["ops"])
+        #expect(ops.secret.isEmpty && ops.unavailable?.contains("environment variable OPS_SECRET is not set") == true, "\(String(describing: ops.unavailable))")
+        let set = try resolve(base + "[webhooks.ops]\nurl = \"https://hooks.invalid/ops\"\nsecret_env = \"OPS_SECRET\"\n",
+                              environment: ["PROD_SECRET": "s3cret-value", "OPS_SECRET": "hook-secret"])
+        #expect(set.webhooks["ops"] == WebhookTarget(url: "https://hooks.invalid/ops", secret: "hook-secret"))
+        let named = error(base + "[webhooks.ops]\nurl = \"https://hooks.invalid/ops\"\n")
+        #expect(named?.key == "webhooks.ops.secret_env", "no secret named at all: \(String(describing: named))")
+    }
+
     @Test func plainHTTPToAnotherMachineIsRefusedUnlessAllowed() throws {
         func tenant(_ url: String, _ extra: String = "") -> String {
             "[tenants.prod]\nbase_url = \"\(url)\"\nclient_id = \"a\"\nclient_secret_env = \"PROD_SECRET\"\n" + extra

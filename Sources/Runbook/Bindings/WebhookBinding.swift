@@ -68,6 +68,9 @@ struct WebhookBinding {
             throw context.refuse("webhook", target: name, args: args, BindingError(
                 .sandbox, message: "webhook: '\(name)' is not configured (configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"))
         }
+        if let why = target.unavailable {
+            throw context.refuse("webhook", target: name, args: args, BindingError(.sandbox, message: "webhook: '\(name)' cannot be signed: \(why)"))
+        }
         let id = UUID().uuidString.lowercased()
         if context.dryRun {
             context.plan(PlannedChange(webhook: name, payload: payload))

@@ -59,10 +59,14 @@ public struct TenantLimits: Sendable, Equatable {
 public struct WebhookTarget: Sendable, Equatable {
     public var url: String
     public var secret: String
+    /// Why its secret could not be read (an environment variable not set in this shell, a file
+    /// not readable): said when the webhook is used. It stopped every command, a rollback too.
+    public var unavailable: String?
 
-    public init(url: String, secret: String) {
+    public init(url: String, secret: String, unavailable: String? = nil) {
         self.url = url
         self.secret = secret
+        self.unavailable = unavailable
     }
 }
 
@@ -301,9 +305,16 @@ public enum Configuration {
             if table["secret"] != nil {
                 throw ConfigError(file: file, key: "\(prefix).secret", message: "secrets are never written in the file: use secret_env or secret_file")
             }
-            let secret = try secretValue(direct: nil, envKey: table["secret_env"]?.stringValue, fileKey: table["secret_file"]?.stringValue,
-                                         key: "\(prefix).secret", file: file, environment: environment)
-            out[name] = WebhookTarget(url: url, secret: secret)
+            let (envKey, fileKey) = (table["secret_env"]?.stringValue, table["secret_file"]?.stringValue)
+            guard envKey != nil || fileKey != nil else {
+                throw ConfigError(file: file, key: "\(prefix).secret_env", message: "is required: name the environment variable holding the secret")
+            }
+            do {
+                let secret = try secretValue(direct: nil, envKey: envKey, fileKey: fileKey, key: "\(prefix).secret", file: file, environment: environment)
+                out[name] = WebhookTarget(url: url, secret: secret)
+            } catch {
+                out[name] = WebhookTarget(url: url, secret: "", unavailable: error.description)
+            }
         }
         return out
     }

@@ -65,8 +65,11 @@ public enum PlanApply {
         do { store = try AuditStore(path: auditPath) } catch { throw PlanError("cannot open the audit log \(auditPath): \(error)") }
         try check(sealedPlan, tenant: tenant, store: store, options: options)
         let plan = try sealedPlan.opened(with: store.seal)
-        for action in plan.actions where action.kind == .webhook && tenant.webhooks[action.target] == nil {
-            throw PlanError("the plan delivers webhook '\(action.target)', which is not configured for tenant \(tenant.name)")
+        for action in plan.actions where action.kind == .webhook {
+            guard let target = tenant.webhooks[action.target] else {
+                throw PlanError("the plan delivers webhook '\(action.target)', which is not configured for tenant \(tenant.name)")
+            }
+            if let why = target.unavailable { throw PlanError("the plan delivers webhook '\(action.target)', which cannot be signed here: \(why)") }
         }
         let run: HostRun
         do {

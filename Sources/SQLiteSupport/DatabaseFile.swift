@@ -46,7 +46,9 @@ public enum DatabaseFile {
                 if current < version { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(version)") } }
                 return writer
             } catch let mismatch as FileKind.Mismatch {
-                throw mismatch
+                throw mismatch  // no retry makes another kind of file this kind, or a file a folder
+            } catch let folder as FolderError {
+                throw folder
             } catch {
                 attempt += 1
                 if attempt >= 10 { throw error }
@@ -69,8 +71,20 @@ public enum DatabaseFile {
     /// `path`, its folder created.
     private static func prepared(_ path: String) throws -> String {
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        guard !folder.isEmpty else { return path }
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            // Foundation's text is a dump ("Error Domain=NSCocoaErrorDomain Code=516 … UserInfo=…").
+            var isFolder: ObjCBool = false
+            let why = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && !isFolder.boolValue
+                ? "a file named \(folder) is where its folder goes" : "the folder \(folder) cannot be created"
+            throw FolderError(description: why)
+        }
         return path
+    }
+
+    /// The file's folder is not there and cannot be made.
+    public struct FolderError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     private static func configuration(keepingWAL: Bool, kind: FileKind, path: String) -> Configuration {

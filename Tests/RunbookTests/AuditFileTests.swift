@@ -196,6 +196,20 @@ struct AuditFileTests {
         #expect(marked == Int(FileKind.auditLog.applicationID))
     }
 
+    /// A file where the log's folder goes is named so (it was Foundation's "Error Domain=
+    /// NSCocoaErrorDomain Code=516 … UserInfo={…}").
+    @Test func aFileWhereTheFolderGoesIsNamedSo() throws {
+        let dir = try temporaryFolder("audit-folder-is-a-file")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/.cxrun"))
+        do {
+            _ = try AuditStore(path: dir + "/.cxrun/audit.sqlite")
+            Issue.record("opened a log under a file")
+        } catch {
+            #expect("\(error)" == "a file named \(dir)/.cxrun is where its folder goes", "\(error)")
+        }
+    }
+
     /// A file that is not an SQLite database is named as such (it read "cannot switch the file to
     /// WAL mode"), and is left as it was.
     @Test func aFileThatIsNoDatabaseIsNamedSoAndLeftAlone() throws {

@@ -10,11 +10,12 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Arguments after `--` reach the script as cx.args[1..n] and as the chunk's `...`; \
             KEY=VALUE arguments are also cx.args.KEY. Every binding call is recorded in the audit \
-            log with its latency; a summary is printed at the end (stderr, or stdout with --json).
+            log with its latency; a summary is printed at the end (stderr, or stdout with --json; \
+            stdout then holds that JSON alone, and what the script prints goes to stderr).
 
             With --dry-run reads are real, but deploy, rollback, agent_status and webhook change \
-            nothing: they validate, return {planned=true, changed=...}, and the run ends with a \
-            diff per target.
+            nothing: they check their arguments, return {planned=true, changed=...}, and the run \
+            ends with a diff per target.
 
             Examples:
               cxrun run scripts/hello.lua -- name=ops
@@ -72,8 +73,10 @@ struct RunCommand: AsyncParsableCommand {
         Interrupts.prepare()
         let setup = try await target.resolve()
         let limits = self.limits
-        let request = try Self.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: dryRun, limits: limits,
+        var request = try Self.request(script: script, args: scriptArgs, tenant: setup.tenant, dryRun: dryRun, limits: limits,
                                        concurrency: concurrency ?? RunbookRequest.defaultConcurrency, auditDB: setup.auditPath)
+        // stdout is the JSON summary alone, parseable whatever the script prints (as plan --json).
+        if json { request.output = { Console.err($0) } }
         let result = try await setup.run(request)
         report(result, limits: limits)
         // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.

@@ -69,13 +69,15 @@ struct RunbookCLITests {
         let dir = try scriptFolder(["book.lua": """
             local q = fetch(queues()[1].id)
             deploy(q.id, build(q, {maxWaitTime = 251}))
+            print("deployed", q.id)
             """])
         let r = try await runCLI(["run", "--dry-run", "book.lua"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("dry run: nothing was changed"))
         #expect(r.stdout.contains("~ maxWaitTime:") && r.stdout.contains("-> 251"))
+        // stdout the JSON alone: the script's print went there first, and no parser read it.
         let j = try await runCLI(["run", "--json", "book.lua"], in: dir)
-        #expect(j.status == 0)
+        #expect(j.status == 0 && j.stderr.contains("deployed\t"), "\(j.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any]
         #expect(summary?["status"] as? String == "succeeded" && summary?["tenant"] as? String == "sandbox")
         #expect((summary?["bindings"] as? [String: Any])?["deploy"] != nil)

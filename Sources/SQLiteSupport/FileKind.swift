@@ -22,17 +22,29 @@ public struct FileKind: Sendable, Equatable {
         public var description: String
     }
 
+    /// The header could not be read just now (another process holds the file): tried again.
+    struct Busy: Error, CustomStringConvertible {
+        var description: String { "the file's kind could not be read (busy)" }
+    }
+
     /// Checks the open file is this kind; marks a fresh one, or one an older cxrun made, as it.
     /// `marking` false (a read-only open) checks only.
     func claim(_ db: Database, path: String, marking: Bool) throws {
         let id = cx_sqlite_application_id(db.sqliteConnection)
-        // Unreadable (no database at all): the open's next step names that.
-        if id == applicationID || id < 0 { return }
+        if id == applicationID { return }
+        guard id >= 0 else {
+            // Not read: no database at all (the open's next step names that), or busy. Marking
+            // must not go on unmarked: migrating then left a file another process took for foreign.
+            if marking { throw Busy() }
+            return
+        }
         if let other = Self.all.first(where: { $0.applicationID == id }) {
             throw Mismatch(description: "\(path) is \(other.name), not \(name)")
         }
         guard id == 0 else { throw Mismatch(description: "\(path) is not \(name): it is another program's database (application_id \(id))") }
+        // GRDB's table of applied migrations is every kind's (and a migration racing this open may have just made it).
         let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .filter { $0 != "grdb_migrations" }
         if !tables.isEmpty && !tables.contains(markerTable) {
             let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", …" : "")
             throw Mismatch(description: "\(path) is not \(name): it holds other tables (\(shown))")

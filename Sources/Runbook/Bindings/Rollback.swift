@@ -35,7 +35,7 @@ enum Rollback {
         let held = try store.leases(now: now).filter { $0.runID == run }
         guard let renewed = held.map(\.expiresAt).max() else { return nil }
         return "run \(run) is still running on \(record.owner?.host ?? "another host") (it holds \(held.count) lock\(held.count == 1 ? "" : "s"), "
-            + "renewed until \(LeaseRecord.time(renewed))): \(stop)"
+            + "renewed until \(LeaseRecord.time(renewed))): \(stop) (if that machine is gone, cxrun locks release \(run) first)"
     }
 
     /// What `run` did to each queue it wrote, as the audit log recorded it (a write left pending

@@ -65,7 +65,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            resources: [.embedInCode("Lua/runbook.lua"), .embedInCode("Lua/testing.lua"), .embedInCode("Lua/repl.lua")]
+            resources: [.embedInCode("Lua/runbook.lua"), .embedInCode("Lua/testing.lua"), .embedInCode("Lua/repl.lua"), .embedInCode("Lua/plancheck.lua")]
         ),
         .target(
             name: "SandboxTenant",

@@ -301,7 +301,7 @@ struct PlanApplyTests {
     @Test func aChangeThatFailsStopsTheApplyAsTheScriptWouldHaveStopped() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
-            let (_, file, _) = try await Self.plan(bench, #"""
+            let (plan, file, _) = try await Self.plan(bench, #"""
                 local qs = queues()
                 for i = 1, 3 do
                   local q = fetch(qs[i].id)
@@ -309,6 +309,13 @@ struct PlanApplyTests {
                 end
                 webhook("wfm", {event = "rebalanced", queues = 3})
                 """#)
+            // The review said nothing of it: the plan now shows what cxrun's rules say, kept in the file.
+            #expect(plan.actions.map(\.warnings.count) == [0, 1, 0, 0], "\(plan.actions.map(\.warnings))")
+            #expect(plan.actions[1].warnings.first?.contains("maxWaitTime must be between 1 and 3600, got -5") == true)
+            #expect(try Plan.read(file, key: nil).actions.map(\.warnings) == plan.actions.map(\.warnings), "the file keeps them")
+            let text = PlanText.render(plan.actions, color: false)
+            #expect(text.contains("    ! maxWaitTime must be between 1 and 3600, got -5\n") && text.contains("Warning: 1 planned queue breaks cxrun's rules"),
+                    "\(text)")
             let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
             let before = try await bench.queues()
             let report = try await Self.apply(bench, file)

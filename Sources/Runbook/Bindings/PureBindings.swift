@@ -45,11 +45,7 @@ struct PureBindings {
 
     /// What the run knows of the tenant, for the validators: its name, limits and skills.
     private func known(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        var skills: [String: JSONValue] = [:]
-        for s in context.skills { if let id = s["id"]?.stringValue { skills[id] = s } }
-        return try call.returning([
-            "name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": skills.isEmpty ? .null : .object(skills),
-        ])
+        try call.returning(["name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": context.skillsByID])
     }
 
     /// `known_generation()`: changes whenever what `known` returns may have (the skills were

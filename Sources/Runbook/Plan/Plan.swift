@@ -141,6 +141,7 @@ extension Plan {
         var o: [String: JSONValue] = ["kind": .string(a.kind.rawValue), "target": .string(a.target), "title": .string(a.title),
                                       "changes": .array(a.changes.map(json))]
         if let note = a.note { o["note"] = .string(note) }
+        if !a.warnings.isEmpty { o["warnings"] = .array(a.warnings.map(JSONValue.string)) }
         if let v = a.baseVersion { o["base_version"] = .int(v) }
         if let h = a.baseSHA256 { o["base_sha256"] = .string(h) }
         if let s = a.against { o["against"] = s }
@@ -186,7 +187,7 @@ extension Plan {
             }
             let action = PlannedChange(kind: kind, target: target, title: a["title"]?.stringValue ?? "", changes: parsed, note: a["note"]?.stringValue,
                                        baseVersion: a["base_version"]?.intValue, baseSHA256: a["base_sha256"]?.stringValue,
-                                       against: a["against"], body: a["body"])
+                                       against: a["against"], body: a["body"], warnings: a["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             if kind == .queue && (action.baseVersion == nil || action.baseSHA256 == nil) {
                 throw PlanError("action \(i + 1) of the plan file (queue \(target)) has no base version or hash")
             }

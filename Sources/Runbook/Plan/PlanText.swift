@@ -7,7 +7,13 @@ public enum PlanText {
     /// Every action's block, then the closing count.
     public static func render(_ actions: [PlannedChange], color: Bool) -> String {
         guard !actions.isEmpty else { return "  (no changes)\n" }
-        return actions.map { block($0, color: color) }.joined(separator: "\n") + "\n" + "Plan: \(Plan.countLine(actions)).\n"
+        var text = actions.map { block($0, color: color) }.joined(separator: "\n") + "\n" + "Plan: \(Plan.countLine(actions)).\n"
+        let flagged = actions.filter { !$0.warnings.isEmpty }.count
+        if flagged > 0 {
+            text += Paint(on: color).removed("Warning:") + " \(flagged) planned \(flagged == 1 ? "queue breaks" : "queues break") cxrun's rules (marked !): "
+                + "the tenant may refuse \(flagged == 1 ? "it" : "them") at apply. Check with validate(payload) before deploying.\n"
+        }
+        return text
     }
 
     /// One target's block.
@@ -28,6 +34,7 @@ public enum PlanText {
             lines.append("    payload: \(shown(a.body ?? .null))")
         }
         if let note = a.note { lines.append("    # \(printable(note))") }
+        for warning in a.warnings { lines.append("    " + paint.removed("!") + " " + printable(warning)) }
         for c in a.changes {
             // Secret values never reach the screen, sealed (a plan) or not (a dry run).
             let secret = c.path.contains(where: Redactor.isSensitiveKey)

@@ -25,6 +25,9 @@ public struct PlannedChange: Sendable {
     public var against: JSONValue?
     /// Agent: the status request; profile: the routing-profile request; webhook: the payload.
     public var body: JSONValue?
+    /// Queue: what cxrun's rules (cx.validate) say of the planned document (`path: message`),
+    /// shown in the plan; the tenant may refuse such a change at apply.
+    public var warnings: [String] = []
 
     init(queue id: String, base: JSONValue, changes: [JSONChange], note: String? = nil) {
         kind = .queue
@@ -65,9 +68,9 @@ public struct PlannedChange: Sendable {
     }
 
     init(kind: Kind, target: String, title: String, changes: [JSONChange], note: String?, baseVersion: Int64?, baseSHA256: String?,
-         against: JSONValue?, body: JSONValue?) {
+         against: JSONValue?, body: JSONValue?, warnings: [String] = []) {
         (self.kind, self.target, self.title, self.changes, self.note) = (kind, target, title, changes, note)
-        (self.baseVersion, self.baseSHA256, self.against, self.body) = (baseVersion, baseSHA256, against, body)
+        (self.baseVersion, self.baseSHA256, self.against, self.body, self.warnings) = (baseVersion, baseSHA256, against, body, warnings)
     }
 
     /// The hash a plan keeps of a document: SHA-256 of its canonical JSON (sorted keys).

@@ -97,6 +97,12 @@ final class RunContext: Sendable {
         skillsLoads.add(1, ordering: .relaxed)
     }
     var skills: [JSONValue] { knownSkills.withLock { $0 } }
+    /// The skills the run loaded, by id, as the validators take them (null: not loaded).
+    var skillsByID: JSONValue {
+        var byID: [String: JSONValue] = [:]
+        for s in skills { if let id = s["id"]?.stringValue { byID[id] = s } }
+        return byID.isEmpty ? .null : .object(byID)
+    }
     /// How many times the skills were loaded: what the Lua side keys its copy of them by.
     var skillsGeneration: Int { skillsLoads.load(ordering: .relaxed) }
 

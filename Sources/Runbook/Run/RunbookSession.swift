@@ -198,8 +198,9 @@ public enum RunbookSession {
             _ = Unmanaged.passRetained(store)
             _ = Unmanaged.passRetained(context)
         }
-        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: Plan.netActions(context.plannedChanges), auditProblems: problems,
-                             lostWork: lost)
+        var planned = Plan.netActions(context.plannedChanges)
+        if request.dryRun { planned = await PlanCheck.annotate(planned, context: context, stdlib: request.stdlib) }
+        return RunbookResult(outcome: outcome, summary: summary, plannedChanges: planned, auditProblems: problems, lostWork: lost)
     }
 
     /// The watchdog ends the process: the rows still in memory are written first.

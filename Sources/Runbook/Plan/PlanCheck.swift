@@ -1,0 +1,53 @@
+import Foundation
+import JSONCore
+import LuaHost
+
+/// What cxrun's own rules (cx.validate's default rule sets) say of a dry run's planned queue
+/// documents: a dry run cannot ask the tenant, and a script need not have called `validate`, so
+/// the plan shows it, for each queue, before anyone applies it. Run in a Lua state of its own
+/// (Lua/plancheck.lua) once the script has ended: the script's state and audit are untouched.
+enum PlanCheck {
+    /// Problems by queue id (`path: message`); nil when the check itself could not run.
+    static func problems(planned: [String: JSONValue], fetched: [String: JSONValue], limits: JSONValue, skills: JSONValue,
+                         stdlib: String?) async -> [String: [String]]? {
+        guard !planned.isEmpty else { return [:] }
+        let options = SandboxOptions(args: [], runInfo: ["id": "plan-check"], modules: ModuleResolver(stdlib: stdlib, scriptDirectory: nil),
+                                     output: { _ in }, log: { _, _ in }, concurrency: 1)
+        let request = RunRequest(source: planCheckSource, chunkName: "=[cx plan check]", limits: LuaLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 60),
+                                 sandbox: options, varargs: [.object(planned), .object(fetched), limits, skills])
+        let outcome = await ScriptRunner.run(request)
+        guard outcome.status == .succeeded, let result = outcome.results.first?.objectValue else { return nil }
+        return result.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+    }
+}
+
+extension PlanCheck {
+    /// `actions` with what cxrun's rules say of each queue's planned document: the queue as the
+    /// run planned it, compared with the queue as fetched before (and overflow targets as fetched).
+    static func annotate(_ actions: [PlannedChange], context: RunContext, stdlib: String?) async -> [PlannedChange] {
+        var planned: [String: JSONValue] = [:], fetched: [String: JSONValue] = [:]
+        for action in actions where action.kind == .queue {
+            guard let (document, before) = context.plannedRestore(of: action.target) else { continue }
+            planned[action.target] = document
+            fetched[action.target] = before
+            // The overflow chain it leads into, as far as the rule looks.
+            var next = document.value(at: ["overflow", "targetQueueId"])?.stringValue
+            for _ in 0..<4 {
+                guard let id = next, fetched[id] == nil, let doc = context.plannedDocument(of: id) ?? context.latestFetched(id) else { break }
+                fetched[id] = doc
+                next = doc.value(at: ["overflow", "targetQueueId"])?.stringValue
+            }
+        }
+        guard let problems = await problems(planned: planned, fetched: fetched, limits: context.tenant.limits.json, skills: context.skillsByID,
+                                            stdlib: stdlib)
+        else { return actions }
+        return actions.map { action in
+            var annotated = action
+            if action.kind == .queue { annotated.warnings = problems[action.target] ?? [] }
+            return annotated
+        }
+    }
+}
+
+/// `Lua/plancheck.lua`, embedded at build time.
+let planCheckSource = String(decoding: PackageResources.plancheck_lua, as: UTF8.self)

@@ -325,7 +325,8 @@ struct PlanApplyTests {
             let third = try #require(report.lines[2].action.target as String?)
             #expect(try await Self.queue(bench, third)["version"] == before.first { $0["id"]?.stringValue == third }?["version"], "untouched")
             #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
-            #expect(try bench.audit.run(report.runID)?.status == .failed)
+            let row = try bench.audit.run(report.runID)
+            #expect(row?.status == .failed && row?.error == "1 of 4 planned changes failed; the 2 after it were not attempted", "\(String(describing: row?.error))")
         }
     }
 

@@ -153,7 +153,9 @@ public enum PlanApply {
             return Report(runID: run.runID, lines: lines, stale: stale, refused: false, interrupted: true)
         }
         let failed = lines.filter { $0.state == .failed }.count
-        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes were not applied")
+        let unattempted = firstFailed == nil ? 0 : lines.filter { $0.state == .skipped && $0.message.hasPrefix("not attempted") }.count
+        await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes failed"
+                            + (unattempted > 0 ? "; the \(unattempted) after it were not attempted" : ""))
         return Report(runID: run.runID, lines: lines, stale: stale, refused: false)
     }
 

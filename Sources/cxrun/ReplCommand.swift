@@ -75,6 +75,8 @@ struct ReplCommand: AsyncParsableCommand {
             if case .limit(let kind) = outcome.status, kind != .interrupted { text += "cxrun: \(LimitReport.describe(kind, limits: limits))\n" }
             Console.err(text)
         }
+        // The session's writes as one plan: what it would have done, with what cxrun's rules say.
+        if dryRun { Console.out(RunCommand.dryRunSummary(result.plannedChanges)) }
         Console.err("\n" + result.summary.text + "\n")
         if outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         let code = ExitCodes.of(outcome.status)

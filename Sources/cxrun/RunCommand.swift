@@ -113,6 +113,11 @@ struct RunCommand: AsyncParsableCommand {
         return request
     }
 
+    /// What a dry run (a script's, a REPL session's) would have changed, as a plan reads.
+    static func dryRunSummary(_ planned: [PlannedChange]) -> String {
+        "\ndry run: nothing was changed. Planned changes:\n" + PlanText.render(planned, color: Console.colorOnStdout)
+    }
+
     private func report(_ result: RunbookResult, limits: RunLimits) {
         let outcome = result.outcome
         if outcome.status != .succeeded {
@@ -125,9 +130,7 @@ struct RunCommand: AsyncParsableCommand {
         if json {
             Console.out(result.jsonReport(dryRun: dryRun) + "\n")
         } else {
-            if dryRun {
-                Console.out("\ndry run: nothing was changed. Planned changes:\n" + PlanText.render(result.plannedChanges, color: Console.colorOnStdout))
-            }
+            if dryRun { Console.out(Self.dryRunSummary(result.plannedChanges)) }
             Console.err("\n" + result.summary.text + "\n")
         }
         if !result.lostWork.isEmpty {

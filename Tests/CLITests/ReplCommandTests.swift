@@ -30,6 +30,8 @@ struct ReplCommandTests {
         #expect(r.stdout.contains("error: not_found: "), "\(r.stdout)")
         #expect(r.stdout.contains("\"planned\" : true"), "--dry-run plans writes: \(r.stdout)")
         #expect(r.stdout.contains("\n333\n"), "a dry run's fetch reads its planned write, as a real run reads its write: \(r.stdout)")
+        #expect(r.stdout.contains("dry run: nothing was changed. Planned changes:\n~ ") && r.stdout.contains("-> 333\nPlan: 1 queue to change.\n"),
+                "the session ends with its plan, as a dry run does: \(r.stdout)")
         let export = try await runCLI(["audit", "export", "--format", "jsonl"], in: dir)
         let rows = export.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         #expect(rows.filter { $0["type"] == "run" }.map { $0["script"] } == ["cxrun repl"], "one run row per session")

@@ -75,12 +75,15 @@ struct ReplCommand: AsyncParsableCommand {
             if case .limit(let kind) = outcome.status, kind != .interrupted { text += "cxrun: \(LimitReport.describe(kind, limits: limits))\n" }
             Console.err(text)
         }
+        RunCommand.reportAuditProblems(result)
         // The session's writes as one plan: what it would have done, with what cxrun's rules say.
         if dryRun { Console.out(RunCommand.dryRunSummary(result.plannedChanges)) }
         Console.err("\n" + result.summary.text + "\n")
+        RunCommand.reportLostWork(result)
         if outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         let code = ExitCodes.of(outcome.status)
         if code != 0 { throw ExitCode(code) }
+        if !result.lostWork.isEmpty { throw ExitCode(4) }
     }
 
     /// One line of standard input, read on its own thread (nil at the end of input). On a terminal

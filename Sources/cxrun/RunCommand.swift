@@ -126,13 +126,23 @@ struct RunCommand: AsyncParsableCommand {
             if let traceback = outcome.traceback, !traceback.isEmpty { text += traceback + "\n" }
             Console.err(text)
         }
-        for problem in result.auditProblems { Console.err("cxrun: audit: \(problem)\n") }
+        Self.reportAuditProblems(result)
         if json {
             Console.out(result.jsonReport(dryRun: dryRun) + "\n")
         } else {
             if dryRun { Console.out(Self.dryRunSummary(result.plannedChanges)) }
             Console.err("\n" + result.summary.text + "\n")
         }
+        Self.reportLostWork(result)
+    }
+
+    /// Rows the audit log did not take (a run, a REPL session).
+    static func reportAuditProblems(_ result: RunbookResult) {
+        for problem in result.auditProblems { Console.err("cxrun: audit: \(problem)\n") }
+    }
+
+    /// Work handed off that did not happen (a failed webhook delivery nobody waited for).
+    static func reportLostWork(_ result: RunbookResult) {
         if !result.lostWork.isEmpty {
             Console.err("cxrun: work that did not happen:\n" + result.lostWork.map { "  \($0)\n" }.joined())
         }

@@ -27,6 +27,16 @@ struct LostWorkCLITests {
         #expect(!runs.stdout.contains("cxrun apply"), "nothing applied: \(runs.stdout)")
     }
 
+    /// The same in a REPL session: it ended 0 with nothing said of the delivery that failed.
+    @Test func aREPLSessionsFailedDeliveryIsListedAndExitsFour() async throws {
+        let receiver = try HostileServer { _ in Array("HTTP/1.1 400 Bad\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope".utf8) }
+        defer { receiver.stop() }
+        let dir = try scriptFolder(["cxrun.toml": "[webhooks.ops]\nurl = \"\(receiver.baseURL)/hook\"\nsecret_env = \"OPS_HOOK_SECRET\"\n"])
+        let r = try await runCLI(["repl"], in: dir, environment: ["OPS_HOOK_SECRET": "hook-secret-123"], input: "webhook('ops', {event = 'x'})\n")
+        #expect(r.status == 4, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("work that did not happen:\n  webhook 'ops' delivery") && r.stderr.contains("HTTP 400"), "\(r.stderr)")
+    }
+
     @Test func aFailedFireAndForgetDeliveryIsListedAndExitsFour() async throws {
         let receiver = try HostileServer { _ in Array("HTTP/1.1 400 Bad\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope".utf8) }
         defer { receiver.stop() }

@@ -76,6 +76,26 @@ struct RunbookTestCommandTests {
         #expect(r.stdout.contains("FAIL  loop_test.lua: raises a table\n      error object {code = \"x\"}\n"), "its contents, not its address: \(r.stdout)")
     }
 
+    /// A run whose fire-and-forget delivery failed is not ok (cxrun run exits 4 for it); t.run
+    /// said ok = true.
+    @Test func aRunWithWorkThatDidNotHappenIsNotOK() async throws {
+        let dir = try scriptFolder(["hook.lua": "webhook('wfm', {event = 'x'})\nprint('sent')\n", "hook_test.lua": """
+            test("a delivery that fails", function(t)
+              t.sim.faults { webhook500 = 1.0 }
+              local r = t.run("hook.lua")
+              t.eq(r.ok, false)
+              t.matches(r.error, "work that did not happen: webhook 'wfm' delivery")
+              t.eq(#r.lost, 1)
+            end)
+            test("a delivery that lands", function(t)
+              local r = t.run("hook.lua")
+              t.eq({r.ok, #r.lost}, {true, 0})
+            end)
+            """])
+        let r = try await runCLI(["test", "hook_test.lua"], in: dir)
+        #expect(r.status == 0 && r.stdout.hasSuffix("2 passed, 0 failed\n"), "\(r.stdout) \(r.stderr)")
+    }
+
     /// A test that runs out of memory fails alone when what it allocated is garbage once it ends;
     /// one that keeps it (a global) stops the file, and the report names that test and says the
     /// rest did not run (it said "(file)", and "0 passed, 1 failed" for a file of four tests).

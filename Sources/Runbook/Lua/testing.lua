@@ -103,7 +103,7 @@ local function make_t(sim)
     clock = function(iso) return checked(sim_call(sim, "PUT", "/_sim/clock", { now = iso or cx.null }), "clock") end,
     deliveries = function() return checked(sim_call(sim, "GET", "/_sim/webhooks", cx.null), "deliveries").deliveries end,
   }
-  --- Runs a runbook against this test's tenant: {ok, error, stdout, calls, planned, run_id}.
+  --- Runs a runbook against this test's tenant: {ok, error, stdout, calls, planned, lost, run_id}.
   function t.run(path, args, opts) return run_script(sim, path, args or {}, opts or {}) end
   --- How many of a run's calls are of `binding` (and, when given, have `status`).
   function t.count(r, binding, status)

@@ -185,8 +185,10 @@ final class TestSession: Sendable {
         do {
             let result = try await RunbookSession.run(request)
             let calls = (try? AuditStore(path: auditPath).calls(run: result.summary.runID)) ?? []
+            // As cxrun run exits: work handed off that did not happen (a failed delivery) is not ok.
             var fields: [String: JSONValue] = [
-                "ok": .bool(result.outcome.status == .succeeded), "stdout": .string(printed.withLock { $0 }),
+                "ok": .bool(result.outcome.status == .succeeded && result.lostWork.isEmpty), "stdout": .string(printed.withLock { $0 }),
+                "lost": .array(result.lostWork.map(JSONValue.string)),
                 "calls": .array(calls.map { c in
                     ["binding": .string(c.binding), "target": c.target.map(JSONValue.string) ?? .null, "status": .string(c.status.rawValue),
                      "error_code": c.errorCode.map(JSONValue.string) ?? .null, "http_status": c.httpStatus.map { .int(Int64($0)) } ?? .null,
@@ -195,7 +197,11 @@ final class TestSession: Sendable {
                 "planned": .array(result.plannedChanges.map { .string($0.text) }),
                 "run_id": .string(result.summary.runID),
             ]
-            if let message = result.outcome.message { fields["error"] = .string(message) }
+            if let message = result.outcome.message {
+                fields["error"] = .string(message)
+            } else if !result.lostWork.isEmpty {
+                fields["error"] = .string("work that did not happen: " + result.lostWork.joined(separator: "; "))
+            }
             return .object(fields)
         } catch {
             return ["ok": false, "error": .string(error.description)]

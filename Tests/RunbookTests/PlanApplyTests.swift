@@ -314,7 +314,7 @@ struct PlanApplyTests {
             #expect(plan.actions[1].warnings.first?.contains("maxWaitTime must be between 1 and 3600, got -5") == true)
             #expect(try Plan.read(file, key: nil).actions.map(\.warnings) == plan.actions.map(\.warnings), "the file keeps them")
             let text = PlanText.render(plan.actions, color: false)
-            #expect(text.contains("    ! maxWaitTime must be between 1 and 3600, got -5\n") && text.contains("Warning: 1 planned queue breaks cxrun's rules"),
+            #expect(text.contains("    ! maxWaitTime must be between 1 and 3600, got -5\n") && text.contains("Warning: 1 planned queue is marked (!) by cxrun's rules"),
                     "\(text)")
             let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
             let before = try await bench.queues()
@@ -327,6 +327,22 @@ struct PlanApplyTests {
             #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
             let row = try bench.audit.run(report.runID)
             #expect(row?.status == .failed && row?.error == "1 of 4 planned changes failed; the 2 after it were not attempted", "\(String(describing: row?.error))")
+        }
+    }
+
+    /// Rules that could not be run (no stdlib here) mark the planned queues as unchecked: a plan
+    /// checked by nothing must not read as one checked and clean.
+    @Test func aPlanNotCheckedSaysSo() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let request = RunbookRequest(
+                scriptPath: "book.lua", source: "local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {maxWaitTime = 333}))\n", args: [],
+                tenant: bench.tenant(), dryRun: true, limits: RunLimits(timeout: 60), auditPath: bench.auditPath, stdlib: nil,
+                output: { _ in }, log: { _, _ in })
+            let result = try await RunbookSession.run(request)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let warnings = result.plannedChanges.map(\.warnings)
+            #expect(warnings.count == 1 && warnings[0].first?.hasPrefix("not checked against cxrun's rules: ") == true, "\(warnings)")
         }
     }
 

@@ -7,17 +7,24 @@ import LuaHost
 /// the plan shows it, for each queue, before anyone applies it. Run in a Lua state of its own
 /// (Lua/plancheck.lua) once the script has ended: the script's state and audit are untouched.
 enum PlanCheck {
-    /// Problems by queue id (`path: message`); nil when the check itself could not run.
+    /// Problems by queue id (`path: message`), or why the check itself could not run.
     static func problems(planned: [String: JSONValue], fetched: [String: JSONValue], limits: JSONValue, skills: JSONValue,
-                         stdlib: String?) async -> [String: [String]]? {
-        guard !planned.isEmpty else { return [:] }
+                         stdlib: String?) async -> Result<[String: [String]], CheckFailure> {
+        guard !planned.isEmpty else { return .success([:]) }
         let options = SandboxOptions(args: [], runInfo: ["id": "plan-check"], modules: ModuleResolver(stdlib: stdlib, scriptDirectory: nil),
                                      output: { _ in }, log: { _, _ in }, concurrency: 1)
         let request = RunRequest(source: planCheckSource, chunkName: "=[cx plan check]", limits: LuaLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 60),
                                  sandbox: options, varargs: [.object(planned), .object(fetched), limits, skills])
         let outcome = await ScriptRunner.run(request)
-        guard outcome.status == .succeeded, let result = outcome.results.first?.objectValue else { return nil }
-        return result.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+        guard outcome.status == .succeeded, let result = outcome.results.first?.objectValue else {
+            return .failure(CheckFailure(description: outcome.message ?? "the check returned nothing"))
+        }
+        return .success(result.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] })
+    }
+
+    /// Why the rules could not be run (no stdlib found, a broken rule set).
+    struct CheckFailure: Error, CustomStringConvertible {
+        var description: String
     }
 }
 
@@ -38,12 +45,16 @@ extension PlanCheck {
                 next = doc.value(at: ["overflow", "targetQueueId"])?.stringValue
             }
         }
-        guard let problems = await problems(planned: planned, fetched: fetched, limits: context.tenant.limits.json, skills: context.skillsByID,
-                                            stdlib: stdlib)
-        else { return actions }
+        let checked = await problems(planned: planned, fetched: fetched, limits: context.tenant.limits.json, skills: context.skillsByID,
+                                     stdlib: stdlib)
         return actions.map { action in
             var annotated = action
-            if action.kind == .queue { annotated.warnings = problems[action.target] ?? [] }
+            guard action.kind == .queue, planned[action.target] != nil else { return annotated }
+            switch checked {
+            case .success(let problems): annotated.warnings = problems[action.target] ?? []
+            // Unchecked must not read as checked and clean.
+            case .failure(let why): annotated.warnings = ["not checked against cxrun's rules: \(why)"]
+            }
             return annotated
         }
     }

@@ -10,7 +10,7 @@ public enum PlanText {
         var text = actions.map { block($0, color: color) }.joined(separator: "\n") + "\n" + "Plan: \(Plan.countLine(actions)).\n"
         let flagged = actions.filter { !$0.warnings.isEmpty }.count
         if flagged > 0 {
-            text += Paint(on: color).removed("Warning:") + " \(flagged) planned \(flagged == 1 ? "queue breaks" : "queues break") cxrun's rules (marked !): "
+            text += Paint(on: color).removed("Warning:") + " \(flagged) planned \(flagged == 1 ? "queue is" : "queues are") marked (!) by cxrun's rules: "
                 + "the tenant may refuse \(flagged == 1 ? "it" : "them") at apply. Check with validate(payload) before deploying.\n"
         }
         return text

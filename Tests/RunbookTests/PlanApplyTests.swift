@@ -330,6 +330,31 @@ struct PlanApplyTests {
         }
     }
 
+    /// A dry run reads its own planned reassignment, as a real run reads its write: rolling the
+    /// first agent's back raised not_found in the plan (and the plan kept the change the real run
+    /// undid); reassigning the second twice planned the second from the tenant's old profile.
+    @Test func aPlannedReassignIsReadBackAndRolledBackAsARealRunDoes() async throws {
+        let source = #"""
+            local list = agents()
+            local a, b, other = list[1], nil, nil
+            for _, u in ipairs(list) do if u.routingProfileId ~= a.routingProfileId then other = u.routingProfileId break end end
+            for i = 2, #list do if list[i].routingProfileId ~= other then b = list[i] break end end
+            reassign(a.id, other)
+            local undone = rollback(a.id)
+            local r1, r2 = reassign(b.id, other), reassign(b.id, other)
+            print(undone.routing_profile_id, r1.previous_routing_profile_id, r2.previous_routing_profile_id, r2.changed)
+            """#
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (planned, plannedOutput) = try await bench.run(source, dryRun: true)
+            #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
+            let (real, realOutput) = try await bench.run(source)
+            #expect(real.outcome.status == .succeeded, "\(real.outcome.failureText)")
+            #expect(plannedOutput == realOutput, "the plan read what the run reads: \(plannedOutput) vs \(realOutput)")
+            #expect(planned.plannedChanges.map(\.kind) == [.profile], "only b's change is left: \(planned.plannedChanges.map(\.text))")
+        }
+    }
+
     /// Rules that could not be run (no stdlib here) mark the planned queues as unchecked: a plan
     /// checked by nothing must not read as one checked and clean.
     @Test func aPlanNotCheckedSaysSo() async throws {

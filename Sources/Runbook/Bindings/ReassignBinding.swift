@@ -38,7 +38,10 @@ struct ReassignBinding {
         async throws(BindingError) -> RunContext.Outcome
     {
         let user = try await api { () async throws(APIError) in try await context.client.user(id) }.value
-        let previous = user["routingProfileId"] ?? .null
+        var previous = user["routingProfileId"] ?? .null
+        // A dry run reads its own planned reassignment, as a real run reads its write: a second
+        // reassign, or the rollback of the first, is planned from it.
+        if context.dryRun, let planned = context.reassignment(of: id) { previous = .string(planned.set) }
         if previous == .string(profile) {
             let result: JSONValue = ["routing_profile_id": .string(profile), "previous_routing_profile_id": previous, "changed": false]
             return .init(values: [result], result: result)
@@ -49,6 +52,7 @@ struct ReassignBinding {
         }
         if context.dryRun {
             context.plan(PlannedChange(profile: id, title: AgentStatusBinding.name(user), against: previous, to: profile, note: note))
+            context.record(reassign: id, previous: previous, to: profile)
             let result: JSONValue = ["planned": true, "routing_profile_id": .string(profile), "previous_routing_profile_id": previous]
             return .init(values: [result], result: result, status: .planned)
         }

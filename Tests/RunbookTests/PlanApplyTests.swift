@@ -355,6 +355,28 @@ struct PlanApplyTests {
         }
     }
 
+    /// The same for an agent's status: the second agent_status of a dry run read the tenant's
+    /// status, not the one the run had planned (previous_status "Available" where a run says "Break").
+    @Test func aPlannedAgentStatusIsReadBackAsARealRunDoes() async throws {
+        let source = #"""
+            local a
+            for _, u in ipairs(agents()) do if u.status == "Available" then a = u break end end
+            local r1 = agent_status(a.id, {status = "Break", pause_reason = "IT Issue"})
+            local r2 = agent_status(a.id, {status = "Training"})
+            print(r1.previous_status, r2.previous_status)
+            """#
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (planned, plannedOutput) = try await bench.run(source, dryRun: true)
+            #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
+            let (real, realOutput) = try await bench.run(source)
+            #expect(real.outcome.status == .succeeded, "\(real.outcome.failureText)")
+            #expect(plannedOutput == "Available\tBreak\n" && realOutput == plannedOutput, "\(plannedOutput) vs \(realOutput)")
+            #expect(planned.plannedChanges.map(\.text).first?.contains("~ status: \"Available\" -> \"Training\"") == true,
+                    "one net change: \(planned.plannedChanges.map(\.text))")
+        }
+    }
+
     /// Rules that could not be run (no stdlib here) mark the planned queues as unchecked: a plan
     /// checked by nothing must not read as one checked and clean.
     @Test func aPlanNotCheckedSaysSo() async throws {

@@ -36,11 +36,13 @@ struct AgentStatusBinding {
         return try context.audited("agent_status", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
             let user = try await api { () async throws(APIError) in try await context.client.user(id) }.value
             try Self.checkEligible(user, id: id, roles: roles)
-            let previous = user["status"] ?? .null
+            // A dry run reads the status it planned for the agent, as a real run reads the one it set.
+            let previous = (context.dryRun ? context.plannedStatus(of: id) : nil) ?? user["status"] ?? .null
             if context.dryRun {
                 context.plan(PlannedChange(agent: id, title: Self.name(user), against: previous, request: payload,
                                            changes: [JSONChange(path: ["status"], old: previous, new: .string(status))],
                                            note: pause.map { "pause reason: \($0)" }))
+                context.planStatus(of: id, .string(status))
                 let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]
                 return .init(values: [result], result: result, status: .planned)
             }

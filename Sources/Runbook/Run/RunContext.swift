@@ -25,6 +25,8 @@ final class RunContext: Sendable {
     private let deploys = Mutex<[String: DeployRecord]>([:])
     /// This run's routing-profile changes per user: the profile before the first, the one set last.
     private let reassigns = Mutex<[String: (previous: JSONValue, set: String)]>([:])
+    /// Dry run: each agent's status as the run planned it.
+    private let plannedStatuses = Mutex<[String: JSONValue]>([:])
     private let plans = Mutex<[PlannedChange]>([])
     private let listedAll = Atomic<Bool>(false)
     private let lost = Mutex<[String]>([])
@@ -125,6 +127,11 @@ final class RunContext: Sendable {
         reassigns.withLock { $0[user] = (previous: $0[user]?.previous ?? previous, set: profile) }
     }
     func reassignment(of user: String) -> (previous: JSONValue, set: String)? { reassigns.withLock { $0[user] } }
+
+    /// Dry run: an agent's status as the run planned it, read back by its next `agent_status` as
+    /// a real run's is.
+    func plannedStatus(of user: String) -> JSONValue? { plannedStatuses.withLock { $0[user] } }
+    func planStatus(of user: String, _ status: JSONValue) { plannedStatuses.withLock { $0[user] = status } }
 
     /// Scopes a write needs: one of each set (the API's `update` and `write` spellings).
     enum WriteScope {

@@ -4,15 +4,19 @@
 ---@type table<string, table>, table<string, table>, table, table|userdata
 local planned, fetched, limits, skills = ...
 local validators = require("cx.validate")
-local ctx = {
-  limits = limits,
-  skills = type(skills) == "table" and skills or nil,  -- cx.null when the run never loaded them
-  --- A queue as the run fetched it before planning (the schema rule lets a payload keep what
-  --- the server sent), else as planned (the overflow rule walks chains).
-  queue = function(id) return fetched[id] or planned[id] end,
-}
+local known_skills = type(skills) == "table" and skills or nil  -- cx.null when the run never loaded them
 local out = {}
 for id, doc in pairs(planned) do
+  local ctx = {
+    limits = limits,
+    skills = known_skills,
+    --- This queue as fetched before the plan (the schema rule lets a payload keep what the
+    --- server sent); any other as planned, else as fetched (the overflow rule walks chains).
+    queue = function(qid)
+      if qid == id then return fetched[id] end
+      return planned[qid] or fetched[qid]
+    end,
+  }
   local ok, problems = validators.run(doc, nil, ctx)
   if not ok then
     local lines = {}

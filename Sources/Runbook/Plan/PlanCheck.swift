@@ -30,18 +30,20 @@ enum PlanCheck {
 
 extension PlanCheck {
     /// `actions` with what cxrun's rules say of each queue's planned document: the queue as the
-    /// run planned it, compared with the queue as fetched before (and overflow targets as fetched).
+    /// run planned it, compared with the queue as fetched before; overflow targets as planned,
+    /// else as the run last fetched them.
     static func annotate(_ actions: [PlannedChange], context: RunContext, stdlib: String?) async -> [PlannedChange] {
         var planned: [String: JSONValue] = [:], fetched: [String: JSONValue] = [:]
         for action in actions where action.kind == .queue {
             guard let (document, before) = context.plannedRestore(of: action.target) else { continue }
-            planned[action.target] = document
-            fetched[action.target] = before
-            // The overflow chain it leads into, as far as the rule looks.
+            (planned[action.target], fetched[action.target]) = (document, before)
+        }
+        // The overflow chains they lead into, as far as the rule looks (queues not planned: as fetched).
+        for document in Array(planned.values) {
             var next = document.value(at: ["overflow", "targetQueueId"])?.stringValue
             for _ in 0..<4 {
-                guard let id = next, fetched[id] == nil, let doc = context.plannedDocument(of: id) ?? context.latestFetched(id) else { break }
-                fetched[id] = doc
+                guard let id = next, let doc = planned[id] ?? fetched[id] ?? context.latestFetched(id) else { break }
+                if planned[id] == nil { fetched[id] = doc }
                 next = doc.value(at: ["overflow", "targetQueueId"])?.stringValue
             }
         }

@@ -23,12 +23,13 @@ struct ShowCommand: AsyncParsableCommand {
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: loaded.createdAt))
         // The header is the plan file's text (a colleague's): shown, never acted on by the terminal.
         // Line by line: its own line breaks are the layout, one inside a value is escaped.
-        let header = [
+        let lines = [
             "plan \(loaded.id)",
             "  tenant:  \(loaded.tenant) (\(loaded.tenantIdentity))",
             "  script:  \(loaded.script) (sha256 \(loaded.scriptSHA256.prefix(12))…) \(loaded.args.jsonString())",
             "  planned: \(created) by \(loaded.operatorName) on \(loaded.host)",
-        ].map(TerminalText.escaped).joined(separator: "\n")
+        ] + (loaded.teamStore.map { ["  audit:   \($0) (the team's log: apply records there)"] } ?? [])
+        let header = lines.map(TerminalText.escaped).joined(separator: "\n")
         Console.out(header + "\n\n" + PlanText.render(loaded.actions, color: Console.colorOnStdout))
     }
 }

@@ -77,6 +77,13 @@ struct TeamStoreCLITests {
                 "\(afterRollback)")
         let plan = try await runCLI(["plan", "book.lua", "--out", "team.plan.json", "--", "token=tok-PLAN-3"], in: team.a, environment: team.envA)
         #expect(plan.status == 0, "\(plan.stderr)")
+        let planShown = try await runCLI(["show", team.a.appendingPathComponent("team.plan.json").path], in: team.b, environment: team.envB)
+        #expect(planShown.stdout.contains("\n  audit:   postgresql://127.0.0.1:"), "the plan says where it is applied: \(planShown.stdout)")
+        // Applied with a local log instead (a shell without the team's settings), the apply would
+        // be missing from the team's history and the once-only check could not see it: refused.
+        let local = try await runCLI(["apply", team.a.appendingPathComponent("team.plan.json").path, "--audit-db", "local.sqlite"], in: team.b,
+                                     environment: team.envB)
+        #expect(local.status == 2 && local.stderr.contains("the plan was made with the team's audit log postgresql://127.0.0.1:"), "\(local.stderr)")
         let apply = try await runCLI(["apply", team.a.appendingPathComponent("team.plan.json").path], in: team.b, environment: team.envB)
         #expect(apply.status == 0, "\(apply.stdout) \(apply.stderr)")
         let again = try await runCLI(["apply", team.a.appendingPathComponent("team.plan.json").path], in: team.a, environment: team.envA)

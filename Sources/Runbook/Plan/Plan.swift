@@ -18,6 +18,9 @@ public struct Plan: Sendable {
     public var host: String
     public var createdAt: Double
     public var actions: [PlannedChange]
+    /// The team's audit log (PostgreSQL) the plan was made with: its apply is recorded there,
+    /// and applied once there. Nil for a plan made with a local log.
+    public var teamStore: String?
 
     /// The plan file's format; a file of another version is refused.
     public static let format = "cxrun-plan/1"
@@ -34,6 +37,7 @@ public struct Plan: Sendable {
         operatorName = RunOwner.operatorName
         host = ProcessInfo.processInfo.hostName
         self.createdAt = createdAt.timeIntervalSince1970
+        if case .postgres(let team)? = try? AuditLocation.parse(request.auditPath) { teamStore = team.identity }
         // A plan file is read by people and passed around: secret values in it are sealed like
         // the audit log's snapshots (apply opens them with the same key).
         let seal = SecretSeal(audit: request.auditPath)
@@ -100,13 +104,15 @@ public struct Plan: Sendable {
 extension Plan {
     /// The plan's content, without its digest (what the digest covers).
     var content: JSONValue {
-        [
+        var fields: [String: JSONValue] = [
             "format": .string(Self.format), "id": .string(id),
             "tenant": ["name": .string(tenant), "base_url": .string(tenantIdentity)],
             "script": ["path": .string(script), "sha256": .string(scriptSHA256)], "args": args,
             "operator": .string(operatorName), "host": .string(host), "created_at": .double(createdAt),
             "actions": .array(actions.map(Self.json)),
         ]
+        if let teamStore { fields["audit"] = .string(teamStore) }
+        return .object(fields)
     }
 
     /// The plan file: its content and a digest over it.
@@ -173,6 +179,7 @@ extension Plan {
         plan.host = try string(j["host"], "host")
         guard let created = j["created_at"]?.doubleValue else { throw PlanError("the plan file has no created_at") }
         plan.createdAt = created
+        plan.teamStore = j["audit"]?.stringValue
         guard let actions = j["actions"]?.arrayValue else { throw PlanError("the plan file has no actions") }
         for (i, a) in actions.enumerated() {
             guard let kind = a["kind"]?.stringValue.flatMap(PlannedChange.Kind.init(rawValue:)), let target = a["target"]?.stringValue,

@@ -44,9 +44,17 @@ public enum PlanApply {
 
     /// Checks that need no reads of the tenant: its identity, the plan's age and earlier applies
     /// (the digest was checked when the file was read).
-    static func check(_ plan: Plan, tenant: ResolvedTenant, store: AuditStore, options: Options) throws(PlanError) {
+    static func check(_ plan: Plan, tenant: ResolvedTenant, store: AuditStore, auditPath: String, options: Options) throws(PlanError) {
         guard plan.tenant == tenant.name, plan.tenantIdentity == tenant.identity else {
             throw PlanError("the plan is for tenant \(plan.tenant) (\(plan.tenantIdentity)), not \(tenant.name) (\(tenant.identity))")
+        }
+        // Made with the team's log, applied elsewhere, the apply would be missing from the team's
+        // history, and the once-only check (kept there) could not see it.
+        if let team = plan.teamStore {
+            guard case .postgres(let here)? = try? AuditLocation.parse(auditPath), here.identity == team else {
+                throw PlanError("the plan was made with the team's audit log \(team); this apply would be recorded in \(auditPath): "
+                                + "set CXRUN_AUDIT_URL (or --audit-db) to the team's log, so the apply is in the history the plan came from")
+            }
         }
         let age = options.now.timeIntervalSince1970 - plan.createdAt
         guard age <= options.maxAge else {
@@ -63,7 +71,7 @@ public enum PlanApply {
         guard let endpoint = tenant.endpoint else { throw PlanError("the tenant has no endpoint") }
         let store: AuditStore
         do { store = try AuditStore(path: auditPath) } catch { throw PlanError("cannot open the audit log \(auditPath): \(error)") }
-        try check(sealedPlan, tenant: tenant, store: store, options: options)
+        try check(sealedPlan, tenant: tenant, store: store, auditPath: auditPath, options: options)
         let plan = try sealedPlan.opened(with: store.seal)
         for action in plan.actions where action.kind == .webhook {
             guard let target = tenant.webhooks[action.target] else {

@@ -24,6 +24,8 @@ public enum AuditLocation: Sendable, Equatable {
         var password: String?
         /// The URL as given, for messages (it never holds a password).
         public var display: String
+        /// Which database this is, whoever connects: a plan made with it must be applied in it.
+        public var identity: String { "postgresql://\(host):\(port)/\(database)" }
     }
 
     /// Whether `text` names a PostgreSQL database rather than a file.

@@ -15,7 +15,8 @@ struct RollbackCommand: AsyncParsableCommand {
 
             A run still running is not rolled back (exit 2): its rows show only part of what it \
             will do. Stop it first (Ctrl-C where it runs). It counts as running while its process \
-            lives (this host) or, on another host, while it renews its locks.
+            lives (this host) or, on another host, while it renews its locks. The rollback \
+            writes the tenant the run wrote: select it (--tenant) or it is refused.
             """
     )
 

@@ -342,6 +342,34 @@ struct RollbackOfARunningRunTests {
     }
 }
 
+/// A run is rolled back in the tenant it wrote: rolled back with another tenant selected (a
+/// shell defaulting elsewhere), its pre-images went to that tenant's queues of the same ids —
+/// refused only when those happened to differ, and written with --force.
+@Suite("rollback in the run's own tenant")
+struct RollbackInTheRunsTenantTests {
+    @Test func anotherTenantIsRefused() async throws {
+        let dir = try scriptFolder(["book.lua": "local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {maxWaitTime = 444}))\nprint(cx.run.id)\n"])
+        let (sim, baseURL) = try await startSim(in: dir)
+        defer { sim.terminate() }
+        try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
+            .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
+        let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
+        let run = try await runCLI(["run", "book.lua", "--tenant", "ops"], in: dir, environment: env)
+        #expect(run.status == 0, "\(run.stderr)")
+        let runID = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for force in [[], ["--force"]] {
+            let wrong = try await runCLI(["rollback", "--run", runID, "--tenant", "sandbox"] + force, in: dir, environment: env)
+            #expect(wrong.status == 2 && wrong.stderr.contains("run \(runID) wrote tenant ops, not sandbox: roll it back with --tenant ops"),
+                    "\(wrong.stdout) \(wrong.stderr)")
+        }
+        try "print(pcall(rollback, queues()[1].id, {run = cx.args[1]}))\n".write(to: dir.appendingPathComponent("undo.lua"), atomically: true, encoding: .utf8)
+        let script = try await runCLI(["run", "undo.lua", "--tenant", "sandbox", "--", runID], in: dir, environment: env)
+        #expect(script.stdout.hasPrefix("false\tinvalid: rollback: run \(runID) wrote tenant ops"), "\(script.stdout) \(script.stderr)")
+        let right = try await runCLI(["rollback", "--run", runID, "--tenant", "ops"], in: dir, environment: env)
+        #expect(right.status == 0 && right.stdout.contains("restored"), "\(right.stdout) \(right.stderr)")
+    }
+}
+
 @Suite("runbooks in scripts/")
 struct ScriptRunbookTests {
     @Test(arguments: [false, true])

@@ -136,11 +136,16 @@ struct QueueBindings {
         let source: RunContext.DeployRecord
         if let runID = opts["run"]?.stringValue, runID != context.runID {
             let found: RunContext.DeployRecord?
-            let running: String?
-            do { (running, found) = (try Rollback.stillRunning(runID, store: context.recorder.store), try context.deploy(of: id, inRun: runID)) } catch {
+            let running: String?, other: String?
+            do {
+                let store = context.recorder.store
+                (other, running) = (try Rollback.otherTenant(runID, store: store, tenant: context.tenant.name), try Rollback.stillRunning(runID, store: store))
+                found = try context.deploy(of: id, inRun: runID)
+            } catch {
                 throw context.refuse("rollback", target: id, args: args,
                                      BindingError(.sandbox, message: "rollback: the audit log could not be read for run \(runID): \(error)"))
             }
+            if let other { throw context.refuse("rollback", target: id, args: args, BindingError(.invalid, message: "rollback: " + other)) }
             if let running { throw context.refuse("rollback", target: id, args: args, BindingError(.locked, message: "rollback: " + running)) }
             guard let found else {
                 throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))

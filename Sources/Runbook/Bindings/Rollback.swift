@@ -38,6 +38,13 @@ enum Rollback {
             + "renewed until \(LeaseRecord.time(renewed))): \(stop) (if that machine is gone, cxrun locks release \(run) first)"
     }
 
+    /// Why `run`'s writes cannot be undone in `tenant`: it wrote another tenant's. Its pre-images
+    /// belong there; written here they would overwrite queues that share an id (`--force` too).
+    static func otherTenant(_ run: String, store: AuditStore, tenant: String) throws -> String? {
+        guard let record = try store.run(run), record.tenant != tenant else { return nil }
+        return "run \(run) wrote tenant \(record.tenant), not \(tenant): roll it back with --tenant \(record.tenant)"
+    }
+
     /// What `run` did to each queue it wrote, as the audit log recorded it (a write left pending
     /// too): its writes of the queue folded as the run itself folds them (`DeployRecord.spanning`),
     /// the chosen images opened (sealed secrets) only then. One read of the run's rows for every

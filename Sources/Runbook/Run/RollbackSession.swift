@@ -33,6 +33,7 @@ public enum RollbackSession {
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
         guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
         do {
+            if let other = try Rollback.otherTenant(sourceRun, store: store, tenant: tenant.name) { throw RunbookError(description: other) }
             if let running = try Rollback.stillRunning(sourceRun, store: store) { throw RunbookError(description: running) }
         } catch let error as RunbookError { throw error } catch { throw RunbookError(description: "\(error)") }
         let deployed: [String]

@@ -122,7 +122,7 @@ public enum PlanApply {
             throw PlanError("cannot record the plan in the audit log: \(error)")
         }
         // 3. The writes, in the plan's order; a stop signal lets none start after it.
-        var notApplied = 0
+        var skippedStale = 0
         var firstFailed: PlannedChange?
         for (action, current) in checked {
             if Task.isCancelled {
@@ -138,20 +138,22 @@ public enum PlanApply {
             }
             if !current.stale.isEmpty {
                 lines.append(Line(action: action, state: .skipped, message: "skipped (stale): changed since the plan in \(current.stale.joined(separator: ", "))"))
-                notApplied += 1
+                skippedStale += 1
                 continue
             }
             // Its payload was planned with every change before it made (a count, a summary):
             // delivered after a stale one skipped, it would report work that did not happen.
-            if action.kind == .webhook && notApplied > 0 {
-                lines.append(Line(action: action, state: .skipped, message: "not sent: planned after \(notApplied) change\(notApplied == 1 ? "" : "s") "
+            if action.kind == .webhook && skippedStale > 0 {
+                lines.append(Line(action: action, state: .skipped, message: "not sent: planned after \(skippedStale) change\(skippedStale == 1 ? "" : "s") "
                                   + "that did not happen, which its payload may report; deliver it yourself if it still holds"))
                 continue
             }
-            defer { if lines.last?.state == .failed { firstFailed = action } }
             do {
-                lines.append(try await write(action, over: current, plan: plan, run: run))
+                let line = try await write(action, over: current, plan: plan, run: run)
+                if line.state == .failed { firstFailed = action }
+                lines.append(line)
             } catch {
+                firstFailed = action
                 lines.append(Line(action: action, state: .failed, message: error.description))
             }
         }

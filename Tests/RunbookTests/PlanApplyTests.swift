@@ -344,15 +344,23 @@ struct PlanApplyTests {
             local r1, r2 = reassign(b.id, other), reassign(b.id, other)
             print(undone.routing_profile_id, r1.previous_routing_profile_id, r2.previous_routing_profile_id, r2.changed)
             """#
+        let (planned, plannedOutput, realOutput) = try await Self.dryThenReal(source)
+        #expect(plannedOutput == realOutput, "the plan read what the run reads: \(plannedOutput) vs \(realOutput)")
+        #expect(planned.map(\.kind) == [.profile], "only b's change is left: \(planned.map(\.text))")
+    }
+
+    /// `source` as a dry run, then for real, on one fresh tenant: the plan and both outputs.
+    static func dryThenReal(_ source: String) async throws -> (planned: [PlannedChange], plannedOutput: String, realOutput: String) {
         let bench = try await Bench.start()
+        var both: (planned: [PlannedChange], plannedOutput: String, realOutput: String)?
         try await stopping(bench) {
             let (planned, plannedOutput) = try await bench.run(source, dryRun: true)
             #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
             let (real, realOutput) = try await bench.run(source)
             #expect(real.outcome.status == .succeeded, "\(real.outcome.failureText)")
-            #expect(plannedOutput == realOutput, "the plan read what the run reads: \(plannedOutput) vs \(realOutput)")
-            #expect(planned.plannedChanges.map(\.kind) == [.profile], "only b's change is left: \(planned.plannedChanges.map(\.text))")
+            both = (planned.plannedChanges, plannedOutput, realOutput)
         }
+        return try #require(both)
     }
 
     /// The same for an agent's status: the second agent_status of a dry run read the tenant's
@@ -365,16 +373,9 @@ struct PlanApplyTests {
             local r2 = agent_status(a.id, {status = "Training"})
             print(r1.previous_status, r2.previous_status)
             """#
-        let bench = try await Bench.start()
-        try await stopping(bench) {
-            let (planned, plannedOutput) = try await bench.run(source, dryRun: true)
-            #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
-            let (real, realOutput) = try await bench.run(source)
-            #expect(real.outcome.status == .succeeded, "\(real.outcome.failureText)")
-            #expect(plannedOutput == "Available\tBreak\n" && realOutput == plannedOutput, "\(plannedOutput) vs \(realOutput)")
-            #expect(planned.plannedChanges.map(\.text).first?.contains("~ status: \"Available\" -> \"Training\"") == true,
-                    "one net change: \(planned.plannedChanges.map(\.text))")
-        }
+        let (planned, plannedOutput, realOutput) = try await Self.dryThenReal(source)
+        #expect(plannedOutput == "Available\tBreak\n" && realOutput == plannedOutput, "\(plannedOutput) vs \(realOutput)")
+        #expect(planned.map(\.text).first?.contains("~ status: \"Available\" -> \"Training\"") == true, "one net change: \(planned.map(\.text))")
     }
 
     /// Rules that could not be run (no stdlib here) mark the planned queues as unchecked: a plan

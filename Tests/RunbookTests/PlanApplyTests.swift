@@ -378,6 +378,30 @@ struct PlanApplyTests {
         #expect(planned.map(\.text).first?.contains("~ status: \"Available\" -> \"Training\"") == true, "one net change: \(planned.map(\.text))")
     }
 
+    /// `validate` in a dry run sees the overflow links the run planned, as a real run's sees the
+    /// ones it wrote: a chain built link by link was judged without them, so the plan held a link
+    /// the real run's validate refuses (the sla_overflow runbook planned two).
+    @Test func validateSeesTheLinksTheRunPlanned() async throws {
+        let source = #"""
+            local chat = queues({channel = "chat"})
+            local ids = {}
+            for i = 1, 5 do ids[i] = chat[i].id end
+            for i = 1, 5 do  -- no link into or out of them to begin with
+              local q = fetch(ids[i])
+              deploy(q.id, build(q, {overflow = {enabled = false, action = "drop", targetQueueId = cx.null}}))
+            end
+            for i = 1, 4 do
+              local q = fetch(ids[i])
+              local payload = build(q, {overflow = {enabled = true, action = "routeToQueue", targetQueueId = ids[i + 1], waitTime = 60}})
+              local ok = validate(payload)
+              print(i, ok)
+              if ok then deploy(q.id, payload) end
+            end
+            """#
+        let (_, plannedOutput, realOutput) = try await Self.dryThenReal(source)
+        #expect(plannedOutput == realOutput && realOutput.contains("\tfalse\n"), "\(plannedOutput) vs \(realOutput)")
+    }
+
     /// Rules that could not be run (no stdlib here) mark the planned queues as unchecked: a plan
     /// checked by nothing must not read as one checked and clean.
     @Test func aPlanNotCheckedSaysSo() async throws {

@@ -165,13 +165,17 @@ final class RunContext: Sendable {
         plan(PlannedChange(queue: queue, base: base, changes: changes, note: note))
         guard !changes.isEmpty else { return }  // as a real run's write with nothing to change: skipped
         let baseVersion = base["version"]?.intValue ?? 0
-        plannedDocuments.withLock { all in
+        let planned = plannedDocuments.withLock { all in
             let previous = all[queue]
             var document = previous?.document ?? base
             for change in changes { document = document.applying(change) }
             let version = max(previous?.document["version"]?.intValue ?? baseVersion, baseVersion) + 1
             all[queue] = (over: previous?.over ?? baseVersion, document: document.setting(.int(version), at: ["version"]))
+            return all[queue]?.document
         }
+        // As a real run remembers what it wrote: the run's overflow graph and the documents
+        // `validate` walks see the planned link (a chain built by the run's own writes is judged whole).
+        if let planned { remember(planned) }
     }
 
     /// Dry run: the queue as the run's planned writes leave it, if it planned any.

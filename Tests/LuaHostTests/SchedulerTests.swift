@@ -43,6 +43,18 @@ struct SchedulerTests {
         #expect(output == "false\tconflict\t3\ttrue\n")
     }
 
+    /// A map has no items 1..n: cx.each over one ran nothing and the run succeeded. An empty
+    /// list is still fine.
+    @Test func eachRefusesAMapAndTakesAnEmptyList() async {
+        let output = await expectSuccess(#"""
+            local ran = 0
+            local ok, err = pcall(cx.each, {q1 = 1, q2 = 2}, function() ran = ran + 1 end)
+            print(ok, ran, (err:gsub("'q%d'", "'qN'")))
+            print(#cx.each({}, function() ran = ran + 1 end), ran)
+            """#)
+        #expect(output == "false\t0\tbad argument #1 to 'each' (a list expected, got a table with key 'qN' and no items 1..n)\n0\t0\n", "\(output)")
+    }
+
     @Test func taskErrorsSurfaceAtWaitWithTheTaskTraceback() async {
         let output = await expectSuccess(#"""
             local function inner() error("bad thing") end

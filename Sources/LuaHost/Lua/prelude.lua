@@ -239,6 +239,12 @@ cx.each = function(list, fn, opts)
     error("cx.each: concurrency must be a positive integer", 2)
   end
   local n = #list
+  -- A map (queues by id) has no items 1..n: it ran nothing and the run said it succeeded.
+  local key = n == 0 and next_(list) or nil
+  if key ~= nil then
+    error(("bad argument #1 to 'each' (a list expected, got a table with key %s and no items 1..n)"):format(
+      type(key) == "string" and ("'" .. key .. "'") or tostring(key)), 2)
+  end
   local results, next_index, done, failure = {}, 0, 0, nil
   local function worker()
     while failure == nil do

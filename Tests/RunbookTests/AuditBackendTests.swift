@@ -234,18 +234,22 @@ struct AuditBackendTests {
     func aRunStillRunningIsNotRolledBack(_ backend: Backend) async throws {
         let store = try AuditStore(path: try await backend.location())
         let now = Date().timeIntervalSince1970
+        func refusal(_ run: String, at time: Double) throws -> BindingError? {
+            try Rollback.refusal(of: try #require(try store.run(run)), tenant: "prod", store: store, now: time)
+        }
         try store.insert(run: Self.run("here", startedAt: now))
-        #expect(try Rollback.stillRunning("here", store: store, now: now)?.contains("is still running (pid \(getpid()) on ") == true)
+        #expect(try refusal("here", at: now)?.message.contains("is still running (pid \(getpid()) on ") == true)
+        #expect(try refusal("here", at: now)?.code == .locked)
         var elsewhere = Self.run("there", startedAt: now)
         elsewhere.owner = RunOwner(pid: 1, host: "elsewhere")
         try store.insert(run: elsewhere)
-        #expect(try Rollback.stillRunning("there", store: store, now: now) == nil, "no lock: it wrote nothing yet, or crashed and its locks expired")
+        #expect(try refusal("there", at: now) == nil, "no lock: it wrote nothing yet, or crashed and its locks expired")
         #expect(try store.acquire(Self.lease("there", pid: 1, host: "elsewhere", now: now), now: now) == nil)
-        let live = try #require(try Rollback.stillRunning("there", store: store, now: now))
+        let live = try #require(try refusal("there", at: now)).message
         #expect(live.contains("is still running on elsewhere (it holds 1 lock, renewed until "), "\(live)")
-        #expect(try Rollback.stillRunning("there", store: store, now: now + 61) == nil, "its lock expired: taken as crashed")
+        #expect(try refusal("there", at: now + 61) == nil, "its lock expired: taken as crashed")
         try store.finish(run: "here", status: .aborted, error: nil, summary: nil, at: now)
-        #expect(try Rollback.stillRunning("here", store: store, now: now) == nil)
+        #expect(try refusal("here", at: now) == nil)
     }
 
     @Test(arguments: Backend.allCases)

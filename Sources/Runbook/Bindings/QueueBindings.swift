@@ -135,18 +135,21 @@ struct QueueBindings {
         let args: JSONValue = ["queue_id": .string(id), "force": .bool(force), "run": opts["run"] ?? .null]
         let source: RunContext.DeployRecord
         if let runID = opts["run"]?.stringValue, runID != context.runID {
+            let store = context.recorder.store
             let found: RunContext.DeployRecord?
-            let running: String?, other: String?
             do {
-                let store = context.recorder.store
-                (other, running) = (try Rollback.otherTenant(runID, store: store, tenant: context.tenant.name), try Rollback.stillRunning(runID, store: store))
-                found = try context.deploy(of: id, inRun: runID)
+                // Refused before the run's rows are read: one read of its row serves both.
+                let record = try store.run(runID)
+                if let refusal = try record.flatMap({ try Rollback.refusal(of: $0, tenant: context.tenant.name, store: store) }) {
+                    throw context.refuse("rollback", target: id, args: args, BindingError(refusal.code, message: "rollback: " + refusal.message))
+                }
+                found = try record.flatMap { try context.deploy(of: id, inRun: $0) }
+            } catch let refused as ScriptError {
+                throw refused
             } catch {
                 throw context.refuse("rollback", target: id, args: args,
                                      BindingError(.sandbox, message: "rollback: the audit log could not be read for run \(runID): \(error)"))
             }
-            if let other { throw context.refuse("rollback", target: id, args: args, BindingError(.invalid, message: "rollback: " + other)) }
-            if let running { throw context.refuse("rollback", target: id, args: args, BindingError(.locked, message: "rollback: " + running)) }
             guard let found else {
                 throw context.refuse("rollback", target: id, args: args, BindingError(.not_found, message: "rollback: run \(runID) did not deploy queue \(id)"))
             }

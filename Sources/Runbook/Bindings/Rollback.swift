@@ -21,28 +21,26 @@ enum Rollback {
         }
     }
 
-    /// Why `run` cannot be rolled back yet: it is still running. Its rows then show only part of
-    /// what it will have done (a rollback missed its later writes, and read outcomes it had not
+    /// Why `run`'s writes cannot be undone from here now, nil when they can. It wrote another
+    /// tenant (`invalid`): its pre-images belong there, and written here would overwrite queues
+    /// that share an id (`--force` too). It is still running (`locked`): its rows show only part
+    /// of what it will have done (a rollback missed its later writes, and read outcomes it had not
     /// written yet as writes in flight). Alive: its process on this host (one that is gone reads
     /// as `abandoned`), or, elsewhere, locks it still renews (every write takes one first, held
-    /// to the run's end; a crashed run's expire). Nil when it ended, or nothing shows it alive.
-    static func stillRunning(_ run: String, store: AuditStore, now: Double = Date().timeIntervalSince1970) throws -> String? {
-        guard let record = try store.run(run), record.status == .running else { return nil }
-        let stop = "stop it first (Ctrl-C where it runs), then roll it back: a rollback now would miss what it writes next"
-        if let owner = record.owner, owner.host == RunOwner.current.host {
-            return "run \(run) is still running (pid \(owner.pid) on \(owner.host), since \(LeaseRecord.time(record.startedAt))): \(stop)"
+    /// to the run's end; a crashed run's expire).
+    static func refusal(of run: RunRecord, tenant: String, store: AuditStore, now: Double = Date().timeIntervalSince1970) throws -> BindingError? {
+        if run.tenant != tenant {
+            return BindingError(.invalid, message: "run \(run.id) wrote tenant \(run.tenant), not \(tenant): roll it back with --tenant \(run.tenant)")
         }
-        let held = try store.leases(now: now).filter { $0.runID == run }
+        guard run.status == .running else { return nil }
+        let stop = "stop it first (Ctrl-C where it runs), then roll it back: a rollback now would miss what it writes next"
+        if let owner = run.owner, owner.host == RunOwner.current.host {
+            return BindingError(.locked, message: "run \(run.id) is still running (pid \(owner.pid) on \(owner.host), since \(LeaseRecord.time(run.startedAt))): \(stop)")
+        }
+        let held = try store.leases(now: now).filter { $0.runID == run.id }
         guard let renewed = held.map(\.expiresAt).max() else { return nil }
-        return "run \(run) is still running on \(record.owner?.host ?? "another host") (it holds \(held.count) lock\(held.count == 1 ? "" : "s"), "
-            + "renewed until \(LeaseRecord.time(renewed))): \(stop) (if that machine is gone, cxrun locks release \(run) first)"
-    }
-
-    /// Why `run`'s writes cannot be undone in `tenant`: it wrote another tenant's. Its pre-images
-    /// belong there; written here they would overwrite queues that share an id (`--force` too).
-    static func otherTenant(_ run: String, store: AuditStore, tenant: String) throws -> String? {
-        guard let record = try store.run(run), record.tenant != tenant else { return nil }
-        return "run \(run) wrote tenant \(record.tenant), not \(tenant): roll it back with --tenant \(record.tenant)"
+        return BindingError(.locked, message: "run \(run.id) is still running on \(run.owner?.host ?? "another host") (it holds \(held.count) "
+            + "lock\(held.count == 1 ? "" : "s"), renewed until \(LeaseRecord.time(renewed))): \(stop) (if that machine is gone, cxrun locks release \(run.id) first)")
     }
 
     /// What `run` did to each queue it wrote, as the audit log recorded it (a write left pending

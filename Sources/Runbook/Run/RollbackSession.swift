@@ -31,11 +31,10 @@ public enum RollbackSession {
     ) async throws(RunbookError) -> (runID: String, lines: [Line]) {
         let store: AuditStore
         do { store = try AuditStore(path: auditPath) } catch { throw RunbookError(description: "cannot open the audit log \(auditPath): \(error)") }
-        guard (try? store.run(sourceRun)) ?? nil != nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
-        do {
-            if let other = try Rollback.otherTenant(sourceRun, store: store, tenant: tenant.name) { throw RunbookError(description: other) }
-            if let running = try Rollback.stillRunning(sourceRun, store: store) { throw RunbookError(description: running) }
-        } catch let error as RunbookError { throw error } catch { throw RunbookError(description: "\(error)") }
+        guard let record = (try? store.run(sourceRun)) ?? nil else { throw RunbookError(description: "no run \(sourceRun) in \(auditPath)") }
+        let refusal: BindingError?
+        do { refusal = try Rollback.refusal(of: record, tenant: tenant.name, store: store) } catch { throw RunbookError(description: "\(error)") }
+        if let refusal { throw RunbookError(description: refusal.message) }
         let deployed: [String]
         let records: [String: RunContext.DeployRecord]
         let reassigned: [ReassignBinding.Reassignment]

@@ -116,10 +116,10 @@ final class RunContext: Sendable {
 
     /// What another run did to `queue`, from the audit log: a finished run's rows are read once
     /// (a script rolling its queues back one by one would read them all again for each).
-    func deploy(of queue: String, inRun run: String) throws -> DeployRecord? {
-        if let known = otherRuns.withLock({ $0[run] }) { return known[queue] }
-        let records = try Rollback.deployRecords(run: run, store: recorder.store)
-        if let finished = try recorder.store.run(run), finished.status != .running { otherRuns.withLock { $0[run] = records } }
+    func deploy(of queue: String, inRun run: RunRecord) throws -> DeployRecord? {
+        if let known = otherRuns.withLock({ $0[run.id] }) { return known[queue] }
+        let records = try Rollback.deployRecords(run: run.id, store: recorder.store)
+        if run.status != .running { otherRuns.withLock { $0[run.id] = records } }
         return records[queue]
     }
 

@@ -36,10 +36,10 @@ public enum DatabaseFile {
         while true {
             do {
                 let writer = try open(path, kind)
-                let (current, id) = writer.writeWithoutTransaction { db in
-                    (cx_sqlite_user_version(db.sqliteConnection), cx_sqlite_application_id(db.sqliteConnection))
+                let current = try writer.writeWithoutTransaction { db in
+                    try kind.claim(db, path: path, marking: true)  // a file of the kind: one header read
+                    return cx_sqlite_user_version(db.sqliteConnection)
                 }
-                if id != kind.applicationID { try writer.writeWithoutTransaction { db in try kind.claim(db, path: path, marking: true) } }
                 guard current != version else { return writer }
                 try migrator.migrate(writer)
                 // Never lowered: a newer cxrun's file keeps its version.

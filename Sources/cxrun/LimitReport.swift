@@ -1,3 +1,4 @@
+import ArgumentParser
 import Runbook
 
 /// One line that names the limit a run hit and the flag that sets it.
@@ -22,5 +23,15 @@ enum ExitCodes {
         case .failed: return 1
         case .limit: return 3
         }
+    }
+
+    /// How a run (or a REPL session) ends the process: as signalled, by its outcome, or 4 when it
+    /// succeeded but work it handed off did not happen. A stop signal after the script ended (while
+    /// deliveries settled) still ends it as signalled.
+    static func exit(after result: RunbookResult) throws {
+        if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
+        let code = of(result.outcome.status)
+        if code != 0 { throw ExitCode(code) }
+        if !result.lostWork.isEmpty { throw ExitCode(4) }
     }
 }

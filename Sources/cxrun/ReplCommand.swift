@@ -80,10 +80,7 @@ struct ReplCommand: AsyncParsableCommand {
         if dryRun { Console.out(RunCommand.dryRunSummary(result.plannedChanges)) }
         Console.err("\n" + result.summary.text + "\n")
         RunCommand.reportLostWork(result)
-        if outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
-        let code = ExitCodes.of(outcome.status)
-        if code != 0 { throw ExitCode(code) }
-        if !result.lostWork.isEmpty { throw ExitCode(4) }
+        try ExitCodes.exit(after: result)
     }
 
     /// One line of standard input, read on its own thread (nil at the end of input). On a terminal

@@ -79,11 +79,7 @@ struct RunCommand: AsyncParsableCommand {
         if json { request.output = { Console.err($0) } }
         let result = try await setup.run(request)
         report(result, limits: limits)
-        // A stop signal after the script ended (while deliveries settled) still ends the process as signalled.
-        if result.outcome.status == .limit(.interrupted) || Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
-        let code = ExitCodes.of(result.outcome.status)
-        if code != 0 { throw ExitCode(code) }
-        if !result.lostWork.isEmpty { throw ExitCode(4) }
+        try ExitCodes.exit(after: result)
     }
 
     /// A script run as `run` and `plan` start it: limits, watchdog, output, stop signals.

@@ -24,10 +24,8 @@ public enum SourceText {
             case .valid(let scalar):
                 offset += scalar.count
                 if scalar.count == 1 && scalar.first == UInt8(ascii: "\n") { (line, column) = (line + 1, 1) } else { column += 1 }
-            case .error(let length):
-                let bad = bytes.dropFirst(offset).first ?? 0
-                _ = length
-                return .failure(NotUTF8(byte: bad, line: line, column: column))
+            case .error:
+                return .failure(NotUTF8(byte: bytes.dropFirst(offset).first ?? 0, line: line, column: column))
             case .emptyInput:
                 return .failure(NotUTF8(byte: 0, line: line, column: column))  // not reached: validation failed above
             }

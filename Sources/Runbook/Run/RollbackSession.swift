@@ -18,11 +18,11 @@ public enum RollbackSession {
     public static func notUndone(run: String, auditPath: String) -> String? {
         guard let calls = try? AuditStore(path: auditPath, readOnly: true).calls(run: run) else { return nil }
         func count(_ binding: String) -> Int { calls.filter { $0.binding == binding && ($0.status == .ok || $0.status == .pending) }.count }
-        let parts = [(count("agent_status"), "agent status change", "agent status changes"), (count("webhook"), "webhook delivery", "webhook deliveries")]
-            .filter { $0.0 > 0 }.map { "\($0.0) \($0.0 == 1 ? $0.1 : $0.2)" }
-        guard !parts.isEmpty else { return nil }
-        return "not undone by a rollback: the run's " + parts.joined(separator: " and ")
-            + " (an agent's status is live state, since moved on; a delivery was sent)"
+        let kinds = [(count("agent_status"), "agent status change", "agent status changes", "an agent's status is live state, since moved on"),
+                     (count("webhook"), "webhook delivery", "webhook deliveries", "a delivery was sent")].filter { $0.0 > 0 }
+        guard !kinds.isEmpty else { return nil }
+        return "not undone by a rollback: the run's " + kinds.map { "\($0.0) \($0.0 == 1 ? $0.1 : $0.2)" }.joined(separator: " and ")
+            + " (" + kinds.map(\.3).joined(separator: "; ") + ")"
     }
 
     public static func run(

@@ -12,14 +12,18 @@ struct ApplyCommand: AsyncParsableCommand {
             Runs no script. First the whole plan is checked: its digest, the tenant, its age \
             (--max-age), that it was not applied before, and every target against what it was \
             planned against. Then:
-              - a target unchanged since the plan is written with If-Match on the planned version;
-              - a target someone changed in other fields gets the planned changes over theirs;
-              - a target someone changed in a planned field is stale: the plan is refused as a
-                whole and nothing is written (exit 1), unless --skip-stale applies the rest.
+              - a target unchanged since the plan is written with If-Match on the planned
+                version;
+              - a target someone changed in other fields gets the planned changes over
+                theirs;
+              - a target someone changed in a planned field is stale: the plan is refused
+                as a whole and nothing is written (exit 1), unless --skip-stale applies
+                the rest.
             A change that fails stops the apply (what follows it was planned with it made: not \
             attempted), and a webhook planned after a skipped stale change is not sent.
-            The apply is a run in the audit log, linked to the plan; cxrun rollback --run ID
-            reverts it. Exit codes: 0 applied, 1 stale or a change failed, 2 the plan was refused.
+            The apply is a run in the audit log, linked to the plan; `cxrun rollback --run \
+            ID` reverts it. Exit codes: 0 applied, 1 stale or a change failed, 2 the plan \
+            was refused.
             """
     )
 

@@ -12,10 +12,11 @@ struct TestCommand: AsyncParsableCommand {
             A test file declares tests with test("name", function(t) ... end). Each test gets its own \
             in-process sandbox tenant (seeded, clock pinned at 2026-01-05T03:00:00Z, nothing shared \
             with the next test) and t:
-              t.sim.queues(), t.sim.queue(id), t.sim.edit(id, patch), t.sim.faults{status429 = 0.2},
-              t.sim.clock("2026-01-05T12:00:00Z"), t.sim.deliveries()
+              t.sim.queues(), t.sim.queue(id), t.sim.edit(id, patch), t.sim.deliveries(),
+              t.sim.faults{status429 = 0.2}, t.sim.clock("2026-01-05T12:00:00Z")
               t.run("scripts/rebalance.lua", {channel = "voice"}, {dry_run = true})
-                -> {ok, error, stdout, calls = {{binding, target, status, ...}}, planned, lost, run_id}
+                -> {ok, error, stdout, calls = {{binding, target, status, ...}},
+                    planned, lost, run_id}
               t.eq(a, b), t.truthy(x), t.matches(s, pattern), t.raises(fn, code)
             Paths in t.run are relative to the test file, else to the current folder.
 

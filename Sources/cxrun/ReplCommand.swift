@@ -11,8 +11,9 @@ struct ReplCommand: AsyncParsableCommand {
         discussion: """
             Type Lua: an expression shows its value (tables and documents as indented JSON), a \
             statement runs; an incomplete chunk continues on the next line (prompt ">>"); an error \
-            is shown and the session goes on. Globals persist between chunks. Every binding call is \
-            audited like a run (one run row per session; cxrun audit show). End with Ctrl-D.
+            is shown and the session goes on. Globals persist between chunks (a local lasts its \
+            chunk, as in lua). Every binding call is audited like a run (one run row per session; \
+            cxrun audit show). End with Ctrl-D.
 
             Each chunk has the whole instruction budget (--instructions). A chunk that runs away \
             is stopped by it, or by Ctrl-C, with an error, and the session goes on; Ctrl-C at \

@@ -27,24 +27,43 @@ local function compile(source)
   return load(source, "=stdin", "t")
 end
 
+--- Adds to `into` the names `source` declares local (`local a, b = ...`, `local function f`).
+---@param source string
+---@param into table<string, boolean>
+local function note_locals(source, into)
+  for fn in source:gmatch("local%s+function%s+([%a_][%w_]*)") do into[fn] = true end
+  for list in source:gmatch("local%s+([%a_][%w_%s,<>]*)") do
+    for name in list:gsub("<%a+>", ""):gmatch("[%a_][%w_]*") do
+      if name ~= "function" then into[name] = true end
+    end
+  end
+end
+
 local function incomplete(err) return type(err) == "string" and err:find("<eof>$") ~= nil end
 
 --- Shows a chunk's results, or its error; true when it failed.
+---@param gone table<string, boolean> locals of earlier chunks, ended with them
 ---@param ok boolean
 ---@return boolean failed
-local function report(ok, ...)
+local function report(gone, ok, ...)
   if ok then
     show(...)
     return false
   end
   -- A limit raised inside the host's own Lua (cx.each's wait) names no line of the chunk.
-  print("error: " .. (tostring((...)):gsub("^%[cx%]:%d+: ", "")))
+  local message = tostring((...)):gsub("^%[cx%]:%d+: ", "")
+  -- A local of an earlier chunk ended with it, the prompt's common surprise: said where it bites.
+  local name = message:match("%(global '([%a_][%w_]*)'%)")
+  if name and gone[name] then
+    message = message .. (" (%s was local to an earlier chunk and ended with it; drop `local` to keep a value)"):format(name)
+  end
+  print("error: " .. message)
   return true
 end
 
 local function repl()
   _ENV.__repl = nil
-  local chunks, failed = 0, 0
+  local chunks, failed, gone = 0, 0, {}
   while true do
     local line, refused = read_line("cx> ")
     if line == nil then break end
@@ -67,7 +86,8 @@ local function repl()
       chunks, failed = chunks + 1, failed + 1
     elseif source:find("%S") then
       chunks = chunks + 1
-      if report(contain(f)) then failed = failed + 1 end
+      if report(gone, contain(f)) then failed = failed + 1 end
+      note_locals(source, gone)
     end
   end
   -- A script piped in fails as a script would; a person saw each error as it happened.

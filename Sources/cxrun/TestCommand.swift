@@ -21,7 +21,9 @@ struct TestCommand: AsyncParsableCommand {
             Paths in t.run are relative to the test file, else to the current folder.
 
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
-            Ends with "N passed, N failed"; exits 1 when any test failed.
+            What a failed test printed (print, log.*) is shown under its failure, and in the JUnit
+            file as the test's system-out. Ends with "N passed, N failed"; exits 1 when any test
+            failed.
 
             Example:
               cxrun test
@@ -50,8 +52,8 @@ struct TestCommand: AsyncParsableCommand {
                 if r.passed {
                     Console.out("ok    \(r.file): \(r.name) (\(String(format: "%.2f", r.seconds)) s)\n")
                 } else {
-                    Console.out("FAIL  \(r.file): \(r.name)\n" + (r.message ?? "").split(separator: "\n", omittingEmptySubsequences: false)
-                        .map { "      \($0)\n" }.joined())
+                    Console.out("FAIL  \(r.file): \(r.name)\n" + Self.indented(r.message ?? "")
+                        + (r.output.isEmpty ? "" : "      printed:\n" + Self.indented(r.output, by: 8)))
                 }
             }
         }
@@ -64,6 +66,13 @@ struct TestCommand: AsyncParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// `text`'s lines, each indented (a final line break ends the last line, not a blank one).
+    static func indented(_ text: String, by columns: Int = 6) -> String {
+        let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
+        let pad = String(repeating: " ", count: columns)
+        return body.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 + "\n" }.joined()
     }
 
     private func discover() throws -> [String] {
@@ -116,12 +125,17 @@ enum JUnitReport {
             out += "  <testsuite name=\"\(escape(file))\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
             for c in cases {
                 out += "    <testcase classname=\"\(escape(file))\" name=\"\(escape(c.name))\" time=\"\(String(format: "%.3f", c.seconds))\""
-                if c.passed {
+                if c.passed && c.output.isEmpty {
                     out += "/>\n"
-                } else {
-                    let message = c.message ?? "failed"
-                    out += ">\n      <failure message=\"\(escape(String(message.prefix(200))))\">\(escape(message))</failure>\n    </testcase>\n"
+                    continue
                 }
+                out += ">\n"
+                if !c.passed {
+                    let message = c.message ?? "failed"
+                    out += "      <failure message=\"\(escape(String(message.prefix(200))))\">\(escape(message))</failure>\n"
+                }
+                if !c.output.isEmpty { out += "      <system-out>\(escape(c.output))</system-out>\n" }
+                out += "    </testcase>\n"
             }
             out += "  </testsuite>\n"
         }

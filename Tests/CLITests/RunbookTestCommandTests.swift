@@ -55,6 +55,41 @@ struct RunbookTestCommandTests {
         #expect(none.status == 2)
     }
 
+    /// What a test printed is how its author debugs it: shown under its failure (and in the JUnit
+    /// file), not dropped; a passing test's is not shown; a print in a loop is cut, not kept whole.
+    @Test func aFailedTestShowsWhatItPrinted() async throws {
+        let dir = try scriptFolder(["print_test.lua": """
+            print("outside any test")
+            test("fails", function(t)
+              print("looking at", t.sim.queues()[1].name)
+              log.warn("a warning")
+              t.eq(1, 2)
+            end)
+            test("passes", function(t) print("quiet") end)
+            test("floods", function(t)
+              for i = 1, 20000 do print("line " .. i) end
+              error("flooded")
+            end)
+            """])
+        let r = try await runCLI(["test", "print_test.lua", "--junit", "out.xml"], in: dir)
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("""
+            FAIL  print_test.lua: fails
+                  print_test.lua:5: expected 2
+                       got 1
+                  printed:
+                    looking at\tVoice - Billing 1
+                    [warn] a warning
+            ok    print_test.lua: passes
+            """), "\(r.stdout)")
+        #expect(!r.stdout.contains("outside any test") && !r.stdout.contains("quiet"), "\(r.stdout)")
+        #expect(r.stdout.contains("        line 1\n") && r.stdout.contains("        [output cut at 64 KiB]\n") && !r.stdout.contains("line 20000"),
+                "\(r.stdout.suffix(300))")
+        let xml = try String(contentsOf: dir.appendingPathComponent("out.xml"), encoding: .utf8)
+        #expect(xml.contains("<system-out>looking at\tVoice - Billing 1\n[warn] a warning\n</system-out>")
+                && xml.contains("name=\"passes\" time=") && xml.contains("<system-out>quiet\n</system-out>"), "\(xml.prefix(600))")
+    }
+
     @Test func aTestThatRunsAwayFailsAloneAndTheOthersStillRun() async throws {
         let dir = try scriptFolder(["loop_test.lua": """
             test("runs away", function(t)

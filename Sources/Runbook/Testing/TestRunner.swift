@@ -16,6 +16,8 @@ public enum TestRunner {
         /// Where and why it failed (`file:LINE: message`).
         public var message: String?
         public var seconds: Double
+        /// What the test printed (print, log.*), shown under a failure as a debugger would.
+        public var output: String = ""
     }
 
     /// Runs one test file; `onResult` sees each test as it ends. A file that cannot load is one failed result.
@@ -26,7 +28,7 @@ public enum TestRunner {
         switch ScriptFile.read(file) {
         case .success(let source): text = source
         case .failure(let why):
-            let r = Result(file: file, name: "(load)", passed: false, message: why.description, seconds: 0)
+            let r = Result(file: file, name: "(load)", passed: false, message: why.description, seconds: 0, output: "")
             onResult(r)
             return [r]
         }
@@ -35,7 +37,8 @@ public enum TestRunner {
         let sandbox = SandboxOptions(
             args: [], runInfo: ["id": "test", "tenant": "sandbox", "dry_run": false],
             modules: ModuleResolver(stdlib: stdlib, scriptDirectory: directory.isEmpty ? "." : directory),
-            output: { _ in }, log: { _, _ in }, concurrency: RunbookRequest.defaultConcurrency)
+            output: { session.capture($0) }, log: { level, text in session.capture("[\(level)] \(text)\n") },
+            concurrency: RunbookRequest.defaultConcurrency)
         let request = RunRequest(
             source: text, chunkName: "@\(file)",
             limits: RunLimits(), sandbox: sandbox,
@@ -49,7 +52,8 @@ public enum TestRunner {
             let running = session.running
             var message = outcome.message ?? "the test file failed"
             if running != nil || !results.isEmpty { message += "\nthe file stopped here: the tests after this point did not run" }
-            let r = Result(file: file, name: running ?? "(file)", passed: false, message: message, seconds: outcome.seconds)
+            let r = Result(file: file, name: running ?? "(file)", passed: false, message: message, seconds: outcome.seconds,
+                           output: session.takeOutput())
             onResult(r)
             results.append(r)
         }
@@ -68,7 +72,10 @@ final class TestSession: Sendable {
     let stdlib: String?
     let onResult: @Sendable (TestRunner.Result) -> Void
     private let state = Mutex<(sims: [Int: TestTenant], next: Int, results: [TestRunner.Result], runs: Int, started: ContinuousClock.Instant,
-                               running: String?)>(([:], 1, [], 0, .now, nil))
+                               running: String?, output: String)>(([:], 1, [], 0, .now, nil, ""))
+
+    /// The most of one test's output kept (a print in a loop must not take the run's memory).
+    static let maxOutputBytes = 64 << 10
 
     init(file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (TestRunner.Result) -> Void) {
         self.file = file
@@ -79,6 +86,20 @@ final class TestSession: Sendable {
     }
 
     var results: [TestRunner.Result] { state.withLock { $0.results } }
+
+    /// Keeps what the running test printed, up to `maxOutputBytes`.
+    func capture(_ text: String) {
+        state.withLock { s in
+            let room = Self.maxOutputBytes - s.output.utf8.count
+            guard room > 0 else { return }
+            if text.utf8.count <= room { return s.output += text }
+            s.output += String(decoding: text.utf8.prefix(room), as: UTF8.self)
+            s.output += "\n[output cut at \(Self.maxOutputBytes >> 10) KiB]\n"
+        }
+    }
+
+    /// The running test's output, cleared for the next.
+    func takeOutput() -> String { state.withLock { s in defer { s.output = "" }; return s.output } }
     /// The test started and not yet reported, if any.
     var running: String? { state.withLock { $0.running } }
 
@@ -100,7 +121,8 @@ final class TestSession: Sendable {
             }),
             ("new_sim", { [self] call throws(ScriptError) in
                 let name = call.string(1)
-                state.withLock { $0.running = name }
+                // What the file printed outside a test is nobody's output.
+                state.withLock { $0.running = name; $0.output = "" }
                 return .suspend(.async {
                     do {
                         let tenant = try await self.tenants.start()
@@ -148,7 +170,7 @@ final class TestSession: Sendable {
             ("report", { [self] call throws(ScriptError) in
                 let elapsed = state.withLock { ContinuousClock.now - $0.started }
                 let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: call.string(2) == nil, message: call.string(2),
-                                               seconds: elapsed.seconds)
+                                               seconds: elapsed.seconds, output: takeOutput())
                 state.withLock { $0.results.append(result); $0.running = nil }
                 onResult(result)
                 return .values(0)

@@ -43,8 +43,16 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Classifies an HTTP error response.
     public static func from(status: Int, body: JSONValue?) -> APIError {
-        let message = (body?["message"]?.stringValue ?? body?["error_description"]?.stringValue ?? body?["error"]?.stringValue)
-            .map(printable) ?? "HTTP \(status)"
+        let message: String
+        if let stated = body?["message"]?.stringValue ?? body?["error_description"]?.stringValue ?? body?["error"]?.stringValue {
+            message = printable(stated)
+        } else if case .string(let text)? = body, let line = text.split(whereSeparator: \.isNewline).first(where: { $0.contains { !$0.isWhitespace } }) {
+            // Not JSON (a proxy's page, a plain-text error): its first line is still the best reason there is.
+            let trimmed = line.drop(while: \.isWhitespace).prefix(200)
+            message = "the server answered: " + printable(String(trimmed[..<(trimmed.lastIndex { !$0.isWhitespace }.map(trimmed.index(after:)) ?? trimmed.endIndex)]))
+        } else {
+            message = "the server gave no reason"
+        }
         let kind: Kind
         switch status {
         case 400, 422: kind = .badRequest

@@ -60,8 +60,11 @@ function fetch(queue_id) end
 ---@return table
 function build(base, changes) end
 
+--- Runs the rule sets `opts.rules` names (the defaults when it names none), then its functions:
+--- each returns nil (or true, or `{}`) for no problem, else a list of `{path=, message=}`, one
+--- such table, a message, or `false, message`. Any other answer raises at the call.
 ---@param payload table
----@param opts { rules: (string|fun(payload: table, ctx: table): table[])[] }?
+---@param opts { rules: (string|fun(payload: table, ctx: table): (table[]|table|string|boolean|nil))[] }?
 ---@return boolean ok
 ---@return cx.validate.Problem[] problems
 function validate(payload, opts) end

@@ -210,6 +210,26 @@ struct BindingTests {
         }
     }
 
+    /// A custom rule cannot turn `validate` into a yes: given alone it extends the default sets,
+    /// and an answer it cannot read fails at the script's line, audited like any call.
+    @Test func aCustomRuleExtendsTheDefaultsAndAnUnreadableAnswerFailsAtItsLine() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                print(validate(build(q, {maxWaitTime = -1}), {rules = {function() return nil end}}))
+                print(validate(q, {rules = {function() return {path = "name", message = "not this one"} end}}))
+                print(validate(q, {rules = {function() return false, "no" end}}))
+                validate(q, {rules = {function() return 42 end}})
+                """#)
+            #expect(output.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["false", "false", "false"], "\(output)")
+            #expect(result.outcome.status == .failed
+                    && result.outcome.failureText.contains("5: validate: custom rule #1 returned a number"), "\(result.outcome.failureText)")
+            let calls = try AuditStore(path: bench.auditPath, readOnly: true).calls(run: result.summary.runID).filter { $0.binding == "validate" }
+            #expect(calls.map(\.status) == [.ok, .ok, .ok, .error], "\(calls)")
+        }
+    }
+
     @Test func validateKnowsTheQueueDocumentsSchema() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
@@ -227,7 +247,8 @@ struct BindingTests {
                 print(ok3, p3[1].path)
                 local ok4, p4 = validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}))
                 print(ok4, p4[1].path, p4[1].message)
-                -- A rule set that tampers with what it is given changes no later validation.
+                -- A rule set that tampers with what it is given changes no later validation (and,
+                -- given alone, extends the default sets: the unknown skill is still refused).
                 local tamper = function(_, ctx)
                   ctx.skills["no-such-skill"] = {id = "no-such-skill"}
                   ctx.limits.max_skills = 0
@@ -246,7 +267,7 @@ struct BindingTests {
                 true\t0
                 false\tcustomerTier
                 false\tskills[1].id\tskill no-such-skill does not exist in this tenant
-                true
+                false
                 false\t1\tskill no-such-skill does not exist in this tenant\ttrue
 
                 """, "\(output)")

@@ -325,9 +325,44 @@ end
 --- The rule sets that apply to a queue document by default.
 M.QUEUE_RULES = { "schema", "fields", "routing", "sla", "hold_time", "license", "skills", "overflow", "wait_strategy" }
 
---- Runs rule sets over `payload`. `opts.rules` narrows (names) or extends (functions taking
---- `(payload, ctx)` and returning problems) the defaults; `capacity` and `agent_status` run
---- only when named.
+--- The problems a custom rule reported, whichever way it said them: nil, true or an empty list for
+--- none; a list of `{path=, message=, rule=}` (or of strings); one such table on its own; false
+--- (with a reason after it) or a string for one problem. A rule that says "no" in any form must
+--- never be read as "valid"; what cannot be read as an answer raises (a script bug, not a bad payload).
+---@param index integer the rule's place in `opts.rules`, to name it
+---@param result any
+---@param reason any a second value after `false`
+---@return cx.validate.Problem[]
+local function custom_problems(index, result, reason)
+  local function problem(path, message, rule)
+    return { path = path ~= nil and tostring(path) or "", rule = rule ~= nil and tostring(rule) or "custom", message = message }
+  end
+  if result == nil or result == true then return {} end
+  if result == false then
+    return { problem("", reason ~= nil and tostring(reason) or ("custom rule #%d returned false"):format(index)) }
+  end
+  if type(result) == "string" then return { problem("", result) } end
+  if type(result) ~= "table" then
+    error(("validate: custom rule #%d returned a %s; return nil, or a list of problems {path=, message=}"):format(index, type(result)), 0)
+  end
+  if rawget(result, "message") ~= nil or rawget(result, "path") ~= nil then result = { result } end
+  local out = {}
+  for _, p in ipairs(result) do
+    if type(p) == "table" then
+      out[#out + 1] = problem(p.path, p.message ~= nil and tostring(p.message) or ("custom rule #%d found a problem"):format(index), p.rule)
+    else
+      out[#out + 1] = problem("", tostring(p))
+    end
+  end
+  if #out == 0 and next(result) ~= nil then
+    error(("validate: custom rule #%d returned a table that is not a list of problems {path=, message=}"):format(index), 0)
+  end
+  return out
+end
+
+--- Runs rule sets over `payload`. `opts.rules` names the rule sets to run (the defaults when it
+--- names none) and may add functions `(payload, ctx)` that run after them (see custom_problems for
+--- what they return); `capacity` and `agent_status` run only when named.
 ---@param payload table
 ---@param opts { rules: (string|function)[]? }?
 ---@param ctx cx.validate.Context?
@@ -338,18 +373,25 @@ function M.run(payload, opts, ctx)
   if type(payload) ~= "table" then
     return false, { { path = "", rule = "payload", message = "the payload must be a table, got " .. type(payload) } }
   end
-  local selected = (type(opts) == "table" and opts.rules) or M.QUEUE_RULES
-  for _, rule in ipairs(selected) do
-    if type(rule) == "function" then
-      local extra = rule(payload, ctx) or {}
-      for _, problem in ipairs(extra) do
-        problems[#problems + 1] = { path = problem.path or "", rule = problem.rule or "custom", message = problem.message or tostring(problem) }
-      end
-    elseif M.rules[rule] then
+  local given = type(opts) == "table" and opts.rules or nil
+  if given ~= nil and type(given) ~= "table" then
+    error(("validate: opts.rules must be a list of rule set names and functions, got a %s"):format(type(given)), 0)
+  end
+  local names, custom = {}, {}
+  for i, rule in ipairs(given or {}) do
+    if type(rule) == "function" then custom[#custom + 1] = { i, rule } else names[#names + 1] = rule end
+  end
+  -- Functions extend; they never stand in for the default rule sets.
+  if #names == 0 then names = M.QUEUE_RULES end
+  for _, rule in ipairs(names) do
+    if type(rule) == "string" and M.rules[rule] then
       M.rules[rule](payload, ctx, collector(rule, problems), opts)
     else
       problems[#problems + 1] = { path = "", rule = tostring(rule), message = "unknown rule set '" .. tostring(rule) .. "'" }
     end
+  end
+  for _, c in ipairs(custom) do
+    for _, p in ipairs(custom_problems(c[1], c[2](payload, ctx))) do problems[#problems + 1] = p end
   end
   return #problems == 0, problems
 end

@@ -144,6 +144,34 @@ function T.rules_can_be_narrowed_and_extended()
   A.eq(rules_of(select(2, v.run(queue(), { rules = { "nonsense" } }))), { "nonsense:" })
 end
 
+--- A custom rule extends the default sets, never stands in for them: a payload they refuse stays
+--- refused however the rule answers.
+function T.a_custom_rule_alone_extends_the_defaults()
+  local none = function() return {} end
+  A.eq(rules_of(select(2, v.run(queue { maxWaiters = 500 }, { rules = { none } }))), { "license:maxWaiters" })
+  A.eq(rules_of(select(2, v.run(queue { maxWaiters = 500 }, { rules = {} }))), { "license:maxWaiters" })
+  A.eq(select(1, v.run(queue(), { rules = { none } })), true)
+end
+
+--- Every way a rule can say "no" is a problem; what cannot be read as an answer raises.
+function T.a_custom_rules_answer_is_read_whichever_way_it_says_no()
+  local function answer(...)
+    local values = table.pack(...)
+    return rules_of(select(2, v.run(queue(), { rules = { "sla", function() return table.unpack(values, 1, values.n) end } })))
+  end
+  A.eq(answer(nil), {})
+  A.eq(answer(true), {})
+  A.eq(answer({}), {})
+  A.eq(answer({ path = "name", message = "one problem, not in a list" }), { "custom:name" })
+  A.eq(answer({ { path = "a", message = "x", rule = "mine" }, "a plain message" }), { "custom:", "mine:a" })
+  A.eq(answer(false), { "custom:" })
+  A.eq(select(2, v.run(queue(), { rules = { function() return false, "too long" end } }))[1].message, "too long")
+  A.eq(answer("a message alone"), { "custom:" })
+  A.fails(function() answer(5) end, "custom rule #2 returned a number")
+  A.fails(function() answer({ ok = false }) end, "not a list of problems")
+  A.fails(function() v.run(queue(), { rules = "sla" }) end, "opts.rules must be a list")
+end
+
 function T.never_raises_for_bad_input()
   A.eq(select(1, v.run("not a table")), false)
   A.eq(select(1, v.run({ routing = 5, serviceLevelTarget = "x", skills = "y", overflow = 3, maxWaiters = "z" })), false)

@@ -60,8 +60,14 @@ local function validate(payload, opts)
   end
   local ctx = { limits = copy(info.limits, true), skills = info.skills ~= cx.null and copy(info.skills) or nil, queue = queue,
     upstream = upstream }
-  local ok, problems = validators.run(payload, opts, ctx)
   local target = type(payload) == "table" and rawget(payload, "id") or nil
+  local ran, ok, problems = pcall(validators.run, payload, opts, ctx)
+  if not ran then
+    -- A custom rule that failed, or opts it cannot read: the call still has its row.
+    audit("validate", target, { error = tostring(ok) }, now() - started, { queue_id = target or cx.null }, "error")
+    -- What validate itself refuses is placed at the script's call; a rule's own error has its line.
+    error(ok, type(ok) == "string" and ok:find("^validate: ") and 2 or 0)
+  end
   audit("validate", target, { ok = ok, problems = #problems }, now() - started, { queue_id = target or cx.null })
   return ok, problems
 end

@@ -230,6 +230,25 @@ struct BindingTests {
         }
     }
 
+    /// `cx.change`'s guard goes ahead only on nil: a message skips the write, and a boolean (which
+    /// could mean either) fails at the script's line before anything is written.
+    @Test func aChangesCheckGoesAheadOnlyOnNil() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local id = queues()[1].id
+                print(cx.change(id, {maxWaitTime = 301}, {check = function() return "too busy" end}).outcome)
+                print(cx.change(id, {maxWaitTime = 302}, {check = function() return nil end}).outcome)
+                cx.change(id, {maxWaitTime = 303}, {check = function() return false end})
+                """#)
+            #expect(output == "skipped\nwritten\n", "\(output)")
+            #expect(result.outcome.status == .failed
+                    && result.outcome.failureText.contains("4: cx.change: opts.check returned a boolean"), "\(result.outcome.failureText)")
+            let written = try await bench.queues().first?["maxWaitTime"]?.intValue
+            #expect(written == 302, "the failed check wrote nothing")
+        }
+    }
+
     @Test func validateKnowsTheQueueDocumentsSchema() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

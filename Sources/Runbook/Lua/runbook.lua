@@ -123,6 +123,10 @@ local function change(queue_id, changes, opts)
     if not ok then return "invalid", problems end
     if opts.check then
       local why = opts.check(q, payload)
+      -- Only nil goes ahead: `false` or `true` could mean either, and a guard must not fail open.
+      if why ~= nil and type(why) ~= "string" then
+        error(("cx.change: opts.check returned a %s; return nil to go ahead, or a message saying why not"):format(type(why)), 3)
+      end
       if why then return "skipped", why end
     end
     local done, r

@@ -75,6 +75,7 @@ struct ApplyCommand: AsyncParsableCommand {
             let name = TerminalText.escaped(line.action.title.isEmpty ? line.action.target : "\(line.action.title) (\(line.action.target))")
             Console.out("\(line.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(line.action.kind.rawValue) \(name): \(line.message)\n")
         }
+        if report.lines.isEmpty && !report.refused { Console.out("the plan holds no changes: nothing was written\n") }
         Console.err("apply run \(report.runID) of \(loaded.id) (cxrun audit show \(report.runID))\n")
         if report.interrupted || Interrupts.signalled {
             Console.err("cxrun: the apply was interrupted; cxrun rollback --run \(report.runID) undoes what it wrote\n")

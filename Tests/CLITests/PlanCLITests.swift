@@ -67,6 +67,16 @@ struct PlanCLITests {
         }
     }
 
+    /// A plan with nothing to change is saved and applied as such, and the apply says so rather
+    /// than printing nothing at all.
+    @Test func aPlanWithNoChangesSaysSoWhenApplied() async throws {
+        let dir = try scriptFolder(["look.lua": "print(#queues())\n"])
+        let plan = try await runCLI(["plan", "look.lua", "--out", "look.json"], in: dir)
+        #expect(plan.status == 0 && plan.stdout.contains("(no changes)"), "\(plan.stdout) \(plan.stderr)")
+        let apply = try await runCLI(["apply", "look.json"], in: dir)
+        #expect(apply.status == 0 && apply.stdout == "the plan holds no changes: nothing was written\n", "\(apply.stdout) \(apply.stderr)")
+    }
+
     @Test func planReviewApplyAndRollBack() async throws {
         let dir = try scriptFolder(["book.lua": Self.book, "other_admin.lua": """
             local q = fetch(queues({channel = "voice"})[1].id)

@@ -16,6 +16,9 @@ M.MAX_CONCURRENCY = 10
 M.MAX_WRAP_UP_SECONDS = 3600
 M.MAX_LONGEST_IDLE_SECONDS = 86400
 
+--- The longest a contact may wait in a queue (maxWaitTime, seconds).
+M.MAX_WAIT_SECONDS = 3600
+
 --- Agent statuses, in the order messages list them.
 M.STATUSES = { "Available", "Busy", "Break", "Training", "Offline" }
 

@@ -3,6 +3,7 @@
 local M = {}
 
 local check = require("cx.check").number("cx.tune")
+local rules = require("cx.rules")
 
 --- Seed 001: move a queue's position threshold with its answer rate. Below 0.3 (agents are
 --- busy) the threshold drops by 3 (callbacks offered sooner); above 0.7 it rises by 2.
@@ -23,18 +24,19 @@ end
 
 --- Seed 002: maximum wait, waiters and SLA target from utilization and skill coverage.
 ---@param metrics { active_interactions: number, max_capacity: number }
----@param skill_matrix { coverage_ratio: number? }?  share of contacts the skills cover (default 0.75)
+---@param skill_matrix { coverage_ratio: number? }?  share of contacts the skills cover, 0..1 (0 or none: 0.75)
 ---@return { maxWaitTime: integer, maxWaiters: integer, serviceLevelTarget: { threshold: integer, time: integer } }
 function M.optimal_routing(metrics, skill_matrix)
   if type(metrics) ~= "table" then error("cx.tune.optimal_routing: metrics must be a table", 2) end
   check("optimal_routing", "metrics.max_capacity", metrics.max_capacity, 0)
   check("optimal_routing", "metrics.active_interactions", metrics.active_interactions, 0)
-  check("optimal_routing", "skill_matrix.coverage_ratio", skill_matrix and skill_matrix.coverage_ratio, nil, nil, { optional = true })
+  check("optimal_routing", "skill_matrix.coverage_ratio", skill_matrix and skill_matrix.coverage_ratio, 0, 1, { optional = true })
   local capacity = math.max(1, metrics.max_capacity)
   local utilization = metrics.active_interactions / capacity
   local coverage = skill_matrix and skill_matrix.coverage_ratio or 0.75
   if coverage <= 0 then coverage = 0.75 end
-  local base_wait = math.floor(120 / coverage + 0.5)
+  -- A thin coverage lengthens the wait, never past what the platform accepts (validate's bound).
+  local base_wait = math.min(rules.MAX_WAIT_SECONDS, math.floor(120 / coverage + 0.5))
   local wait = utilization > 0.85 and math.min(base_wait + 60, 300) or base_wait
   return {
     maxWaitTime = wait,

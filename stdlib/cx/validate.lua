@@ -238,7 +238,7 @@ end
 --- wait_strategy: position thresholds in range, callback threshold ≤ position threshold.
 function M.rules.wait_strategy(p, _, problem)
   local w, cb = p.waitStrategy, p.callback
-  range(problem, "maxWaitTime", p.maxWaitTime, 1, 3600)
+  range(problem, "maxWaitTime", p.maxWaitTime, 1, rules.MAX_WAIT_SECONDS)
   if is_table(w) then range(problem, "waitStrategy.positionThreshold", w.positionThreshold, 1, 50) end
   if is_table(cb) then
     range(problem, "callback.positionThreshold", cb.positionThreshold, 1, 50)

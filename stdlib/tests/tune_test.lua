@@ -21,6 +21,19 @@ function T.optimal_routing_matches_the_seed()
   A.eq(busy, { maxWaitTime = 300, maxWaiters = 80, serviceLevelTarget = { threshold = 70, time = 180 } })
 end
 
+--- What it returns passes validate's bounds however thin the coverage; a ratio outside 0..1 fails.
+function T.optimal_routing_stays_within_what_the_platform_accepts()
+  local thin = t.optimal_routing({ active_interactions = 10, max_capacity = 100 }, { coverage_ratio = 0.001 })
+  A.eq(thin.maxWaitTime, 3600)
+  local ok, problems = require("cx.validate").run({ maxWaitTime = thin.maxWaitTime, maxWaiters = thin.maxWaiters,
+    serviceLevelTarget = thin.serviceLevelTarget }, { rules = { "wait_strategy", "sla", "license" } })
+  A.eq({ ok, problems }, { true, {} })
+  A.fails(function() return t.optimal_routing({ active_interactions = 1, max_capacity = 2 }, { coverage_ratio = 1.5 }) end,
+    "coverage_ratio must be <= 1, got 1.5")
+  A.fails(function() return t.optimal_routing({ active_interactions = 1, max_capacity = 2 }, { coverage_ratio = -0.5 }) end,
+    "coverage_ratio must be >= 0, got -0.5")
+end
+
 function T.drain_rate()
   A.near(t.drain_rate(120, 3600), 2, 1e-9)
   A.eq(t.drain_rate(5, 0), 0)

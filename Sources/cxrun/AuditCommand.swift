@@ -45,17 +45,20 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "How many runs.") var limit = 20
         @Flag(help: "One JSON object per run (as `cxrun audit export` writes runs), newest first.") var json = false
 
+        func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
         func run() throws {
             let store = try location.open()
-            for r in try store.runs(limit: limit) {
-                if json {
-                    Console.out(r.exportLine + "\n")
-                    continue
-                }
-                let calls = try store.calls(run: r.id)
+            let runs = try store.runs(limit: limit)
+            if json { return runs.forEach { Console.out($0.exportLine + "\n") } }
+            let counts = try store.callCounts(runs: runs.map(\.id))
+            for r in runs {
+                let (calls, errors) = counts[r.id] ?? (0, 0)
                 Console.out(TerminalText.escaped(
                     "\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                        + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls.count) errors=\(calls.filter { $0.status == .error }.count)  \(r.script)")
+                        + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls) errors=\(errors)  \(r.script)")
                     + "\n")
             }
         }
@@ -107,12 +110,13 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let store = try location.open()
-            let runs = try runID.map { id in try store.run(id).map { [$0] } ?? [] } ?? store.runs(limit: 100_000)
-            if let runID, runs.isEmpty { throw CLIError.usage("no run \(runID)") }
-            for r in runs {
+            func export(_ r: RunRecord) throws {
                 Console.out(r.exportLine + "\n")
                 for c in try store.calls(run: r.id) { Console.out(c.exportLine + "\n") }
             }
+            guard let runID else { return try store.eachRun(export) }  // every run, however many
+            guard let r = try store.run(runID) else { throw CLIError.usage("no run \(runID)") }
+            try export(r)
         }
     }
 }

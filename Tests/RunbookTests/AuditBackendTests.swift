@@ -74,6 +74,24 @@ struct AuditBackendTests {
         #expect(throws: (any Error).self, "a second row for one call is refused") { try store.insert(calls: [Self.call("r1", 2)]) }
     }
 
+    /// Listing and exporting read what the database can count and page: every run once, newest
+    /// first, runs started at the same moment included, and each run's calls and failures counted.
+    @Test(arguments: Backend.allCases)
+    func runsArePagedAndTheirCallsCounted(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
+        for (id, at) in [("a", 10.0), ("b", 20.0), ("c", 20.0), ("d", 20.0), ("e", 30.0)] { try store.insert(run: Self.run(id, startedAt: at)) }
+        try store.insert(calls: [Self.call("b", 1), Self.call("b", 2, status: .error), Self.call("b", 3, status: .error), Self.call("e", 1)])
+        for size in [1, 2, 3, 500] {
+            var seen: [String] = []
+            try store.eachRun(pageSize: size) { seen.append($0.id) }
+            #expect(seen == ["e", "d", "c", "b", "a"], "page size \(size): \(seen)")
+        }
+        #expect(try store.runs(limit: 3).map(\.id) == ["e", "d", "c"])
+        let counts = try store.callCounts(runs: ["a", "b", "e"])
+        #expect(counts["b"]?.calls == 2 + 1 && counts["b"]?.errors == 2 && counts["e"]?.calls == 1 && counts["e"]?.errors == 0 && counts["a"] == nil,
+                "\(counts)")
+    }
+
     /// Arguments and results past the per-field cap are kept by size and digest (a 40 MB webhook
     /// payload once went whole into the log, 80 MB with its WAL); snapshots are kept whole.
     @Test(arguments: Backend.allCases)

@@ -49,6 +49,28 @@ struct AuditFileTests {
         #expect(try raw.run("dead")?.finishedAt != nil)
     }
 
+    /// A run's process killed but not yet reaped by its parent (a zombie) has ended: it writes
+    /// nothing more, so its run is abandoned, not `running` until someone reaps it.
+    @Test func aKilledProcessNotYetReapedIsGone() throws {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("60"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
+        let started = Date().timeIntervalSince1970  // the run starts after its process did
+        let owner = RunOwner(pid: pid, host: RunOwner.current.host)
+        #expect(!owner.isGone(runStartedAt: started), "alive")
+        kill(pid, SIGKILL)
+        var zombie = false
+        for _ in 0..<10_000 where !zombie {  // until the kernel has ended it (no fixed sleep)
+            zombie = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
+            if !zombie { usleep(1_000) }
+        }
+        #expect(zombie && owner.isGone(runStartedAt: started), "a zombie has ended")
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(owner.isGone(runStartedAt: started), "reaped")
+    }
+
     @Test func freshLogsCreatedAtTheSameMomentBothOpen() async throws {
         let dir = try temporaryFolder("audit-race")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -194,7 +194,44 @@ public final class AuditStore: Sendable {
 
     public func runs(limit: Int = 50) throws -> [RunRecord] {
         try database.read { db in
-            try db.query("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", [SQLValue(limit)]).map(Self.run).map(Self.judged)
+            try db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [SQLValue(limit)]).map(Self.run).map(Self.judged)
+        }
+    }
+
+    /// Every run, newest first, a page at a time (a team's log holds more than memory should):
+    /// `body` sees each once.
+    public func eachRun(pageSize: Int = 500, _ body: (RunRecord) throws -> Void) throws {
+        var after: (startedAt: Double, id: String)?
+        while true {
+            let page = try database.read { db in
+                guard let after else {
+                    return try db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [SQLValue(pageSize)])
+                }
+                return try db.query("""
+                    SELECT * FROM runs WHERE started_at < ? OR (started_at = ? AND id < ?)
+                    ORDER BY started_at DESC, id DESC LIMIT ?
+                    """, [.double(after.startedAt), .double(after.startedAt), .text(after.id), SQLValue(pageSize)])
+            }.map(Self.run).map(Self.judged)
+            for r in page { try body(r) }
+            guard page.count == pageSize, let last = page.last else { return }
+            after = (last.startedAt, last.id)
+        }
+    }
+
+    /// How many calls each run made and how many failed, counted by the database (a run of
+    /// 200,000 calls is not read row by row to be counted).
+    public func callCounts(runs ids: [String]) throws -> [String: (calls: Int, errors: Int)] {
+        guard !ids.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return try database.read { db in
+            var out: [String: (calls: Int, errors: Int)] = [:]
+            for row in try db.query("""
+                SELECT run_id, COUNT(*) AS calls, SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors
+                FROM calls WHERE run_id IN (\(marks)) GROUP BY run_id
+                """, ids.map(SQLValue.text)) {
+                out[row.text("run_id")] = (Int(row["calls"]?.int ?? 0), Int(row["errors"]?.int ?? 0))
+            }
+            return out
         }
     }
 

@@ -18,19 +18,20 @@ public struct RunOwner: Sendable, Equatable {
     public func isGone(runStartedAt started: Double) -> Bool {
         guard host == Self.current.host, pid > 0 else { return false }
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        guard let since = Self.processStart(pid) else { return false }
-        return since > started + 1
+        guard let process = Self.process(pid) else { return false }
+        // A zombie has ended (killed, not yet reaped by its parent): it writes nothing more.
+        return process.ended || process.started > started + 1
     }
 
-    /// When process `pid` started (seconds since 1970), from /proc; nil when unknown.
-    static func processStart(_ pid: Int32) -> Double? {
+    /// Process `pid`'s start (seconds since 1970) and whether it has ended (a zombie), from /proc.
+    private static func process(_ pid: Int32) -> (started: Double, ended: Bool)? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after "(comm)": state is field 3; starttime is field 22 (clock ticks since boot).
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19, let ticks = Double(fields[19]), let boot = bootTime else { return nil }
-        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK))), fields[0] == "Z" || fields[0] == "X")
     }
 
     private static let bootTime: Double? = {

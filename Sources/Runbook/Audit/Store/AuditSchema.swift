@@ -39,6 +39,9 @@ enum AuditSchema {
         // No query reads calls by binding; the index cost every audited write a page or three
         // (a batch of rows lands in one leaf per binding), a quarter of the log's page writes.
         ("v6-no-binding-index", "DROP INDEX IF EXISTS calls_binding"),
+        // Runs are listed and exported newest first: a team's log of many runs is read in order
+        // (a page at a time), not sorted whole at every `cxrun audit runs`.
+        ("v7-runs-by-time", "CREATE INDEX runs_started ON runs (started_at, id)"),
     ]
 
     /// The migration's statements in `dialect`.

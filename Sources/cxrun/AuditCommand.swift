@@ -34,6 +34,30 @@ struct AuditCommand: ParsableCommand {
         }
     }
 
+    /// Which runs to read (`runs` and `export`): each option narrows.
+    struct Filter: ParsableArguments {
+        @Option(name: .customLong("operator"), help: "Only runs by this operator.") var operatorName: String?
+        @Option(help: "Only runs against this tenant.") var tenant: String?
+        @Option(help: "Only runs of scripts whose path contains this text (any case).") var script: String?
+        @Option(help: "Only runs started at or after this time: 2026-11-20 (UTC) or 2026-11-20T09:00:00Z.") var since: String?
+        @Option(help: "Only runs in this state: running, succeeded, failed, aborted or abandoned.") var status: String?
+        @Option(help: "Only runs that wrote this queue or agent id (or may have: a write left pending).") var target: String?
+
+        func validate() throws {
+            if let since, RFC3339.date(since) == nil && RFC3339.time(since) == nil {
+                throw ValidationError("--since '\(since)' is not a date such as 2026-11-20 or a time such as 2026-11-20T09:00:00Z")
+            }
+            if let status, RunStatus(rawValue: status) == nil {
+                throw ValidationError("--status '\(status)' is none of running, succeeded, failed, aborted, abandoned")
+            }
+        }
+
+        var filter: RunFilter {
+            RunFilter(operatorName: operatorName, tenant: tenant, script: script, since: since.flatMap { RFC3339.date($0) ?? RFC3339.time($0) },
+                      status: status.flatMap(RunStatus.init(rawValue:)), target: target)
+        }
+    }
+
     static func time(_ t: Double?) -> String {
         guard let t else { return "-" }
         return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
@@ -42,6 +66,7 @@ struct AuditCommand: ParsableCommand {
     struct Runs: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recent runs, newest first.")
         @OptionGroup var location: Location
+        @OptionGroup var filter: Filter
         @Option(help: "How many runs.") var limit = 20
         @Flag(help: "One JSON object per run (as `cxrun audit export` writes runs), newest first.") var json = false
 
@@ -51,7 +76,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let store = try location.open()
-            let runs = try store.runs(limit: limit)
+            let runs = try store.runs(limit: limit, where: filter.filter)
             if json { return runs.forEach { Console.out($0.exportLine + "\n") } }
             let counts = try store.callCounts(runs: runs.map(\.id))
             for r in runs {
@@ -101,6 +126,7 @@ struct AuditCommand: ParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "export", abstract: "Export runs and calls as JSON lines.")
         @OptionGroup var location: Location
+        @OptionGroup var filter: Filter
         @Option(name: .customLong("run"), help: "Only this run.") var runID: String?
         @Option(help: "Output format (jsonl).") var format = "jsonl"
 
@@ -114,7 +140,7 @@ struct AuditCommand: ParsableCommand {
                 Console.out(r.exportLine + "\n")
                 for c in try store.calls(run: r.id) { Console.out(c.exportLine + "\n") }
             }
-            guard let runID else { return try store.eachRun(export) }  // every run, however many
+            guard let runID else { return try store.eachRun(where: filter.filter) { try export($0); return true } }  // however many
             guard let r = try store.run(runID) else { throw CLIError.usage("no run \(runID)") }
             try export(r)
         }

@@ -83,13 +83,46 @@ struct AuditBackendTests {
         try store.insert(calls: [Self.call("b", 1), Self.call("b", 2, status: .error), Self.call("b", 3, status: .error), Self.call("e", 1)])
         for size in [1, 2, 3, 500] {
             var seen: [String] = []
-            try store.eachRun(pageSize: size) { seen.append($0.id) }
+            try store.eachRun(pageSize: size) { seen.append($0.id); return true }
             #expect(seen == ["e", "d", "c", "b", "a"], "page size \(size): \(seen)")
         }
         #expect(try store.runs(limit: 3).map(\.id) == ["e", "d", "c"])
         let counts = try store.callCounts(runs: ["a", "b", "e"])
         #expect(counts["b"]?.calls == 2 + 1 && counts["b"]?.errors == 2 && counts["e"]?.calls == 1 && counts["e"]?.errors == 0 && counts["a"] == nil,
                 "\(counts)")
+    }
+
+    /// A team's history is searched in the database: by operator, tenant, script (any case, its
+    /// LIKE characters literal), start, state (abandoned judged from the run's process) and the
+    /// target a run wrote.
+    @Test(arguments: Backend.allCases)
+    func runsAreFilteredInTheDatabase(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
+        // Started after this process did (so that, running, it is this process's run, not a reused pid's).
+        let base = Date().timeIntervalSince1970
+        func add(_ id: String, _ at: Double, operatorName: String = "ana", tenant: String = "prod", script: String = "scripts/Rebalance.lua",
+                 status: RunStatus = .succeeded, owner: RunOwner? = nil) throws {
+            var r = Self.run(id, startedAt: base + at)
+            (r.operatorName, r.tenant, r.script, r.status, r.owner) = (operatorName, tenant, script, status, owner)
+            try store.insert(run: r)
+        }
+        try add("a", 10, operatorName: "bo")
+        try add("b", 20, tenant: "staging", script: "100%_sure.lua")
+        try add("c", 30, status: .running, owner: .current)
+        try add("d", 40, status: .running, owner: RunOwner(pid: try AuditFileTests.deadPID(), host: RunOwner.current.host))
+        try add("e", 50, status: .failed)
+        try store.insert(calls: [Self.call("e", 1), Self.call("a", 1, status: .error), Self.call("b", 1)])
+        func ids(_ filter: RunFilter) throws -> [String] { try store.runs(limit: 10, where: filter).map(\.id) }
+        #expect(try ids(RunFilter(operatorName: "bo")) == ["a"])
+        #expect(try ids(RunFilter(tenant: "staging")) == ["b"])
+        #expect(try ids(RunFilter(script: "rebalance")) == ["e", "d", "c", "a"], "any case")
+        #expect(try ids(RunFilter(script: "0%_s")) == ["b"] && ids(RunFilter(script: "%")) == ["b"] && ids(RunFilter(script: "_")) == ["b"],
+                "% and _ are literal")
+        #expect(try ids(RunFilter(since: base + 30)) == ["e", "d", "c"])
+        #expect(try ids(RunFilter(status: .running)) == ["c"] && ids(RunFilter(status: .abandoned)) == ["d"] && ids(RunFilter(status: .failed)) == ["e"])
+        #expect(try ids(RunFilter(target: "q1")) == ["e", "b"], "a failed write wrote nothing")
+        #expect(try ids(RunFilter(tenant: "prod", since: base + 15, status: .running)) == ["c"])
+        #expect(try store.runs(limit: 2, where: RunFilter(script: "rebalance")).map(\.id) == ["e", "d"])
     }
 
     /// Arguments and results past the per-field cap are kept by size and digest (a 40 MB webhook

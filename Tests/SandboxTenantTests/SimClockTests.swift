@@ -1,3 +1,4 @@
+import CXShared
 import Foundation
 import SandboxTenant
 import Testing
@@ -30,5 +31,11 @@ struct SimClockTests {
             "2026-1-05T03:00:00Z", "２０２６-01-05T03:00:00Z", "2026-01-05T03:00:00+02",
         ]
         for text in bad { #expect(SimClock.parse(text) == nil, "\(text)") }
+    }
+
+    /// A bare date (`cxrun audit runs --since 2026-11-20`) is the start of that day in UTC.
+    @Test func aDateIsTheStartOfItsDayInUTC() {
+        #expect(RFC3339.date("2026-01-05") == 1_767_571_200 && RFC3339.date("1970-01-01") == 0 && RFC3339.date("2024-02-29") != nil)
+        for bad in ["2026-02-29", "2026-1-05", "2026-01-05T00:00:00Z", "20260105", ""] { #expect(RFC3339.date(bad) == nil, "\(bad)") }
     }
 }

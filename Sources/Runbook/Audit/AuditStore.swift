@@ -192,27 +192,33 @@ public final class AuditStore: Sendable {
 
     // MARK: reading
 
-    public func runs(limit: Int = 50) throws -> [RunRecord] {
-        try database.read { db in
-            try db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [SQLValue(limit)]).map(Self.run).map(Self.judged)
+    /// The newest `limit` runs that pass `filter`, newest first.
+    public func runs(limit: Int = 50, where filter: RunFilter = RunFilter()) throws -> [RunRecord] {
+        var found: [RunRecord] = []
+        try eachRun(pageSize: min(limit, 500), where: filter) { run in
+            found.append(run)
+            return found.count < limit
         }
+        return found
     }
 
-    /// Every run, newest first, a page at a time (a team's log holds more than memory should):
-    /// `body` sees each once.
-    public func eachRun(pageSize: Int = 500, _ body: (RunRecord) throws -> Void) throws {
+    /// Every run that passes `filter`, newest first, a page at a time (a team's log holds more
+    /// than memory should): `body` sees each once, and stops the walk by returning false.
+    public func eachRun(pageSize: Int = 500, where filter: RunFilter = RunFilter(), _ body: (RunRecord) throws -> Bool) throws {
+        let (conditions, arguments) = filter.conditions
         var after: (startedAt: Double, id: String)?
         while true {
-            let page = try database.read { db in
-                guard let after else {
-                    return try db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", [SQLValue(pageSize)])
-                }
-                return try db.query("""
-                    SELECT * FROM runs WHERE started_at < ? OR (started_at = ? AND id < ?)
-                    ORDER BY started_at DESC, id DESC LIMIT ?
-                    """, [.double(after.startedAt), .double(after.startedAt), .text(after.id), SQLValue(pageSize)])
-            }.map(Self.run).map(Self.judged)
-            for r in page { try body(r) }
+            var sql = conditions, values = arguments
+            if let after {
+                sql.append("(started_at < ? OR (started_at = ? AND id < ?))")
+                values += [.double(after.startedAt), .double(after.startedAt), .text(after.id)]
+            }
+            let text = "SELECT * FROM runs" + (sql.isEmpty ? "" : " WHERE " + sql.joined(separator: " AND "))
+                + " ORDER BY started_at DESC, id DESC LIMIT ?"
+            let page = try database.read { db in try db.query(text, values + [SQLValue(pageSize)]) }.map(Self.run)
+            for r in page.map(Self.judged) where filter.admits(r) {
+                guard try body(r) else { return }
+            }
             guard page.count == pageSize, let last = page.last else { return }
             after = (last.startedAt, last.id)
         }

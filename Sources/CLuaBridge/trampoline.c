@@ -3,6 +3,7 @@
 #include "CLuaBridge.h"
 #include "runtime_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static char cxb_marker_storage;
@@ -104,6 +105,41 @@ int cxb_pcall_traceback(lua_State *L, int nargs, int nresults) {
 int cxb_load_text(lua_State *L, const char *buf, size_t len, const char *chunkname) {
     return luaL_loadbufferx(L, buf, len, chunkname, "t");
 }
+
+typedef struct {
+    unsigned char *data;
+    size_t size, capacity;
+} cxb_dump_buffer;
+
+static int cxb_dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+    (void)L;
+    cxb_dump_buffer *b = ud;
+    if (b->size + sz > b->capacity) {
+        size_t capacity = b->capacity ? b->capacity : 4096;
+        while (capacity < b->size + sz) capacity *= 2;
+        unsigned char *grown = realloc(b->data, capacity);
+        if (grown == NULL) return 1;
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->size, p, sz);
+    b->size += sz;
+    return 0;
+}
+
+int cxb_dump(lua_State *L, unsigned char **out, size_t *size) {
+    cxb_dump_buffer b = { NULL, 0, 0 };
+    int status = lua_dump(L, cxb_dump_writer, &b, 0);
+    if (status != 0) {
+        free(b.data);
+        return status;
+    }
+    *out = b.data;
+    *size = b.size;
+    return 0;
+}
+
+void cxb_dump_free(unsigned char *data) { free(data); }
 
 int cxb_reset_thread(lua_State *co) {
     CXBRuntime *rt = cxb_runtime(co);

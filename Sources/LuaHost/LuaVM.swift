@@ -76,6 +76,16 @@ public final class LuaVM {
         return source.withUTF8 { cxb_load_text(L, $0.baseAddress, $0.count, chunkName) }
     }
 
+    /// The function on top of the stack as a binary chunk, debug information kept; nil when
+    /// it cannot be dumped (out of memory).
+    func dumpTop() -> [UInt8]? {
+        var data: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        guard cxb_dump(L, &data, &size) == 0, let data else { return nil }
+        defer { cxb_dump_free(data) }
+        return Array(UnsafeBufferPointer(start: data, count: size))
+    }
+
     /// The limit that stopped the run, if any.
     var limitHit: LimitKind? {
         switch cxb_limit(runtime) {

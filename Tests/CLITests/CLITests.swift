@@ -102,6 +102,24 @@ struct CLITests {
         #expect(ok.status == 0)
     }
 
+    /// A misspelt binding is found before a run stops at it: a read of a global nothing defines
+    /// fails the check at its line, with the closest name; what the script sets itself, the
+    /// sandbox's names and (in a test file) `test` are defined.
+    @Test func checkNamesAGlobalNothingDefines() async throws {
+        let dir = try scriptFolder([
+            "typo.lua": "local q = fetch(queues()[1].id)\ndeploy(q.id, biuld(q, {maxWaitTime = 5}))\nprint(undefined_thing, biuld)\n",
+            "own.lua": "limit = 3\nlocal function f() return limit + #cx.args end\nprint(f(), rawget(_G, \"maybe\"), string.rep('x', 2))\n",
+            "own_test.lua": "test('x', function(t) t.eq(1, 1) end)\n",
+        ])
+        let r = try await runCLI(["check", "typo.lua", "own.lua", "own_test.lua"], in: dir)
+        #expect(r.status == 1 && r.stdout == "ok  own.lua\nok  own_test.lua\n", "\(r.stdout)")
+        #expect(r.stderr == """
+            typo.lua:2: biuld is not defined (did you mean build?): neither a binding nor a global the script sets
+            typo.lua:3: undefined_thing is not defined: neither a binding nor a global the script sets
+
+            """, "\(r.stderr)")
+    }
+
     /// `-- wait=60 wait=90` ran with wait 60: the first of a repeated KEY won, unseen.
     @Test func aScriptArgumentKeyGivenTwiceIsAUsageError() async throws {
         let dir = try scriptFolder(["book.lua": "print(cx.args.wait)\n"])

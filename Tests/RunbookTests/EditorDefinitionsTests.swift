@@ -28,6 +28,9 @@ struct EditorDefinitionsTests {
                 """#)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             let entries = output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { $0.count == 3 }
+            let all = Set(entries.filter { $0[0] == "global" }.map { $0[1] })
+            let (missing, extra) = (all.subtracting(RunbookChecker.sandboxGlobals).sorted(), RunbookChecker.sandboxGlobals.subtracting(all).sorted())
+            #expect(all == RunbookChecker.sandboxGlobals, "cxrun check's list of defined globals: missing \(missing), extra \(extra)")
             let globals = Set(entries.filter { $0[0] == "global" && !Self.standard.contains($0[1]) }.map { $0[1] })
             let cxFunctions = Set(entries.filter { $0[0] == "cx" && $0[2] == "function" }.map { $0[1] })
             let cxFields = Set(entries.filter { $0[0] == "cx" && $0[2] != "function" }.map { $0[1] })

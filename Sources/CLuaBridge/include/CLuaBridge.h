@@ -88,6 +88,11 @@ int cxb_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
 int cxb_pcall_traceback(lua_State *L, int nargs, int nresults);
 /// Loads text-only source (binary chunks never load).
 int cxb_load_text(lua_State *L, const char *buf, size_t len, const char *chunkname);
+/// The function on top of the stack as a binary chunk with its debug information (what
+/// `cxrun check` reads global names and their lines from). 0 on success, the caller frees *out.
+int cxb_dump(lua_State *L, unsigned char **out, size_t *size);
+/// Frees what cxb_dump returned.
+void cxb_dump_free(unsigned char *data);
 /// Closes a dead or suspended thread's pending to-be-closed variables, protected.
 int cxb_reset_thread(lua_State *co);
 /// Converts any value to a string inside a protected call (metamethods may run): never raises.

@@ -22,6 +22,58 @@ public enum RunbookChecker {
         ScriptChecker.check(source: source, chunkName: "@\(path)")
     }
 
+    /// Every global a runbook's sandbox defines: Lua's names the sandbox keeps (DESIGN.md §3)
+    /// and the host's (bindings, `cx`, `log`). A test compares it with a live run's `_G`.
+    public static let sandboxGlobals: Set<String> = [
+        "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber", "tostring", "type", "rawequal",
+        "rawlen", "rawget", "rawset", "setmetatable", "getmetatable", "print", "unpack", "require", "load", "collectgarbage",
+        "string", "table", "math", "utf8", "coroutine", "os", "_G", "_VERSION",
+        "cx", "log", "fetch", "build", "validate", "deploy", "patch", "rollback", "reassign", "agent_status", "webhook",
+        "queues", "skills", "agents", "agent", "analytics",
+    ]
+
+    /// Reads of globals that nothing defines — not the sandbox, not the script itself — as
+    /// `path:LINE: NAME is not defined…`, with the closest defined name when one is near: a
+    /// misspelt binding (`fecth`) found before a run stops at it, halfway through its changes.
+    /// A runbook test (`*_test.lua`) also has `test`.
+    public static func undefinedGlobals(source: String, path: String) -> [String] {
+        guard let accesses = GlobalAccesses.of(source: source, chunkName: "@\(path)") else { return [] }
+        var defined = sandboxGlobals.union(accesses.filter(\.isWrite).map(\.name))
+        if path.hasSuffix("_test.lua") { defined.insert("test") }
+        var seen: Set<String> = []
+        return accesses.filter { !$0.isWrite && !defined.contains($0.name) }.compactMap { access in
+            guard seen.insert(access.name).inserted else { return nil }  // once per name: its first read
+            let near = closest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
+            return "\(path):\(access.line): \(access.name) is not defined\(near): neither a binding nor a global the script sets"
+        }
+    }
+
+    /// The defined name a few edits from `name` (one for a short name, two for a longer; the
+    /// nearest, ties by name), if any.
+    static func closest(to name: String, in names: Set<String>) -> String? {
+        let target = Array(name.lowercased())
+        let most = target.count <= 4 ? 1 : 2
+        var best: (String, Int)?
+        for candidate in names.sorted() where !candidate.hasPrefix("_") {
+            let d = editDistance(target, Array(candidate.lowercased()))
+            if d <= most, d < (best?.1 ?? most + 1) { best = (candidate, d) }
+        }
+        return best?.0
+    }
+
+    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        guard !a.isEmpty else { return b.count }
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
     /// Why `args` cannot start a run, nil when they can: a `KEY=VALUE` key given twice (one
     /// value would win unseen in `cx.args.KEY`).
     public static func check(arguments args: [String]) -> String? {

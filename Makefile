@@ -53,8 +53,9 @@ check-api: build $(VENV)/bin/schemathesis
 test-imports:
 	python3 tools/check_imports.py
 
-# Every runbook's tests (scripts/*_test.lua), each test against a fresh sandbox tenant.
+# Every runbook checked (syntax, undefined globals), then its tests (scripts/*_test.lua), each against a fresh sandbox tenant.
 test-runbooks: build
+	$(BIN) check scripts
 	$(BIN) test --junit .build/runbook-tests.xml
 
 # A hung test fails the target (exit 124) long before CI's own limit would stop everything. The

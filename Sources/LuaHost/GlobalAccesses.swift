@@ -88,28 +88,24 @@ struct ChunkReader {
         }
         let upvalueNames = try (0..<count()).map { _ in try string() }
         let env = upvalueNames.firstIndex { $0 == "_ENV" }
+        // Each instruction's line (ldebug.c's luaG_getfuncline), in one pass: an absolute line
+        // where the chunk keeps one, else the previous line plus its relative step.
+        var line = lineDefined, nextAbsolute = 0
         for (pc, i) in code.enumerated() {
+            if nextAbsolute < absolute.count, absolute[nextAbsolute].pc == pc {
+                line = absolute[nextAbsolute].line
+                nextAbsolute += 1
+            } else if pc < lineInfo.count {
+                line += lineInfo[pc]
+            }
             let op = i & 0x7F, a = Int((i >> 7) & 0xFF), b = Int((i >> 16) & 0xFF), c = Int((i >> 24) & 0xFF)
             if op == Self.opGetTabUp, b == env, let name = strings[c] {
-                out.append(GlobalAccess(name: name, line: Self.line(pc, lineInfo, absolute, lineDefined), isWrite: false))
+                out.append(GlobalAccess(name: name, line: line, isWrite: false))
             } else if op == Self.opSetTabUp, a == env, let name = strings[b] {
-                out.append(GlobalAccess(name: name, line: Self.line(pc, lineInfo, absolute, lineDefined), isWrite: true))
+                out.append(GlobalAccess(name: name, line: line, isWrite: true))
             }
         }
         out += nested
-    }
-
-    /// The source line of instruction `pc` (ldebug.c's luaG_getfuncline): from the last absolute
-    /// line at or before it, add the relative steps.
-    private static func line(_ pc: Int, _ relative: [Int], _ absolute: [(pc: Int, line: Int)], _ lineDefined: Int) -> Int {
-        guard !relative.isEmpty else { return lineDefined }
-        var basePC = -1, line = lineDefined
-        if let base = absolute.last(where: { $0.pc <= pc }) { (basePC, line) = (base.pc, base.line) }
-        while basePC < pc, basePC + 1 < relative.count {
-            basePC += 1
-            line += relative[basePC]
-        }
-        return line
     }
 
     private mutating func byte() throws -> UInt8 {

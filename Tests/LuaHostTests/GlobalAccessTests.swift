@@ -18,6 +18,13 @@ struct GlobalAccessTests {
                 files.append(base + "/" + path)
             }
         }
+        // And a long one: lines kept absolute every 128 instructions and after a jump of 300 lines.
+        let long = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString).lua").path
+        defer { try? FileManager.default.removeItem(atPath: long) }
+        let body = (0..<600).map { "v\($0) = (v\($0) or 0) + fecth\($0 % 7)" }.joined(separator: "\n")
+        try (body + String(repeating: "\n", count: 300) + "print(after_the_gap)\nlocal function f() " + body.replacingOccurrences(of: "\n", with: " ")
+             + " end\n").write(toFile: long, atomically: true, encoding: .utf8)
+        files.append(long)
         #expect(files.count > 20, "\(files.count) files")
         var compared = 0
         for file in files {

@@ -54,9 +54,11 @@ public enum RunbookChecker {
         let target = Array(name.lowercased())
         let most = target.count <= 4 ? 1 : 2
         var best: (String, Int)?
-        for candidate in names.sorted() where !candidate.hasPrefix("_") {
+        // Lengths further apart than the edits allowed cannot be that near: a script that sets
+        // 100,000 globals is not compared name by name for each undefined one.
+        for candidate in names where !candidate.hasPrefix("_") && abs(candidate.count - target.count) <= most {
             let d = editDistance(target, Array(candidate.lowercased()))
-            if d <= most, d < (best?.1 ?? most + 1) { best = (candidate, d) }
+            if d <= most, best.map({ d < $0.1 || (d == $0.1 && candidate < $0.0) }) ?? true { best = (candidate, d) }
         }
         return best?.0
     }

@@ -6,14 +6,15 @@ import Runbook
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Compile scripts and report syntax errors and undefined globals as FILE:LINE: message.",
+        abstract: "Compile scripts; report syntax errors and undefined or overwritten globals as FILE:LINE: message.",
         discussion: """
             Nothing runs and nothing is contacted. A folder stands for every .lua file below it. \
             Besides syntax, a read of a global that nothing defines (neither the sandbox nor the \
             script) is reported with the closest name: `fecth(id)` fails a run where it stands, \
             after the changes before it; here it is found first. (To read a global that may be \
-            missing on purpose, use rawget(_G, "name").) Exits 1 when any script fails to compile \
-            or reads an undefined global, 2 when one cannot be read.
+            missing on purpose, use rawget(_G, "name").) So is an assignment to a name of the \
+            sandbox's own (`fetch = ...`, `print = nil`): the run loses it. Exits 1 when any \
+            script fails to compile or has such a problem, 2 when one cannot be read.
             """
     )
 
@@ -54,7 +55,7 @@ struct CheckCommand: ParsableCommand {
                 Console.err((error.hasPrefix(path + ":") ? error : "\(path): \(error)") + "\n")
                 failed += 1
             } else {
-                let undefined = RunbookChecker.undefinedGlobals(source: source, path: path)
+                let undefined = RunbookChecker.globalProblems(source: source, path: path)
                 for line in undefined { Console.err(line + "\n") }
                 if undefined.isEmpty { Console.out("ok  \(path)\n") } else { failed += 1 }
             }

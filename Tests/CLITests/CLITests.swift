@@ -107,7 +107,7 @@ struct CLITests {
     /// sandbox's names and (in a test file) `test` are defined.
     @Test func checkNamesAGlobalNothingDefines() async throws {
         let dir = try scriptFolder([
-            "typo.lua": "local q = fetch(queues()[1].id)\ndeploy(q.id, biuld(q, {maxWaitTime = 5}))\nprint(undefined_thing, biuld)\n",
+            "typo.lua": "local q = fetch(queues()[1].id)\ndeploy(q.id, biuld(q, {maxWaitTime = 5}))\nprint(undefined_thing, biuld)\nprint = nil\n",
             "own.lua": "limit = 3\nlocal function f() return limit + #cx.args end\nprint(f(), rawget(_G, \"maybe\"), string.rep('x', 2))\n",
             "own_test.lua": "test('x', function(t) t.eq(1, 1) end)\n",
         ])
@@ -116,6 +116,7 @@ struct CLITests {
         #expect(r.stderr == """
             typo.lua:2: biuld is not defined (did you mean build?): neither a binding nor a global the script sets
             typo.lua:3: undefined_thing is not defined: neither a binding nor a global the script sets
+            typo.lua:4: print is the sandbox's own; assigning it replaces it for the rest of the run (use a local)
 
             """, "\(r.stderr)")
     }

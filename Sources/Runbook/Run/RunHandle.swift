@@ -32,17 +32,25 @@ public enum RunbookChecker {
         "queues", "skills", "agents", "agent", "analytics",
     ]
 
-    /// Reads of globals that nothing defines — not the sandbox, not the script itself — as
+    /// Reads of globals that nothing defines — not the sandbox, not the script itself — and
+    /// assignments to the sandbox's own names, as
     /// `path:LINE: NAME is not defined…`, with the closest defined name when one is near: a
     /// misspelt binding (`fecth`) found before a run stops at it, halfway through its changes.
     /// A runbook test (`*_test.lua`) also has `test`.
-    public static func undefinedGlobals(source: String, path: String) -> [String] {
+    public static func globalProblems(source: String, path: String) -> [String] {
         guard let accesses = GlobalAccesses.of(source: source, chunkName: "@\(path)") else { return [] }
         var defined = sandboxGlobals.union(accesses.filter(\.isWrite).map(\.name))
         if path.hasSuffix("_test.lua") { defined.insert("test") }
         var seen: Set<String> = []
-        return accesses.filter { !$0.isWrite && !defined.contains($0.name) }.compactMap { access in
-            guard seen.insert(access.name).inserted else { return nil }  // once per name: its first read
+        return accesses.compactMap { access in
+            guard seen.insert((access.isWrite ? "=" : "") + access.name).inserted else { return nil }  // once per name and kind
+            if access.isWrite {
+                // The sandbox's names are read-only to luacheck too: a runbook that assigns one
+                // loses the binding (or `string`, `print`) for the rest of its run.
+                guard sandboxGlobals.contains(access.name) else { return nil }
+                return "\(path):\(access.line): \(access.name) is the sandbox's own; assigning it replaces it for the rest of the run (use a local)"
+            }
+            guard !defined.contains(access.name) else { return nil }
             let near = closest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
             return "\(path):\(access.line): \(access.name) is not defined\(near): neither a binding nor a global the script sets"
         }

@@ -23,7 +23,8 @@ struct TestCommand: AsyncParsableCommand {
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
             What a failed test printed (print, log.*) is shown under its failure, and in the JUnit
             file as the test's system-out. Ends with "N passed, N failed"; exits 1 when any test
-            failed.
+            failed. Ctrl-C stops the test running (its tenant's state removed) and starts no
+            further file: what ran is reported, and the exit code is 130.
 
             Example:
               cxrun test
@@ -46,9 +47,18 @@ struct TestCommand: AsyncParsableCommand {
             Console.err("cxrun: no *_test.lua files found\(paths.isEmpty ? " below scripts/ or in the current folder" : "")\n")
             throw ExitCode(2)
         }
+        // A stop signal ends the test running (its tenant stopped, its state removed) and the
+        // files after it are not started; what ran is reported, and the exit code is the signal's.
+        Interrupts.prepare()
         var results: [TestRunner.Result] = []
-        for file in files {
-            results += await TestRunner.run(file: file, filter: filter, tenants: SandboxTestTenants(), stdlib: StdlibLocator.locate()) { r in
+        var notRun = 0
+        for (index, file) in files.enumerated() {
+            if Interrupts.signalled {
+                notRun = files.count - index
+                break
+            }
+            results += await TestRunner.run(file: file, filter: filter, tenants: SandboxTestTenants(), stdlib: StdlibLocator.locate(),
+                                            onStart: { Interrupts.install($0) }) { r in
                 if r.passed {
                     Console.out("ok    \(r.file): \(r.name) (\(String(format: "%.2f", r.seconds)) s)\n")
                 } else {
@@ -57,14 +67,17 @@ struct TestCommand: AsyncParsableCommand {
                 }
             }
         }
+        Interrupts.uninstall()
         let failed = results.filter { !$0.passed }.count
-        Console.out("\(results.count - failed) passed, \(failed) failed\n")
+        Console.out("\(results.count - failed) passed, \(failed) failed"
+                    + (Interrupts.signalled ? "; interrupted\(notRun > 0 ? ", \(notRun) file\(notRun == 1 ? "" : "s") not run" : "")" : "") + "\n")
         if let junit {
             do { try OutputFile.write(JUnitReport.xml(results), to: junit) } catch {
                 Console.err("cxrun: cannot write \(junit): \(error)\n")
                 throw ExitCode(2)
             }
         }
+        if Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         if failed > 0 { throw ExitCode(1) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cxrun test`: runbook tests against fresh sandbox tenants, as a script author uses it.
 @Suite("cxrun test")
@@ -88,6 +89,25 @@ struct RunbookTestCommandTests {
         let xml = try String(contentsOf: dir.appendingPathComponent("out.xml"), encoding: .utf8)
         #expect(xml.contains("<system-out>looking at\tVoice - Billing 1\n[warn] a warning\n</system-out>")
                 && xml.contains("name=\"passes\" time=") && xml.contains("<system-out>quiet\n</system-out>"), "\(xml.prefix(600))")
+    }
+
+    /// Ctrl-C during `cxrun test` stops the test running, removes its tenant's state, starts no
+    /// further file, and says what ran and what did not (it ended at once, saying nothing, its
+    /// tenant's folder left behind).
+    @Test func anInterruptedTestRunSaysWhatRanAndLeavesNothingBehind() async throws {
+        let dir = try scriptFolder([
+            "a_test.lua": "test('waits', function(t) t.sim.queues() cx.sleep(60) end)\ntest('never', function(t) end)\n",
+            "b_test.lua": "test('not started', function(t) end)\n",
+        ])
+        let tmp = try temporaryFolder("cxrun-test-tmp")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let tenants: @Sendable () -> [String] = { ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasPrefix("cxrun-test-sim-") } }
+        let r = try await runCLI(["test", "a_test.lua", "b_test.lua"], in: dir, interruptWhen: { !tenants().isEmpty }, environment: ["TMPDIR": tmp])
+        #expect(r.status == 130, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.hasPrefix("FAIL  a_test.lua: waits\n      a_test.lua:1: interrupted\n      the file stopped here: the tests after this point did not run\n"),
+                "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("0 passed, 1 failed; interrupted, 1 file not run\n"), "\(r.stdout)")
+        #expect(tenants().isEmpty, "the test's tenant state is removed: \(tenants())")
     }
 
     @Test func aTestThatRunsAwayFailsAloneAndTheOthersStillRun() async throws {

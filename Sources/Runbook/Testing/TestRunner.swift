@@ -20,9 +20,11 @@ public enum TestRunner {
         public var output: String = ""
     }
 
-    /// Runs one test file; `onResult` sees each test as it ends. A file that cannot load is one failed result.
+    /// Runs one test file; `onResult` sees each test as it ends, `onStart` gets a handle that can
+    /// interrupt the file (a stop signal). A file that cannot load is one failed result.
     public static func run(
-        file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (Result) -> Void
+        file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onStart: (@Sendable (RunHandle) -> Void)? = nil,
+        onResult: @escaping @Sendable (Result) -> Void
     ) async -> [Result] {
         let text: String
         switch ScriptFile.read(file) {
@@ -42,7 +44,8 @@ public enum TestRunner {
         let request = RunRequest(
             source: text, chunkName: "@\(file)",
             limits: RunLimits(), sandbox: sandbox,
-            bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) })
+            bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) },
+            onStart: { control in onStart?(RunHandle(control: control)) })
         let outcome = await ScriptRunner.run(request)
         await session.stopAll()
         var results = session.results

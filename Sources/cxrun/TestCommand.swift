@@ -21,14 +21,15 @@ struct TestCommand: AsyncParsableCommand {
             Paths in t.run are relative to the test file, else to the current folder.
 
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
-            What a failed test printed (print, log.*) is shown under its failure, and in the JUnit
-            file as the test's system-out. Ends with "N passed, N failed"; exits 1 when any test
-            failed. Ctrl-C stops the test running (its tenant's state removed) and starts no
-            further file: what ran is reported, and the exit code is 130.
+            What a failed test printed (print, log.*) is shown under its failure, and in the \
+            JUnit file as the test's system-out. Ends with "N passed, N failed"; exits 1 when \
+            any test failed. Ctrl-C stops the test running (its tenant's state removed) and \
+            starts no further file: what ran is reported, and the exit code is 130.
 
             Example:
               cxrun test
-              cxrun test scripts/rebalance_test.lua --filter "dry run" --junit test-results.xml
+              cxrun test scripts/rebalance_test.lua --filter "dry run"
+              cxrun test --junit test-results.xml
             """
     )
 

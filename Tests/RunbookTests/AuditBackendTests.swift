@@ -87,7 +87,7 @@ struct AuditBackendTests {
             #expect(seen == ["e", "d", "c", "b", "a"], "page size \(size): \(seen)")
         }
         #expect(try store.runs(limit: 3).map(\.id) == ["e", "d", "c"])
-        let counts = try store.callCounts(runs: ["a", "b", "e"])
+        let counts = try store.callCounts(runs: ["a", "b", "e"] + (0..<1_200).map { "absent-\($0)" })  // more than one statement's worth
         #expect(counts["b"]?.calls == 2 + 1 && counts["b"]?.errors == 2 && counts["e"]?.calls == 1 && counts["e"]?.errors == 0 && counts["a"] == nil,
                 "\(counts)")
     }

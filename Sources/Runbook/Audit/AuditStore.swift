@@ -227,18 +227,20 @@ public final class AuditStore: Sendable {
     /// How many calls each run made and how many failed, counted by the database (a run of
     /// 200,000 calls is not read row by row to be counted).
     public func callCounts(runs ids: [String]) throws -> [String: (calls: Int, errors: Int)] {
-        guard !ids.isEmpty else { return [:] }
-        let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-        return try database.read { db in
-            var out: [String: (calls: Int, errors: Int)] = [:]
-            for row in try db.query("""
-                SELECT run_id, COUNT(*) AS calls, SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors
-                FROM calls WHERE run_id IN (\(marks)) GROUP BY run_id
-                """, ids.map(SQLValue.text)) {
-                out[row.text("run_id")] = (Int(row["calls"]?.int ?? 0), Int(row["errors"]?.int ?? 0))
+        var out: [String: (calls: Int, errors: Int)] = [:]
+        // In groups: a statement takes at most 32,766 parameters (SQLite), 65,535 (PostgreSQL).
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let group = ids[start..<min(start + 500, ids.count)]
+            let marks = Array(repeating: "?", count: group.count).joined(separator: ", ")
+            let rows = try database.read { db in
+                try db.query("""
+                    SELECT run_id, COUNT(*) AS calls, SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors
+                    FROM calls WHERE run_id IN (\(marks)) GROUP BY run_id
+                    """, group.map(SQLValue.text))
             }
-            return out
+            for row in rows { out[row.text("run_id")] = (Int(row["calls"]?.int ?? 0), Int(row["errors"]?.int ?? 0)) }
         }
+        return out
     }
 
     public func run(_ id: String) throws -> RunRecord? {

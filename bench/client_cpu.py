@@ -8,7 +8,10 @@ Usage: client_cpu.py BASE_URL CLIENT_ID CLIENT_SECRET empty|reads N|floor N|pair
   floor N  the same N fetches over one raw socket: a request written, its answer read, nothing
            parsed but the head: what any client pays the kernel per request, the floor
   pairs    for every queue a fetch, then a PUT of it with maxWaitTime + 1 (If-Match)
+  floorpairs  the same fetch and PUT for every queue over one raw socket: the body sent back as
+           read (its version found by a byte search), nothing else parsed
 """
+import re
 import socket
 import sys
 from urllib.parse import urlsplit
@@ -33,6 +36,8 @@ def main() -> int:
         page += 1
     if mode == "floor":
         return floor(base, token, ids, int(sys.argv[5]))
+    if mode == "floorpairs":
+        return floor_pairs(base, token, ids)
     if mode == "reads":
         for i in range(int(sys.argv[5])):
             s.get(f"{base}/api/v2/routing/queues/{ids[i % len(ids)]}").raise_for_status()
@@ -45,22 +50,45 @@ def main() -> int:
     return 0
 
 
-def floor(base: str, token: str, ids: list, n: int) -> int:
+def exchange(sock, request: bytes) -> bytes:
+    """One request written and its answer read: the head searched, the body taken by its length."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise SystemExit(head.split(b"\r\n")[0].decode())
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return body
+
+
+def connect(base: str):
     url = urlsplit(base)
     sock = socket.create_connection((url.hostname, url.port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock, url.netloc
+
+
+def floor(base: str, token: str, ids: list, n: int) -> int:
+    sock, host = connect(base)
     for i in range(n):
-        sock.sendall((f"GET /api/v2/routing/queues/{ids[i % len(ids)]} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-                      f"Accept: application/json\r\nAuthorization: Bearer {token}\r\n\r\n").encode())
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += sock.recv(65536)
-        head, _, body = data.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200"):
-            raise SystemExit(head.split(b"\r\n")[0].decode())
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
-        while len(body) < length:
-            body += sock.recv(65536)
+        exchange(sock, (f"GET /api/v2/routing/queues/{ids[i % len(ids)]} HTTP/1.1\r\nHost: {host}\r\n"
+                        f"Accept: application/json\r\nAuthorization: Bearer {token}\r\n\r\n").encode())
+    return 0
+
+
+def floor_pairs(base: str, token: str, ids: list) -> int:
+    sock, host = connect(base)
+    for queue_id in ids:
+        body = exchange(sock, (f"GET /api/v2/routing/queues/{queue_id} HTTP/1.1\r\nHost: {host}\r\n"
+                               f"Accept: application/json\r\nAuthorization: Bearer {token}\r\n\r\n").encode())
+        version = re.search(rb'"version"\s*:\s*(\d+)', body).group(1).decode()
+        exchange(sock, (f"PUT /api/v2/routing/queues/{queue_id} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n"
+                        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nIf-Match: {version}\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
     return 0
 
 

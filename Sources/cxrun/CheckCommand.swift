@@ -55,7 +55,7 @@ struct CheckCommand: ParsableCommand {
                 Console.err((error.hasPrefix(path + ":") ? error : "\(path): \(error)") + "\n")
                 failed += 1
             } else {
-                let undefined = RunbookChecker.globalProblems(source: source, path: path)
+                let undefined = RunbookChecker.globalProblems(source: source, path: path, stdlib: StdlibLocator.locate())
                 for line in undefined { Console.err(line + "\n") }
                 if undefined.isEmpty { Console.out("ok  \(path)\n") } else { failed += 1 }
             }

@@ -110,9 +110,13 @@ struct CLITests {
             "typo.lua": "local q = fetch(queues()[1].id)\ndeploy(q.id, biuld(q, {maxWaitTime = 5}))\nprint(undefined_thing, biuld)\nprint = nil\n",
             "own.lua": "limit = 3\nlocal function f() return limit + #cx.args end\nprint(f(), rawget(_G, \"maybe\"), string.rep('x', 2))\n",
             "own_test.lua": "test('x', function(t) t.eq(1, 1) end)\n",
+            // A module runs in the script's environment: what it sets is defined for the script.
+            "uses.lua": "require('lib.helpers')\nprint(helper(1), cx.validate ~= nil)\n",
+            "lib/helpers.lua": "require 'lib.more'\nfunction helper(x) return more(x) end\n",
+            "lib/more.lua": "more = function(x) return x end\n",
         ])
-        let r = try await runCLI(["check", "typo.lua", "own.lua", "own_test.lua"], in: dir)
-        #expect(r.status == 1 && r.stdout == "ok  own.lua\nok  own_test.lua\n", "\(r.stdout)")
+        let r = try await runCLI(["check", "typo.lua", "own.lua", "own_test.lua", "uses.lua"], in: dir)
+        #expect(r.status == 1 && r.stdout == "ok  own.lua\nok  own_test.lua\nok  uses.lua\n", "\(r.stdout)")
         #expect(r.stderr == """
             typo.lua:2: biuld is not defined (did you mean build?): neither a binding nor a global the script sets
             typo.lua:3: undefined_thing is not defined: neither a binding nor a global the script sets

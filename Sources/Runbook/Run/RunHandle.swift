@@ -1,3 +1,4 @@
+import Foundation
 import LuaHost
 
 /// A handle on a running runbook that other threads may use (a signal watcher, a UI).
@@ -37,9 +38,13 @@ public enum RunbookChecker {
     /// `path:LINE: NAME is not defined…`, with the closest defined name when one is near: a
     /// misspelt binding (`fecth`) found before a run stops at it, halfway through its changes.
     /// A runbook test (`*_test.lua`) also has `test`.
-    public static func globalProblems(source: String, path: String) -> [String] {
+    /// The modules it requires are found as a run finds them (`stdlib`, then the script's folder):
+    /// a module runs in the script's environment, so the globals it sets are defined for it too.
+    public static func globalProblems(source: String, path: String, stdlib: String? = nil) -> [String] {
         guard let accesses = GlobalAccesses.of(source: source, chunkName: "@\(path)") else { return [] }
         var defined = sandboxGlobals.union(accesses.filter(\.isWrite).map(\.name))
+        let folder = (path as NSString).deletingLastPathComponent
+        defined.formUnion(globalsSet(byModulesOf: source, ModuleResolver(stdlib: stdlib, scriptDirectory: folder.isEmpty ? "." : folder)))
         if path.hasSuffix("_test.lua") { defined.insert("test") }
         var seen: Set<String> = []
         return accesses.compactMap { access in
@@ -53,6 +58,26 @@ public enum RunbookChecker {
             guard !defined.contains(access.name) else { return nil }
             let near = closest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
             return "\(path):\(access.line): \(access.name) is not defined\(near): neither a binding nor a global the script sets"
+        }
+    }
+
+    /// The globals set by the modules `source` requires (`require("name")` with a literal name),
+    /// and by theirs in turn.
+    static func globalsSet(byModulesOf source: String, _ modules: ModuleResolver) -> Set<String> {
+        var set: Set<String> = [], seen: Set<String> = [], pending = requiredNames(source)
+        while let name = pending.popLast(), seen.count < 200 {
+            guard seen.insert(name).inserted, case .success(let module) = modules.resolve(name) else { continue }
+            set.formUnion((GlobalAccesses.of(source: module.source, chunkName: module.chunkName) ?? []).filter(\.isWrite).map(\.name))
+            pending += requiredNames(module.source)
+        }
+        return set
+    }
+
+    /// The literal module names in `require "x"`, `require("x")`, `require('x')`.
+    private static func requiredNames(_ source: String) -> [String] {
+        guard let pattern = try? NSRegularExpression(pattern: #"\brequire\s*\(?\s*["']([A-Za-z0-9_.]+)["']"#) else { return [] }
+        return pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { m in
+            Range(m.range(at: 1), in: source).map { String(source[$0]) }
         }
     }
 

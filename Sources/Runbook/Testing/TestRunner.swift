@@ -74,8 +74,22 @@ final class TestSession: Sendable {
     let tenants: any TestTenants
     let stdlib: String?
     let onResult: @Sendable (TestRunner.Result) -> Void
-    private let state = Mutex<(sims: [Int: TestTenant], next: Int, results: [TestRunner.Result], runs: Int, started: ContinuousClock.Instant,
-                               running: String?, output: String)>(([:], 1, [], 0, .now, nil, ""))
+    private struct State {
+        var sims: [Int: TestTenant] = [:]
+        /// Tenants being started, by the id they will have: the file's end waits for them (a stop
+        /// signal can end the run while one starts, and its folder must not outlive the process).
+        var starting: [Int: Task<TestTenant, any Error>] = [:]
+        /// The file has ended: a tenant that finishes starting now is stopAll's to stop.
+        var stopped = false
+        var next = 1
+        var results: [TestRunner.Result] = []
+        var runs = 0
+        var started = ContinuousClock.now
+        var running: String?
+        var output = ""
+    }
+
+    private let state = Mutex(State())
 
     /// The most of one test's output kept (a print in a loop must not take the run's memory).
     static let maxOutputBytes = 64 << 10
@@ -107,8 +121,13 @@ final class TestSession: Sendable {
     var running: String? { state.withLock { $0.running } }
 
     func stopAll() async {
-        let sims = state.withLock { s in defer { s.sims = [:] }; return Array(s.sims.values) }
+        let (sims, starting) = state.withLock { s in
+            s.stopped = true
+            defer { (s.sims, s.starting) = ([:], [:]) }
+            return (Array(s.sims.values), Array(s.starting.values))
+        }
         for sim in sims { await sim.stop() }
+        for start in starting { await (try? start.value)?.stop() }
     }
 
     private func sim(_ id: Int) throws(ScriptError) -> TestTenant {
@@ -124,19 +143,28 @@ final class TestSession: Sendable {
             }),
             ("new_sim", { [self] call throws(ScriptError) in
                 let name = call.string(1)
-                // What the file printed outside a test is nobody's output.
-                state.withLock { $0.running = name; $0.output = "" }
+                let tenants = self.tenants
+                let start = Task { try await tenants.start() }
+                let id = state.withLock { s in
+                    // What the file printed outside a test is nobody's output.
+                    (s.running, s.output) = (name, "")
+                    defer { s.next += 1 }
+                    s.starting[s.next] = start
+                    return s.next
+                }
                 return .suspend(.async {
                     do {
-                        let tenant = try await self.tenants.start()
-                        let id = self.state.withLock { s in
-                            defer { s.next += 1 }
-                            s.sims[s.next] = tenant
+                        let tenant = try await start.value
+                        let kept = self.state.withLock { s in
+                            guard !s.stopped else { return false }  // stopAll has it, and stops it
+                            s.starting[id] = nil
+                            s.sims[id] = tenant
                             s.started = .now
-                            return s.next
+                            return true
                         }
-                        return .success([.int(Int64(id))])
+                        return kept ? .success([.int(Int64(id))]) : .failure(.message("the test file was stopped"))
                     } catch {
+                        self.state.withLock { _ = $0.starting.removeValue(forKey: id) }
                         return .failure(.message("cannot start a sandbox tenant: \(error)"))
                     }
                 })

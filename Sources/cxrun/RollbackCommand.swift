@@ -53,7 +53,7 @@ struct RollbackCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         await setup.stop()
-        for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(TerminalText.escaped("\(line.queue): \(line.message)"))\n") }
+        for line in result.lines { Console.out("\(line.ok ? "ok  " : "FAIL") \(TerminalText.escaped("\(line.title): \(line.message)"))\n") }
         if result.lines.isEmpty { Console.out("nothing to restore: run \(sourceRun) wrote no queue and reassigned no user\n") }
         if let note = RollbackSession.notUndone(run: sourceRun, auditPath: audit) { Console.out("note: \(note)\n") }
         Console.err("rollback run \(result.runID) (cxrun audit show \(result.runID))\n")

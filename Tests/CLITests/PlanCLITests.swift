@@ -112,7 +112,7 @@ struct PlanCLITests {
         let shown = try await runCLI(["audit", "show", runID], in: dir)
         #expect(shown.stdout.contains("plan     plan-") && shown.stdout.contains("-> 444"), "\(shown.stdout)")
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir)
-        #expect(rollback.status == 0 && rollback.stdout.contains("ok   \(id): restored"), "\(rollback.stdout) \(rollback.stderr)")
+        #expect(rollback.status == 0 && rollback.stdout.contains("ok   queue Voice - ") && rollback.stdout.contains(" (\(id)): restored"), "\(rollback.stdout) \(rollback.stderr)")
     }
 
     /// Ctrl-C during an apply (every API write held 3 s by a standalone sim): no write starts

@@ -280,11 +280,11 @@ struct SafetyTests {
             #expect(run.outcome.status == .succeeded, "\(run.outcome.failureText)")
             #expect(RollbackSession.notUndone(run: run.summary.runID, auditPath: bench.auditPath)
                     == "not undone by a rollback: the run's 1 agent status change and 2 webhook deliveries "
-                    + "(an agent's status is live state, since moved on; a delivery was sent)")
+                    + "(an agent's status is live state, since moved on; what was delivered cannot be called back)")
             // Only the reasons of what the run did: a webhook-only run is not told of agents.
             let (sent, _) = try await bench.run(#"webhook("wfm", {event = "c"}, {wait = true})"#)
             #expect(RollbackSession.notUndone(run: sent.summary.runID, auditPath: bench.auditPath)
-                    == "not undone by a rollback: the run's 1 webhook delivery (a delivery was sent)")
+                    == "not undone by a rollback: the run's 1 webhook delivery (what was delivered cannot be called back)")
             let (quiet, _) = try await bench.run("local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {maxWaitTime = 299}))\n")
             #expect(RollbackSession.notUndone(run: quiet.summary.runID, auditPath: bench.auditPath) == nil)
         }

@@ -7,9 +7,16 @@ import JSONCore
 public enum RollbackSession {
     /// One queue's outcome.
     public struct Line: Sendable {
+        /// The target's id (a queue's, or `user ID`).
         public var queue: String
         public var ok: Bool
         public var message: String
+        /// How an operator reads the target: `queue NAME (ID)`, as `cxrun apply` names it.
+        public var title: String
+
+        init(queue: String, ok: Bool, message: String, title: String? = nil) {
+            (self.queue, self.ok, self.message, self.title) = (queue, ok, message, title ?? queue)
+        }
     }
 
     /// What a rollback of `run` leaves as it is, to say so: agent status changes (the agents'
@@ -19,7 +26,7 @@ public enum RollbackSession {
         guard let calls = try? AuditStore(path: auditPath, readOnly: true).calls(run: run) else { return nil }
         func count(_ binding: String) -> Int { calls.filter { $0.binding == binding && ($0.status == .ok || $0.status == .pending) }.count }
         let kinds = [(count("agent_status"), "agent status change", "agent status changes", "an agent's status is live state, since moved on"),
-                     (count("webhook"), "webhook delivery", "webhook deliveries", "a delivery was sent")].filter { $0.0 > 0 }
+                     (count("webhook"), "webhook delivery", "webhook deliveries", "what was delivered cannot be called back")].filter { $0.0 > 0 }
         guard !kinds.isEmpty else { return nil }
         return "not undone by a rollback: the run's " + kinds.map { "\($0.0) \($0.0 == 1 ? $0.1 : $0.2)" }.joined(separator: " and ")
             + " (" + kinds.map(\.3).joined(separator: "; ") + ")"
@@ -65,9 +72,11 @@ public enum RollbackSession {
             return true
         }
         for queue in queues {
+            // Named as the deploy found it (its pre-image): the id alone says nothing at a glance.
+            let title = records[queue].flatMap { $0.pre["name"]?.stringValue }.map { "queue \($0) (\(queue))" } ?? "queue \(queue)"
             if stopped(queue) { continue }
             guard let source = records[queue] else {
-                lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded"))
+                lines.append(Line(queue: queue, ok: false, message: "no snapshot recorded", title: title))
                 continue
             }
             do {
@@ -87,9 +96,9 @@ public enum RollbackSession {
                 if !untouched.isEmpty {
                     message += "; left as is: \(untouched.joined(separator: ", ")) (secret values recorded sealed; \(source.unopenedReason))"
                 }
-                lines.append(Line(queue: queue, ok: untouched.isEmpty || planned, message: message))
+                lines.append(Line(queue: queue, ok: untouched.isEmpty || planned, message: message, title: title))
             } catch {
-                lines.append(Line(queue: queue, ok: false, message: error.description))
+                lines.append(Line(queue: queue, ok: false, message: error.description, title: title))
             }
         }
         for change in users {

@@ -83,7 +83,7 @@ struct AuditCommand: ParsableCommand {
                 let (calls, errors) = counts[r.id] ?? (0, 0)
                 Console.out(TerminalText.escaped(
                     "\(r.id)  \(AuditCommand.time(r.startedAt))  \(r.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                        + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) calls=\(calls) errors=\(errors)  \(r.script)")
+                        + "\(r.dryRun ? "dry-run " : "")tenant=\(r.tenant) by=\(r.operatorName) calls=\(calls) errors=\(errors)  \(r.script)")
                     + "\n")
             }
         }

@@ -20,6 +20,8 @@ struct RunbookCLITests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".cxrun/sandbox.sqlite").path))
         let runs = try await runCLI(["audit", "runs"], in: dir)
         #expect(runs.status == 0 && runs.stdout.contains("succeeded") && runs.stdout.contains("book.lua"))
+        // A shared history says who ran each run.
+        #expect(runs.stdout.contains(" by=\(ProcessInfo.processInfo.environment["USER"] ?? NSUserName()) "), "\(runs.stdout)")
         // A run that wrote nothing: the rollback says there is nothing to restore, not nothing at all.
         try "print(#queues())\n".write(to: dir.appendingPathComponent("read.lua"), atomically: true, encoding: .utf8)
         let read = try await runCLI(["run", "read.lua"], in: dir)

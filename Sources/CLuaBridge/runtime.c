@@ -146,6 +146,8 @@ void cxb_break(CXBRuntime *rt) {
     else atomic_store(&rt->interrupt, 1);
 }
 
+void cxb_break_contained(CXBRuntime *rt) { atomic_store(&rt->brk, 1); }
+
 int cxb_break_pending(CXBRuntime *rt) { return atomic_load(&rt->brk) && atomic_load(&rt->contained) > 0; }
 
 CXBLimit cxb_limit(const CXBRuntime *rt) { return rt->limit; }

@@ -24,6 +24,10 @@ public struct RunControl: Sendable {
     /// run when none is running (safe from any thread).
     public func breakCall() { cxb_break(runtime) }
 
+    /// Stops the contained call running now, and never the run: a break that arrives between
+    /// contained calls is dropped when the next one starts (safe from any thread).
+    public func breakContainedCall() { cxb_break_contained(runtime) }
+
     /// True once the run was asked to stop.
     public var stopRequested: Bool { cxb_interrupt_requested(runtime) != 0 }
 

@@ -23,7 +23,8 @@ struct TestCommand: AsyncParsableCommand {
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
             What a failed test printed (print, log.*) is shown under its failure, and in the \
             JUnit file as the test's system-out. Ends with "N passed, N failed"; exits 1 when \
-            any test failed. Ctrl-C stops the test running (its tenant's state removed) and \
+            any test failed. A test still running --timeout seconds (60) after its tenant is \
+            ready is stopped and fails; the file goes on. Ctrl-C stops the test running (its tenant's state removed) and \
             starts no further file: what ran is reported, and the exit code is 130.
 
             Example:
@@ -42,6 +43,13 @@ struct TestCommand: AsyncParsableCommand {
     @Option(help: "Also write the results as JUnit XML to this file.")
     var junit: String?
 
+    @Option(help: "Seconds a test may run (from its tenant ready) before it is stopped and fails; the file goes on (default: 60).")
+    var timeout: Double?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+    }
+
     func run() async throws {
         let files = try discover()
         guard !files.isEmpty else {
@@ -59,7 +67,7 @@ struct TestCommand: AsyncParsableCommand {
                 break
             }
             results += await TestRunner.run(file: file, filter: filter, tenants: SandboxTestTenants(), stdlib: StdlibLocator.locate(),
-                                            onStart: { Interrupts.install($0) }) { r in
+                                            testTimeout: timeout ?? TestRunner.defaultTestTimeout, onStart: { Interrupts.install($0) }) { r in
                 if r.passed {
                     Console.out("ok    \(r.file): \(r.name) (\(String(format: "%.2f", r.seconds)) s)\n")
                 } else {

@@ -91,6 +91,30 @@ struct RunbookTestCommandTests {
                 && xml.contains("name=\"passes\" time=") && xml.contains("<system-out>quiet\n</system-out>"), "\(xml.prefix(600))")
     }
 
+    /// A test that hangs (a wait, a loop) fails alone at its time limit and the file goes on: it
+    /// held the whole file for its 10-minute deadline before.
+    @Test func aTestPastItsTimeLimitFailsAloneAndTheFileGoesOn() async throws {
+        let dir = try scriptFolder(["hang_test.lua": """
+            test("waits", function(t) print("waiting") cx.sleep(600) end)
+            test("spins", function(t) while true do end end)
+            test("still runs", function(t) t.eq(t.sim.queues()[1].version, 1) end)
+            """])
+        let r = try await runCLI(["test", "hang_test.lua", "--timeout", "1"], in: dir)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("""
+            FAIL  hang_test.lua: waits
+                  hang_test.lua:1: the test ran past its 1 s limit and was stopped (cxrun test --timeout)
+                  printed:
+                    waiting
+            FAIL  hang_test.lua: spins
+                  hang_test.lua:2: the test ran past its 1 s limit and was stopped (cxrun test --timeout)
+            ok    hang_test.lua: still runs
+            """), "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("1 passed, 2 failed\n"), "\(r.stdout)")
+        let bad = try await runCLI(["test", "hang_test.lua", "--timeout", "0"], in: dir)
+        #expect(bad.status == 2 && bad.stderr.contains("--timeout must be between 0 and 86400 seconds"), "\(bad.stderr)")
+    }
+
     /// Ctrl-C during `cxrun test` stops the test running, removes its tenant's state, starts no
     /// further file, and says what ran and what did not (it ended at once, saying nothing, its
     /// tenant's folder left behind).
@@ -124,7 +148,8 @@ struct RunbookTestCommandTests {
               error({code = "x"})
             end)
             """])
-        let r = try await runCLI(["test", "loop_test.lua"], in: dir)
+        // The instruction limit stops it, whatever the machine's speed (not the time limit).
+        let r = try await runCLI(["test", "loop_test.lua", "--timeout", "86400"], in: dir)
         #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("FAIL  loop_test.lua: runs away\n      loop_test.lua:2: instruction limit exceeded"), "\(r.stdout)")
         #expect(r.stdout.contains("ok    loop_test.lua: still runs") && r.stdout.hasSuffix("1 passed, 2 failed\n"), "\(r.stdout)")

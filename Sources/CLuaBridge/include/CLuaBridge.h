@@ -58,6 +58,9 @@ int cxb_interrupt_requested(CXBRuntime *rt);
 /// Thread-safe: stops the contained call running now (see `cxb_contained_call`) at its next
 /// check, or the whole run when none is running.
 void cxb_break(CXBRuntime *rt);
+/// Stops the contained call running now, never the run: set while none runs, the break is dropped
+/// when the next one starts (a test's time limit, which must not end the file). Any thread.
+void cxb_break_contained(CXBRuntime *rt);
 /// True when a break waits for a contained call that is running.
 int cxb_break_pending(CXBRuntime *rt);
 CXBLimit cxb_limit(const CXBRuntime *rt);

@@ -20,11 +20,15 @@ public enum TestRunner {
         public var output: String = ""
     }
 
+    /// How long a test may run, by default, before it is stopped and fails.
+    public static let defaultTestTimeout = 60.0
+
     /// Runs one test file; `onResult` sees each test as it ends, `onStart` gets a handle that can
-    /// interrupt the file (a stop signal). A file that cannot load is one failed result.
+    /// interrupt the file (a stop signal). A test still running after `testTimeout` seconds is
+    /// stopped and fails; the file goes on. A file that cannot load is one failed result.
     public static func run(
-        file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onStart: (@Sendable (RunHandle) -> Void)? = nil,
-        onResult: @escaping @Sendable (Result) -> Void
+        file: String, filter: String?, tenants: any TestTenants, stdlib: String?, testTimeout: Double = defaultTestTimeout,
+        onStart: (@Sendable (RunHandle) -> Void)? = nil, onResult: @escaping @Sendable (Result) -> Void
     ) async -> [Result] {
         let text: String
         switch ScriptFile.read(file) {
@@ -34,7 +38,7 @@ public enum TestRunner {
             onResult(r)
             return [r]
         }
-        let session = TestSession(file: file, filter: filter, tenants: tenants, stdlib: stdlib, onResult: onResult)
+        let session = TestSession(file: file, filter: filter, tenants: tenants, stdlib: stdlib, testTimeout: testTimeout, onResult: onResult)
         let directory = (file as NSString).deletingLastPathComponent
         let sandbox = SandboxOptions(
             args: [], runInfo: ["id": "test", "tenant": "sandbox", "dry_run": false],
@@ -45,7 +49,10 @@ public enum TestRunner {
             source: text, chunkName: "@\(file)",
             limits: RunLimits(), sandbox: sandbox,
             bindings: { BindingSet(hidden: session.hostFunctions, extensions: [testingExtensionSource]) },
-            onStart: { control in onStart?(RunHandle(control: control)) })
+            onStart: { control in
+                session.control(control)
+                onStart?(RunHandle(control: control))
+            })
         let outcome = await ScriptRunner.run(request)
         await session.stopAll()
         var results = session.results
@@ -87,6 +94,11 @@ final class TestSession: Sendable {
         var started = ContinuousClock.now
         var running: String?
         var output = ""
+        /// The run's control, to stop a test past its time; the number of the test running, and
+        /// of the last one its time limit stopped.
+        var control: RunControl?
+        var test = 0
+        var timedOut = 0
     }
 
     private let state = Mutex(State())
@@ -94,7 +106,11 @@ final class TestSession: Sendable {
     /// The most of one test's output kept (a print in a loop must not take the run's memory).
     static let maxOutputBytes = 64 << 10
 
-    init(file: String, filter: String?, tenants: any TestTenants, stdlib: String?, onResult: @escaping @Sendable (TestRunner.Result) -> Void) {
+    let testTimeout: Double
+
+    init(file: String, filter: String?, tenants: any TestTenants, stdlib: String?, testTimeout: Double,
+         onResult: @escaping @Sendable (TestRunner.Result) -> Void) {
+        self.testTimeout = testTimeout
         self.file = file
         self.filter = filter
         self.tenants = tenants
@@ -103,6 +119,21 @@ final class TestSession: Sendable {
     }
 
     var results: [TestRunner.Result] { state.withLock { $0.results } }
+
+    func control(_ control: RunControl) { state.withLock { $0.control = control } }
+
+    /// Test `number`'s time is up: if it still runs, its contained call is stopped. Under the
+    /// lock, so that it cannot reach the next test (which numbers itself under the same lock
+    /// before its contained call starts, and that start drops a break left over).
+    private func timeUp(_ number: Int) {
+        state.withLock { s in
+            guard s.test == number, s.running != nil, let control = s.control else { return }
+            s.timedOut = number
+            control.breakContainedCall()
+        }
+    }
+
+    private static func seconds(_ t: Double) -> String { t == t.rounded() ? String(Int(t)) : String(t) }
 
     /// Keeps what the running test printed, up to `maxOutputBytes`.
     func capture(_ text: String) {
@@ -145,12 +176,13 @@ final class TestSession: Sendable {
                 let name = call.string(1)
                 let tenants = self.tenants
                 let start = Task { try await tenants.start() }
-                let id = state.withLock { s in
+                let (id, number) = state.withLock { s in
                     // What the file printed outside a test is nobody's output.
                     (s.running, s.output) = (name, "")
+                    s.test += 1
                     defer { s.next += 1 }
                     s.starting[s.next] = start
-                    return s.next
+                    return (s.next, s.test)
                 }
                 return .suspend(.async {
                     do {
@@ -162,7 +194,10 @@ final class TestSession: Sendable {
                             s.started = .now
                             return true
                         }
-                        return kept ? .success([.int(Int64(id))]) : .failure(.message("the test file was stopped"))
+                        guard kept else { return .failure(.message("the test file was stopped")) }
+                        // The test's own time, from its tenant ready (a loaded machine starts one slowly).
+                        DispatchQueue.global().asyncAfter(deadline: .now() + self.testTimeout) { [weak self] in self?.timeUp(number) }
+                        return .success([.int(Int64(id))])
                     } catch {
                         self.state.withLock { _ = $0.starting.removeValue(forKey: id) }
                         return .failure(.message("cannot start a sandbox tenant: \(error)"))
@@ -199,8 +234,14 @@ final class TestSession: Sendable {
                 return .suspend(.async { .success([await self.runScript(path, args: args, opts: opts, on: sim)]) })
             }),
             ("report", { [self] call throws(ScriptError) in
-                let elapsed = state.withLock { ContinuousClock.now - $0.started }
-                let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: call.string(2) == nil, message: call.string(2),
+                let (elapsed, timedOut) = state.withLock { (ContinuousClock.now - $0.started, $0.timedOut == $0.test) }
+                var message = call.string(2)
+                if timedOut, let stopped = message, stopped.hasSuffix("interrupted") {
+                    // The break's own word, said as what happened.
+                    message = String(stopped.dropLast("interrupted".count))
+                        + "the test ran past its \(Self.seconds(testTimeout)) s limit and was stopped (cxrun test --timeout)"
+                }
+                let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: message == nil, message: message,
                                                seconds: elapsed.seconds, output: takeOutput())
                 state.withLock { $0.results.append(result); $0.running = nil }
                 onResult(result)

@@ -97,8 +97,9 @@ struct RunbookTestCommandTests {
         let dir = try scriptFolder(["hang_test.lua": """
             test("waits", function(t) print("waiting") cx.sleep(600) end)
             test("spins", function(t) while true do end end)
+            test("runs a book that hangs", function(t) t.run("sleeper.lua") end)
             test("still runs", function(t) t.eq(t.sim.queues()[1].version, 1) end)
-            """])
+            """, "sleeper.lua": "cx.sleep(600)\n"])
         let r = try await runCLI(["test", "hang_test.lua", "--timeout", "1"], in: dir)
         #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("""
@@ -108,9 +109,11 @@ struct RunbookTestCommandTests {
                     waiting
             FAIL  hang_test.lua: spins
                   hang_test.lua:2: the test ran past its 1 s limit and was stopped (cxrun test --timeout)
+            FAIL  hang_test.lua: runs a book that hangs
+                  hang_test.lua: the test ran past its 1 s limit and was stopped (cxrun test --timeout)
             ok    hang_test.lua: still runs
             """), "\(r.stdout)")
-        #expect(r.stdout.hasSuffix("1 passed, 2 failed\n"), "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("1 passed, 3 failed\n"), "\(r.stdout)")
         let bad = try await runCLI(["test", "hang_test.lua", "--timeout", "0"], in: dir)
         #expect(bad.status == 2 && bad.stderr.contains("--timeout must be between 0 and 86400 seconds"), "\(bad.stderr)")
     }

@@ -236,7 +236,12 @@ final class TestSession: Sendable {
             ("report", { [self] call throws(ScriptError) in
                 let (elapsed, timedOut) = state.withLock { (ContinuousClock.now - $0.started, $0.timedOut == $0.test) }
                 var message = call.string(2)
-                if timedOut, let stopped = message, stopped.hasSuffix("interrupted") {
+                if timedOut, var stopped = message, stopped.hasSuffix("interrupted") {
+                    // Stopped in the host's own Lua (t.run's wait): its line means nothing to the
+                    // author, the file does.
+                    if stopped.hasPrefix("[cx]:"), let colon = stopped.dropFirst(5).firstIndex(of: ":") {
+                        stopped = file + String(stopped[colon...])
+                    }
                     // The break's own word, said as what happened.
                     message = String(stopped.dropLast("interrupted".count))
                         + "the test ran past its \(Self.seconds(testTimeout)) s limit and was stopped (cxrun test --timeout)"

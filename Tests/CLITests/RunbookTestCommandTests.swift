@@ -100,7 +100,9 @@ struct RunbookTestCommandTests {
             test("runs a book that hangs", function(t) t.run("sleeper.lua") end)
             test("still runs", function(t) t.eq(t.sim.queues()[1].version, 1) end)
             """, "sleeper.lua": "cx.sleep(600)\n"])
-        let r = try await runCLI(["test", "hang_test.lua", "--timeout", "1"], in: dir)
+        let tmp = try temporaryFolder("cxrun-test-tmp")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try await runCLI(["test", "hang_test.lua", "--timeout", "1"], in: dir, environment: ["TMPDIR": tmp])
         #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("""
             FAIL  hang_test.lua: waits
@@ -114,6 +116,9 @@ struct RunbookTestCommandTests {
             ok    hang_test.lua: still runs
             """), "\(r.stdout)")
         #expect(r.stdout.hasSuffix("1 passed, 3 failed\n"), "\(r.stdout)")
+        // The hanging book's run was stopped with its test, its audit file removed.
+        let left = try FileManager.default.contentsOfDirectory(atPath: tmp)
+        #expect(left.isEmpty, "\(left)")
         let bad = try await runCLI(["test", "hang_test.lua", "--timeout", "0"], in: dir)
         #expect(bad.status == 2 && bad.stderr.contains("--timeout must be between 0 and 86400 seconds"), "\(bad.stderr)")
     }

@@ -99,6 +99,9 @@ final class TestSession: Sendable {
         var control: RunControl?
         var test = 0
         var timedOut = 0
+        /// The runbook runs (`t.run`) going on now, by number: a test stopped or a file ended
+        /// stops them, and waits for them to remove their files.
+        var inner: [Int: RunHandle] = [:]
     }
 
     private let state = Mutex(State())
@@ -130,6 +133,7 @@ final class TestSession: Sendable {
             guard s.test == number, s.running != nil, let control = s.control else { return }
             s.timedOut = number
             control.breakContainedCall()
+            for run in s.inner.values { run.interrupt() }
         }
     }
 
@@ -152,6 +156,14 @@ final class TestSession: Sendable {
     var running: String? { state.withLock { $0.running } }
 
     func stopAll() async {
+        // Runbook runs a stopped test left going end first (their audit files removed): at most a
+        // scheduler pass each, bounded here should one not notice.
+        state.withLock { s in
+            s.stopped = true
+            for run in s.inner.values { run.interrupt() }
+        }
+        let clock = ContinuousClock(), until = clock.now + .seconds(10)
+        while state.withLock({ !$0.inner.isEmpty }) && clock.now < until { try? await Task.sleep(for: .milliseconds(10)) }
         let (sims, starting) = state.withLock { s in
             s.stopped = true
             defer { (s.sims, s.starting) = ([:], [:]) }
@@ -275,12 +287,22 @@ final class TestSession: Sendable {
         tenant.attachSandbox(baseURL: sim.baseURL, clientID: sim.clientID, clientSecret: sim.clientSecret, webhookSecret: sim.webhookSecret)
         let number = state.withLock { s in defer { s.runs += 1 }; return s.runs }
         let auditPath = FileManager.default.temporaryDirectory.appendingPathComponent("cxrun-test-audit-\(UUID().uuidString)-\(number).sqlite").path
+        // Last out: the run counts as gone only once its files are.
+        defer { state.withLock { _ = $0.inner.removeValue(forKey: number) } }
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: auditPath + suffix) } }
         let printed = Mutex("")
         let request = RunbookRequest(
             scriptPath: resolved, source: source, args: list, tenant: tenant,
             dryRun: opts["dry_run"]?.boolValue ?? false, limits: RunLimits(timeout: 300), auditPath: auditPath, stdlib: stdlib,
-            output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += "[\(level)] \(text)\n" } })
+            output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += "[\(level)] \(text)\n" } },
+            onStart: { [weak self] handle in
+                // Started after its test's time ran out or its file ended: stopped at once.
+                let late = self?.state.withLock { s in
+                    s.inner[number] = handle
+                    return s.stopped || s.timedOut == s.test
+                } ?? true
+                if late { handle.interrupt() }
+            })
         do {
             let result = try await RunbookSession.run(request)
             let calls = (try? AuditStore(path: auditPath).calls(run: result.summary.runID)) ?? []

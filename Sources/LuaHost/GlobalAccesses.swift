@@ -1,5 +1,3 @@
-import CLua
-
 /// One read or write of a global name in a script, and the line it is on.
 public struct GlobalAccess: Sendable, Equatable {
     public var name: String
@@ -23,9 +21,12 @@ public enum GlobalAccesses {
     /// The accesses in `source`, in code order per function; nil when it does not compile (the
     /// syntax check reports that) or its chunk is not in the 5.4 format read here.
     public static func of(source: String, chunkName: String) -> [GlobalAccess]? {
-        guard let vm = try? LuaVM(limits: LuaLimits(memoryBytes: 64 << 20, instructions: 0, timeout: 0)),
-            vm.loadText(source, chunkName: chunkName) == LUA_OK, let chunk = vm.dumpTop()
-        else { return nil }
+        (try? ScriptChecker.compile(source: source, chunkName: chunkName).get()) ?? nil
+    }
+
+    /// The accesses of the function `vm` compiled (on top of its stack).
+    static func read(_ vm: LuaVM) -> [GlobalAccess]? {
+        guard let chunk = vm.dumpTop() else { return nil }
         var reader = ChunkReader(chunk)
         return try? reader.accesses()
     }

@@ -1,15 +1,22 @@
 import CLua
 import CLuaBridge
 
-/// Compiles scripts without running them (a syntax check).
+/// Compiles scripts without running them (a syntax check), and reads what the compiled chunk
+/// says of the globals it uses.
 public enum ScriptChecker {
-    /// Returns nil when `source` compiles as text-only Lua 5.4, else the error as `chunk:LINE: message`.
-    public static func check(source: String, chunkName: String) -> String? {
+    /// Why a script did not compile: `chunk:LINE: message`.
+    public struct CompileError: Error, Sendable {
+        public var message: String
+    }
+
+    /// Compiles `source` as text-only Lua 5.4, once: the global names it reads and sets (nil when
+    /// its chunk cannot be read, see GlobalAccesses), or its syntax error.
+    public static func compile(source: String, chunkName: String) -> Result<[GlobalAccess]?, CompileError> {
         let vm: LuaVM
         do { vm = try LuaVM(limits: LuaLimits(memoryBytes: 64 << 20, instructions: 0, timeout: 0)) } catch {
-            return error.description
+            return .failure(CompileError(message: error.description))
         }
-        guard vm.loadText(source, chunkName: chunkName) == LUA_OK else { return vm.popMessage() }
-        return nil
+        guard vm.loadText(source, chunkName: chunkName) == LUA_OK else { return .failure(CompileError(message: vm.popMessage())) }
+        return .success(GlobalAccesses.read(vm))
     }
 }

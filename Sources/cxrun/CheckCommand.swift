@@ -41,6 +41,7 @@ struct CheckCommand: ParsableCommand {
             }
             files += found
         }
+        let stdlib = StdlibLocator.locate()
         for path in files {
             let source: String
             switch ScriptFile.read(path) {
@@ -50,14 +51,14 @@ struct CheckCommand: ParsableCommand {
                 unreadable += 1
                 continue
             }
-            if let error = RunbookChecker.check(source: source, path: path) {
+            let found = RunbookChecker.check(source: source, path: path, stdlib: stdlib)
+            if let error = found.syntaxError {
                 // Lua's refusal of a binary chunk names no chunk: every line starts with the file.
                 Console.err((error.hasPrefix(path + ":") ? error : "\(path): \(error)") + "\n")
                 failed += 1
             } else {
-                let undefined = RunbookChecker.globalProblems(source: source, path: path, stdlib: StdlibLocator.locate())
-                for line in undefined { Console.err(line + "\n") }
-                if undefined.isEmpty { Console.out("ok  \(path)\n") } else { failed += 1 }
+                for line in found.problems { Console.err(line + "\n") }
+                if found.problems.isEmpty { Console.out("ok  \(path)\n") } else { failed += 1 }
             }
         }
         if unreadable > 0 { throw ExitCode(2) }

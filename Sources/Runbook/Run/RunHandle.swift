@@ -18,9 +18,13 @@ public struct RunHandle: Sendable {
 
 /// Compiling without running (`cxrun check`).
 public enum RunbookChecker {
-    /// nil when `source` compiles as text-only Lua 5.4, else the error as `chunk:LINE: message`.
-    public static func check(source: String, path: String) -> String? {
-        ScriptChecker.check(source: source, chunkName: "@\(path)")
+    /// What `cxrun check` says of one script, from one compile: its syntax error (`chunk:LINE:
+    /// message`), or its problems with globals (see `globalProblems`), none when it is fine.
+    public static func check(source: String, path: String, stdlib: String?) -> (syntaxError: String?, problems: [String]) {
+        switch ScriptChecker.compile(source: source, chunkName: "@\(path)") {
+        case .failure(let error): return (error.message, [])
+        case .success(let accesses): return (nil, accesses.map { globalProblems($0, source: source, path: path, stdlib: stdlib) } ?? [])
+        }
     }
 
     /// Every global a runbook's sandbox defines: Lua's names the sandbox keeps (DESIGN.md §3)
@@ -40,11 +44,11 @@ public enum RunbookChecker {
     /// A runbook test (`*_test.lua`) also has `test`.
     /// The modules it requires are found as a run finds them (`stdlib`, then the script's folder):
     /// a module runs in the script's environment, so the globals it sets are defined for it too.
-    public static func globalProblems(source: String, path: String, stdlib: String? = nil) -> [String] {
-        guard let accesses = GlobalAccesses.of(source: source, chunkName: "@\(path)") else { return [] }
+    private static func globalProblems(_ accesses: [GlobalAccess], source: String, path: String, stdlib: String?) -> [String] {
         var defined = sandboxGlobals.union(accesses.filter(\.isWrite).map(\.name))
         let folder = (path as NSString).deletingLastPathComponent
-        defined.formUnion(globalsSet(byModulesOf: source, ModuleResolver(stdlib: stdlib, scriptDirectory: folder.isEmpty ? "." : folder)))
+        let modules = ModuleResolver(stdlib: stdlib, scriptDirectory: folder.isEmpty ? "." : folder)
+        defined.formUnion(globalsSet(byModulesOf: source, modules))
         if path.hasSuffix("_test.lua") { defined.insert("test") }
         var seen: Set<String> = []
         return accesses.compactMap { access in

@@ -8,13 +8,6 @@ import Testing
 /// the host's own table is read from inside a run and compared with both files.
 @Suite("Editor definitions match the host's bindings")
 struct EditorDefinitionsTests {
-    /// The sandbox's standard names (DESIGN.md §3): everything else global is the host's.
-    static let standard: Set<String> = [
-        "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber", "tostring", "type", "rawequal",
-        "rawlen", "rawget", "rawset", "setmetatable", "getmetatable", "print", "unpack", "require", "load", "collectgarbage",
-        "string", "table", "math", "utf8", "coroutine", "os", "_G", "_VERSION",
-    ]
-
     @Test func everyRegisteredBindingIsDeclaredForLuaLSAndLuacheck() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
@@ -31,7 +24,7 @@ struct EditorDefinitionsTests {
             let all = Set(entries.filter { $0[0] == "global" }.map { $0[1] })
             let (missing, extra) = (all.subtracting(RunbookChecker.sandboxGlobals).sorted(), RunbookChecker.sandboxGlobals.subtracting(all).sorted())
             #expect(all == RunbookChecker.sandboxGlobals, "cxrun check's list of defined globals: missing \(missing), extra \(extra)")
-            let globals = Set(entries.filter { $0[0] == "global" && !Self.standard.contains($0[1]) }.map { $0[1] })
+            let globals = Set(entries.filter { $0[0] == "global" && !RunbookChecker.luaGlobals.contains($0[1]) }.map { $0[1] })
             let cxFunctions = Set(entries.filter { $0[0] == "cx" && $0[2] == "function" }.map { $0[1] })
             let cxFields = Set(entries.filter { $0[0] == "cx" && $0[2] != "function" }.map { $0[1] })
             let logFunctions = Set(entries.filter { $0[0] == "log" }.map { $0[1] })

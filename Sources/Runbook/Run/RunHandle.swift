@@ -27,15 +27,19 @@ public enum RunbookChecker {
         }
     }
 
-    /// Every global a runbook's sandbox defines: Lua's names the sandbox keeps (DESIGN.md §3)
-    /// and the host's (bindings, `cx`, `log`). A test compares it with a live run's `_G`.
-    public static let sandboxGlobals: Set<String> = [
+    /// Lua's names the sandbox keeps (DESIGN.md §3).
+    public static let luaGlobals: Set<String> = [
         "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber", "tostring", "type", "rawequal",
         "rawlen", "rawget", "rawset", "setmetatable", "getmetatable", "print", "unpack", "require", "load", "collectgarbage",
         "string", "table", "math", "utf8", "coroutine", "os", "_G", "_VERSION",
+    ]
+
+    /// Every global a runbook's sandbox defines: Lua's and the host's (bindings, `cx`, `log`). A
+    /// test compares it with a live run's `_G`.
+    public static let sandboxGlobals = luaGlobals.union([
         "cx", "log", "fetch", "build", "validate", "deploy", "patch", "rollback", "reassign", "agent_status", "webhook",
         "queues", "skills", "agents", "agent", "analytics",
-    ]
+    ])
 
     /// Reads of globals that nothing defines — not the sandbox, not the script itself — and
     /// assignments to the sandbox's own names, as

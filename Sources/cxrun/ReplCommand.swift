@@ -61,7 +61,7 @@ struct ReplCommand: AsyncParsableCommand {
         var request = RunbookRequest(
             scriptPath: "cxrun repl", source: RunbookSession.replSource, args: [], tenant: setup.tenant, dryRun: dryRun,
             limits: limits, auditPath: setup.auditPath, stdlib: StdlibLocator.locate(),
-            output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
+            output: { Console.out($0) }, log: { Console.err(RunbookRequest.logLine($0, $1)) },
             onStart: { handle in Interrupts.install(handle) },
             readLine: { prompt in
                 Interrupts.rearm()  // a Ctrl-C that stopped the last chunk was dealt with

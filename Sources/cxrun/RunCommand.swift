@@ -96,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
         var request = RunbookRequest(
             runID: runID, scriptPath: script, source: source, args: args, tenant: tenant,
             dryRun: dryRun, limits: limits, concurrency: concurrency, auditPath: auditDB, stdlib: StdlibLocator.locate(),
-            output: { Console.out($0) }, log: { level, message in Console.err("[\(level)] \(message)\n") },
+            output: { Console.out($0) }, log: { Console.err(RunbookRequest.logLine($0, $1)) },
             progress: Console.stderrIsTTY ? Console.eachProgress : nil,
             onStuck: { kind in
                 let message = "\(LimitReport.describe(kind, limits: limits)); the script was stuck in one long library call and the process was stopped"

@@ -51,6 +51,9 @@ public struct RunbookRequest: Sendable {
     /// `cx.each`'s concurrency when a run does not say (`--concurrency`).
     public static let defaultConcurrency = 4
 
+    /// How a script's `log.LEVEL(message)` reads wherever it is shown: `[warn] message` on its line.
+    public static func logLine(_ level: String, _ message: String) -> String { "[\(level)] \(message)\n" }
+
     public init(runID: String = RunbookSession.newRunID(), scriptPath: String, source: String, args: [String], tenant: ResolvedTenant,
                 dryRun: Bool, limits: RunLimits, concurrency: Int = RunbookRequest.defaultConcurrency, auditPath: String, stdlib: String?,
                 output: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String, String) -> Void,

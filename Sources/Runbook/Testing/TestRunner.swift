@@ -34,7 +34,7 @@ public enum TestRunner {
         switch ScriptFile.read(file) {
         case .success(let source): text = source
         case .failure(let why):
-            let r = Result(file: file, name: "(load)", passed: false, message: why.description, seconds: 0, output: "")
+            let r = Result(file: file, name: "(load)", passed: false, message: why.description, seconds: 0)
             onResult(r)
             return [r]
         }
@@ -43,7 +43,7 @@ public enum TestRunner {
         let sandbox = SandboxOptions(
             args: [], runInfo: ["id": "test", "tenant": "sandbox", "dry_run": false],
             modules: ModuleResolver(stdlib: stdlib, scriptDirectory: directory.isEmpty ? "." : directory),
-            output: { session.capture($0) }, log: { level, text in session.capture("[\(level)] \(text)\n") },
+            output: { session.capture($0) }, log: { session.capture(RunbookRequest.logLine($0, $1)) },
             concurrency: RunbookRequest.defaultConcurrency)
         let request = RunRequest(
             source: text, chunkName: "@\(file)",
@@ -165,7 +165,6 @@ final class TestSession: Sendable {
         let clock = ContinuousClock(), until = clock.now + .seconds(10)
         while state.withLock({ !$0.inner.isEmpty }) && clock.now < until { try? await Task.sleep(for: .milliseconds(10)) }
         let (sims, starting) = state.withLock { s in
-            s.stopped = true
             defer { (s.sims, s.starting) = ([:], [:]) }
             return (Array(s.sims.values), Array(s.starting.values))
         }
@@ -294,7 +293,7 @@ final class TestSession: Sendable {
         let request = RunbookRequest(
             scriptPath: resolved, source: source, args: list, tenant: tenant,
             dryRun: opts["dry_run"]?.boolValue ?? false, limits: RunLimits(timeout: 300), auditPath: auditPath, stdlib: stdlib,
-            output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += "[\(level)] \(text)\n" } },
+            output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += RunbookRequest.logLine(level, text) } },
             onStart: { [weak self] handle in
                 // Started after its test's time ran out or its file ended: stopped at once.
                 let late = self?.state.withLock { s in

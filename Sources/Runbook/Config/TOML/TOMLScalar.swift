@@ -109,13 +109,8 @@ enum TOMLScalar {
 
     // MARK: Dates and times
 
-    /// `YYYY-MM-DD` with a real day of that month.
-    static func isDate(_ t: ArraySlice<UInt8>) -> Bool {
-        let d = Array(t)
-        guard d.count == 10, d[4] == 0x2D, d[7] == 0x2D, let year = number(d[0..<4]), let month = number(d[5..<7]),
-              let day = number(d[8..<10]), (1...12).contains(month) else { return false }
-        return (1...CivilDate.days(inMonth: month, of: year)).contains(day)
-    }
+    /// `YYYY-MM-DD` with a real day of that month (the reader `--since` and the sandbox clock use).
+    static func isDate(_ t: ArraySlice<UInt8>) -> Bool { RFC3339.date(String(decoding: t, as: UTF8.self)) != nil }
 
     /// `HH:MM:SS` with an optional fraction.
     static func isTime(_ t: ArraySlice<UInt8>) -> Bool {

@@ -64,18 +64,26 @@ enum AuditStoreBench {
 
     /// One block: `calls` write calls, `calls` read rows, and lock round trips, numbered after the
     /// blocks before it.
-    static func measure(_ store: AuditStore, run runID: String, block: Int) throws -> Figures {
-        func row(_ seq: Int, _ status: CallStatus) -> CallRecord {
-            CallRecord(runID: runID, seq: seq, binding: "deploy", target: "q-\(seq % 500)", args: ["queue_id": .string("q-\(seq % 500)"), "n": .int(Int64(seq))],
-                       result: status == .pending ? nil : ["version": .int(Int64(seq))], status: status, errorCode: nil, httpStatus: 200, attempts: 1,
-                       startedAt: Date().timeIntervalSince1970, latencyMs: 1.5)
+    /// A write call's row as the recorder writes it: `pending`, then with its outcome.
+    static func row(run runID: String, _ seq: Int, _ status: CallStatus) -> CallRecord {
+        CallRecord(runID: runID, seq: seq, binding: "deploy", target: "q-\(seq % 500)", args: ["queue_id": .string("q-\(seq % 500)"), "n": .int(Int64(seq))],
+                   result: status == .pending ? nil : ["version": .int(Int64(seq))], status: status, errorCode: nil, httpStatus: 200, attempts: 1,
+                   startedAt: Date().timeIntervalSince1970, latencyMs: 1.5)
+    }
+
+    /// The audit rows of write calls `seqs`: each pending row committed, then its outcome.
+    static func writeCalls(_ store: AuditStore, run runID: String, _ seqs: Range<Int>) throws {
+        for seq in seqs {
+            try store.insert(calls: [row(run: runID, seq, .pending)])
+            try store.update(call: row(run: runID, seq, .ok))
         }
+    }
+
+    static func measure(_ store: AuditStore, run runID: String, block: Int) throws -> Figures {
+        func row(_ seq: Int, _ status: CallStatus) -> CallRecord { Self.row(run: runID, seq, status) }
         let first = block * 2 * calls + 1
         var start = Date()
-        for seq in first..<(first + calls) {
-            try store.insert(calls: [row(seq, .pending)])
-            try store.update(call: row(seq, .ok))
-        }
+        try writeCalls(store, run: runID, first..<(first + calls))
         let writes = Double(calls) / Date().timeIntervalSince(start)
         start = Date()
         var batch: [CallRecord] = []

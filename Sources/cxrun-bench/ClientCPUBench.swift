@@ -101,14 +101,7 @@ enum ClientCPUBench {
         var best = Double.infinity
         for block in 0..<5 {
             let start = cpu()
-            for seq in (block * 500 + 1)...(block * 500 + 500) {
-                var row = CallRecord(runID: run, seq: seq, binding: "deploy", target: "q-\(seq % 500)", args: ["queue_id": .string("q-\(seq % 500)")],
-                                     result: nil, status: .pending, errorCode: nil, httpStatus: nil, attempts: 1,
-                                     startedAt: Date().timeIntervalSince1970, latencyMs: nil)
-                try store.insert(calls: [row])
-                (row.status, row.result, row.httpStatus, row.latencyMs) = (.ok, ["version": .int(Int64(seq))], 200, 1.5)
-                try store.update(call: row)
-            }
+            try AuditStoreBench.writeCalls(store, run: run, (block * 500 + 1)..<(block * 500 + 501))
             best = min(best, (cpu() - start) / 500)
         }
         return best

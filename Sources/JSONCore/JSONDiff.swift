@@ -68,3 +68,17 @@ extension Array where Element == String {
         return Array(prefix(n)) == Array(other.prefix(n))
     }
 }
+
+extension JSONValue {
+    /// The same value as `other`, numbers compared by value (a server may answer `30` as `30.0`);
+    /// nil, a missing field, is the same as `null`.
+    public func isSame(as other: JSONValue?) -> Bool {
+        switch (self, other ?? .null) {
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Double(a) == b
+        case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isSame(as: $1) }
+        case (.object(let a), .object(let b)):
+            return Set(a.keys).union(b.keys).allSatisfy { key in (a[key] ?? .null).isSame(as: b[key]) }
+        case (let a, let b): return a == b
+        }
+    }
+}

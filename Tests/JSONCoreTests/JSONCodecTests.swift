@@ -131,4 +131,16 @@ struct JSONCodecTests {
         let good = Array("[\"é\", \"\u{1F600}\\n\", \"日本\"]".utf8)
         #expect(try JSONValue.parse(Data(good)) == ["é", "\u{1F600}\n", "日本"])
     }
+
+    /// How a write's answer is compared with what was sent: numbers by value, a missing field as null.
+    @Test func theSameValueComparesNumbersByValue() {
+        #expect(JSONValue.int(30).isSame(as: .double(30)))
+        #expect(JSONValue.array([.double(1), ["a": .int(2)]]).isSame(as: [.int(1), ["a": .double(2), "b": .null]]))
+        #expect(JSONValue.null.isSame(as: nil))
+        #expect(!JSONValue.int(30).isSame(as: .double(30.5)))
+        #expect(!JSONValue.int(1).isSame(as: .string("1")))
+        #expect(!JSONValue.array([1, 2]).isSame(as: [2, 1]))
+        #expect(!JSONValue.object(["a": 1]).isSame(as: nil))
+    }
 }
+

@@ -12,7 +12,7 @@ struct HostileServerScriptTests {
     /// Runs `source` as `name` against `server` (short timeouts, `attempts` per request); returns
     /// the result, what the script printed, and the calls' audit rows.
     static func run(_ name: String, _ source: String, against server: HostileServer, attempts: Int) async throws
-        -> (result: RunbookResult, printed: String, rows: [CallRecord])
+        -> (result: RunbookResult, printed: String, rows: [CallRecord], snapshots: [SnapshotRecord])
     {
         let dir = try temporaryFolder("hostile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -27,13 +27,14 @@ struct HostileServerScriptTests {
             limits: RunLimits(memoryBytes: 64 << 20, instructions: 10_000_000, timeout: 30), concurrency: 1,
             auditPath: dir + "/audit.sqlite", stdlib: stdlibPath, output: { printed.append($0) }, log: { _, m in printed.append(m) })
         let result = try await RunbookSession.run(request)
-        return (result, printed.value, try AuditStore(path: dir + "/audit.sqlite").calls(run: result.summary.runID))
+        let store = try AuditStore(path: dir + "/audit.sqlite")
+        return (result, printed.value, try store.calls(run: result.summary.runID), try store.snapshots(run: result.summary.runID))
     }
 
     @Test func aScriptGetsTheErrorAtItsLineAndTheAuditKeepsTheCall() async throws {
         let server = try HostileServer(respond: HostileServer.withToken { _ in HostileServer.http(200, "not json") })
         defer { server.stop() }
-        let (result, printed, rows) = try await Self.run("hostile.lua", """
+        let (result, printed, rows, _) = try await Self.run("hostile.lua", """
             local ok, e = pcall(fetch, "q1")
             print(ok, e.code)
             fetch("q1")
@@ -57,7 +58,7 @@ struct HostileServerScriptTests {
             return putSeen.withLock { $0 } ? [] : HostileServer.http(200, doc)
         })
         defer { server.stop() }
-        let (result, printed, rows) = try await Self.run("unknown.lua", """
+        let (result, printed, rows, _) = try await Self.run("unknown.lua", """
             local q = fetch("q1")
             local ok, e = pcall(deploy, "q1", build(q, {maxWaitTime = 61}))
             print(ok, e.code, e.details.outcome)
@@ -72,4 +73,68 @@ struct HostileServerScriptTests {
                 "\(result.summary.text)")
         #expect(result.summary.json["unknown_writes"] == 1)
     }
+
+    /// A server that answers a PUT 200 with a new version but keeps a field as it was (a field it
+    /// ignores, as some APIs do with ones they do not know or let be written): the write is not
+    /// reported as made. The script gets an error naming the field, what was sent and what is
+    /// held; the row is the write that happened (its code set, counted with the errors), with its
+    /// snapshots, so a rollback undoes what did land.
+    @Test func aWriteTheServerTookButDidNotApplyFailsNamingTheField() async throws {
+        let before = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60,"wrapUpTime":20}"#
+        // maxWaitTime kept; wrapUpTime taken, answered as 30.0 (the same number).
+        let after = #"{"id":"q1","version":4,"name":"Q","maxWaitTime":60,"wrapUpTime":30.0}"#
+        let server = try HostileServer(respond: HostileServer.withToken { request in
+            HostileServer.http(200, request.method == "PUT" ? after : before)
+        })
+        defer { server.stop() }
+        let (result, printed, rows, snapshots) = try await Self.run("ignored.lua", """
+            local q = fetch("q1")
+            local ok, e = pcall(deploy, "q1", build(q, {maxWaitTime = 61, wrapUpTime = 30}))
+            print(ok, e.code, e.details.version, #e.details.not_applied, e.details.not_applied[1].path, e.details.not_applied[1].sent)
+            print(e.message)
+            deploy("q1", build(q, {maxWaitTime = 61}))
+            """, against: server, attempts: 1)
+        let lines = printed.split(separator: "\n").map(String.init)
+        #expect(lines.first == "false\tinvalid\t4\t1\tmaxWaitTime\t61", "\(printed)")
+        #expect(lines.dropFirst().first == "queue q1 was written by this run (now version 4), but the server did not apply maxWaitTime (sent 61, it holds 60)",
+                "\(printed)")
+        // Not caught, it stops the script at its line.
+        #expect(result.outcome.status == .failed)
+        #expect(result.outcome.message?.contains("ignored.lua:5") == true, "\(result.outcome.message ?? "")")
+        let deploys = rows.filter { $0.binding == "deploy" }
+        #expect(deploys.map(\.status) == [.ok, .ok] && deploys.map(\.errorCode) == ["invalid", "invalid"], "\(deploys)")
+        #expect(deploys.first?.result?["not_applied"]?.arrayValue?.first?["held"] == 60, "\(deploys)")
+        #expect(result.summary.bindings.first { $0.name == "deploy" }?.errors == 2, "the summary counts them with the errors")
+        // What landed is a write a rollback of the run undoes, from the server's answer.
+        #expect(Rollback.deployedQueues(calls: rows) == ["q1"])
+        let post = try #require(snapshots.first { $0.seq == deploys.first?.seq && $0.kind == .post })
+        #expect(post.version == 4 && post.document["maxWaitTime"] == 60 && post.document["wrapUpTime"]?.doubleValue == 30, "\(post)")
+    }
+
+    /// The same server under `cxrun apply`: the reviewed change did not all happen, so the line
+    /// fails with the field named and the apply reports failure.
+    @Test func anApplyTheServerDidNotFullyTakeFails() async throws {
+        let before = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
+        let after = #"{"id":"q1","version":4,"name":"Q","maxWaitTime":60}"#
+        let server = try HostileServer(respond: HostileServer.withToken { request in
+            HostileServer.http(200, request.method == "PUT" ? after : before)
+        })
+        defer { server.stop() }
+        let dir = try temporaryFolder("hostile-apply")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tenant = ResolvedTenant(name: "hostile", endpoint: TenantEndpoint(baseURL: server.baseURL, clientID: "c", clientSecret: "hostile-test-secret"))
+        let request = RunbookRequest(
+            scriptPath: "plan.lua", source: #"local q = fetch("q1"); deploy("q1", build(q, {maxWaitTime = 61}))"#, args: [], tenant: tenant, dryRun: true,
+            limits: RunLimits(timeout: 30), auditPath: dir + "/audit.sqlite", stdlib: stdlibPath, output: { _ in }, log: { _, _ in })
+        let planned = try await RunbookSession.run(request)
+        #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
+        let plan = Plan(request: request, result: planned, createdAt: Date())
+        let report = try await PlanApply.apply(plan, file: plan.file(key: nil), tenant: tenant, auditPath: dir + "/audit.sqlite", options: .init())
+        #expect(report.failed && report.lines.map(\.state) == [.failed], "\(report.lines.map(\.message))")
+        #expect(report.lines.first?.message.contains("written by the apply (now version 4), but the server did not apply maxWaitTime (sent 61, it holds 60)") == true,
+                "\(report.lines.map(\.message))")
+        let rows = try AuditStore(path: dir + "/audit.sqlite").calls(run: report.runID)
+        #expect(Rollback.deployedQueues(calls: rows) == ["q1"], "what landed is rolled back with the apply's run")
+    }
 }
+

@@ -188,7 +188,9 @@ public final class AuditRecorder: Sendable {
     private func counted(_ record: CallRecord) -> CallRecord {
         var r = record
         r.result = r.result.map(redactor.redact)
-        stats.withLock { $0.append(CallStat(binding: r.binding, status: r.status, latencyMs: r.latencyMs ?? 0)) }
+        // A call that happened but failed at part of its work (an error code on an ok row) counts with the errors.
+        let status = r.status == .ok && r.errorCode != nil ? CallStatus.error : r.status
+        stats.withLock { $0.append(CallStat(binding: r.binding, status: status, latencyMs: r.latencyMs ?? 0)) }
         return r
     }
 

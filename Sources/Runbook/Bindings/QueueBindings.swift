@@ -110,20 +110,26 @@ struct QueueBindings {
             try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
         }
         return success(id, written: w.document, pre: w.pre, ifMatch: w.ifMatch ?? baseVersion, seq: seq, context: context, changed: changed,
-                       merged: w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200)
+                       merged: w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200,
+                       failure: w.notAppliedError(queue: id, operation: writer.operation))
     }
 
+    /// A deploy's outcome (this run's, or an apply's): `failure` when the server took the write
+    /// but not all of it, the row still a write that happened, which a rollback undoes.
     static func success(
         _ id: String, written: JSONValue, pre: JSONValue, ifMatch: Int64, seq: Int, context: RunContext, changed: JSONValue,
-        merged: Bool, attempts: Int, status: Int
+        merged: Bool, attempts: Int, status: Int, failure: BindingError? = nil
     ) -> RunContext.Outcome {
         let version = written["version"]?.intValue
         context.remember(written)
         context.record(deploy: .init(seq: seq, pre: pre, post: written, producedVersion: version), queue: id)
-        let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": .int(ifMatch), "changed": changed,
+        var result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": .int(ifMatch), "changed": changed,
                                  "merged": .bool(merged)]
-        return .init(values: [result], result: result, httpStatus: status, attempts: attempts,
-                     snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: written)])
+        if let failure { result = result.setting(failure.details?["not_applied"] ?? .null, at: ["not_applied"]) }
+        var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: status, attempts: attempts,
+                                         snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: written)])
+        outcome.failure = failure
+        return outcome
     }
 
     // MARK: rollback

@@ -127,8 +127,10 @@ enum Rollback {
         let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": w.ifMatch.map(JSONValue.int) ?? .null,
                                  "restored": .bool(w.wrote && !changes.isEmpty), "changed": w.wrote ? paths : .array([]), "untouched": untouched,
                                  "fenced": .bool(fence && w.wrote)]
-        return .init(values: [result], result: result, httpStatus: w.httpStatus, attempts: max(1, w.attempts),
-                     snapshots: w.wrote ? [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: w.document)] : [])
+        var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: w.httpStatus, attempts: max(1, w.attempts),
+                                         snapshots: w.wrote ? [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: w.document)] : [])
+        outcome.failure = w.notAppliedError(queue: id, operation: writer.operation)
+        return outcome
     }
 
     /// The document to write: the pre-image when the queue is as the deploy left it (or with

@@ -238,7 +238,8 @@ public enum PlanApply {
                     return again.document
                 }
                 return QueueBindings.success(id, written: w.document, pre: w.pre, ifMatch: w.ifMatch ?? version ?? 0, seq: seq, context: context,
-                                             changed: paths, merged: merged || w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200)
+                                             changed: paths, merged: merged || w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200,
+                                             failure: w.notAppliedError(queue: id, operation: writer.operation))
             }
             let now = outcome.result?["version"]?.jsonString() ?? "?"
             return merged || outcome.result?["merged"]?.boolValue == true

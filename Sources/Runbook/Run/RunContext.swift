@@ -208,6 +208,9 @@ final class RunContext: Sendable {
         var errorCode: String?
         /// How long the call took, as its audit row records it (set by `perform`).
         var latencyMs: Double?
+        /// The call happened as its row records (status and snapshots), yet did not do all it was
+        /// asked: the script gets this error, and the row its code.
+        var failure: BindingError?
     }
 
     /// What an audited call does to the tenant, which decides when its row is written.
@@ -258,6 +261,7 @@ final class RunContext: Sendable {
     ) async throws(BindingError) -> Outcome {
         let started = Date()
         var record = call
+        let done: Outcome
         do throws(BindingError) {
             if case .write(let snapshots) = effect {
                 let images = snapshots(call.seq)
@@ -278,7 +282,7 @@ final class RunContext: Sendable {
             record.finish(with: outcome, startedAt: started)
             recorder.completed(record, snapshots: outcome.snapshots)
             outcome.latencyMs = record.latencyMs
-            return outcome
+            done = outcome
         } catch {
             record.finish(with: error, startedAt: started)
             // A write that may have applied keeps its row pending, as one cut off by a crash:
@@ -287,6 +291,9 @@ final class RunContext: Sendable {
             recorder.completed(record)
             throw error
         }
+        // Thrown once the row is complete, so it is not recorded a second time as an error.
+        if let failure = done.failure { throw failure }
+        return done
     }
 
     /// A write whose work runs on after the binding returned (a webhook delivery): the same
@@ -384,7 +391,7 @@ extension CallRecord {
     /// Fills in a finished call's outcome.
     mutating func finish(with outcome: RunContext.Outcome, startedAt started: Date) {
         status = outcome.status
-        errorCode = outcome.errorCode
+        errorCode = outcome.errorCode ?? outcome.failure?.code.rawValue
         result = outcome.result
         httpStatus = outcome.httpStatus
         attempts = outcome.attempts

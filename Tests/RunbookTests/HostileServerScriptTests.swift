@@ -136,5 +136,31 @@ struct HostileServerScriptTests {
         let rows = try AuditStore(path: dir + "/audit.sqlite").calls(run: report.runID)
         #expect(Rollback.deployedQueues(calls: rows) == ["q1"], "what landed is rolled back with the apply's run")
     }
+
+    /// An agent's status and routing profile, answered 200 with the value they had: an error
+    /// naming it, not a change reported as made.
+    @Test func aStatusOrProfileTheServerKeptFails() async throws {
+        let server = try HostileServer(respond: HostileServer.withToken { request in
+            switch (request.method, request.path) {
+            case ("PUT", let path) where path.hasSuffix("/status"): HostileServer.http(200, #"{"status":"Unavailable"}"#)
+            case ("PUT", _): HostileServer.http(200, #"{"routingProfileId":"rp-old"}"#)
+            default: HostileServer.http(200, #"{"id":"u1","firstName":"A","roles":[{"name":"Agent"}],"status":"Unavailable","routingProfileId":"rp-old"}"#)
+            }
+        })
+        defer { server.stop() }
+        let (result, printed, rows, _) = try await Self.run("agents.lua", """
+            local ok, e = pcall(agent_status, "u1", {status = "Available"})
+            print(ok, e.code, e.message)
+            ok, e = pcall(reassign, "u1", "rp-new")
+            print(ok, e.code, e.message)
+            """, against: server, attempts: 1)
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+        #expect(printed == """
+            false\tinvalid\tuser u1's status was set, but the server did not apply status (sent "Available", it holds "Unavailable")
+            false\tinvalid\tuser u1 was reassigned, but the server did not apply routingProfileId (sent "rp-new", it holds "rp-old")
+
+            """, "\(printed)")
+        #expect(rows.filter { $0.binding != "agent" }.map(\.errorCode) == ["invalid", "invalid"], "\(rows)")
+    }
 }
 

@@ -50,7 +50,13 @@ struct AgentStatusBinding {
             let sent = try await api { () async throws(APIError) in try await context.client.setStatus(id, payload) }
             let result: JSONValue = ["status": sent.value["status"] ?? .string(status), "previous_status": previous,
                                      "updated_at": sent.value["updatedAt"] ?? .null]
-            return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+            var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+            // An answer that names another status than the one set (an answer without one says nothing).
+            if sent.value["status"] != nil {
+                outcome.failure = NotApplied.error(NotApplied.changes([JSONChange(path: ["status"], old: previous, new: .string(status))], heldBy: sent.value),
+                                                   answer: sent.value, what: "user \(id)'s status was set")
+            }
+            return outcome
         }
     }
 

@@ -67,7 +67,14 @@ struct ReassignBinding {
         context.record(reassign: id, previous: previous, to: profile)
         let result: JSONValue = ["routing_profile_id": sent.value["routingProfileId"] ?? .string(profile), "previous_routing_profile_id": previous,
                                  "changed": true]
-        return .init(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+        var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
+        // An answer that names another profile than the one set (an answer without one says nothing).
+        if sent.value["routingProfileId"] != nil {
+            outcome.failure = NotApplied.error(NotApplied.changes([JSONChange(path: ["routingProfileId"], old: previous, new: .string(profile))],
+                                                                  heldBy: sent.value),
+                                               answer: sent.value, what: "user \(id) was reassigned")
+        }
+        return outcome
     }
 
     /// One user's reassignments in a run: the profile before the first, the one the last set.

@@ -62,7 +62,7 @@ struct QueueWriter {
                 attempts += sent.attempts
                 return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
                                attempts: attempts, httpStatus: sent.status,
-                               notApplied: Self.notHeld(plan.pre.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields), by: sent.value))
+                               notApplied: NotApplied.changes(plan.pre.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields), heldBy: sent.value))
             case .failure(let error) where error.kind == .conflict:
                 attempts += 1
                 current = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
@@ -109,35 +109,13 @@ struct QueueWriter {
         failure.attempts = attempts
         throw failure
     }
-
-    /// The `changes` whose new value `answer` does not hold (a removal holds when the field is gone).
-    static func notHeld(_ changes: [JSONChange], by answer: JSONValue) -> [JSONChange] {
-        changes.filter { !($0.new ?? .null).isSame(as: answer.value(at: $0.path)) }
-    }
 }
 
 extension QueueWriter.Written {
     /// Why the write did not do all it was asked, as the script's error; nil when the server holds
-    /// every change. The write itself happened (its row and snapshots say so, and a rollback
-    /// undoes it): the script must not go on as if the dropped changes were made.
+    /// every change.
     func notAppliedError(queue id: String, operation: String) -> BindingError? {
-        guard !notApplied.isEmpty else { return nil }
-        func text(_ value: JSONValue?) -> String {
-            guard let value, value != .null else { return "nothing" }
-            let s = value.jsonString()
-            return s.count > 60 ? String(s.prefix(57)) + "..." : s
-        }
-        let listed = notApplied.prefix(5).map { "\($0.dotted) (sent \(text($0.new)), it holds \(text(document.value(at: $0.path))))" }
-        let more = notApplied.count > 5 ? " and \(notApplied.count - 5) more" : ""
-        let version = document["version"]?.jsonString() ?? "?"
-        let details: JSONValue = [
-            "version": document["version"] ?? .null,
-            "not_applied": .array(notApplied.map { ["path": .string($0.dotted), "sent": $0.new ?? .null, "held": document.value(at: $0.path) ?? .null] }),
-        ]
-        return BindingError(.invalid, status: httpStatus,
-                            message: "queue \(id) was written by \(operation) (now version \(version)), but the server did not apply "
-                                + listed.joined(separator: ", ") + more,
-                            details: details)
+        NotApplied.error(notApplied, answer: document,
+                         what: "queue \(id) was written by \(operation) (now version \(document["version"]?.jsonString() ?? "?"))")
     }
 }
-

@@ -1,0 +1,30 @@
+import JSONCore
+
+/// A write the server answered as done (a new version, a 2xx) whose answer does not hold every
+/// change it was sent: a field the server ignores or rewrites. The write happened (its row and
+/// snapshots say so, and a rollback undoes it), but the script must not go on as if the dropped
+/// changes were made: it gets an `invalid` error naming each one.
+enum NotApplied {
+    /// The `changes` whose new value `answer` does not hold (a removal holds when the field is gone).
+    static func changes(_ changes: [JSONChange], heldBy answer: JSONValue) -> [JSONChange] {
+        changes.filter { !($0.new ?? .null).isSame(as: answer.value(at: $0.path)) }
+    }
+
+    /// The script's error for `missing` (nil when empty); `what` says what was written, e.g.
+    /// "queue q1 was written by this run (now version 4)".
+    static func error(_ missing: [JSONChange], answer: JSONValue, what: String) -> BindingError? {
+        guard !missing.isEmpty else { return nil }
+        func text(_ value: JSONValue?) -> String {
+            guard let value, value != .null else { return "nothing" }
+            let s = value.jsonString()
+            return s.count > 60 ? String(s.prefix(57)) + "..." : s
+        }
+        let listed = missing.prefix(5).map { "\($0.dotted) (sent \(text($0.new)), it holds \(text(answer.value(at: $0.path))))" }
+        let more = missing.count > 5 ? " and \(missing.count - 5) more" : ""
+        let details: JSONValue = [
+            "version": answer["version"] ?? .null,
+            "not_applied": .array(missing.map { ["path": .string($0.dotted), "sent": $0.new ?? .null, "held": answer.value(at: $0.path) ?? .null] }),
+        ]
+        return BindingError(.invalid, message: "\(what), but the server did not apply " + listed.joined(separator: ", ") + more, details: details)
+    }
+}

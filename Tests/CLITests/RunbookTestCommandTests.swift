@@ -58,6 +58,31 @@ struct RunbookTestCommandTests {
 
     /// What a test printed is how its author debugs it: shown under its failure (and in the JUnit
     /// file), not dropped; a passing test's is not shown; a print in a loop is cut, not kept whole.
+    /// A declaration mistake fails that test at its line, and the file goes on: `test(fn)` said
+    /// "bad argument #1 to 'contain'" and ran nothing after it; a name used twice gave two results
+    /// of one name, which a JUnit reader shows as one.
+    @Test func aBadOrRepeatedDeclarationFailsAtItsLine() async throws {
+        let dir = try scriptFolder(["decl_test.lua": """
+            test(function(t) end)
+            test("same", function(t) t.truthy(true) end)
+            test("same", function(t) t.truthy(true) end)
+            test("after", function(t) t.truthy(true) end)
+            """])
+        let r = try await runCLI(["test", "decl_test.lua"], in: dir)
+        #expect(r.status == 1, "\(r.stderr)")
+        // Without each test's time, " (0.01 s)".
+        let lines = r.stdout.split(separator: "\n").map { $0.replacing(#/\s\([0-9.]+ s\)$/#, with: "") }
+        #expect(lines == [
+            "FAIL  decl_test.lua: (unnamed test)",
+            "      decl_test.lua:1: test(name, fn) needs a name (a string) and a function, got function and nil",
+            "ok    decl_test.lua: same",
+            "FAIL  decl_test.lua: same",
+            "      decl_test.lua:3: a test named \"same\" is already declared at decl_test.lua:2; give each test a name of its own",
+            "ok    decl_test.lua: after",
+            "2 passed, 2 failed",
+        ], "\(r.stdout)")
+    }
+
     @Test func aFailedTestShowsWhatItPrinted() async throws {
         let dir = try scriptFolder(["print_test.lua": """
             print("outside any test")

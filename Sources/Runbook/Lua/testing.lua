@@ -145,8 +145,31 @@ end
 --- limit is per test; memory it allocated is collected) and the file's other tests still run.
 ---@param name string
 ---@param fn fun(t: table)
+local declared = {}  -- test name -> "file:line" of its declaration
+
+--- "file:line: " of the line that called `test` (as Lua's own errors name a position).
+---@return string
+local function caller_where()
+  -- Levels from error: pcall (no line), caller_where, test, the line that called test.
+  local _, where = pcall(error, "", 4)
+  return type(where) == "string" and where or ""
+end
+
 local function test(name, fn)
+  -- A mistake in a declaration fails that test at its line, and the file's other tests still run.
+  if type(name) ~= "string" or type(fn) ~= "function" then
+    report(type(name) == "string" and name or "(unnamed test)",
+      ("%stest(name, fn) needs a name (a string) and a function, got %s and %s"):format(caller_where(), type(name), type(fn)))
+    return
+  end
   if only and not name:find(only, 1, true) then return end
+  local where = caller_where()
+  if declared[name] then
+    -- Two results under one name read as one in a JUnit report: the second would hide the first.
+    report(name, ("%sa test named %q is already declared at %s; give each test a name of its own"):format(where, name, declared[name]))
+    return
+  end
+  declared[name] = where:gsub(":%s*$", "")
   local sim = new_sim(name)
   local ok, err = contain(fn, make_t(sim))
   stop_sim(sim)

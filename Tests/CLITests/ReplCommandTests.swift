@@ -67,6 +67,19 @@ struct ReplCommandTests {
             """, "\(r.stdout)")
     }
 
+    /// A table raised as an error shows its contents (it said "error: table: 0x7f…"), and one
+    /// whose __tostring fails is still reported; the session goes on.
+    @Test func aTableErrorShowsItsContents() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let r = try await runCLI(["repl"], in: dir, input: """
+            error({code = "x"})
+            error(setmetatable({}, {__tostring = function() error("nested") end}))
+            print("still here")
+            """)
+        #expect(r.stdout == "error: error object {\n  \"code\" : \"x\"\n}\nerror: (error object is a table value)\nstill here\n", "\(r.stdout)")
+        #expect(r.stderr.contains("cxrun: 2 of 3 chunks failed"), "\(r.stderr)")
+    }
+
     @Test func aRunawayChunkIsStoppedAndTheSessionGoesOn() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
         // Each chunk has the whole budget: the last one alone takes most of it.

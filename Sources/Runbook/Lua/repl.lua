@@ -50,8 +50,17 @@ local function report(gone, ok, ...)
     show(...)
     return false
   end
+  local err = ...
+  -- An error value whose __tostring itself fails is still shown, as the runner shows it.
+  local shown, text = pcall(tostring, err)
+  if not shown then text = ("(error object is a %s value)"):format(type(err)) end
+  -- A table raised with no __tostring: its contents, not its address.
+  if type(err) == "table" and text:find("^table: 0x") then
+    local pretty_ok, p = pcall(pretty, err)
+    if pretty_ok then text = "error object " .. p end
+  end
   -- A limit raised inside the host's own Lua (cx.each's wait) names no line of the chunk.
-  local message = tostring((...)):gsub("^%[cx%]:%d+: ", "")
+  local message = text:gsub("^%[cx%]:%d+: ", "")
   -- A local of an earlier chunk ended with it, the prompt's common surprise: said where it bites.
   local name = message:match("%(global '([%a_][%w_]*)'%)")
   if name and gone[name] then

@@ -1,4 +1,5 @@
 import Foundation
+import Runbook
 import Testing
 import TestSupport
 
@@ -81,6 +82,28 @@ struct RunbookTestCommandTests {
             "ok    decl_test.lua: after",
             "2 passed, 2 failed",
         ], "\(r.stdout)")
+    }
+
+    /// A test file's globals are Lua's, cx, log and test, as `cxrun check` knows them: it passed
+    /// `fetch(id)` in a test, which then failed with "attempt to call a nil value". Both now say
+    /// that bindings belong to runbooks, and what a test uses instead.
+    @Test func aTestFileHasNoBindingsAndCheckAndTestSaySo() async throws {
+        let dir = try scriptFolder(["globals_test.lua": """
+            test("globals", function(t)
+              local names = {}
+              for name in pairs(_G) do names[#names + 1] = name end
+              print(table.concat(names, " "))
+              t.truthy(false)
+            end)
+            test("direct", function(t) fetch("q1") end)
+            """])
+        let r = try await runCLI(["test", "globals_test.lua"], in: dir)
+        let printed = r.stdout.split(separator: "\n").first { $0.hasPrefix("        _") || $0.contains(" _G") }
+        #expect(Set((printed ?? "").split(separator: " ").map(String.init)) == RunbookChecker.testGlobals, "\(r.stdout)")
+        #expect(r.stdout.contains("globals_test.lua:7: attempt to call a nil value (global 'fetch') (fetch is a binding of runbooks, not of test files: "
+                                  + "run the script with t.run, read the tenant with t.sim)"), "\(r.stdout)")
+        let c = try await runCLI(["check", "globals_test.lua"], in: dir)
+        #expect(c.status == 1 && (c.stdout + c.stderr).contains("globals_test.lua:7: fetch is a binding of runbooks, not of test files"), "\(c.stdout)\(c.stderr)")
     }
 
     @Test func aFailedTestShowsWhatItPrinted() async throws {

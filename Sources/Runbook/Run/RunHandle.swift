@@ -41,19 +41,31 @@ public enum RunbookChecker {
         "queues", "skills", "agents", "agent", "analytics",
     ])
 
+    /// The globals of a runbook test file (`*_test.lua`): Lua's, `cx`, `log` and `test`. The
+    /// bindings are not among them: a test runs a script (`t.run`) and reads the tenant (`t.sim`).
+    public static let testGlobals = luaGlobals.union(["cx", "log", "test"])
+
+    /// The bindings: in a runbook's sandbox, not in a test file's.
+    public static let bindings = sandboxGlobals.subtracting(testGlobals)
+
+    /// What to add to an error or a problem naming global `name` in a test file, when it is a binding.
+    public static func testFileHint(for name: String) -> String? {
+        bindings.contains(name) ? "\(name) is a binding of runbooks, not of test files: run the script with t.run, read the tenant with t.sim" : nil
+    }
+
     /// Reads of globals that nothing defines — not the sandbox, not the script itself — and
     /// assignments to the sandbox's own names, as
     /// `path:LINE: NAME is not defined…`, with the closest defined name when one is near: a
     /// misspelt binding (`fecth`) found before a run stops at it, halfway through its changes.
-    /// A runbook test (`*_test.lua`) also has `test`.
+    /// A runbook test (`*_test.lua`) has its own (`testGlobals`).
     /// The modules it requires are found as a run finds them (`stdlib`, then the script's folder):
     /// a module runs in the script's environment, so the globals it sets are defined for it too.
     private static func globalProblems(_ accesses: [GlobalAccess], source: String, path: String, stdlib: String?) -> [String] {
-        var defined = sandboxGlobals.union(accesses.filter(\.isWrite).map(\.name))
+        let isTest = path.hasSuffix("_test.lua")
+        var defined = (isTest ? testGlobals : sandboxGlobals).union(accesses.filter(\.isWrite).map(\.name))
         let folder = (path as NSString).deletingLastPathComponent
         let modules = ModuleResolver(stdlib: stdlib, scriptDirectory: folder.isEmpty ? "." : folder)
         defined.formUnion(globalsSet(byModulesOf: source, modules))
-        if path.hasSuffix("_test.lua") { defined.insert("test") }
         var seen: Set<String> = []
         return accesses.compactMap { access in
             guard seen.insert((access.isWrite ? "=" : "") + access.name).inserted else { return nil }  // once per name and kind
@@ -64,6 +76,7 @@ public enum RunbookChecker {
                 return "\(path):\(access.line): \(access.name) is the sandbox's own; assigning it replaces it for the rest of the run (use a local)"
             }
             guard !defined.contains(access.name) else { return nil }
+            if isTest, let hint = testFileHint(for: access.name) { return "\(path):\(access.line): \(hint)" }
             let near = closest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
             return "\(path):\(access.line): \(access.name) is not defined\(near): neither a binding nor a global the script sets"
         }

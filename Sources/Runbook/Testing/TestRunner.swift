@@ -266,6 +266,12 @@ final class TestSession: Sendable {
                     message = String(stopped.dropLast("interrupted".count))
                         + "the test ran past its \(Self.seconds(testTimeout)) s limit and was stopped (cxrun test --timeout)"
                 }
+                // A binding called in the test itself, the test author's common first mistake: said what to do.
+                if let text = message, let name = text.firstMatch(of: /\(global '([A-Za-z_][A-Za-z0-9_]*)'\)/)?.1,
+                    let hint = RunbookChecker.testFileHint(for: String(name))
+                {
+                    message = text + " (\(hint))"
+                }
                 let result = TestRunner.Result(file: file, name: call.string(1) ?? "?", passed: message == nil, message: message,
                                                seconds: elapsed.seconds, output: takeOutput())
                 state.withLock { $0.results.append(result); $0.running = nil }

@@ -106,6 +106,27 @@ struct RunbookTestCommandTests {
         #expect(c.status == 1 && (c.stdout + c.stderr).contains("globals_test.lua:7: fetch is a binding of runbooks, not of test files"), "\(c.stdout)\(c.stderr)")
     }
 
+    /// t.run given what it cannot use fails at the test's line: args as a string ran the script
+    /// with none, a number among positional args was dropped, `{dryrun = true}` made a real run.
+    @Test func tRunRefusesArgumentsItCannotUse() async throws {
+        let dir = try scriptFolder(["args.lua": "print(cx.args[1], cx.args[2], cx.args.name)\n", "args_test.lua": """
+            test("string", function(t) t.run("args.lua", "name=ops") end)
+            test("table value", function(t) t.run("args.lua", {name = {1}}) end)
+            test("option", function(t) t.run("args.lua", {}, {dryrun = true}) end)
+            test("kept", function(t) t.eq(t.run("args.lua", {"name=ops", 5}).stdout, "name=ops\\t5\\tops\\n") end)
+            """])
+        let r = try await runCLI(["test", "args_test.lua"], in: dir)
+        #expect(r.stdout.contains("""
+            FAIL  args_test.lua: string
+                  args_test.lua:1: t.run: args must be a table such as {name = "ops"} or {"name=ops"}, got string
+            FAIL  args_test.lua: table value
+                  args_test.lua:2: t.run: args["name"] is a table; an argument is a string, number or boolean, as on the command line
+            FAIL  args_test.lua: option
+                  args_test.lua:3: t.run: unknown option "dryrun" (known: dry_run)
+            ok    args_test.lua: kept
+            """), "\(r.stdout)")
+    }
+
     @Test func aFailedTestShowsWhatItPrinted() async throws {
         let dir = try scriptFolder(["print_test.lua": """
             print("outside any test")

@@ -104,7 +104,25 @@ local function make_t(sim)
     deliveries = function() return checked(sim_call(sim, "GET", "/_sim/webhooks", cx.null), "deliveries").deliveries end,
   }
   --- Runs a runbook against this test's tenant: {ok, error, stdout, calls, planned, lost, run_id}.
-  function t.run(path, args, opts) return run_script(sim, path, args or {}, opts or {}) end
+  --- A mistake in the call fails the test at its line: a run given the wrong arguments passes or
+  --- fails for reasons the test does not state (`"name=ops"` as args ran with no argument).
+  function t.run(path, args, opts)
+    if type(path) ~= "string" then error(("t.run: the script path must be a string, got %s"):format(type(path)), 2) end
+    if args ~= nil and type(args) ~= "table" then
+      error(('t.run: args must be a table such as {name = "ops"} or {"name=ops"}, got %s'):format(type(args)), 2)
+    end
+    for k, v in pairs(args or {}) do
+      local kind = type(v)
+      if kind ~= "string" and kind ~= "number" and kind ~= "boolean" then
+        error(("t.run: args[%s] is a %s; an argument is a string, number or boolean, as on the command line"):format(show(k), kind), 2)
+      end
+    end
+    if opts ~= nil and type(opts) ~= "table" then error(("t.run: opts must be a table such as {dry_run = true}, got %s"):format(type(opts)), 2) end
+    for k in pairs(opts or {}) do
+      if k ~= "dry_run" then error(("t.run: unknown option %s (known: dry_run)"):format(show(k)), 2) end
+    end
+    return run_script(sim, path, args or {}, opts or {})
+  end
   --- How many of a run's calls are of `binding` (and, when given, have `status`).
   function t.count(r, binding, status)
     local n = 0

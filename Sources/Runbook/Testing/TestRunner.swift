@@ -293,7 +293,8 @@ final class TestSession: Sendable {
         case .success(let text): source = text
         case .failure(let why): return ["ok": false, "error": .string("t.run: \(why)")]
         }
-        var list: [String] = args.arrayValue?.compactMap(\.stringValue) ?? []
+        // As on the command line: each argument its text (t.run has refused tables).
+        var list: [String] = args.arrayValue?.map { $0.stringValue ?? $0.jsonString() } ?? []
         for (key, value) in (args.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             list.append("\(key)=\(value.stringValue ?? value.jsonString())")
         }

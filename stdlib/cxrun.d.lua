@@ -104,6 +104,7 @@ function agent_status(user_id, req) end
 ---@return { id: string, status: string, attempts: integer?, planned: boolean? }
 function webhook(name, payload, opts) end
 
+--- A filter key it does not know, or a value of the wrong kind, fails at the call; `ids`, given, picks (`{}`: none).
 ---@param filter { channel: string?, name: string?, ids: string[]? }?
 ---@return cx.Queue[]
 function queues(filter) end

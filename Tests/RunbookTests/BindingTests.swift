@@ -50,6 +50,49 @@ struct BindingTests {
         }
     }
 
+    /// An options or filter table a call does not understand is refused at the script's line:
+    /// `queues({chanel = "voice"})` listed every queue, and a script meant for the voice queues
+    /// acted on all of them; `{wiat = true}` did not wait, `{dryrun = true}` on deploy wrote.
+    @Test func optionsACallDoesNotKnowAreRefusedAtTheScriptsLine() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                local function try(f) local ok, e = pcall(f); print(ok and "no error" or e) end
+                try(function() local r = queues({chanel = "voice"}); return r end)
+                try(function() local r = queues({channel = 5}); return r end)
+                try(function() local r = queues("voice"); return r end)
+                try(function() local r = agents({stauts = "Available"}); return r end)
+                try(function() local r = analytics(q.id, {intervall = "PT15M"}); return r end)
+                try(function() local r = webhook("wfm", {x = 1}, {wiat = true}); return r end)
+                try(function() local r = rollback(q.id, {froce = true}); return r end)
+                try(function() local r = deploy(q.id, build(q, {maxWaitTime = 100}), {dryrun = true}); return r end)
+                try(function() local r = validate(q, {rule = {"sla"}}); return r end)
+                try(function() local r = cx.each({1}, function() end, {concurency = 2}); return r end)
+                try(function() local r = cx.change(q.id, {maxWaitTime = 100}, {chek = function() end}); return r end)
+                print(#queues({ids = {}}), #queues({channel = "voice", ids = {q.id}}), #queues({}))
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == """
+                book.lua:3: queues: unknown filter key 'chanel' (did you mean channel?); known: channel, ids, name
+                book.lua:4: queues: filter.channel must be a string, got number
+                book.lua:5: bad argument #1 to 'queues' (table of filter keys expected, got string); known: channel, ids, name
+                book.lua:6: agents: unknown filter key 'stauts' (did you mean status?); known: queue, status
+                book.lua:7: analytics: unknown option 'intervall' (did you mean interval?); known: interval, metrics
+                book.lua:8: webhook: unknown option 'wiat' (did you mean wait?); known: wait
+                book.lua:9: rollback: unknown option 'froce' (did you mean force?); known: force, run
+                book.lua:10: deploy: unknown option 'dryrun'; deploy takes no options
+                book.lua:11: validate: unknown option 'rule'; known: forecast, rules
+                book.lua:12: cx.each: unknown option 'concurency'; known: concurrency
+                book.lua:13: cx.change: unknown option 'chek'; known: check, fallback, forecast, patch, rules
+                0\t1\t48
+
+                """, "\(output)")
+            #expect(try await bench.requests().allSatisfy { $0["method"]?.stringValue == "GET" || $0["path"]?.stringValue?.hasPrefix("/api/") != true },
+                    "nothing was written")
+        }
+    }
+
     @Test func errorsAreStructuredAndScriptsBranchOnCode() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

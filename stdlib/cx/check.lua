@@ -32,4 +32,33 @@ function M.number(module)
   end
 end
 
+--- Checks an options table at the caller of the function that received it: nil, or a table whose
+--- keys are all in `known` (name -> the type its value must have: "string", "boolean", "table",
+--- "function", "number"). A misspelt key read as absent changed what a call did without a word
+--- (`{concurency = 2}` ran with the default). Raises `"<fn>: unknown option 'k'; known: a, b"`.
+---@param fn string the function, as the script calls it (`cx.each`)
+---@param opts any
+---@param known table<string, string>
+---@param level integer? where to raise (default 3: the caller of the function that checks)
+---@return table opts the options, {} for nil
+function M.options(fn, opts, known, level)
+  level = level or 3
+  if opts == nil then return {} end
+  local names = {}
+  for k in pairs(known) do names[#names + 1] = k end
+  table.sort(names)
+  if type(opts) ~= "table" then
+    error(("%s: opts must be a table (known: %s), got %s"):format(fn, table.concat(names, ", "), type(opts)), level)
+  end
+  for k, v in pairs(opts) do
+    local want = known[k]
+    if want == nil then
+      error(("%s: unknown option %s; known: %s"):format(fn, type(k) == "string" and ("'" .. k .. "'") or tostring(k),
+        table.concat(names, ", ")), level)
+    end
+    if type(v) ~= want then error(("%s: opts.%s must be a %s, got %s"):format(fn, k, want, type(v)), level) end
+  end
+  return opts
+end
+
 return M

@@ -2,6 +2,7 @@
 --- payload and returns problems `{path=, rule=, message=}`; nothing here raises for bad input.
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local rules = require("cx.rules")
+local check = require("cx.check")
 local M = {}
 
 ---@class cx.validate.Problem
@@ -373,10 +374,9 @@ function M.run(payload, opts, ctx)
   if type(payload) ~= "table" then
     return false, { { path = "", rule = "payload", message = "the payload must be a table, got " .. type(payload) } }
   end
-  local given = type(opts) == "table" and opts.rules or nil
-  if given ~= nil and type(given) ~= "table" then
-    error(("validate: opts.rules must be a list of rule set names and functions, got a %s"):format(type(given)), 0)
-  end
+  -- Raised at level 0: the host places what validate refuses at the script's call.
+  opts = check.options("validate", opts, { rules = "table", forecast = "table" }, 0)
+  local given = opts.rules
   local names, custom = {}, {}
   for i, rule in ipairs(given or {}) do
     if type(rule) == "function" then custom[#custom + 1] = { i, rule } else names[#names + 1] = rule end

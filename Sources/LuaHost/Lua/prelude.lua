@@ -234,7 +234,14 @@ cx.each = function(list, fn, opts)
   if type(fn) ~= "function" then
     error(("bad argument #2 to 'each' (function expected, got %s)"):format(type(fn)), 2)
   end
-  local concurrency = (type(opts) == "table" and opts.concurrency) or host.concurrency
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #3 to 'each' (table {concurrency = n} expected, got %s)"):format(type(opts)), 2)
+  end
+  -- A misspelt option ({concurency = 2}) ran with the default, without a word.
+  for k in next_, opts or {} do
+    if k ~= "concurrency" then error(("cx.each: unknown option '%s'; known: concurrency"):format(tostring(k)), 2) end
+  end
+  local concurrency = (opts and opts.concurrency) or host.concurrency
   if math.type(concurrency) ~= "integer" or concurrency < 1 then
     error("cx.each: concurrency must be a positive integer", 2)
   end

@@ -50,6 +50,8 @@ struct QueueBindings {
     ) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, binding, expected: "queue id") }
         guard lua_isTable(call, 2) else { throw call.argumentError(2, binding, expected: what) }
+        // It takes none: `{dry_run = true}` or `{validate = true}` would otherwise be a wish nobody reads.
+        _ = try BindingOptions(binding: binding, name: "opts", known: [:]).read(call, 3)
         let argument = try context.document(call, 2, binding: binding, target: id, args: ["queue_id": .string(id)], name: "payload")
         let refused = { (message: String) in self.context.refuse(binding, target: id, args: ["queue_id": .string(id)], BindingError(.invalid, message: message)) }
         guard let baseVersion = argument["version"]?.intValue else {
@@ -136,7 +138,7 @@ struct QueueBindings {
 
     private func rollback(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "rollback", expected: "queue id") }
-        let opts = try call.value(2, name: "opts")
+        let opts = try BindingOptions(binding: "rollback", name: "opts", known: ["force": .boolean, "run": .string]).read(call, 2)
         let force = opts["force"]?.boolValue ?? false
         let args: JSONValue = ["queue_id": .string(id), "force": .bool(force), "run": opts["run"] ?? .null]
         let source: RunContext.DeployRecord

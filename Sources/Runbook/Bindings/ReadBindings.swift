@@ -13,17 +13,18 @@ struct ReadBindings {
 
     /// `queues({channel=, name=, ids={...}})`: every queue, filtered.
     private func queues(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        let filter = try call.value(1, name: "filter")
+        let filter = try BindingOptions(binding: "queues", name: "filter", known: ["channel": .string, "name": .string, "ids": .strings]).read(call, 1)
         let context = self.context
-        return try context.audited("queues", target: nil, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(BindingError) in
+        return try context.audited("queues", target: nil, args: filter, effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.queues() }
             sent.value.forEach(context.remember)
             context.rememberListedAll()
-            let ids = Set(filter["ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            // Given, even empty, ids pick: a selection that came out empty picks no queue, not all.
+            let ids = filter["ids"].map { Set($0.arrayValue?.compactMap(\.stringValue) ?? []) }
             let matching = sent.value.filter { q in
                 if let channel = filter["channel"]?.stringValue, q["channel"]?.stringValue != channel { return false }
                 if let name = filter["name"]?.stringValue, q["name"]?.stringValue?.lowercased().contains(name.lowercased()) != true { return false }
-                if !ids.isEmpty, !ids.contains(q["id"]?.stringValue ?? "") { return false }
+                if let ids, !ids.contains(q["id"]?.stringValue ?? "") { return false }
                 return true
             }
             return .init(values: [.array(matching)], result: ["count": .int(Int64(matching.count))], httpStatus: sent.status, attempts: sent.attempts)
@@ -41,9 +42,9 @@ struct ReadBindings {
 
     /// `agents({queue=, status=})`.
     private func agents(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        let filter = try call.value(1, name: "filter")
+        let filter = try BindingOptions(binding: "agents", name: "filter", known: ["queue": .string, "status": .string]).read(call, 1)
         let context = self.context
-        return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter == .null ? [:] : filter, effect: .read) { _ async throws(BindingError) in
+        return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter, effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.users(queueID: filter["queue"]?.stringValue, status: filter["status"]?.stringValue) }
             return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
         }
@@ -62,7 +63,7 @@ struct ReadBindings {
     /// (`answerRate`, ...); with a nil queue id, a list of rows for every queue.
     private func analytics(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         let queueID = call.string(1)
-        let opts = try call.value(2, name: "opts")
+        let opts = try BindingOptions(binding: "analytics", name: "opts", known: ["interval": .string, "metrics": .strings]).read(call, 2)
         let interval = opts["interval"]?.stringValue ?? "PT15M"
         let metrics = opts["metrics"]?.arrayValue?.compactMap(\.stringValue).map { $0.hasPrefix("queue.") ? $0 : "queue.\($0)" }
         var query: [String: JSONValue] = ["interval": .string(interval), "groupBy": ["queue.id"], "size": 100]

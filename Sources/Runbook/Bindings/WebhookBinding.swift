@@ -57,7 +57,7 @@ struct WebhookBinding {
     private func webhook(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         guard let name = call.string(1), !name.isEmpty else { throw call.argumentError(1, "webhook", expected: "webhook name") }
         let payload = try context.document(call, 2, binding: "webhook", target: name, args: ["name": .string(name)], name: "payload")
-        let opts = try call.value(3, name: "opts")
+        let opts = try BindingOptions(binding: "webhook", name: "opts", known: ["wait": .boolean]).read(call, 3)
         let args: JSONValue = ["name": .string(name), "payload": payload]
         guard !name.contains("://") && !name.contains("/") else {
             throw context.refuse("webhook", target: name, args: args, BindingError(

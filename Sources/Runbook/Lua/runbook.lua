@@ -108,7 +108,8 @@ _ENV.agent_status = agent_status
 ---@param opts table?
 ---@return table row {queue_id=, name=, outcome=, version=, changed=, merged=, latency_ms=, message=, problems=}
 local function change(queue_id, changes, opts)
-  opts = opts or {}
+  opts = require("cx.check").options("cx.change", opts,
+    { rules = "table", forecast = "table", patch = "boolean", check = "function", fallback = "function" })
   validators = validators or require("cx.validate")
   local row = { queue_id = queue_id }
   local got, q = pcall(cx.fetch, queue_id)

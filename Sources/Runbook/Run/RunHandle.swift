@@ -117,15 +117,17 @@ public enum RunbookChecker {
         return best?.0
     }
 
+    /// Edits between two names, two letters swapped counting as one (`wiat`, `fecth`: the usual slip).
     private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         guard !a.isEmpty else { return b.count }
-        var previous = Array(0...b.count)
+        var before = [Int](), previous = Array(0...b.count)
         for (i, x) in a.enumerated() {
             var current = [i + 1] + Array(repeating: 0, count: b.count)
             for (j, y) in b.enumerated() {
                 current[j + 1] = Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+                if i > 0, j > 0, x == b[j - 1], a[i - 1] == y { current[j + 1] = Swift.min(current[j + 1], before[j - 1] + 1) }
             }
-            previous = current
+            (before, previous) = (previous, current)
         }
         return previous[b.count]
     }

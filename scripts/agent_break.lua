@@ -12,11 +12,14 @@
 --   cxrun run scripts/agent_break.lua -- count=3 reason="Manager Meeting" wait=60
 local pick = require("cx.pick")
 
-local args = cx.args
-local count = tonumber(args.count or "2") or 2
-local reason = args.reason or "Manager Meeting"
-local patience = tonumber(args.wait or "30") or 30
-local queue_id = args.queue
+local args = require("cx.params").read(cx.args, {
+  queue = {},
+  count = { type = "integer", default = 2, min = 1 },
+  reason = { default = "Manager Meeting" },
+  status = { default = "Available", one_of = { "Available", "Busy" } },
+  wait = { type = "number", default = 30, min = 0 },
+})
+local count, reason, patience, queue_id = args.count, args.reason, args.wait, args.queue
 if not queue_id then
   queue_id = pick.by_name(queues({ channel = "voice" }), 1)[1].id
 end
@@ -39,7 +42,7 @@ local function break_with_backoff(user_id)
 end
 
 local on_break, blocked = {}, 0
-for _, a in ipairs(agents({ queue = queue_id, status = args.status or "Available" })) do
+for _, a in ipairs(agents({ queue = queue_id, status = args.status })) do
   if #on_break >= count then break end
   local ok, r, tries = break_with_backoff(a.id)
   local name = ("%s %s"):format(a.firstName, a.lastName)

@@ -16,14 +16,20 @@
 --   cxrun run --dry-run scripts/rebalance.lua -- channel=chat strategy=longest_idle max_wait=300 wrap_up=30
 local capacity = require("cx.capacity")
 local pick = require("cx.pick")
+local rules = require("cx.rules")
 
-local args = cx.args
-local channel = args.channel or "voice"
-local strategy = args.strategy or "priority"
-local limit = tonumber(args.limit or "5") or 5
-local force = args.force == "true"
+local args = require("cx.params").read(cx.args, {
+  channel = { default = "voice", one_of = rules.CHANNELS },
+  strategy = { default = "priority", one_of = rules.STRATEGIES },
+  levels = { type = "list", item = "integer", default = { 1, 2, 3 }, min = 1 },
+  limit = { type = "integer", default = 5, min = 1 },
+  max_wait = { type = "number" },
+  wrap_up = { type = "number" },
+  force = { type = "boolean", default = false },
+})
+local channel, strategy, limit, force = args.channel, args.strategy, args.limit, args.force
 local levels = cx.array {}
-for n in (args.levels or "1,2,3"):gmatch("%d+") do levels[#levels + 1] = tonumber(n) end
+for i, n in ipairs(args.levels) do levels[i] = n end
 
 local selected = pick.by_name(queues({ channel = channel }), limit)
 log.info("rebalancing %d %s queues to %s", #selected, channel, strategy)
@@ -38,8 +44,8 @@ local function routing_change(q)
       strategy = strategy,
       priority = { enabled = strategy == "priority", levels = strategy == "priority" and levels or cx.array {} },
     },
-    maxWaitTime = tonumber(args.max_wait),
-    wrapUpTime = tonumber(args.wrap_up),
+    maxWaitTime = args.max_wait,
+    wrapUpTime = args.wrap_up,
   }
   if q.overflow and q.overflow.targetQueueId then delta.overflow = { enabled = true, waitTime = 120 } end
   return delta

@@ -13,8 +13,12 @@
 local tune = require("cx.tune")
 local pick = require("cx.pick")
 
-local args = cx.args
-local limit = tonumber(args.limit or "4") or 4
+local args = require("cx.params").read(cx.args, {
+  channel = { default = "chat", one_of = require("cx.rules").CHANNELS },
+  limit = { type = "integer", default = 4, min = 1 },
+  profile = {},
+})
+local limit = args.limit
 
 --- The skill levels a queue's members hold, averaged and rounded (1–5); the queue's own level
 --- where no member holds a skill.
@@ -66,7 +70,7 @@ local function balance(target)
 end
 
 local report = {}
-for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "chat" }), limit)) do
+for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit)) do
   local done, row = pcall(balance, target)
   if not done then row = { queue_id = target.id, name = target.name, outcome = "failed: " .. tostring(row) } end
   local m = analytics(target.id, { interval = "PT1H", metrics = { "answered" } })

@@ -23,11 +23,21 @@ local pick = require("cx.pick")
 local tune = require("cx.tune")
 local capacity = require("cx.capacity")
 
-local args = cx.args
-local threshold = tonumber(args.threshold or "80")
-local time = tonumber(args.time or "30")
-local wait = math.min(600, math.max(30, tonumber(args.wait or "120") or 120))
-local limit = tonumber(args.limit or "12") or 12
+-- Numbers out of range are clamped, as the seed's payload builder clamps them.
+local args = require("cx.params").read(cx.args, {
+  threshold = { type = "number", default = 80 },
+  time = { type = "number", default = 30 },
+  wait = { type = "number", default = 120 },
+  skill = {},
+  proficiency = { default = "advanced" },
+  max_wait = { type = "number" },
+  max_waiters = { type = "number" },
+  optimize = { type = "boolean", default = false },
+  limit = { type = "integer", default = 12, min = 1 },
+  concurrency = { type = "integer", default = 4, min = 1 },
+})
+local threshold, time, limit = args.threshold, args.time, args.limit
+local wait = math.min(600, math.max(30, args.wait))
 local depth = cx.tenant.limits.max_overflow_depth or 3
 
 local function clamp(v, lo, hi) return v and math.min(hi, math.max(lo, v)) end
@@ -72,13 +82,13 @@ end
 local function sla_change(q)
   local delta = {
     serviceLevelTarget = { threshold = clamp(threshold, 0, 100), time = clamp(time, 1, 300) },
-    maxWaitTime = clamp(tonumber(args.max_wait), 10, 600),
-    maxWaiters = clamp(tonumber(args.max_waiters), 1, 100),
+    maxWaitTime = clamp(args.max_wait, 10, 600),
+    maxWaiters = clamp(args.max_waiters, 1, 100),
   }
   if args.skill then
-    delta.skillRequirements = { { skill = args.skill, proficiency = args.proficiency or "advanced", required = true } }
+    delta.skillRequirements = { { skill = args.skill, proficiency = args.proficiency, required = true } }
   end
-  if args.optimize == "true" then
+  if args.optimize then
     local m = analytics(q.id, { interval = "PT1H", metrics = { "offered", "averageHandleTime", "staffedAgents" } })
     local active = capacity.erlangs(m.offered, 3600, m.averageHandleTime)
     local best = tune.optimal_routing({ active_interactions = active, max_capacity = m.staffedAgents * (q.concurrency or 1) },
@@ -110,7 +120,7 @@ local results = cx.each(selected, function(summary)
       return rest
     end,
   })
-end, { concurrency = tonumber(args.concurrency or "4") or 4 })
+end, { concurrency = args.concurrency })
 
 local written = 0
 for _, r in ipairs(results) do if r.outcome == "written" then written = written + 1 end end

@@ -7,10 +7,14 @@
 --   cxrun run scripts/staffing_check.lua -- channel=voice
 local capacity = require("cx.capacity")
 
-local args = cx.args
+local SECONDS = { PT15M = 900, PT30M = 1800, PT1H = 3600, P1D = 86400 }
+local args = require("cx.params").read(cx.args, {
+  channel = { one_of = require("cx.rules").CHANNELS },
+  interval = { default = "PT1H", one_of = { "PT15M", "PT30M", "PT1H", "P1D" } },
+})
 local filter = args.channel and { channel = args.channel } or nil
-local interval = args.interval or "PT1H"
-local seconds = ({ PT15M = 900, PT30M = 1800, PT1H = 3600, P1D = 86400 })[interval] or 3600
+local interval = args.interval
+local seconds = SECONDS[interval]
 
 local by_id = {}
 for _, q in ipairs(queues(filter)) do by_id[q.id] = q end

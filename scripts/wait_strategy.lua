@@ -21,21 +21,26 @@
 local tune = require("cx.tune")
 local pick = require("cx.pick")
 
-local args = cx.args
-local limit = tonumber(args.limit or "3") or 3
-local watch = tonumber(args.watch or "1") or 1
-local rule = args.rule or "seed"
-local max_wait = tonumber(args.max_wait or "200") or 200
-local min_conversion = tonumber(args.min_conversion or "0.2") or 0.2
-local tolerance = tonumber(args.tolerance or "0.05") or 0.05
-local abandonment = tonumber(args.abandonment or "120") or 120
-local max_hold = tonumber(args.max_hold or "180") or 180
-local offer_callback = args.callback ~= "false"
-local dmp = args.dmp or "wfm"
+local args = require("cx.params").read(cx.args, {
+  channel = { default = "voice", one_of = require("cx.rules").CHANNELS },
+  limit = { type = "integer", default = 3, min = 1 },
+  callback = { type = "boolean", default = true },
+  abandonment = { type = "number", default = 120 },
+  max_hold = { type = "number", default = 180 },
+  dmp = { default = "wfm" },
+  watch = { type = "number", default = 1, min = 0 },
+  rule = { default = "seed", one_of = { "seed", "answer_rate" } },
+  max_wait = { type = "number", default = 200 },
+  min_conversion = { type = "number", default = 0.2 },
+  tolerance = { type = "number", default = 0.05 },
+})
+local limit, watch, rule, max_wait = args.limit, args.watch, args.rule, args.max_wait
+local min_conversion, tolerance, abandonment, max_hold = args.min_conversion, args.tolerance, args.abandonment, args.max_hold
+local offer_callback, dmp = args.callback, args.dmp
 local metrics = { "answerRate", "averageWaitTime", "callbackConversionRate" }
 
 local changed = {}
-for _, target in ipairs(pick.by_name(queues({ channel = args.channel or "voice" }), limit)) do
+for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit)) do
   local before = analytics(target.id, { interval = "PT15M", metrics = metrics })
   local from, to, delta
   local row = cx.change(target.id, function(q)

@@ -1,0 +1,125 @@
+--- cx.params: a runbook's KEY=VALUE arguments, declared. Read straight from cx.args, a misspelt
+--- argument (`chanel=chat`) was absent, so the run went on with the default (the voice queues),
+--- and a value that is not a number (`limit=1O`) quietly became the default too. Declared, both
+--- stop the run at the declaration's line before anything is called, naming the argument.
+--- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
+local M = {}
+
+---@class cx.params.Spec
+---@field type ("string"|"number"|"integer"|"boolean"|"list")?  default "string"; a list is comma-separated
+---@field item ("string"|"number"|"integer")?  a list's items (default "string")
+---@field default any                   the value when the argument is not given
+---@field one_of string[]?               the values allowed (strings, and a list's items)
+---@field min number?                    numbers (and a list's numbers): at least this
+---@field max number?                    ... and at most this
+
+--- Edits between two names, two letters swapped counting as one.
+---@param a string
+---@param b string
+---@return integer
+local function distance(a, b)
+  local before, previous = {}, {}
+  for j = 0, #b do previous[j] = j end
+  for i = 1, #a do
+    local current = { [0] = i }
+    for j = 1, #b do
+      local x, y = a:sub(i, i), b:sub(j, j)
+      current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x == y and 0 or 1))
+      if i > 1 and j > 1 and x == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == y then
+        current[j] = math.min(current[j], before[j - 2] + 1)
+      end
+    end
+    before, previous = previous, current
+  end
+  return previous[#b]
+end
+
+--- The declared name nearest `name` (one edit for a short name, two for a longer), if any.
+local function nearest(name, names)
+  local most, best, best_d = #name <= 4 and 1 or 2, nil, nil
+  for _, candidate in ipairs(names) do
+    local d = distance(name:lower(), candidate:lower())
+    if d <= most and (best_d == nil or d < best_d) then best, best_d = candidate, d end
+  end
+  return best
+end
+
+local BOOLEANS = { ["true"] = true, yes = true, ["1"] = true, ["false"] = false, no = false, ["0"] = false }
+
+--- One value (text from the command line, or a value a test passed) as `kind`; nil and why when it is not one.
+local function convert(text, kind, spec)
+  if kind == "string" then return tostring(text) end
+  if kind == "boolean" then
+    if type(text) == "boolean" then return text end
+    local b = BOOLEANS[tostring(text):lower()]
+    if b == nil then return nil, "must be true or false" end
+    return b
+  end
+  local n = tonumber(text)
+  if n == nil or n ~= n or n == math.huge or n == -math.huge then return nil, "must be a number" end
+  if kind == "integer" then
+    n = math.tointeger(n)
+    if n == nil then return nil, "must be a whole number" end
+  end
+  if spec.min and n < spec.min then return nil, ("must be at least %s"):format(spec.min) end
+  if spec.max and n > spec.max then return nil, ("must be at most %s"):format(spec.max) end
+  return n
+end
+
+local function allowed(value, spec)
+  if not spec.one_of then return true end
+  for _, v in ipairs(spec.one_of) do if v == value then return true end end
+  return false
+end
+
+--- Reads `args` (cx.args) as `spec` declares them: name -> cx.params.Spec. Returns a table of every
+--- declared argument, converted, or its default. Raises at the caller's line for an argument given
+--- that is not declared (naming the nearest declared one), or a value that is not what its spec
+--- wants. Positional arguments (cx.args[1..n]) are left alone.
+---@param args table cx.args
+---@param spec table<string, cx.params.Spec>
+---@return table<string, any>
+function M.read(args, spec)
+  local names = {}
+  for name in pairs(spec) do names[#names + 1] = name end
+  table.sort(names)
+  local function fail(fmt, ...) error(("argument " .. fmt):format(...), 3) end
+  local given = {}
+  for key in pairs(args or {}) do
+    if type(key) == "string" then given[#given + 1] = key end
+  end
+  table.sort(given)
+  for _, key in ipairs(given) do
+    if spec[key] == nil then
+      local near = nearest(key, names)
+      fail("%s is not one this runbook takes%s; it takes: %s", key, near and (" (did you mean " .. near .. "?)") or "",
+        #names > 0 and table.concat(names, ", ") or "none")
+    end
+  end
+  local out = {}
+  for _, name in ipairs(names) do
+    local s, text = spec[name], args and args[name]
+    local kind = s.type or "string"
+    if text == nil then
+      out[name] = s.default
+    elseif kind == "list" then
+      local list = {}
+      for item in tostring(text):gmatch("[^,]+") do
+        item = item:match("^%s*(.-)%s*$")
+        local v, why = convert(item, s.item or "string", s)
+        if v == nil then fail("%s: item '%s' %s", name, item, why) end
+        if not allowed(v, s) then fail("%s: item '%s' must be one of %s", name, item, table.concat(s.one_of, ", ")) end
+        list[#list + 1] = v
+      end
+      out[name] = list
+    else
+      local v, why = convert(text, kind, s)
+      if v == nil then fail("%s=%s %s", name, tostring(text), why) end
+      if not allowed(v, s) then fail("%s=%s must be one of %s", name, tostring(text), table.concat(s.one_of, ", ")) end
+      out[name] = v
+    end
+  end
+  return out
+end
+
+return M

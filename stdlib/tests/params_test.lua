@@ -1,0 +1,43 @@
+local params = require("cx.params")
+local A = require("assert")
+
+local T = {}
+
+local SPEC = {
+  channel = { default = "voice", one_of = { "voice", "chat", "email" } },
+  limit = { type = "integer", default = 5, min = 1 },
+  rate = { type = "number", default = 0.2, max = 1 },
+  force = { type = "boolean", default = false },
+  levels = { type = "list", item = "integer", default = { 1, 2, 3 } },
+  profile = {},
+}
+
+function T.defaults_when_nothing_is_given()
+  A.eq(params.read({}, SPEC), { channel = "voice", limit = 5, rate = 0.2, force = false, levels = { 1, 2, 3 } })
+end
+
+function T.values_are_converted_and_positional_arguments_left_alone()
+  local args = { "channel=chat", "x", channel = "chat", limit = "12", rate = "0.5", force = "yes", levels = "3, 1",
+    profile = "p-1" }
+  A.eq(params.read(args, SPEC), { channel = "chat", limit = 12, rate = 0.5, force = true, levels = { 3, 1 }, profile = "p-1" })
+end
+
+function T.an_argument_not_declared_fails_naming_the_nearest()
+  A.fails(function() params.read({ chanel = "chat" }, SPEC) end,
+    "argument chanel is not one this runbook takes (did you mean channel?); it takes: channel, force, levels, limit, profile, rate")
+  A.fails(function() params.read({ lmiit = "3" }, SPEC) end, "(did you mean limit?)")
+  A.fails(function() params.read({ anything = "1" }, {}) end, "it takes: none")
+end
+
+function T.a_value_not_of_its_kind_fails()
+  A.fails(function() params.read({ limit = "1O" }, SPEC) end, "argument limit=1O must be a number")
+  A.fails(function() params.read({ limit = "2.5" }, SPEC) end, "argument limit=2.5 must be a whole number")
+  A.fails(function() params.read({ limit = "0" }, SPEC) end, "argument limit=0 must be at least 1")
+  A.fails(function() params.read({ rate = "nan" }, SPEC) end, "argument rate=nan must be a number")
+  A.fails(function() params.read({ rate = "2" }, SPEC) end, "argument rate=2 must be at most 1")
+  A.fails(function() params.read({ force = "maybe" }, SPEC) end, "argument force=maybe must be true or false")
+  A.fails(function() params.read({ channel = "voce" }, SPEC) end, "argument channel=voce must be one of voice, chat, email")
+  A.fails(function() params.read({ levels = "1,x" }, SPEC) end, "argument levels: item 'x' must be a number")
+end
+
+return T

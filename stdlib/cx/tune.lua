@@ -3,6 +3,7 @@
 local M = {}
 
 local check = require("cx.check").number("cx.tune")
+local options = require("cx.check").options
 local rules = require("cx.rules")
 
 --- Seed 001: move a queue's position threshold with its answer rate. Below 0.3 (agents are
@@ -15,6 +16,7 @@ function M.threshold_for_answer_rate(current, answer_rate, opts)
   -- A NaN threshold came out as the maximum (math.min(50, nan) is 50), and a NaN rate as no change.
   check("threshold_for_answer_rate", "current", current)
   check("threshold_for_answer_rate", "answer_rate", answer_rate, 0, 1)
+  options("cx.tune.threshold_for_answer_rate", opts, { min = "number", max = "number" })
   local lo = check("threshold_for_answer_rate", "opts.min", opts and opts.min, nil, nil, { optional = true }) or 1
   local hi = check("threshold_for_answer_rate", "opts.max", opts and opts.max, lo, nil, { optional = true }) or 50
   if answer_rate < 0.3 then return math.max(lo, current - 3) end
@@ -30,6 +32,8 @@ function M.optimal_routing(metrics, skill_matrix)
   if type(metrics) ~= "table" then error("cx.tune.optimal_routing: metrics must be a table", 2) end
   check("optimal_routing", "metrics.max_capacity", metrics.max_capacity, 0)
   check("optimal_routing", "metrics.active_interactions", metrics.active_interactions, 0)
+  -- A misspelt key ({coverage = 0.3}) was the default coverage, 0.75, without a word.
+  options("cx.tune.optimal_routing", skill_matrix, { coverage_ratio = "number" })
   check("optimal_routing", "skill_matrix.coverage_ratio", skill_matrix and skill_matrix.coverage_ratio, 0, 1, { optional = true })
   local capacity = math.max(1, metrics.max_capacity)
   local utilization = metrics.active_interactions / capacity

@@ -54,4 +54,12 @@ function T.bad_inputs_fail_instead_of_answering()
   fails(function() return t.drain_rate(math.huge, 60) end, "cx.tune.drain_rate: answered must be a finite number")
 end
 
+function T.options_it_does_not_know_are_refused()
+  A.fails(function() t.optimal_routing({ active_interactions = 1, max_capacity = 10 }, { coverage = 0.3 }) end,
+    "cx.tune.optimal_routing: unknown option 'coverage'; known: coverage_ratio")
+  A.fails(function() t.threshold_for_answer_rate(5, 0.5, { minimum = 2 }) end,
+    "cx.tune.threshold_for_answer_rate: unknown option 'minimum'; known: max, min")
+end
+
 return T
+

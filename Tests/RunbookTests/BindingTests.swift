@@ -70,6 +70,7 @@ struct BindingTests {
                 try(function() local r = validate(q, {rule = {"sla"}}); return r end)
                 try(function() local r = cx.each({1}, function() end, {concurency = 2}); return r end)
                 try(function() local r = cx.change(q.id, {maxWaitTime = 100}, {chek = function() end}); return r end)
+                try(function() local r = agent_status("u1", {status = "Available", auto_availble = true}); return r end)
                 print(#queues({ids = {}}), #queues({channel = "voice", ids = {q.id}}), #queues({}))
                 """#)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
@@ -85,6 +86,7 @@ struct BindingTests {
                 book.lua:11: validate: unknown option 'rule'; known: forecast, rules
                 book.lua:12: cx.each: unknown option 'concurency'; known: concurrency
                 book.lua:13: cx.change: unknown option 'chek'; known: check, fallback, forecast, patch, rules
+                book.lua:14: agent_status: unknown request field 'auto_availble'; known: auto_available, pause_reason, respect_wrap_up, status, wrap_up_code
                 0\t1\t48
 
                 """, "\(output)")

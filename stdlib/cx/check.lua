@@ -40,23 +40,26 @@ end
 ---@param opts any
 ---@param known table<string, string>
 ---@param level integer? where to raise (default 3: the caller of the function that checks)
+---@param name string? the table's name in messages (default "opts": "unknown option 'x'", "opts.x must be")
 ---@return table opts the options, {} for nil
-function M.options(fn, opts, known, level)
+function M.options(fn, opts, known, level, name)
   level = level or 3
+  local prefix = name or "opts"
+  local noun = prefix == "opts" and "option" or (prefix .. " field")
   if opts == nil then return {} end
   local names = {}
   for k in pairs(known) do names[#names + 1] = k end
   table.sort(names)
   if type(opts) ~= "table" then
-    error(("%s: opts must be a table (known: %s), got %s"):format(fn, table.concat(names, ", "), type(opts)), level)
+    error(("%s: %s must be a table (known: %s), got %s"):format(fn, prefix, table.concat(names, ", "), type(opts)), level)
   end
   for k, v in pairs(opts) do
     local want = known[k]
     if want == nil then
-      error(("%s: unknown option %s; known: %s"):format(fn, type(k) == "string" and ("'" .. k .. "'") or tostring(k),
+      error(("%s: unknown %s %s; known: %s"):format(fn, noun, type(k) == "string" and ("'" .. k .. "'") or tostring(k),
         table.concat(names, ", ")), level)
     end
-    if type(v) ~= want then error(("%s: opts.%s must be a %s, got %s"):format(fn, k, want, type(v)), level) end
+    if type(v) ~= want then error(("%s: %s.%s must be a %s, got %s"):format(fn, prefix, k, want, type(v)), level) end
   end
   return opts
 end

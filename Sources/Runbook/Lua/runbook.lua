@@ -85,6 +85,9 @@ local function agent_status(user_id, req)
   if type(req) ~= "table" then
     error(("bad argument #2 to 'agent_status' (table {status=...} expected, got %s)"):format(type(req)), 2)
   end
+  -- A misspelt key ({auto_availble = true}) was a default the script did not ask for.
+  require("cx.check").options("agent_status", req, { status = "string", pause_reason = "string", wrap_up_code = "string",
+    auto_available = "boolean", respect_wrap_up = "boolean" }, 3, "request")
   rules = rules or require("cx.rules")
   local _, problem = rules.status_request_problem(req, cx.tenant.limits)
   local ok, result = pcall(set_status, user_id, req, problem or cx.null, rules.STATUS_ROLES)

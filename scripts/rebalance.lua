@@ -23,8 +23,8 @@ local args = require("cx.params").read(cx.args, {
   strategy = { default = "priority", one_of = rules.STRATEGIES },
   levels = { type = "list", item = "integer", default = { 1, 2, 3 }, min = 1 },
   limit = { type = "integer", default = 5, min = 1 },
-  max_wait = { type = "number" },
-  wrap_up = { type = "number" },
+  max_wait = { type = "integer", min = 1, max = rules.MAX_WAIT_SECONDS },
+  wrap_up = { type = "integer", min = 0, max = rules.MAX_WRAP_UP_SECONDS },
   force = { type = "boolean", default = false },
 })
 local channel, strategy, limit, force = args.channel, args.strategy, args.limit, args.force

@@ -13,7 +13,8 @@ struct ReplCommand: AsyncParsableCommand {
             statement runs; an incomplete chunk continues on the next line (prompt ">>"); an error \
             is shown and the session goes on. Globals persist between chunks (a local lasts its \
             chunk, as in lua). Every binding call is audited like a run (one run row per session; \
-            cxrun audit show). End with Ctrl-D.
+            cxrun audit show). Tab completes names: bindings, globals, and a global table's \
+            keys (cx.ea<Tab> gives cx.each, q.max<Tab> q.maxWaitTime). End with Ctrl-D.
 
             Each chunk has the whole instruction budget (--instructions). A chunk that runs away \
             is stopped by it, or by Ctrl-C, with an error, and the session goes on; Ctrl-C at \
@@ -87,15 +88,16 @@ struct ReplCommand: AsyncParsableCommand {
     /// One line of standard input, read on its own thread (nil at the end of input). On a terminal
     /// through libedit: the prompt, line editing, and history (kept in ~/.cxrun_history); without
     /// libedit, the prompt and a plain line. A line that is not UTF-8 is refused, not repaired.
-    static func readLine(prompt: String?) async -> ReplLine? {
+    static func readLine(prompt: ReplPrompt?) async -> ReplLine? {
         await withCheckedContinuation { continuation in
             Thread {
                 guard let prompt else { return continuation.resume(returning: plainLine()) }
                 guard cx_edit_available() != 0 else {
-                    Console.err(prompt)
+                    Console.err(prompt.text)
                     return continuation.resume(returning: plainLine())
                 }
-                guard let raw = cx_edit_readline(prompt) else { return continuation.resume(returning: nil) }
+                Self.setCompletions(prompt.completions)
+                guard let raw = cx_edit_readline(prompt.text) else { return continuation.resume(returning: nil) }
                 let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
                 free(raw)
                 let line = ScriptFile.line(bytes)
@@ -103,6 +105,14 @@ struct ReplCommand: AsyncParsableCommand {
                 continuation.resume(returning: line)
             }.start()
         }
+    }
+
+    /// Hands Tab's names to libedit (C strings, copied there).
+    private static func setCompletions(_ names: [String]) {
+        let copies = names.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        pointers.withUnsafeBufferPointer { cx_edit_set_completions($0.baseAddress, Int32($0.count)) }
     }
 
     /// A line of standard input as bytes (Swift's readLine would repair what is not UTF-8).

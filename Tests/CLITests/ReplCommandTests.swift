@@ -176,6 +176,20 @@ struct ReplCommandTests {
         sys.stdout.write(out.decode("utf-8", "replace"))
         """
 
+    /// Tab completes the session's names: a global's table keys (`x.alp` to `x.alpha_count`)
+    /// and the host's own (`cx.ea` to `cx.each`), nothing added after them.
+    @Test func onATerminalTabCompletesTheSessionsNames() async throws {
+        let dir = try scriptFolder(["drive.py": Self.terminalDriver])
+        let r = try await runCLI([dir.appendingPathComponent("drive.py").path, cxrunBinary, "repl"], in: dir,
+                                 environment: ["HOME": dir.path, "PTY_LINES": "x = {alpha_count = 7}\nx.alp\t + 1\ntype(cx.ea\t)"],
+                                 executable: "/usr/bin/python3")
+        let screen = r.stdout.replacingOccurrences(of: "\r", with: "")
+        #expect(screen.contains("\n8\n") && screen.contains("\nfunction\n"), "\(screen) \(r.stderr)")
+        let history = try String(contentsOf: dir.appendingPathComponent(".cxrun_history"), encoding: .utf8)
+        // libedit keeps a space as \040 in its history file.
+        #expect(history.contains("x.alpha_count\\040+") && history.contains("type(cx.each)"), "\(history)")
+    }
+
     @Test func onATerminalItPromptsAndKeepsHistory() async throws {
         let dir = try scriptFolder(["drive.py": Self.terminalDriver])
         let r = try await runCLI([dir.appendingPathComponent("drive.py").path, cxrunBinary, "repl"], in: dir,

@@ -12,6 +12,9 @@ int cx_edit_available(void);
 /// end of input or when libedit is not available.
 char *cx_edit_readline(const char *prompt);
 
+/// The names Tab completes at the next prompt (copied; replaces the last set).
+void cx_edit_set_completions(const char *const *names, int count);
+
 /// Adds `line` to the session's history.
 void cx_edit_add_history(const char *line);
 

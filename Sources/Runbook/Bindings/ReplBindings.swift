@@ -11,16 +11,28 @@ public enum ReplLine: Sendable, Equatable {
     case refused(String)
 }
 
+/// What `cxrun repl` shows before reading a line: the prompt, and the names Tab completes there
+/// (the session's globals, and `name.key` for their tables' keys).
+public struct ReplPrompt: Sendable, Equatable {
+    public var text: String
+    public var completions: [String]
+
+    public init(text: String, completions: [String] = []) {
+        self.text = text
+        self.completions = completions
+    }
+}
+
 /// The host half of `cxrun repl`: reading a line, showing a value as indented JSON, and whether
 /// the input is a script from a pipe (its failed chunks then fail the session at its end).
 struct ReplBindings {
-    let readLine: @Sendable (String) async -> ReplLine?
+    let readLine: @Sendable (ReplPrompt) async -> ReplLine?
     let batch: Bool
 
     var hidden: [(String, LuaFunction)] {
         [
             ("read_line", { [readLine] call throws(ScriptError) in
-                let prompt = call.string(1) ?? ""
+                let prompt = ReplPrompt(text: call.string(1) ?? "", completions: (try? call.value(2))?.arrayValue?.compactMap(\.stringValue) ?? [])
                 return .suspend(.async {
                     switch await readLine(prompt) {
                     case nil: return .success([])

@@ -8,6 +8,7 @@ local private = ...
 local read_line, pretty, contain = private.read_line, private.pretty, private.contain
 local batch = private.batch()
 local error, load, print, select, tostring, type = error, load, print, select, tostring, type
+local next, pcall, sort = next, pcall, table.sort
 
 local function show(...)
   local n = select("#", ...)
@@ -37,6 +38,38 @@ local function note_locals(source, into)
       if name ~= "function" then into[name] = true end
     end
   end
+end
+
+--- What Tab completes at the prompt: the session's global names, and `name.key` for the keys of
+--- its global tables (`cx.each`, `q.maxWaitTime`). Read raw (no __pairs runs) and bounded: a
+--- table of 50,000 agents is not walked at every prompt.
+---@return string[]
+local function completions()
+  local names, scanned = {}, 0
+  for name, value in next, _ENV do
+    if type(name) == "string" and not name:find("^__") then
+      names[#names + 1] = name
+      if type(value) == "table" then
+        local seen = 0
+        for key in next, value do
+          seen = seen + 1
+          if seen > 500 or scanned > 20000 then break end
+          scanned = scanned + 1
+          if type(key) == "string" and key:find("^[%a_][%w_]*$") then names[#names + 1] = name .. "." .. key end
+        end
+      end
+    end
+  end
+  sort(names)
+  return names
+end
+
+--- The prompt's completions: none for piped input (nobody presses Tab), nor when they cannot be
+--- read (a global table a chunk broke).
+local function tab()
+  if batch then return {} end
+  local ok, names = pcall(completions)
+  return ok and names or {}
 end
 
 local function incomplete(err) return type(err) == "string" and err:find("<eof>$") ~= nil end
@@ -74,13 +107,13 @@ local function repl()
   _ENV.__repl = nil
   local chunks, failed, gone = 0, 0, {}
   while true do
-    local line, refused = read_line("cx> ")
+    local line, refused = read_line("cx> ", tab())
     if line == nil then break end
     local source = line or ""
     local f, err = compile(source)
     while line and not f and incomplete(err) do
       local more
-      more, refused = read_line(">>  ")
+      more, refused = read_line(">>  ", tab())
       if more == nil then break end
       if more == false then line = false break end
       source = source .. "\n" .. more

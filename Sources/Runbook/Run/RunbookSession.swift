@@ -30,7 +30,7 @@ public struct RunbookRequest: Sendable {
     public var onStart: (@Sendable (RunHandle) -> Void)?
     /// For `cxrun repl`: reads the next line (shown the prompt; nil at the end of input). The run's
     /// source is then `RunbookSession.replSource`.
-    public var readLine: (@Sendable (String) async -> ReplLine?)?
+    public var readLine: (@Sendable (ReplPrompt) async -> ReplLine?)?
     /// For `cxrun repl` reading from a pipe, not a person: a chunk's error is shown and the session
     /// goes on, but the session fails at its end (exit 1) when any chunk failed.
     public var batchInput = false
@@ -58,7 +58,7 @@ public struct RunbookRequest: Sendable {
                 dryRun: Bool, limits: RunLimits, concurrency: Int = RunbookRequest.defaultConcurrency, auditPath: String, stdlib: String?,
                 output: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String, String) -> Void,
                 progress: (@Sendable (Int, Int) -> Void)? = nil, onStuck: (@Sendable (RunLimit) -> Never)? = nil,
-                onStart: (@Sendable (RunHandle) -> Void)? = nil, readLine: (@Sendable (String) async -> ReplLine?)? = nil) {
+                onStart: (@Sendable (RunHandle) -> Void)? = nil, readLine: (@Sendable (ReplPrompt) async -> ReplLine?)? = nil) {
         self.runID = runID
         self.scriptPath = scriptPath
         self.source = source
@@ -157,7 +157,7 @@ public enum RunbookSession {
                 if let readLine = request.readLine {
                     // Waiting for the operator: what the last chunk did reaches the log first, not
                     // at the session's next write or its end.
-                    let waiting: @Sendable (String) async -> ReplLine? = { prompt in
+                    let waiting: @Sendable (ReplPrompt) async -> ReplLine? = { prompt in
                         recorder.flush()
                         return await readLine(prompt)
                     }

@@ -1,5 +1,6 @@
 import CXone
 import Foundation
+import JSONCore
 import Synchronization
 import TestSupport
 import Testing
@@ -161,6 +162,18 @@ struct HostileServerScriptTests {
 
             """, "\(printed)")
         #expect(rows.filter { $0.binding != "agent" }.map(\.errorCode) == ["invalid", "invalid"], "\(rows)")
+    }
+
+    /// What counts as held: the value sent, a number by value, a list in another order; not a
+    /// list with an item changed or missing, nor a removal the answer still has.
+    @Test func whatTheAnswerHoldsIsReadByValue() {
+        let sent: JSONValue = ["wait": 30, "skills": [["id": "a"], ["id": "b"]], "gone": .null]
+        let changes = [JSONChange(path: ["wait"], old: 20, new: 30), JSONChange(path: ["skills"], old: [], new: sent["skills"]),
+                       JSONChange(path: ["gone"], old: 1, new: nil)]
+        #expect(NotApplied.changes(changes, heldBy: ["wait": 30.0, "skills": [["id": "b"], ["id": "a"]]]).isEmpty)
+        let answer: JSONValue = ["wait": 30, "skills": [["id": "a"], ["id": "c"]], "gone": 1]
+        #expect(NotApplied.changes(changes, heldBy: answer).map(\.dotted) == ["skills", "gone"])
+        #expect(NotApplied.changes(changes, heldBy: ["wait": 30, "skills": [["id": "a"]]]).map(\.dotted) == ["skills"])
     }
 }
 

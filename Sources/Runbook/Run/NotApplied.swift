@@ -7,7 +7,20 @@ import JSONCore
 enum NotApplied {
     /// The `changes` whose new value `answer` does not hold (a removal holds when the field is gone).
     static func changes(_ changes: [JSONChange], heldBy answer: JSONValue) -> [JSONChange] {
-        changes.filter { !($0.new ?? .null).isSame(as: answer.value(at: $0.path)) }
+        changes.filter { !holds(answer.value(at: $0.path), $0.new ?? .null) }
+    }
+
+    /// Whether `held` is `sent`: the same value, or a list of the same items in another order (a
+    /// server that keeps skills sorted by id took them all; reading that as "not applied" would
+    /// stop a script over nothing).
+    static func holds(_ held: JSONValue?, _ sent: JSONValue) -> Bool {
+        if sent.isSame(as: held) { return true }
+        guard case .array(let items)? = held, case .array(var unmatched) = sent, items.count == unmatched.count else { return false }
+        for item in items {
+            guard let i = unmatched.firstIndex(where: { $0.isSame(as: item) }) else { return false }
+            unmatched.remove(at: i)
+        }
+        return true
     }
 
     /// The script's error for `missing` (nil when empty); `what` says what was written, e.g.

@@ -162,7 +162,7 @@ function cx.sleep(seconds) end
 ---@class cx.ChangeRow
 ---@field queue_id string
 ---@field name string?
----@field outcome "written"|"planned"|"unchanged"|"invalid"|"skipped"|"conflict"|"failed"
+---@field outcome "written"|"planned"|"unchanged"|"invalid"|"skipped"|"conflict"|"failed"|"partial"  partial: written, but the server did not apply `not_applied`
 ---@field version integer?         after a write
 ---@field changed string[]?        the fields written (or planned)
 ---@field merged boolean?          merged over someone else's concurrent change
@@ -170,6 +170,7 @@ function cx.sleep(seconds) end
 ---@field message string?          why it was not written
 ---@field problems table[]?        validate's problems when invalid
 ---@field fell_back string?        why `opts.fallback` was used instead
+---@field not_applied string[]?     partial: the fields the server took the write without
 
 --- One queue's change as one step — fetch, build, validate, write (deploy, or patch with the
 --- fetched version) — never raising for what the tenant or the rules say: an outcome row.

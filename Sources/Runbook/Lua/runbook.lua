@@ -109,7 +109,7 @@ _ENV.agent_status = agent_status
 ---@param queue_id string
 ---@param changes table|fun(q: table): table?
 ---@param opts table?
----@return table row {queue_id=, name=, outcome=, version=, changed=, merged=, latency_ms=, message=, problems=}
+---@return table row {queue_id=, name=, outcome=, version=, changed=, merged=, latency_ms=, message=, problems=, not_applied=}
 local function change(queue_id, changes, opts)
   opts = require("cx.check").options("cx.change", opts,
     { rules = "table", forecast = "table", patch = "boolean", check = "function", fallback = "function" })
@@ -141,7 +141,11 @@ local function change(queue_id, changes, opts)
     else
       done, r = pcall(cx.deploy, queue_id, payload)
     end
-    if not done then return "refused", r end
+    if not done then
+      -- Taken with a new version, yet not all of it held: written, and not to be written again.
+      if type(r) == "table" and type(r.details) == "table" and r.details.not_applied then return "partial", r end
+      return "refused", r
+    end
     return "written", r
   end
   local delta = type(changes) == "function" and changes(q) or changes
@@ -163,6 +167,10 @@ local function change(queue_id, changes, opts)
     row.outcome, row.problems, row.message = "invalid", r, validators.describe(r)
   elseif state == "skipped" then
     row.outcome, row.message = "skipped", r
+  elseif state == "partial" then
+    row.outcome, row.version, row.message = "partial", r.details.version, r.message
+    row.not_applied = {}
+    for i, miss in ipairs(r.details.not_applied) do row.not_applied[i] = miss.path end
   elseif state == "refused" then
     row.outcome = type(r) == "table" and r.code == "conflict" and "conflict" or "failed"
     row.message = type(r) == "table" and (r.message or tostring(r)) or tostring(r)

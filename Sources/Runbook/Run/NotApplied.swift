@@ -27,16 +27,25 @@ enum NotApplied {
     /// "queue q1 was written by this run (now version 4)".
     static func error(_ missing: [JSONChange], answer: JSONValue, what: String) -> BindingError? {
         guard !missing.isEmpty else { return nil }
-        func text(_ value: JSONValue?) -> String {
-            guard let value, value != .null else { return "nothing" }
+        // A secret's values never reach the message or the row (the audit log redacts by key name,
+        // and here the key is "sent").
+        func shown(_ value: JSONValue?, at path: [String]) -> JSONValue {
+            guard let value, value != .null else { return .null }
+            return path.contains(where: Redactor.isSensitiveKey) ? .string(Redactor.mask) : value
+        }
+        func text(_ value: JSONValue) -> String {
+            guard value != .null else { return "nothing" }
             let s = value.jsonString()
             return s.count > 60 ? String(s.prefix(57)) + "..." : s
         }
-        let listed = missing.prefix(5).map { "\($0.dotted) (sent \(text($0.new)), it holds \(text(answer.value(at: $0.path))))" }
+        let entries = missing.map { change in
+            (path: change.dotted, sent: shown(change.new, at: change.path), held: shown(answer.value(at: change.path), at: change.path))
+        }
+        let listed = entries.prefix(5).map { "\($0.path) (sent \(text($0.sent)), it holds \(text($0.held)))" }
         let more = missing.count > 5 ? " and \(missing.count - 5) more" : ""
         let details: JSONValue = [
             "version": answer["version"] ?? .null,
-            "not_applied": .array(missing.map { ["path": .string($0.dotted), "sent": $0.new ?? .null, "held": answer.value(at: $0.path) ?? .null] }),
+            "not_applied": .array(entries.map { ["path": .string($0.path), "sent": $0.sent, "held": $0.held] }),
         ]
         return BindingError(.invalid, message: "\(what), but the server did not apply " + listed.joined(separator: ", ") + more, details: details)
     }

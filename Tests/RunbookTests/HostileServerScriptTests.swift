@@ -116,6 +116,31 @@ struct HostileServerScriptTests {
         #expect(post.version == 4 && post.document["maxWaitTime"] == 60 && post.document["wrapUpTime"]?.doubleValue == 30, "\(post)")
     }
 
+    /// A PUT answered 204 with no body: the write is read back (the new version, rollback-able),
+    /// not taken for a document of nothing (every change "not applied", a post-image of null).
+    @Test func aWriteAnsweredWithNoDocumentIsReadBack() async throws {
+        let before = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
+        let after = #"{"id":"q1","version":4,"name":"Q","maxWaitTime":61}"#
+        let written = Mutex(false)
+        let server = try HostileServer(respond: HostileServer.withToken { request in
+            if request.method == "PUT" {
+                written.withLock { $0 = true }
+                return HostileServer.http(204, "")
+            }
+            return HostileServer.http(200, written.withLock { $0 } ? after : before)
+        })
+        defer { server.stop() }
+        let (result, printed, rows, snapshots) = try await Self.run("nocontent.lua", """
+            local r = deploy("q1", build(fetch("q1"), {maxWaitTime = 61}))
+            print(r.version, r.previous_version)
+            """, against: server, attempts: 1)
+        #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+        #expect(printed == "4\t3\n", "\(printed)")
+        let deploy = try #require(rows.first { $0.binding == "deploy" })
+        let post = try #require(snapshots.first { $0.seq == deploy.seq && $0.kind == .post })
+        #expect(post.version == 4 && post.document["maxWaitTime"] == 61, "\(post)")
+    }
+
     /// The same server under `cxrun apply`: the reviewed change did not all happen, so the line
     /// fails with the field named and the apply reports failure.
     @Test func anApplyTheServerDidNotFullyTakeFails() async throws {

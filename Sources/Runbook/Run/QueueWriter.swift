@@ -58,8 +58,13 @@ struct QueueWriter {
                 }
             } catch { put = .failure(error) }
             switch put {
-            case .success(let sent):
+            case .success(var sent):
                 attempts += sent.attempts
+                if sent.value.objectValue == nil {
+                    // An answer without the document (204 No Content, an empty 200): what the
+                    // write left is read back, not taken to be nothing.
+                    sent.value = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
+                }
                 return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
                                attempts: attempts, httpStatus: sent.status,
                                notApplied: NotApplied.changes(plan.pre.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields), heldBy: sent.value))

@@ -116,16 +116,18 @@ struct HostileServerScriptTests {
         #expect(post.version == 4 && post.document["maxWaitTime"] == 60 && post.document["wrapUpTime"]?.doubleValue == 30, "\(post)")
     }
 
-    /// A PUT answered 204 with no body: the write is read back (the new version, rollback-able),
-    /// not taken for a document of nothing (every change "not applied", a post-image of null).
-    @Test func aWriteAnsweredWithNoDocumentIsReadBack() async throws {
+    /// A PUT answered 204 with no body, or with another queue's document: the write is read back
+    /// (the new version, rollback-able), not taken for that answer (every change "not applied", a
+    /// post-image of null or of the other queue).
+    @Test(arguments: [(204, ""), (200, #"{"id":"q2","version":9}"#)])
+    func aWriteAnsweredWithNoDocumentIsReadBack(_ answer: (status: Int, body: String)) async throws {
         let before = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
         let after = #"{"id":"q1","version":4,"name":"Q","maxWaitTime":61}"#
         let written = Mutex(false)
         let server = try HostileServer(respond: HostileServer.withToken { request in
             if request.method == "PUT" {
                 written.withLock { $0 = true }
-                return HostileServer.http(204, "")
+                return HostileServer.http(answer.status, answer.body)
             }
             return HostileServer.http(200, written.withLock { $0 } ? after : before)
         })

@@ -60,9 +60,9 @@ struct QueueWriter {
             switch put {
             case .success(var sent):
                 attempts += sent.attempts
-                if sent.value.objectValue == nil {
-                    // An answer without the document (204 No Content, an empty 200): what the
-                    // write left is read back, not taken to be nothing.
+                if sent.value.objectValue == nil || sent.value["id"].map({ $0 != .string(queueID) }) == true {
+                    // An answer without the document (204 No Content, an empty 200), or with
+                    // another queue's: what the write left is read back, not taken for it.
                     sent.value = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
                 }
                 return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,

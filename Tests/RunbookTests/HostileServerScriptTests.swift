@@ -143,6 +143,20 @@ struct HostileServerScriptTests {
         #expect(post.version == 4 && post.document["maxWaitTime"] == 61, "\(post)")
     }
 
+    /// A PUT answered 200 with the document as it was, version and all: nothing happened, and the
+    /// error says so rather than "written".
+    @Test func aWriteAnsweredWithTheOldVersionSaysNothingHappened() async throws {
+        let doc = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
+        let server = try HostileServer(respond: HostileServer.withToken { _ in HostileServer.http(200, doc) })
+        defer { server.stop() }
+        let (_, printed, _, _) = try await Self.run("same.lua", """
+            local ok, e = pcall(deploy, "q1", build(fetch("q1"), {maxWaitTime = 61}))
+            print(e.message)
+            """, against: server, attempts: 1)
+        #expect(printed == "the server answered the write of queue q1 by this run as done, but it is still version 3: it did not apply "
+                + "maxWaitTime (sent 61, it holds 60)\n", "\(printed)")
+    }
+
     /// The same server under `cxrun apply`: the reviewed change did not all happen, so the line
     /// fails with the field named and the apply reports failure.
     @Test func anApplyTheServerDidNotFullyTakeFails() async throws {
@@ -207,7 +221,7 @@ struct HostileServerScriptTests {
         #expect(NotApplied.changes(changes, heldBy: ["wait": 30, "skills": [["id": "a"]]]).map(\.dotted) == ["skills"])
         // A secret's values are named by path only, in the message and the details the row keeps.
         let token = JSONChange(path: ["integration", "apiToken"], old: "old-token-value", new: "new-token-value")
-        let error = NotApplied.error([token], answer: ["integration": ["apiToken": "old-token-value"]], what: "queue q1 was written")
+        let error = NotApplied.error([token], answer: ["integration": ["apiToken": "old-token-value"]], lead: "queue q1 was written, but the server did not apply")
         #expect(error?.message == "queue q1 was written, but the server did not apply integration.apiToken (sent \"[redacted]\", it holds \"[redacted]\")")
         #expect(error?.details?.jsonString().contains("token-value") == false, "\(String(describing: error?.details))")
     }

@@ -54,7 +54,7 @@ struct AgentStatusBinding {
             // An answer that names another status than the one set (an answer without one says nothing).
             if sent.value["status"] != nil {
                 outcome.failure = NotApplied.error(NotApplied.changes([JSONChange(path: ["status"], old: previous, new: .string(status))], heldBy: sent.value),
-                                                   answer: sent.value, what: "user \(id)'s status was set")
+                                                   answer: sent.value, lead: "user \(id)'s status was set, but the server did not apply")
             }
             return outcome
         }

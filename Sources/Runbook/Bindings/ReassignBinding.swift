@@ -72,7 +72,7 @@ struct ReassignBinding {
         if sent.value["routingProfileId"] != nil {
             outcome.failure = NotApplied.error(NotApplied.changes([JSONChange(path: ["routingProfileId"], old: previous, new: .string(profile))],
                                                                   heldBy: sent.value),
-                                               answer: sent.value, what: "user \(id) was reassigned")
+                                               answer: sent.value, lead: "user \(id) was reassigned, but the server did not apply")
         }
         return outcome
     }

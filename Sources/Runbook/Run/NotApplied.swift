@@ -23,9 +23,9 @@ enum NotApplied {
         return true
     }
 
-    /// The script's error for `missing` (nil when empty); `what` says what was written, e.g.
-    /// "queue q1 was written by this run (now version 4)".
-    static func error(_ missing: [JSONChange], answer: JSONValue, what: String) -> BindingError? {
+    /// The script's error for `missing` (nil when empty): `lead` and the list, e.g. "queue q1 was
+    /// written by this run (now version 4), but the server did not apply" "maxWaitTime (sent 61, it holds 60)".
+    static func error(_ missing: [JSONChange], answer: JSONValue, lead: String) -> BindingError? {
         guard !missing.isEmpty else { return nil }
         // A secret's values never reach the message or the row (the audit log redacts by key name,
         // and here the key is "sent").
@@ -47,6 +47,6 @@ enum NotApplied {
             "version": answer["version"] ?? .null,
             "not_applied": .array(entries.map { ["path": .string($0.path), "sent": $0.sent, "held": $0.held] }),
         ]
-        return BindingError(.invalid, message: "\(what), but the server did not apply " + listed.joined(separator: ", ") + more, details: details)
+        return BindingError(.invalid, message: "\(lead) " + listed.joined(separator: ", ") + more, details: details)
     }
 }

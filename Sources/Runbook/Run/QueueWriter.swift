@@ -120,7 +120,10 @@ extension QueueWriter.Written {
     /// Why the write did not do all it was asked, as the script's error; nil when the server holds
     /// every change.
     func notAppliedError(queue id: String, operation: String) -> BindingError? {
-        NotApplied.error(notApplied, answer: document,
-                         what: "queue \(id) was written by \(operation) (now version \(document["version"]?.jsonString() ?? "?"))")
+        let version = document["version"]?.intValue
+        let lead = version != nil && version == ifMatch
+            ? "the server answered the write of queue \(id) by \(operation) as done, but it is still version \(version ?? 0): it did not apply"
+            : "queue \(id) was written by \(operation) (now version \(version.map(String.init) ?? "?")), but the server did not apply"
+        return NotApplied.error(notApplied, answer: document, lead: lead)
     }
 }

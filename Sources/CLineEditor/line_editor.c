@@ -65,6 +65,7 @@ void cx_edit_set_completions(const char *const *names, int count) {
     completions = calloc((size_t)count, sizeof(char *));
     if (completions == NULL) return;
     for (int i = 0; i < count; i++) {
+        if (names[i] == NULL) continue;
         char *copy = strdup(names[i]);
         if (copy == NULL) break;
         completions[completion_count++] = copy;

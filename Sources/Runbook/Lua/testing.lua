@@ -159,10 +159,6 @@ local function make_t(sim)
   return t
 end
 
---- Declares and runs one test, contained: a test that runs away fails alone (the instruction
---- limit is per test; memory it allocated is collected) and the file's other tests still run.
----@param name string
----@param fn fun(t: table)
 local declared = {}  -- test name -> "file:line" of its declaration
 
 --- "file:line: " of the line that called `test` (as Lua's own errors name a position).
@@ -173,6 +169,10 @@ local function caller_where()
   return type(where) == "string" and where or ""
 end
 
+--- Declares and runs one test, contained: a test that runs away fails alone (the instruction
+--- limit is per test; memory it allocated is collected) and the file's other tests still run.
+---@param name string
+---@param fn fun(t: table)
 local function test(name, fn)
   -- A mistake in a declaration fails that test at its line, and the file's other tests still run.
   if type(name) ~= "string" or type(fn) ~= "function" then

@@ -143,6 +143,31 @@ struct HostileServerScriptTests {
         #expect(post.version == 4 && post.document["maxWaitTime"] == 61, "\(post)")
     }
 
+    /// A PUT answered 204, then no answer to reading it back: the write was taken but what it left
+    /// is unknown, so the row stays pending (a rollback fences it), not an error passed over.
+    @Test func aWriteAnsweredWithoutTheQueueThatCannotBeReadBackStaysPending() async throws {
+        let doc = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
+        let written = Mutex(false)
+        let server = try HostileServer(respond: HostileServer.withToken { request in
+            if request.method == "PUT" {
+                written.withLock { $0 = true }
+                return HostileServer.http(204, "")
+            }
+            return written.withLock { $0 } ? [] : HostileServer.http(200, doc)
+        })
+        defer { server.stop() }
+        let (_, printed, rows, _) = try await Self.run("noreadback.lua", """
+            local ok, e = pcall(deploy, "q1", build(fetch("q1"), {maxWaitTime = 61}))
+            print(ok, e.code, e.details.outcome)
+            """, against: server, attempts: 1)
+        #expect(printed == "false\tnetwork\tunknown\n", "\(printed)")
+        let deploy = try #require(rows.first { $0.binding == "deploy" })
+        #expect(deploy.status == .pending, "\(deploy)")
+        #expect(deploy.result?["message"]?.stringValue?.contains("answered the write of queue q1 (HTTP 204) without the queue, and reading it back failed") == true,
+                "\(deploy)")
+        #expect(Rollback.deployedQueues(calls: rows) == ["q1"], "a rollback of the run covers it")
+    }
+
     /// A PUT answered 200 with the document as it was, version and all: nothing happened, and the
     /// error says so rather than "written".
     @Test func aWriteAnsweredWithTheOldVersionSaysNothingHappened() async throws {

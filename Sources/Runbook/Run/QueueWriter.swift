@@ -63,7 +63,16 @@ struct QueueWriter {
                 if sent.value.objectValue == nil || sent.value["id"].map({ $0 != .string(queueID) }) == true {
                     // An answer without the document (204 No Content, an empty 200), or with
                     // another queue's: what the write left is read back, not taken for it.
-                    sent.value = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
+                    do { sent.value = try await context.client.queue(queueID).value } catch {
+                        // It was taken, but what it left is unknown: pending, as a write cut off is
+                        // (a rollback fences it), not an error a rollback would pass over.
+                        var unknown = BindingError(error)
+                        unknown.message = "the server answered the write of queue \(queueID) (HTTP \(sent.status)) without the queue, "
+                            + "and reading it back failed: \(error.message)"
+                        unknown.details = ["outcome": "unknown", "body": .null]
+                        unknown.attempts = attempts
+                        throw unknown
+                    }
                 }
                 return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
                                attempts: attempts, httpStatus: sent.status,

@@ -244,6 +244,9 @@ struct HostileServerScriptTests {
         let answer: JSONValue = ["wait": 30, "skills": [["id": "a"], ["id": "c"]], "gone": 1]
         #expect(NotApplied.changes(changes, heldBy: answer).map(\.dotted) == ["skills", "gone"])
         #expect(NotApplied.changes(changes, heldBy: ["wait": 30, "skills": [["id": "a"]]]).map(\.dotted) == ["skills"])
+        // A secret answered masked is not read as not applied.
+        let masked = JSONChange(path: ["integration", "apiToken"], old: "****", new: "new-token-value")
+        #expect(NotApplied.changes([masked], heldBy: ["integration": ["apiToken": "****"]]).isEmpty)
         // A secret's values are named by path only, in the message and the details the row keeps.
         let token = JSONChange(path: ["integration", "apiToken"], old: "old-token-value", new: "new-token-value")
         let error = NotApplied.error([token], answer: ["integration": ["apiToken": "old-token-value"]], lead: "queue q1 was written, but the server did not apply")

@@ -6,8 +6,9 @@ import JSONCore
 /// changes were made: it gets an `invalid` error naming each one.
 enum NotApplied {
     /// The `changes` whose new value `answer` does not hold (a removal holds when the field is gone).
+    /// A secret is not judged: many APIs answer it masked (`"****"`), whatever they stored.
     static func changes(_ changes: [JSONChange], heldBy answer: JSONValue) -> [JSONChange] {
-        changes.filter { !holds(answer.value(at: $0.path), $0.new ?? .null) }
+        changes.filter { !$0.path.contains(where: Redactor.isSensitiveKey) && !holds(answer.value(at: $0.path), $0.new ?? .null) }
     }
 
     /// Whether `held` is `sent`: the same value, or a list of the same items in another order (a

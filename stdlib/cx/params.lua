@@ -79,9 +79,31 @@ end
 ---@param args table cx.args
 ---@param spec table<string, cx.params.Spec>
 ---@return table<string, any>
+local KINDS = { string = true, number = true, integer = true, boolean = true, list = true }
+local ITEM_KINDS = { string = true, number = true, integer = true }
+local SPEC_KEYS = { type = true, item = true, default = true, one_of = true, min = true, max = true }
+
 function M.read(args, spec)
+  if type(spec) ~= "table" then error(("cx.params.read: spec must be a table, got %s"):format(type(spec)), 2) end
   local names = {}
-  for name in pairs(spec) do names[#names + 1] = name end
+  for name, s in pairs(spec) do
+    -- The spec is the runbook's own: a misspelt `tpye` would make every argument a string.
+    if type(name) ~= "string" or type(s) ~= "table" then
+      error(("cx.params.read: spec.%s must be a table such as {type = \"integer\"}"):format(tostring(name)), 2)
+    end
+    for key in pairs(s) do
+      if not SPEC_KEYS[key] then
+        error(("cx.params.read: spec.%s has unknown key '%s' (known: default, item, max, min, one_of, type)"):format(name, tostring(key)), 2)
+      end
+    end
+    if s.type ~= nil and not KINDS[s.type] then
+      error(("cx.params.read: spec.%s.type must be string, number, integer, boolean or list, got %s"):format(name, tostring(s.type)), 2)
+    end
+    if s.item ~= nil and not ITEM_KINDS[s.item] then
+      error(("cx.params.read: spec.%s.item must be string, number or integer, got %s"):format(name, tostring(s.item)), 2)
+    end
+    names[#names + 1] = name
+  end
   table.sort(names)
   local function fail(fmt, ...) error(("argument " .. fmt):format(...), 3) end
   local given = {}

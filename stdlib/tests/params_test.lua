@@ -40,4 +40,12 @@ function T.a_value_not_of_its_kind_fails()
   A.fails(function() params.read({ levels = "1,x" }, SPEC) end, "argument levels: item 'x' must be a number")
 end
 
+function T.a_spec_it_cannot_read_fails()
+  A.fails(function() params.read({}, { limit = { tpye = "integer" } }) end, "spec.limit has unknown key 'tpye'")
+  A.fails(function() params.read({}, { limit = { type = "int" } }) end, "spec.limit.type must be string, number, integer, boolean or list, got int")
+  A.fails(function() params.read({}, { limit = "integer" }) end, "spec.limit must be a table")
+  A.fails(function() params.read({}, nil) end, "spec must be a table")
+end
+
 return T
+

@@ -294,6 +294,32 @@ struct BindingTests {
         }
     }
 
+    /// `cx.change(id, f)` with `f` answering nil changes nothing, as documented: it failed with
+    /// "bad argument #2 to 'build' (table expected, got function)" (`f(q) or f`). What it cannot
+    /// use (a number for changes, a function answering a string, a fallback answering a number)
+    /// fails at the script's line, not at a line of the host's Lua.
+    @Test func aChangeFunctionAnsweringNilChangesNothing() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local id = queues()[1].id
+                print(cx.change(id, function() return nil end).outcome)
+                local function try(f) local ok, e = pcall(f); print(ok and "no error" or e) end
+                try(function() local r = cx.change(id, 5); return r end)
+                try(function() local r = cx.change(id, function() return "x" end); return r end)
+                try(function() local r = cx.change(id, {maxWaitTime = -1}, {fallback = function() return 5 end}); return r end)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == """
+                unchanged
+                book.lua:4: bad argument #2 to 'cx.change' (table or function expected, got number)
+                book.lua:5: cx.change: the changes function returned a string; return a table of changes, or nil for none
+                book.lua:6: cx.change: opts.fallback returned a number; return a table of changes, or nil to write nothing
+
+                """, "\(output)")
+        }
+    }
+
     @Test func validateKnowsTheQueueDocumentsSchema() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

@@ -111,6 +111,12 @@ _ENV.agent_status = agent_status
 ---@param opts table?
 ---@return table row {queue_id=, name=, outcome=, version=, changed=, merged=, latency_ms=, message=, problems=, not_applied=}
 local function change(queue_id, changes, opts)
+  if type(queue_id) ~= "string" or queue_id == "" then
+    error(("bad argument #1 to 'cx.change' (queue id expected, got %s)"):format(type(queue_id)), 2)
+  end
+  if type(changes) ~= "table" and type(changes) ~= "function" then
+    error(("bad argument #2 to 'cx.change' (table or function expected, got %s)"):format(type(changes)), 2)
+  end
   opts = require("cx.check").options("cx.change", opts,
     { rules = "table", forecast = "table", patch = "boolean", check = "function", fallback = "function" })
   validators = validators or require("cx.validate")
@@ -148,7 +154,12 @@ local function change(queue_id, changes, opts)
     end
     return "written", r
   end
-  local delta = type(changes) == "function" and changes(q) or changes
+  -- Not `f(q) or changes`: a function answering nil (nothing to change) was then sent to build itself.
+  local delta = changes
+  if type(changes) == "function" then delta = changes(q) end
+  if delta ~= nil and type(delta) ~= "table" then
+    error(("cx.change: the changes function returned a %s; return a table of changes, or nil for none"):format(type(delta)), 2)
+  end
   if delta == nil then
     row.outcome = "unchanged"
     return row
@@ -158,6 +169,9 @@ local function change(queue_id, changes, opts)
   if (state == "invalid" or tenant_refused) and opts.fallback then
     local problems = state == "invalid" and r or { { path = "", rule = "tenant", message = tostring(r) } }
     local instead = opts.fallback(q, problems)
+    if instead ~= nil and type(instead) ~= "table" then
+      error(("cx.change: opts.fallback returned a %s; return a table of changes, or nil to write nothing"):format(type(instead)), 2)
+    end
     if instead ~= nil then
       row.fell_back = state == "invalid" and validators.describe(r) or tostring(r)
       state, r = attempt(instead)

@@ -220,6 +220,13 @@ local host_wait, host_spawn = host.wait, host.spawn
 cx.spawn = host_spawn
 cx.sleep = host.sleep
 cx.wait = function(task, ...)
+  -- Checked here, so the error names the script's line, not this one.
+  for i = 1, select("#", ...) + 1 do
+    local t = select(i, task, ...)
+    if getmetatable_(t) ~= "task" then
+      error(("bad argument #%d to 'wait' (task from cx.spawn expected, got %s)"):format(i, type(t)), 2)
+    end
+  end
   if select("#", ...) == 0 then return host_wait(task) end
   local tasks = { task, ... }
   local firsts = {}
@@ -283,7 +290,14 @@ env.cx = readonly(cx, "cx")
 local host_log = host.log
 local function logger(level)
   return function(fmt, ...)
-    local msg = select("#", ...) > 0 and tostring(fmt):format(...) or tostring(fmt)
+    local msg = tostring(fmt)
+    if select("#", ...) > 0 then
+      local ok, text = pcall(msg.format, msg, ...)
+      -- A format that does not fit its values fails at the script's line, naming the call (its
+      -- arguments are numbered as format's: the format is #1 of both).
+      if not ok then error((tostring(text):gsub("to '[%w_.]*format'", "to 'log." .. level .. "'", 1)), 2) end
+      msg = text
+    end
     host_log(level, msg)
   end
 end

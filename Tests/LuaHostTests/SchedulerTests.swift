@@ -57,18 +57,21 @@ struct SchedulerTests {
 
     /// A misuse of the host's own Lua functions names the script's line, not one of the prelude's
     /// (`[cx]:223: bad argument #1 to 'wait'`), and a log format that does not fit its values says
-    /// it is log's (it said `bad argument #1 to 'format'` at `[cx]:286`).
+    /// it is log's (it said `bad argument #1 to 'format'` at `[cx]:286`); `ipairs(nil)`, which
+    /// Lua reports with no line at all ("attempt to index a nil value"), names the loop's.
     @Test func misusesOfHostLuaFunctionsNameTheScriptsLine() async {
         let output = await expectSuccess(#"""
             local function try(f) local ok, e = pcall(f); print(ok and "no error" or e) end
             try(function() local r = cx.wait(5); return r end)
             try(function() local r = cx.wait(cx.spawn(function() end), {}); return r end)
             try(function() local r = log.info("%d queues", "x"); return r end)
+            try(function() local items; for _ in ipairs(items) do end end)
             """#)
         #expect(output == """
             test.lua:2: bad argument #1 to 'wait' (task from cx.spawn expected, got number)
             test.lua:3: bad argument #2 to 'wait' (task from cx.spawn expected, got table)
             test.lua:4: bad argument #2 to 'log.info' (number expected, got string)
+            test.lua:5: bad argument #1 to 'ipairs' (table expected, got nil)
 
             """, "\(output)")
     }

@@ -40,6 +40,16 @@ for _, k in ipairs { "assert", "error", "ipairs", "pairs", "pcall", "xpcall", "s
 end
 env._VERSION = G._VERSION
 env.unpack = tunpack
+-- `for _, q in ipairs(nil)`, the commonest slip in a runbook, fails inside the iterator, where
+-- Lua names no line ("attempt to index a nil value"); refused here, it names the loop's line.
+local ipairs_ = G.ipairs
+env.ipairs = function(t)
+  local kind = type(t)
+  if kind ~= "table" and getmetatable_(t) == nil then
+    error(("bad argument #1 to 'ipairs' (table expected, got %s)"):format(t == nil and "nil" or kind), 2)
+  end
+  return ipairs_(t)
+end
 -- Wrappers run the real function under pcall and re-raise at the script's level: a tail call
 -- to a C function keeps the wrapper's frame in Lua 5.4, so the C error would name the prelude.
 local pcall_ = pcall

@@ -17,7 +17,7 @@ struct TestCommand: AsyncParsableCommand {
               t.run("scripts/rebalance.lua", {channel = "voice"}, {dry_run = true})
                 -> {ok, error, stdout, calls = {{binding, target, status, ...}},
                     planned, lost, run_id}
-              t.eq(a, b), t.truthy(x), t.matches(s, pattern), t.raises(fn, code)
+              t.eq(got, want), t.truthy(x), t.matches(s, pattern), t.raises(fn, code)
             Paths in t.run are relative to the test file, else to the current folder.
 
             With no PATH: every *_test.lua below scripts/, and those in the current folder.

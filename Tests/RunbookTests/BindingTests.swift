@@ -71,6 +71,7 @@ struct BindingTests {
                 try(function() local r = cx.each({1}, function() end, {concurency = 2}); return r end)
                 try(function() local r = cx.change(q.id, {maxWaitTime = 100}, {chek = function() end}); return r end)
                 try(function() local r = agent_status("u1", {status = "Available", auto_availble = true}); return r end)
+                try(function() local r = queues({"voice"}); return r end)
                 print(#queues({ids = {}}), #queues({channel = "voice", ids = {q.id}}), #queues({}))
                 """#)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
@@ -87,6 +88,7 @@ struct BindingTests {
                 book.lua:12: cx.each: unknown option 'concurency'; known: concurrency
                 book.lua:13: cx.change: unknown option 'chek'; known: check, fallback, forecast, patch, rules
                 book.lua:14: agent_status: unknown request field 'auto_availble'; known: auto_available, pause_reason, respect_wrap_up, status, wrap_up_code
+                book.lua:15: bad argument #1 to 'queues' (table of filter keys expected, got a list); known: channel, ids, name
                 0\t1\t48
 
                 """, "\(output)")

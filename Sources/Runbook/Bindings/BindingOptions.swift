@@ -38,8 +38,8 @@ struct BindingOptions {
         case .object(let f): fields = f
         case .array(let items) where items.isEmpty: return .object([:])
         default:
-            throw .message("bad argument #\(index) to '\(binding)' (table of \(name) keys expected, got \(call.typeName(index))); "
-                + "\(listing)")
+            let got = value.arrayValue != nil ? "a list" : call.typeName(index)
+            throw .message("bad argument #\(index) to '\(binding)' (table of \(name) keys expected, got \(got)); \(listing)")
         }
         for key in fields.keys.sorted() {
             guard let kind = known[key] else {

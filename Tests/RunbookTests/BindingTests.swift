@@ -322,6 +322,24 @@ struct BindingTests {
         }
     }
 
+    /// Two deploys of one queue built from the same fetch, changing the same field: the second is
+    /// a conflict, as before, but its message named "someone else" for this run's own first write.
+    @Test(arguments: [false, true])
+    func aConflictWithTheRunsOwnEarlierWriteSaysSo(dryRun: Bool) async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                deploy(q.id, build(q, {maxWaitTime = 100}))
+                local ok, e = pcall(deploy, q.id, build(q, {maxWaitTime = 200}))
+                print(ok, e.code, (e.message:gsub("queue %S+ ", "queue Q ", 1)))
+                """#, dryRun: dryRun)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "false\tconflict\tqueue Q was changed by this run's own earlier write (now version 2) in the fields this payload "
+                    + "changes, and it was built from the version before that: maxWaitTime (fetch the queue again and build from that)\n", "\(output)")
+        }
+    }
+
     @Test func validateKnowsTheQueueDocumentsSchema() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

@@ -73,7 +73,7 @@ struct QueueBindings {
             // queue as a real run's write is merged after its 409, a conflict raised as it would be.
             if let since = context.plannedDocument(of: id), since["version"]?.intValue != baseVersion {
                 do {
-                    let merged = try ThreeWayMerge.merge(base: base, mine: payload, theirs: since, queueID: id)
+                    let merged = try ThreeWayMerge.merge(base: base, mine: payload, theirs: since, queueID: id, ownWrite: true)
                     planned = (since, since.changes(to: merged, ignoring: ThreeWayMerge.serverFields))
                 } catch {
                     throw context.refuse(binding, target: id, args: args, error)
@@ -109,7 +109,8 @@ struct QueueBindings {
         var writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
         writer.sendsPatch = sendsPatch
         let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(BindingError) in
-            try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id)
+            let own = theirs["version"]?.intValue.map { context.deploy(of: id)?.producedVersion == $0 } ?? false
+            return try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id, ownWrite: own)
         }
         return success(id, written: w.document, pre: w.pre, ifMatch: w.ifMatch ?? baseVersion, seq: seq, context: context, changed: changed,
                        merged: w.replanned, attempts: w.attempts, status: w.httpStatus ?? 200,

@@ -7,7 +7,9 @@ import JSONCore
 enum ThreeWayMerge {
     static let serverFields: Set<String> = ["version", "id"]
 
-    static func merge(base: JSONValue, mine: JSONValue, theirs: JSONValue, queueID: String) throws(BindingError) -> JSONValue {
+    /// `ownWrite`: `theirs` is what this run's own earlier write of the queue left (so the error
+    /// does not blame "someone else" for it).
+    static func merge(base: JSONValue, mine: JSONValue, theirs: JSONValue, queueID: String, ownWrite: Bool = false) throws(BindingError) -> JSONValue {
         let ours = base.changes(to: mine, ignoring: serverFields)
         let others = base.changes(to: theirs, ignoring: serverFields)
         var conflicts: [String] = []
@@ -20,9 +22,14 @@ enum ThreeWayMerge {
         }
         if !conflicts.isEmpty {
             let paths = Array(Set(conflicts)).sorted()
+            let by = ownWrite
+                ? "queue \(queueID) was changed by this run's own earlier write (now version \(theirs["version"]?.jsonString() ?? "?")) in the fields "
+                    + "this payload changes, and it was built from the version before that: \(paths.joined(separator: ", ")) "
+                    + "(fetch the queue again and build from that)"
+                : "queue \(queueID) was changed by someone else in the fields this run changes: \(paths.joined(separator: ", "))"
             throw BindingError(
                 .conflict, status: 409,
-                message: "queue \(queueID) was changed by someone else in the fields this run changes: \(paths.joined(separator: ", "))",
+                message: by,
                 details: ["paths": .array(paths.map(JSONValue.string)), "current_version": theirs["version"] ?? .null])
         }
         var merged = theirs

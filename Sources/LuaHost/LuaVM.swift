@@ -72,7 +72,8 @@ public final class LuaVM {
 
     /// Compiles text-only source onto the stack (the function, or an error message).
     func loadText(_ source: String, chunkName: String) -> Int32 {
-        var source = source
+        // A file's chunk (`@path`) may start with a `#!` line, as one `lua` runs may.
+        var source = chunkName.hasPrefix("@") ? SourceText.compilable(source) : source
         return source.withUTF8 { cxb_load_text(L, $0.baseAddress, $0.count, chunkName) }
     }
 

@@ -56,7 +56,7 @@ public struct ModuleResolver: Sendable {
             guard data.count <= maxBytes else { return .failure(.tooLarge(name, data.count)) }
             let display = root.display == "." ? relative : "\(root.display)/\(relative)"
             switch SourceText.decode(data) {
-            case .success(let source): return .success(Module(source: source, chunkName: "@\(display)", isStdlib: root.isStdlib))
+            case .success(let source): return .success(Module(source: SourceText.compilable(source), chunkName: "@\(display)", isStdlib: root.isStdlib))
             case .failure(let notUTF8): return .failure(.notUTF8(name, notUTF8))
             }
         }

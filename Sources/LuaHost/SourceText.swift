@@ -13,6 +13,14 @@ public enum SourceText {
         }
     }
 
+    /// `source` as Lua compiles a file: a first line starting with `#` (`#!/usr/bin/env cxrun run`)
+    /// blanked, as the `lua` interpreter skips it; its newline stays, so every line keeps its number.
+    public static func compilable(_ source: String) -> String {
+        guard source.utf8.first == UInt8(ascii: "#") else { return source }
+        guard let newline = source.utf8.firstIndex(of: UInt8(ascii: "\n")) else { return "" }
+        return String(decoding: source.utf8[newline...], as: UTF8.self)
+    }
+
     /// The bytes as a string, or where they stop being UTF-8.
     public static func decode(_ bytes: some Collection<UInt8>) -> Result<String, NotUTF8> {
         if let text = String(validating: bytes, as: UTF8.self) { return .success(text) }

@@ -32,4 +32,25 @@ struct SourceTextTests {
         #expect(outcome.message?.contains("require: module 'lib.latin' is not UTF-8 text: byte 0xE9 at line 1, column 12") == true,
                 "\(outcome.message ?? "")")
     }
+
+    /// A script or module file may start with a `#!` line, as a file `lua` runs may: it was a
+    /// syntax error ("unexpected symbol near '#'"). The line is blanked, so later lines keep their
+    /// numbers; a REPL line starting with `#` (the length operator) is not a file and is untouched.
+    @Test func aFileMayStartWithAShebangLine() async throws {
+        #expect(SourceText.compilable("#!/usr/bin/env cxrun run\nprint(1)\n") == "\nprint(1)\n")
+        #expect(SourceText.compilable("#!x\r\nprint(1)") == "\nprint(1)")
+        #expect(SourceText.compilable("#!only") == "")
+        #expect(SourceText.compilable("print(#t)\n") == "print(#t)\n")
+        let dir = try TempDir()
+        dir.write("lib/tool.lua", "#!/usr/bin/env lua\nreturn {answer = 42}\n")
+        let (outcome, output) = await runLua("#!/usr/bin/env -S cxrun run\nprint(require('lib.tool').answer)\nerror('at line 3')\n", scriptDir: dir.path)
+        #expect(output == "42\n", "\(output)")
+        #expect(outcome.message?.hasPrefix("test.lua:3: at line 3") == true, "\(outcome.message ?? "")")
+        // cxrun check compiles it as a run does.
+        guard case .success = ScriptChecker.compile(source: "#!x\nlocal a = 1\n", chunkName: "@check.lua") else {
+            Issue.record("a shebang line is a syntax error to the checker")
+            return
+        }
+    }
 }
+

@@ -72,6 +72,11 @@ public final class LuaVM {
 
     /// Compiles text-only source onto the stack (the function, or an error message).
     func loadText(_ source: String, chunkName: String) -> Int32 {
+        if chunkName.hasPrefix("@"), source.utf8.starts(with: [0x1B, 0x4C, 0x75, 0x61]) {
+            // luac's output: Lua's own word, "attempt to load a binary chunk (mode is 't')", names no file.
+            lua_pushstring(L, "\(chunkName.dropFirst()): a compiled Lua chunk (luac's output); cxrun runs Lua source text only")
+            return LUA_ERRSYNTAX
+        }
         // A file's chunk (`@path`) may start with a `#!` line, as one `lua` runs may.
         var source = chunkName.hasPrefix("@") ? SourceText.compilable(source) : source
         return source.withUTF8 { cxb_load_text(L, $0.baseAddress, $0.count, chunkName) }

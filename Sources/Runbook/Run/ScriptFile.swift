@@ -26,10 +26,6 @@ public enum ScriptFile {
             return .failure(Failure(description: "script '\(path)' is a folder, not a Lua file"))
         }
         guard let data = FileManager.default.contents(atPath: path) else { return .failure(Failure(description: "cannot read script '\(path)'")) }
-        // Lua's own word for it, "attempt to load a binary chunk (mode is 't')", names no file.
-        if data.starts(with: [0x1B, 0x4C, 0x75, 0x61]) {
-            return .failure(Failure(description: "script '\(path)' is a compiled Lua chunk (luac's output): cxrun runs Lua source text only"))
-        }
         return SourceText.decode(data).mapError { Failure(description: "script '\(path)' \($0)") }
     }
 }

@@ -111,6 +111,10 @@ struct PlanCLITests {
         let runID = apply.stderr.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
         let shown = try await runCLI(["audit", "show", runID], in: dir)
         #expect(shown.stdout.contains("plan     plan-") && shown.stdout.contains("-> 444"), "\(shown.stdout)")
+        // A queue the run did not touch is named, with what it did (no empty "reassigned: " list).
+        let untouched = try await runCLI(["rollback", "--run", runID, "no-such-queue"], in: dir)
+        #expect(untouched.status != 0 && untouched.stderr.contains("did not deploy queue no-such-queue nor reassign user no-such-queue (it deployed: \(id))"),
+                "\(untouched.stderr)")
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir)
         #expect(rollback.status == 0 && rollback.stdout.contains("ok   queue Voice - ") && rollback.stdout.contains(" (\(id)): restored"), "\(rollback.stdout) \(rollback.stderr)")
     }

@@ -53,8 +53,10 @@ public enum RollbackSession {
             reassigned = ReassignBinding.reassigned(calls: calls, snapshots: snapshots)
         } catch { throw RunbookError(description: "\(error)") }
         if let unknown = requested.first(where: { id in !deployed.contains(id) && !reassigned.contains { $0.user == id } }) {
-            throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) nor reassign user \(unknown) (it deployed: "
-                               + "\(deployed.joined(separator: ", ")); reassigned: \(reassigned.map(\.user).joined(separator: ", ")))")
+            let did = [deployed.isEmpty ? nil : "it deployed: " + deployed.joined(separator: ", "),
+                       reassigned.isEmpty ? nil : "it reassigned: " + reassigned.map(\.user).joined(separator: ", ")].compactMap { $0 }
+            throw RunbookError(description: "run \(sourceRun) did not deploy queue \(unknown) nor reassign user \(unknown) ("
+                               + (did.isEmpty ? "it deployed no queue and reassigned no user" : did.joined(separator: "; ")) + ")")
         }
         let queues = requested.isEmpty ? deployed : deployed.filter(requested.contains)
         let users = requested.isEmpty ? reassigned : reassigned.filter { requested.contains($0.user) }

@@ -23,8 +23,9 @@ struct TestCommand: AsyncParsableCommand {
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
             What a failed test printed (print, log.*) is shown under its failure, and in the \
             JUnit file as the test's system-out. Ends with "N passed, N failed"; exits 1 when \
-            any test failed. A test still running --timeout seconds (60) after its tenant is \
-            ready is stopped and fails; the file goes on. Ctrl-C stops the test running (its tenant's state removed) and \
+            any test failed, or when no test ran (a --filter that matches none). A test still \
+            running --timeout seconds (60) after its tenant is ready is stopped and fails; the \
+            file goes on. Ctrl-C stops the test running (its tenant's state removed) and \
             starts no further file: what ran is reported, and the exit code is 130.
 
             Example:
@@ -66,6 +67,11 @@ struct TestCommand: AsyncParsableCommand {
                 notRun = files.count - index
                 break
             }
+            let before = results.count
+            defer {
+                // A file whose tests were all commented out passed as if tested.
+                if filter == nil, results.count == before, !Interrupts.signalled { Console.err("cxrun: \(file) declares no test\n") }
+            }
             results += await TestRunner.run(file: file, filter: filter, tenants: SandboxTestTenants(), stdlib: StdlibLocator.locate(),
                                             testTimeout: timeout ?? TestRunner.defaultTestTimeout, onStart: { Interrupts.install($0) }) { r in
                 if r.passed {
@@ -88,6 +94,12 @@ struct TestCommand: AsyncParsableCommand {
         }
         if Interrupts.signalled { throw ExitCode(Interrupts.exitCode) }
         if failed > 0 { throw ExitCode(1) }
+        // Nothing tested is not a pass: a misspelt --filter would keep a CI green with no test run.
+        if results.isEmpty {
+            Console.err("cxrun: no test ran: " + (filter.map { "--filter '\($0)' matched no test's name" }
+                ?? "the files declare no test (test(\"name\", function(t) ... end))") + "\n")
+            throw ExitCode(1)
+        }
     }
 
     /// `text`'s lines, each indented (a final line break ends the last line, not a blank one).

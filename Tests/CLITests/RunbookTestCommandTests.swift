@@ -127,6 +127,20 @@ struct RunbookTestCommandTests {
             """), "\(r.stdout)")
     }
 
+    /// Nothing tested is not a pass: `--filter` with a typo, or a file whose tests are all
+    /// commented out, ended "0 passed, 0 failed" with exit 0, keeping a CI green.
+    @Test func whenNoTestRunsItSaysSoAndFails() async throws {
+        let dir = try scriptFolder(["one_test.lua": "test(\"sets the wait\", function(t) t.truthy(true) end)\n",
+                                    "none_test.lua": "-- test(\"later\", function(t) end)\n"])
+        let filtered = try await runCLI(["test", "one_test.lua", "--filter", "set the wait"], in: dir)
+        #expect(filtered.status == 1 && filtered.stderr.contains("cxrun: no test ran: --filter 'set the wait' matched no test's name"),
+                "\(filtered.stdout) \(filtered.stderr)")
+        let empty = try await runCLI(["test", "none_test.lua"], in: dir)
+        #expect(empty.status == 1 && empty.stderr.contains("cxrun: none_test.lua declares no test"), "\(empty.stderr)")
+        let both = try await runCLI(["test", "one_test.lua", "none_test.lua"], in: dir)
+        #expect(both.status == 0 && both.stderr.contains("none_test.lua declares no test"), "one file with tests passes, the other is named: \(both.stderr)")
+    }
+
     @Test func aFailedTestShowsWhatItPrinted() async throws {
         let dir = try scriptFolder(["print_test.lua": """
             print("outside any test")

@@ -111,6 +111,12 @@ function M.read(args, spec)
     if type(key) == "string" then given[#given + 1] = key end
   end
   table.sort(given)
+  -- `-- force` (no `=`) is cx.args[1], not cx.args.force: read as absent, it was the default.
+  for _, word in ipairs(args or {}) do
+    if type(word) == "string" and spec[word] ~= nil then
+      fail("%s has no value: give it as %s=VALUE", word, word)
+    end
+  end
   for _, key in ipairs(given) do
     if spec[key] == nil then
       local near = nearest(key, names)

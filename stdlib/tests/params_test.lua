@@ -29,6 +29,11 @@ function T.an_argument_not_declared_fails_naming_the_nearest()
   A.fails(function() params.read({ anything = "1" }, {}) end, "it takes: none")
 end
 
+function T.a_declared_name_given_without_a_value_fails()
+  A.fails(function() params.read({ "force" }, SPEC) end, "argument force has no value: give it as force=VALUE")
+  A.eq(params.read({ "other" }, SPEC).force, false)
+end
+
 function T.a_value_not_of_its_kind_fails()
   A.fails(function() params.read({ limit = "1O" }, SPEC) end, "argument limit=1O must be a number")
   A.fails(function() params.read({ limit = "2.5" }, SPEC) end, "argument limit=2.5 must be a whole number")

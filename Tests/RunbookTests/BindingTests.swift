@@ -52,7 +52,8 @@ struct BindingTests {
 
     /// An options or filter table a call does not understand is refused at the script's line:
     /// `queues({chanel = "voice"})` listed every queue, and a script meant for the voice queues
-    /// acted on all of them; `{wiat = true}` did not wait, `{dryrun = true}` on deploy wrote.
+    /// acted on all of them; `{wiat = true}` did not wait, `{dryrun = true}` on deploy wrote. A
+    /// misspelt webhook name gets the nearest configured one, a queue's name given to fetch a hint.
     @Test func optionsACallDoesNotKnowAreRefusedAtTheScriptsLine() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
@@ -72,6 +73,8 @@ struct BindingTests {
                 try(function() local r = cx.change(q.id, {maxWaitTime = 100}, {chek = function() end}); return r end)
                 try(function() local r = agent_status("u1", {status = "Available", auto_availble = true}); return r end)
                 try(function() local r = queues({"voice"}); return r end)
+                try(function() local r = webhook("wfn", {x = 1}); return r end)
+                try(function() local r = fetch("Voice - Billing 1"); return r end)
                 print(#queues({ids = {}}), #queues({channel = "voice", ids = {q.id}}), #queues({}))
                 """#)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
@@ -89,6 +92,8 @@ struct BindingTests {
                 book.lua:13: cx.change: unknown option 'chek'; known: check, fallback, forecast, patch, rules
                 book.lua:14: agent_status: unknown request field 'auto_availble'; known: auto_available, pause_reason, respect_wrap_up, status, wrap_up_code
                 book.lua:15: bad argument #1 to 'queues' (table of filter keys expected, got a list); known: channel, ids, name
+                sandbox: webhook: 'wfn' is not configured (did you mean wfm? configured: wfm)
+                not_found: queue Voice - Billing 1 not found; fetch takes a queue's id (queues({name = "..."}) finds one by name) (HTTP 404)
                 0\t1\t48
 
                 """, "\(output)")

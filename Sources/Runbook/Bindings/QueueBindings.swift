@@ -15,7 +15,13 @@ struct QueueBindings {
         guard let id = call.string(1), !id.isEmpty else { throw call.argumentError(1, "fetch", expected: "queue id") }
         let context = self.context
         return try context.audited("fetch", target: id, args: ["queue_id": .string(id)], effect: .read) { _ async throws(BindingError) in
-            let sent = try await api { () async throws(APIError) in try await context.client.queue(id) }
+            let sent: Sent<JSONValue>
+            do throws(BindingError) { sent = try await api { () async throws(APIError) in try await context.client.queue(id) } } catch {
+                // A queue's name where its id belongs, the newcomer's slip: said what to do.
+                var named = error
+                if named.code == .not_found, id.contains(" ") { named.message += "; fetch takes a queue's id (queues({name = \"...\"}) finds one by name)" }
+                throw named
+            }
             // A dry run reads its own planned writes, as a real run reads what it wrote.
             if context.dryRun, let planned = context.plannedDocument(of: id, tenantVersion: sent.value["version"]?.intValue) {
                 context.remember(planned)

@@ -65,8 +65,9 @@ struct WebhookBinding {
         }
         guard let target = context.tenant.webhooks[name] else {
             let known = context.tenant.webhooks.keys.sorted()
+            let near = RunbookChecker.closest(to: name, in: Set(known)).map { "did you mean \($0)? " } ?? ""
             throw context.refuse("webhook", target: name, args: args, BindingError(
-                .sandbox, message: "webhook: '\(name)' is not configured (configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"))
+                .sandbox, message: "webhook: '\(name)' is not configured (\(near)configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"))
         }
         if let why = target.unavailable {
             throw context.refuse("webhook", target: name, args: args, BindingError(.sandbox, message: "webhook: '\(name)' cannot be signed: \(why)"))

@@ -51,11 +51,8 @@ struct AgentStatusBinding {
             let result: JSONValue = ["status": sent.value["status"] ?? .string(status), "previous_status": previous,
                                      "updated_at": sent.value["updatedAt"] ?? .null]
             var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
-            // An answer that names another status than the one set (an answer without one says nothing).
-            if sent.value["status"] != nil {
-                outcome.failure = NotApplied.error(NotApplied.changes([JSONChange(path: ["status"], old: previous, new: .string(status))], heldBy: sent.value),
-                                                   answer: sent.value, lead: "user \(id)'s status was set, but the server did not apply")
-            }
+            outcome.failure = NotApplied.error(field: "status", sent: .string(status), previous: previous, answer: sent.value,
+                                               lead: "user \(id)'s status was set, but the server did not apply")
             return outcome
         }
     }

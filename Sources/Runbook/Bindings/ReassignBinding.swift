@@ -68,12 +68,8 @@ struct ReassignBinding {
         let result: JSONValue = ["routing_profile_id": sent.value["routingProfileId"] ?? .string(profile), "previous_routing_profile_id": previous,
                                  "changed": true]
         var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: sent.status, attempts: sent.attempts)
-        // An answer that names another profile than the one set (an answer without one says nothing).
-        if sent.value["routingProfileId"] != nil {
-            outcome.failure = NotApplied.error(NotApplied.changes([JSONChange(path: ["routingProfileId"], old: previous, new: .string(profile))],
-                                                                  heldBy: sent.value),
-                                               answer: sent.value, lead: "user \(id) was reassigned, but the server did not apply")
-        }
+        outcome.failure = NotApplied.error(field: "routingProfileId", sent: .string(profile), previous: previous, answer: sent.value,
+                                           lead: "user \(id) was reassigned, but the server did not apply")
         return outcome
     }
 

@@ -24,6 +24,13 @@ enum NotApplied {
         return true
     }
 
+    /// The error for a write of one field (a status, a profile) whose answer names another value
+    /// than `sent`; nil when it holds it, or says nothing of the field.
+    static func error(field: String, sent: JSONValue, previous: JSONValue, answer: JSONValue, lead: String) -> BindingError? {
+        guard answer[field] != nil else { return nil }
+        return error(changes([JSONChange(path: [field], old: previous, new: sent)], heldBy: answer), answer: answer, lead: lead)
+    }
+
     /// The script's error for `missing` (nil when empty): `lead` and the list, e.g. "queue q1 was
     /// written by this run (now version 4), but the server did not apply" "maxWaitTime (sent 61, it holds 60)".
     static func error(_ missing: [JSONChange], answer: JSONValue, lead: String) -> BindingError? {

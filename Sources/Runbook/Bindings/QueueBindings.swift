@@ -132,9 +132,8 @@ struct QueueBindings {
         let version = written["version"]?.intValue
         context.remember(written)
         context.record(deploy: .init(seq: seq, pre: pre, post: written, producedVersion: version), queue: id)
-        var result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": .int(ifMatch), "changed": changed,
+        let result: JSONValue = ["version": version.map(JSONValue.int) ?? .null, "previous_version": .int(ifMatch), "changed": changed,
                                  "merged": .bool(merged)]
-        if let failure { result = result.setting(failure.details?["not_applied"] ?? .null, at: ["not_applied"]) }
         var outcome = RunContext.Outcome(values: [result], result: result, httpStatus: status, attempts: attempts,
                                          snapshots: [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: version, document: written)])
         outcome.failure = failure

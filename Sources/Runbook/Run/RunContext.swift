@@ -393,6 +393,8 @@ extension CallRecord {
         status = outcome.status
         errorCode = outcome.errorCode ?? outcome.failure?.code.rawValue
         result = outcome.result
+        // What the server did not apply stays with the write it belongs to (deploy, rollback, apply, status, profile).
+        if let missing = outcome.failure?.details?["not_applied"] { result = (result ?? .object([:])).setting(missing, at: ["not_applied"]) }
         httpStatus = outcome.httpStatus
         attempts = outcome.attempts
         latencyMs = Date().timeIntervalSince(started) * 1000

@@ -72,17 +72,18 @@ local function allowed(value, spec)
   return false
 end
 
---- Reads `args` (cx.args) as `spec` declares them: name -> cx.params.Spec. Returns a table of every
---- declared argument, converted, or its default. Raises at the caller's line for an argument given
---- that is not declared (naming the nearest declared one), or a value that is not what its spec
---- wants. Positional arguments (cx.args[1..n]) are left alone.
----@param args table cx.args
----@param spec table<string, cx.params.Spec>
----@return table<string, any>
 local KINDS = { string = true, number = true, integer = true, boolean = true, list = true }
 local ITEM_KINDS = { string = true, number = true, integer = true }
 local SPEC_KEYS = { type = true, item = true, default = true, one_of = true, min = true, max = true }
 
+--- Reads `args` (cx.args) as `spec` declares them: name -> cx.params.Spec. Returns a table of every
+--- declared argument, converted, or its default. Raises at the caller's line for an argument given
+--- that is not declared (naming the nearest declared one), or a value that is not what its spec
+--- wants, or a declared name given with no value (`-- force`). Other positional arguments
+--- (cx.args[1..n]) are left alone.
+---@param args table cx.args
+---@param spec table<string, cx.params.Spec>
+---@return table<string, any>
 function M.read(args, spec)
   if type(spec) ~= "table" then error(("cx.params.read: spec must be a table, got %s"):format(type(spec)), 2) end
   local names = {}

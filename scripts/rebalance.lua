@@ -94,3 +94,5 @@ end
 local sync = webhook("wfm", { event = "queue_routing_updated", channel = channel, strategy = strategy, deployed = deployed },
   { wait = true })
 log.info("WFM notified: %s", sync.status or (sync.planned and "planned") or "?")
+-- A queue that could not be changed fails the run (exit 1) now that the others are done and told.
+cx.require_success(results)

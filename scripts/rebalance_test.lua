@@ -42,7 +42,10 @@ test("another admin's concurrent edits are merged, never overwritten", function(
   t.sim.faults { concurrentEdit = 1.0 }
   local r = t.run("rebalance.lua", { channel = "voice", strategy = "weighted", limit = "2", force = "true" })
   t.sim.faults {}
-  t.truthy(r.ok, r.error)
+  -- The run fails (exit 1) once the table is printed and WFM told: automation sees the conflict.
+  t.truthy(not r.ok, r.stdout)
+  t.matches(r.error, "rebalance%.lua:%d+: 1 of 2 queues were not changed as asked: .*%(conflict: queue .* kept changing")
+  t.eq(t.count(r, "webhook", "ok"), 1)
   -- The editor changes the SLA target before each write: a 409, a re-read, a merge; the run gives up
   -- after 8 attempts with nothing overwritten, and says so per queue.
   t.truthy(t.count(r, "deploy", "error") >= 1)

@@ -54,7 +54,7 @@ local function balance(target)
   end, { rules = { "skills", "license" }, patch = true })
   row.latencyMs = row.latency_ms
   if row.outcome == "written" then
-    row.outcome = "v" .. row.version
+    row.shown = "v" .. row.version
     if args.profile then
       local moved = 0
       for _, member in ipairs(members) do
@@ -62,22 +62,30 @@ local function balance(target)
         if done then moved = moved + 1 else log.warn("reassign %s: %s", member.id, tostring(err)) end
       end
       row.reassigned = moved
+      if moved < #members then
+        row.outcome, row.message = "partial", ("%d of %d agents not reassigned"):format(#members - moved, #members)
+      end
     end
-  elseif row.message then
-    row.outcome = row.outcome .. ": " .. row.message
+  else
+    row.shown = row.outcome .. (row.message and (": " .. row.message) or "")
   end
   return row
 end
 
-local report = {}
+local report, rows = {}, {}
 for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit)) do
   local done, row = pcall(balance, target)
-  if not done then row = { queue_id = target.id, name = target.name, outcome = "failed: " .. tostring(row) } end
+  if not done then
+    row = { queue_id = target.id, name = target.name, outcome = "failed", message = tostring(row), shown = "failed: " .. tostring(row) }
+  end
   local m = analytics(target.id, { interval = "PT1H", metrics = { "answered" } })
   row.drainRate = tune.drain_rate(m.answered, 3600)
-  print(("%-28s skills %-10s drain %.2f/min%s"):format(row.name or row.queue_id, row.outcome, row.drainRate,
+  print(("%-28s skills %-10s drain %.2f/min%s"):format(row.name or row.queue_id, row.shown, row.drainRate,
     row.reassigned and (" reassigned " .. row.reassigned) or ""))
-  report[#report + 1] = { queueId = row.queue_id, drainRate = row.drainRate, latencyMs = row.latencyMs, outcome = row.outcome }
+  rows[#rows + 1] = row
+  report[#report + 1] = { queueId = row.queue_id, drainRate = row.drainRate, latencyMs = row.latencyMs, outcome = row.shown }
 end
 local sent = webhook("wfm", { event = "drain_rate", queues = report }, { wait = true })
 log.info("drain rates sent to WFM: %s (%s ms)", sent.status or (sent.planned and "planned") or "?", tostring(sent.latency_ms))
+-- A queue that could not be changed (or whose agents were not all moved) fails the run (exit 1).
+cx.require_success(rows)

@@ -137,3 +137,5 @@ for _, r in ipairs(results) do
   end
 end
 log.info("%d of %d queues written (success rate %.2f)", written, #results, success_rate)
+-- A queue that could not be changed fails the run (exit 1) now that the others are done and told.
+cx.require_success(results)

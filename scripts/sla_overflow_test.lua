@@ -66,7 +66,8 @@ test("another admin's SLA edit on the same queue is a conflict naming the field"
   t.sim.faults { concurrentEdit = 1.0 }
   local r = t.run("sla_overflow.lua", { limit = "2", concurrency = "1", threshold = "93" })
   t.sim.faults {}
-  t.truthy(r.ok, r.error)
+  t.truthy(not r.ok, r.stdout)
+  t.matches(r.error, "2 of 2 queues were not changed as asked: .*%(conflict: .*serviceLevelTarget%.threshold")
   t.matches(r.stdout, "conflict: .*serviceLevelTarget%.threshold")
   t.eq(t.count(r, "deploy", "ok"), 0)
 end)

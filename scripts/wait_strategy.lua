@@ -39,7 +39,7 @@ local min_conversion, tolerance, abandonment, max_hold = args.min_conversion, ar
 local offer_callback, dmp = args.callback, args.dmp
 local metrics = { "answerRate", "averageWaitTime", "callbackConversionRate" }
 
-local changed = {}
+local changed, rows = {}, {}
 for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit)) do
   local before = analytics(target.id, { interval = "PT15M", metrics = metrics })
   local from, to, delta
@@ -55,6 +55,7 @@ for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit))
     }
     return delta
   end, { rules = { "schema", "hold_time", "wait_strategy" } })
+  rows[#rows + 1] = row
   local outcome = row.outcome == "written" and ("v" .. row.version) or row.outcome
   if row.message then outcome = outcome .. ": " .. row.message end
   print(("%-28s answer rate %.2f  threshold %s -> %s  %s"):format(row.name or target.id, before.answerRate, tostring(from),
@@ -81,7 +82,10 @@ for _, c in ipairs(changed) do
   if degraded then
     local ok, err = pcall(rollback, c.id)
     print(("%-28s %s: %s"):format(c.name, why, ok and "rolled back" or ("rollback refused: " .. tostring(err))))
+    if not ok then rows[#rows + 1] = { name = c.name, outcome = "failed", message = "degraded, and its rollback was refused: " .. tostring(err) } end
   else
     print(("%-28s %s: kept"):format(c.name, why))
   end
 end
+-- A queue that could not be changed, or not rolled back when it degraded, fails the run (exit 1).
+cx.require_success(rows)

@@ -180,6 +180,13 @@ function cx.sleep(seconds) end
 ---@return cx.ChangeRow
 function cx.change(queue_id, changes, opts) end
 
+--- Fails the run (exit 1) at this line when a row's outcome is invalid, conflict, failed or
+--- partial, naming each; called last, after the runbook's table and notices.
+---@param rows cx.ChangeRow[]|table[]   rows with outcome, and name or queue_id, and message
+---@param noun string?                  what a row is, plural (default "queues")
+---@return integer count
+function cx.require_success(rows, noun) end
+
 log = {}
 ---@param fmt string
 function log.info(fmt, ...) end

@@ -327,6 +327,47 @@ struct BindingTests {
         }
     }
 
+    /// `cx.require_success` fails the run at its line when a change asked for did not happen,
+    /// naming each such row, and passes `skipped`, `unchanged` and `written`: a runbook that
+    /// reported every queue as a conflict exited 0.
+    @Test func requireSuccessFailsTheRunWhenAChangeDidNotHappen() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local ids = {}
+                for i, q in ipairs(queues()) do if i <= 3 then ids[i] = q.id end end
+                local fine = {
+                  cx.change(ids[1], {maxWaitTime = 301}),
+                  cx.change(ids[2], {maxWaitTime = 302}, {check = function() return "too busy" end}),
+                  cx.change(ids[3], function() return nil end),
+                }
+                print(cx.require_success(fine))
+                local function try(...) local ok, e = pcall(cx.require_success, ...); print(ok and "no error" or e) end
+                try("x")
+                try({{name = "a"}})
+                try({}, 5)
+                local rows = {
+                  cx.change(ids[1], {maxWaitTime = -1}),
+                  cx.change("no-such-queue", {maxWaitTime = 30}),
+                  cx.change(ids[2], {maxWaitTime = 303}),
+                }
+                cx.require_success(rows)
+                print("not reached")
+                """#)
+            #expect(output.hasPrefix("3\n"), "\(output)")
+            #expect(output.contains("bad argument #1 to 'cx.require_success' (rows expected, got string)"), "\(output)")
+            #expect(output.contains("bad argument #1 to 'cx.require_success' (row 1 has no outcome)"), "\(output)")
+            #expect(output.contains("bad argument #2 to 'cx.require_success' (string expected, got number)"), "\(output)")
+            #expect(!output.contains("not reached"), "\(output)")
+            #expect(result.outcome.status == .failed, "\(result.outcome.failureText)")
+            let failure = result.outcome.failureText
+            #expect(failure.contains("book.lua:18: 2 of 3 queues were not changed as asked: "), "\(failure)")
+            #expect(failure.contains("(invalid: maxWaitTime"), "\(failure)")
+            #expect(failure.contains("no-such-queue (failed: "), "\(failure)")
+            #expect(try await bench.queues()[1]["maxWaitTime"]?.intValue == 303, "the rows after a failure were still written")
+        }
+    }
+
     /// Two deploys of one queue built from the same fetch, changing the same field: the second is
     /// a conflict, as before, but its message named "someone else" for this run's own first write.
     @Test(arguments: [false, true])

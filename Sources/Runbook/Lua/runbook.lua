@@ -195,3 +195,40 @@ local function change(queue_id, changes, opts)
   return row
 end
 cx.change = change
+
+--- Outcomes of a `cx.change` row that mean a change the runbook asked for did not happen.
+local NOT_DONE = { invalid = true, conflict = true, failed = true, partial = true }
+
+--- cx.require_success(rows, noun): ends the run as failed (exit 1), at the caller's line, when a
+--- row's outcome says a change asked for did not happen (invalid, conflict, failed, partial),
+--- naming each. A runbook calls it last, after printing its table and sending its notices: one
+--- queue's failure does not stop the others, yet automation reading the exit code sees what the
+--- table shows, not a success. `skipped` (the runbook's own guard), `unchanged` and `planned`
+--- are not failures.
+---@param rows table[] rows with `outcome`, and `name` or `queue_id`, and `message`
+---@param noun string? what a row is, plural ("queues" unless given)
+---@return integer count how many rows there were, all fine
+local function require_success(rows, noun)
+  if type(rows) ~= "table" then
+    error(("bad argument #1 to 'cx.require_success' (rows expected, got %s)"):format(type(rows)), 2)
+  end
+  if noun ~= nil and type(noun) ~= "string" then
+    error(("bad argument #2 to 'cx.require_success' (string expected, got %s)"):format(type(noun)), 2)
+  end
+  local missed = {}
+  for i, row in ipairs(rows) do
+    if type(row) ~= "table" or type(row.outcome) ~= "string" then
+      error(("bad argument #1 to 'cx.require_success' (row %d has no outcome)"):format(i), 2)
+    end
+    if NOT_DONE[row.outcome] then
+      missed[#missed + 1] = ("%s (%s%s)"):format(tostring(row.name or row.queue_id or ("row " .. i)), row.outcome,
+        row.message and (": " .. tostring(row.message)) or "")
+    end
+  end
+  if #missed == 0 then return #rows end
+  local shown = {}
+  for i = 1, math.min(#missed, 5) do shown[i] = missed[i] end
+  local more = #missed > 5 and ("; and %d more"):format(#missed - 5) or ""
+  error(("%d of %d %s were not changed as asked: %s%s"):format(#missed, #rows, noun or "queues", table.concat(shown, "; "), more), 2)
+end
+cx.require_success = require_success

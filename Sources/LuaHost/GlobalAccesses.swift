@@ -3,11 +3,14 @@ public struct GlobalAccess: Sendable, Equatable {
     public var name: String
     public var line: Int
     public var isWrite: Bool
+    /// A read that calls the global with a string literal first (`webhook("wfm", …)`): that string.
+    public var literalArgument: String?
 
-    public init(name: String, line: Int, isWrite: Bool) {
+    public init(name: String, line: Int, isWrite: Bool, literalArgument: String? = nil) {
         self.name = name
         self.line = line
         self.isWrite = isWrite
+        self.literalArgument = literalArgument
     }
 }
 
@@ -43,6 +46,8 @@ struct ChunkReader {
 
     // Instruction fields (lopcodes.h, iABC): op 7 bits, A 8, k 1, B 8, C 8.
     private static let opGetTabUp: UInt32 = 11, opSetTabUp: UInt32 = 15
+    // iABx: op 7 bits, A 8, Bx 17.
+    private static let opLoadK: UInt32 = 3, opCall: UInt32 = 68, opTailCall: UInt32 = 69
 
     mutating func accesses() throws -> [GlobalAccess] {
         try header()
@@ -101,12 +106,29 @@ struct ChunkReader {
             }
             let op = i & 0x7F, a = Int((i >> 7) & 0xFF), b = Int((i >> 16) & 0xFF), c = Int((i >> 24) & 0xFF)
             if op == Self.opGetTabUp, b == env, let name = strings[c] {
-                out.append(GlobalAccess(name: name, line: line, isWrite: false))
+                out.append(GlobalAccess(name: name, line: line, isWrite: false, literalArgument: Self.literalArgument(code, at: pc, strings)))
             } else if op == Self.opSetTabUp, a == env, let name = strings[b] {
                 out.append(GlobalAccess(name: name, line: line, isWrite: true))
             }
         }
         out += nested
+    }
+
+    /// The string constant a global read at `pc` is called with first: the read into register A,
+    /// the constant loaded into A+1 next, and the first call at or below A calling A itself
+    /// (`print(webhook, "x")` loads the same way, but the call is print's, at a lower register).
+    /// Anything in between naming A+1 (`webhook("a" .. b)` concatenates there) may change the
+    /// argument: then it is not taken for a literal.
+    private static func literalArgument(_ code: [UInt32], at pc: Int, _ strings: [Int: String]) -> String? {
+        guard pc + 1 < code.count else { return nil }
+        let register = (code[pc] >> 7) & 0xFF, load = code[pc + 1]
+        guard load & 0x7F == opLoadK, (load >> 7) & 0xFF == register + 1, let literal = strings[Int(load >> 15)] else { return nil }
+        for i in code[(pc + 2)...] {
+            let a = (i >> 7) & 0xFF
+            if [opCall, opTailCall].contains(i & 0x7F), a <= register { return a == register ? literal : nil }
+            if a == register + 1 { return nil }
+        }
+        return nil
     }
 
     private mutating func byte() throws -> UInt8 {

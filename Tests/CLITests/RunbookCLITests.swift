@@ -147,6 +147,36 @@ struct RunbookCLITests {
         #expect(badSpec.status == 2 && badSpec.stderr.contains("NAME:SECRET"), "\(badSpec.stderr)")
     }
 
+    /// A runbook calling `webhook("wfm", …)` after its changes, run against a tenant with no such
+    /// webhook, wrote the queues and then failed at the call. The run is now refused before it
+    /// starts (exit 2), naming the line and the fix; nothing is written, no run is recorded. A name
+    /// the script computes is not judged before the run (its call still fails at its line).
+    @Test func aWebhookTheTenantDoesNotConfigureIsRefusedBeforeAnyChange() async throws {
+        let book = "local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {maxWaitTime = 444}))\n"
+            + "webhook(\"ops\", {event = \"x\"})\nwebhook(\"wfn\", {event = \"y\"})\n"
+        let dir = try scriptFolder(["book.lua": book, "computed.lua": "local name = 'w' .. 'fm'\nwebhook(name, {event = 'x'})\n"])
+        let (sim, baseURL) = try await startSim(in: dir)
+        defer { sim.terminate() }
+        try ("[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
+            + "[webhooks.wfm]\nurl = \"\(baseURL)/_sim/webhooks/wfm\"\nsecret_env = \"HOOK_SECRET\"\n")
+            .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
+        let env = ["OPS_SECRET": "S3cret-From-Env-4321", "HOOK_SECRET": "cxrun-sandbox-wfm-secret"]
+        let computed = try await runCLI(["run", "computed.lua"], in: dir, environment: env)
+        #expect(computed.status == 0, "a computed name is the call's to judge: \(computed.stdout) \(computed.stderr)")
+        for dryRun in [[], ["--dry-run"]] {
+            let run = try await runCLI(["run", "book.lua"] + dryRun, in: dir, environment: env)
+            #expect(run.status == 2, "\(run.stdout) \(run.stderr)")
+            #expect(run.stderr.contains("book.lua:3: webhook 'ops' is not configured for tenant ops (configured: wfm): the run would stop there, "
+                                        + "after the changes before it. Add [webhooks.ops] with url and secret_env to cxrun.toml"), "\(run.stderr)")
+            #expect(run.stderr.contains("book.lua:4: webhook 'wfn' is not configured for tenant ops (did you mean wfm? configured: wfm)"), "\(run.stderr)")
+        }
+        let log = try JSONValue.parse(try await curlGet(baseURL + "/_sim/requests?limit=5000"))
+        let requests = try #require(log["requests"]?.arrayValue)
+        #expect(!requests.contains { $0["method"] == "PUT" }, "nothing was written: \(requests)")
+        let runs = try await runCLI(["audit", "runs", "--json"], in: dir, environment: env)
+        #expect(runs.stdout.contains("computed.lua") && !runs.stdout.contains("book.lua"), "no run was recorded: \(runs.stdout) \(runs.stderr)")
+    }
+
     @Test func auditShowsTheLatestRunAndListsRunsAsJSON() async throws {
         let dir = try scriptFolder(["book.lua": "print(#queues())\n"])
         _ = try await runCLI(["run", "book.lua"], in: dir)

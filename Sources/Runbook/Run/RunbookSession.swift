@@ -116,6 +116,10 @@ public enum RunbookSession {
 
     public static func run(_ request: RunbookRequest) async throws(RunbookError) -> RunbookResult {
         guard let endpoint = request.tenant.endpoint else { throw RunbookError(description: "the tenant has no endpoint") }
+        if request.readLine == nil {
+            let unconfigured = WebhookPreflight.problems(source: request.source, path: request.scriptPath, tenant: request.tenant)
+            if !unconfigured.isEmpty { throw RunbookError(description: unconfigured.joined(separator: "\n")) }
+        }
         let store: AuditStore
         do { store = try AuditStore(path: request.auditPath, environment: request.environment ?? ProcessInfo.processInfo.environment) } catch {
             throw RunbookError(description: "cannot open the audit log \(request.auditPath): \(error)")

@@ -10,7 +10,8 @@ struct Cxrun: AsyncParsableCommand {
         discussion: """
             Exit codes:
               0    success
-              1    the script failed (the error names the script line)
+              1    the script failed (the error names the script line); a shipped runbook
+                   also fails when a change it was asked for did not happen
               2    usage or configuration error
               3    a sandbox limit was hit (memory, instructions, deadline)
               4    the script finished, but work did not happen: a webhook delivery it

@@ -17,6 +17,11 @@ struct RunCommand: AsyncParsableCommand {
             nothing: they check their arguments, return {planned=true, changed=...}, and the run \
             ends with a diff per target.
 
+            Exit codes are listed in `cxrun --help`: 1 when the script failed, which for the \
+            shipped runbooks includes a change asked for that did not happen (cx.require_success \
+            names each, after the report); 2 when nothing ran (usage, configuration, a webhook \
+            the script names that the tenant does not configure).
+
             Examples:
               cxrun run scripts/hello.lua -- name=ops
               cxrun run --dry-run scripts/rebalance.lua -- strategy=priority

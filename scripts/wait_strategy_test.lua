@@ -39,6 +39,8 @@ test("a regulatory hold-time cap is not exceeded: the queue is reported, nothing
   -- Reported, then the run fails: a change asked for did not happen.
   t.truthy(not r.ok, r.stdout)
   t.matches(r.error, "2 of 2 queues were not changed as asked: .*%(invalid: maxHoldTime")
+  local planned = t.run("wait_strategy.lua", { limit = "2", watch = "0", max_hold = "900" }, { dry_run = true })
+  t.matches(planned.error, "2 of 2 queues would not be changed as asked: ")
   t.eq(t.count(r, "deploy"), 0)
   t.matches(r.stdout, "invalid: ")
 end)

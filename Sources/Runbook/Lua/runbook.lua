@@ -229,6 +229,7 @@ local function require_success(rows, noun)
   local shown = {}
   for i = 1, math.min(#missed, 5) do shown[i] = missed[i] end
   local more = #missed > 5 and ("; and %d more"):format(#missed - 5) or ""
-  error(("%d of %d %s were not changed as asked: %s%s"):format(#missed, #rows, noun or "queues", table.concat(shown, "; "), more), 2)
+  local verb = cx.run.dry_run and "would not be changed" or "were not changed"
+  error(("%d of %d %s %s as asked: %s%s"):format(#missed, #rows, noun or "queues", verb, table.concat(shown, "; "), more), 2)
 end
 cx.require_success = require_success

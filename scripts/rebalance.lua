@@ -81,6 +81,8 @@ for _, r in ipairs(results) do
     -- The seed's per-queue WFM callback, with the write's latency (handed off: the run waits for it).
     webhook("wfm", { event = "queue_routing_updated", queue_id = r.queue_id, strategy = strategy, latency_ms = r.latency_ms })
   elseif r.outcome == "planned" then
+    -- Counted as deployed: the summary event a plan records is the one its apply delivers.
+    deployed = deployed + 1
     outcome = ("planned: %d %s"):format(#r.changed, #r.changed == 1 and "field" or "fields")
   elseif r.outcome == "unchanged" then
     outcome = "unchanged (already " .. strategy .. ")"

@@ -27,6 +27,8 @@ test("a dry run plans the change and writes nothing", function(t)
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "planned"), 3)
   t.eq(#r.planned >= 3, true)
+  -- The summary event it plans counts the queues it would deploy (a plan's apply delivers it as planned).
+  t.matches(table.concat(r.planned, "\n"), '"deployed":3')
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
   t.eq(#t.sim.deliveries(), 0)
 end)

@@ -54,6 +54,7 @@ struct Cxrun: AsyncParsableCommand {
                 Foundation.exit(0)
             }
             Console.err(fullMessage(for: error) + "\n")
+            if let hint = ScriptArgumentHint.hint(for: Array(CommandLine.arguments.dropFirst())) { Console.err("Hint: \(hint)\n") }
             Foundation.exit(2)
         }
     }

@@ -49,6 +49,20 @@ struct CLITests {
         #expect(r.stderr.contains(" succeeded in ") && r.stderr.contains(" s against tenant sandbox\n"), "the summary names the tenant: \(r.stderr)")
     }
 
+    /// Script arguments given without `--` were ArgumentParser's bare "unexpected argument": the
+    /// refusal now ends with the command line as it should have been.
+    @Test func scriptArgumentsWithoutTheSeparatorGetTheFixedCommandLine() async throws {
+        let r = try await runCLI(["run", "--dry-run", "--tenant", "sandbox", "scripts/hello.lua", "name=ci", "x"])
+        #expect(r.status == 2 && r.stdout.isEmpty, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("\nHint: arguments for the script go after `--`: cxrun run --dry-run --tenant sandbox scripts/hello.lua -- name=ci x\n"),
+                "\(r.stderr)")
+        let plan = try await runCLI(["plan", "--out=p.cxplan", "scripts/hello.lua", "name=ci"])
+        #expect(plan.status == 2 && plan.stderr.contains("Hint: arguments for the script go after `--`: cxrun plan --out=p.cxplan scripts/hello.lua -- name=ci\n"),
+                "\(plan.stderr)")
+        let other = try await runCLI(["run", "--tenant"])
+        #expect(other.status == 2 && !other.stderr.contains("Hint:"), "no hint where no script argument was misplaced: \(other.stderr)")
+    }
+
     @Test func scriptErrorExitsOneNamingTheLine() async throws {
         let dir = try scriptFolder(["broken.lua": "local x = 1\nerror('boom')\n"])
         let r = try await runCLI(["run", "broken.lua"], in: dir)

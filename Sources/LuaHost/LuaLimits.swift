@@ -20,4 +20,6 @@ public struct LuaLimits: Sendable, Equatable {
 /// Which limit stopped a run.
 public enum LimitKind: String, Sendable, Equatable {
     case memory, instructions, deadline, stack, interrupted
+    /// A string or buffer larger than Lua can hold at all (2 GiB): no memory limit allows it.
+    case size
 }

@@ -139,11 +139,12 @@ public enum ScriptRunner {
     static func classify(_ message: String, vm: LuaVM) -> RunOutcome.Status {
         if let limit = vm.limitHit { return .limit(limit) }
         if message.contains("memory limit exceeded") && cxb_memory_refused(vm.runtime) > 0 { return .limit(.memory) }
-        // Lua's own refusals of strings and buffers too large to ever fit.
+        // Lua's own refusals of strings and buffers too large to ever fit: a runaway as a memory
+        // bomb is, but not one a larger --memory would let through.
         if message.hasSuffix("resulting string too large") || message.hasSuffix("buffer too large")
             || message.hasSuffix("string length overflow")
         {
-            return .limit(.memory)
+            return .limit(.size)
         }
         if message.hasSuffix("stack overflow") { return .limit(.stack) }
         return .failed

@@ -9,6 +9,7 @@ enum LimitReport {
         case .instructions: return "instruction limit hit: \(limits.instructions) instructions (raise it with --instructions)"
         case .deadline: return "deadline hit: the run took longer than \(limits.timeout) s (raise it with --timeout)"
         case .stack: return "stack limit hit: recursion too deep"
+        case .size: return "size limit hit: the script built a string larger than Lua can hold (2 GiB), whatever --memory allows"
         case .interrupted: return "interrupted"
         }
     }

@@ -39,6 +39,14 @@ struct CLITests {
         #expect(capped.status == 3 && capped.stderr.contains("memory"), "\(capped.stderr)")
         let raised = try await runCLI(["run", "--memory", "1024", "big.lua"], in: dir)
         #expect(raised.status == 0 && raised.stdout.hasPrefix("40\n"), "\(raised.stderr)")
+        // A string larger than Lua can hold at all is stopped as a runaway too, but not with the
+        // advice to raise --memory (it said "used more than 256 MiB", with nothing allocated).
+        try "local s = string.rep('x', 2^40)\n".write(to: dir.appendingPathComponent("huge.lua"), atomically: true, encoding: .utf8)
+        let huge = try await runCLI(["run", "--memory", "4096", "huge.lua"], in: dir)
+        #expect(huge.status == 3 && huge.stderr.contains("huge.lua:1: resulting string too large\ncxrun: size limit hit: "
+                                                           + "the script built a string larger than Lua can hold (2 GiB), whatever --memory allows"),
+                "\(huge.stderr)")
+        #expect(!huge.stderr.contains("raise it with --memory"), "\(huge.stderr)")
     }
 
     @Test func helloRunbookPrints() async throws {

@@ -23,7 +23,7 @@ private let runaways: [Runaway] = [
             limit: .instructions),
     Runaway(name: "spawned task busy loop",
             code: "local t = cx.spawn(function() while true do end end) cx.wait(t)", limit: .instructions),
-    Runaway(name: "string.rep 2^40", code: #"local s = string.rep("x", 2^40)"#, limit: .memory),
+    Runaway(name: "string.rep 2^40", code: #"local s = string.rep("x", 2^40)"#, limit: .size),
     Runaway(name: "string.rep 2^30", code: #"local s = string.rep("x", 2^30)"#, limit: .memory),
     Runaway(name: "table.concat growth",
             code: #"local t = {} for i = 1, 2^22 do t[i] = string.rep("y", 64) end local s = table.concat(t)"#, limit: .memory),

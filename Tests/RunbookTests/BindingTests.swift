@@ -328,6 +328,35 @@ struct BindingTests {
         }
     }
 
+    /// A run that fails after writing says, in its summary, what it changed and that those changes
+    /// stay (with the command that undoes them): before, only the deploy count hinted at it. A
+    /// skipped write (nothing to change) and a dry run's planned writes are not counted; a
+    /// succeeded run says nothing of it.
+    @Test func aFailedRunsSummarySaysWhatItChangedAndHowToUndoIt() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let script = #"""
+                local qs = queues()
+                for i = 1, 3 do
+                  local q = fetch(qs[i].id)
+                  deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + (i == 3 and 0 or 1)}))
+                end
+                if cx.args[1] == "fail" then error("stopped here") end
+                """#
+            let (failed, _) = try await bench.run(script, args: ["fail"])
+            #expect(failed.outcome.status == .failed)
+            #expect(failed.summary.undoable == (2, 0), "\(failed.summary.undoable)")
+            #expect(failed.summary.text.contains(
+                "\n  before it ended it changed 2 queues, which stay changed: cxrun rollback --run \(failed.summary.runID) undoes them\n"),
+                    "\(failed.summary.text)")
+            #expect(failed.summary.json["undoable"]?["queues"]?.intValue == 2)
+            let (planned, _) = try await bench.run(script, dryRun: true, args: ["fail"])
+            #expect(planned.outcome.status == .failed && planned.summary.undoable == (0, 0), "\(planned.summary.text)")
+            let (fine, _) = try await bench.run(script)
+            #expect(fine.outcome.status == .succeeded && !fine.summary.text.contains("before it ended"), "\(fine.summary.text)")
+        }
+    }
+
     /// `cx.require_success` fails the run at its line when a change asked for did not happen,
     /// naming each such row, and passes `skipped`, `unchanged` and `written`: a runbook that
     /// reported every queue as a conflict exited 0.

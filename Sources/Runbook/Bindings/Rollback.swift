@@ -21,6 +21,16 @@ enum Rollback {
         }
     }
 
+    /// What `cxrun rollback --run` would undo of a run with these rows: the queues it wrote and
+    /// the agents whose routing profile it changed (a pending write counts: it may have landed).
+    static func undoable(_ calls: [CallRecord]) -> (queues: Int, agents: Int) {
+        let queues = Set(calls.filter(wroteQueue).compactMap(\.target))
+        let agents = Set(calls.filter { c in
+            c.binding == "reassign" && (c.status == .pending || (c.status == .ok && c.result?["changed"]?.boolValue == true))
+        }.compactMap(\.target))
+        return (queues.count, agents.count)
+    }
+
     /// Why `run`'s writes cannot be undone from here now, nil when they can. It wrote another
     /// tenant (`invalid`): its pre-images belong there, and written here would overwrite queues
     /// that share an id (`--force` too). It is still running (`locked`): its rows show only part

@@ -26,6 +26,9 @@ public struct RunSummary: Sendable {
     /// Writes that may have applied without cxrun learning whether (rows left pending: cut off
     /// by a stop, or no answer and no re-read).
     public var unknownWrites: Int
+    /// For a run that did not succeed: the queues it wrote and the agents it reassigned, which
+    /// `cxrun rollback --run` would undo (what landed before it failed is said, not left to find).
+    public var undoable = (queues: 0, agents: 0)
 
     init(runID: String, tenant: String, status: RunStatus, stats: [CallStat], unknownWrites: Int, requests: Int, retries: Int, rateLimited: Int,
          auditPath: String, seconds: Double) {
@@ -58,6 +61,7 @@ public struct RunSummary: Sendable {
             "run_id": .string(runID), "tenant": .string(tenant), "status": .string(status.rawValue), "seconds": .double((seconds * 1000).rounded() / 1000),
             "requests": .int(Int64(requests)), "retries": .int(Int64(retries)), "rate_limited": .int(Int64(rateLimited)),
             "audit": .string(auditPath), "unknown_writes": .int(Int64(unknownWrites)),
+            "undoable": ["queues": .int(Int64(undoable.queues)), "agents": .int(Int64(undoable.agents))],
             "bindings": .object(Dictionary(uniqueKeysWithValues: bindings.map { b in
                 (b.name, ["calls": .int(Int64(b.calls)), "errors": .int(Int64(b.errors)), "p50_ms": .double(Self.round(b.p50)),
                           "p95_ms": .double(Self.round(b.p95)), "max_ms": .double(Self.round(b.max))] as JSONValue)
@@ -78,6 +82,12 @@ public struct RunSummary: Sendable {
         if unknownWrites > 0 {
             lines.append("  \(unknownWrites) write\(unknownWrites == 1 ? " was" : "s were") cut off and may have applied (left pending); "
                          + "cxrun rollback --run \(runID) restores the queues (refusing a late arrival) and routing profiles written so")
+        }
+        if status != .succeeded && undoable.queues + undoable.agents > 0 {
+            var what: [String] = []
+            if undoable.queues > 0 { what.append(undoable.queues == 1 ? "1 queue" : "\(undoable.queues) queues") }
+            if undoable.agents > 0 { what.append(undoable.agents == 1 ? "1 agent's routing profile" : "\(undoable.agents) agents' routing profiles") }
+            lines.append("  before it ended it changed \(what.joined(separator: " and ")), which stay changed: cxrun rollback --run \(runID) undoes them")
         }
         lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
         return lines.joined(separator: "\n")

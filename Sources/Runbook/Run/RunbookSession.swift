@@ -190,9 +190,12 @@ public enum RunbookSession {
             error = "the script succeeded, but \(lost.count) handed-off \(lost.count == 1 ? "delivery" : "deliveries") failed: " + lost.joined(separator: "; ")
         }
         let stats = client.transport.stats
-        let summary = RunSummary(runID: request.runID, tenant: request.tenant.name, status: status, stats: recorder.callStats, unknownWrites: recorder.unsettledWrites,
+        var summary = RunSummary(runID: request.runID, tenant: request.tenant.name, status: status, stats: recorder.callStats, unknownWrites: recorder.unsettledWrites,
                                  requests: stats.requests, retries: stats.retries,
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
+        if status != .succeeded && !request.dryRun, let calls = try? store.calls(run: request.runID) {
+            summary.undoable = Rollback.undoable(calls)
+        }
         var problems = recorder.auditProblems
         if unfinished > 0 { problems.append("\(unfinished) webhook deliveries were still running when the run ended; their rows stay pending") }
         do {

@@ -10,7 +10,7 @@
 --   callback=true|false        offer callbacks (default true)
 --   abandonment=SECONDS        waitStrategy.abandonmentThreshold (default 120)
 --   max_hold=SECONDS           maxHoldTime (default 180)
---   dmp=NAME                   the configured webhook the strategy is synced to (default wfm)
+--   dmp=NAME                   the configured webhook the strategy is synced to (default wfm; checked before any change)
 --   watch=SECONDS              how long to watch before judging (default 1)
 --   rule=seed|answer_rate      the rollback rule (default seed)
 --   max_wait=SECONDS           seed rule: average wait above this ... (default 200)
@@ -27,7 +27,7 @@ local args = require("cx.params").read(cx.args, {
   callback = { type = "boolean", default = true },
   abandonment = { type = "number", default = 120 },
   max_hold = { type = "number", default = 180 },
-  dmp = { default = "wfm" },
+  dmp = { default = "wfm", one_of = cx.tenant.webhooks },
   watch = { type = "number", default = 1, min = 0 },
   rule = { default = "seed", one_of = { "seed", "answer_rate" } },
   max_wait = { type = "number", default = 200 },

@@ -66,3 +66,11 @@ test("rate limiting is absorbed", function(t)
   t.sim.faults {}
   t.truthy(r.ok, r.error)
 end)
+
+test("a DMP webhook the tenant does not configure stops the run before any change", function(t)
+  local r = t.run("wait_strategy.lua", { limit = "2", watch = "0", dmp = "crm" })
+  t.truthy(not r.ok, r.stdout)
+  t.matches(r.error, "argument dmp=crm must be one of wfm")
+  t.eq(t.count(r, "deploy"), 0)
+  t.eq(t.count(r, "fetch"), 0)
+end)

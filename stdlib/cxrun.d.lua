@@ -129,7 +129,7 @@ function analytics(queue_id, opts) end
 ---@class cxlib
 ---@field args table               script arguments: [1..n], and KEY for KEY=VALUE
 ---@field run { id: string, tenant: string, dry_run: boolean }
----@field tenant { name: string, limits: table }
+---@field tenant { name: string, limits: table, webhooks: string[] }  webhooks: the configured names (no URLs, no secrets)
 ---@field null userdata            JSON null
 cx = {}
 

@@ -72,6 +72,11 @@ local function allowed(value, spec)
   return false
 end
 
+--- The values `spec.one_of` allows, for a message ("(none)" for an empty list).
+local function choices(spec)
+  return #spec.one_of > 0 and table.concat(spec.one_of, ", ") or "(none)"
+end
+
 local KINDS = { string = true, number = true, integer = true, boolean = true, list = true }
 local ITEM_KINDS = { string = true, number = true, integer = true }
 local SPEC_KEYS = { type = true, item = true, default = true, one_of = true, min = true, max = true }
@@ -130,6 +135,11 @@ function M.read(args, spec)
     local s, text = spec[name], args and args[name]
     local kind = s.type or "string"
     if text == nil then
+      -- A default outside one_of (a list the tenant gave, e.g. its configured webhooks) would
+      -- fail later, at its use: it is refused here, before any call, as a given value is.
+      if s.default ~= nil and kind ~= "list" and not allowed(s.default, s) then
+        fail("%s=%s (its default) must be one of %s; give %s=VALUE", name, tostring(s.default), choices(s), name)
+      end
       out[name] = s.default
     elseif kind == "list" then
       local list = {}
@@ -137,14 +147,14 @@ function M.read(args, spec)
         item = item:match("^%s*(.-)%s*$")
         local v, why = convert(item, s.item or "string", s)
         if v == nil then fail("%s: item '%s' %s", name, item, why) end
-        if not allowed(v, s) then fail("%s: item '%s' must be one of %s", name, item, table.concat(s.one_of, ", ")) end
+        if not allowed(v, s) then fail("%s: item '%s' must be one of %s", name, item, choices(s)) end
         list[#list + 1] = v
       end
       out[name] = list
     else
       local v, why = convert(text, kind, s)
       if v == nil then fail("%s=%s %s", name, tostring(text), why) end
-      if not allowed(v, s) then fail("%s=%s must be one of %s", name, tostring(text), table.concat(s.one_of, ", ")) end
+      if not allowed(v, s) then fail("%s=%s must be one of %s", name, tostring(text), choices(s)) end
       out[name] = v
     end
   end

@@ -45,6 +45,16 @@ function T.a_value_not_of_its_kind_fails()
   A.fails(function() params.read({ levels = "1,x" }, SPEC) end, "argument levels: item 'x' must be a number")
 end
 
+function T.a_default_outside_one_of_fails_before_it_is_used()
+  -- one_of from the tenant (cx.tenant.webhooks) may not hold the default: refused at the read.
+  local spec = { dmp = { default = "wfm", one_of = { "ops", "dmp" } } }
+  A.fails(function() params.read({}, spec) end, "argument dmp=wfm (its default) must be one of ops, dmp; give dmp=VALUE")
+  A.eq(params.read({ dmp = "ops" }, spec).dmp, "ops")
+  A.fails(function() params.read({}, { dmp = { default = "wfm", one_of = {} } }) end, "must be one of (none)")
+  A.fails(function() params.read({ dmp = "x" }, { dmp = { one_of = {} } }) end, "argument dmp=x must be one of (none)")
+  A.eq(params.read({}, { dmp = { one_of = {} } }).dmp, nil)
+end
+
 function T.a_spec_it_cannot_read_fails()
   A.fails(function() params.read({}, { limit = { tpye = "integer" } }) end, "spec.limit has unknown key 'tpye'")
   A.fails(function() params.read({}, { limit = { type = "int" } }) end, "spec.limit.type must be string, number, integer, boolean or list, got int")

@@ -43,9 +43,11 @@ struct PureBindings {
         try call.returning(.double(ProcessInfo.processInfo.systemUptime))
     }
 
-    /// What the run knows of the tenant, for the validators: its name, limits and skills.
+    /// What the run knows of the tenant, for the validators: its name, limits and skills, and the
+    /// names (only) of its configured webhooks.
     private func known(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        try call.returning(["name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": context.skillsByID])
+        try call.returning(["name": .string(context.tenant.name), "limits": context.tenant.limits.json, "skills": context.skillsByID,
+                            "webhooks": .array(context.tenant.webhooks.keys.sorted().map(JSONValue.string))])
     }
 
     /// `known_generation()`: changes whenever what `known` returns may have (the skills were

@@ -24,7 +24,11 @@ local function copy(t, deep)
 end
 
 local tenant = known()
-cx.tenant = { name = tenant.name, limits = copy(tenant.limits, true) }
+-- The configured webhooks' names (never their URLs or secrets): a runbook given a webhook's name
+-- as an argument checks it before changing anything, as a literal name is checked before a run.
+local webhooks = cx.array {}
+for i, name in ipairs(tenant.webhooks) do webhooks[i] = name end
+cx.tenant = { name = tenant.name, limits = copy(tenant.limits, true), webhooks = webhooks }
 
 local validators
 local loading = {}

@@ -53,8 +53,9 @@ local function balance(target)
     return { skills = calibrated(q, members) }
   end, { rules = { "skills", "license" }, patch = true })
   row.latencyMs = row.latency_ms
-  if row.outcome == "written" then
-    row.shown = "v" .. row.version
+  -- A dry run plans the reassignments too: its plan (and `cxrun apply`) holds all the run would do.
+  if row.outcome == "written" or row.outcome == "planned" then
+    row.shown = row.outcome == "written" and ("v" .. row.version) or "planned"
     if args.profile then
       local moved = 0
       for _, member in ipairs(members) do
@@ -86,6 +87,7 @@ for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit))
   report[#report + 1] = { queueId = row.queue_id, drainRate = row.drainRate, latencyMs = row.latencyMs, outcome = row.shown }
 end
 local sent = webhook("wfm", { event = "drain_rate", queues = report }, { wait = true })
-log.info("drain rates sent to WFM: %s (%s ms)", sent.status or (sent.planned and "planned") or "?", tostring(sent.latency_ms))
+log.info("drain rates sent to WFM: %s%s", sent.status or (sent.planned and "planned") or "?",
+  sent.latency_ms and (" (%s ms)"):format(sent.latency_ms) or "")
 -- A queue that could not be changed (or whose agents were not all moved) fails the run (exit 1).
 cx.require_success(rows)

@@ -49,11 +49,10 @@ for _, a in ipairs(agents({ queue = queue_id, status = args.status })) do
   if ok then
     on_break[#on_break + 1] = a.id
     print(("%s: %s"):format(name, r.planned and "break planned" or "on break"))
-    if not r.planned then
-      -- The seed's per-agent WFM event (handed off; the run waits for the delivery).
-      webhook("wfm", { event = "agent_status_updated", user_id = a.id, status = "Break", pauseReason = reason,
-        previous_status = r.previous_status, latency_ms = r.latency_ms })
-    end
+    -- The seed's per-agent WFM event (handed off; the run waits for the delivery). A dry run
+    -- plans it too (without the latency only a change has), so a plan's apply tells WFM as a run does.
+    webhook("wfm", { event = "agent_status_updated", user_id = a.id, status = "Break", pauseReason = reason,
+      previous_status = r.previous_status, latency_ms = r.latency_ms })
   elseif type(r) == "table" and (r.code == "conflict" or r.code == "invalid") then
     blocked = blocked + 1
     print(("%s: skipped after %d %s (%s)"):format(name, tries, tries == 1 and "try" or "tries", r.message))

@@ -31,6 +31,9 @@ test("a dry run plans the breaks and changes no agent", function(t)
   local r = t.run("agent_break.lua", { count = "2" }, { dry_run = true })
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "agent_status", "ok"), 0)
+  -- One WFM event per planned break, then the summary: what a run (and a plan's apply) sends.
+  t.eq(t.count(r, "webhook", "planned"), t.count(r, "agent_status", "planned") + 1)
+  t.eq(#t.sim.deliveries(), 0)
   t.matches(r.stdout, "break planned")
 end)
 

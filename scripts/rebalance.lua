@@ -75,15 +75,14 @@ print(("%-28s %6s %7s %7s  %s"):format("queue", "util", "agents", "needed", "out
 local deployed = 0
 for _, r in ipairs(results) do
   local outcome
-  if r.outcome == "written" then
+  if r.outcome == "written" or r.outcome == "planned" then
     deployed = deployed + 1
-    outcome = ("deployed v%d (%d %s)"):format(r.version, #r.changed, #r.changed == 1 and "field" or "fields")
-    -- The seed's per-queue WFM callback, with the write's latency (handed off: the run waits for it).
+    outcome = r.outcome == "written" and ("deployed v%d (%d %s)"):format(r.version, #r.changed, #r.changed == 1 and "field" or "fields")
+      or ("planned: %d %s"):format(#r.changed, #r.changed == 1 and "field" or "fields")
+    -- The seed's per-queue WFM callback, with the write's latency (handed off: the run waits for
+    -- it). A dry run plans it too, without a latency (nothing was written): a plan's apply then
+    -- tells WFM of each queue, as a run does.
     webhook("wfm", { event = "queue_routing_updated", queue_id = r.queue_id, strategy = strategy, latency_ms = r.latency_ms })
-  elseif r.outcome == "planned" then
-    -- Counted as deployed: the summary event a plan records is the one its apply delivers.
-    deployed = deployed + 1
-    outcome = ("planned: %d %s"):format(#r.changed, #r.changed == 1 and "field" or "fields")
   elseif r.outcome == "unchanged" then
     outcome = "unchanged (already " .. strategy .. ")"
   else

@@ -27,8 +27,13 @@ test("a dry run plans the change and writes nothing", function(t)
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "planned"), 3)
   t.eq(#r.planned >= 3, true)
-  -- The summary event it plans counts the queues it would deploy (a plan's apply delivers it as planned).
-  t.matches(table.concat(r.planned, "\n"), '"deployed":3')
+  -- The events it plans are a run's: one per queue it would deploy, then the summary counting them
+  -- (a plan's apply delivers them as planned).
+  t.eq(t.count(r, "webhook", "planned"), 4)
+  local planned = table.concat(r.planned, "\n")
+  t.matches(planned, '"deployed":3')
+  local _, per_queue = planned:gsub('"queue_id":', "")
+  t.eq(per_queue, 3)
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
   t.eq(#t.sim.deliveries(), 0)
 end)

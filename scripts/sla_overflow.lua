@@ -122,20 +122,22 @@ local results = cx.each(selected, function(summary)
   })
 end, { concurrency = args.concurrency })
 
+-- A dry run counts what it plans: its events are the ones a plan's apply delivers.
 local written = 0
-for _, r in ipairs(results) do if r.outcome == "written" then written = written + 1 end end
+for _, r in ipairs(results) do if r.outcome == "written" or r.outcome == "planned" then written = written + 1 end end
 local success_rate = #results > 0 and written / #results or 0
 for _, r in ipairs(results) do
   local outcome = r.outcome == "written" and ("v" .. r.version .. (r.merged and " (merged with a concurrent change)" or ""))
     or (r.outcome == "planned" or r.outcome == "unchanged") and r.outcome
     or (r.outcome .. ": " .. tostring(r.message))
   print(("%-28s %s%s"):format(r.name or r.queue_id, outcome, r.fell_back and " (overflow kept as is)" or ""))
-  if r.outcome == "written" then
-    -- The seed's WFM event (handed off; the run waits for the delivery).
+  if r.outcome == "written" or r.outcome == "planned" then
+    -- The seed's WFM event (handed off; the run waits for the delivery). Planned in a dry run,
+    -- without the version and latency only a write has.
     webhook("wfm", { event = "queue.updated", queueId = r.queue_id, configuration = { version = r.version },
       metrics = { updateLatencyMs = r.latency_ms, successRate = success_rate } })
   end
 end
-log.info("%d of %d queues written (success rate %.2f)", written, #results, success_rate)
+log.info("%d of %d queues %s (success rate %.2f)", written, #results, cx.run.dry_run and "planned" or "written", success_rate)
 -- A queue that could not be changed fails the run (exit 1) now that the others are done and told.
 cx.require_success(results)

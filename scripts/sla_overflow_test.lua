@@ -59,7 +59,12 @@ test("a dry run plans every queue and changes none", function(t)
   local r = t.run("sla_overflow.lua", { limit = "4" }, { dry_run = true })
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "planned"), 4)
+  -- Its WFM events are a run's, planned: one per queue, with the success rate it would have.
+  t.eq(t.count(r, "webhook", "planned"), 4)
+  t.matches(table.concat(r.planned, "\n"), '"successRate":1')
+  t.matches(r.stdout, "4 of 4 queues planned")
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
+  t.eq(#t.sim.deliveries(), 0)
 end)
 
 test("another admin's SLA edit on the same queue is a conflict naming the field", function(t)

@@ -60,12 +60,14 @@ for _, target in ipairs(pick.by_name(queues({ channel = args.channel }), limit))
   if row.message then outcome = outcome .. ": " .. row.message end
   print(("%-28s answer rate %.2f  threshold %s -> %s  %s"):format(row.name or target.id, before.answerRate, tostring(from),
     tostring(to), outcome))
-  if row.outcome == "written" then
+  if row.outcome == "written" or row.outcome == "planned" then
     -- The seed's DMP sync: the strategy now active (handed off; the run waits for the delivery).
+    -- A dry run plans it (without the version only a write has), so a plan's apply syncs too.
     webhook(dmp, { event = "wait_strategy_synced", queue_id = row.queue_id, version = row.version, waitStrategy = delta.waitStrategy,
       callback = delta.callback, maxHoldTime = delta.maxHoldTime })
-    changed[#changed + 1] = { id = row.queue_id, name = row.name, before = before }
   end
+  -- Only a change made can be watched (and rolled back).
+  if row.outcome == "written" then changed[#changed + 1] = { id = row.queue_id, name = row.name, before = before } end
 end
 
 if #changed > 0 then cx.sleep(watch) end

@@ -49,6 +49,10 @@ test("a dry run plans and writes nothing", function(t)
   local r = t.run("wait_strategy.lua", { limit = "2", watch = "0" }, { dry_run = true })
   t.truthy(r.ok, r.error)
   t.eq(t.count(r, "deploy", "ok"), 0)
+  -- The DMP syncs a run would send are planned with the changes (a plan's apply sends them).
+  t.eq(t.count(r, "webhook", "planned"), t.count(r, "deploy", "planned"))
+  t.truthy(t.count(r, "webhook", "planned") > 0, r.stdout)
+  t.eq(#t.sim.deliveries(), 0)
   for _, q in ipairs(t.sim.queues()) do t.eq(q.version, 1, q.name) end
 end)
 

@@ -33,6 +33,8 @@ test("a dry run plans the breaks and changes no agent", function(t)
   t.eq(t.count(r, "agent_status", "ok"), 0)
   -- One WFM event per planned break, then the summary: what a run (and a plan's apply) sends.
   t.eq(t.count(r, "webhook", "planned"), t.count(r, "agent_status", "planned") + 1)
+  -- A planned break changed nothing: its event carries no write's latency.
+  t.truthy(not table.concat(r.planned, "\n"):find("latency_ms"), table.concat(r.planned, "\n"))
   t.eq(#t.sim.deliveries(), 0)
   t.matches(r.stdout, "break planned")
 end)

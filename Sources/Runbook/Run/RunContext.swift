@@ -242,8 +242,11 @@ final class RunContext: Sendable {
             do throws(BindingError) {
                 let outcome = try await self.perform(call, effect: effect, work)
                 var values = outcome.values
-                // A write's result says how long it took (as its audit row does), as the seeds report it.
-                if case .write = effect, case .object(var fields)? = values.first, let latency = outcome.latencyMs {
+                // A write's result says how long it took (as its audit row does), as the seeds report it;
+                // a planned one wrote nothing, so it reports no write's latency (a plan would carry it on).
+                if case .write = effect, case .object(var fields)? = values.first, fields["planned"] != .bool(true),
+                    let latency = outcome.latencyMs
+                {
                     fields["latency_ms"] = .double((latency * 10).rounded() / 10)
                     values[0] = .object(fields)
                 }

@@ -31,6 +31,11 @@ enum Rollback {
         return (queues.count, agents.count)
     }
 
+    /// The agents whose status the run set (or may have: pending): no rollback undoes a status.
+    static func statusesSet(_ calls: [CallRecord]) -> Int {
+        Set(calls.filter { $0.binding == "agent_status" && ($0.status == .ok || $0.status == .pending) }.compactMap(\.target)).count
+    }
+
     /// Why `run`'s writes cannot be undone from here now, nil when they can. It wrote another
     /// tenant (`invalid`): its pre-images belong there, and written here would overwrite queues
     /// that share an id (`--force` too). It is still running (`locked`): its rows show only part

@@ -29,6 +29,8 @@ public struct RunSummary: Sendable {
     /// For a run that did not succeed: the queues it wrote and the agents it reassigned, which
     /// `cxrun rollback --run` would undo (what landed before it failed is said, not left to find).
     public var undoable = (queues: 0, agents: 0)
+    /// For a run that did not succeed: the agents whose status it set, which no rollback undoes.
+    public var statusesSet = 0
 
     init(runID: String, tenant: String, status: RunStatus, stats: [CallStat], unknownWrites: Int, requests: Int, retries: Int, rateLimited: Int,
          auditPath: String, seconds: Double) {
@@ -62,6 +64,7 @@ public struct RunSummary: Sendable {
             "requests": .int(Int64(requests)), "retries": .int(Int64(retries)), "rate_limited": .int(Int64(rateLimited)),
             "audit": .string(auditPath), "unknown_writes": .int(Int64(unknownWrites)),
             "undoable": ["queues": .int(Int64(undoable.queues)), "agents": .int(Int64(undoable.agents))],
+            "statuses_set": .int(Int64(statusesSet)),
             "bindings": .object(Dictionary(uniqueKeysWithValues: bindings.map { b in
                 (b.name, ["calls": .int(Int64(b.calls)), "errors": .int(Int64(b.errors)), "p50_ms": .double(Self.round(b.p50)),
                           "p95_ms": .double(Self.round(b.p95)), "max_ms": .double(Self.round(b.max))] as JSONValue)
@@ -88,6 +91,9 @@ public struct RunSummary: Sendable {
             if undoable.queues > 0 { what.append(undoable.queues == 1 ? "1 queue" : "\(undoable.queues) queues") }
             if undoable.agents > 0 { what.append(undoable.agents == 1 ? "1 agent's routing profile" : "\(undoable.agents) agents' routing profiles") }
             lines.append("  before it ended it changed \(what.joined(separator: " and ")), which stay changed: cxrun rollback --run \(runID) undoes them")
+        }
+        if status != .succeeded && statusesSet > 0 {
+            lines.append("  before it ended it set \(statusesSet == 1 ? "1 agent's status" : "\(statusesSet) agents' statuses"), which stay set (no rollback undoes a status)")
         }
         lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
         return lines.joined(separator: "\n")

@@ -195,6 +195,7 @@ public enum RunbookSession {
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
         if status != .succeeded && !request.dryRun, let calls = try? store.calls(run: request.runID) {
             summary.undoable = Rollback.undoable(calls)
+            summary.statusesSet = Rollback.statusesSet(calls)
         }
         var problems = recorder.auditProblems
         if unfinished > 0 { problems.append("\(unfinished) webhook deliveries were still running when the run ended; their rows stay pending") }

@@ -38,6 +38,21 @@ struct RunbookTestCommandTests {
         end)
         """
 
+    /// The README's worked example — a runbook and its test file — checks and passes as printed:
+    /// a README that drifted from what cxrun does would teach it wrong.
+    @Test func theReadmesWorkedExampleChecksAndPasses() async throws {
+        let readme = try String(contentsOf: repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "## Writing and testing runbooks").dropFirst().first)
+        let blocks = section.components(separatedBy: "```lua\n").dropFirst().prefix(2).compactMap { $0.components(separatedBy: "```").first }
+        try #require(blocks.count == 2 && blocks[0].hasPrefix("-- scripts/max_wait.lua") && blocks[1].hasPrefix("-- scripts/max_wait_test.lua"),
+                     "the section starts with the runbook, then its tests")
+        let dir = try scriptFolder(["scripts/max_wait.lua": blocks[0], "scripts/max_wait_test.lua": blocks[1]])
+        let check = try await runCLI(["check", "scripts"], in: dir)
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        let test = try await runCLI(["test", "scripts"], in: dir)
+        #expect(test.status == 0 && test.stdout.hasSuffix("3 passed, 0 failed\n"), "\(test.stdout) \(test.stderr)")
+    }
+
     @Test func runsEachTestAgainstItsOwnTenantAndReportsFailuresAtTheirLine() async throws {
         let dir = try scriptFolder(["book.lua": Self.book, "book_test.lua": Self.tests])
         let r = try await runCLI(["test", "book_test.lua", "--junit", "results.xml"], in: dir)

@@ -328,6 +328,32 @@ struct BindingTests {
         }
     }
 
+    /// A write with nothing to change is `skipped` in a dry run as in a run (and so `unchanged` in
+    /// cx.change): a dry run said "planned: 0 fields" where the run then said "unchanged", and
+    /// counted it with the queues it would change. A second write of what a dry run already planned
+    /// is skipped too.
+    @Test func aWriteOfNothingIsSkippedInADryRunAsInARun() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let script = #"""
+                local q = fetch(queues()[1].id)
+                local same = deploy(q.id, build(q, {}))
+                print(same.skipped, same.planned, #same.changed, same.version)
+                print(cx.change(q.id, {maxWaitTime = q.maxWaitTime}).outcome)
+                local changed = deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 1}))
+                print(changed.skipped, changed.planned)
+                local again = deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 1}))
+                print(again.skipped, again.planned)
+                """#
+            let (planned, dryOutput) = try await bench.run(script, dryRun: true)
+            #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
+            #expect(dryOutput == "true\tnil\t0\t1\nunchanged\nnil\ttrue\ntrue\tnil\n", "\(dryOutput)")
+            #expect(planned.plannedChanges.count == 1, "one queue to change: \(planned.plannedChanges.map(\.text))")
+            let (_, output) = try await bench.run(script)
+            #expect(output.hasPrefix("true\tnil\t0\t1\nunchanged\n"), "\(output)")
+        }
+    }
+
     /// A run that fails after writing says, in its summary, what it changed and that those changes
     /// stay (with the command that undoes them): before, only the deploy count hinted at it. A
     /// skipped write (nothing to change) and a dry run's planned writes are not counted; a

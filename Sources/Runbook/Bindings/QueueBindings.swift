@@ -85,16 +85,11 @@ struct QueueBindings {
                     throw context.refuse(binding, target: id, args: args, error)
                 }
             }
+            // Nothing to change is skipped as a run skips it (`unchanged`), not planned as a write of nothing.
+            if planned.changes.isEmpty { return try skipped(call, binding, queue: id, version: planned.base["version"]?.intValue ?? baseVersion, args: args) }
             return try plannedWrite(call, binding, queue: id, over: planned.base, changes: planned.changes, args: args)
         }
-        if changed.isEmpty {
-            // Nothing to change: no write, no new version.
-            let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
-                let result: JSONValue = ["version": .int(baseVersion), "previous_version": .int(baseVersion), "changed": .array([]), "skipped": true]
-                return ([result], result, .ok)
-            }
-            return try call.returning(values)
-        }
+        if changed.isEmpty { return try skipped(call, binding, queue: id, version: baseVersion, args: args) }
         let context = self.context
         let sendsPatch = binding == "patch"
         return try context.audited(binding, target: id, args: args, effect: .write(snapshots: { seq in
@@ -187,6 +182,15 @@ extension QueueBindings {
     /// Dry run: a write of queue `id` planned — `changes` over `base` (the fetched or planned
     /// queue) recorded for the plan and laid over the run's planned queue, the call audited as
     /// planned — and `{planned = true, changed = ...}` handed back.
+    /// A write with nothing to change: no request, no new version; `skipped`, in a dry run too.
+    fileprivate func skipped(_ call: LuaCall, _ binding: String, queue id: String, version: Int64, args: JSONValue) throws(ScriptError) -> LuaReply {
+        let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
+            let result: JSONValue = ["version": .int(version), "previous_version": .int(version), "changed": .array([]), "skipped": true]
+            return ([result], result, .ok)
+        }
+        return try call.returning(values)
+    }
+
     fileprivate func plannedWrite(
         _ call: LuaCall, _ binding: String, queue id: String, over base: JSONValue, changes: [JSONChange], args: JSONValue, note: String? = nil
     ) throws(ScriptError) -> LuaReply {

@@ -102,6 +102,9 @@ local function make_t(sim)
     faults = function(f) return checked(sim_call(sim, "PUT", "/_sim/faults", f or {}), "faults") end,
     clock = function(iso) return checked(sim_call(sim, "PUT", "/_sim/clock", { now = iso or cx.null }), "clock") end,
     deliveries = function() return checked(sim_call(sim, "GET", "/_sim/webhooks", cx.null), "deliveries").deliveries end,
+    --- The tenant back at its seed (queues, agents, deliveries; the clock and faults stay): one
+    --- test can then run a script twice from the same state, e.g. a dry run and then the run.
+    reset = function() return checked(sim_call(sim, "POST", "/_sim/reset", {}), "reset") end,
   }
   --- Runs a runbook against this test's tenant: {ok, error, stdout, calls, planned, lost, run_id}.
   --- A mistake in the call fails the test at its line: a run given the wrong arguments passes or

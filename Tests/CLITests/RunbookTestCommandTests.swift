@@ -38,6 +38,29 @@ struct RunbookTestCommandTests {
         end)
         """
 
+    /// `cxrun test --help` and the README name every function of `t.sim` a test file gets.
+    @Test func theHelpAndTheReadmeNameEveryTSimFunction() async throws {
+        let dir = try scriptFolder(["keys_test.lua": """
+            test("keys", function(t)
+              local names = {}
+              for k in pairs(t.sim) do names[#names + 1] = k end
+              table.sort(names)
+              print(table.concat(names, " "))
+              t.eq(1, 2)
+            end)
+            """])
+        let r = try await runCLI(["test", "keys_test.lua"], in: dir)
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.contains("queues") }, "\(r.stdout)")
+        let names = line.split(separator: " ").map(String.init)
+        #expect(names.count >= 9, "\(names)")
+        let help = try await runCLI(["test", "--help"]).stdout
+        let readme = try String(contentsOf: repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for name in names {
+            #expect(help.contains("t.sim.\(name)"), "cxrun test --help does not name t.sim.\(name)")
+            #expect(readme.contains("`\(name)(") || readme.contains("`\(name){"), "the README does not name t.sim's \(name)")
+        }
+    }
+
     /// The README's worked example — a runbook and its test file — checks and passes as printed:
     /// a README that drifted from what cxrun does would teach it wrong.
     @Test func theReadmesWorkedExampleChecksAndPasses() async throws {

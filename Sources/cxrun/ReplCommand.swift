@@ -14,7 +14,8 @@ struct ReplCommand: AsyncParsableCommand {
             is shown and the session goes on. Globals persist between chunks (a local lasts its \
             chunk, as in lua). Every binding call is audited like a run (one run row per session; \
             cxrun audit show). Tab completes names: bindings, globals, and a global table's \
-            keys (cx.ea<Tab> gives cx.each, q.max<Tab> q.maxWaitTime). End with Ctrl-D.
+            keys (cx.ea<Tab> gives cx.each, q.max<Tab> q.maxWaitTime). `help` lists the bindings \
+            and cx's helpers. End with Ctrl-D.
 
             Each chunk has the whole instruction budget (--instructions). A chunk that runs away \
             is stopped by it, or by Ctrl-C, with an error, and the session goes on; Ctrl-C at \

@@ -67,6 +67,20 @@ struct ReplCommandTests {
             """, "\(r.stdout)")
     }
 
+    /// `help` at the prompt (it showed `nil`) lists the bindings and cx's helpers as the session has
+    /// them; a global the session names `help` is its own, and shows as any value does.
+    @Test func helpListsTheBindingsUnlessTheSessionDefinedHelp() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let r = try await runCLI(["repl"], in: dir, input: "help\nhelp()\nhelp = 5\nhelp\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let bindings = try #require(lines.first { $0.hasPrefix("bindings: ") }, "\(r.stdout)")
+        for name in ["fetch", "deploy", "validate", "webhook", "agent_status", "rollback"] { #expect(bindings.contains(name), "\(bindings)") }
+        #expect(r.stdout.contains("helpers:  cx.array, cx.change, cx.each, cx.require_success"), "\(r.stdout)")
+        #expect(lines.filter { $0.hasPrefix("bindings: ") }.count == 2, "help and help() both show it")
+        #expect(r.stdout.hasSuffix("Ctrl-D ends the session.\n5\n"), "\(r.stdout)")
+    }
+
     /// A table raised as an error shows its contents (it said "error: table: 0x7f…"), and one
     /// whose __tostring fails is still reported; the session goes on.
     @Test func aTableErrorShowsItsContents() async throws {

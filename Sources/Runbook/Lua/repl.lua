@@ -72,6 +72,27 @@ local function tab()
   return ok and names or {}
 end
 
+--- What `help` at the prompt shows: the bindings and `cx`'s helpers as this session has them
+--- (read from `cx`, where every binding is a field too), and how the prompt works.
+---@return string
+local function help_text()
+  local bindings, helpers, cx = {}, {}, rawget(_ENV, "cx") or {}
+  for name, value in next, cx do
+    if type(name) == "string" and type(value) == "function" then
+      if rawget(_ENV, name) == value then bindings[#bindings + 1] = name else helpers[#helpers + 1] = "cx." .. name end
+    end
+  end
+  sort(bindings)
+  sort(helpers)
+  return table.concat({
+    "Type Lua: an expression shows its value (documents as indented JSON), a statement runs.",
+    "bindings: " .. table.concat(bindings, ", "),
+    "helpers:  " .. table.concat(helpers, ", "),
+    'modules:  require("cx.params"), require("cx.capacity"), require("cx.tune"), require("cx.pick"), ...',
+    "Tab completes names. Every binding call is audited (cxrun audit show). Ctrl-D ends the session.",
+  }, "\n")
+end
+
 local function incomplete(err) return type(err) == "string" and err:find("<eof>$") ~= nil end
 
 --- Shows a chunk's results, or its error; true when it failed.
@@ -110,6 +131,11 @@ local function repl()
     local line, refused = read_line("cx> ", tab())
     if line == nil then break end
     local source = line or ""
+    -- `help` (unless the session defined a global of that name) shows what the prompt offers.
+    if (source:match("^%s*help%s*$") or source:match("^%s*help%s*%(%s*%)%s*$")) and rawget(_ENV, "help") == nil then
+      print(help_text())
+      source = ""
+    end
     local f, err = compile(source)
     while line and not f and incomplete(err) do
       local more

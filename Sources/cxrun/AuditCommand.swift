@@ -102,6 +102,8 @@ struct AuditCommand: ParsableCommand {
             text += "tenant   \(r.tenant)\noperator \(r.operatorName)\n"
             text += "status   \(r.status.rawValue)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
             if let error = r.error { text += "error    \(error)\n" }
+            let calls = try store.calls(run: r.id)
+            for line in RunSummary.leftChanged(run: r, calls: calls) { text += "left     \(line)\n" }
             if let planID = r.planID {
                 text += "plan     \(planID)\n"
                 // The plan as it was applied (checked then; kept in the audit log with the run).
@@ -111,7 +113,7 @@ struct AuditCommand: ParsableCommand {
                 }
             }
             text += "calls:\n"
-            for c in try store.calls(run: r.id) {
+            for c in calls {
                 // Right-aligned, so the targets after it line up.
                 let latency = c.latencyMs.map { String(format: "%9.1f ms", $0) } ?? "        - ms"
                 text += "  \(String(c.seq).padding(toLength: 4, withPad: " ", startingAt: 0)) \(c.binding.padding(toLength: 13, withPad: " ", startingAt: 0)) "

@@ -195,6 +195,27 @@ struct RunbookCLITests {
         #expect(none.status == 2, "\(none.stderr)")
     }
 
+    /// A run that failed after writing says what it left changed where a colleague reads the
+    /// shared history later (`cxrun audit show`), as its summary said; a run that succeeded does not.
+    @Test func auditShowSaysWhatAFailedRunLeftChanged() async throws {
+        let dir = try scriptFolder(["book.lua": """
+            local q = fetch(queues()[1].id)
+            deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 7}))
+            if cx.args[1] == "fail" then error("stopped") end
+            """])
+        let failed = try await runCLI(["run", "book.lua", "--", "fail"], in: dir)
+        #expect(failed.status == 1, "\(failed.stderr)")
+        let show = try await runCLI(["audit", "show"], in: dir)
+        let id = try #require(show.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+        #expect(show.stdout.contains("\nleft     before it ended it changed 1 queue, which stay changed: cxrun rollback --run \(id) undoes them\n"),
+                "\(show.stdout)")
+        #expect(failed.stderr.contains("  before it ended it changed 1 queue, which stay changed: cxrun rollback --run \(id) undoes them\n"),
+                "the summary said the same: \(failed.stderr)")
+        _ = try await runCLI(["run", "book.lua"], in: dir)
+        let fine = try await runCLI(["audit", "show"], in: dir)
+        #expect(fine.status == 0 && !fine.stdout.contains("\nleft "), "\(fine.stdout)")
+    }
+
     @Test func secretScriptArgumentsNeverReachTheAuditLog() async throws {
         let dir = try scriptFolder(["book.lua": "print(cx.args.password == 'hunter2', cx.args.channel)\n"])
         let r = try await runCLI(["run", "book.lua", "--", "password=hunter2", "api_token=tok123", "channel=voice"], in: dir)

@@ -86,17 +86,31 @@ public struct RunSummary: Sendable {
             lines.append("  \(unknownWrites) write\(unknownWrites == 1 ? " was" : "s were") cut off and may have applied (left pending); "
                          + "cxrun rollback --run \(runID) restores the queues (refusing a late arrival) and routing profiles written so")
         }
-        if status != .succeeded && undoable.queues + undoable.agents > 0 {
+        if status != .succeeded { lines += Self.leftChanged(runID: runID, undoable: undoable, statusesSet: statusesSet).map { "  " + $0 } }
+        lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// What a run that did not succeed left changed, a line each (none when nothing): the queues
+    /// and routing profiles `cxrun rollback --run` undoes, and the agent statuses nothing undoes.
+    static func leftChanged(runID: String, undoable: (queues: Int, agents: Int), statusesSet: Int) -> [String] {
+        var lines: [String] = []
+        if undoable.queues + undoable.agents > 0 {
             var what: [String] = []
             if undoable.queues > 0 { what.append(undoable.queues == 1 ? "1 queue" : "\(undoable.queues) queues") }
             if undoable.agents > 0 { what.append(undoable.agents == 1 ? "1 agent's routing profile" : "\(undoable.agents) agents' routing profiles") }
-            lines.append("  before it ended it changed \(what.joined(separator: " and ")), which stay changed: cxrun rollback --run \(runID) undoes them")
+            lines.append("before it ended it changed \(what.joined(separator: " and ")), which stay changed: cxrun rollback --run \(runID) undoes them")
         }
-        if status != .succeeded && statusesSet > 0 {
-            lines.append("  before it ended it set \(statusesSet == 1 ? "1 agent's status" : "\(statusesSet) agents' statuses"), which stay set (no rollback undoes a status)")
+        if statusesSet > 0 {
+            lines.append("before it ended it set \(statusesSet == 1 ? "1 agent's status" : "\(statusesSet) agents' statuses"), which stay set (no rollback undoes a status)")
         }
-        lines.append("  audit: \(auditPath) (cxrun audit show \(runID))")
-        return lines.joined(separator: "\n")
+        return lines
+    }
+
+    /// The same, read from a run's rows (`cxrun audit show` of a run that failed or was stopped).
+    public static func leftChanged(run: RunRecord, calls: [CallRecord]) -> [String] {
+        guard run.status != .succeeded && run.status != .running && !run.dryRun else { return [] }
+        return leftChanged(runID: run.id, undoable: Rollback.undoable(calls), statusesSet: Rollback.statusesSet(calls))
     }
 
     private static func round(_ x: Double) -> Double { (x * 100).rounded() / 100 }

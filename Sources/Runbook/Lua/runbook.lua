@@ -219,8 +219,17 @@ local function require_success(rows, noun)
   if noun ~= nil and type(noun) ~= "string" then
     error(("bad argument #2 to 'cx.require_success' (string expected, got %s)"):format(type(noun)), 2)
   end
+  -- Every index up to the largest: ipairs would stop at a hole (an item whose function returned
+  -- nothing) and pass the failures after it.
+  local n = 0
+  for k in pairs(rows) do if math.type(k) == "integer" and k > n then n = k end end
+  -- A map (rows keyed by queue id) would pass as an empty list: refused, as cx.each refuses one.
+  if n == 0 and next(rows) ~= nil then
+    error("bad argument #1 to 'cx.require_success' (a list of rows expected, got a table with no items 1..n)", 2)
+  end
   local missed = {}
-  for i, row in ipairs(rows) do
+  for i = 1, n do
+    local row = rows[i]
     if type(row) ~= "table" or type(row.outcome) ~= "string" then
       error(("bad argument #1 to 'cx.require_success' (row %d has no outcome)"):format(i), 2)
     end
@@ -229,11 +238,11 @@ local function require_success(rows, noun)
         row.message and (": " .. tostring(row.message)) or "")
     end
   end
-  if #missed == 0 then return #rows end
+  if #missed == 0 then return n end
   local shown = {}
   for i = 1, math.min(#missed, 5) do shown[i] = missed[i] end
   local more = #missed > 5 and ("; and %d more"):format(#missed - 5) or ""
   local verb = cx.run.dry_run and "would not be changed" or "were not changed"
-  error(("%d of %d %s %s as asked: %s%s"):format(#missed, #rows, noun or "queues", verb, table.concat(shown, "; "), more), 2)
+  error(("%d of %d %s %s as asked: %s%s"):format(#missed, n, noun or "queues", verb, table.concat(shown, "; "), more), 2)
 end
 cx.require_success = require_success

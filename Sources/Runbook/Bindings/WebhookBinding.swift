@@ -64,10 +64,8 @@ struct WebhookBinding {
                 .sandbox, message: "webhook: scripts reach only configured webhook names, never URLs; add it to cxrun.toml [webhooks]"))
         }
         guard let target = context.tenant.webhooks[name] else {
-            let known = context.tenant.webhooks.keys.sorted()
-            let near = RunbookChecker.closest(to: name, in: Set(known)).map { "did you mean \($0)? " } ?? ""
             throw context.refuse("webhook", target: name, args: args, BindingError(
-                .sandbox, message: "webhook: '\(name)' is not configured (\(near)configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"))
+                .sandbox, message: "webhook: '\(name)' is not configured \(WebhookPreflight.configured(near: name, in: context.tenant))"))
         }
         if let why = target.unavailable {
             throw context.refuse("webhook", target: name, args: args, BindingError(.sandbox, message: "webhook: '\(name)' cannot be signed: \(why)"))

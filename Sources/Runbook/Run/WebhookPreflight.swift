@@ -11,14 +11,19 @@ enum WebhookPreflight {
         // Most scripts never name the binding: no second compile for them.
         guard source.contains("webhook") else { return [] }
         let calls = (GlobalAccesses.of(source: source, chunkName: "@\(path)") ?? []).filter { $0.name == "webhook" && !$0.isWrite }
-        let known = Set(tenant.webhooks.keys)
         var seen: Set<String> = []
         return calls.compactMap { call in
-            guard let name = call.literalArgument, !known.contains(name), seen.insert(name).inserted else { return nil }
-            let near = RunbookChecker.closest(to: name, in: known).map { "did you mean \($0)? " } ?? ""
-            return "\(path):\(call.line): webhook '\(name)' is not configured for tenant \(tenant.name) "
-                + "(\(near)configured: \(known.isEmpty ? "none" : known.sorted().joined(separator: ", "))): the run would stop there, "
-                + "after the changes before it. Add [webhooks.\(name)] with url and secret_env to cxrun.toml"
+            guard let name = call.literalArgument, tenant.webhooks[name] == nil, seen.insert(name).inserted else { return nil }
+            return "\(path):\(call.line): webhook '\(name)' is not configured for tenant \(tenant.name) \(configured(near: name, in: tenant)): "
+                + "the run would stop there, after the changes before it. Add [webhooks.\(name)] with url and secret_env to cxrun.toml"
         }
+    }
+
+    /// What a refusal of webhook `name` adds, at the call and before the run alike: the nearest
+    /// configured name and every one, `(did you mean wfm? configured: ops, wfm)`.
+    static func configured(near name: String, in tenant: ResolvedTenant) -> String {
+        let known = tenant.webhooks.keys.sorted()
+        let near = RunbookChecker.closest(to: name, in: Set(known)).map { "did you mean \($0)? " } ?? ""
+        return "(\(near)configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
     }
 }

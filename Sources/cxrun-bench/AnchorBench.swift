@@ -41,9 +41,30 @@ enum AnchorBench {
                 let goal = latency == 0 ? ">= 3x" : ">= 10x"
                 say(String(format: "  %2d ms round trip: seed loop %.2f s, cxrun %@ %.2f s: %.1fx faster   (goal %@)", latency, seed,
                            concurrency == 1 ? "sequential" : "cx.each concurrency \(concurrency)", ours, seed / ours, goal))
+                if latency == 0 { try floor(seed: seed, ours: ours, cxrun: cxrun, python: python, sim: sim, dir: dir, repo: repo) }
             } catch {
                 return say("  anchor benchmark failed: \(error)")
             }
         }
+    }
+
+    /// How fast any client could be: the same exchanges over one raw socket (nothing parsed but
+    /// the head, no Lua, no audit; client_cpu.py's floorpairs, its start-up and token taken off)
+    /// after cxrun's own start-up and token. The sim's work is in it, as it is in both sides' times.
+    static func floor(seed: Double, ours: Double, cxrun: String, python: String, sim: SimProcess, dir: String, repo: URL) throws {
+        let script = repo.appendingPathComponent("bench/client_cpu.py").path
+        try "return 0\n".write(toFile: dir + "/empty.lua", atomically: true, encoding: .utf8)
+        let runs = BenchTools.inTurn(rounds, [
+            { ScaleBench.spawn(python, [script, sim.url, "cxrun-demo", "cxrun-demo-secret", "empty"], environment: []) },
+            { ScaleBench.spawn(python, [script, sim.url, "cxrun-demo", "cxrun-demo-secret", "floorpairs"], environment: []) },
+            { ScaleBench.spawn(cxrun, ["run", "--config", dir + "/cxrun.toml", "--tenant", "anchor", "--audit-db", dir + "/empty-audit.sqlite",
+                                       dir + "/empty.lua"], environment: ["ANCHOR_SECRET=cxrun-demo-secret"]) },
+        ])
+        if let failed = runs.joined().first(where: { $0.status != 0 }) { throw BenchError("a floor run exited \(failed.status)") }
+        let least = runs.map { $0.map(\.seconds).min() ?? .infinity }
+        let best = max(least[1] - least[0], 0) + least[2]
+        say(String(format: "     floor: cxrun's start-up %.3f s + the same exchanges over one raw socket %.3f s = %.2f s, so at most %.1fx; "
+                   + "cxrun's own work above it %.2f s, where 3x allows %.2f s", least[2], best - least[2], best, seed / best, ours - best,
+                   max(seed / 3 - best, 0)))
     }
 }

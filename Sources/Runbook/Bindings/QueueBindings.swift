@@ -97,19 +97,19 @@ struct QueueBindings {
              SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .post, version: nil, document: payload)]
         })) { seq async throws(BindingError) in
             try await Self.write(id, payload: payload, base: base, baseVersion: baseVersion, seq: seq, context: context, changed: paths,
-                                 binding: binding, sendsPatch: sendsPatch)
+                                 changes: changed, binding: binding, sendsPatch: sendsPatch)
         }
     }
 
     /// Through the one queue writer; after someone else's write, a three-way merge.
     private static func write(
         _ id: String, payload: JSONValue, base: JSONValue, baseVersion: Int64, seq: Int, context: RunContext, changed: JSONValue,
-        binding: String, sendsPatch: Bool
+        changes: [JSONChange], binding: String, sendsPatch: Bool
     ) async throws(BindingError) -> RunContext.Outcome {
         try await context.requireScope(anyOf: RunContext.WriteScope.queue, for: binding)
         var writer = QueueWriter(context: context, queueID: id, seq: seq, operation: "this run")
         writer.sendsPatch = sendsPatch
-        let w = try await writer.write(payload, over: base, ifMatch: baseVersion) { theirs throws(BindingError) in
+        let w = try await writer.write(payload, over: base, ifMatch: baseVersion, changes: changes) { theirs throws(BindingError) in
             let own = theirs["version"]?.intValue.map { context.deploy(of: id)?.producedVersion == $0 } ?? false
             return try ThreeWayMerge.merge(base: base, mine: payload, theirs: theirs, queueID: id, ownWrite: own)
         }

@@ -39,11 +39,13 @@ struct QueueWriter {
     }
 
     /// Writes `document` over `pre` (at version `ifMatch`); `replan(current)` gives the document
-    /// to write over `current` after a conflict, or throws `conflict` when it cannot.
+    /// to write over `current` after a conflict, or throws `conflict` when it cannot. `changes`,
+    /// when the caller has them, are `pre`'s changes to `document` (not computed a second time).
     func write(
-        _ document: JSONValue, over pre: JSONValue, ifMatch: Int64?, replan: (JSONValue) throws(BindingError) -> JSONValue
+        _ document: JSONValue, over pre: JSONValue, ifMatch: Int64?, changes: [JSONChange]? = nil,
+        replan: (JSONValue) throws(BindingError) -> JSONValue
     ) async throws(BindingError) -> Written {
-        var plan = (document: document, pre: pre, ifMatch: ifMatch)
+        var plan = (document: document, pre: pre, ifMatch: ifMatch, changes: changes)
         var attempts = 0
         var replanned = false
         for _ in 0..<Self.maxAttempts {
@@ -76,7 +78,8 @@ struct QueueWriter {
                 }
                 return Written(document: sent.value, pre: plan.pre, ifMatch: plan.ifMatch, wrote: true, replanned: replanned,
                                attempts: attempts, httpStatus: sent.status,
-                               notApplied: NotApplied.changes(plan.pre.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields), heldBy: sent.value))
+                               notApplied: NotApplied.changes(
+                                   plan.changes ?? plan.pre.changes(to: plan.document, ignoring: ThreeWayMerge.serverFields), heldBy: sent.value))
             case .failure(let error) where error.kind == .conflict:
                 attempts += 1
                 current = try await api { () async throws(APIError) in try await context.client.queue(queueID) }.value
@@ -109,12 +112,13 @@ struct QueueWriter {
             // Someone else wrote since: plan again over what is there now.
             let next = try replan(current)
             replanned = true
-            plan = (document: next, pre: current, ifMatch: current["version"]?.intValue)
+            let changes = current.changes(to: next, ignoring: ThreeWayMerge.serverFields)
+            plan = (document: next, pre: current, ifMatch: current["version"]?.intValue, changes: changes)
             // The new plan's images are durable before it is sent, as the first plan's were.
             try context.commitSnapshots([SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .pre, version: plan.ifMatch, document: current),
                                          SnapshotRecord(runID: context.runID, seq: seq, queueID: queueID, kind: .post, version: nil, document: next)],
                                         before: "the write of queue \(queueID)")
-            if current.changes(to: next, ignoring: ThreeWayMerge.serverFields).isEmpty {
+            if changes.isEmpty {
                 return Written(document: current, pre: current, ifMatch: plan.ifMatch, wrote: false, replanned: true, attempts: attempts, httpStatus: nil)
             }
         }

@@ -78,6 +78,9 @@ local function leaf_problem(kind, v, t, path)
     if t ~= "boolean" then return ("%s must be true or false, got %s"):format(path, t) end
   elseif t ~= "number" then  -- integer or seconds
     return ("%s must be a number, got %s %s"):format(path, t, t == "string" and ("%q"):format(v) or "")
+  elseif v ~= v or v == math.huge or v == -math.huge then
+    -- JSON has no NaN or infinity (and tostring prints NaN as "-nan" on some platforms).
+    return ("%s must be a finite number, got %s"):format(path, v ~= v and "NaN" or (v > 0 and "infinity" or "-infinity"))
   elseif v ~= math.floor(v) then
     return ("%s must be a whole number, got %s"):format(path, tostring(v))
   elseif kind == "seconds" and v >= 10000 and v % 1000 == 0 then

@@ -57,6 +57,11 @@ end
 function T.types_integers_and_milliseconds()
   A.eq(problems(with { maxWaitTime = "240" }), { 'maxWaitTime | maxWaitTime must be a number, got string "240"' })
   A.eq(problems(with { maxWaiters = 2.5 }), { "maxWaiters | maxWaiters must be a whole number, got 2.5" })
+  A.eq(problems(with { maxWaiters = 0 / 0 }), { "maxWaiters | maxWaiters must be a finite number, got NaN" })
+  A.eq(problems(with { maxWaitTime = math.huge, wrapUpTime = -math.huge }), {
+    "maxWaitTime | maxWaitTime must be a finite number, got infinity",
+    "wrapUpTime | wrapUpTime must be a finite number, got -infinity",
+  })
   A.eq(problems(with { wrapUpTime = 120000 }),
     { "wrapUpTime | wrapUpTime = 120000 looks like milliseconds (120 s); times in the queue document are seconds" })
   A.eq(problems(with { routing = { strategy = 7, priority = { enabled = "yes", levels = { 1, "2" } } } }), {

@@ -175,7 +175,7 @@ function cx.sleep(seconds) end
 --- One queue's change as one step — fetch, build, validate, write (deploy, or patch with the
 --- fetched version) — never raising for what the tenant or the rules say: an outcome row.
 ---@param queue_id string
----@param changes table|fun(q: cx.Queue): table?   the changes, or a function of the fetched document
+---@param changes table|fun(q: cx.Queue): table?   the changes, or a function of the fetched document returning them (never writing the queue itself: that fails the call)
 ---@param opts { rules: string[]?, forecast: table?, patch: boolean?, check: (fun(q: cx.Queue, payload: table): string?)?, fallback: (fun(q: cx.Queue, problems: table[]): table?)? }?
 ---@return cx.ChangeRow
 function cx.change(queue_id, changes, opts) end

@@ -428,6 +428,38 @@ struct BindingTests {
         }
     }
 
+    /// A changes function (or fallback) that writes the queue itself is refused at the
+    /// `cx.change` line: its row said `unchanged` (the function returned nothing) or `invalid`
+    /// (its deploy's result taken for changes) for a queue the run had changed. A function that
+    /// reads (here another fetch) is fine; in a dry run the same mistake is refused alike.
+    @Test(arguments: [false, true])
+    func aChangesFunctionThatWritesTheQueueItselfIsRefused(dryRun: Bool) async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local ids = {}
+                for i, q in ipairs(queues()) do if i <= 2 then ids[i] = q.id end end
+                print(cx.change(ids[1], function(q) return {maxWaitTime = fetch(ids[2]).maxWaitTime + q.maxWaitTime} end).outcome)
+                print(pcall(function() local row = cx.change(ids[2], function(q) deploy(q.id, build(q, {maxWaitTime = 77})) end); return row end))
+                print(pcall(function()
+                  local row = cx.change(ids[2], {maxWaitTime = -5}, {fallback = function(q) return deploy(q.id, build(q, {maxWaitTime = 78})) end})
+                  return row
+                end))
+                cx.change(ids[2], function(q) return deploy(q.id, build(q, {maxWaitTime = 79})) end)
+                """#, dryRun: dryRun)
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines.first == (dryRun ? "planned" : "written"), "\(output)")
+            let refusal = "was written while the changes function ran (a deploy or patch in it, or another task of this run writing the same queue): "
+                + "return the changes, and cx.change validates and writes them once"
+            #expect(lines.count == 3 && lines[1].hasPrefix("false\tbook.lua:4: cx.change: queue ") && lines[1].hasSuffix(refusal), "\(output)")
+            #expect(lines.count == 3 && lines[2].hasPrefix("false\tbook.lua:6: cx.change: queue ") && lines[2].contains("while opts.fallback ran"),
+                    "\(output)")
+            #expect(result.outcome.status == .failed, "\(result.outcome.failureText)")
+            #expect(result.outcome.failureText.contains("book.lua:9: cx.change: queue ") && result.outcome.failureText.contains(refusal),
+                    "\(result.outcome.failureText)")
+        }
+    }
+
     /// Two deploys of one queue built from the same fetch, changing the same field: the second is
     /// a conflict, as before, but its message named "someone else" for this run's own first write.
     @Test(arguments: [false, true])

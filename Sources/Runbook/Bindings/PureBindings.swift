@@ -10,7 +10,8 @@ struct PureBindings {
     var globals: [(String, LuaFunction)] { [("build", build)] }
 
     var hidden: [(String, LuaFunction)] {
-        [("audit_pure", auditPure), ("now", now), ("known", known), ("known_generation", knownGeneration), ("queue", queue), ("queues_listed", queuesListed), ("overflow_upstream", overflowUpstream)]
+        [("audit_pure", auditPure), ("now", now), ("known", known), ("known_generation", knownGeneration), ("queue", queue), ("queues_listed", queuesListed), ("overflow_upstream", overflowUpstream),
+         ("queue_writes", queueWrites)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -68,6 +69,12 @@ struct PureBindings {
         guard let id = call.string(1) else { return try call.returning(.int(0)) }
         let (depth, head) = context.overflowUpstream(of: id)
         return try call.returning(.int(Int64(depth)), head.map(JSONValue.string) ?? .null)
+    }
+
+    /// `queue_writes(id)`: how many writes of queue `id` `deploy` and `patch` began in this run
+    /// (`cx.change` compares it around its changes function).
+    private func queueWrites(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        try call.returning(.int(Int64(call.string(1).map(context.writesBegun(of:)) ?? 0)))
     }
 
     /// The latest document this run fetched for a queue, or nil (the validators walk overflow chains with it).

@@ -87,10 +87,12 @@ struct QueueBindings {
             }
             // Nothing to change is skipped as a run skips it (`unchanged`), not planned as a write of nothing.
             if planned.changes.isEmpty { return try skipped(call, binding, queue: id, version: planned.base["version"]?.intValue ?? baseVersion, args: args) }
+            context.beganWrite(of: id)
             return try plannedWrite(call, binding, queue: id, over: planned.base, changes: planned.changes, args: args)
         }
         if changed.isEmpty { return try skipped(call, binding, queue: id, version: baseVersion, args: args) }
         let context = self.context
+        context.beganWrite(of: id)
         let sendsPatch = binding == "patch"
         return try context.audited(binding, target: id, args: args, effect: .write(snapshots: { seq in
             [SnapshotRecord(runID: context.runID, seq: seq, queueID: id, kind: .pre, version: baseVersion, document: base),

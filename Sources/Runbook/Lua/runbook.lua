@@ -3,7 +3,7 @@
 local private = ...
 local cx, audit, now, queue = private.cx, private.audit_pure, private.now, private.queue
 local queues_listed, overflow_upstream = private.queues_listed, private.overflow_upstream
-local known_generation = private.known_generation
+local known_generation, queue_writes = private.known_generation, private.queue_writes
 
 --- What the run knows of the tenant (name, limits, skills), converted again only when the host
 --- says it changed: converting every skill document at every validate was a third of its cost.
@@ -131,6 +131,18 @@ local function change(queue_id, changes, opts)
     return row
   end
   row.name = q.name
+  --- What `fn(...)` returns — the changes to write — refused when the queue was written meanwhile:
+  --- a function that deploys by itself made its row say `unchanged` (or `invalid`, its deploy's
+  --- result taken for changes) for a queue it had changed.
+  local function changes_from(fn, what, ...)
+    local before = queue_writes(queue_id)
+    local delta = fn(...)
+    if queue_writes(queue_id) ~= before then
+      error(("cx.change: queue %s was written while %s ran (a deploy or patch in it, or another task of this run "
+        .. "writing the same queue): return the changes, and cx.change validates and writes them once"):format(queue_id, what), 3)
+    end
+    return delta
+  end
   local function attempt(delta)
     local payload = cx.build(q, delta)
     local ok, problems = validate(payload, { rules = opts.rules, forecast = opts.forecast })
@@ -160,7 +172,7 @@ local function change(queue_id, changes, opts)
   end
   -- Not `f(q) or changes`: a function answering nil (nothing to change) was then sent to build itself.
   local delta = changes
-  if type(changes) == "function" then delta = changes(q) end
+  if type(changes) == "function" then delta = changes_from(changes, "the changes function", q) end
   if delta ~= nil and type(delta) ~= "table" then
     error(("cx.change: the changes function returned a %s; return a table of changes, or nil for none"):format(type(delta)), 2)
   end
@@ -172,7 +184,7 @@ local function change(queue_id, changes, opts)
   local tenant_refused = state == "refused" and type(r) == "table" and r.code == "invalid"
   if (state == "invalid" or tenant_refused) and opts.fallback then
     local problems = state == "invalid" and r or { { path = "", rule = "tenant", message = tostring(r) } }
-    local instead = opts.fallback(q, problems)
+    local instead = changes_from(opts.fallback, "opts.fallback", q, problems)
     if instead ~= nil and type(instead) ~= "table" then
       error(("cx.change: opts.fallback returned a %s; return a table of changes, or nil to write nothing"):format(type(instead)), 2)
     end

@@ -32,6 +32,9 @@ final class RunContext: Sendable {
     private let lost = Mutex<[String]>([])
     private let otherRuns = Mutex<[String: [String: DeployRecord]]>([:])
     private let plannedDocuments = Mutex<[String: (over: Int64, document: JSONValue)]>([:])
+    /// How many writes (made or planned) `deploy` and `patch` began per queue: `cx.change` asks, to
+    /// tell when its changes function wrote the queue itself.
+    private let queueWrites = Mutex<[String: Int]>([:])
     private let overflow = Mutex(OverflowGraph())
 
     struct DeployRecord: Sendable {
@@ -113,6 +116,11 @@ final class RunContext: Sendable {
         deploys.withLock { all in all[queue] = all[queue].map { $0.spanning(deploy) } ?? deploy }
     }
     func deploy(of queue: String) -> DeployRecord? { deploys.withLock { $0[queue] } }
+
+    /// Counts a write of `queue` that `deploy` or `patch` is about to make or plan.
+    func beganWrite(of queue: String) { queueWrites.withLock { $0[queue, default: 0] += 1 } }
+    /// How many writes of `queue` `deploy` and `patch` began in this run.
+    func writesBegun(of queue: String) -> Int { queueWrites.withLock { $0[queue] ?? 0 } }
 
     /// What another run did to `queue`, from the audit log: a finished run's rows are read once
     /// (a script rolling its queues back one by one would read them all again for each).

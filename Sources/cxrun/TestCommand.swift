@@ -24,7 +24,9 @@ struct TestCommand: AsyncParsableCommand {
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
             What a failed test printed (print, log.*) is shown under its failure, and in the \
             JUnit file as the test's system-out. Ends with "N passed, N failed"; exits 1 when \
-            any test failed, or when no test ran (a --filter that matches none). A test still \
+            any test failed, or when no test ran (a --filter that matches none). A test that \
+            checks nothing (no t.eq, t.truthy, t.matches, t.raises or assert ran) fails: it \
+            could not have failed otherwise. A test still \
             running --timeout seconds (60) after its tenant is ready is stopped and fails; the \
             file goes on. Ctrl-C stops the test running (its tenant's state removed) and \
             starts no further file: what ran is reported, and the exit code is 130.

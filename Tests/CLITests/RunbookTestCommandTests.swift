@@ -179,6 +179,29 @@ struct RunbookTestCommandTests {
         #expect(both.status == 0 && both.stderr.contains("none_test.lua declares no test"), "one file with tests passes, the other is named: \(both.stderr)")
     }
 
+    /// A test that checks nothing cannot fail, whatever the script does: it fails, naming its
+    /// line. `assert` counts as a check, as the t.* checks do.
+    @Test func aTestThatChecksNothingFails() async throws {
+        let dir = try scriptFolder([
+            "book.lua": "error('broken')\n",
+            "book_test.lua": """
+                test("runs but checks nothing", function(t)
+                  t.run("book.lua")
+                end)
+                test("asserts", function(t) assert(not t.run("book.lua").ok) end)
+                test("checks", function(t) t.truthy(not t.run("book.lua").ok) end)
+                """,
+        ])
+        let r = try await runCLI(["test", "book_test.lua"], in: dir)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.hasPrefix("""
+            FAIL  book_test.lua: runs but checks nothing
+                  book_test.lua:1: the test checked nothing, so it could not fail: check what the run did (t.eq, t.truthy, t.matches, t.raises or assert)
+            ok    book_test.lua: asserts
+            """), "\(r.stdout)")
+        #expect(r.stdout.contains("ok    book_test.lua: checks") && r.stdout.contains("2 passed, 1 failed"), "\(r.stdout)")
+    }
+
     @Test func aFailedTestShowsWhatItPrinted() async throws {
         let dir = try scriptFolder(["print_test.lua": """
             print("outside any test")
@@ -187,7 +210,7 @@ struct RunbookTestCommandTests {
               log.warn("a warning")
               t.eq(1, 2)
             end)
-            test("passes", function(t) print("quiet") end)
+            test("passes", function(t) print("quiet"); t.eq(1, 1) end)
             test("floods", function(t)
               for i = 1, 20000 do print("line " .. i) end
               error("flooded")

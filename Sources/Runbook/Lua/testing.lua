@@ -8,6 +8,15 @@ local new_sim, stop_sim, sim_call, run_script, report = private.new_sim, private
 local only = private.filter()
 local type, tostring, error, pairs, ipairs, select = type, tostring, error, pairs, ipairs, select
 
+--- Checks made by the test running now (t.eq, t.truthy, t.matches, t.raises, assert): a test
+--- that made none could not fail, whatever the script did.
+local checks = 0
+local assert_ = assert
+_ENV.assert = function(v, ...)
+  checks = checks + 1
+  return assert_(v, ...)
+end
+
 --- A readable rendering of a value: tables as sorted Lua constructors.
 local function show(v, depth)
   depth = depth or 0
@@ -135,6 +144,7 @@ local function make_t(sim)
     return n
   end
   function t.eq(actual, expected, what)
+    checks = checks + 1
     if not equal(actual, expected) then
       local text = ("%sexpected %s\n     got %s"):format(what and (what .. ": ") or "", show(expected), show(actual))
       if type(actual) == "table" and type(expected) == "table" then
@@ -144,14 +154,17 @@ local function make_t(sim)
     end
   end
   function t.truthy(value, what)
+    checks = checks + 1
     if not value then fail("%sexpected a true value, got %s", what and (what .. ": ") or "", show(value)) end
   end
   function t.matches(s, pattern, what)
+    checks = checks + 1
     if type(s) ~= "string" or not s:find(pattern) then
       fail("%sexpected a string matching %q, got %s", what and (what .. ": ") or "", pattern, show(s))
     end
   end
   function t.raises(fn, code)
+    checks = checks + 1
     local ok, err = pcall(fn)
     if ok then fail("expected an error%s, none was raised", code and (" with code " .. code) or "") end
     if code and (type(err) ~= "table" or err.code ~= code) then
@@ -192,9 +205,14 @@ local function test(name, fn)
   end
   declared[name] = where:gsub(":%s*$", "")
   local sim = new_sim(name)
+  checks = 0
   local ok, err = contain(fn, make_t(sim))
   stop_sim(sim)
   local message = not ok and tostring(err) or nil
+  if ok and checks == 0 then
+    message = ("%sthe test checked nothing, so it could not fail: check what the run did (t.eq, t.truthy, t.matches, "
+      .. "t.raises or assert)"):format(where)
+  end
   -- A table raised with no __tostring: its contents, not its address.
   if message and type(err) == "table" and message:find("^table: 0x") then message = "error object " .. show(err) end
   report(name, message)

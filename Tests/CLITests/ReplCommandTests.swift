@@ -52,10 +52,11 @@ struct ReplCommandTests {
         #expect(r.status == 1 && r.stderr.contains("cxrun: 1 of 3 chunks failed\n"), "\(r.stderr)")
     }
 
-    /// A local ends with its chunk, as in `lua`; the error that follows says so, naming it.
+    /// A local ends with its chunk, as in `lua`; the error that follows says so, naming it, and so
+    /// does the name alone at the prompt (it showed a bare `nil`).
     @Test func aLocalOfAnEarlierChunkIsNamedWhereItBites() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
-        let input = "local q, n <const> = queues()[1], 2\nq.name\nlocal function f() return 1 end\nf()\nn + 1\nundefined_thing.x\n"
+        let input = "local q, n <const> = queues()[1], 2\nq.name\nlocal function f() return 1 end\nf()\nn + 1\nundefined_thing.x\nn\nundefined_thing\n"
         let r = try await runCLI(["repl"], in: dir, input: input)
         let hint = " was local to an earlier chunk and ended with it; drop `local` to keep a value)"
         #expect(r.stdout == """
@@ -63,6 +64,9 @@ struct ReplCommandTests {
             error: stdin:1: attempt to call a nil value (global 'f') (f\(hint)
             error: stdin:1: attempt to perform arithmetic on a nil value (global 'n') (n\(hint)
             error: stdin:1: attempt to index a nil value (global 'undefined_thing')
+            nil
+            (n\(hint)
+            nil
 
             """, "\(r.stdout)")
     }

@@ -8,7 +8,7 @@ local private = ...
 local read_line, pretty, contain = private.read_line, private.pretty, private.contain
 local batch = private.batch()
 local error, load, print, select, tostring, type = error, load, print, select, tostring, type
-local next, pcall, sort = next, pcall, table.sort
+local next, pcall, rawget, sort = next, pcall, rawget, table.sort
 
 local function show(...)
   local n = select("#", ...)
@@ -155,6 +155,11 @@ local function repl()
     elseif source:find("%S") then
       chunks = chunks + 1
       if report(gone, contain(f)) then failed = failed + 1 end
+      -- The name alone shows nil and raises nothing, so the hint that errors carry goes here.
+      local bare = source:match("^%s*([%a_][%w_]*)%s*$")
+      if bare and gone[bare] and rawget(_ENV, bare) == nil then
+        print(("(%s was local to an earlier chunk and ended with it; drop `local` to keep a value)"):format(bare))
+      end
       note_locals(source, gone)
     end
   end

@@ -296,7 +296,10 @@ local STATUS_ROLES = rules.set(rules.STATUS_ROLES)
 
 --- agent_status: a known status; Break needs a pause reason from the tenant's list; role Agent
 --- or Supervisor; inside the shift window. Payload: `{status=, pause_reason=, roles=|role=,
---- shift={start=, ["end"]=}, now=}` (times in seconds; `now` defaults to os.time()).
+--- shift={start=, ["end"]=, onShift=}, now=}` (times in seconds). The tenant's `onShift` (an
+--- agent's `shiftSchedule` as fetched) decides when given and `now` is not, as the binding lets
+--- the tenant's clock decide: a test tenant's pinned clock is not this machine's. Otherwise `now`
+--- (default os.time()) must fall within start..end.
 function M.rules.agent_status(p, ctx, problem)
   local path, message = rules.status_request_problem(p, { pause_reasons = limit(ctx, "pause_reasons") })
   if path then problem(path, message) end
@@ -308,10 +311,15 @@ function M.rules.agent_status(p, ctx, problem)
   end
   if not eligible then problem("role", "only %s can change status", table.concat(rules.STATUS_ROLES, " or ")) end
   local shift = p.shift
-  if is_table(shift) and type(shift.start) == "number" and type(shift["end"]) == "number" then
+  if not is_table(shift) then return end
+  local inside
+  if type(shift.onShift) == "boolean" and p.now == nil then
+    inside = shift.onShift
+  elseif type(shift.start) == "number" and type(shift["end"]) == "number" then
     local now = p.now or os.time()
-    if now < shift.start or now >= shift["end"] then problem("shift", "outside the shift window") end
+    inside = now >= shift.start and now < shift["end"]
   end
+  if inside == false then problem("shift", "outside the shift window") end
 end
 
 --- Every problem on one line, for a runbook's report: `path: message; path: message`.

@@ -252,6 +252,17 @@ function T.agent_status_rule()
   local bad = { status = "Break", roles = { "Analyst" }, shift = { start = 0, ["end"] = 100 }, now = 150 }
   A.eq(rules_of(select(2, v.run(bad, { rules = { "agent_status" } }))),
     { "agent_status:pause_reason", "agent_status:role", "agent_status:shift" })
+  -- The tenant's verdict (onShift, by its clock) decides over this machine's clock; an explicit
+  -- `now` is judged against the window.
+  local window = { start = 0, ["end"] = 100 }  -- long past by os.time()
+  A.eq(select(1, v.run({ status = "Available", role = "Agent", shift = { start = 0, ["end"] = 100, onShift = true } },
+    { rules = { "agent_status" } })), true)
+  A.eq(rules_of(select(2, v.run({ status = "Available", role = "Agent", shift = { start = 0, ["end"] = os.time() + 3600, onShift = false } },
+    { rules = { "agent_status" } }))), { "agent_status:shift" })
+  A.eq(rules_of(select(2, v.run({ status = "Available", role = "Agent", shift = { start = 0, ["end"] = 100, onShift = true }, now = 150 },
+    { rules = { "agent_status" } }))), { "agent_status:shift" })
+  A.eq(rules_of(select(2, v.run({ status = "Available", role = "Agent", shift = window }, { rules = { "agent_status" } }))),
+    { "agent_status:shift" })
   A.eq(rules_of(select(2, v.run({ status = "Napping", role = "Agent" }, { rules = { "agent_status" } }))), { "agent_status:status" })
   A.eq(rules_of(select(2, v.run({ status = "Break", pause_reason = "Nap", role = "Agent" }, { rules = { "agent_status" } }))),
     { "agent_status:pause_reason" })

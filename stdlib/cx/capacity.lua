@@ -9,6 +9,28 @@ local MAX_AGENTS = 1000000
 
 local check = require("cx.check").number("cx.capacity")
 
+--- The least n in lo..hi for which `ok(n)` holds, or nil; `ok` must hold for every n above one
+--- where it holds (more agents never serve worse). Doubling, then halving: a few dozen
+--- evaluations, where counting up one agent at a time evaluated (each in O(n)) up to the limit.
+---@param lo integer
+---@param hi integer
+---@param ok fun(n: integer): boolean
+---@return integer?
+local function least(lo, hi, ok)
+  if ok(lo) then return lo end
+  local bad, good = lo, nil
+  while not good do
+    if bad >= hi then return nil end
+    local next_n = math.min(hi, math.max(bad + 1, bad * 2))
+    if ok(next_n) then good = next_n else bad = next_n end
+  end
+  while good - bad > 1 do
+    local mid = (bad + good) // 2
+    if ok(mid) then good = mid else bad = mid end
+  end
+  return good
+end
+
 --- Traffic intensity in erlangs: contacts per `period` seconds times handle time.
 ---@param contacts number   contacts arriving in the period
 ---@param period number     period length in seconds
@@ -96,12 +118,10 @@ function M.agents_required(traffic, aht, target, threshold, shrinkage, concurren
   check("agents_required", "concurrency", concurrency, 1, nil, { optional = true })
   if shrinkage == 1 then error("cx.capacity.agents_required: shrinkage 1 leaves nobody on the phones", 2) end
   local per_agent = math.max(1, math.floor(concurrency or 1))
-  local slots = math.max(1, math.floor(traffic) + 1)
-  while M.service_level(slots, traffic, aht, threshold) < target do
-    slots = slots + 1
-    if slots > MAX_AGENTS then
-      error(("cx.capacity.agents_required: %s of contacts within %s s cannot be met with %d agents"):format(target, threshold, MAX_AGENTS), 2)
-    end
+  local slots = least(math.max(1, math.floor(traffic) + 1), MAX_AGENTS,
+    function(n) return M.service_level(n, traffic, aht, threshold) >= target end)
+  if not slots then
+    error(("cx.capacity.agents_required: %s of contacts within %s s cannot be met with %d agents"):format(target, threshold, MAX_AGENTS), 2)
   end
   local n = math.ceil(slots / per_agent)
   local s = shrinkage or 0
@@ -151,6 +171,30 @@ local function one_minus_exp(x)
   return 1 - math.exp(-x)
 end
 
+-- The most terms of the chain summed: about a second of CPU at most. Past it the sum was cut off and a
+-- wrong answer returned after seconds of work (a patience of 2^53 s, a million erlangs on one agent).
+local MAX_TERMS = 5e6
+
+--- Roughly how many terms the chain's tail needs before they fall below 1e-18 of its sum: until
+--- hang-ups outpace arrivals (n + j theta > a), then about 41 e-folds of decay.
+---@return number
+local function terms_needed(n, a, theta)
+  local cross = math.max(0, (a - n) / theta)
+  local decay = math.sqrt(83 * a / theta)
+  if n > a then decay = math.min(decay, 41.5 / math.log(n / a)) end
+  return cross + decay
+end
+
+--- Raises, at the caller of `fname` (`level`), when the chain would take more than MAX_TERMS terms.
+local function within_reach(fname, level, n, a, aht, patience)
+  local needed = terms_needed(n, a, aht / patience)
+  if needed > MAX_TERMS then
+    error(("cx.capacity.%s: %s erlangs on %d agents with a patience of %s s (aht %s s) has no answer within reach: "
+      .. "the queue would not settle for about %.0e callers (at most %.0e here); check the inputs' units"):format(
+      fname, tostring(a), n, tostring(patience), tostring(aht), needed, MAX_TERMS), level + 1)
+  end
+end
+
 --- The chain's sums for `agents` serving `traffic` erlangs with patience `theta` (in handle
 --- times), and, with `t` (in handle times), the answered-within-t sum.
 ---@return table sums {low=, busy=, queued=, waiting=, within=}
@@ -190,7 +234,8 @@ local function erlang_a_sums(agents, traffic, theta, t)
       term, pn = term / 1e150, pn / 1e150
     end
     if n + j * theta > a and term < 1e-18 * (s.low + s.queued) then break end
-    if j > 50000000 then break end
+    -- within_reach keeps every call far below this; a sum cut off would be a wrong answer.
+    if j > 4 * MAX_TERMS then error("cx.capacity: the Erlang A chain did not settle", 0) end
   end
   s.pn = pn
   return s
@@ -210,6 +255,7 @@ function M.erlang_a(agents, traffic, aht, patience)
   check("erlang_a", "aht", aht, 0, nil, { above = true })
   check("erlang_a", "patience", patience, 0, nil, { above = true })
   if traffic == 0 then return { wait_probability = 0, abandon_probability = 0, mean_wait = 0 } end
+  within_reach("erlang_a", 2, agents, traffic, aht, patience)
   local theta = aht / patience
   local s = erlang_a_sums(agents, traffic, theta)
   -- Erlang B underflowed: so many agents for the traffic that nobody waits (to 1e-300).
@@ -239,6 +285,7 @@ function M.erlang_a_service_level(agents, traffic, aht, patience, threshold)
   check("erlang_a_service_level", "patience", patience, 0, nil, { above = true })
   check("erlang_a_service_level", "threshold", threshold, 0)
   if traffic == 0 then return 1 end
+  within_reach("erlang_a_service_level", 2, agents, traffic, aht, patience)
   local s = erlang_a_sums(agents, traffic, aht / patience, threshold / aht)
   if s.low == math.huge then return 1 end
   return math.max(0, math.min(1, s.within / (s.low + s.queued)))
@@ -262,13 +309,13 @@ function M.erlang_a_agents_required(traffic, aht, patience, target, threshold, a
   check("erlang_a_agents_required", "abandon_cap", abandon_cap, 0, 1, { optional = true })
   local cap = abandon_cap or 1
   local n = math.max(1, math.floor(traffic * 0.5))
-  while n <= 100000 do
-    if M.erlang_a_service_level(n, traffic, aht, patience, threshold) >= target
-      and M.erlang_a(n, traffic, aht, patience).abandon_probability <= cap then
-      return n
-    end
-    n = n + 1
-  end
+  -- The first candidate is the costliest: fewer agents only lengthen the chain.
+  if traffic > 0 then within_reach("erlang_a_agents_required", 2, n, traffic, aht, patience) end
+  local found = least(n, 100000, function(m)
+    return M.erlang_a_service_level(m, traffic, aht, patience, threshold) >= target
+      and M.erlang_a(m, traffic, aht, patience).abandon_probability <= cap
+  end)
+  if found then return found end
   error(("cx.capacity.erlang_a_agents_required: %s within %s s (abandons <= %s) cannot be met with 100000 agents"):format(
     target, threshold, cap), 2)
 end

@@ -86,6 +86,13 @@ function T.erlang_a_staffing_meets_the_target_and_the_cap_with_one_agent_less_mi
   local n = c.erlang_a_agents_required(25, 180, 60, 0.8, 20, 0.02)
   A.truthy(c.erlang_a_service_level(n, 25, 180, 60, 20) >= 0.8 and c.erlang_a(n, 25, 180, 60).abandon_probability <= 0.02)
   A.truthy(c.erlang_a_service_level(n - 1, 25, 180, 60, 20) < 0.8 or c.erlang_a(n - 1, 25, 180, 60).abandon_probability > 0.02)
+  -- A target met only far above the traffic is found by halving, not by counting up one agent
+  -- at a time (each count O(n): this one took a minute and a half).
+  local many = c.erlang_a_agents_required(1000, 2, 10000, 1, 0.5, 1e-300)
+  A.truthy(c.erlang_a_service_level(many, 1000, 2, 10000, 0.5) >= 1 and c.erlang_a(many, 1000, 2, 10000).abandon_probability <= 1e-300)
+  local big = c.erlang_a_agents_required(1000, 2, 10000, 0.8, 0.5, 0.001)
+  A.truthy(c.erlang_a_service_level(big, 1000, 2, 10000, 0.5) >= 0.8 and c.erlang_a(big, 1000, 2, 10000).abandon_probability <= 0.001)
+  A.truthy(c.erlang_a_service_level(big - 1, 1000, 2, 10000, 0.5) < 0.8 or c.erlang_a(big - 1, 1000, 2, 10000).abandon_probability > 0.001)
 end
 
 -- Chat: an agent holds several conversations at once; the queue's concurrency counts.
@@ -116,6 +123,11 @@ function T.bad_inputs_fail_instead_of_answering()
   fails(function() return c.erlang_a(10.5, 10, 180, 60) end, "cx.capacity.erlang_a: agents must be a whole number")
   fails(function() return c.erlang_a_service_level(12, 10, 180, -1, 20) end, "patience must be > 0")
   fails(function() return c.erlang_a_agents_required(10, 180, 60, 0 / 0, 20) end, "target must be a finite number")
+  -- A chain that would not settle within reach fails at once, naming the inputs: it was cut off
+  -- after seconds of work and a wrong answer returned.
+  fails(function() return c.erlang_a(2, 2, 2, 2 ^ 53) end, "cx.capacity.erlang_a: 2 erlangs on 2 agents with a patience of")
+  fails(function() return c.erlang_a_service_level(1, 1e6, 2, 1000, 20) end, "has no answer within reach")
+  fails(function() return c.erlang_a_agents_required(1e5, 2, 1e9, 0.8, 20) end, "cx.capacity.erlang_a_agents_required: ")
   -- The worked example still answers.
   A.eq(c.agents_required(10, 180, 0.8, 20), 14)
 end

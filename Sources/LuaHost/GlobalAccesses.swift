@@ -5,12 +5,15 @@ public struct GlobalAccess: Sendable, Equatable {
     public var isWrite: Bool
     /// A read that calls the global with a string literal first (`webhook("wfm", …)`): that string.
     public var literalArgument: String?
+    /// A read indexed at once by a constant name (`cx.each`): that name.
+    public var field: String?
 
-    public init(name: String, line: Int, isWrite: Bool, literalArgument: String? = nil) {
+    public init(name: String, line: Int, isWrite: Bool, literalArgument: String? = nil, field: String? = nil) {
         self.name = name
         self.line = line
         self.isWrite = isWrite
         self.literalArgument = literalArgument
+        self.field = field
     }
 }
 
@@ -45,7 +48,7 @@ struct ChunkReader {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     // Instruction fields (lopcodes.h, iABC): op 7 bits, A 8, k 1, B 8, C 8.
-    private static let opGetTabUp: UInt32 = 11, opSetTabUp: UInt32 = 15
+    private static let opGetTabUp: UInt32 = 11, opGetField: UInt32 = 14, opSetTabUp: UInt32 = 15
     // iABx: op 7 bits, A 8, Bx 17.
     private static let opLoadK: UInt32 = 3, opCall: UInt32 = 68, opTailCall: UInt32 = 69
 
@@ -106,7 +109,8 @@ struct ChunkReader {
             }
             let op = i & 0x7F, a = Int((i >> 7) & 0xFF), b = Int((i >> 16) & 0xFF), c = Int((i >> 24) & 0xFF)
             if op == Self.opGetTabUp, b == env, let name = strings[c] {
-                out.append(GlobalAccess(name: name, line: line, isWrite: false, literalArgument: Self.literalArgument(code, at: pc, strings)))
+                out.append(GlobalAccess(name: name, line: line, isWrite: false, literalArgument: Self.literalArgument(code, at: pc, strings),
+                                        field: Self.field(code, at: pc, strings)))
             } else if op == Self.opSetTabUp, a == env, let name = strings[b] {
                 out.append(GlobalAccess(name: name, line: line, isWrite: true))
             }
@@ -129,6 +133,15 @@ struct ChunkReader {
             if a == register + 1 { return nil }
         }
         return nil
+    }
+
+    /// The constant name the global read at `pc` is indexed with by the next instruction
+    /// (GETFIELD from the register it was read into), if it is.
+    private static func field(_ code: [UInt32], at pc: Int, _ strings: [Int: String]) -> String? {
+        guard pc + 1 < code.count else { return nil }
+        let next = code[pc + 1]
+        guard next & 0x7F == opGetField, (next >> 16) & 0xFF == (code[pc] >> 7) & 0xFF else { return nil }
+        return strings[Int((next >> 24) & 0xFF)]
     }
 
     private mutating func byte() throws -> UInt8 {

@@ -12,7 +12,9 @@ struct CheckCommand: ParsableCommand {
             Besides syntax, a read of a global that nothing defines (neither the sandbox nor the \
             script) is reported with the closest name: `fecth(id)` fails a run where it stands, \
             after the changes before it; here it is found first. (To read a global that may be \
-            missing on purpose, use rawget(_G, "name").) So is an assignment to a name of the \
+            missing on purpose, use rawget(_G, "name").) So are a field of cx that it does not \
+            have (`cx.chnage`), a require of a module neither the stdlib nor the script's \
+            folder holds (`require("cx.valdiate")`), and an assignment to a name of the \
             sandbox's own (`fetch = ...`, `print = nil`): the run loses it. Exits 1 when any \
             script fails to compile or has such a problem, 2 when one cannot be read.
             """

@@ -161,6 +161,25 @@ struct CLITests {
             """, "\(r.stderr)")
     }
 
+    /// A misspelt helper of `cx` (`cx.require_sucess`) and a module no root holds (`cx.valdiate`)
+    /// fail the check at their lines, with the closest name: they stopped a run there, after its
+    /// earlier changes.
+    @Test func checkNamesAFieldOfCxAndAModuleNothingDefines() async throws {
+        let dir = try scriptFolder([
+            "typo.lua": "local rows = cx.each({}, print)\ncx.require_sucess(rows)\nlocal v = require('cx.valdiate')\nlocal h = require('lib.helpr')\nprint(cx.zzzz)\n",
+            "fine.lua": "local v = require('cx.validate')\nlocal h = require('lib.helper')\nprint(cx.change, cx.args, cx.tenant, cx.null, v, h)\n",
+            "lib/helper.lua": "return {}\n",
+        ])
+        let r = try await runCLI(["check", "typo.lua", "fine.lua"], in: dir)
+        #expect(r.status == 1 && r.stdout == "ok  fine.lua\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.hasPrefix("""
+            typo.lua:2: cx.require_sucess is not defined (did you mean cx.require_success?): cx holds the bindings and cx.each, cx.change, …
+            typo.lua:3: module 'cx.valdiate' not found (did you mean cx.validate?); looked for:\u{20}
+            """), "\(r.stderr)")
+        #expect(r.stderr.contains("typo.lua:4: module 'lib.helpr' not found (did you mean lib.helper?)"), "\(r.stderr)")
+        #expect(r.stderr.contains("typo.lua:5: cx.zzzz is not defined: cx holds"), "\(r.stderr)")
+    }
+
     /// `-- wait=60 wait=90` ran with wait 60: the first of a repeated KEY won, unseen.
     @Test func aScriptArgumentKeyGivenTwiceIsAUsageError() async throws {
         let dir = try scriptFolder(["book.lua": "print(cx.args.wait)\n"])

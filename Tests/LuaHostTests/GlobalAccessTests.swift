@@ -58,6 +58,21 @@ struct GlobalAccessTests {
         #expect(GlobalAccesses.of(source: "x = = 1", chunkName: "=t") == nil, "a syntax error is the syntax check's to report")
     }
 
+    /// A global indexed at once by a constant name (`cx.each`, and `local c = cx; c.other`) names
+    /// it; other indexing does not.
+    @Test func theFieldAGlobalIsIndexedWith() throws {
+        let source = """
+            cx.each({}, print)
+            local r = cx.chnage
+            print(cx["change"], cx[k], cx)
+            local c = cx; c.other()
+            function f() return cx.spawn end
+            """
+        let reads = try #require(GlobalAccesses.of(source: source, chunkName: "=t")).filter { $0.name == "cx" }
+        #expect(reads.map(\.line) == [1, 2, 3, 3, 3, 4, 5])
+        #expect(reads.map(\.field) == ["each", "chnage", "change", nil, nil, "other", "spawn"], "a local read of cx indexed next is cx's field too")
+    }
+
     /// A global called with a string literal first (`webhook("wfm", …)`) names it; any other
     /// first argument, or a read that is not that call, names none.
     @Test func theStringLiteralAGlobalIsCalledWith() throws {

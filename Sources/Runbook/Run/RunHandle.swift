@@ -45,6 +45,12 @@ public enum RunbookChecker {
     /// bindings are not among them: a test runs a script (`t.run`) and reads the tenant (`t.sim`).
     public static let testGlobals = luaGlobals.union(["cx", "log", "test"])
 
+    /// The fields of `cx` (its bindings and helpers, and `args`, `run`, `tenant`, `null`): a test
+    /// compares it with a live run's `cx`.
+    public static let cxFields: Set<String> = bindings.union([
+        "args", "array", "change", "each", "null", "require_success", "run", "sleep", "spawn", "tenant", "wait",
+    ])
+
     /// The bindings: in a runbook's sandbox, not in a test file's.
     public static let bindings = sandboxGlobals.subtracting(testGlobals)
 
@@ -66,20 +72,55 @@ public enum RunbookChecker {
         let folder = (path as NSString).deletingLastPathComponent
         let modules = ModuleResolver(stdlib: stdlib, scriptDirectory: folder.isEmpty ? "." : folder)
         defined.formUnion(globalsSet(byModulesOf: source, modules))
+        let setsCx = accesses.contains { $0.isWrite && $0.name == "cx" }
         var seen: Set<String> = []
         return accesses.compactMap { access in
-            guard seen.insert((access.isWrite ? "=" : "") + access.name).inserted else { return nil }  // once per name and kind
+            // Once per name and kind (per field of cx, per module required).
+            let key = access.isWrite ? "=" + access.name
+                : access.name == "cx" ? "cx." + (access.field ?? "") : access.name == "require" ? "require:" + (access.literalArgument ?? "") : access.name
+            guard seen.insert(key).inserted else { return nil }
             if access.isWrite {
                 // The sandbox's names are read-only to luacheck too: a runbook that assigns one
                 // loses the binding (or `string`, `print`) for the rest of its run.
                 guard sandboxGlobals.contains(access.name) else { return nil }
                 return "\(path):\(access.line): \(access.name) is the sandbox's own; assigning it replaces it for the rest of the run (use a local)"
             }
+            if access.name == "cx", !setsCx { return cxFieldProblem(access, path: path) }
+            if access.name == "require", let name = access.literalArgument { return moduleProblem(name, line: access.line, path: path, modules) }
             guard !defined.contains(access.name) else { return nil }
             if isTest, let hint = testFileHint(for: access.name) { return "\(path):\(access.line): \(hint)" }
             let near = closest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
             return "\(path):\(access.line): \(access.name) is not defined\(near): neither a binding nor a global the script sets"
         }
+    }
+
+    /// `cx.NAME` where `cx` has no such field: it would fail at that line, after what ran before it.
+    private static func cxFieldProblem(_ access: GlobalAccess, path: String) -> String? {
+        guard let field = access.field, !cxFields.contains(field) else { return nil }
+        let near = closest(to: field, in: cxFields).map { " (did you mean cx.\($0)?)" } ?? ""
+        return "\(path):\(access.line): cx.\(field) is not defined\(near): cx holds the bindings and cx.each, cx.change, …"
+    }
+
+    /// `require("NAME")` of a module neither the stdlib nor the script's folder holds.
+    private static func moduleProblem(_ name: String, line: Int, path: String, _ modules: ModuleResolver) -> String? {
+        guard case .failure(let why) = modules.resolve(name) else { return nil }
+        guard case .notFound(_, let searched) = why, let near = closest(to: name, in: moduleNames(modules)) else { return "\(path):\(line): \(why)" }
+        return "\(path):\(line): module '\(name)' not found (did you mean \(near)?); looked for: \(searched.joined(separator: ", "))"
+    }
+
+    /// The modules the roots hold, as `require` names them (two folders deep: `cx.validate`).
+    private static func moduleNames(_ modules: ModuleResolver) -> Set<String> {
+        var names: Set<String> = []
+        for root in modules.roots {
+            for top in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] {
+                if top.hasSuffix(".lua") { names.insert(String(top.dropLast(4))); continue }
+                let folder = (root.path as NSString).appendingPathComponent(top)
+                for file in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where file.hasSuffix(".lua") {
+                    names.insert("\(top).\(file.dropLast(4))")
+                }
+            }
+        }
+        return names
     }
 
     /// The globals set by the modules `source` requires (`require("name")` with a literal name),

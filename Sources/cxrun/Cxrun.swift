@@ -13,8 +13,8 @@ struct Cxrun: AsyncParsableCommand {
               1    the script failed (the error names the script line); a shipped runbook
                    also fails when a change it was asked for did not happen
               2    usage or configuration error
-              3    a sandbox limit was hit (memory, instructions, deadline, stack depth, or a
-                   string larger than Lua can hold)
+              3    a sandbox limit was hit (memory, instructions, deadline, stack depth,
+                   or a string larger than Lua can hold)
               4    the script finished, but work did not happen: a webhook delivery it
                    did not wait for failed (listed after the summary), or the output
                    could not be written (e.g. a full disk)

@@ -11,6 +11,10 @@ struct CLITests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("run") && r.stdout.contains("check"))
         #expect(r.stdout.contains("3    a sandbox limit was hit"))
+        // The exit-code table is hard-wrapped: a line past 80 columns was wrapped again, leaving a
+        // lone "a" at the margin. Every line of it keeps its indent.
+        let table = r.stdout.components(separatedBy: "Exit codes:\n").last?.components(separatedBy: "\n\n").first ?? ""
+        #expect(table.split(separator: "\n").allSatisfy { $0.hasPrefix("  ") } && table.contains("string larger than Lua can hold"), "\(table)")
         let run = try await runCLI(["run", "--help"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("--timeout") && run.stdout.contains("--memory") && run.stdout.contains("--instructions"))

@@ -54,7 +54,9 @@ struct BindingTests {
     /// `queues({chanel = "voice"})` listed every queue, and a script meant for the voice queues
     /// acted on all of them; `{wiat = true}` did not wait, `{dryrun = true}` on deploy wrote. A
     /// misspelt webhook name gets the nearest configured one (computed here: a literal one refuses
-    /// the run before it starts), a queue's name given to fetch a hint.
+    /// the run before it starts), a queue's name given to fetch a hint. A filter's channel or status
+    /// that cx.rules does not know is refused too (it matched nothing, and the script went on with
+    /// no queue or agent); they are compared ignoring case, as the API's status filter does.
     @Test func optionsACallDoesNotKnowAreRefusedAtTheScriptsLine() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
@@ -76,7 +78,10 @@ struct BindingTests {
                 try(function() local r = queues({"voice"}); return r end)
                 try(function() local r = webhook(("wfn"):lower(), {x = 1}); return r end)
                 try(function() local r = fetch("Voice - Billing 1"); return r end)
+                try(function() local r = agents({status = "Avialable"}); return r end)
+                try(function() local r = queues({channel = "sms"}); return r end)
                 print(#queues({ids = {}}), #queues({channel = "voice", ids = {q.id}}), #queues({}))
+                print(#queues({channel = "Voice"}) == #queues({channel = "voice"}), #agents({status = "available"}) == #agents({status = "Available"}))
                 """#)
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             #expect(output == """
@@ -95,7 +100,10 @@ struct BindingTests {
                 book.lua:15: bad argument #1 to 'queues' (table of filter keys expected, got a list); known: channel, ids, name
                 sandbox: webhook: 'wfn' is not configured (did you mean wfm? configured: wfm)
                 not_found: queue Voice - Billing 1 not found; fetch takes a queue's id (queues({name = "..."}) finds one by name) (HTTP 404)
+                book.lua:18: agents: filter.status 'Avialable' is not one of Available, Busy, Break, Training, Offline (did you mean Available?)
+                book.lua:19: queues: filter.channel 'sms' is not one of chat, email, voice
                 0\t1\t48
+                true\ttrue
 
                 """, "\(output)")
             #expect(try await bench.requests().allSatisfy { $0["method"]?.stringValue == "GET" || $0["path"]?.stringValue?.hasPrefix("/api/") != true },

@@ -28,6 +28,10 @@ struct BindingOptions {
     /// What the table is (`filter`, `opts`).
     let name: String
     let known: [String: Kind]
+    /// The values a string key accepts, when they are known (compared ignoring case: the API's
+    /// filters do); any other is refused with the closest. A misspelt `status` matched nothing, and
+    /// a script went on with no agent at all.
+    var values: [String: [String]] = [:]
 
     /// Argument `index` of `call`: nil and `{}` are no options (`.object([:])`).
     func read(_ call: LuaCall, _ index: Int32) throws(ScriptError) -> JSONValue {
@@ -48,6 +52,12 @@ struct BindingOptions {
             }
             guard let v = fields[key], kind.admits(v) else {
                 throw .message("\(binding): \(name).\(key) must be \(kind.rawValue), got \(fields[key]?.typeName ?? "nil")")
+            }
+            if let allowed = values[key], !allowed.isEmpty, let given = v.stringValue,
+                !allowed.contains(where: { $0.caseInsensitiveCompare(given) == .orderedSame })
+            {
+                let near = RunbookChecker.closest(to: given, in: Set(allowed)).map { " (did you mean \($0)?)" } ?? ""
+                throw .message("\(binding): \(name).\(key) '\(given)' is not one of \(allowed.joined(separator: ", "))\(near)")
             }
         }
         return .object(fields)

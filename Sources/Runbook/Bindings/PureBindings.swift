@@ -11,7 +11,7 @@ struct PureBindings {
 
     var hidden: [(String, LuaFunction)] {
         [("audit_pure", auditPure), ("now", now), ("known", known), ("known_generation", knownGeneration), ("queue", queue), ("queues_listed", queuesListed), ("overflow_upstream", overflowUpstream),
-         ("queue_writes", queueWrites)]
+         ("queue_writes", queueWrites), ("filter_values", filterValues)]
     }
 
     /// `build(base, changes)`: `changes` deep-merged over a copy of `base`; arrays replace,
@@ -75,6 +75,14 @@ struct PureBindings {
     /// (`cx.change` compares it around its changes function).
     private func queueWrites(_ call: LuaCall) throws(ScriptError) -> LuaReply {
         try call.returning(.int(Int64(call.string(1).map(context.writesBegun(of:)) ?? 0)))
+    }
+
+    /// `filter_values({channel = {...}, status = {...}})`: what the read filters accept, from the
+    /// one rule table (cx.rules), given once as the run starts.
+    private func filterValues(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let lists = (try? call.value(1))?.objectValue ?? [:]
+        context.filterValues = lists.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+        return .values(0)
     }
 
     /// The latest document this run fetched for a queue, or nil (the validators walk overflow chains with it).

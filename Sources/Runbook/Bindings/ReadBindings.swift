@@ -13,7 +13,8 @@ struct ReadBindings {
 
     /// `queues({channel=, name=, ids={...}})`: every queue, filtered.
     private func queues(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        let filter = try BindingOptions(binding: "queues", name: "filter", known: ["channel": .string, "name": .string, "ids": .strings]).read(call, 1)
+        let filter = try BindingOptions(binding: "queues", name: "filter", known: ["channel": .string, "name": .string, "ids": .strings],
+                                        values: context.filterValues.filter { $0.key == "channel" }).read(call, 1)
         let context = self.context
         return try context.audited("queues", target: nil, args: filter, effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.queues() }
@@ -22,7 +23,7 @@ struct ReadBindings {
             // Given, even empty, ids pick: a selection that came out empty picks no queue, not all.
             let ids = filter["ids"].map { Set($0.arrayValue?.compactMap(\.stringValue) ?? []) }
             let matching = sent.value.filter { q in
-                if let channel = filter["channel"]?.stringValue, q["channel"]?.stringValue != channel { return false }
+                if let channel = filter["channel"]?.stringValue, q["channel"]?.stringValue?.lowercased() != channel.lowercased() { return false }
                 if let name = filter["name"]?.stringValue, q["name"]?.stringValue?.lowercased().contains(name.lowercased()) != true { return false }
                 if let ids, !ids.contains(q["id"]?.stringValue ?? "") { return false }
                 return true
@@ -42,7 +43,8 @@ struct ReadBindings {
 
     /// `agents({queue=, status=})`.
     private func agents(_ call: LuaCall) throws(ScriptError) -> LuaReply {
-        let filter = try BindingOptions(binding: "agents", name: "filter", known: ["queue": .string, "status": .string]).read(call, 1)
+        let filter = try BindingOptions(binding: "agents", name: "filter", known: ["queue": .string, "status": .string],
+                                        values: context.filterValues.filter { $0.key == "status" }).read(call, 1)
         let context = self.context
         return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter, effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.users(queueID: filter["queue"]?.stringValue, status: filter["status"]?.stringValue) }

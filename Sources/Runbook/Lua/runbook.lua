@@ -30,6 +30,13 @@ local webhooks = cx.array {}
 for i, name in ipairs(tenant.webhooks) do webhooks[i] = name end
 cx.tenant = { name = tenant.name, limits = copy(tenant.limits, true), webhooks = webhooks }
 
+-- What the read filters accept, from the one rule table: a misspelt channel or status matched
+-- nothing, and a script went on with no queue or agent, exit 0. (No stdlib: no check.)
+do
+  local found, rule_table = pcall(require, "cx.rules")
+  if found then private.filter_values({ channel = rule_table.CHANNELS, status = rule_table.STATUSES }) end
+end
+
 local validators
 local loading = {}
 

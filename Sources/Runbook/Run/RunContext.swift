@@ -29,6 +29,8 @@ final class RunContext: Sendable {
     private let plannedStatuses = Mutex<[String: JSONValue]>([:])
     private let plans = Mutex<[PlannedChange]>([])
     private let listedAll = Atomic<Bool>(false)
+    /// What the read filters accept (`channel`, `status`), from cx.rules as the run's Lua loaded it.
+    private let filterValueLists = Mutex<[String: [String]]>([:])
     private let lost = Mutex<[String]>([])
     private let otherRuns = Mutex<[String: [String: DeployRecord]]>([:])
     private let plannedDocuments = Mutex<[String: (over: Int64, document: JSONValue)]>([:])
@@ -91,6 +93,11 @@ final class RunContext: Sendable {
     /// Whether the run has listed all of the tenant's queues.
     var listedAllQueues: Bool { listedAll.load(ordering: .relaxed) }
     func rememberListedAll() { listedAll.store(true, ordering: .relaxed) }
+    /// The values each read filter key accepts (none known: any).
+    var filterValues: [String: [String]] {
+        get { filterValueLists.withLock { $0 } }
+        set { filterValueLists.withLock { $0 = newValue } }
+    }
 
     /// The latest fetched document of a queue.
     func latestFetched(_ id: String) -> JSONValue? {

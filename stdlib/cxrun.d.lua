@@ -105,14 +105,16 @@ function agent_status(user_id, req) end
 function webhook(name, payload, opts) end
 
 --- A filter key it does not know, or a value of the wrong kind, fails at the call; `ids`, given, picks (`{}`: none).
----@param filter { channel: string?, name: string?, ids: string[]? }?
+--- `channel` is one of cx.rules.CHANNELS (any case), else the call fails.
+---@param filter { channel: "voice"|"chat"|"email"|string?, name: string?, ids: string[]? }?
 ---@return cx.Queue[]
 function queues(filter) end
 
 ---@return table[]
 function skills() end
 
----@param filter { queue: string?, status: string? }?
+--- `status` is one of cx.rules.STATUSES (any case), else the call fails.
+---@param filter { queue: string?, status: "Available"|"Busy"|"Break"|"Training"|"Offline"|string? }?
 ---@return cx.Agent[]
 function agents(filter) end
 

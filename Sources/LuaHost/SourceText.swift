@@ -13,9 +13,13 @@ public enum SourceText {
         }
     }
 
-    /// `source` as Lua compiles a file: a first line starting with `#` (`#!/usr/bin/env cxrun run`)
-    /// blanked, as the `lua` interpreter skips it; its newline stays, so every line keeps its number.
+    /// `source` as Lua compiles a file (lauxlib's skipcomment): a UTF-8 byte-order mark dropped
+    /// (editors on Windows write one; it was "unexpected symbol near '<\239>'"), then a first line
+    /// starting with `#` (`#!/usr/bin/env cxrun run`) blanked, as the `lua` interpreter skips it;
+    /// its newline stays, so every line keeps its number.
     public static func compilable(_ source: String) -> String {
+        var source = source
+        if source.unicodeScalars.first == "\u{FEFF}" { source = String(source.unicodeScalars.dropFirst()) }
         guard source.utf8.first == UInt8(ascii: "#") else { return source }
         guard let newline = source.utf8.firstIndex(of: UInt8(ascii: "\n")) else { return "" }
         return String(decoding: source.utf8[newline...], as: UTF8.self)

@@ -33,6 +33,24 @@ struct SourceTextTests {
                 "\(outcome.message ?? "")")
     }
 
+    /// A file saved with a UTF-8 byte-order mark (Windows editors) compiles, as `lua` compiles it:
+    /// it was "unexpected symbol near '<\239>'" at line 1. The mark may precede a `#!` line; a
+    /// mark further in is the script's own text.
+    @Test func aFileMayStartWithAByteOrderMark() async throws {
+        #expect(SourceText.compilable("\u{FEFF}print(1)\n") == "print(1)\n")
+        #expect(SourceText.compilable("\u{FEFF}#!/usr/bin/env cxrun run\nprint(1)\n") == "\nprint(1)\n")
+        #expect(SourceText.compilable("print(1)\u{FEFF}") == "print(1)\u{FEFF}")
+        let dir = try TempDir()
+        dir.write("lib/bom.lua", "\u{FEFF}return {answer = 42}\r\n")
+        let (outcome, output) = await runLua("\u{FEFF}print(require('lib.bom').answer)\r\nerror('at line 2')\r\n", scriptDir: dir.path)
+        #expect(output == "42\n", "\(output)")
+        #expect(outcome.message?.hasPrefix("test.lua:2: at line 2") == true, "\(outcome.message ?? "")")
+        guard case .success = ScriptChecker.compile(source: "\u{FEFF}local a = 1\n", chunkName: "@check.lua") else {
+            Issue.record("cxrun check refused a file with a byte-order mark")
+            return
+        }
+    }
+
     /// A script or module file may start with a `#!` line, as a file `lua` runs may: it was a
     /// syntax error ("unexpected symbol near '#'"). The line is blanked, so later lines keep their
     /// numbers; a REPL line starting with `#` (the length operator) is not a file and is untouched.

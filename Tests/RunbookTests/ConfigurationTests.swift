@@ -45,6 +45,8 @@ struct ConfigurationTests {
             secret_env = "PROD_SECRET"\r\n
             """
         let tenant = try resolve(text, tenant: nil)
+        // Saved by Notepad: a byte-order mark first. It was "expected a key, found byte 0xEF".
+        #expect(try resolve("\u{FEFF}" + text, tenant: nil).name == "prod")
         #expect(tenant.name == "prod")
         #expect(tenant.endpoint?.scopes == ["routing:queue:view", "routing:queue:update"])
         #expect(tenant.endpoint?.rateLimit == 1000)

@@ -14,8 +14,11 @@ enum TOMLFile {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw Failure(line: line(ofFirstInvalidUTF8In: data), message: "is not valid UTF-8")
         }
+        // A UTF-8 byte-order mark (Notepad writes one) is not the document's: skipped, as TOML
+        // parsers generally do. It was "expected a key, found byte 0xEF" at line 1.
+        let document = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         do {
-            return try TOMLParser.parse(text)
+            return try TOMLParser.parse(document)
         } catch {
             throw Failure(line: error.line, message: error.message)
         }

@@ -12,6 +12,9 @@ public struct RunOutcome: Sendable {
     public var message: String?
     /// The Lua traceback of the failing coroutine.
     public var traceback: String?
+    /// The failure is a task's that nothing waited for (`cx.spawn` without `cx.wait`): the main
+    /// chunk had run to its end.
+    public var unwaitedTask = false
     /// What the main chunk returned.
     public var results: [LuaValue]
     public var instructions: Int64

@@ -22,6 +22,8 @@ final class Scheduler {
         var message: String
         var traceback: String
         var errorRef: Int32
+        /// A task's that nothing waited for, reported once the main chunk had ended.
+        var unwaited = false
     }
 
     enum TaskState {
@@ -237,7 +239,9 @@ final class Scheduler {
             if case .failed(let f) = record.state, !record.observed { return (id, f) }
             return nil
         }).first {
-            return .failure(failure)
+            var unwaited = failure
+            unwaited.unwaited = true
+            return .failure(unwaited)
         }
         return .success(mainResults())
     }

@@ -95,7 +95,9 @@ public enum ScriptRunner {
                 outcome.results = results
             case .failure(let failure):
                 outcome.status = classify(failure.message, vm: vm)
-                outcome.message = failure.message
+                // The script ran to its end; only the task's error would not say why it failed.
+                outcome.message = failure.unwaited ? failure.message + " (in a task that nothing waited for: cx.wait it to handle its error)" : failure.message
+                outcome.unwaitedTask = failure.unwaited
                 outcome.traceback = hidingHostFrames(failure.traceback)
             }
             done(outcome)

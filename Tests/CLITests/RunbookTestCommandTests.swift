@@ -179,6 +179,22 @@ struct RunbookTestCommandTests {
         #expect(both.status == 0 && both.stderr.contains("none_test.lua declares no test"), "one file with tests passes, the other is named: \(both.stderr)")
     }
 
+    /// A task a test spawned and nothing waited for fails the file once it has ended, saying so:
+    /// it said "the file stopped here: the tests after this point did not run", and they had.
+    @Test func aTaskNothingWaitedForFailsTheFileWithoutClaimingTestsWereSkipped() async throws {
+        let dir = try scriptFolder(["spawn_test.lua": """
+            test("spawns", function(t)
+              cx.spawn(function() t.eq(1, 2) end)
+              t.truthy(true)
+            end)
+            test("later", function(t) t.eq(2, 2) end)
+            """])
+        let r = try await runCLI(["test", "spawn_test.lua"], in: dir)
+        #expect(r.status == 1 && r.stdout.contains("ok    spawn_test.lua: later"), "\(r.stdout)")
+        #expect(r.stdout.contains("(in a task that nothing waited for: cx.wait it to handle its error)"), "\(r.stdout)")
+        #expect(!r.stdout.contains("did not run"), "\(r.stdout)")
+    }
+
     /// A test that checks nothing cannot fail, whatever the script does: it fails, naming its
     /// line. `assert` counts as a check, as the t.* checks do.
     @Test func aTestThatChecksNothingFails() async throws {

@@ -226,8 +226,11 @@ struct SchedulerTests {
 
     @Test func anUnwaitedTaskFailureFailsTheRun() async {
         let (outcome, _) = await runLua("cx.spawn(function() cx.sleep(0.01) error('lost?') end)\nprint('main done')")
-        #expect(outcome.status == .failed)
-        #expect(outcome.message == "test.lua:1: lost?")
+        #expect(outcome.status == .failed && outcome.unwaitedTask)
+        #expect(outcome.message == "test.lua:1: lost? (in a task that nothing waited for: cx.wait it to handle its error)")
+        let (waited, _) = await runLua("local t = cx.spawn(function() error('kept') end)\ncx.wait(t)")
+        #expect(waited.message?.hasPrefix("test.lua:1: kept") == true && waited.message?.contains("nothing waited for") == false && !waited.unwaitedTask,
+                "a waited task's error is the run's own: \(waited.message ?? "")")
     }
 
     @Test func theRunWaitsForSpawnedTasks() async {

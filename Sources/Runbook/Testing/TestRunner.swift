@@ -63,7 +63,10 @@ public enum TestRunner {
             // midway: that test fails with it, and the count says the rest never ran.
             let running = session.running
             var message = outcome.message ?? "the test file failed"
-            if running != nil || !results.isEmpty { message += "\nthe file stopped here: the tests after this point did not run" }
+            // A task nothing waited for fails only once the file has ended: every test ran.
+            if !outcome.unwaitedTask && (running != nil || !results.isEmpty) {
+                message += "\nthe file stopped here: the tests after this point did not run"
+            }
             let r = Result(file: file, name: running ?? "(file)", passed: false, message: message, seconds: outcome.seconds,
                            output: session.takeOutput())
             onResult(r)

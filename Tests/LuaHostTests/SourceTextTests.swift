@@ -33,40 +33,32 @@ struct SourceTextTests {
                 "\(outcome.message ?? "")")
     }
 
-    /// A file saved with a UTF-8 byte-order mark (Windows editors) compiles, as `lua` compiles it:
-    /// it was "unexpected symbol near '<\239>'" at line 1. The mark may precede a `#!` line; a
-    /// mark further in is the script's own text.
-    @Test func aFileMayStartWithAByteOrderMark() async throws {
-        #expect(SourceText.compilable("\u{FEFF}print(1)\n") == "print(1)\n")
-        #expect(SourceText.compilable("\u{FEFF}#!/usr/bin/env cxrun run\nprint(1)\n") == "\nprint(1)\n")
-        #expect(SourceText.compilable("print(1)\u{FEFF}") == "print(1)\u{FEFF}")
-        let dir = try TempDir()
-        dir.write("lib/bom.lua", "\u{FEFF}return {answer = 42}\r\n")
-        let (outcome, output) = await runLua("\u{FEFF}print(require('lib.bom').answer)\r\nerror('at line 2')\r\n", scriptDir: dir.path)
-        #expect(output == "42\n", "\(output)")
-        #expect(outcome.message?.hasPrefix("test.lua:2: at line 2") == true, "\(outcome.message ?? "")")
-        guard case .success = ScriptChecker.compile(source: "\u{FEFF}local a = 1\n", chunkName: "@check.lua") else {
-            Issue.record("cxrun check refused a file with a byte-order mark")
-            return
-        }
-    }
-
-    /// A script or module file may start with a `#!` line, as a file `lua` runs may: it was a
-    /// syntax error ("unexpected symbol near '#'"). The line is blanked, so later lines keep their
-    /// numbers; a REPL line starting with `#` (the length operator) is not a file and is untouched.
-    @Test func aFileMayStartWithAShebangLine() async throws {
+    /// What Lua skips at the start of a file (lauxlib's skipcomment), cxrun skips: a UTF-8
+    /// byte-order mark (Windows editors write one; it was "unexpected symbol near '<\239>'"), then
+    /// a `#!` line, blanked so later lines keep their numbers. A mark further in is the script's
+    /// own text; a REPL line starting with `#` (the length operator) is not a file and is untouched.
+    @Test func aFileIsCompiledAsLuaCompilesIt() {
         #expect(SourceText.compilable("#!/usr/bin/env cxrun run\nprint(1)\n") == "\nprint(1)\n")
         #expect(SourceText.compilable("#!x\r\nprint(1)") == "\nprint(1)")
         #expect(SourceText.compilable("#!only") == "")
         #expect(SourceText.compilable("print(#t)\n") == "print(#t)\n")
+        #expect(SourceText.compilable("\u{FEFF}print(1)\n") == "print(1)\n")
+        #expect(SourceText.compilable("\u{FEFF}#!/usr/bin/env cxrun run\nprint(1)\n") == "\nprint(1)\n")
+        #expect(SourceText.compilable("print(1)\u{FEFF}") == "print(1)\u{FEFF}")
+    }
+
+    /// A script or module may start with a byte-order mark, a `#!` line or both, as a file `lua`
+    /// runs may: it runs, its errors name the lines of the file, and `cxrun check` compiles it.
+    @Test(arguments: ["\u{FEFF}", "#!/usr/bin/env -S cxrun run\n", "\u{FEFF}#!/usr/bin/env lua\r\n"])
+    func aFileMayStartWithWhatLuaSkips(_ lead: String) async throws {
         let dir = try TempDir()
-        dir.write("lib/tool.lua", "#!/usr/bin/env lua\nreturn {answer = 42}\n")
-        let (outcome, output) = await runLua("#!/usr/bin/env -S cxrun run\nprint(require('lib.tool').answer)\nerror('at line 3')\n", scriptDir: dir.path)
+        dir.write("lib/tool.lua", lead + "return {answer = 42}\r\n")
+        let (outcome, output) = await runLua(lead + "print(require('lib.tool').answer)\r\nerror('here')\n", scriptDir: dir.path)
+        let line = 2 + lead.filter { $0 == "\n" || $0 == "\r\n" }.count
         #expect(output == "42\n", "\(output)")
-        #expect(outcome.message?.hasPrefix("test.lua:3: at line 3") == true, "\(outcome.message ?? "")")
-        // cxrun check compiles it as a run does.
-        guard case .success = ScriptChecker.compile(source: "#!x\nlocal a = 1\n", chunkName: "@check.lua") else {
-            Issue.record("a shebang line is a syntax error to the checker")
+        #expect(outcome.message?.hasPrefix("test.lua:\(line): here") == true, "\(outcome.message ?? "")")
+        guard case .success = ScriptChecker.compile(source: lead + "local a = 1\n", chunkName: "@check.lua") else {
+            Issue.record("the checker refused a file starting with \(lead.debugDescription)")
             return
         }
     }

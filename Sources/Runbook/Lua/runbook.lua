@@ -109,6 +109,23 @@ end
 cx.agent_status = agent_status
 _ENV.agent_status = agent_status
 
+--- What `fn(...)` returns — the changes to write to `queue_id` — refused at the caller of
+--- cx.change when the queue was written meanwhile: a function that deploys by itself made its row
+--- say `unchanged` (or `invalid`, its deploy's result taken for changes) for a queue it had changed.
+---@param queue_id string
+---@param fn function
+---@param what string what `fn` is, for the message
+---@return table? changes
+local function changes_from(queue_id, fn, what, ...)
+  local before = queue_writes(queue_id)
+  local delta = fn(...)
+  if queue_writes(queue_id) ~= before then
+    error(("cx.change: queue %s was written while %s ran (a deploy or patch in it, or another task of this run "
+      .. "writing the same queue): return the changes, and cx.change validates and writes them once"):format(queue_id, what), 3)
+  end
+  return delta
+end
+
 --- cx.change(queue_id, changes, opts): the step every runbook repeats — fetch, build, validate,
 --- write — as one call that never raises for what the tenant or the rules say: it returns an
 --- outcome row the runbook can print and report. `changes` is a table, or a function of the
@@ -138,18 +155,6 @@ local function change(queue_id, changes, opts)
     return row
   end
   row.name = q.name
-  --- What `fn(...)` returns — the changes to write — refused when the queue was written meanwhile:
-  --- a function that deploys by itself made its row say `unchanged` (or `invalid`, its deploy's
-  --- result taken for changes) for a queue it had changed.
-  local function changes_from(fn, what, ...)
-    local before = queue_writes(queue_id)
-    local delta = fn(...)
-    if queue_writes(queue_id) ~= before then
-      error(("cx.change: queue %s was written while %s ran (a deploy or patch in it, or another task of this run "
-        .. "writing the same queue): return the changes, and cx.change validates and writes them once"):format(queue_id, what), 3)
-    end
-    return delta
-  end
   local function attempt(delta)
     local payload = cx.build(q, delta)
     local ok, problems = validate(payload, { rules = opts.rules, forecast = opts.forecast })
@@ -179,7 +184,7 @@ local function change(queue_id, changes, opts)
   end
   -- Not `f(q) or changes`: a function answering nil (nothing to change) was then sent to build itself.
   local delta = changes
-  if type(changes) == "function" then delta = changes_from(changes, "the changes function", q) end
+  if type(changes) == "function" then delta = changes_from(queue_id, changes, "the changes function", q) end
   if delta ~= nil and type(delta) ~= "table" then
     error(("cx.change: the changes function returned a %s; return a table of changes, or nil for none"):format(type(delta)), 2)
   end
@@ -191,7 +196,7 @@ local function change(queue_id, changes, opts)
   local tenant_refused = state == "refused" and type(r) == "table" and r.code == "invalid"
   if (state == "invalid" or tenant_refused) and opts.fallback then
     local problems = state == "invalid" and r or { { path = "", rule = "tenant", message = tostring(r) } }
-    local instead = changes_from(opts.fallback, "opts.fallback", q, problems)
+    local instead = changes_from(queue_id, opts.fallback, "opts.fallback", q, problems)
     if instead ~= nil and type(instead) ~= "table" then
       error(("cx.change: opts.fallback returned a %s; return a table of changes, or nil to write nothing"):format(type(instead)), 2)
     end

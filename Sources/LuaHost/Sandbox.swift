@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 import CLua
 import CLuaBridge
@@ -17,6 +18,9 @@ public struct SandboxOptions: Sendable {
     public var progress: (@Sendable (Int, Int) -> Void)?
     /// `cx.each`'s default concurrency.
     public var concurrency: Int
+    /// Seconds added to the machine's clock in `os.time()` and `os.date()`: a test tenant keeps a
+    /// clock of its own (pinned), and a script run against it reads that one.
+    public var clockOffset: Double = 0
 
     public init(
         args: [String] = [], runInfo: LuaValue = .object([:]), modules: ModuleResolver,
@@ -66,6 +70,8 @@ extension LuaVM {
         }
         lua_pushinteger(L, lua_Integer(max(1, options.concurrency)))
         lua_setfield(L, -2, "concurrency")
+        lua_pushboolean(L, options.clockOffset != 0 ? 1 : 0)
+        lua_setfield(L, -2, "clock_offset")
         for (field, functions) in [("bindings", bindings.globals), ("hidden", bindings.hidden)] {
             lua_createtable(L, 0, Int32(functions.count))
             for (name, function) in functions {
@@ -108,7 +114,14 @@ extension LuaVM {
     /// The host side of print, log, require, and the scheduler's spawn/wait/sleep.
     private func hostFunctions(_ options: SandboxOptions) -> [(String, LuaFunction)] {
         let output = options.output, log = options.log, progress = options.progress, modules = options.modules
+        let offset = options.clockOffset
         return [
+            // os.time() on the shifted clock, in whole seconds as os.time gives them: the offset
+            // added to this machine's time to the fraction, so a clock pinned at 03:00:00 reads
+            // 03:00:00 from its first instant, not 02:59:59.
+            ("shifted_time", { call throws(ScriptError) in
+                try call.returning(.int(Int64((Date().timeIntervalSince1970 + offset).rounded(.down))))
+            }),
             ("write", { call throws(ScriptError) in
                 if let text = call.string(1) { output(text) }
                 return .values(0)

@@ -19,7 +19,8 @@ struct TestCommand: AsyncParsableCommand {
                 -> {ok, error, stdout, calls = {{binding, target, status, ...}},
                     planned, lost, run_id}
               t.eq(got, want), t.truthy(x), t.matches(s, pattern), t.raises(fn, code)
-            Paths in t.run are relative to the test file, else to the current folder.
+            Paths in t.run are relative to the test file, else to the current folder. A script \
+            t.run runs reads the tenant's clock in os.time() and os.date().
 
             With no PATH: every *_test.lua below scripts/, and those in the current folder.
             What a failed test printed (print, log.*) is shown under its failure, and in the \

@@ -179,6 +179,24 @@ struct RunbookTestCommandTests {
         #expect(both.status == 0 && both.stderr.contains("none_test.lua declares no test"), "one file with tests passes, the other is named: \(both.stderr)")
     }
 
+    /// A script run by t.run reads its tenant's clock in os.time() and os.date(), pinned as the
+    /// tenant's is (03:00 unless t.sim.clock says otherwise): a runbook deciding by the hour read
+    /// this machine's, and its test passed or failed by the hour it ran at.
+    @Test func aScriptUnderTestReadsItsTenantsClock() async throws {
+        let dir = try scriptFolder([
+            "hour.lua": "print(os.date('!%Y-%m-%d %H', os.time()), os.date('!%H'), os.time() - os.time({year = 2026, month = 1, day = 5, hour = 0}) < 86400)\n",
+            "hour_test.lua": """
+                test("pinned", function(t)
+                  t.eq(t.run("hour.lua").stdout, "2026-01-05 03\\t03\\ttrue\\n")
+                  t.sim.clock("2026-01-05T12:00:00Z")
+                  t.eq(t.run("hour.lua").stdout, "2026-01-05 12\\t12\\ttrue\\n")
+                end)
+                """,
+        ])
+        let r = try await runCLI(["test", "hour_test.lua"], in: dir)
+        #expect(r.status == 0 && r.stdout.contains("1 passed, 0 failed"), "\(r.stdout) \(r.stderr)")
+    }
+
     /// A task a test spawned and nothing waited for fails the file once it has ended, saying so:
     /// it said "the file stopped here: the tests after this point did not run", and they had.
     @Test func aTaskNothingWaitedForFailsTheFileWithoutClaimingTestsWereSkipped() async throws {

@@ -45,6 +45,9 @@ public struct RunbookRequest: Sendable {
     /// The process environment the run reads (the audit log's seal key, a PostgreSQL password);
     /// nil: ProcessInfo's, built anew (a CLI that has it already passes it on).
     public var environment: [String: String]?
+    /// Seconds the tenant's clock is ahead of this machine's, for the script's `os.time()` and
+    /// `os.date()` (`cxrun test`: a test tenant's pinned clock).
+    public var clockOffset: Double = 0
 
     /// The lock timeout when a run does not say (`--lock-timeout`).
     public static let defaultLockTimeout: Double = 30
@@ -141,13 +144,14 @@ public enum RunbookSession {
                                  lockTimeout: request.lockTimeout, operatorName: operatorName)
         let handle = Mutex<RunControl?>(nil)
         let scriptDir = (request.scriptPath as NSString).deletingLastPathComponent
-        let sandbox = SandboxOptions(
+        var sandbox = SandboxOptions(
             args: request.args,
             runInfo: ["id": .string(request.runID), "tenant": .string(request.tenant.name), "dry_run": .bool(request.dryRun)],
             modules: ModuleResolver(stdlib: request.stdlib, scriptDirectory: scriptDir.isEmpty ? "." : scriptDir,
                                     scriptDirectoryDisplay: scriptDir.isEmpty ? "." : scriptDir),
             output: request.output, log: { level, message in request.log(level, redactor.redact(message)) },
             progress: request.progress, concurrency: request.concurrency)
+        sandbox.clockOffset = request.clockOffset
         let script = RunRequest(
             // The REPL's driver is host code: its refusal ("3 of 8 chunks failed") names no line of it.
             source: request.source, chunkName: request.readLine == nil ? "@\(request.scriptPath)" : hostChunkName, limits: request.limits, sandbox: sandbox,

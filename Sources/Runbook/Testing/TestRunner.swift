@@ -1,3 +1,4 @@
+import CXShared
 import CXone
 import Foundation
 import JSONCore
@@ -309,7 +310,7 @@ final class TestSession: Sendable {
         defer { state.withLock { _ = $0.inner.removeValue(forKey: number) } }
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: auditPath + suffix) } }
         let printed = Mutex("")
-        let request = RunbookRequest(
+        var request = RunbookRequest(
             scriptPath: resolved, source: source, args: list, tenant: tenant,
             dryRun: opts["dry_run"]?.boolValue ?? false, limits: RunLimits(timeout: 300), auditPath: auditPath, stdlib: stdlib,
             output: { text in printed.withLock { $0 += text } }, log: { level, text in printed.withLock { $0 += RunbookRequest.logLine(level, text) } },
@@ -321,6 +322,7 @@ final class TestSession: Sendable {
                 } ?? true
                 if late { handle.interrupt() }
             })
+        request.clockOffset = await Self.clockOffset(of: sim)
         do {
             let result = try await RunbookSession.run(request)
             let calls = (try? AuditStore(path: auditPath).calls(run: result.summary.runID)) ?? []
@@ -345,5 +347,17 @@ final class TestSession: Sendable {
         } catch {
             return ["ok": false, "error": .string(error.description)]
         }
+    }
+
+    /// How far the test tenant's clock (pinned, or set by t.sim.clock) is ahead of this machine's,
+    /// in seconds: the script's os.time() and os.date() read the tenant's, so a runbook deciding
+    /// by the hour does the same in its tests at any hour. 0 when it cannot be read.
+    private static func clockOffset(of sim: TestTenant) async -> Double {
+        let asked = Date().timeIntervalSince1970
+        guard let reply = try? await PlainHTTP.json("GET", sim.baseURL + "/_sim/clock"), reply.status == 200,
+            let text = reply.body["now"]?.stringValue, let now = RFC3339.time(text)
+        else { return 0 }
+        // The tenant read its clock between asking and answering: the midpoint, to the millisecond.
+        return now - (asked + Date().timeIntervalSince1970) / 2
     }
 }

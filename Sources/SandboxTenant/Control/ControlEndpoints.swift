@@ -52,7 +52,11 @@ struct ControlEndpoints {
     }
 
     private func clockBody() -> JSONValue {
-        ["now": .string(ISO8601DateFormatter().string(from: tenant.clock.now())), "pinned": .bool(tenant.clock.isPinned)]
+        // To the millisecond: a client that sets its own clock from it (a test harness) would
+        // otherwise be up to a second behind, and a clock pinned at 03:00:00 read as 02:59:59.
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return ["now": .string(format.string(from: tenant.clock.now())), "pinned": .bool(tenant.clock.isPinned)]
     }
 
     private func getClock(_ request: APIRequest) async throws(APIFailure) -> APIResponse {

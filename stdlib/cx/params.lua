@@ -78,6 +78,26 @@ local function choices(spec)
 end
 
 local KINDS = { string = true, number = true, integer = true, boolean = true, list = true }
+
+--- Why `v`, a spec's default (or one of a list default's items), is not a value of `kind` within
+--- the spec's min and max; nil when it is. Checked against the spec, as an argument given is:
+--- `default = "5"` for an integer reached the script as a string, whatever the spec said.
+local function default_problem(v, kind, spec)
+  local ok
+  if kind == "string" then ok = type(v) == "string"
+  elseif kind == "boolean" then ok = type(v) == "boolean"
+  elseif kind == "integer" then ok = math.type(v) == "integer"
+  else ok = type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
+  if not ok then
+    return ("is %s, not %s"):format(type(v) == "string" and ("%q"):format(v) or tostring(v),
+      kind == "integer" and "a whole number" or kind == "number" and "a number" or ("a " .. kind))
+  end
+  if kind == "integer" or kind == "number" then
+    if spec.min and v < spec.min then return ("%s is below its min %s"):format(v, spec.min) end
+    if spec.max and v > spec.max then return ("%s is above its max %s"):format(v, spec.max) end
+  end
+  return nil
+end
 local ITEM_KINDS = { string = true, number = true, integer = true }
 local SPEC_KEYS = { type = true, item = true, default = true, one_of = true, min = true, max = true }
 
@@ -107,6 +127,20 @@ function M.read(args, spec)
     end
     if s.item ~= nil and not ITEM_KINDS[s.item] then
       error(("cx.params.read: spec.%s.item must be string, number or integer, got %s"):format(name, tostring(s.item)), 2)
+    end
+    if s.default ~= nil then
+      local kind, why = s.type or "string", nil
+      if kind ~= "list" then
+        why = default_problem(s.default, kind, s)
+      elseif type(s.default) ~= "table" then
+        why = ("is %s, not a list"):format(type(s.default))
+      else
+        for i, item in ipairs(s.default) do
+          local problem = default_problem(item, s.item or "string", s)
+          if problem then why = ("item %d %s"):format(i, problem) break end
+        end
+      end
+      if why then error(("cx.params.read: spec.%s.default %s"):format(name, why), 2) end
     end
     names[#names + 1] = name
   end

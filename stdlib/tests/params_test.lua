@@ -60,6 +60,17 @@ function T.a_spec_it_cannot_read_fails()
   A.fails(function() params.read({}, { limit = { type = "int" } }) end, "spec.limit.type must be string, number, integer, boolean or list, got int")
   A.fails(function() params.read({}, { limit = "integer" }) end, "spec.limit must be a table")
   A.fails(function() params.read({}, nil) end, "spec must be a table")
+  -- A default the spec itself would refuse reached the script as it was: "5" a string for an
+  -- integer (pick.by_name then failed at its own line), 0 under a min of 1.
+  A.fails(function() params.read({}, { limit = { type = "integer", default = "5" } }) end, 'spec.limit.default is "5", not a whole number')
+  A.fails(function() params.read({}, { limit = { type = "integer", default = 2.5 } }) end, "spec.limit.default is 2.5, not a whole number")
+  A.fails(function() params.read({}, { limit = { type = "integer", default = 0, min = 1 } }) end, "spec.limit.default 0 is below its min 1")
+  A.fails(function() params.read({}, { force = { type = "boolean", default = 1 } }) end, "spec.force.default is 1, not a boolean")
+  A.fails(function() params.read({}, { name = { default = 5 } }) end, "spec.name.default is 5, not a string")
+  A.fails(function() params.read({}, { levels = { type = "list", item = "integer", default = { 1, "2" } } }) end,
+    'spec.levels.default item 2 is "2", not a whole number')
+  A.fails(function() params.read({}, { levels = { type = "list", default = "a,b" } }) end, "spec.levels.default is string, not a list")
+  A.eq(params.read({}, { limit = { type = "integer", default = 5, min = 1 }, rate = { type = "number", default = 2 } }), { limit = 5, rate = 2 })
 end
 
 return T

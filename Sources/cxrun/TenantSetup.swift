@@ -16,6 +16,9 @@ struct TenantSetup {
     var lockTimeout = RunbookRequest.defaultLockTimeout
     /// The process environment, read once for the configuration and handed on to the run.
     var environment: [String: String]
+    /// Seconds the in-process sandbox tenant's pinned clock (CXRUN_SANDBOX_CLOCK) is ahead of this
+    /// machine's: the script's os.time() and os.date() read the tenant's, as under `cxrun test`.
+    var clockOffset: Double = 0
 
     static func resolve(
         config: String?, tenant name: String?, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -37,13 +40,16 @@ struct TenantSetup {
             }
             configuration.clock = clock
         }
+        // The tenant pins its clock when it starts (at the first call that needs it), a few
+        // milliseconds from now: the script's clock is that close to the tenant's.
+        let clockOffset = configuration.clock.map { $0.timeIntervalSince1970 - Date().timeIntervalSince1970 } ?? 0
         // Started by the first request that needs it: a run that makes no call never opens it.
         let sandbox = LazySandbox(configuration)
         tenant.attachSandbox(starting: sandbox.start, clientID: SimClient.demo.id, clientSecret: SimClient.demo.secret, webhookSecret: secret)
         // The path joined as URL's standardized file path spells it (the path has no `.` or `..`),
         // without URL: its machinery was 2% of an empty run's start.
         tenant.identity = "sandbox:" + (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(configuration.databasePath)
-        return TenantSetup(tenant: tenant, sandbox: sandbox, environment: environment)
+        return TenantSetup(tenant: tenant, sandbox: sandbox, environment: environment, clockOffset: clockOffset)
     }
 
     func stop() async {
@@ -56,6 +62,7 @@ struct TenantSetup {
         let result: RunbookResult
         var request = request
         request.lockTimeout = lockTimeout
+        request.clockOffset = clockOffset
         if request.environment == nil { request.environment = environment }
         do {
             result = try await RunbookSession.run(request)

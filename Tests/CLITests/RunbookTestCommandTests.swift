@@ -181,7 +181,8 @@ struct RunbookTestCommandTests {
 
     /// A script run by t.run reads its tenant's clock in os.time() and os.date(), pinned as the
     /// tenant's is (03:00 unless t.sim.clock says otherwise): a runbook deciding by the hour read
-    /// this machine's, and its test passed or failed by the hour it ran at.
+    /// this machine's, and its test passed or failed by the hour it ran at. `cxrun run` against
+    /// the in-process sandbox tenant pinned by CXRUN_SANDBOX_CLOCK reads it too.
     @Test func aScriptUnderTestReadsItsTenantsClock() async throws {
         let dir = try scriptFolder([
             "hour.lua": "print(os.date('!%Y-%m-%d %H', os.time()), os.date('!%H'), os.time() - os.time({year = 2026, month = 1, day = 5, hour = 0}) < 86400)\n",
@@ -195,6 +196,11 @@ struct RunbookTestCommandTests {
         ])
         let r = try await runCLI(["test", "hour_test.lua"], in: dir)
         #expect(r.status == 0 && r.stdout.contains("1 passed, 0 failed"), "\(r.stdout) \(r.stderr)")
+        // So does `cxrun run` against the in-process sandbox tenant pinned by CXRUN_SANDBOX_CLOCK.
+        let pinned = try await runCLI(["run", "hour.lua"], in: dir)  // the harness pins 03:00
+        #expect(pinned.status == 0 && pinned.stdout == "2026-01-05 03\t03\ttrue\n", "\(pinned.stdout) \(pinned.stderr)")
+        let noon = try await runCLI(["run", "hour.lua"], in: dir, environment: ["CXRUN_SANDBOX_CLOCK": "2026-01-05T12:00:00Z"])
+        #expect(noon.status == 0 && noon.stdout == "2026-01-05 12\t12\ttrue\n", "\(noon.stdout) \(noon.stderr)")
     }
 
     /// A task a test spawned and nothing waited for fails the file once it has ended, saying so:

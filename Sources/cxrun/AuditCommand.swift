@@ -103,7 +103,7 @@ struct AuditCommand: ParsableCommand {
             text += "status   \(r.status.rawValue)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
             if let error = r.error { text += "error    \(error)\n" }
             let calls = try store.calls(run: r.id)
-            for line in RunSummary.leftChanged(run: r, calls: calls) { text += "left     \(line)\n" }
+            for line in RunSummary.leftChanged(run: r, calls: calls, snapshots: { try store.snapshots(run: r.id) }) { text += "left     \(line)\n" }
             if let planID = r.planID {
                 text += "plan     \(planID)\n"
                 // The plan as it was applied (checked then; kept in the audit log with the run).

@@ -22,13 +22,16 @@ enum Rollback {
     }
 
     /// What `cxrun rollback --run` would undo of a run with these rows: the queues it wrote and
-    /// the agents whose routing profile it changed (a pending write counts: it may have landed).
-    static func undoable(_ calls: [CallRecord]) -> (queues: Int, agents: Int) {
+    /// the agents whose routing profile it changed (a pending write counts: it may have landed;
+    /// a pending reassign only once its pre-image was taken, as the rollback selects them).
+    static func undoable(_ calls: [CallRecord], snapshots: () throws -> [SnapshotRecord]) -> (queues: Int, agents: Int) {
         let queues = Set(calls.filter(wroteQueue).compactMap(\.target))
-        let agents = Set(calls.filter { c in
-            c.binding == "reassign" && (c.status == .pending || (c.status == .ok && c.result?["changed"]?.boolValue == true))
-        }.compactMap(\.target))
-        return (queues.count, agents.count)
+        // The agents `cxrun rollback --run` restores, by its own selection: a pending reassign
+        // counts only when its pre-image was taken (else it never got as far as sending), which
+        // its snapshot says, read only then (a run seldom ends with one in flight).
+        let pending = calls.contains { $0.binding == "reassign" && $0.status == .pending }
+        let images = pending ? ((try? snapshots()) ?? []) : []
+        return (queues.count, ReassignBinding.reassigned(calls: calls, snapshots: images).count)
     }
 
     /// The agents whose status the run set (or may have: pending): no rollback undoes a status.

@@ -107,10 +107,11 @@ public struct RunSummary: Sendable {
         return lines
     }
 
-    /// The same, read from a run's rows (`cxrun audit show` of a run that failed or was stopped).
-    public static func leftChanged(run: RunRecord, calls: [CallRecord]) -> [String] {
+    /// The same, read from a run's rows and, when it needs them, its snapshots (`cxrun audit show`
+    /// of a run that failed or was stopped).
+    public static func leftChanged(run: RunRecord, calls: [CallRecord], snapshots: () throws -> [SnapshotRecord]) -> [String] {
         guard run.status != .succeeded && run.status != .running && !run.dryRun else { return [] }
-        return leftChanged(runID: run.id, undoable: Rollback.undoable(calls), statusesSet: Rollback.statusesSet(calls))
+        return leftChanged(runID: run.id, undoable: Rollback.undoable(calls, snapshots: snapshots), statusesSet: Rollback.statusesSet(calls))
     }
 
     private static func round(_ x: Double) -> Double { (x * 100).rounded() / 100 }

@@ -198,7 +198,7 @@ public enum RunbookSession {
                                  requests: stats.requests, retries: stats.retries,
                                  rateLimited: stats.rateLimited, auditPath: request.auditPath, seconds: Date().timeIntervalSince(started))
         if status != .succeeded && !request.dryRun, let calls = try? store.calls(run: request.runID) {
-            summary.undoable = Rollback.undoable(calls)
+            summary.undoable = Rollback.undoable(calls) { try store.snapshots(run: request.runID) }
             summary.statusesSet = Rollback.statusesSet(calls)
         }
         var problems = recorder.auditProblems

@@ -75,6 +75,25 @@ struct CLITests {
         #expect(other.status == 2 && !other.stderr.contains("Hint:"), "no hint where no script argument was misplaced: \(other.stderr)")
     }
 
+    /// The hint keeps its own list of run's and plan's value-less flags (ArgumentParser does not
+    /// expose them): every flag their usage line shows must be on it, else the hint takes the
+    /// script for the flag's value and suggests a wrong command line.
+    @Test func theHintKnowsEveryFlagOfRunAndPlan() async throws {
+        for command in ["run", "plan"] {
+            let usage = try await runCLI([command, "--help"]).stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
+            let flags = usage.split(separator: "[").compactMap { part -> String? in
+                let option = part.split(separator: "]").first.map(String.init) ?? ""
+                return option.hasPrefix("--") && !option.contains("<") ? option : nil
+            }
+            #expect(flags.contains("--json"), "\(command): \(usage)")
+            for flag in flags {
+                let r = try await runCLI([command, flag, "scripts/hello.lua", "name=ci"])
+                #expect(r.stderr.contains("Hint: arguments for the script go after `--`: cxrun \(command) \(flag) scripts/hello.lua -- name=ci\n"),
+                        "\(command) \(flag): \(r.stderr)")
+            }
+        }
+    }
+
     @Test func scriptErrorExitsOneNamingTheLine() async throws {
         let dir = try scriptFolder(["broken.lua": "local x = 1\nerror('boom')\n"])
         let r = try await runCLI(["run", "broken.lua"], in: dir)

@@ -71,6 +71,21 @@ struct ReplCommandTests {
             """, "\(r.stdout)")
     }
 
+    /// `queues = queues()` at the prompt replaces the binding for the rest of the session, and the
+    /// next `queues()` failed with "attempt to call a table value": the prompt says so once, at the
+    /// assignment, and names what still calls the binding.
+    @Test func assigningABindingsNameIsPointedOut() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let r = try await runCLI(["repl"], in: dir, input: "queues = queues()\n#queues > 0\nqueues = 5\n#cx.queues() > 0\nmine = 1\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == """
+            (queues was a binding; in this session the name now holds your value: cx.queues still calls the binding)
+            true
+            true
+
+            """, "\(r.stdout)")
+    }
+
     /// `help` at the prompt (it showed `nil`) lists the bindings and cx's helpers as the session has
     /// them; a global the session names `help` is its own, and shows as any value does.
     @Test func helpListsTheBindingsUnlessTheSessionDefinedHelp() async throws {

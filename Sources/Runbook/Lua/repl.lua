@@ -124,9 +124,21 @@ local function report(gone, ok, ...)
   return true
 end
 
+--- The bindings as the session starts (globals that are also cx's fields), by name: a chunk
+--- that assigns one (`queues = queues()`) is told once that the name now holds its value.
+---@return table<string, function>
+local function bindings_now()
+  local out, cx = {}, rawget(_ENV, "cx") or {}
+  for name, value in next, cx do
+    if type(name) == "string" and type(value) == "function" and rawget(_ENV, name) == value then out[name] = value end
+  end
+  return out
+end
+
 local function repl()
   _ENV.__repl = nil
   local chunks, failed, gone = 0, 0, {}
+  local bindings = bindings_now()
   while true do
     local line, refused = read_line("cx> ", tab())
     if line == nil then break end
@@ -161,6 +173,12 @@ local function repl()
         print(("(%s was local to an earlier chunk and ended with it; drop `local` to keep a value)"):format(bare))
       end
       note_locals(source, gone)
+      for name, binding in next, bindings do
+        if rawget(_ENV, name) ~= binding then
+          bindings[name] = nil
+          print(("(%s was a binding; in this session the name now holds your value: cx.%s still calls the binding)"):format(name, name))
+        end
+      end
     end
   end
   -- A script piped in fails as a script would; a person saw each error as it happened.

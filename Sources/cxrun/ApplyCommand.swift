@@ -32,7 +32,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup var target: TenantOptions
 
-    @Option(name: .customLong("max-age"), help: "Refuse a plan older than this many minutes.")
+    @Option(name: .customLong("max-age"), parsing: .unconditional, help: "Refuse a plan older than this many minutes.")
     var maxAge: Double = 60
 
     @Flag(name: .customLong("skip-stale"), help: "Apply what is still current; skip (and report) stale targets.")

@@ -67,7 +67,7 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recent runs, newest first.")
         @OptionGroup var location: Location
         @OptionGroup var filter: Filter
-        @Option(help: "How many runs.") var limit = 20
+        @Option(parsing: .unconditional, help: "How many runs.") var limit = 20
         @Flag(help: "One JSON object per run (as `cxrun audit export` writes runs), newest first.") var json = false
 
         func validate() throws {

@@ -38,8 +38,11 @@ struct PlanCommand: AsyncParsableCommand {
 
 
     // Its default is RunLimits' (see RunCommand's limits for why it is not a property default).
-    @Option(help: "Wall-clock limit for the planning run, in seconds (default: 600).")
+    @Option(parsing: .unconditional, help: "Wall-clock limit for the planning run, in seconds (default: 600).")
     var timeout: Double?
+
+    // A 0, negative or NaN deadline was taken as none: the planning run had no time limit at all.
+    func validate() throws { try RunCommand.validate(timeout: timeout) }
 
     func run() async throws {
         Interrupts.prepare()

@@ -36,10 +36,10 @@ struct ReplCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Change nothing: writes are validated and planned; reads are real.")
     var dryRun = false
 
-    @Option(help: "Instruction budget of each chunk (default: 1000000000).")
+    @Option(parsing: .unconditional, help: "Instruction budget of each chunk (default: 1000000000).")
     var instructions: Int64?
 
-    @Option(help: "Memory limit for the session's Lua state, in MiB (default: 256).")
+    @Option(parsing: .unconditional, help: "Memory limit for the session's Lua state, in MiB (default: 256).")
     var memory: Int?
 
     func validate() throws {

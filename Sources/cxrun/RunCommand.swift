@@ -46,23 +46,28 @@ struct RunCommand: AsyncParsableCommand {
     // The defaults are RunLimits' and RunbookRequest's (the help says them; a test checks it), not property
     // defaults: ArgumentParser renders a property's default by reflection at every invocation,
     // 6% of a run's start-up.
-    @Option(help: "Wall-clock limit for the whole run, in seconds (default: 600).")
+    @Option(parsing: .unconditional, help: "Wall-clock limit for the whole run, in seconds (default: 600).")
     var timeout: Double?
 
-    @Option(help: "Memory limit for the script's Lua state, in MiB (default: 256).")
+    @Option(parsing: .unconditional, help: "Memory limit for the script's Lua state, in MiB (default: 256).")
     var memory: Int?
 
-    @Option(help: "Instruction budget shared by all coroutines of the run (default: 1000000000).")
+    @Option(parsing: .unconditional, help: "Instruction budget shared by all coroutines of the run (default: 1000000000).")
     var instructions: Int64?
 
-    @Option(help: "Default concurrency of cx.each (default: 4).")
+    @Option(parsing: .unconditional, help: "Default concurrency of cx.each (default: 4).")
     var concurrency: Int?
 
     func validate() throws {
-        if let timeout, !(timeout > 0 && timeout <= 604_800) { throw ValidationError("--timeout must be above 0 and at most 604800 seconds (7 days)") }
+        try Self.validate(timeout: timeout)
         if let memory, !(4...65_536).contains(memory) { throw ValidationError("--memory must be between 4 and 65536 (MiB)") }
         if let instructions, instructions <= 0 { throw ValidationError("--instructions must be positive") }
         if let concurrency, !(1...256).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 256") }
+    }
+
+    /// `--timeout` of a run or a planning run: a deadline there must be, and one a run can reach.
+    static func validate(timeout: Double?) throws {
+        if let timeout, !(timeout > 0 && timeout <= 604_800) { throw ValidationError("--timeout must be above 0 and at most 604800 seconds (7 days)") }
     }
 
     /// The limits asked for, the others at their defaults.

@@ -20,7 +20,7 @@ struct SimCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Port to listen on (0 picks a free one).")
+    @Option(parsing: .unconditional, help: "Port to listen on (0 picks a free one).")
     var port: Int = 8080
 
     @Option(help: "Loopback address to listen on.")
@@ -29,19 +29,19 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "SQLite file with the tenant's state.")
     var db: String = ".cxrun/sandbox.sqlite"
 
-    @Option(help: "Seed of the demo data and of injected faults.")
+    @Option(parsing: .unconditional, help: "Seed of the demo data and of injected faults.")
     var seed: UInt64 = 1
 
-    @Option(help: "Queues to seed into an empty state file (an existing one keeps its data).")
+    @Option(parsing: .unconditional, help: "Queues to seed into an empty state file (an existing one keeps its data).")
     var queues: Int = 48
 
-    @Option(help: "Agents to seed into an empty state file.")
+    @Option(parsing: .unconditional, help: "Agents to seed into an empty state file.")
     var agents: Int = 480
 
-    @Option(name: .customLong("rate-limit"), help: "Requests per second per client (0 = unlimited).")
+    @Option(name: .customLong("rate-limit"), parsing: .unconditional, help: "Requests per second per client (0 = unlimited).")
     var rateLimit: Double = 100
 
-    @Option(name: .customLong("token-ttl"), help: "Lifetime of issued tokens, in seconds.")
+    @Option(name: .customLong("token-ttl"), parsing: .unconditional, help: "Lifetime of issued tokens, in seconds.")
     var tokenTTL: Double = 3600
 
     @Option(help: "Faults to inject: KEY=VALUE,... with status429, status500, status503, reset, concurrentEdit, webhook500 (probabilities) and latencyMs, jitterMs.")

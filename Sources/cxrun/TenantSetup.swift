@@ -89,7 +89,7 @@ struct TenantOptions: ParsableArguments {
     @Option(name: .customLong("audit-db"), help: AuditLocationOption.help)
     var auditDB: String?
 
-    @Option(name: .customLong("lock-timeout"),
+    @Option(name: .customLong("lock-timeout"), parsing: .unconditional,
             help: "Seconds a write waits while another run holds the lock on its queue or agent, before that write fails naming the holder (default: 30).")
     var lockTimeout: Double?  // TenantSetup's default when absent (see RunCommand's limits for why)
 

@@ -48,7 +48,7 @@ struct TestCommand: AsyncParsableCommand {
     @Option(help: "Also write the results as JUnit XML to this file.")
     var junit: String?
 
-    @Option(help: "Seconds a test may run (from its tenant ready) before it is stopped and fails; the file goes on (default: 60).")
+    @Option(parsing: .unconditional, help: "Seconds a test may run (from its tenant ready) before it is stopped and fails; the file goes on (default: 60).")
     var timeout: Double?
 
     func validate() throws {

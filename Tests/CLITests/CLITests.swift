@@ -237,6 +237,22 @@ struct CLITests {
         #expect(!r.stderr.isEmpty)
     }
 
+    /// A negative number given to a numeric option was "Missing value for '--timeout'" (read as an
+    /// option of its own); it now reaches the option's check, which names the range. `plan
+    /// --timeout` had no check at all: 0, -1 or nan planned with no deadline.
+    @Test(arguments: [
+        ["run", "--timeout", "-1", "x.lua"], ["run", "--concurrency", "-2", "x.lua"], ["run", "--lock-timeout", "-3", "x.lua"],
+        ["plan", "--timeout", "-1", "x.lua"], ["plan", "--timeout", "0", "x.lua"], ["plan", "--timeout", "nan", "x.lua"],
+        ["test", "--timeout", "-1"], ["audit", "runs", "--limit", "-1"], ["sim", "--queues", "-5"], ["sim", "--rate-limit", "-1"],
+    ])
+    func aNegativeNumberReachesItsOptionsCheck(_ arguments: [String]) async throws {
+        let dir = try scriptFolder(["x.lua": "print('ran')\n"])
+        let r = try await runCLI(arguments, in: dir)
+        let option = arguments.first { $0.hasPrefix("--") } ?? ""
+        #expect(r.status == 2 && r.stdout.isEmpty, "\(arguments): \(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("\(option) must") && !r.stderr.contains("Missing value"), "\(arguments): \(r.stderr)")
+    }
+
     @Test func interruptStopsTheScriptAndExits130() async throws {
         let dir = try scriptFolder(["forever.lua": "print('started')\nwhile true do end\n"])
         let r = try await runCLI(["run", "--instructions", "999999999999", "--timeout", "120", "forever.lua"], in: dir,

@@ -181,9 +181,6 @@ struct QueueBindings {
 }
 
 extension QueueBindings {
-    /// Dry run: a write of queue `id` planned — `changes` over `base` (the fetched or planned
-    /// queue) recorded for the plan and laid over the run's planned queue, the call audited as
-    /// planned — and `{planned = true, changed = ...}` handed back.
     /// A write with nothing to change: no request, no new version; `skipped`, in a dry run too.
     fileprivate func skipped(_ call: LuaCall, _ binding: String, queue id: String, version: Int64, args: JSONValue) throws(ScriptError) -> LuaReply {
         let values = try context.pure(binding, target: id, args: args) { () throws(BindingError) in
@@ -193,6 +190,9 @@ extension QueueBindings {
         return try call.returning(values)
     }
 
+    /// Dry run: a write of queue `id` planned — `changes` over `base` (the fetched or planned
+    /// queue) recorded for the plan and laid over the run's planned queue, the call audited as
+    /// planned — and `{planned = true, changed = ...}` handed back.
     fileprivate func plannedWrite(
         _ call: LuaCall, _ binding: String, queue id: String, over base: JSONValue, changes: [JSONChange], args: JSONValue, note: String? = nil
     ) throws(ScriptError) -> LuaReply {

@@ -72,14 +72,25 @@ local function tab()
   return ok and names or {}
 end
 
+--- The bindings as they are now (globals that are also cx's fields), by name: what `help` lists,
+--- and, taken as the session starts, what a chunk that assigns one (`queues = queues()`) is told of.
+---@return table<string, function>
+local function bindings_now()
+  local out, cx = {}, rawget(_ENV, "cx") or {}
+  for name, value in next, cx do
+    if type(name) == "string" and type(value) == "function" and rawget(_ENV, name) == value then out[name] = value end
+  end
+  return out
+end
+
 --- What `help` at the prompt shows: the bindings and `cx`'s helpers as this session has them
 --- (read from `cx`, where every binding is a field too), and how the prompt works.
 ---@return string
 local function help_text()
-  local bindings, helpers, cx = {}, {}, rawget(_ENV, "cx") or {}
-  for name, value in next, cx do
+  local current, bindings, helpers = bindings_now(), {}, {}
+  for name, value in next, rawget(_ENV, "cx") or {} do
     if type(name) == "string" and type(value) == "function" then
-      if rawget(_ENV, name) == value then bindings[#bindings + 1] = name else helpers[#helpers + 1] = "cx." .. name end
+      if current[name] then bindings[#bindings + 1] = name else helpers[#helpers + 1] = "cx." .. name end
     end
   end
   sort(bindings)
@@ -122,17 +133,6 @@ local function report(gone, ok, ...)
   end
   print("error: " .. message)
   return true
-end
-
---- The bindings as the session starts (globals that are also cx's fields), by name: a chunk
---- that assigns one (`queues = queues()`) is told once that the name now holds its value.
----@return table<string, function>
-local function bindings_now()
-  local out, cx = {}, rawget(_ENV, "cx") or {}
-  for name, value in next, cx do
-    if type(name) == "string" and type(value) == "function" and rawget(_ENV, name) == value then out[name] = value end
-  end
-  return out
 end
 
 local function repl()

@@ -18,11 +18,15 @@ public enum SourceText {
     /// starting with `#` (`#!/usr/bin/env cxrun run`) blanked, as the `lua` interpreter skips it;
     /// its newline stays, so every line keeps its number.
     public static func compilable(_ source: String) -> String {
-        var source = source
-        if source.unicodeScalars.first == "\u{FEFF}" { source = String(source.unicodeScalars.dropFirst()) }
+        let source = withoutByteOrderMark(source)
         guard source.utf8.first == UInt8(ascii: "#") else { return source }
         guard let newline = source.utf8.firstIndex(of: UInt8(ascii: "\n")) else { return "" }
         return String(decoding: source.utf8[newline...], as: UTF8.self)
+    }
+
+    /// `text` without a leading UTF-8 byte-order mark, which is no part of a file's content.
+    public static func withoutByteOrderMark(_ text: String) -> String {
+        text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
     }
 
     /// The bytes as a string, or where they stop being UTF-8.

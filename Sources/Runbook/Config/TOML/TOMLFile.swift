@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import LuaHost
 
 /// Reads cxrun.toml as TOML 1.0 (TOMLParser) into a JSON value, so the rest of the
 /// configuration code reads one value type. Dates and times become their TOML text.
@@ -16,9 +17,8 @@ enum TOMLFile {
         }
         // A UTF-8 byte-order mark (Notepad writes one) is not the document's: skipped, as TOML
         // parsers generally do. It was "expected a key, found byte 0xEF" at line 1.
-        let document = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         do {
-            return try TOMLParser.parse(document)
+            return try TOMLParser.parse(SourceText.withoutByteOrderMark(text))
         } catch {
             throw Failure(line: error.line, message: error.message)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 import TestSupport
 
 /// The repository root (this file is Tests/CLITests/CLIHarness.swift).
@@ -124,9 +125,9 @@ func curlPutBlocking(_ url: String, _ body: String) throws -> Bool {
     try ChildProcess.output("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-d", body, url]).text == "200"
 }
 
-/// Whether the newest run in `dir`'s audit log is running with a write row pending (its request
-/// in flight), read with `cxrun audit show` (blocking: for `runCLI`'s `interruptWhen`).
-func newestRunHasAWriteInFlight(in dir: URL) -> Bool {
-    guard let text = try? ChildProcess.output(cxrunBinary, ["audit", "show"], directory: dir.path).text else { return false }
-    return text.contains("status   running") && text.contains(" pending ")
+/// Whether the tenant at `baseURL` holds `count` API writes (`holdWrites`), read with curl
+/// (blocking: for `runCLI`'s `interruptWhen`).
+func tenantHoldsWrites(_ baseURL: String, _ count: Int) -> Bool {
+    guard let text = try? curlGetBlocking(baseURL + "/_sim/faults"), let faults = try? JSONValue.parse(text) else { return false }
+    return faults["writesHeld"] == .int(Int64(count))
 }

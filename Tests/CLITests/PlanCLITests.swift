@@ -119,7 +119,7 @@ struct PlanCLITests {
         #expect(rollback.status == 0 && rollback.stdout.contains("ok   queue Voice - ") && rollback.stdout.contains(" (\(id)): restored"), "\(rollback.stdout) \(rollback.stderr)")
     }
 
-    /// Ctrl-C during an apply (every API write held 3 s by a standalone sim): no write starts
+    /// Ctrl-C during an apply (its first write held by a standalone sim until released): no write starts
     /// after it, the one in flight stays unknown (pending), the run is recorded aborted with the
     /// targets left named, exit 130; its rollback, run the same way and interrupted too, is
     /// finished by running it again, and the queues are as before the apply.
@@ -142,9 +142,10 @@ struct PlanCLITests {
         let before = try await runCLI(["run", "read.lua"], in: dir, environment: env)
         let plan = try await runCLI(["plan", "book.lua", "--out", "five.cxplan"], in: dir, environment: env)
         #expect(plan.status == 0 && plan.stdout.contains("Plan: 5 queues to change."), "\(plan.stdout) \(plan.stderr)")
-        #expect(try await curlPut(baseURL + "/_sim/faults", #"{"writeLatencyMs": 3000}"#))
+        // The apply's first write, then the rollback's, stay in the tenant until released.
+        #expect(try await curlPut(baseURL + "/_sim/faults", #"{"holdWrites": 2}"#))
 
-        let apply = try await runCLI(["apply", "five.cxplan"], in: dir, interruptWhen: { newestRunHasAWriteInFlight(in: dir) }, environment: env)
+        let apply = try await runCLI(["apply", "five.cxplan"], in: dir, interruptWhen: { tenantHoldsWrites(baseURL, 1) }, environment: env)
         let applyRun = apply.stderr.split(separator: "\n").first { $0.hasPrefix("apply run ") }?.split(separator: " ")[2] ?? ""
         #expect(apply.status == 130, "\(apply.stdout) \(apply.stderr)")
         #expect(apply.stdout.contains("not attempted: the apply was interrupted") && apply.stdout.contains("may have been applied"), "\(apply.stdout)")
@@ -152,7 +153,7 @@ struct PlanCLITests {
         let shown = try await runCLI(["audit", "show", String(applyRun)], in: dir)
         #expect(shown.stdout.contains("status   aborted") && shown.stdout.contains("interrupted after"), "\(shown.stdout)")
 
-        let rollback = try await runCLI(["rollback", "--run", String(applyRun)], in: dir, interruptWhen: { newestRunHasAWriteInFlight(in: dir) },
+        let rollback = try await runCLI(["rollback", "--run", String(applyRun)], in: dir, interruptWhen: { tenantHoldsWrites(baseURL, 2) },
                                         environment: env)
         #expect(rollback.status == 130 && rollback.stderr.contains("the rollback was interrupted; run it again"), "\(rollback.stdout) \(rollback.stderr)")
         #expect(try await curlPut(baseURL + "/_sim/faults", "{}"))

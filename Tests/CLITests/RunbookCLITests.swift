@@ -228,10 +228,9 @@ struct RunbookCLITests {
         #expect(!haystack.contains("hunter2") && !haystack.contains("tok123"))
     }
 
-    /// A run stopped by `signal` (SIGKILL: killed) the moment its deploy row is committed pending,
-    /// with every API write slowed by `latencyMs` so the PUT is in flight; returns the run, the
-    /// queue and its original maxWaitTime.
-    private func killMidDeploy(writeLatencyMs latencyMs: Int, signal: Int32 = SIGKILL) async throws -> (
+    /// A run stopped by `signal` (SIGKILL: killed) while its deploy's PUT is held by the tenant
+    /// (`holdWrites`) until `releaseHeldWrites`; returns the run, the queue and its original maxWaitTime.
+    private func killMidDeploy(signal: Int32 = SIGKILL) async throws -> (
         dir: URL, env: [String: String], sim: ChildProcess, baseURL: String, runID: String, queueID: String, original: String
     ) {
         let dir = try scriptFolder(["book.lua": """
@@ -244,31 +243,25 @@ struct RunbookCLITests {
         try "[tenants.ops]\nbase_url = \"\(baseURL)\"\nclient_id = \"ops\"\nclient_secret_env = \"OPS_SECRET\"\n"
             .write(to: dir.appendingPathComponent("cxrun.toml"), atomically: true, encoding: .utf8)
         let env = ["OPS_SECRET": "S3cret-From-Env-4321"]
-        // Hold every API write so the process dies with the PUT in flight, and long enough that
-        // what the test does after the kill (under load, several seconds) happens while it waits.
         _ = try await runCLI(["run", "book.lua", "--dry-run"], in: dir, environment: env)
-        let faults = try await curlPut(baseURL + "/_sim/faults", #"{"writeLatencyMs": \#(latencyMs)}"#)
-        #expect(faults)
+        // The tenant holds the run's one write on arrival until the test releases it: the process
+        // is stopped with its PUT in flight however long anything here takes.
+        #expect(try await curlPut(baseURL + "/_sim/faults", #"{"holdWrites": 1}"#))
         // stdout and stderr are a few lines: the pipes never fill.
         let victim = try ChildProcess(cxrunBinary, ["run", "book.lua"], directory: dir.path,
                                       environment: ProcessInfo.processInfo.environment.merging(env) { _, new in new }, stdout: .pipe, stderr: .pipe)
-        // Kill it the moment its deploy row is committed as pending (the PUT is then in flight).
-        var runID = ""
-        var pending = false
-        for _ in 0..<300 where !pending {
-            try await Task.sleep(for: .milliseconds(100))
-            // One look per round (the latest run is the victim's once it started): under load each
-            // cxrun takes a while, and the pending window is one round trip long.
-            let show = try await runCLI(["audit", "show"], in: dir)
-            guard show.stdout.contains("status   running"), let first = show.stdout.split(separator: "\n").first else { continue }
-            runID = String(first.split(separator: " ").last ?? "")
-            pending = show.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") }
-        }
+        let held = try await eventually { try JSONValue.parse(try await curlGet(baseURL + "/_sim/faults"))["writesHeld"] == 1 }
+        #expect(held, "the deploy's PUT reached the tenant")
+        // The PUT went out after its pending row was committed, so the row is there now.
+        let running = try await runCLI(["audit", "show"], in: dir)
+        let runID = String(running.stdout.split(separator: "\n").first?.split(separator: " ").last ?? "")
+        #expect(running.stdout.contains("status   running")
+                && running.stdout.split(separator: "\n").contains { $0.contains("deploy") && $0.contains("pending") },
+                "the deploy row was committed pending before the request went out: \(running.stdout)")
         victim.signal(signal)
         let victimStatus = await victim.exitCode()
         let killedOutput = String(decoding: victim.stdout?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
         let killedErrors = String(decoding: victim.stderr?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
-        #expect(pending, "the deploy row was committed pending before the request went out")
         #expect(!killedOutput.contains("never"))
         let show = try await runCLI(["audit", "show", runID], in: dir)
         if signal == SIGKILL {
@@ -282,32 +275,35 @@ struct RunbookCLITests {
                     "\(show.stdout)")
             #expect(killedErrors.contains("1 write was cut off and may have applied (left pending); cxrun rollback --run \(runID)"), "\(killedErrors)")
         }
-        _ = try await curlPut(baseURL + "/_sim/faults", "{}")
         let fields = killedOutput.split(separator: "\t")
         try #require(fields.count == 3, "\(killedOutput)")
         return (dir, env, sim, baseURL, runID, String(fields[1]), String(fields[2]).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// The killed deploy's PUT as the tenant answered it (nil until it has), waited for up to 20 s:
-    /// the queue's PUT that took at least the injected latency (the rollback's own came later and fast).
-    private func landedPut(_ baseURL: String, _ queueID: String, latencyMs: Double) async throws -> JSONValue? {
-        for _ in 0..<200 {
-            let log = try JSONValue.parse(try await curlGet(baseURL + "/_sim/requests?limit=5000"))
-            if let put = log["requests"]?.arrayValue?.first(where: {
+    /// Lets the held PUT through and returns it as the tenant answered it: the queue's PUT
+    /// answered last (the rollback's own, if any, was answered before the release).
+    private func releaseHeldWrites(_ baseURL: String, _ queueID: String) async throws -> JSONValue? {
+        func puts() async throws -> [JSONValue] {
+            try JSONValue.parse(try await curlGet(baseURL + "/_sim/requests?limit=5000"))["requests"]?.arrayValue?.filter {
                 $0["method"] == "PUT" && $0["path"]?.stringValue == "/api/v2/routing/queues/\(queueID)"
-                    && ($0["latencyMs"]?.doubleValue ?? 0) >= latencyMs
-            }) { return put }
-            try await Task.sleep(for: .milliseconds(100))
+            } ?? []
         }
-        return nil
+        let before = try await puts().count
+        #expect(try await curlPut(baseURL + "/_sim/faults", "{}"))
+        var landed: JSONValue?
+        _ = try await eventually {
+            landed = try await puts().dropFirst(before).first
+            return landed != nil
+        }
+        return landed
     }
 
     @Test func killedMidDeployLeavesPendingRowAndSnapshotThenRollbackRestores() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 10_000)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy()
         defer { sim.terminate() }
-        // The in-flight PUT may still land on the server: wait until its request log shows it
-        // answered (bounded: a PUT killed before it was sent never shows).
-        _ = try await landedPut(baseURL, queueID, latencyMs: 10_000)
+        // The in-flight PUT lands after its run was killed.
+        let landed = try #require(try await releaseHeldWrites(baseURL, queueID), "the killed deploy's PUT reached the tenant")
+        #expect(landed["status"] == 200, "it applied: \(landed.jsonString())")
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])
@@ -319,9 +315,9 @@ struct RunbookCLITests {
     /// Ctrl-C with the deploy's PUT in flight: the run stops at once, the PUT still lands, and the
     /// rollback restores the queue (it once read the cancelled call as an error and undid nothing).
     @Test func interruptedMidDeployTheWriteStaysUnknownAndRollbackRestores() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 8_000, signal: SIGINT)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(signal: SIGINT)
         defer { sim.terminate() }
-        let landed = try #require(try await landedPut(baseURL, queueID, latencyMs: 8_000), "the interrupted deploy's PUT reached the tenant")
+        let landed = try #require(try await releaseHeldWrites(baseURL, queueID), "the interrupted deploy's PUT reached the tenant")
         #expect(landed["status"] == 200, "it applied: \(landed.jsonString())")
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0 && rollback.stdout.contains("restored"), "\(rollback.stdout) \(rollback.stderr)")
@@ -334,12 +330,11 @@ struct RunbookCLITests {
     /// Rolled back while the killed deploy's PUT is still on its way: the rollback rewrites the
     /// queue (a new version), so the late PUT's If-Match fails and the queue stays as before.
     @Test func aWriteStillInFlightCannotLandAfterItsRollback() async throws {
-        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy(writeLatencyMs: 10_000)
+        let (dir, env, sim, baseURL, runID, queueID, original) = try await killMidDeploy()
         defer { sim.terminate() }
         let rollback = try await runCLI(["rollback", "--run", runID], in: dir, environment: env)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
-        // Killed ≥ 100 ms after its pending row was committed, the PUT had been sent.
-        let late = try #require(try await landedPut(baseURL, queueID, latencyMs: 10_000), "the killed deploy's PUT reached the tenant")
+        let late = try #require(try await releaseHeldWrites(baseURL, queueID), "the killed deploy's PUT reached the tenant")
         #expect(late["status"] == 409, "the late write was refused: \(late.jsonString())")
         #expect(rollback.stdout.contains("was in flight when its run ended"), "\(rollback.stdout)")
         let check = try scriptFolder(["check.lua": "print(fetch(cx.args[1]).maxWaitTime)\n"])

@@ -99,9 +99,9 @@ struct ReassignTests {
         let bench = try await Bench.start()
         try await stopping(bench) {
             let (user, before) = try await Self.someAgent(bench)
-            // Writes held 8 s, requests given 3: the token and the read before the PUT have ample
-            // time however loaded the machine (0.3 s once timed the read out instead), the PUT not.
-            _ = try await bench.send(.PUT, "/_sim/faults", json: ["writeLatencyMs": 8000])
+            // The PUT held until the test releases it, requests given 3 s: the token and the read
+            // before the PUT have ample time however loaded the machine, the PUT never.
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["holdWrites": 1])
             var once = RetryPolicy()
             once.maxAttempts = 1
             let (result, output) = try await bench.run("""
@@ -113,14 +113,10 @@ struct ReassignTests {
             #expect(row.status == .pending, "its outcome is unknown: \(row)")
             let image = try bench.audit.snapshots(run: result.summary.runID).first { $0.seq == row.seq && $0.kind == .pre }
             #expect(image?.document == ["routingProfileId": .string(before)], "the profile before, recorded before the PUT was sent")
-            // The PUT the client gave up on lands when the tenant's delay is over.
-            var landed = false
-            for _ in 0..<400 where !landed {
-                landed = try await Self.profile(bench, user) == "profile-night"
-                if !landed { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(landed, "the timed-out PUT applied")
+            // The PUT the client gave up on lands when the tenant lets it through.
             _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            let landed = try await eventually { try await Self.profile(bench, user) == "profile-night" }
+            #expect(landed, "the timed-out PUT applied")
             let lines = try await RollbackSession.run(of: result.summary.runID, queues: [], tenant: bench.tenant(), auditPath: bench.auditPath,
                                                       force: false, dryRun: false).lines
             #expect(lines.map(\.ok) == [true], "\(lines.map(\.message))")
@@ -132,7 +128,7 @@ struct ReassignTests {
     /// An apply writes a planned routing profile only over the one it was planned against: another
     /// admin's change between the apply's read of the agent and its write is a conflict, not
     /// overwritten. The change is made in the tenant's own database while the apply's first write
-    /// (a queue, held by the sandbox's write latency) is in flight — after the agent was read.
+    /// (a queue, held by the sandbox until released) is in flight — after the agent was read.
     @Test(.timeLimit(.minutes(2))) func anApplyDoesNotOverwriteAProfileChangedAfterItWasRead() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
@@ -142,27 +138,18 @@ struct ReassignTests {
                 deploy(q.id, build(q, {maxWaitTime = 333}))
                 reassign("\(user)", "profile-night")
                 """)
-            // The queue's write held 6 s: the other admin's change (below) lands inside it however
-            // loaded the machine.
-            _ = try await bench.send(.PUT, "/_sim/faults", json: ["writeLatencyMs": 6000])
+            // The queue's write held until released: the other admin's change (below) lands inside it.
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["holdWrites": 1])
             let apply = Task { try await PlanApplyTests.apply(bench, file) }
-            // The queue's write is in flight once the apply run's deploy row is pending.
-            let audit = try bench.audit
-            var inFlight = false
-            for _ in 0..<400 where !inFlight {
-                if let run = try audit.runs(limit: 1).first, run.planID != nil {
-                    inFlight = try audit.calls(run: run.id).contains { $0.binding == "deploy" && $0.status == .pending }
-                }
-                if !inFlight { try await Task.sleep(for: .milliseconds(20)) }
-            }
+            let inFlight = try await eventually { try await bench.send(.GET, "/_sim/faults")["writesHeld"] == 1 }
             #expect(inFlight, "the apply's queue write was seen in flight")
             let tenantDB = try DatabaseQueue(path: bench.directory + "/sandbox.sqlite")
             try await tenantDB.write { db in
                 try db.execute(sql: "UPDATE user SET document = json_set(document, '$.routingProfileId', 'profile-other') WHERE id = ?",
                                arguments: [user])
             }
-            let report = try await apply.value
             _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            let report = try await apply.value
             let line = try #require(report.lines.first { $0.action.kind == .profile })
             #expect(line.state == .failed && line.message.contains("was changed since"), "\(line.state) \(line.message)")
             #expect(try await Self.profile(bench, user) == "profile-other", "the other admin's change stands (was \(before))")

@@ -62,6 +62,34 @@ struct FaultTests {
         }
     }
 
+    /// `holdWrites: 1` keeps the next write in flight for as long as a test needs: reads and
+    /// later writes answer meanwhile, and replacing the faults lets it through.
+    @Test func heldWriteWaitsUntilTheFaultsAreReplaced() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queues = try await sim.allQueues(token: token)
+            try #require(queues.count >= 2)
+            #expect(try await sim.send(.PUT, "/_sim/faults", json: ["holdWrites": 1]).status == 200)
+            func put(_ queue: JSONValue, _ wait: Int) async throws -> Sim.Reply {
+                try await sim.send(.PUT, "/api/v2/routing/queues/\(queue["id"]?.stringValue ?? "")", token: token,
+                                   headers: [("If-Match", "\(queue["version"]?.intValue ?? 0)")], json: queue.setting(.int(Int64(wait)), at: ["maxWaitTime"]))
+            }
+            let held = Task { try await put(queues[0], 611) }
+            let seen = try await eventually { try await sim.send(.GET, "/_sim/faults").json["writesHeld"] == 1 }
+            #expect(seen, "the write is held")
+            #expect(try await sim.send(.GET, "/_sim/faults").json["holdWrites"] == 0, "the hold counts down as writes arrive")
+            #expect(try await put(queues[1], 612).status == 200, "the next write is not held")
+            let first = try await sim.send(.GET, "/api/v2/routing/queues/\(queues[0]["id"]?.stringValue ?? "")", token: token)
+            #expect(first.json["maxWaitTime"] == queues[0]["maxWaitTime"], "the held write has not applied")
+            #expect(try await sim.send(.PUT, "/_sim/faults", json: [:]).status == 200)
+            let reply = try await held.value
+            #expect(reply.status == 200 && reply.json["maxWaitTime"] == 611, "\(reply.text)")
+            #expect(try await sim.send(.GET, "/_sim/faults").json["writesHeld"] == 0)
+            #expect(try await sim.send(.PUT, "/_sim/faults", json: ["holdWrites": 1.5]).status == 400)
+        }
+    }
+
     @Test func faultsAreDeterministicForASeed() async throws {
         func sequence(seed: UInt64) async throws -> [Int] {
             let sim = try await Sim.start { $0.seed = seed }

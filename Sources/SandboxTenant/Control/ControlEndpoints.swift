@@ -27,8 +27,10 @@ struct ControlEndpoints {
     }
 
     private func getFaults(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
-        // With what the faults are doing now: status changes held in flight.
-        APIResponse(body: tenant.faults.faults.json.setting(.int(Int64(tenant.statusChanges.withLock { $0 })), at: ["statusChangesInFlight"]))
+        // With what the faults are doing now: status changes and writes held in flight.
+        APIResponse(body: tenant.faults.faults.json
+            .setting(.int(Int64(tenant.statusChanges.withLock { $0 })), at: ["statusChangesInFlight"])
+            .setting(.int(Int64(tenant.faults.writesHeld)), at: ["writesHeld"]))
     }
 
     private func putFaults(_ request: APIRequest) async throws(APIFailure) -> APIResponse {

@@ -42,6 +42,7 @@ struct TenantResponder: HTTPResponder {
             if case .control = route.access {} else {
                 let isWrite: Bool
                 if case .api = route.access { isWrite = request.method != .get && request.method != .head } else { isWrite = false }
+                await tenant.faults.holdIfAsked(write: isWrite)
                 let (latency, outcome) = tenant.faults.draw(write: isWrite)
                 if latency > 0 { try? await Task.sleep(for: .seconds(latency)) }
                 switch outcome {

@@ -20,6 +20,10 @@ public struct Faults: Sendable, Equatable {
     /// Each status change stays in flight this long (released early when the fault is cleared):
     /// how a test fills the tenant's concurrent status-change limit.
     public var statusChangeHoldMs = 0.0
+    /// The next this many API writes wait on arrival, before the request is read, until the
+    /// faults are next replaced (`PUT /_sim/faults`): how a test keeps a write in flight for as
+    /// long as it needs, whatever the machine's speed. Counts down as writes arrive.
+    public var holdWrites = 0
 
     public init() {}
 
@@ -49,7 +53,7 @@ public struct Faults: Sendable, Equatable {
     public static func from(_ json: JSONValue) -> Result<Faults, FaultsError> {
         guard let fields = json.objectValue else { return .failure(FaultsError("faults must be a JSON object")) }
         var faults = Faults()
-        let known = Set((probabilityKeys + millisecondKeys).map(\.0))
+        let known = Set((probabilityKeys + millisecondKeys).map(\.0) + ["holdWrites"])
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             return .failure(FaultsError("unknown fault '\(unknown)'; known: \(known.sorted().joined(separator: ", "))"))
         }
@@ -63,12 +67,19 @@ public struct Faults: Sendable, Equatable {
             guard let ms = v.doubleValue, ms >= 0, ms <= 60_000 else { return .failure(FaultsError("\(key) must be between 0 and 60000")) }
             faults[keyPath: path] = ms
         }
+        if let v = fields["holdWrites"] {
+            guard let n = v.doubleValue, n >= 0, n <= 1000, n == n.rounded() else {
+                return .failure(FaultsError("holdWrites must be a whole number between 0 and 1000"))
+            }
+            faults.holdWrites = Int(n)
+        }
         return .success(faults)
     }
 
     public var json: JSONValue {
         var fields: [String: JSONValue] = [:]
         for (key, path) in Self.probabilityKeys + Self.millisecondKeys { fields[key] = .double(self[keyPath: path]) }
+        fields["holdWrites"] = .int(Int64(holdWrites))
         return .object(fields)
     }
 }
@@ -86,6 +97,9 @@ final class FaultInjector: Sendable {
     private struct State {
         var faults: Faults
         var rng: SeededRandom
+        /// Bumped each time the faults are replaced: a held write waits for the next one.
+        var generation: UInt64 = 0
+        var held = 0
     }
 
     private let state: Mutex<State>
@@ -98,7 +112,33 @@ final class FaultInjector: Sendable {
         get { state.withLock { $0.faults } }
     }
 
-    func set(_ faults: Faults) { state.withLock { $0.faults = faults } }
+    /// Replaces the faults, releasing every write held under the ones before.
+    func set(_ faults: Faults) {
+        state.withLock {
+            $0.faults = faults
+            $0.generation &+= 1
+        }
+    }
+
+    /// API writes held now (`holdWrites`), waiting for the faults to be replaced.
+    var writesHeld: Int { state.withLock { $0.held } }
+
+    /// Waits, if `holdWrites` holds this write, until the faults are replaced or the task is cancelled.
+    func holdIfAsked(write: Bool) async {
+        guard write else { return }
+        let generation = state.withLock { s -> UInt64? in
+            guard s.faults.holdWrites > 0 else { return nil }
+            s.faults.holdWrites -= 1
+            s.held += 1
+            return s.generation
+        }
+        guard let generation else { return }
+        defer { state.withLock { $0.held -= 1 } }
+        // Polled, as status-change holds are: a sandbox's few held writes, released within 10 ms.
+        while state.withLock({ $0.generation == generation }) && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
 
     /// The added latency (seconds) and what happens to one API request (`write`: one that changes state).
     func draw(write: Bool) -> (latency: Double, outcome: Outcome) {

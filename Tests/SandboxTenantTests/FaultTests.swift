@@ -90,6 +90,22 @@ struct FaultTests {
         }
     }
 
+    /// A write held when the tenant is stopped is let through: a held request once kept the
+    /// stopping server (which lets requests in flight finish) up for good.
+    @Test(.timeLimit(.minutes(1))) func aHeldWriteDoesNotKeepAStoppingTenantUp() async throws {
+        let sim = try await Sim.start { $0.faults.holdWrites = 1 }
+        let token = try await sim.token()
+        let queue = try #require(try await sim.allQueues(token: token).first)
+        let held = Task {
+            try await sim.send(.PATCH, "/api/v2/routing/queues/\(queue["id"]?.stringValue ?? "")", token: token, json: ["maxWaitTime": 613])
+        }
+        let seen = try await eventually { try await sim.send(.GET, "/_sim/faults").json["writesHeld"] == 1 }
+        #expect(seen, "the write is held")
+        await sim.stop()
+        let reply = try await held.value
+        #expect(reply.status == 200, "\(reply.text)")
+    }
+
     @Test func faultsAreDeterministicForASeed() async throws {
         func sequence(seed: UInt64) async throws -> [Int] {
             let sim = try await Sim.start { $0.seed = seed }

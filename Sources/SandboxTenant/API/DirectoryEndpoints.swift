@@ -66,7 +66,7 @@ struct DirectoryEndpoints {
         let hold = tenant.faults.faults.statusChangeHoldMs
         if hold > 0 {
             let until = Date().addingTimeInterval(hold / 1000)
-            while Date() < until && tenant.faults.faults.statusChangeHoldMs > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+            await waitWhileHeld { Date() < until && tenant.faults.faults.statusChangeHoldMs > 0 }
         }
         let body = try request.jsonObject()
         var errors: [FieldError] = []

@@ -123,7 +123,7 @@ final class FaultInjector: Sendable {
     /// API writes held now (`holdWrites`), waiting for the faults to be replaced.
     var writesHeld: Int { state.withLock { $0.held } }
 
-    /// Waits, if `holdWrites` holds this write, until the faults are replaced or the task is cancelled.
+    /// Waits, if `holdWrites` holds this write, until the faults are replaced (or the tenant stops).
     func holdIfAsked(write: Bool) async {
         guard write else { return }
         let generation = state.withLock { s -> UInt64? in
@@ -134,10 +134,7 @@ final class FaultInjector: Sendable {
         }
         guard let generation else { return }
         defer { state.withLock { $0.held -= 1 } }
-        // Polled, as status-change holds are: a sandbox's few held writes, released within 10 ms.
-        while state.withLock({ $0.generation == generation }) && !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        await waitWhileHeld { state.withLock { $0.generation == generation } }
     }
 
     /// The added latency (seconds) and what happens to one API request (`write`: one that changes state).

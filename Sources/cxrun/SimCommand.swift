@@ -44,7 +44,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-ttl"), parsing: .unconditional, help: "Lifetime of issued tokens, in seconds.")
     var tokenTTL: Double = 3600
 
-    @Option(help: "Faults to inject: KEY=VALUE,... with status429, status500, status503, reset, concurrentEdit, webhook500 (probabilities) and latencyMs, jitterMs.")
+    @Option(help: "Faults to inject: KEY=VALUE,... with status429, status500, status503, reset, concurrentEdit, webhook500 (probabilities); latencyMs, jitterMs, writeLatencyMs (API writes only), statusChangeHoldMs (milliseconds); holdWrites (the next N API writes wait until PUT /_sim/faults).")
     var fault: String?
 
     @Option(help: "Pin the tenant's clock (traffic and shifts follow it) at an ISO 8601 time, e.g. 2026-01-05T03:00:00Z; it advances from there. Default: the real clock.")

@@ -25,9 +25,10 @@ struct CLIResult {
     var seconds: Double
 }
 
-/// Runs cxrun with `arguments` in `directory`; `interruptAfter` sends SIGINT after that many seconds.
+/// Runs cxrun with `arguments` in `directory`; `signal` is sent once stdout shows `marker` and
+/// `condition` holds (never after a fixed delay: that would depend on the machine's speed).
 /// Waits without blocking a thread (output goes to files, exit arrives through a handler).
-func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter: Double? = nil, killAfter: Double? = nil,
+func runCLI(_ arguments: [String], in directory: URL = repoRoot,
             interruptWhenPrinted marker: String? = nil, interruptWhen condition: (@Sendable () -> Bool)? = nil,
             signal: Int32 = SIGINT, environment: [String: String] = [:],
             input: String? = nil, inputBytes: [UInt8]? = nil, executable: String? = nil, stdoutPath: String? = nil) async throws -> CLIResult {
@@ -49,9 +50,6 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
     let child = try ChildProcess(executable ?? cxrunBinary, arguments, directory: directory.path,
                                  environment: ProcessInfo.processInfo.environment.merging(pinned) { _, new in new }.merging(environment) { _, new in new },
                                  stdin: stdin, stdout: .file(stdoutPath ?? outURL.path), stderr: .file(errURL.path))
-    if let delay = interruptAfter {
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { child.signal(SIGINT) }
-    }
     if marker != nil || condition != nil {
         // The signal once stdout shows the marker (and `condition` holds): the script is
         // running, whatever the machine's speed.
@@ -63,9 +61,6 @@ func runCLI(_ arguments: [String], in directory: URL = repoRoot, interruptAfter:
                 usleep(50_000)
             }
         }
-    }
-    if let delay = killAfter {
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { child.signal(SIGKILL) }
     }
     // A hung cxrun fails its test instead of holding the whole suite (and CI) until its limit.
     DispatchQueue.global().asyncAfter(deadline: .now() + cliHardLimit) { child.signal(SIGKILL) }

@@ -26,7 +26,7 @@ struct ReplCommandTests {
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "1", "an expression shows its value: \(r.stdout)")
         #expect(r.stdout.contains("\"levels\" : [\n    1,\n    2\n  ]"), "a table as indented JSON, after a multi-line chunk: \(r.stdout)")
-        #expect(r.stdout.contains("error: stdin:1: boom\n"), "errors do not end the session: \(r.stdout)")
+        #expect(r.stdout.contains("error: stdin:8: boom\n"), "errors do not end the session, and name the input's line: \(r.stdout)")
         #expect(r.stdout.contains("error: not_found: "), "\(r.stdout)")
         #expect(r.stdout.contains("\"planned\" : true"), "--dry-run plans writes: \(r.stdout)")
         #expect(r.stdout.contains("\n333\n"), "a dry run's fetch reads its planned write, as a real run reads its write: \(r.stdout)")
@@ -39,6 +39,24 @@ struct ReplCommandTests {
                 "\(export.stdout)")
         let tenant = try await runCLI(["repl"], in: dir, input: "fetch(queues()[1].id).maxWaitTime\n")
         #expect(tenant.status == 0 && tenant.stdout != "333\n", "nothing was written: \(tenant.stdout)")
+    }
+
+    /// Piped input is a script, and its errors name the script's line: every chunk's said
+    /// "stdin:1:", whichever line of the file it was on. Multi-line chunks count every line.
+    @Test func aPipedScriptsErrorsNameItsLines() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let input = "x = 1\nt = {\n  a = 1,\n}\nerror('third chunk')\nif x then\n  y = = 2\nend\nprint(t.a + x)\nlocal z = nil + 1\n"
+        let r = try await runCLI(["repl"], in: dir, input: input)
+        // As in `lua`, the chunk a syntax error ends is dropped and the next line starts a new one.
+        #expect(r.stdout == """
+            error: stdin:5: third chunk
+            error: stdin:7: unexpected symbol near '='
+            error: stdin:8: <eof> expected near 'end'
+            2
+            error: stdin:10: attempt to perform arithmetic on a nil value
+
+            """, "\(r.stdout)")
+        #expect(r.status == 1 && r.stderr.contains("cxrun: 4 of 7 chunks failed"), "\(r.stderr)")
     }
 
     /// A line that is not UTF-8 (a Latin-1 terminal) is refused as a failed chunk, not repaired
@@ -60,10 +78,10 @@ struct ReplCommandTests {
         let r = try await runCLI(["repl"], in: dir, input: input)
         let hint = " was local to an earlier chunk and ended with it; drop `local` to keep a value)"
         #expect(r.stdout == """
-            error: stdin:1: attempt to index a nil value (global 'q') (q\(hint)
-            error: stdin:1: attempt to call a nil value (global 'f') (f\(hint)
-            error: stdin:1: attempt to perform arithmetic on a nil value (global 'n') (n\(hint)
-            error: stdin:1: attempt to index a nil value (global 'undefined_thing')
+            error: stdin:2: attempt to index a nil value (global 'q') (q\(hint)
+            error: stdin:4: attempt to call a nil value (global 'f') (f\(hint)
+            error: stdin:5: attempt to perform arithmetic on a nil value (global 'n') (n\(hint)
+            error: stdin:6: attempt to index a nil value (global 'undefined_thing')
             nil
             (n\(hint)
             nil
@@ -118,7 +136,7 @@ struct ReplCommandTests {
         // Each chunk has the whole budget: the last one alone takes most of it.
         let input = "x = 42\nwhile true do end\nlocal n = 0 for i = 1, 300000 do n = n + i end return n, x + 1\n"
         let r = try await runCLI(["repl", "--instructions", "2000000"], in: dir, input: input)
-        #expect(r.stdout == "error: stdin:1: instruction limit exceeded (2000000 instructions)\n45000150000\n43\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout == "error: stdin:2: instruction limit exceeded (2000000 instructions)\n45000150000\n43\n", "\(r.stdout) \(r.stderr)")
         #expect(r.status == 1 && r.stderr.contains("1 of 3 chunks failed"), "\(r.stderr)")
         let clean = try await runCLI(["repl"], in: dir, input: "1 + 1\n")
         #expect(clean.status == 0 && clean.stdout == "2\n", "\(clean.stdout) \(clean.stderr)")
@@ -127,7 +145,7 @@ struct ReplCommandTests {
     @Test func aChunkCannotTakeTheSessionsOwnFunctionsAway() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
         let r = try await runCLI(["repl"], in: dir, input: "print = nil\ntostring = nil\nerror = nil\n1 + 1\nerror('x')\n{a = 1}\n")
-        #expect(r.stdout == "2\nerror: stdin:1: attempt to call a nil value (global 'error')\n{\n  \"a\" : 1\n}\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout == "2\nerror: stdin:5: attempt to call a nil value (global 'error')\n{\n  \"a\" : 1\n}\n", "\(r.stdout) \(r.stderr)")
         #expect(r.status == 1 && r.stderr.contains("1 of 6 chunks failed"), "\(r.stderr)")
     }
 
@@ -145,7 +163,7 @@ struct ReplCommandTests {
         let dir = try scriptFolder(["placeholder.txt": ""])
         let input = "x = 42\nlocal s = {} for i = 1, 1e8 do s[i] = ('x'):rep(100) .. i end\nx + 1\n"
         let r = try await runCLI(["repl", "--memory", "16"], in: dir, input: input)
-        #expect(r.stdout == "error: stdin:1: memory limit exceeded (16 MiB)\n43\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout == "error: stdin:2: memory limit exceeded (16 MiB)\n43\n", "\(r.stdout) \(r.stderr)")
         #expect(r.status == 1 && r.stderr.contains("1 of 3 chunks failed"), "\(r.stderr)")
     }
 

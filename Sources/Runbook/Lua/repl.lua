@@ -19,13 +19,17 @@ local function show(...)
 end
 
 --- Compiles `source` as an expression first (so `fetch(id)` shows the document), else as statements.
+--- Piped input is a script: its chunk starts at `line` of it, and errors name that line
+--- (`stdin:7:`), not the chunk's first ("stdin:1:" for every chunk of a file told nobody where).
 ---@param source string
+---@param line integer the input line the chunk starts at
 ---@return function|nil chunk
 ---@return string|nil err
-local function compile(source)
-  local f = load("return " .. source, "=stdin", "t")
+local function compile(source, line)
+  local before = batch and ("\n"):rep(line - 1) or ""
+  local f = load(before .. "return " .. source, "=stdin", "t")
   if f then return f end
-  return load(source, "=stdin", "t")
+  return load(before .. source, "=stdin", "t")
 end
 
 --- Adds to `into` the names `source` declares local (`local a, b = ...`, `local function f`).
@@ -137,32 +141,35 @@ end
 
 local function repl()
   _ENV.__repl = nil
-  local chunks, failed, gone = 0, 0, {}
+  local chunks, failed, gone, lines = 0, 0, {}, 0
   local bindings = bindings_now()
   while true do
     local line, refused = read_line("cx> ", tab())
     if line == nil then break end
+    lines = lines + 1
+    local first = lines
     local source = line or ""
     -- `help` (unless the session defined a global of that name) shows what the prompt offers.
     if (source:match("^%s*help%s*$") or source:match("^%s*help%s*%(%s*%)%s*$")) and rawget(_ENV, "help") == nil then
       print(help_text())
       source = ""
     end
-    local f, err = compile(source)
+    local f, err = compile(source, first)
     while line and not f and incomplete(err) do
       local more
       more, refused = read_line(">>  ", tab())
       if more == nil then break end
+      lines = lines + 1
       if more == false then line = false break end
       source = source .. "\n" .. more
-      f, err = compile(source)
+      f, err = compile(source, first)
     end
     if line == false then
       -- A line the host refused (not UTF-8): the chunk is not run.
       print("error: " .. refused)
       chunks, failed = chunks + 1, failed + 1
     elseif not f then
-      print(tostring(err))
+      print("error: " .. tostring(err))
       chunks, failed = chunks + 1, failed + 1
     elseif source:find("%S") then
       chunks = chunks + 1

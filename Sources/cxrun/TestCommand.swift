@@ -17,7 +17,7 @@ struct TestCommand: AsyncParsableCommand {
               t.sim.written(), t.sim.users(), t.sim.reset() (back to the seed)
               t.run("scripts/rebalance.lua", {channel = "voice"}, {dry_run = true})
                 -> {ok, error, stdout, calls = {{binding, target, status, ...}},
-                    planned, lost, run_id}
+                    planned, lost, run_id}; reading any other field fails the test
               t.eq(got, want), t.truthy(x), t.matches(s, pattern), t.raises(fn, code)
             Paths in t.run are relative to the test file, else to the current folder. A script \
             t.run runs reads the tenant's clock in os.time() and os.date().

@@ -4,6 +4,7 @@
 --- stop the run at the declaration's line before anything is called, naming the argument.
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
+local nearest = require("cx.names").nearest
 
 ---@class cx.params.Spec
 ---@field type ("string"|"number"|"integer"|"boolean"|"list")?  default "string"; a list is comma-separated
@@ -12,37 +13,6 @@ local M = {}
 ---@field one_of string[]?               the values allowed (strings, and a list's items)
 ---@field min number?                    numbers (and a list's numbers): at least this
 ---@field max number?                    ... and at most this
-
---- Edits between two names, two letters swapped counting as one.
----@param a string
----@param b string
----@return integer
-local function distance(a, b)
-  local before, previous = {}, {}
-  for j = 0, #b do previous[j] = j end
-  for i = 1, #a do
-    local current = { [0] = i }
-    for j = 1, #b do
-      local x, y = a:sub(i, i), b:sub(j, j)
-      current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x == y and 0 or 1))
-      if i > 1 and j > 1 and x == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == y then
-        current[j] = math.min(current[j], before[j - 2] + 1)
-      end
-    end
-    before, previous = previous, current
-  end
-  return previous[#b]
-end
-
---- The declared name nearest `name` (one edit for a short name, two for a longer), if any.
-local function nearest(name, names)
-  local most, best, best_d = #name <= 4 and 1 or 2, nil, nil
-  for _, candidate in ipairs(names) do
-    local d = distance(name:lower(), candidate:lower())
-    if d <= most and (best_d == nil or d < best_d) then best, best_d = candidate, d end
-  end
-  return best
-end
 
 local BOOLEANS = { ["true"] = true, yes = true, ["1"] = true, ["false"] = false, no = false, ["0"] = false }
 

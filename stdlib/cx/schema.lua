@@ -4,6 +4,7 @@
 --- model stay allowed when the payload keeps them as fetched.
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
+local nearest = require("cx.names").nearest
 
 --- Field kinds: "string", "integer", "seconds" (an integer of seconds), "boolean", "level" (a
 --- name such as "advanced" or a number), a table of
@@ -32,20 +33,6 @@ local function camel(name)
   return (name:gsub("_(%w)", function(c) return c:upper() end))
 end
 
-local function distance(a, b)
-  if a == b then return 0 end
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:sub(i, i) == b:sub(j, j) and 0 or 1))
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
 --- The known field an unknown `name` most likely means, and whether it is that field in snake_case.
 ---@return string? guess
 ---@return boolean snake
@@ -55,13 +42,11 @@ function M.closest(name, known)
   for _, candidate in ipairs { c, (c:gsub("Seconds$", "")), (c:gsub("Ids?$", "s")), M.ALIASES[c] or "" } do
     if candidate ~= "" and known[candidate] ~= nil then return candidate, false end
   end
-  local best, best_d
+  local names = {}
   for k in pairs(known) do
-    local d = distance(c:lower(), k:lower())
-    if not best_d or d < best_d or (d == best_d and k < best) then best, best_d = k, d end
+    if type(k) == "string" then names[#names + 1] = k end
   end
-  if best and best_d <= math.max(2, #best // 3) then return best, false end
-  return nil, false
+  return nearest(c, names), false
 end
 
 --- Whether a value of Lua type `t` is no JSON value (cx.null, which deletes the field).

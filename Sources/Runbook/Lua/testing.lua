@@ -69,6 +69,38 @@ local function fail(message, ...)
   error(select("#", ...) > 0 and message:format(...) or message, 3)
 end
 
+--- "file:line: " of the innermost line of the test file's own code (not the host's Lua nor a
+--- stdlib module's, such as cx.diff comparing for t.eq): where a mistake in a test is named.
+---@return string
+local function test_where()
+  for level = 3, 20 do
+    local _, where = pcall(error, "", level)
+    if type(where) == "string" and where ~= "" and not where:find("^%[") and not where:find("cx/[%w_]+%.lua:") then return where end
+  end
+  return ""
+end
+
+--- What t.run returns, and each of its calls: reading a field they do not have raises, naming
+--- the fields they do have. `out.status` or a misspelt `out.eror` read as nil, so
+--- `t.eq(out.eror, nil)` passed whatever the run did: a check that could not fail.
+local RESULT_FIELDS = { "calls", "error", "lost", "ok", "planned", "run_id", "stdout" }
+local CALL_FIELDS = { "binding", "error_code", "http_status", "result", "status", "target" }
+
+---@param value table
+---@param fields string[]
+---@param what string
+---@return table
+local function strict(value, fields, what)
+  local known = {}
+  for _, f in ipairs(fields) do known[f] = true end
+  return setmetatable(value, { __index = function(_, key)
+    if known[key] then return nil end
+    local near = type(key) == "string" and require("cx.names").nearest(key, fields)
+    error(("%s%s has no field %s%s; its fields: %s"):format(test_where(), what, show(key),
+      near and (" (did you mean " .. near .. "?)") or "", table.concat(fields, ", ")), 0)
+  end })
+end
+
 local function checked(reply, what)
   if reply.status >= 300 then fail("%s: HTTP %d %s", what, reply.status, show(reply.body)) end
   return reply.body
@@ -133,7 +165,9 @@ local function make_t(sim)
     for k in pairs(opts or {}) do
       if k ~= "dry_run" then error(("t.run: unknown option %s (known: dry_run)"):format(show(k)), 2) end
     end
-    return run_script(sim, path, args or {}, opts or {})
+    local out = run_script(sim, path, args or {}, opts or {})
+    for _, call in ipairs(out.calls or {}) do strict(call, CALL_FIELDS, "a call of t.run's result") end
+    return strict(out, RESULT_FIELDS, "t.run's result")
   end
   --- How many of a run's calls are of `binding` (and, when given, have `status`).
   function t.count(r, binding, status)

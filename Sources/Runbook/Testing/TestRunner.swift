@@ -330,10 +330,15 @@ final class TestSession: Sendable {
             var fields: [String: JSONValue] = [
                 "ok": .bool(result.outcome.status == .succeeded && result.lostWork.isEmpty), "stdout": .string(printed.withLock { $0 }),
                 "lost": .array(result.lostWork.map(JSONValue.string)),
+                // A field a call does not have is absent (nil in Lua), not cx.null: cx.null is
+                // truthy, so `if c.error_code then` held for every call.
                 "calls": .array(calls.map { c in
-                    ["binding": .string(c.binding), "target": c.target.map(JSONValue.string) ?? .null, "status": .string(c.status.rawValue),
-                     "error_code": c.errorCode.map(JSONValue.string) ?? .null, "http_status": c.httpStatus.map { .int(Int64($0)) } ?? .null,
-                     "result": c.result ?? .null]
+                    var call: [String: JSONValue] = ["binding": .string(c.binding), "status": .string(c.status.rawValue)]
+                    call["target"] = c.target.map(JSONValue.string)
+                    call["error_code"] = c.errorCode.map(JSONValue.string)
+                    call["http_status"] = c.httpStatus.map { .int(Int64($0)) }
+                    call["result"] = c.result.flatMap { $0 == .null ? nil : $0 }
+                    return .object(call)
                 }),
                 "planned": .array(result.plannedChanges.map { .string($0.text) }),
                 "run_id": .string(result.summary.runID),

@@ -69,6 +69,8 @@ function build(base, changes) end
 ---@return cx.validate.Problem[] problems
 function validate(payload, opts) end
 
+--- Replaces the whole queue: `payload` is its document as `build(fetch(queue_id), changes)` makes
+--- it, with the `id` and `version` it was fetched with.
 ---@param queue_id string
 ---@param payload table
 ---@return cx.DeployResult

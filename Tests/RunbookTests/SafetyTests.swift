@@ -67,6 +67,38 @@ struct SafetyTests {
         }
     }
 
+    /// A deploy replaces the whole queue, so it writes only a whole document of that queue: a
+    /// payload with another queue's content and no id went through (and replaced the queue), and
+    /// a partial one with the version and id replaced the queue with the fields it had.
+    @Test func aDeployWritesOnlyAWholeDocumentOfItsQueue() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, out) = try await bench.run(#"""
+                local qs = queues()
+                local q1, q2 = fetch(qs[1].id), fetch(qs[2].id)
+                local copied = build(q1, {maxWaitTime = 201})
+                copied.id = nil
+                local ok, e = pcall(deploy, q2.id, copied)
+                print(ok, e.code, e.message)
+                ok, e = pcall(deploy, q2.id, {id = q2.id, version = q2.version, maxWaitTime = 300})
+                local paths = {}
+                for i, err in ipairs(e.details.errors) do paths[i] = err.path end
+                print(ok, e.code, table.concat(paths, ","))
+                local after = fetch(q2.id)
+                print(after.name == q2.name, after.version, after.maxWaitTime == q2.maxWaitTime)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let lines = out.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(out)")
+            #expect(lines.first?.hasPrefix("false\tinvalid\tdeploy: the payload has no id; a deploy replaces the whole queue, so build it from fetch(") == true,
+                    "\(out)")
+            #expect(lines.dropFirst().first == "false\tinvalid\tname,channel,routing.strategy", "the tenant names what is missing: \(out)")
+            #expect(lines.last == "true\t1\ttrue", "the queue is as it was: \(out)")
+            let puts = try await bench.requests().filter { $0["method"] == "PUT" }
+            #expect(puts.count == 1 && puts.first?["status"] == 400, "the id-less payload was never sent: \(puts)")
+        }
+    }
+
     @Test func anAuditLogThatCannotTakeTheWriteStopsItAndLosesNoOtherRow() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

@@ -119,6 +119,9 @@ struct QueueTests {
         ("skills[0].id", ["skills": [["id": "no-such-skill", "level": 2]]]),
         ("overflow.enabled", ["overflow": ["enabled": "yes", "action": "drop"]]),
         ("skillRequirements[0].required", ["skillRequirements": [["skill": "language:en", "required": "always"]]]),
+        ("name", ["name": .null]),
+        ("channel", ["channel": .null]),
+        ("routing.strategy", ["routing": ["strategy": .null]]),
     ] as [(String, JSONValue)])
     func invalidValuesAre400WithThePath(_ path: String, _ patch: JSONValue) async throws {
         let sim = try await Sim.start()
@@ -132,6 +135,28 @@ struct QueueTests {
             #expect(paths.contains(path), "\(reply.text)")
             let after = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
             #expect(after.json["version"] == 1, "nothing written")
+        }
+    }
+
+    /// A PUT replaces the whole queue: one that leaves out a field no queue is without is refused
+    /// with each missing path (`{"maxWaitTime": 300}` replaced a queue with one field).
+    @Test func aPutOfPartOfAQueueIsRefused() async throws {
+        let sim = try await Sim.start()
+        try await stopping(sim) {
+            let token = try await sim.token()
+            let queue = try #require(try await sim.allQueues(token: token).first)
+            let id = try #require(queue["id"]?.stringValue)
+            let partial = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")],
+                                             json: ["maxWaitTime": 300, "routing": ["longestIdleSeconds": 10]])
+            #expect(partial.status == 400, "\(partial.text)")
+            let errors = partial.json["errors"]?.arrayValue ?? []
+            #expect(errors.compactMap { $0["path"]?.stringValue } == ["name", "channel", "routing.strategy"], "\(partial.text)")
+            #expect(errors.allSatisfy { $0["code"] == "required" }, "\(partial.text)")
+            let after = try await sim.send(.GET, "/api/v2/routing/queues/\(id)", token: token)
+            #expect(after.json == queue, "nothing written")
+            let whole = try await sim.send(.PUT, "/api/v2/routing/queues/\(id)", token: token, headers: [("If-Match", "1")],
+                                           json: queue.setting(300, at: ["maxWaitTime"]))
+            #expect(whole.status == 200 && whole.json["name"] == queue["name"], "\(whole.text)")
         }
     }
 

@@ -10,6 +10,10 @@ M.STRATEGIES = { "priority", "longest_idle", "fewest_calls", "skill_based", "ran
 --- Channels a queue serves.
 M.CHANNELS = { "chat", "email", "voice" }
 
+--- The fields every queue has: a deploy replaces the whole queue, and the platform refuses one
+--- without them (a field within an object written with a dot).
+M.REQUIRED_FIELDS = { "name", "channel", "routing.strategy" }
+
 --- What the platform accepts for a queue's own fields: contacts an agent takes at once, and the
 --- wrap-up after each (seconds).
 M.MAX_CONCURRENCY = 10

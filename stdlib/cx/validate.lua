@@ -57,8 +57,19 @@ M.rules = {}
 M.rules.schema = require("cx.schema").rule
 
 --- fields: values the platform accepts for the queue's own fields — a known channel, a name,
---- concurrency and wrap-up in range. (Without it a payload the tenant refuses passed as valid.)
+--- concurrency and wrap-up in range — and, in a whole document (one with the `id` or `version`
+--- fetch gave it), the fields no queue is without. (Without it a payload the tenant refuses passed
+--- as valid: `{version = q.version, maxWaitTime = 300}` would have replaced the queue with one field.)
 function M.rules.fields(p, _, problem)
+  if p.id ~= nil or p.version ~= nil then
+    for _, path in ipairs(rules.REQUIRED_FIELDS) do
+      local v = p
+      for key in path:gmatch("[^.]+") do v = is_table(v) and v[key] or nil end
+      if type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" and not is_table(v) then
+        problem(path, "%s is required: a deploy replaces the whole queue, so build the payload from fetch()", path)
+      end
+    end
+  end
   if p.channel ~= nil and not M.CHANNELS[p.channel] then
     problem("channel", "channel must be one of %s, got '%s'", table.concat(rules.CHANNELS, ", "), tostring(p.channel))
   end

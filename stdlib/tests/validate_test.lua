@@ -8,7 +8,8 @@ local function array(t) return setmetatable(t, { __metatable = "array" }) end
 
 local function queue(fields)
   local q = {
-    id = "q1", routing = { strategy = "longest_idle", priority = { enabled = false, levels = array {} } },
+    id = "q1", name = "Voice - Support", channel = "voice",
+    routing = { strategy = "longest_idle", priority = { enabled = false, levels = array {} } },
     skills = { { id = "s1", level = 3 } }, serviceLevelTarget = { threshold = 80, time = 20 },
     maxWaiters = 50, maxHoldTime = 120, waitStrategy = { positionThreshold = 10, abandonmentThreshold = 120 },
     callback = { enabled = true, positionThreshold = 5 }, overflow = { enabled = false, action = "drop" },
@@ -28,6 +29,20 @@ function T.a_good_queue_passes()
   local ok, problems = v.run(queue())
   A.eq(ok, true)
   A.eq(problems, {})
+end
+
+--- A whole document (it has the id or version fetch gave it) keeps the fields no queue is
+--- without: a deploy replaces the queue, and `{version = 3, maxWaitTime = 300}` passed as valid.
+function T.a_whole_document_keeps_the_fields_no_queue_is_without()
+  A.eq(rules_of(select(2, v.run({ version = 3, maxWaitTime = 300 }))), { "fields:channel", "fields:name", "fields:routing.strategy" })
+  local unnamed = queue { routing = { priority = { enabled = false } } }
+  unnamed.name = nil
+  A.eq(rules_of(select(2, v.run(unnamed))), { "fields:name", "fields:routing.strategy" })
+  local no_channel = queue()
+  no_channel.channel = nil
+  local _, problems = v.run(no_channel)
+  A.eq(problems[1].message, "channel is required: a deploy replaces the whole queue, so build the payload from fetch()")
+  A.eq(select(1, v.run({ maxWaitTime = 300 })), true, "a fragment (no id, no version) is checked for what it has")
 end
 
 function T.sla_boundaries()
@@ -139,7 +154,7 @@ end
 
 function T.rules_can_be_narrowed_and_extended()
   A.eq(select(1, v.run(queue { maxWaiters = 500 }, { rules = { "sla" } })), true)
-  local custom = function(p) if p.name == nil then return { { path = "name", message = "needs a name" } } end end
+  local custom = function(p) if p.name ~= "Sales" then return { { path = "name", message = "needs the name Sales" } } end end
   A.eq(rules_of(select(2, v.run(queue(), { rules = { "sla", custom } }))), { "custom:name" })
   A.eq(rules_of(select(2, v.run(queue(), { rules = { "nonsense" } }))), { "nonsense:" })
 end

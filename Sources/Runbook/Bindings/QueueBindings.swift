@@ -69,6 +69,11 @@ struct QueueBindings {
         if let payloadID = argument["id"]?.stringValue, payloadID != id {
             throw refused("\(binding): the payload is queue \(payloadID), not \(id)")
         }
+        // A deploy replaces the whole queue: a payload with no id was not built from this
+        // queue's document (another queue's with its id dropped went through, and replaced it).
+        if binding == "deploy" && argument["id"] == nil {
+            throw refused("deploy: the payload has no id; a deploy replaces the whole queue, so build it from fetch(\"\(id)\")")
+        }
         let payload = target(argument, base)
         let changed = base.changes(to: payload, ignoring: ThreeWayMerge.serverFields)
         let paths = JSONValue.array(changed.map { .string($0.dotted) })

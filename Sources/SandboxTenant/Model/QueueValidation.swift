@@ -10,6 +10,8 @@ struct QueueValidation {
     static let overflowActions: Set<String> = ["routeToQueue", "drop"]
     static let maxWaiters: Int64 = 100
     static let maxHoldSeconds: Int64 = 300
+    /// The fields every queue has (a field within an object as two names).
+    static let required: [[String]] = [["name"], ["channel"], ["routing", "strategy"]]
     static let maxSkillRequirements = 10
     static let maxSkills = 100
     /// Overflow links in any chain of queues (as the client's `max_overflow_depth`).
@@ -53,6 +55,15 @@ struct QueueValidation {
             return b
         }
 
+        // A queue cannot be without these: a PUT replaces the whole queue, so a payload that
+        // left them out (or a PATCH that nulls them) would leave a queue with no name or channel.
+        for path in Self.required {
+            let value = path.count == 1 ? fields[path[0]] : fields[path[0]]?.objectValue?[path[1]]
+            if value == nil || value == .null {
+                let dotted = path.joined(separator: ".")
+                fail(dotted, "required", "\(dotted) is required")
+            }
+        }
         if let name = string("name", fields["name"]), name.isEmpty { fail("name", "required", "name must not be empty") }
         _ = string("channel", fields["channel"], in: Self.channels)
         if let routing = object("routing", fields["routing"]) {

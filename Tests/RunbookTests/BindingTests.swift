@@ -93,10 +93,10 @@ struct BindingTests {
                 book.lua:8: webhook: unknown option 'wiat' (did you mean wait?); known: wait
                 book.lua:9: rollback: unknown option 'froce' (did you mean force?); known: force, run
                 book.lua:10: deploy: unknown option 'dryrun'; deploy takes no options
-                book.lua:11: validate: unknown option 'rule'; known: forecast, rules
+                book.lua:11: validate: unknown option 'rule' (did you mean rules?); known: forecast, rules
                 book.lua:12: cx.each: unknown option 'concurency'; known: concurrency
-                book.lua:13: cx.change: unknown option 'chek'; known: check, fallback, forecast, patch, rules
-                book.lua:14: agent_status: unknown request field 'auto_availble'; known: auto_available, pause_reason, respect_wrap_up, status, wrap_up_code
+                book.lua:13: cx.change: unknown option 'chek' (did you mean check?); known: check, fallback, forecast, patch, rules
+                book.lua:14: agent_status: unknown request field 'auto_availble' (did you mean auto_available?); known: auto_available, pause_reason, respect_wrap_up, status, wrap_up_code
                 book.lua:15: bad argument #1 to 'queues' (table of filter keys expected, got a list); known: channel, ids, name
                 sandbox: webhook: 'wfn' is not configured (did you mean wfm? configured: wfm)
                 not_found: queue Voice - Billing 1 not found; fetch takes a queue's id (queues({name = "..."}) finds one by name) (HTTP 404)

@@ -56,8 +56,9 @@ function M.options(fn, opts, known, level, name)
   for k, v in pairs(opts) do
     local want = known[k]
     if want == nil then
-      error(("%s: unknown %s %s; known: %s"):format(fn, noun, type(k) == "string" and ("'" .. k .. "'") or tostring(k),
-        table.concat(names, ", ")), level)
+      local near = type(k) == "string" and require("cx.names").nearest(k, names)
+      error(("%s: unknown %s %s%s; known: %s"):format(fn, noun, type(k) == "string" and ("'" .. k .. "'") or tostring(k),
+        near and (" (did you mean " .. near .. "?)") or "", table.concat(names, ", ")), level)
     end
     if type(v) ~= want then error(("%s: %s.%s must be a %s, got %s"):format(fn, prefix, k, want, type(v)), level) end
   end

@@ -28,7 +28,8 @@ end
 
 --- The candidate nearest `name`, compared ignoring case, when it is near enough to be a slip:
 --- one edit for a name of up to four letters, else two, or a third of the candidate's length
---- when that is more. Ties go to the candidate that sorts first. Nil when none is near.
+--- when that is more. Ties go to the candidate that sorts first; a name starting with `_`
+--- (private) is never suggested. Nil when none is near.
 ---@param name string
 ---@param candidates string[]
 ---@return string?
@@ -36,9 +37,11 @@ function M.nearest(name, candidates)
   local lower = name:lower()
   local best, best_d
   for _, candidate in ipairs(candidates) do
-    local d = M.distance(lower, candidate:lower())
-    local most = math.max(#name <= 4 and 1 or 2, #candidate // 3)
-    if d <= most and (best_d == nil or d < best_d or (d == best_d and candidate < best)) then best, best_d = candidate, d end
+    if candidate:sub(1, 1) ~= "_" then
+      local d = M.distance(lower, candidate:lower())
+      local most = math.max(#name <= 4 and 1 or 2, #candidate // 3)
+      if d <= most and (best_d == nil or d < best_d or (d == best_d and candidate < best)) then best, best_d = candidate, d end
+    end
   end
   return best
 end

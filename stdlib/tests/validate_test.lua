@@ -185,7 +185,7 @@ function T.a_custom_rules_answer_is_read_whichever_way_it_says_no()
   A.fails(function() answer(5) end, "custom rule #2 returned a number")
   A.fails(function() answer({ ok = false }) end, "not a list of problems")
   A.fails(function() v.run(queue(), { rules = "sla" }) end, "validate: opts.rules must be a table, got string")
-  A.fails(function() v.run(queue(), { rule = { "sla" } }) end, "validate: unknown option 'rule'; known: forecast, rules")
+  A.fails(function() v.run(queue(), { rule = { "sla" } }) end, "validate: unknown option 'rule' (did you mean rules?); known: forecast, rules")
   A.fails(function() v.run(queue(), "sla") end, "validate: opts must be a table (known: forecast, rules), got string")
 end
 

@@ -47,7 +47,7 @@ struct BindingOptions {
         }
         for key in fields.keys.sorted() {
             guard let kind = known[key] else {
-                let near = RunbookChecker.closest(to: key, in: Set(known.keys)).map { " (did you mean \($0)?)" } ?? ""
+                let near = NearestName.nearest(to: key, in: known.keys).map { " (did you mean \($0)?)" } ?? ""
                 throw .message("\(binding): unknown \(name == "opts" ? "option" : name + " key") '\(key)'\(near); \(listing)")
             }
             guard let v = fields[key], kind.admits(v) else {
@@ -56,7 +56,7 @@ struct BindingOptions {
             if let allowed = values[key], !allowed.isEmpty, let given = v.stringValue,
                 !allowed.contains(where: { $0.caseInsensitiveCompare(given) == .orderedSame })
             {
-                let near = RunbookChecker.closest(to: given, in: Set(allowed)).map { " (did you mean \($0)?)" } ?? ""
+                let near = NearestName.nearest(to: given, in: allowed).map { " (did you mean \($0)?)" } ?? ""
                 throw .message("\(binding): \(name).\(key) '\(given)' is not one of \(allowed.joined(separator: ", "))\(near)")
             }
         }

@@ -46,28 +46,8 @@ enum ConfigKeys {
         }
     }
 
-    /// The known key nearest to `key` by edit distance, when it is near enough to be a slip.
+    /// The known key nearest to `key` (`-` read as `_`), when it is near enough to be a slip.
     static func closest(to key: String, in known: [String]) -> String? {
-        let normalized = key.lowercased().replacingOccurrences(of: "-", with: "_")
-        let scored = known.map { ($0, distance(normalized, $0)) }.min { $0.1 < $1.1 }
-        guard let (best, d) = scored, d <= max(2, best.count / 3) else { return nil }
-        return best
-    }
-
-    /// Levenshtein distance over Unicode scalars.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-        guard !x.isEmpty else { return y.count }
-        guard !y.isEmpty else { return x.count }
-        var previous = Array(0...y.count)
-        var current = previous
-        for i in 1...x.count {
-            current[0] = i
-            for j in 1...y.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[y.count]
+        NearestName.nearest(to: key.replacingOccurrences(of: "-", with: "_"), in: known)
     }
 }

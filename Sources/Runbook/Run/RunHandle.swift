@@ -89,7 +89,7 @@ public enum RunbookChecker {
             if access.name == "require", let name = access.literalArgument { return moduleProblem(name, line: access.line, path: path, modules) }
             guard !defined.contains(access.name) else { return nil }
             if isTest, let hint = testFileHint(for: access.name) { return "\(path):\(access.line): \(hint)" }
-            let near = closest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
+            let near = NearestName.nearest(to: access.name, in: defined).map { " (did you mean \($0)?)" } ?? ""
             return "\(path):\(access.line): \(access.name) is not defined\(near): neither a binding nor a global the script sets"
         }
     }
@@ -97,14 +97,14 @@ public enum RunbookChecker {
     /// `cx.NAME` where `cx` has no such field: it would fail at that line, after what ran before it.
     private static func cxFieldProblem(_ access: GlobalAccess, path: String) -> String? {
         guard let field = access.field, !cxFields.contains(field) else { return nil }
-        let near = closest(to: field, in: cxFields).map { " (did you mean cx.\($0)?)" } ?? ""
+        let near = NearestName.nearest(to: field, in: cxFields).map { " (did you mean cx.\($0)?)" } ?? ""
         return "\(path):\(access.line): cx.\(field) is not defined\(near): cx holds the bindings and cx.each, cx.change, …"
     }
 
     /// `require("NAME")` of a module neither the stdlib nor the script's folder holds.
     private static func moduleProblem(_ name: String, line: Int, path: String, _ modules: ModuleResolver) -> String? {
         guard case .failure(let why) = modules.resolve(name) else { return nil }
-        guard case .notFound(_, let searched) = why, let near = closest(to: name, in: moduleNames(modules)) else { return "\(path):\(line): \(why)" }
+        guard case .notFound(_, let searched) = why, let near = NearestName.nearest(to: name, in: moduleNames(modules)) else { return "\(path):\(line): \(why)" }
         return "\(path):\(line): module '\(name)' not found (did you mean \(near)?); looked for: \(searched.joined(separator: ", "))"
     }
 
@@ -141,36 +141,6 @@ public enum RunbookChecker {
         return pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { m in
             Range(m.range(at: 1), in: source).map { String(source[$0]) }
         }
-    }
-
-    /// The defined name a few edits from `name` (one for a short name, two for a longer; the
-    /// nearest, ties by name), if any.
-    static func closest(to name: String, in names: Set<String>) -> String? {
-        let target = Array(name.lowercased())
-        let most = target.count <= 4 ? 1 : 2
-        var best: (String, Int)?
-        // Lengths further apart than the edits allowed cannot be that near: a script that sets
-        // 100,000 globals is not compared name by name for each undefined one.
-        for candidate in names where !candidate.hasPrefix("_") && abs(candidate.count - target.count) <= most {
-            let d = editDistance(target, Array(candidate.lowercased()))
-            if d <= most, best.map({ d < $0.1 || (d == $0.1 && candidate < $0.0) }) ?? true { best = (candidate, d) }
-        }
-        return best?.0
-    }
-
-    /// Edits between two names, two letters swapped counting as one (`wiat`, `fecth`: the usual slip).
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        guard !a.isEmpty else { return b.count }
-        var before = [Int](), previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1] + Array(repeating: 0, count: b.count)
-            for (j, y) in b.enumerated() {
-                current[j + 1] = Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
-                if i > 0, j > 0, x == b[j - 1], a[i - 1] == y { current[j + 1] = Swift.min(current[j + 1], before[j - 1] + 1) }
-            }
-            (before, previous) = (previous, current)
-        }
-        return previous[b.count]
     }
 
     /// Why `args` cannot start a run, nil when they can: a `KEY=VALUE` key given twice (one

@@ -23,7 +23,7 @@ enum WebhookPreflight {
     /// configured name and every one, `(did you mean wfm? configured: ops, wfm)`.
     static func configured(near name: String, in tenant: ResolvedTenant) -> String {
         let known = tenant.webhooks.keys.sorted()
-        let near = RunbookChecker.closest(to: name, in: Set(known)).map { "did you mean \($0)? " } ?? ""
+        let near = NearestName.nearest(to: name, in: known).map { "did you mean \($0)? " } ?? ""
         return "(\(near)configured: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
     }
 }

@@ -99,6 +99,39 @@ struct SafetyTests {
         }
     }
 
+    /// A field added beside the queue's own under nearly its name is a slip: the tenant kept
+    /// `maxwaittime` as a field of its own, and the deploy "succeeded" with maxWaitTime unchanged.
+    /// Refused before anything is sent, in a run and in a dry run; real fields still go through.
+    @Test(arguments: [false, true]) func aMisspeltFieldIsRefusedNamingTheQueuesOwn(_ dryRun: Bool) async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, out) = try await bench.run(#"""
+                local q = fetch(queues()[1].id)
+                for _, change in ipairs({ {maxwaittime = 300}, {max_wait_time = 300}, {routing = {stratgy = "priority"}}, {Name = "x"} }) do
+                  local ok, e = pcall(deploy, q.id, build(q, change))
+                  print(ok, e.code, e.message)
+                end
+                local ok, e = pcall(patch, q.id, {version = q.version, wrapuptime = 5})
+                print(ok, e.code, e.message)
+                print(deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 1, brandNewField = 1})).changed[1])
+                """#, dryRun: dryRun)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let lines = out.split(separator: "\n").map(String.init)
+            let slip = { (verb: String, added: String, existing: String) in
+                "false\tinvalid\t\(verb) \(added), a field the queue does not have, beside its \(existing): a misspelling? "
+                    + "(the tenant would keep both, and \(existing) would not change)"
+            }
+            #expect(Array(lines.prefix(5)) == [
+                slip("deploy: the payload adds", "maxwaittime", "maxWaitTime"), slip("deploy: the payload adds", "max_wait_time", "maxWaitTime"),
+                slip("deploy: the payload adds", "routing.stratgy", "routing.strategy"), slip("deploy: the payload adds", "Name", "name"),
+                slip("patch: the changes add", "wrapuptime", "wrapUpTime"),
+            ], "\(out)")
+            #expect(lines.last == "brandNewField", "a field far from every other is the script's to add: \(out)")
+            let puts = try await bench.requests().filter { $0["method"] == "PUT" || $0["method"] == "PATCH" }
+            #expect(puts.count == (dryRun ? 0 : 1), "only the last write was sent: \(puts)")
+        }
+    }
+
     @Test func anAuditLogThatCannotTakeTheWriteStopsItAndLosesNoOtherRow() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

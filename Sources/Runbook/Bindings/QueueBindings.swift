@@ -76,6 +76,10 @@ struct QueueBindings {
         }
         let payload = target(argument, base)
         let changed = base.changes(to: payload, ignoring: ThreeWayMerge.serverFields)
+        if let slip = MisspeltField.first(in: changed, over: base) {
+            throw refused("\(binding): the \(binding == "patch" ? "changes add" : "payload adds") \(slip.added), a field the queue does not have, "
+                          + "beside its \(slip.existing): a misspelling? (the tenant would keep both, and \(slip.existing) would not change)")
+        }
         let paths = JSONValue.array(changed.map { .string($0.dotted) })
         let args: JSONValue = ["queue_id": .string(id), "base_version": .int(baseVersion), "changed": paths]
         if context.dryRun {

@@ -148,6 +148,32 @@ struct BindingTests {
         }
     }
 
+    /// A queue id the tenant does not have, given to a read that filters by it, is `not_found`:
+    /// `queues({ids = ...})` skipped a mistyped id and `agents({queue = ...})` answered no agent,
+    /// and a script went on with the rest (or with nobody), exit 0.
+    @Test func readsFilteredByAnIdTheTenantDoesNotHaveAreNotFound() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, output) = try await bench.run(#"""
+                local all = queues()
+                local ok, e = pcall(queues, {ids = {all[1].id, "no-such-id", "also-missing"}})
+                print(ok, e.code, e.message, table.concat(e.details.missing, ","))
+                ok, e = pcall(agents, {queue = "no-such-queue"})
+                print(ok, e.code, e.message)
+                print(#queues({ids = {all[1].id, all[2].id}}), #queues({ids = {all[1].id}, channel = all[1].channel == "voice" and "chat" or "voice"}))
+                print(#agents({queue = all[1].id}) >= 0)
+                """#)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == """
+                false\tnot_found\tqueues: the tenant has no queue with id also-missing, no-such-id\talso-missing,no-such-id
+                false\tnot_found\tagents: the tenant has no queue with id no-such-queue (filter.queue)
+                2\t0
+                true
+
+                """, "\(output)")
+        }
+    }
+
     @Test func forbiddenUnauthorizedAndUnavailable() async throws {
         let bench = try await Bench.start { $0.clients = [SimClient(id: "cxrun-demo", secret: "cxrun-demo-secret", scopes: ["routing:queue:view"])] }
         try await stopping(bench) {

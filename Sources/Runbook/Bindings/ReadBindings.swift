@@ -22,6 +22,16 @@ struct ReadBindings {
             context.rememberListedAll()
             // Given, even empty, ids pick: a selection that came out empty picks no queue, not all.
             let ids = filter["ids"].map { Set($0.arrayValue?.compactMap(\.stringValue) ?? []) }
+            // An id the tenant does not have is an error, not skipped: a list of queues from a
+            // ticket with one id mistyped ran on the others and said nothing of that one.
+            if let ids {
+                let existing = Set(sent.value.compactMap { $0["id"]?.stringValue })
+                let missing = ids.subtracting(existing).sorted()
+                if !missing.isEmpty {
+                    throw BindingError(.not_found, message: "queues: the tenant has no queue with id \(missing.joined(separator: ", "))",
+                                       details: ["missing": .array(missing.map(JSONValue.string))])
+                }
+            }
             let matching = sent.value.filter { q in
                 if let channel = filter["channel"]?.stringValue, q["channel"]?.stringValue?.lowercased() != channel.lowercased() { return false }
                 if let name = filter["name"]?.stringValue, q["name"]?.stringValue?.lowercased().contains(name.lowercased()) != true { return false }
@@ -47,7 +57,18 @@ struct ReadBindings {
                                         values: context.filterValues.filter { $0.key == "status" }).read(call, 1)
         let context = self.context
         return try context.audited("agents", target: filter["queue"]?.stringValue, args: filter, effect: .read) { _ async throws(BindingError) in
-            let sent = try await api { () async throws(APIError) in try await context.client.users(queueID: filter["queue"]?.stringValue, status: filter["status"]?.stringValue) }
+            let queue = filter["queue"]?.stringValue
+            let sent = try await api { () async throws(APIError) in try await context.client.users(queueID: queue, status: filter["status"]?.stringValue) }
+            // No agent in a queue the tenant does not have is an error, not an empty team: the
+            // API answers a mistyped queue id with no users, and a script acted on nobody, exit 0.
+            if let queue, sent.value.isEmpty {
+                do throws(BindingError) {
+                    _ = try await api { () async throws(APIError) in try await context.client.queue(queue) }
+                } catch {
+                    guard error.code == .not_found else { throw error }
+                    throw BindingError(.not_found, status: error.status, message: "agents: the tenant has no queue with id \(queue) (filter.queue)")
+                }
+            }
             return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
         }
     }

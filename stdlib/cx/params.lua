@@ -74,13 +74,17 @@ local SPEC_KEYS = { type = true, item = true, default = true, one_of = true, min
 --- Reads `args` (cx.args) as `spec` declares them: name -> cx.params.Spec. Returns a table of every
 --- declared argument, converted, or its default. Raises at the caller's line for an argument given
 --- that is not declared (naming the nearest declared one), or a value that is not what its spec
---- wants, or a declared name given with no value (`-- force`). Other positional arguments
---- (cx.args[1..n]) are left alone.
+--- wants, or a declared name given with no value (`-- force`), or an argument with no name at all
+--- (`-- chat`: read as absent, the run went on with the default channel, the voice queues). A
+--- runbook that takes positional arguments too says so with `opts.positional = true`; they are
+--- then left alone (cx.args[1..n]).
 ---@param args table cx.args
 ---@param spec table<string, cx.params.Spec>
+---@param opts { positional: boolean? }?
 ---@return table<string, any>
-function M.read(args, spec)
+function M.read(args, spec, opts)
   if type(spec) ~= "table" then error(("cx.params.read: spec must be a table, got %s"):format(type(spec)), 2) end
+  local positional = require("cx.check").options("cx.params.read", opts, { positional = "boolean" }).positional
   local names = {}
   for name, s in pairs(spec) do
     -- The spec is the runbook's own: a misspelt `tpye` would make every argument a string.
@@ -125,6 +129,20 @@ function M.read(args, spec)
   for _, word in ipairs(args or {}) do
     if type(word) == "string" and spec[word] ~= nil then
       fail("%s has no value: give it as %s=VALUE", word, word)
+    end
+  end
+  -- `-- chat` is cx.args[1] alone: read as absent, the run went on with the default.
+  for _, word in ipairs(positional and {} or args or {}) do
+    local text = tostring(word)
+    if not text:find("^[%a_][%w_]*=") then
+      local meant
+      for _, name in ipairs(names) do
+        for _, value in ipairs(spec[name].one_of or {}) do
+          if tostring(value):lower() == text:lower() then meant = meant or (name .. "=" .. tostring(value)) end
+        end
+      end
+      fail("%s has no name: this runbook takes NAME=VALUE arguments (%s)%s", text,
+        #names > 0 and table.concat(names, ", ") or "none", meant and ("; did you mean " .. meant .. "?") or "")
     end
   end
   for _, key in ipairs(given) do

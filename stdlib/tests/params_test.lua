@@ -16,10 +16,24 @@ function T.defaults_when_nothing_is_given()
   A.eq(params.read({}, SPEC), { channel = "voice", limit = 5, rate = 0.2, force = false, levels = { 1, 2, 3 } })
 end
 
-function T.values_are_converted_and_positional_arguments_left_alone()
+function T.values_are_converted_and_positional_arguments_left_alone_when_asked()
   local args = { "channel=chat", "x", channel = "chat", limit = "12", rate = "0.5", force = "yes", levels = "3, 1",
     profile = "p-1" }
-  A.eq(params.read(args, SPEC), { channel = "chat", limit = 12, rate = 0.5, force = true, levels = { 3, 1 }, profile = "p-1" })
+  A.eq(params.read(args, SPEC, { positional = true }),
+    { channel = "chat", limit = 12, rate = 0.5, force = true, levels = { 3, 1 }, profile = "p-1" })
+  A.fails(function() params.read(args, SPEC, { positionl = true }) end, "cx.params.read: unknown option 'positionl' (did you mean positional?)")
+end
+
+--- `-- chat` was cx.args[1] alone: read as absent, the run went on with the default channel (the
+--- voice queues). An argument with no name fails, naming the one it most likely is.
+function T.an_argument_with_no_name_fails()
+  A.fails(function() params.read({ "chat", "limit=3", limit = "3" }, SPEC) end,
+    "argument chat has no name: this runbook takes NAME=VALUE arguments (channel, force, levels, limit, profile, rate);"
+      .. " did you mean channel=chat?")
+  A.fails(function() params.read({ "Voice" }, SPEC) end, "did you mean channel=voice?")
+  A.fails(function() params.read({ "12" }, SPEC) end,
+    "argument 12 has no name: this runbook takes NAME=VALUE arguments (channel, force, levels, limit, profile, rate)")
+  A.eq(params.read({ "limit=3", limit = "3" }, SPEC).limit, 3)
 end
 
 function T.an_argument_not_declared_fails_naming_the_nearest()
@@ -31,7 +45,7 @@ end
 
 function T.a_declared_name_given_without_a_value_fails()
   A.fails(function() params.read({ "force" }, SPEC) end, "argument force has no value: give it as force=VALUE")
-  A.eq(params.read({ "other" }, SPEC).force, false)
+  A.eq(params.read({ "other" }, SPEC, { positional = true }).force, false)
 end
 
 function T.a_value_not_of_its_kind_fails()

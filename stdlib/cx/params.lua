@@ -165,7 +165,12 @@ function M.read(args, spec, opts)
       out[name] = s.default
     elseif kind == "list" then
       local list = {}
-      for item in tostring(text):gmatch("[^,]+") do
+      local whole = tostring(text)
+      -- `levels=1,,2` is a slip (a value left out), not the list 1,2; `levels=` is the empty list.
+      if whole:find("%S") and (whole:find(",%s*,") or whole:find("^%s*,") or whole:find(",%s*$")) then
+        fail("%s=%s has an empty item", name, whole)
+      end
+      for item in whole:gmatch("[^,]+") do
         item = item:match("^%s*(.-)%s*$")
         local v, why = convert(item, s.item or "string", s)
         if v == nil then fail("%s: item '%s' %s", name, item, why) end

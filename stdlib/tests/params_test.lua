@@ -24,6 +24,14 @@ function T.values_are_converted_and_positional_arguments_left_alone_when_asked()
   A.fails(function() params.read(args, SPEC, { positionl = true }) end, "cx.params.read: unknown option 'positionl' (did you mean positional?)")
 end
 
+function T.a_list_with_an_empty_item_fails()
+  A.fails(function() params.read({ levels = "1,,2" }, SPEC) end, "argument levels=1,,2 has an empty item")
+  A.fails(function() params.read({ levels = "1,2," }, SPEC) end, "has an empty item")
+  A.fails(function() params.read({ levels = ",3" }, SPEC) end, "has an empty item")
+  A.eq(params.read({ levels = "" }, SPEC).levels, {})
+  A.eq(params.read({ levels = " 1 , 2 " }, SPEC).levels, { 1, 2 })
+end
+
 --- `-- chat` was cx.args[1] alone: read as absent, the run went on with the default channel (the
 --- voice queues). An argument with no name fails, naming the one it most likely is.
 function T.an_argument_with_no_name_fails()

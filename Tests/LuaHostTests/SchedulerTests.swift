@@ -55,6 +55,20 @@ struct SchedulerTests {
         #expect(output == "false\t0\tbad argument #1 to 'each' (a list expected, got a table with key 'qN' and no items 1..n)\n0\t0\n", "\(output)")
     }
 
+    /// A list with a hole (`{q1, nil, q3}`: a lookup that found nothing) ran its items with a nil
+    /// among them, or ended at the hole, and the run succeeded: refused at the script's line.
+    @Test func eachRefusesAListWithAHole() async {
+        let (outcome, output) = await runLua("""
+            local ran = 0
+            print(pcall(cx.each, {1, 2, nil, nil, nil, 6}, function() ran = ran + 1 end))
+            print(ran)
+            cx.each({1, nil, 3}, function() ran = ran + 1 end)
+            """)
+        #expect(output == "false\tbad argument #1 to 'each' (a list with a hole: item 3 is nil, item 6 is not)\n0\n", "\(output)")
+        #expect(outcome.status == .failed && outcome.message?.hasPrefix("test.lua:4: bad argument #1 to 'each' (a list with a hole: item 2 is nil") == true,
+                "\(outcome.message ?? "")")
+    }
+
     /// A misuse of the host's own Lua functions names the script's line, not one of the prelude's
     /// (`[cx]:223: bad argument #1 to 'wait'`), and a log format that does not fit its values says
     /// it is log's (it said `bad argument #1 to 'format'` at `[cx]:286`); `ipairs(nil)`, which

@@ -283,6 +283,17 @@ cx.each = function(list, fn, opts)
     error(("bad argument #1 to 'each' (a list expected, got a table with key %s and no items 1..n)"):format(
       type(key) == "string" and ("'" .. key .. "'") or tostring(key)), 2)
   end
+  -- A hole ({q1, nil, q3}: a lookup that found nothing) ended the list at it: the items after it
+  -- never ran, and the run said it succeeded.
+  local function hole(at, after)
+    error(("bad argument #1 to 'each' (a list with a hole: item %d is nil, item %d is not)"):format(at, after), 3)
+  end
+  for i = 1, n do
+    if list[i] == nil then hole(i, n) end
+  end
+  for k in next_, list do
+    if math.type(k) == "integer" and k > n then hole(n + 1, k) end
+  end
   local results, next_index, done, failure = {}, 0, 0, nil
   local function worker()
     while failure == nil do

@@ -160,6 +160,11 @@ struct QueueBindings {
             do {
                 // Refused before the run's rows are read: one read of its row serves both.
                 let record = try store.run(runID)
+                // A mistyped run id: "did not deploy queue Q" sent the script looking at the queue.
+                if record == nil {
+                    throw context.refuse("rollback", target: id, args: args,
+                                         BindingError(.not_found, message: "rollback: the audit log has no run \(runID) (cxrun audit runs lists them)"))
+                }
                 if let refusal = try record.flatMap({ try Rollback.refusal(of: $0, tenant: context.tenant.name, store: store) }) {
                     throw context.refuse("rollback", target: id, args: args, BindingError(refusal.code, message: "rollback: " + refusal.message))
                 }

@@ -134,7 +134,7 @@ function analytics(queue_id, opts) end
 ---@field args table               script arguments: [1..n], and KEY for KEY=VALUE
 ---@field run { id: string, tenant: string, dry_run: boolean }
 ---@field tenant { name: string, limits: table, webhooks: string[] }  webhooks: the configured names (no URLs, no secrets)
----@field null userdata            JSON null
+---@field null userdata            JSON null (a null read from the tenant is this, and Lua counts it as true: compare with `~= cx.null`)
 cx = {}
 
 -- Every binding is also a field of cx.

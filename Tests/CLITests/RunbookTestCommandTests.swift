@@ -160,7 +160,7 @@ struct RunbookTestCommandTests {
             FAIL  args_test.lua: table value
                   args_test.lua:2: t.run: args["name"] is a table; an argument is a string, number or boolean, as on the command line
             FAIL  args_test.lua: option
-                  args_test.lua:3: t.run: unknown option "dryrun" (known: dry_run)
+                  args_test.lua:3: t.run: unknown option 'dryrun' (did you mean dry_run?); known: dry_run
             ok    args_test.lua: kept
             """), "\(r.stdout)")
     }

@@ -161,10 +161,7 @@ local function make_t(sim)
         error(("t.run: args[%s] is a %s; an argument is a string, number or boolean, as on the command line"):format(show(k), kind), 2)
       end
     end
-    if opts ~= nil and type(opts) ~= "table" then error(("t.run: opts must be a table such as {dry_run = true}, got %s"):format(type(opts)), 2) end
-    for k in pairs(opts or {}) do
-      if k ~= "dry_run" then error(("t.run: unknown option %s (known: dry_run)"):format(show(k)), 2) end
-    end
+    opts = require("cx.check").options("t.run", opts, { dry_run = "boolean" })
     local out = run_script(sim, path, args or {}, opts or {})
     for _, call in ipairs(out.calls or {}) do strict(call, CALL_FIELDS, "a call of t.run's result") end
     return strict(out, RESULT_FIELDS, "t.run's result")

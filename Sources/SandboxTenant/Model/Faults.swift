@@ -1,7 +1,7 @@
 import JSONCore
 import Synchronization
 
-/// Injected faults: probabilities (0...1) and added latency. The body of `/_sim/faults`.
+/// Injected faults: probabilities (0...1), added latency and holds. The body of `/_sim/faults`.
 public struct Faults: Sendable, Equatable {
     public var status429 = 0.0
     public var status500 = 0.0

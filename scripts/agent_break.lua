@@ -12,10 +12,13 @@
 --   cxrun run scripts/agent_break.lua -- count=3 reason="Manager Meeting" wait=60
 local pick = require("cx.pick")
 
+-- The tenant's pause reasons (cxrun.toml's limits, else the seeds'): a reason it does not take is
+-- refused with the arguments, not agent by agent after the run has started.
+local reasons = cx.tenant.limits.pause_reasons or require("cx.rules").DEFAULT_LIMITS.pause_reasons
 local args = require("cx.params").read(cx.args, {
   queue = {},
   count = { type = "integer", default = 2, min = 1 },
-  reason = { default = "Manager Meeting" },
+  reason = { default = "Manager Meeting", one_of = reasons },
   status = { default = "Available", one_of = { "Available", "Busy" } },
   wait = { type = "number", default = 30, min = 0 },
 })

@@ -41,9 +41,9 @@ end)
 
 test("a pause reason the tenant does not have is refused before any request", function(t)
   local r = t.run("agent_break.lua", { count = "1", reason = "Nap" })
-  t.truthy(r.ok, r.error)
-  t.matches(r.stdout, "skipped after 1 try %(agent_status: pause_reason must be one of")
-  t.eq(t.count(r, "agent_status", "ok"), 0)
+  t.eq(r.ok, false)
+  t.matches(r.error, "argument reason=Nap must be one of IT Issue, Queue Full, Skill Gap, Manager Meeting, System Maintenance")
+  t.eq(#r.calls, 0, "it stops at its arguments, before reading the agents")
 end)
 
 test("server errors are retried", function(t)

@@ -19,6 +19,7 @@ enum MisspeltField {
         return nil
     }
 
+    /// Whether two field names are one name misspelt: equal ignoring case, `_` and `-`, or one edit apart.
     static func confusable(_ a: String, _ b: String) -> Bool {
         let plain = { (s: String) in s.lowercased().filter { $0 != "_" && $0 != "-" } }
         if plain(a) == plain(b) { return true }

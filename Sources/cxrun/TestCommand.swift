@@ -13,7 +13,8 @@ struct TestCommand: AsyncParsableCommand {
             in-process sandbox tenant (seeded, clock pinned at 2026-01-05T03:00:00Z, nothing shared \
             with the next test) and t:
               t.sim.queues(), t.sim.queue(id), t.sim.edit(id, patch), t.sim.deliveries(),
-              t.sim.faults{status429 = 0.2}, t.sim.clock("2026-01-05T12:00:00Z"),
+              t.sim.faults{status429 = 0.2} (t.sim.faults() reads them),
+              t.sim.clock("2026-01-05T12:00:00Z"),
               t.sim.written(), t.sim.users(), t.sim.reset() (back to the seed)
               t.run("scripts/rebalance.lua", {channel = "voice"}, {dry_run = true})
                 -> {ok, error, stdout, calls = {{binding, target, status, ...}},

@@ -206,6 +206,32 @@ struct RunbookTestCommandTests {
         #expect(r.status == 1 && r.stdout.contains("1 passed, 4 failed"), "\(r.stdout)")
     }
 
+    /// A test can keep its run's write in flight (`holdWrites`), act while it is, and let it go:
+    /// `t.sim.faults()` reads the faults with `writesHeld` (it cleared them), so the test waits
+    /// on a condition, not on a latency it hopes is long enough.
+    @Test func aTestCanActWhileItsRunsWriteIsInFlight() async throws {
+        let dir = try scriptFolder(["book.lua": "local q = fetch(queues()[1].id)\ndeploy(q.id, build(q, {maxWaitTime = 333}))\n",
+                                    "book_test.lua": """
+            test("another admin edits while the write is in flight", function(t)
+              local q = t.sim.queues()[1]
+              t.sim.faults { holdWrites = 1 }
+              t.eq(t.sim.faults().holdWrites, 1)
+              local run = cx.spawn(t.run, "book.lua")
+              while t.sim.faults().writesHeld < 1 do cx.sleep(0.01) end
+              t.sim.edit(q.id, { maxHoldTime = 99 })
+              t.sim.faults {}
+              local r = cx.wait(run)
+              t.truthy(r.ok, r.error)
+              t.eq(r.calls[#r.calls].result.merged, true)
+              t.eq(t.sim.queue(q.id).maxWaitTime, 333)
+              t.eq(t.sim.queue(q.id).maxHoldTime, 99)
+              t.eq(t.sim.faults().holdWrites, 0)
+            end)
+            """])
+        let r = try await runCLI(["test", "book_test.lua"], in: dir)
+        #expect(r.status == 0 && r.stdout.contains("1 passed, 0 failed"), "\(r.stdout) \(r.stderr)")
+    }
+
     /// Nothing tested is not a pass: `--filter` with a typo, or a file whose tests are all
     /// commented out, ended "0 passed, 0 failed" with exit 0, keeping a CI green.
     @Test func whenNoTestRunsItSaysSoAndFails() async throws {

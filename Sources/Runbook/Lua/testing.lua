@@ -140,7 +140,12 @@ local function make_t(sim)
     queue = function(id) return api("GET", "/api/v2/routing/queues/" .. id) end,
     users = function() return all_pages("/api/v2/users") end,
     edit = function(id, patch) return checked(sim_call(sim, "POST", "/_sim/queues/" .. id .. "/edit", patch), "edit") end,
-    faults = function(f) return checked(sim_call(sim, "PUT", "/_sim/faults", f or {}), "faults") end,
+    --- With a table, replaces the tenant's faults (releasing writes held by `holdWrites`); with
+    --- none, reads them, with `writesHeld` (it cleared them, unasked).
+    faults = function(f)
+      if f == nil then return checked(sim_call(sim, "GET", "/_sim/faults", cx.null), "faults") end
+      return checked(sim_call(sim, "PUT", "/_sim/faults", f), "faults")
+    end,
     clock = function(iso) return checked(sim_call(sim, "PUT", "/_sim/clock", { now = iso or cx.null }), "clock") end,
     deliveries = function() return checked(sim_call(sim, "GET", "/_sim/webhooks", cx.null), "deliveries").deliveries end,
     --- The tenant back at its seed (queues, agents, deliveries; the clock and faults stay): one

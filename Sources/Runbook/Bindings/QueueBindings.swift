@@ -159,16 +159,15 @@ struct QueueBindings {
             let found: RunContext.DeployRecord?
             do {
                 // Refused before the run's rows are read: one read of its row serves both.
-                let record = try store.run(runID)
                 // A mistyped run id: "did not deploy queue Q" sent the script looking at the queue.
-                if record == nil {
+                guard let record = try store.run(runID) else {
                     throw context.refuse("rollback", target: id, args: args,
                                          BindingError(.not_found, message: "rollback: the audit log has no run \(runID) (cxrun audit runs lists them)"))
                 }
-                if let refusal = try record.flatMap({ try Rollback.refusal(of: $0, tenant: context.tenant.name, store: store) }) {
+                if let refusal = try Rollback.refusal(of: record, tenant: context.tenant.name, store: store) {
                     throw context.refuse("rollback", target: id, args: args, BindingError(refusal.code, message: "rollback: " + refusal.message))
                 }
-                found = try record.flatMap { try context.deploy(of: id, inRun: $0) }
+                found = try context.deploy(of: id, inRun: record)
             } catch let refused as ScriptError {
                 throw refused
             } catch {

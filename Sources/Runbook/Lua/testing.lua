@@ -167,7 +167,7 @@ local function make_t(sim)
       end
     end
     opts = require("cx.check").options("t.run", opts, { dry_run = "boolean" })
-    local out = run_script(sim, path, args or {}, opts or {})
+    local out = run_script(sim, path, args or {}, opts)
     for _, call in ipairs(out.calls or {}) do strict(call, CALL_FIELDS, "a call of t.run's result") end
     return strict(out, RESULT_FIELDS, "t.run's result")
   end

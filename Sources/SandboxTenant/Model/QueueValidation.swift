@@ -10,7 +10,7 @@ struct QueueValidation {
     static let overflowActions: Set<String> = ["routeToQueue", "drop"]
     static let maxWaiters: Int64 = 100
     static let maxHoldSeconds: Int64 = 300
-    /// The fields every queue has (a field within an object as two names).
+    /// The fields every queue has (a field within an object as its path).
     static let required: [[String]] = [["name"], ["channel"], ["routing", "strategy"]]
     static let maxSkillRequirements = 10
     static let maxSkills = 100
@@ -58,7 +58,7 @@ struct QueueValidation {
         // A queue cannot be without these: a PUT replaces the whole queue, so a payload that
         // left them out (or a PATCH that nulls them) would leave a queue with no name or channel.
         for path in Self.required {
-            let value = path.count == 1 ? fields[path[0]] : fields[path[0]]?.objectValue?[path[1]]
+            let value = doc.value(at: path)
             if value == nil || value == .null {
                 let dotted = path.joined(separator: ".")
                 fail(dotted, "required", "\(dotted) is required")

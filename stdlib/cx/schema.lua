@@ -51,6 +51,7 @@ end
 
 --- Whether a value of Lua type `t` is no JSON value (cx.null, which deletes the field).
 local function is_null_type(t) return t ~= "table" and t ~= "string" and t ~= "number" and t ~= "boolean" end
+M.is_null_type = is_null_type
 
 --- What is wrong with `v` (of Lua type `t`) as a leaf of `kind` ("string", "level", "boolean",
 --- "integer" or "seconds") at `path`, or nil: the one rule for both passes below.

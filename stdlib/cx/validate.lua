@@ -54,7 +54,8 @@ end
 M.rules = {}
 
 --- schema: known fields only (the closest known one named), right types, seconds not milliseconds.
-M.rules.schema = require("cx.schema").rule
+local schema = require("cx.schema")
+M.rules.schema = schema.rule
 
 --- fields: values the platform accepts for the queue's own fields — a known channel, a name,
 --- concurrency and wrap-up in range — and, in a whole document (one with the `id` or `version`
@@ -65,7 +66,7 @@ function M.rules.fields(p, _, problem)
     for _, path in ipairs(rules.REQUIRED_FIELDS) do
       local v = p
       for key in path:gmatch("[^.]+") do v = is_table(v) and v[key] or nil end
-      if type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" and not is_table(v) then
+      if schema.is_null_type(type(v)) then
         problem(path, "%s is required: a deploy replaces the whole queue, so build the payload from fetch()", path)
       end
     end

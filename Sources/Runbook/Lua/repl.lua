@@ -108,6 +108,13 @@ local function help_text()
   }, "\n")
 end
 
+--- Why `name` reads as nil: a local of an earlier chunk, ended with it (the prompt's common surprise).
+---@param name string
+---@return string
+local function ended_local(name)
+  return ("(%s was local to an earlier chunk and ended with it; drop `local` to keep a value)"):format(name)
+end
+
 local function incomplete(err) return type(err) == "string" and err:find("<eof>$") ~= nil end
 
 --- Shows a chunk's results, or its error; true when it failed.
@@ -133,7 +140,7 @@ local function report(gone, ok, ...)
   -- A local of an earlier chunk ended with it, the prompt's common surprise: said where it bites.
   local name = message:match("%(global '([%a_][%w_]*)'%)")
   if name and gone[name] then
-    message = message .. (" (%s was local to an earlier chunk and ended with it; drop `local` to keep a value)"):format(name)
+    message = message .. " " .. ended_local(name)
   end
   print("error: " .. message)
   return true
@@ -177,7 +184,7 @@ local function repl()
       -- The name alone shows nil and raises nothing, so the hint that errors carry goes here.
       local bare = source:match("^%s*([%a_][%w_]*)%s*$")
       if bare and gone[bare] and rawget(_ENV, bare) == nil then
-        print(("(%s was local to an earlier chunk and ended with it; drop `local` to keep a value)"):format(bare))
+        print(ended_local(bare))
       end
       note_locals(source, gone)
       for name, binding in next, bindings do

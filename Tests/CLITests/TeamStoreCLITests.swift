@@ -111,10 +111,7 @@ struct TeamStoreCLITests {
 
     /// Waits (bounded) for `condition`; false when it never held.
     static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<600 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        if try await TestSupport.eventually(within: .seconds(60), poll: .milliseconds(100), condition) { return true }
         Issue.record("never: \(what)")
         return false
     }

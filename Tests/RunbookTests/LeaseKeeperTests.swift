@@ -15,11 +15,7 @@ struct LeaseKeeperTests {
 
     /// Polls `condition` (bounded); whether it came true.
     static func eventually(_ condition: () throws -> Bool) async throws -> Bool {
-        for _ in 0..<500 {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        try await TestSupport.eventually(within: .seconds(10), poll: .milliseconds(20)) { try condition() }
     }
 
     @Test func aHeldLeaseIsRenewedWhileTheRunLivesAndFreedAtItsEnd() async throws {

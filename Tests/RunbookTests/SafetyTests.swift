@@ -54,9 +54,8 @@ struct SafetyTests {
                 local ok, e = pcall(deploy, q.id, payload)
                 print(ok, e.code, e.details.paths[1])
                 """#, args: [id]) }
-            for _ in 0..<400 {
-                if try await bench.requests().contains(where: { $0["path"]?.stringValue == "/api/v2/routing/queues/\(id)" }) { break }
-                try await Task.sleep(for: .milliseconds(25))
+            _ = try await eventually(within: .seconds(10), poll: .milliseconds(25)) {
+                try await bench.requests().contains { $0["path"]?.stringValue == "/api/v2/routing/queues/\(id)" }
             }
             _ = try await bench.send(.POST, "/_sim/queues/\(id)/edit", json: ["serviceLevelTarget": ["threshold": 55]])
             let (conflicted, out) = try await task.value

@@ -98,12 +98,10 @@ struct DirectoryTests {
             let body: JSONValue = ["status": "Available"]
             async let first = sim.send(.PUT, "/api/v2/users/\(free[0])/status", token: token, json: body)
             async let second = sim.send(.PUT, "/api/v2/users/\(free[1])/status", token: token, json: body)
-            var inFlight = 0
-            for _ in 0..<500 where inFlight < 2 {
-                inFlight = try await sim.send(.GET, "/_sim/faults").json["statusChangesInFlight"]?.intValue.map(Int.init) ?? 0
-                if inFlight < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            let inFlight = try await eventually(within: .seconds(10)) {
+                try await sim.send(.GET, "/_sim/faults").json["statusChangesInFlight"] == 2
             }
-            #expect(inFlight == 2)
+            #expect(inFlight, "both changes are in flight")
             let third = try await sim.send(.PUT, "/api/v2/users/\(free[2])/status", token: token, json: body)
             #expect(third.status == 409 && third.text.contains("concurrent status change limit"), "\(third.text)")
             #expect(try await sim.send(.PUT, "/_sim/faults", json: [:]).status == 200)

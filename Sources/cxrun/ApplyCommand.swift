@@ -18,12 +18,18 @@ struct ApplyCommand: AsyncParsableCommand {
                 theirs;
               - a target someone changed in a planned field is stale: the plan is refused
                 as a whole and nothing is written (exit 1), unless --skip-stale applies
-                the rest.
+                the rest;
+              - a planned queue that cxrun's rules (cx.validate's default rule sets) find a
+                new problem in, with the tenant as it is now (every queue listed, its skills
+                read), refuses the plan as a whole: nothing is written (exit 1). The tenant
+                would refuse that change, halfway through the apply. --ignore-rules applies
+                anyway (some rules are stricter than a tenant: unknown fields, values that
+                look like milliseconds).
             A change that fails stops the apply (what follows it was planned with it made: not \
             attempted), and a webhook planned after a skipped stale change is not sent.
             The apply is a run in the audit log, linked to the plan; `cxrun rollback --run \
-            ID` reverts it. Exit codes: 0 applied, 1 stale or a change failed, 2 the plan \
-            was refused.
+            ID` reverts it. Exit codes: 0 applied, 1 stale, breaking the rules, or a change \
+            failed, 2 the plan was refused.
             """
     )
 
@@ -38,6 +44,9 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("skip-stale"), help: "Apply what is still current; skip (and report) stale targets.")
     var skipStale = false
 
+    @Flag(name: .customLong("ignore-rules"), help: "Apply even when cxrun's rules find problems the planned changes bring (recorded in the audit log).")
+    var ignoreRules = false
+
 
     func validate() throws {
         guard maxAge > 0 else { throw ValidationError("--max-age must be positive (minutes)") }
@@ -51,6 +60,8 @@ struct ApplyCommand: AsyncParsableCommand {
         options.maxAge = maxAge * 60
         options.skipStale = skipStale
         options.lockTimeout = setup.lockTimeout
+        options.stdlib = StdlibLocator.locate()
+        options.ignoreRules = ignoreRules
         let report: PlanApply.Report
         do {
             // A stop signal cancels the apply: no write starts after it, the one in flight is
@@ -63,7 +74,18 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         await setup.stop()
-        if report.refused {
+        if let why = report.unchecked {
+            Console.err(TerminalText.escaped("cxrun: the planned queues could not be checked against cxrun's rules (\(why)); nothing was written") + "\n")
+        } else if !report.broken.isEmpty {
+            var text = "cxrun: the plan breaks cxrun's rules, with the tenant as it is now; nothing was written:\n"
+            for b in report.broken {
+                text += TerminalText.escaped("  \(b.title.isEmpty ? b.target : b.title) (\(b.target)):") + "\n"
+                for problem in b.problems { text += TerminalText.escaped("    ! \(problem)") + "\n" }
+            }
+            text += "the tenant would refuse these changes partway through the apply: fix the script and plan again "
+                + "(or, where a rule is stricter than your tenant, apply with --ignore-rules)\n"
+            Console.err(text)
+        } else if report.refused {
             var text = "cxrun: the plan is stale; nothing was written. Changed since the plan:\n"
             for s in report.stale {
                 text += TerminalText.escaped("  \(s.title.isEmpty ? s.target : s.title) (\(s.target)): \(s.fields.joined(separator: ", "))") + "\n"

@@ -164,6 +164,29 @@ struct PlanCLITests {
         #expect(after.stdout == before.stdout && !before.stdout.isEmpty, "as before the apply:\n\(before.stdout)\n\(after.stdout)")
     }
 
+    /// A plan whose change breaks cxrun's rules is refused by `apply` with the problem listed and
+    /// exit 1; `--ignore-rules` applies it, for a rule stricter than the tenant (the sandbox takes
+    /// waits up to a day; cxrun's rules, the seeds' platform, an hour), and the audit log says so.
+    @Test func aPlanBreakingTheRulesIsRefusedUnlessTheOperatorIgnoresThem() async throws {
+        let dir = try scriptFolder(["long.lua": """
+            local q = fetch(queues({channel = "voice"})[1].id)
+            deploy(q.id, build(q, {maxWaitTime = 5000}))
+            """, "read.lua": "print(fetch(queues({channel = \"voice\"})[1].id).maxWaitTime)\n"])
+        let plan = try await runCLI(["plan", "long.lua", "--out", "long.cxplan"], in: dir)
+        #expect(plan.status == 0 && plan.stdout.contains("! maxWaitTime must be between 1 and 3600, got 5000"), "\(plan.stdout) \(plan.stderr)")
+        let refused = try await runCLI(["apply", "long.cxplan"], in: dir)
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stderr.contains("the plan breaks cxrun's rules, with the tenant as it is now; nothing was written:\n")
+                && refused.stderr.contains("    ! maxWaitTime must be between 1 and 3600, got 5000\n") && refused.stderr.contains("--ignore-rules"),
+                "\(refused.stderr)")
+        #expect(try await runCLI(["run", "read.lua"], in: dir).stdout != "5000\n", "nothing written")
+        let forced = try await runCLI(["apply", "long.cxplan", "--ignore-rules"], in: dir)
+        #expect(forced.status == 0 && forced.stdout.hasPrefix("applied "), "\(forced.stdout) \(forced.stderr)")
+        #expect(try await runCLI(["run", "read.lua"], in: dir).stdout == "5000\n")
+        let audit = try await runCLI(["audit", "runs", "--json"], in: dir)
+        #expect(audit.stdout.contains(#""ignore_rules":true"#), "the override is in the audit log: \(audit.stdout)")
+    }
+
     @Test func aStalePlanIsRefusedNamingTheFieldAndATamperedOneExitsTwo() async throws {
         let dir = try scriptFolder(["book.lua": Self.book, "same_field.lua": """
             local q = fetch(queues({channel = "voice"})[1].id)

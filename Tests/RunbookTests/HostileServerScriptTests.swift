@@ -188,7 +188,10 @@ struct HostileServerScriptTests {
         let before = #"{"id":"q1","version":3,"name":"Q","maxWaitTime":60}"#
         let after = #"{"id":"q1","version":4,"name":"Q","maxWaitTime":60}"#
         let server = try HostileServer(respond: HostileServer.withToken { request in
-            HostileServer.http(200, request.method == "PUT" ? after : before)
+            // The apply lists the queues and skills to check the plan against the rules first.
+            if request.path.hasPrefix("/api/v2/routing/queues?") { return HostileServer.http(200, #"{"data":[\#(before)],"totalPages":1}"#) }
+            if request.path.hasPrefix("/api/v2/routing/skills?") { return HostileServer.http(200, #"{"data":[],"totalPages":1}"#) }
+            return HostileServer.http(200, request.method == "PUT" ? after : before)
         })
         defer { server.stop() }
         let dir = try temporaryFolder("hostile-apply")
@@ -200,7 +203,9 @@ struct HostileServerScriptTests {
         let planned = try await RunbookSession.run(request)
         #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
         let plan = Plan(request: request, result: planned, createdAt: Date())
-        let report = try await PlanApply.apply(plan, file: plan.file(key: nil), tenant: tenant, auditPath: dir + "/audit.sqlite", options: .init())
+        var options = PlanApply.Options()
+        options.stdlib = stdlibPath
+        let report = try await PlanApply.apply(plan, file: plan.file(key: nil), tenant: tenant, auditPath: dir + "/audit.sqlite", options: options)
         #expect(report.failed && report.lines.map(\.state) == [.failed], "\(report.lines.map(\.message))")
         #expect(report.lines.first?.message.contains("written by the apply (now version 4), but the server did not apply maxWaitTime (sent 61, it holds 60)") == true,
                 "\(report.lines.map(\.message))")

@@ -44,6 +44,8 @@ struct PlanApplyTests {
         async throws(PlanError) -> PlanApply.Report
     {
         let plan = try Plan.read(file, key: key)
+        var options = options
+        if options.stdlib == nil { options.stdlib = stdlibPath }
         return try await PlanApply.apply(plan, file: file, tenant: tenant ?? bench.tenant(), auditPath: bench.auditPath, options: options)
     }
 
@@ -104,7 +106,8 @@ struct PlanApplyTests {
             #expect(run?.planID != nil && run?.status == .succeeded)
             #expect(try bench.audit.planFile(appliedBy: report.runID) == file)
             let bindings = try bench.audit.calls(run: report.runID).map(\.binding)
-            #expect(bindings == ["fetch", "fetch", "deploy", "deploy", "webhook"], "one row per call: \(bindings)")
+            // The targets read, the queues and skills the rules check them against, the writes.
+            #expect(bindings == ["fetch", "fetch", "queues", "skills", "deploy", "deploy", "webhook"], "one row per call: \(bindings)")
             // Applied once only.
             do throws(PlanError) {
                 _ = try await Self.apply(bench, file)
@@ -295,10 +298,10 @@ struct PlanApplyTests {
         }
     }
 
-    /// A change that fails during the apply stops it, as the script would have stopped at its
-    /// error: the changes planned after it were planned with it made. (They were all applied,
-    /// and the webhook announcing them delivered.)
-    @Test func aChangeThatFailsStopsTheApplyAsTheScriptWouldHaveStopped() async throws {
+    /// A plan whose change breaks cxrun's rules is refused as a whole before anything is written:
+    /// the apply used to write the first queue, stop at the tenant's 400 on the second, and leave
+    /// the tenant half-changed. The plan said so in review, and the refusal names the problem.
+    @Test func aPlanBreakingTheRulesIsRefusedBeforeAnythingIsWritten() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
             let (plan, file, _) = try await Self.plan(bench, #"""
@@ -316,14 +319,101 @@ struct PlanApplyTests {
             let text = PlanText.render(plan.actions, color: false)
             #expect(text.contains("    ! maxWaitTime must be between 1 and 3600, got -5\n") && text.contains("Warning: 1 planned queue is marked (!) by cxrun's rules"),
                     "\(text)")
+            #expect(text.contains("cxrun apply refuses the whole plan while a change brings such a problem"), "\(text)")
+            let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
+            let report = try await Self.apply(bench, file)
+            #expect(report.failed && report.refused && report.lines.isEmpty, "\(report.lines.map(\.message))")
+            #expect(report.broken.map(\.target) == [plan.actions[1].target], "\(report.broken)")
+            #expect(report.broken.first?.problems == ["maxWaitTime must be between 1 and 3600, got -5"], "\(report.broken)")
+            #expect(try await Self.writes(bench).isEmpty, "nothing written")
+            #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
+            let row = try bench.audit.run(report.runID)
+            #expect(row?.status == .failed && row?.error == "the plan breaks cxrun's rules in 1 queue; nothing was written", "\(String(describing: row?.error))")
+            #expect(try bench.audit.appliedRun(plan: plan.id) == nil, "the plan is not recorded as applied")
+        }
+    }
+
+    /// A run that listed the queues knows them all: an overflow target among none of them does not
+    /// exist (it said "not known in this run (fetch it or list queues first)" after the listing).
+    @Test func anOverflowTargetTheTenantDoesNotHaveIsNamedSo() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (plan, file, _) = try await Self.plan(bench, #"""
+                local q = fetch(queues()[2].id)
+                deploy(q.id, build(q, {overflow = {enabled = true, action = "routeToQueue", targetQueueId = "missing-queue", waitTime = 60}}))
+                """#)
+            let expected = "overflow.targetQueueId: overflow target queue missing-queue does not exist in this tenant"
+            #expect(plan.actions.first?.warnings == [expected], "\(plan.actions.map(\.warnings))")
+            let report = try await Self.apply(bench, file)
+            #expect(report.refused && report.broken.first?.problems == [expected], "\(report.broken)")
+            #expect(try await Self.writes(bench).isEmpty, "nothing written")
+        }
+    }
+
+    /// The rules are run with the tenant as it is at the apply, not as it was planned: a
+    /// colleague's three overflow links into a queue since the plan make the planned link out of
+    /// it a chain of four, which the tenant refuses. The plan, clean when made, is refused before
+    /// its first change (a valid one) is written.
+    @Test func theRulesSeeTheTenantAsItIsAtTheApply() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            // No overflow link anywhere to begin with: the chains below are the only ones.
+            for queue in try await bench.queues() where queue["overflow"]?["enabled"]?.boolValue == true {
+                try await Self.edit(bench, try #require(queue["id"]?.stringValue), ["overflow", "enabled"], false)
+            }
+            let ids = try await bench.queues().prefix(6).compactMap { $0["id"]?.stringValue }
+            let (plan, file, _) = try await Self.plan(bench, """
+                queues()  -- listed: the plan's rules know every queue
+                local first = fetch("\(ids[5])")
+                deploy(first.id, build(first, {maxWaitTime = first.maxWaitTime + 1}))
+                local q = fetch("\(ids[0])")
+                deploy(q.id, build(q, {overflow = {enabled = true, action = "routeToQueue", targetQueueId = "\(ids[1])", waitTime = 60}}))
+                """)
+            #expect(plan.actions.allSatisfy { $0.warnings.isEmpty }, "clean when planned: \(plan.actions.map(\.warnings))")
+            // Another admin links 4 -> 3 -> 2 -> 0, each link valid on its own (the last a chain of three).
+            for (from, to) in [(4, 0), (3, 4), (2, 3)] {
+                try await Self.edit(bench, ids[from], ["overflow"], ["enabled": true, "action": "routeToQueue", "targetQueueId": .string(ids[to]), "waitTime": 60])
+            }
+            let report = try await Self.apply(bench, file)
+            #expect(report.refused && report.broken.map(\.target) == [ids[0]], "\(report.broken) \(report.lines.map(\.message))")
+            let problem = report.broken.first?.problems.first ?? ""
+            #expect(problem.contains("overflow chain is 4 deep counting 3 link(s) into this queue (the chain starts at \(ids[2])); the tenant allows 3"),
+                    "\(problem)")
+            #expect(try await Self.queue(bench, ids[5])["maxWaitTime"] == plan.actions[0].changes.first?.old, "the valid change was not written either")
+        }
+    }
+
+    /// A change that fails during the apply stops it, as the script would have stopped at its
+    /// error: the changes planned after it were planned with it made. (They were all applied,
+    /// and the webhook announcing them delivered.) Here another admin changes the second queue's
+    /// planned field while the apply's first write is in flight (held by the sandbox).
+    @Test(.timeLimit(.minutes(2))) func aChangeThatFailsStopsTheApplyAsTheScriptWouldHaveStopped() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (_, file, _) = try await Self.plan(bench, #"""
+                local qs = queues()
+                for i = 1, 3 do
+                  local q = fetch(qs[i].id)
+                  deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + i}))
+                end
+                webhook("wfm", {event = "rebalanced", queues = 3})
+                """#)
             let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
             let before = try await bench.queues()
-            let report = try await Self.apply(bench, file)
+            _ = try await bench.send(.PUT, "/_sim/faults", json: ["holdWrites": 1])
+            let apply = Task { try await Self.apply(bench, file) }
+            let inFlight = try await eventually { try await bench.send(.GET, "/_sim/faults")["writesHeld"] == 1 }
+            #expect(inFlight, "the apply's first write was seen in flight")
+            let second = try #require(before[1]["id"]?.stringValue)
+            try await Self.edit(bench, second, ["maxWaitTime"], 1234)
+            _ = try await bench.send(.PUT, "/_sim/faults", json: [:])
+            let report = try await apply.value
             #expect(report.failed && report.lines.map(\.state) == [.applied, .failed, .skipped, .skipped], "\(report.lines.map(\.message))")
-            #expect(report.lines[1].message.contains("maxWaitTime"), "the tenant's refusal: \(report.lines[1].message)")
+            #expect(report.lines[1].message.contains("maxWaitTime"), "the conflict names the field: \(report.lines[1].message)")
             #expect(report.lines[2].message.hasPrefix("not attempted: an earlier change failed"), "\(report.lines[2].message)")
             let third = try #require(report.lines[2].action.target as String?)
             #expect(try await Self.queue(bench, third)["version"] == before.first { $0["id"]?.stringValue == third }?["version"], "untouched")
+            #expect(try await Self.queue(bench, second)["maxWaitTime"] == 1234, "the other admin's change stands")
             #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
             let row = try bench.audit.run(report.runID)
             #expect(row?.status == .failed && row?.error == "1 of 4 planned changes failed; the 2 after it were not attempted", "\(String(describing: row?.error))")
@@ -505,6 +595,9 @@ struct PlanApplyTests {
                 Issue.record("applied without the key that sealed its secrets")
             } catch { #expect(error.description.contains("sealed secret values"), "\(error)") }
             try saved.write(to: URL(fileURLWithPath: key))
+            // `integration` is a field cxrun's schema does not know: the plan marks it, but as advice
+            // (the tenant keeps a field it does not know), so the apply is not refused for it.
+            #expect(plan.actions.first?.warnings.first?.hasPrefix("unknown field integration") == true, "\(plan.actions.map(\.warnings))")
             let report = try await Self.apply(bench, file)
             #expect(!report.failed, "\(report.lines.map(\.message))")
             let q = try await Self.queue(bench, ids[0])

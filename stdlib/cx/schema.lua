@@ -54,7 +54,10 @@ local function is_null_type(t) return t ~= "table" and t ~= "string" and t ~= "n
 M.is_null_type = is_null_type
 
 --- What is wrong with `v` (of Lua type `t`) as a leaf of `kind` ("string", "level", "boolean",
---- "integer" or "seconds") at `path`, or nil: the one rule for both passes below.
+--- "integer" or "seconds") at `path`, or nil: the one rule for both passes below; true after it
+--- when it is advice (a value the tenant takes).
+---@return string? message
+---@return boolean? advice
 local function leaf_problem(kind, v, t, path)
   if kind == "string" then
     if t ~= "string" then return ("%s must be a string, got %s"):format(path, t) end
@@ -70,7 +73,8 @@ local function leaf_problem(kind, v, t, path)
   elseif v ~= math.floor(v) then
     return ("%s must be a whole number, got %s"):format(path, tostring(v))
   elseif kind == "seconds" and v >= 10000 and v % 1000 == 0 then
-    return ("%s = %d looks like milliseconds (%d s); times in the queue document are seconds"):format(path, v, v // 1000)
+    -- Advice: a whole number the tenant takes; it is likely not what was meant.
+    return ("%s = %d looks like milliseconds (%d s); times in the queue document are seconds"):format(path, v, v // 1000), true
   end
   return nil
 end
@@ -102,14 +106,14 @@ local function object_problem(v, path)
   return nil
 end
 
-local function check_value(kind, v, path, base, problem)
+local function check_value(kind, v, path, base, problem, advise)
   if is_null_type(type(v)) then return end
   if type(kind) == "table" and kind[1] ~= nil then
     if type(v) ~= "table" then return problem(path, "%s must be a list", path) end
     local not_list = list_problem(v, path)
     if not_list then return problem(path, not_list) end
     for i, item in ipairs(v) do
-      check_value(kind[1], item, ("%s[%d]"):format(path, i), type(base) == "table" and base[i] or nil, problem)
+      check_value(kind[1], item, ("%s[%d]"):format(path, i), type(base) == "table" and base[i] or nil, problem, advise)
     end
   elseif type(kind) == "table" then
     if type(v) ~= "table" then return problem(path, "%s must be a table", path) end
@@ -123,22 +127,23 @@ local function check_value(kind, v, path, base, problem)
       local sub = path == "" and tostring(k) or (path .. "." .. tostring(k))
       local known = kind[k]
       if known ~= nil then
-        check_value(known, item, sub, type(base) == "table" and base[k] or nil, problem)
+        check_value(known, item, sub, type(base) == "table" and base[k] or nil, problem, advise)
       elseif not (type(base) == "table" and equal(base[k], item)) then
         local guess, snake = M.closest(tostring(k), kind)
         local where = path == "" and "" or (path .. ".")
+        -- Advice: the tenant keeps a field it does not know (as given), so it refuses none of these.
         if snake then
-          problem(sub, "unknown field %s: %s is the snake_case spelling of %s%s (the document is camelCase)", sub, tostring(k), where, guess)
+          advise(sub, "unknown field %s: %s is the snake_case spelling of %s%s (the document is camelCase)", sub, tostring(k), where, guess)
         elseif guess then
-          problem(sub, "unknown field %s; did you mean %s%s?", sub, where, guess)
+          advise(sub, "unknown field %s; did you mean %s%s?", sub, where, guess)
         else
-          problem(sub, "unknown field %s: the queue document has no such field, so nothing would change", sub)
+          advise(sub, "unknown field %s: the queue document has no such field, so nothing would change", sub)
         end
       end
     end
   else
-    local message = leaf_problem(kind, v, type(v), path)
-    if message then problem(path, message) end
+    local message, advice = leaf_problem(kind, v, type(v), path)
+    if message then (advice and advise or problem)(path, message) end
   end
 end
 
@@ -177,18 +182,20 @@ M.conforms = conforms
 --- The `schema` rule set (see cx.validate): the payload against M.QUEUE; `ctx.queue(id)` gives the
 --- fetched document whose unmodelled fields stay allowed (asked for only when a field is not
 --- modelled: it is a copy of a whole document).
-function M.rule(p, ctx, problem)
+function M.rule(p, ctx, problem, _, advise)
   if conforms(M.QUEUE, p) then return end
-  M.report(p, ctx and ctx.queue and type(p.id) == "string" and ctx.queue(p.id) or nil, problem)
+  M.report(p, ctx and ctx.queue and type(p.id) == "string" and ctx.queue(p.id) or nil, problem, advise)
 end
 
 --- Every problem of document `p` against M.QUEUE, fields of `base` (the fetched document, or nil)
---- kept as fetched allowed: the reporting pass alone.
+--- kept as fetched allowed: the reporting pass alone. `advise` (default `problem`) takes what the
+--- tenant would not refuse: unknown fields (it keeps them), times that look like milliseconds.
 ---@param p table
 ---@param base table?
 ---@param problem fun(path: string, message: string, ...: any)
-function M.report(p, base, problem)
-  check_value(M.QUEUE, p, "", base, problem)
+---@param advise fun(path: string, message: string, ...: any)?
+function M.report(p, base, problem, advise)
+  check_value(M.QUEUE, p, "", base, problem, advise or problem)
 end
 
 return M

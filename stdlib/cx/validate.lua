@@ -9,6 +9,8 @@ local M = {}
 ---@field path string     where, e.g. `serviceLevelTarget.threshold`
 ---@field rule string     the rule set that found it
 ---@field message string  what is wrong, for people
+---@field advice boolean? true when the tenant would take it all the same (a field it does not know, a time
+---  that looks like milliseconds): likely a mistake, but no refusal
 
 ---@class cx.validate.Context
 ---@field limits table?            tenant limits: max_waiters, max_skill_requirements, max_skills,
@@ -18,6 +20,7 @@ local M = {}
 ---@field queue_ids (fun(): string[])?       every queue of the tenant (for the overflow graph upstream)
 ---@field upstream (fun(id: string): integer, string?)? the longest chain already leading into a queue and its
 ---  head (the host's fast path over queue_ids)
+---@field complete boolean?        `queue` knows every queue of the tenant: a target it does not know does not exist
 
 M.STRATEGIES = rules.set(rules.STRATEGIES)
 M.CHANNELS = rules.set(rules.CHANNELS)
@@ -33,11 +36,12 @@ local function limit(ctx, key)
   return v
 end
 
---- A problem collector for one rule set.
+--- A problem collector for one rule set, and its twin for advice (`advice = true`).
 local function collector(rule, out)
-  return function(path, message, ...)
-    out[#out + 1] = { path = path, rule = rule, message = select("#", ...) > 0 and message:format(...) or message }
+  local function add(advice, path, message, ...)
+    out[#out + 1] = { path = path, rule = rule, message = select("#", ...) > 0 and message:format(...) or message, advice = advice }
   end
+  return function(...) add(nil, ...) end, function(...) add(true, ...) end
 end
 
 --- Whether `v` is absent or an integer in lo..hi (what `range` accepts).
@@ -170,6 +174,38 @@ function M.rules.skills(p, ctx, problem)
   end
 end
 
+--- The overflow graph over the queues `ids` (each looked up with `lookup`): a function giving, for a
+--- queue id, the longest chain of enabled routeToQueue links already leading into it (not through
+--- the queue itself) and the queue that chain starts at. Built once, asked for many queues.
+---@param ids string[]
+---@param lookup fun(id: string): table?
+---@return fun(id: string): integer, string?
+function M.upstream_index(ids, lookup)
+  local into = {}
+  for _, id in ipairs(ids) do
+    local other = lookup(id)
+    local qo = type(other) == "table" and other.overflow or nil
+    if is_table(qo) and qo.enabled ~= false and qo.action == "routeToQueue" and type(qo.targetQueueId) == "string" then
+      local list = into[qo.targetQueueId] or {}
+      into[qo.targetQueueId] = list
+      list[#list + 1] = id
+    end
+  end
+  local function longest(id, visiting)
+    local best, from = 0, nil
+    for _, pred in ipairs(into[id] or {}) do
+      if not visiting[pred] then
+        visiting[pred] = true
+        local n, head = longest(pred, visiting)
+        visiting[pred] = nil
+        if n + 1 > best then best, from = n + 1, head or pred end
+      end
+    end
+    return best, from
+  end
+  return function(id) return longest(id, { [id] = true }) end
+end
+
 --- overflow: a valid action; a target for routeToQueue that exists and is not the queue itself;
 --- across the known queues (with this payload applied) no cycle and depth within the limit.
 function M.rules.overflow(p, ctx, problem)
@@ -193,6 +229,7 @@ function M.rules.overflow(p, ctx, problem)
   -- Each queue of the chain is looked up once (a lookup copies a whole document).
   local q = lookup(target)
   if q == nil then
+    if ctx.complete then return problem("overflow.targetQueueId", "overflow target queue %s does not exist in this tenant", target) end
     return problem("overflow.targetQueueId", "overflow target queue %s is not known in this run (fetch it or list queues first)", target)
   end
   if o.enabled == false or o.action ~= "routeToQueue" then return end
@@ -217,29 +254,7 @@ function M.rules.overflow(p, ctx, problem)
     upstream, head = ctx.upstream(p.id)
     via = type(head) == "string" and head or nil
   elseif ctx.queue_ids and p.id then
-    local into = {}
-    for _, id in ipairs(ctx.queue_ids()) do
-      local other = id ~= p.id and lookup(id) or nil
-      local qo = other and other.overflow
-      if is_table(qo) and qo.enabled ~= false and qo.action == "routeToQueue" and type(qo.targetQueueId) == "string" then
-        local list = into[qo.targetQueueId] or {}
-        into[qo.targetQueueId] = list
-        list[#list + 1] = id
-      end
-    end
-    local function longest(id, visiting)
-      local best, from = 0, nil
-      for _, pred in ipairs(into[id] or {}) do
-        if not visiting[pred] then
-          visiting[pred] = true
-          local n, head = longest(pred, visiting)
-          visiting[pred] = nil
-          if n + 1 > best then best, from = n + 1, head or pred end
-        end
-      end
-      return best, from
-    end
-    upstream, via = longest(p.id, { [p.id] = true })
+    upstream, via = M.upstream_index(ctx.queue_ids(), lookup)(p.id)
   end
   if upstream + depth > limit(ctx, "max_overflow_depth") then
     problem("overflow.targetQueueId", "overflow chain is %d deep%s; the tenant allows %d", upstream + depth,
@@ -405,7 +420,8 @@ function M.run(payload, opts, ctx)
   if #names == 0 then names = M.QUEUE_RULES end
   for _, rule in ipairs(names) do
     if type(rule) == "string" and M.rules[rule] then
-      M.rules[rule](payload, ctx, collector(rule, problems), opts)
+      local problem, advise = collector(rule, problems)
+      M.rules[rule](payload, ctx, problem, opts, advise)
     else
       problems[#problems + 1] = { path = "", rule = tostring(rule), message = "unknown rule set '" .. tostring(rule) .. "'" }
     end

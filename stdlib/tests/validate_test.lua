@@ -145,6 +145,40 @@ function T.overflow_depth_counts_links_into_the_queue()
   A.eq(select(1, v.run(link("d", "e"), { rules = { "overflow" } }, { queue = ctx.queue, limits = ctx.limits })), true)
 end
 
+function T.upstream_index_is_the_longest_chain_into_a_queue()
+  local docs = {
+    a = { id = "a", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "c" } },
+    b = { id = "b", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "a" } },
+    c = { id = "c", overflow = { enabled = true, action = "routeToQueue", targetQueueId = "b" } },  -- a cycle a -> c -> b -> a
+    d = { id = "d", overflow = { enabled = false, action = "routeToQueue", targetQueueId = "a" } },  -- disabled: no link
+    e = { id = "e", overflow = { enabled = true, action = "drop", targetQueueId = "a" } },           -- a drop: no link
+  }
+  local upstream = v.upstream_index({ "a", "b", "c", "d", "e" }, function(id) return docs[id] end)
+  A.eq({ upstream("a") }, { 2, "c" })  -- c -> b -> a, not around the cycle through a itself
+  A.eq({ upstream("e") }, { 0 })
+  A.eq({ upstream("unknown") }, { 0 })
+end
+
+function T.a_target_outside_every_known_queue_does_not_exist_when_all_are_known()
+  local payload = queue { overflow = { enabled = true, action = "routeToQueue", targetQueueId = "gone", waitTime = 60 } }
+  local lookup = function() return nil end
+  local _, some = v.run(payload, { rules = { "overflow" } }, { queue = lookup })
+  A.eq(some[1].message, "overflow target queue gone is not known in this run (fetch it or list queues first)")
+  local _, all = v.run(payload, { rules = { "overflow" } }, { queue = lookup, complete = true })
+  A.eq(all[1].message, "overflow target queue gone does not exist in this tenant")
+end
+
+function T.advice_is_marked()
+  -- The tenant keeps a field it does not know and takes any whole number of seconds: advice, not
+  -- refusals (cxrun apply refuses a plan only for the others).
+  local _, problems = v.run(queue { integration = { apiToken = "x" }, wrapUpTime = 120000, maxWaiters = -1 })
+  local marked = {}
+  for _, p in ipairs(problems) do marked[#marked + 1] = p.path .. "=" .. tostring(p.advice) end
+  table.sort(marked)
+  -- 120000 s of wrap-up: out of range (refused), and looks like milliseconds (advice).
+  A.eq(marked, { "integration=true", "maxWaiters=nil", "wrapUpTime=nil", "wrapUpTime=true" })
+end
+
 function T.wait_strategy_rules()
   A.eq(rules_of(select(2, v.run(queue { callback = { enabled = true, positionThreshold = 12 } }))), { "wait_strategy:callback.positionThreshold" })
   A.eq(select(1, v.run(queue { callback = { enabled = true, positionThreshold = 10 } })), true)

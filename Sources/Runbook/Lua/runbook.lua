@@ -69,8 +69,9 @@ local function validate(payload, opts)
     if not queues_listed() then load_once("queues", cx.queues) end
     upstream = overflow_upstream
   end
+  -- Once the queues are listed, a target the run does not know is one the tenant does not have.
   local ctx = { limits = copy(info.limits, true), skills = info.skills ~= cx.null and copy(info.skills) or nil, queue = queue,
-    upstream = upstream }
+    upstream = upstream, complete = queues_listed() }
   local target = type(payload) == "table" and rawget(payload, "id") or nil
   local ran, ok, problems = pcall(validators.run, payload, opts, ctx)
   if not ran then

@@ -14,6 +14,10 @@ public enum PlanApply {
         public var now = Date()
         /// How long a write waits for another run's lock on its target, seconds.
         public var lockTimeout = RunbookRequest.defaultLockTimeout
+        /// The Lua standard library (cx.validate's rules, which the planned queues are checked against).
+        public var stdlib: String?
+        /// Apply even when cxrun's rules find problems the planned changes bring (they are not checked).
+        public var ignoreRules = false
         public init() {}
     }
 
@@ -34,8 +38,13 @@ public enum PlanApply {
         public var lines: [Line]
         /// Targets someone changed in the planned fields since the plan, with those fields.
         public var stale: [(target: String, title: String, fields: [String])]
-        /// True when the plan was refused as a whole for stale targets (nothing written).
+        /// True when the plan was refused as a whole (nothing written): stale targets, or `broken`.
         public var refused: Bool
+        /// Planned queues cxrun's rules find problems in that the queue did not have before, with
+        /// the tenant as it is now: the plan was refused (the tenant would refuse them halfway).
+        public var broken: [(target: String, title: String, problems: [String])] = []
+        /// Why the planned queues could not be checked against the rules (the plan was refused).
+        public var unchecked: String?
         /// True when the apply was stopped (its task cancelled: a stop signal) before its end.
         public var interrupted = false
 
@@ -81,7 +90,8 @@ public enum PlanApply {
         }
         let run: HostRun
         do {
-            run = try HostRun.begin(script: "cxrun apply \(plan.id)", args: ["plan": .string(plan.id), "skip_stale": .bool(options.skipStale)],
+            run = try HostRun.begin(script: "cxrun apply \(plan.id)", args: ["plan": .string(plan.id), "skip_stale": .bool(options.skipStale),
+                                                                         "ignore_rules": .bool(options.ignoreRules)],
                                     tenant: tenant, endpoint: endpoint, store: store, dryRun: false, planID: plan.id,
                                     lockTimeout: options.lockTimeout)
         } catch { throw PlanError(error.description) }
@@ -108,7 +118,23 @@ public enum PlanApply {
             await run.finish(error: why)
             return Report(runID: run.runID, lines: lines, stale: stale, refused: lines.isEmpty)
         }
-        // 2. Claimed once: a second apply of this plan (here or concurrently) is refused.
+        // 2. What the plan leaves, against cxrun's rules with the tenant as it is now: a change the
+        //    tenant would refuse stops the apply before anything is written, not halfway through.
+        switch options.ignoreRules ? .success([]) : await brokenChanges(checked, run: run, stdlib: options.stdlib) {
+        case .success(let broken) where !broken.isEmpty:
+            await run.finish(error: "the plan breaks cxrun's rules in \(broken.count) queue\(broken.count == 1 ? "" : "s"); nothing was written")
+            var report = Report(runID: run.runID, lines: lines, stale: stale, refused: true)
+            report.broken = broken
+            return report
+        case .success:
+            break
+        case .failure(let why):
+            await run.finish(error: "the planned queues could not be checked against cxrun's rules: \(why); nothing was written")
+            var report = Report(runID: run.runID, lines: lines, stale: stale, refused: true)
+            report.unchecked = why.description
+            return report
+        }
+        // 3. Claimed once: a second apply of this plan (here or concurrently) is refused.
         do {
             let claim = try run.store.claim(plan: plan.id, file: file, run: run.runID, at: Date().timeIntervalSince1970)
             if !claim.claimed {
@@ -121,7 +147,7 @@ public enum PlanApply {
             await run.finish(error: "cannot record the plan: \(error)")
             throw PlanError("cannot record the plan in the audit log: \(error)")
         }
-        // 3. The writes, in the plan's order; a stop signal lets none start after it.
+        // 4. The writes, in the plan's order; a stop signal lets none start after it.
         var skippedStale = 0
         var firstFailed: PlannedChange?
         for (action, current) in checked {
@@ -167,6 +193,51 @@ public enum PlanApply {
         await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes failed"
                             + (unattempted > 0 ? "; the \(unattempted) after it were not attempted" : ""))
         return Report(runID: run.runID, lines: lines, stale: stale, refused: false)
+    }
+
+    /// The queues whose planned document (the planned changes laid over the queue as it is now)
+    /// has problems by cxrun's rules that the queue does not have now, in the tenant as it is
+    /// now: every queue listed (overflow chains, targets that do not exist) and its skills read.
+    /// Stale targets the apply skips are not written, so not checked.
+    private static func brokenChanges(_ checked: [(PlannedChange, Current)], run: HostRun, stdlib: String?) async
+        -> Result<[(target: String, title: String, problems: [String])], PlanCheck.CheckFailure>
+    {
+        var planned: [String: JSONValue] = [:], before: [String: JSONValue] = [:]
+        for (action, current) in checked where action.kind == .queue && current.stale.isEmpty {
+            guard let rebased = current.rebased, !current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty
+            else { continue }
+            (planned[action.target], before[action.target]) = (rebased.document, current.document)
+        }
+        guard !planned.isEmpty else { return .success([]) }
+        let client = run.context.client
+        var known: [String: JSONValue] = [:]
+        let skills: JSONValue
+        do throws(BindingError) {
+            let listed = try await run.call("queues", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
+                let sent = try await api { () async throws(APIError) in try await client.queues() }
+                return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+            }
+            for queue in listed.values.first?.arrayValue ?? [] { if let id = queue["id"]?.stringValue { known[id] = queue } }
+            let read = try await run.call("skills", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
+                let sent = try await api { () async throws(APIError) in try await client.skills() }
+                return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+            }
+            var byID: [String: JSONValue] = [:]
+            for skill in read.values.first?.arrayValue ?? [] { if let id = skill["id"]?.stringValue { byID[id] = skill } }
+            skills = .object(byID)
+        } catch {
+            return .failure(PlanCheck.CheckFailure(description: "reading the tenant's queues and skills failed: \(error.description)"))
+        }
+        let world = PlanCheck.Knowledge(before: before, known: known, limits: run.context.tenant.limits.json, skills: skills, complete: true)
+        switch await PlanCheck.problems(planned: planned, knowing: world, stdlib: stdlib) {
+        case .failure(let why):
+            return .failure(why)
+        case .success(let found):
+            return .success(checked.compactMap { action, _ in
+                guard let introduced = found[action.target]?.introduced, planned[action.target] != nil, !introduced.isEmpty else { return nil }
+                return (action.target, action.title, introduced)
+            })
+        }
     }
 
     /// A target as read at apply time; for a queue, the planned changes laid over it.

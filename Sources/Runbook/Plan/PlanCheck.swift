@@ -7,19 +7,46 @@ import LuaHost
 /// the plan shows it, for each queue, before anyone applies it. Run in a Lua state of its own
 /// (Lua/plancheck.lua) once the script has ended: the script's state and audit are untouched.
 enum PlanCheck {
-    /// Problems by queue id (`path: message`), or why the check itself could not run.
-    static func problems(planned: [String: JSONValue], fetched: [String: JSONValue], limits: JSONValue, skills: JSONValue,
-                         stdlib: String?) async -> Result<[String: [String]], CheckFailure> {
+    /// What the rules say of one planned queue: its planned document's problems, and those of the
+    /// queue as it was before the plan (in the world before it), as `path: message` lines.
+    struct Found: Sendable, Equatable {
+        var after: [String]
+        var before: [String]
+        /// Those of `after` that are advice: the tenant would take them all the same.
+        var advice: [String] = []
+        /// The problems the plan brings that the tenant would refuse: the planned document's that
+        /// the queue did not have before, advice aside.
+        var introduced: [String] { after.filter { !before.contains($0) && !advice.contains($0) } }
+    }
+
+    /// What the rules know besides the planned documents: each planned queue as it was before
+    /// the change, the tenant's other queues, its limits and skills (null: not loaded), and
+    /// whether `known` holds every queue of the tenant (then an unknown overflow target is one
+    /// the tenant does not have).
+    struct Knowledge: Sendable {
+        var before: [String: JSONValue]
+        var known: [String: JSONValue]
+        var limits: JSONValue
+        var skills: JSONValue
+        var complete: Bool
+    }
+
+    /// The rules' findings by queue id, or why the check itself could not run.
+    static func problems(planned: [String: JSONValue], knowing world: Knowledge, stdlib: String?) async -> Result<[String: Found], CheckFailure> {
         guard !planned.isEmpty else { return .success([:]) }
         let options = SandboxOptions(args: [], runInfo: ["id": "plan-check"], modules: ModuleResolver(stdlib: stdlib, scriptDirectory: nil),
                                      output: { _ in }, log: { _, _ in }, concurrency: 1)
         let request = RunRequest(source: planCheckSource, chunkName: "=[cx plan check]", limits: LuaLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 60),
-                                 sandbox: options, varargs: [.object(planned), .object(fetched), limits, skills])
+                                 sandbox: options, varargs: [.object(planned), .object(world.before), .object(world.known), world.limits,
+                                                             world.skills, .bool(world.complete)])
         let outcome = await ScriptRunner.run(request)
         guard outcome.status == .succeeded, let result = outcome.results.first?.objectValue else {
             return .failure(CheckFailure(description: outcome.message ?? "the check returned nothing"))
         }
-        return .success(result.mapValues { $0.arrayValue?.compactMap(\.stringValue) ?? [] })
+        return .success(result.mapValues { found in
+            let lines = { (key: String) in found[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+            return Found(after: lines("after"), before: lines("before"), advice: lines("advice"))
+        })
     }
 
     /// Why the rules could not be run (no stdlib found, a broken rule set).
@@ -30,30 +57,22 @@ enum PlanCheck {
 
 extension PlanCheck {
     /// `actions` with what cxrun's rules say of each queue's planned document: the queue as the
-    /// run planned it, compared with the queue as fetched before; overflow targets as planned,
-    /// else as the run last fetched them.
+    /// run planned it, compared with the queue as fetched before; every other queue as the run
+    /// last fetched it (all of the tenant's when the run listed them).
     static func annotate(_ actions: [PlannedChange], context: RunContext, stdlib: String?) async -> [PlannedChange] {
-        var planned: [String: JSONValue] = [:], fetched: [String: JSONValue] = [:]
+        var planned: [String: JSONValue] = [:], before: [String: JSONValue] = [:]
         for action in actions where action.kind == .queue {
-            guard let (document, before) = context.plannedRestore(of: action.target) else { continue }
-            (planned[action.target], fetched[action.target]) = (document, before)
+            guard let (document, was) = context.plannedRestore(of: action.target) else { continue }
+            (planned[action.target], before[action.target]) = (document, was)
         }
-        // The overflow chains they lead into, as far as the rule looks (queues not planned: as fetched).
-        for document in Array(planned.values) {
-            var next = document.value(at: ["overflow", "targetQueueId"])?.stringValue
-            for _ in 0..<4 {
-                guard let id = next, let doc = planned[id] ?? fetched[id] ?? context.latestFetched(id) else { break }
-                if planned[id] == nil { fetched[id] = doc }
-                next = doc.value(at: ["overflow", "targetQueueId"])?.stringValue
-            }
-        }
-        let checked = await problems(planned: planned, fetched: fetched, limits: context.tenant.limits.json, skills: context.skillsByID,
-                                     stdlib: stdlib)
+        let world = Knowledge(before: before, known: context.knownQueues, limits: context.tenant.limits.json, skills: context.skillsByID,
+                              complete: context.listedAllQueues)
+        let checked = await problems(planned: planned, knowing: world, stdlib: stdlib)
         return actions.map { action in
             var annotated = action
             guard action.kind == .queue, planned[action.target] != nil else { return annotated }
             switch checked {
-            case .success(let problems): annotated.warnings = problems[action.target] ?? []
+            case .success(let found): annotated.warnings = found[action.target]?.after ?? []
             // Unchecked must not read as checked and clean.
             case .failure(let why): annotated.warnings = ["not checked against cxrun's rules: \(why)"]
             }

@@ -11,7 +11,8 @@ public enum PlanText {
         let flagged = actions.filter { !$0.warnings.isEmpty }.count
         if flagged > 0 {
             text += Paint(on: color).removed("Warning:") + " \(flagged) planned \(flagged == 1 ? "queue is" : "queues are") marked (!) by cxrun's rules: "
-                + "the tenant may refuse \(flagged == 1 ? "it" : "them") at apply. Check with validate(payload) before deploying.\n"
+                + "the tenant may refuse \(flagged == 1 ? "it" : "them"), and cxrun apply refuses the whole plan while a change brings such a problem. "
+                + "Check with validate(payload) before deploying.\n"
         }
         return text
     }

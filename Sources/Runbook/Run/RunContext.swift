@@ -104,6 +104,11 @@ final class RunContext: Sendable {
         fetched.withLock { $0[id]?.max { $0.key < $1.key }?.value }
     }
 
+    /// Every queue the run has seen, its latest fetched document each.
+    var knownQueues: [String: JSONValue] {
+        fetched.withLock { all in all.compactMapValues { $0.max { $0.key < $1.key }?.value } }
+    }
+
     func remember(skills: [JSONValue]) {
         knownSkills.withLock { $0 = skills }
         skillsLoads.add(1, ordering: .relaxed)

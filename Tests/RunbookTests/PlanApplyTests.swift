@@ -597,7 +597,12 @@ struct PlanApplyTests {
             try saved.write(to: URL(fileURLWithPath: key))
             // `integration` is a field cxrun's schema does not know: the plan marks it, but as advice
             // (the tenant keeps a field it does not know), so the apply is not refused for it.
-            #expect(plan.actions.first?.warnings.first?.hasPrefix("unknown field integration") == true, "\(plan.actions.map(\.warnings))")
+            #expect(plan.actions.first?.warnings == [] && plan.actions.first?.advice.first?.hasPrefix("unknown field integration") == true,
+                    "\(plan.actions.map(\.warnings)) \(plan.actions.map(\.advice))")
+            let text = PlanText.render(plan.actions, color: false)
+            #expect(text.contains("    ? unknown field integration") && text.contains("Note: 1 planned queue carries advice (?)") && !text.contains("Warning:"),
+                    "\(text)")
+            #expect(try Plan.read(file, key: nil).actions.map(\.advice) == plan.actions.map(\.advice), "the file keeps it")
             let report = try await Self.apply(bench, file)
             #expect(!report.failed, "\(report.lines.map(\.message))")
             let q = try await Self.queue(bench, ids[0])

@@ -148,6 +148,7 @@ extension Plan {
                                       "changes": .array(a.changes.map(json))]
         if let note = a.note { o["note"] = .string(note) }
         if !a.warnings.isEmpty { o["warnings"] = .array(a.warnings.map(JSONValue.string)) }
+        if !a.advice.isEmpty { o["advice"] = .array(a.advice.map(JSONValue.string)) }
         if let v = a.baseVersion { o["base_version"] = .int(v) }
         if let h = a.baseSHA256 { o["base_sha256"] = .string(h) }
         if let s = a.against { o["against"] = s }
@@ -194,7 +195,8 @@ extension Plan {
             }
             let action = PlannedChange(kind: kind, target: target, title: a["title"]?.stringValue ?? "", changes: parsed, note: a["note"]?.stringValue,
                                        baseVersion: a["base_version"]?.intValue, baseSHA256: a["base_sha256"]?.stringValue,
-                                       against: a["against"], body: a["body"], warnings: a["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                                       against: a["against"], body: a["body"], warnings: a["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                       advice: a["advice"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             if kind == .queue && (action.baseVersion == nil || action.baseSHA256 == nil) {
                 throw PlanError("action \(i + 1) of the plan file (queue \(target)) has no base version or hash")
             }

@@ -72,7 +72,10 @@ extension PlanCheck {
             var annotated = action
             guard action.kind == .queue, planned[action.target] != nil else { return annotated }
             switch checked {
-            case .success(let found): annotated.warnings = found[action.target]?.after ?? []
+            case .success(let found):
+                let advice = found[action.target]?.advice ?? []
+                annotated.warnings = (found[action.target]?.after ?? []).filter { !advice.contains($0) }
+                annotated.advice = advice
             // Unchecked must not read as checked and clean.
             case .failure(let why): annotated.warnings = ["not checked against cxrun's rules: \(why)"]
             }

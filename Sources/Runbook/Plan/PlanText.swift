@@ -14,6 +14,11 @@ public enum PlanText {
                 + "the tenant may refuse \(flagged == 1 ? "it" : "them"), and cxrun apply refuses the whole plan while a change brings such a problem. "
                 + "Check with validate(payload) before deploying.\n"
         }
+        let advised = actions.filter { !$0.advice.isEmpty }.count
+        if advised > 0 {
+            text += "Note: \(advised) planned \(advised == 1 ? "queue carries" : "queues carry") advice (?) from cxrun's rules: "
+                + "likely mistakes the tenant takes all the same.\n"
+        }
         return text
     }
 
@@ -36,6 +41,7 @@ public enum PlanText {
         }
         if let note = a.note { lines.append("    # \(printable(note))") }
         for warning in a.warnings { lines.append("    " + paint.removed("!") + " " + printable(warning)) }
+        for advice in a.advice { lines.append("    " + paint.changed("?") + " " + printable(advice)) }
         for c in a.changes {
             // Secret values never reach the screen, sealed (a plan) or not (a dry run).
             let secret = c.path.contains(where: Redactor.isSensitiveKey)

@@ -28,6 +28,9 @@ public struct PlannedChange: Sendable {
     /// Queue: what cxrun's rules (cx.validate) say of the planned document (`path: message`),
     /// shown in the plan; the tenant may refuse such a change at apply.
     public var warnings: [String] = []
+    /// Queue: the rules' advice on the planned document: likely mistakes the tenant takes all the
+    /// same (a field it does not know, a time that looks like milliseconds).
+    public var advice: [String] = []
 
     init(queue id: String, base: JSONValue, changes: [JSONChange], note: String? = nil) {
         kind = .queue
@@ -68,9 +71,10 @@ public struct PlannedChange: Sendable {
     }
 
     init(kind: Kind, target: String, title: String, changes: [JSONChange], note: String?, baseVersion: Int64?, baseSHA256: String?,
-         against: JSONValue?, body: JSONValue?, warnings: [String] = []) {
+         against: JSONValue?, body: JSONValue?, warnings: [String] = [], advice: [String] = []) {
         (self.kind, self.target, self.title, self.changes, self.note) = (kind, target, title, changes, note)
         (self.baseVersion, self.baseSHA256, self.against, self.body, self.warnings) = (baseVersion, baseSHA256, against, body, warnings)
+        self.advice = advice
     }
 
     /// The hash a plan keeps of a document: SHA-256 of its canonical JSON (sorted keys).

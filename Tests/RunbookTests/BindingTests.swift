@@ -539,6 +539,10 @@ struct BindingTests {
                 print((validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}), {rules = {tamper}})))
                 local ok5, p5 = validate(build(q, {skills = {{id = "no-such-skill", level = 3}}}))
                 print(ok5, #p5, p5[1].message, cx.tenant.limits.max_skills ~= 0)
+                -- Once the queues are listed (validate lists them for a routeToQueue), a target
+                -- among none of them is one the tenant does not have.
+                local _, p6 = validate(build(q, {overflow = {enabled = true, action = "routeToQueue", targetQueueId = "gone", waitTime = 60}}))
+                print(p6[1].message)
                 """#, args: [id])
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             #expect(output == """
@@ -551,6 +555,7 @@ struct BindingTests {
                 false\tskills[1].id\tskill no-such-skill does not exist in this tenant
                 false
                 false\t1\tskill no-such-skill does not exist in this tenant\ttrue
+                overflow target queue gone does not exist in this tenant
 
                 """, "\(output)")
             // The tenant's skills were read on first need, once, audited like any read.

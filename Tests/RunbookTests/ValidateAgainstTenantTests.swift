@@ -8,7 +8,8 @@ import TestSupport
 /// types, ranges, lists, overflow targets), each payload `validate` passes is deployed, and none
 /// may come back `invalid`. Found, before the `fields` rule and the list and overflow-target
 /// checks: channels the tenant does not serve, concurrency and wrap-up out of range, `{}` sent as
-/// an object where a list belongs, an overflow target that does not exist on a drop action.
+/// an object where a list belongs, an overflow target that does not exist on a drop action; and
+/// later a skill requirement's proficiency given as a number, or a null one (or a null entry).
 @Suite("validate against the tenant")
 struct ValidateAgainstTenantTests {
     static let script = #"""
@@ -26,7 +27,8 @@ struct ValidateAgainstTenantTests {
             "x", "", true, false, "priority", "skill_based", "weighted", "drop", "routeToQueue", "voice", "fax", cx.null,
             {}, cx.array{}, {1, 2}, {enabled = true, levels = {1, 2}}, {enabled = true, levels = {}}, {enabled = false},
             {{id = any_skill(), level = 3}}, {{id = any_skill(), level = 6}}, {{id = "nope", level = 1}}, {{level = 2}},
-            {{skill = "x", proficiency = "advanced", required = true}}, {{skill = 5}}, ids[math.random(#ids)],
+            {{skill = "x", proficiency = "advanced", required = true}}, {{skill = 5}}, {{skill = "x", proficiency = 3}},
+            {{skill = "x", proficiency = cx.null}}, {{skill = cx.null}}, {{required = cx.null}}, {cx.null}, ids[math.random(#ids)],
             {action = "drop", enabled = true}, {action = "routeToQueue", enabled = true, targetQueueId = ids[math.random(#ids)], waitTime = 60},
             {threshold = 80, time = 20}, {threshold = 101, time = 0}, {strategy = "random"}, {strategy = "priority"}}
           return pool[math.random(#pool)]

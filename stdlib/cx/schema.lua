@@ -6,8 +6,7 @@
 local M = {}
 local nearest = require("cx.names").nearest
 
---- Field kinds: "string", "integer", "seconds" (an integer of seconds), "boolean", "level" (a
---- name such as "advanced" or a number), a table of
+--- Field kinds: "string", "integer", "seconds" (an integer of seconds), "boolean", a table of
 --- fields, or a one-element list `{ kind }` for arrays.
 M.QUEUE = {
   id = "string", name = "string", channel = "string", version = "integer",
@@ -16,7 +15,8 @@ M.QUEUE = {
     priority = { enabled = "boolean", levels = { "integer" } },
   },
   skills = { { id = "string", level = "integer" } },
-  skillRequirements = { { skill = "string", proficiency = "level", required = "boolean" } },
+  -- A proficiency is a level's name ("advanced"): the tenant refuses a number.
+  skillRequirements = { { skill = "string", proficiency = "string", required = "boolean" } },
   serviceLevelTarget = { threshold = "integer", time = "seconds" },
   maxWaitTime = "seconds", maxWaiters = "integer", wrapUpTime = "seconds",
   concurrency = "integer",
@@ -53,16 +53,14 @@ end
 local function is_null_type(t) return t ~= "table" and t ~= "string" and t ~= "number" and t ~= "boolean" end
 M.is_null_type = is_null_type
 
---- What is wrong with `v` (of Lua type `t`) as a leaf of `kind` ("string", "level", "boolean",
---- "integer" or "seconds") at `path`, or nil: the one rule for both passes below; true after it
+--- What is wrong with `v` (of Lua type `t`) as a leaf of `kind` ("string", "boolean", "integer"
+--- or "seconds") at `path`, or nil: the one rule for both passes below; true after it
 --- when it is advice (a value the tenant takes).
 ---@return string? message
 ---@return boolean? advice
 local function leaf_problem(kind, v, t, path)
   if kind == "string" then
     if t ~= "string" then return ("%s must be a string, got %s"):format(path, t) end
-  elseif kind == "level" then
-    if t ~= "string" and t ~= "number" then return ("%s must be a level name or number, got %s"):format(path, t) end
   elseif kind == "boolean" then
     if t ~= "boolean" then return ("%s must be true or false, got %s"):format(path, t) end
   elseif t ~= "number" then  -- integer or seconds

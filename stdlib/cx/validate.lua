@@ -146,8 +146,30 @@ function M.rules.license(p, ctx, problem)
   end
 end
 
---- skills: levels 1–5, no duplicates, non-empty ids, and known skills when the run knows them.
+--- Skill requirements: each a table whose `skill`, `proficiency` and `required`, when given, are
+--- not null (the tenant refuses a null one, where elsewhere null clears a field).
+---@param reqs any
+---@param problem fun(path: string, message: string, ...: any)
+local function skill_requirements(reqs, problem)
+  if not is_table(reqs) then return end
+  for i, r in ipairs(reqs) do
+    if not is_table(r) then
+      problem(("skillRequirements[%d]"):format(i), "each skill requirement must be a table {skill=, proficiency=, required=}")
+    else
+      for _, key in ipairs { "skill", "proficiency", "required" } do
+        local v = rawget(r, key)
+        if v ~= nil and schema.is_null_type(type(v)) then
+          problem(("skillRequirements[%d].%s"):format(i, key), "skillRequirements[%d].%s must not be null (leave it out instead)", i, key)
+        end
+      end
+    end
+  end
+end
+
+--- skills: levels 1–5, no duplicates, non-empty ids, and known skills when the run knows them;
+--- skill requirements without null entries or fields.
 function M.rules.skills(p, ctx, problem)
+  skill_requirements(p.skillRequirements, problem)
   local skills = p.skills
   if skills == nil then return end
   if not is_table(skills) then return problem("skills", "skills must be a list") end

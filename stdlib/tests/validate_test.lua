@@ -168,6 +168,22 @@ function T.a_target_outside_every_known_queue_does_not_exist_when_all_are_known(
   A.eq(all[1].message, "overflow target queue gone does not exist in this tenant")
 end
 
+function T.skill_requirements_take_a_proficiency_name_and_no_nulls()
+  local null = print  -- a function stands for cx.null (userdata in the host): neither table, string, number nor boolean
+  local function problems_of(reqs)
+    local _, problems = v.run(queue { skillRequirements = reqs })
+    local out = {}
+    for _, p in ipairs(problems) do out[#out + 1] = p.path end
+    return out
+  end
+  A.eq(problems_of { { skill = "language:en", proficiency = "advanced", required = true } }, {})
+  -- The tenant refuses a number where a level's name belongs, and a null entry or field.
+  A.eq(problems_of { { skill = "language:en", proficiency = 3 } }, { "skillRequirements[1].proficiency" })
+  A.eq(problems_of { { skill = "language:en", proficiency = null } }, { "skillRequirements[1].proficiency" })
+  A.eq(problems_of { { skill = null, required = null } }, { "skillRequirements[1].skill", "skillRequirements[1].required" })
+  A.eq(problems_of { null }, { "skillRequirements[1]" })
+end
+
 function T.advice_is_marked()
   -- The tenant keeps a field it does not know and takes any whole number of seconds: advice, not
   -- refusals (cxrun apply refuses a plan only for the others).

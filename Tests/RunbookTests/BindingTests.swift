@@ -414,6 +414,19 @@ struct BindingTests {
             #expect(planned.outcome.status == .failed && planned.summary.undoable == (0, 0), "\(planned.summary.text)")
             let (fine, _) = try await bench.run(script)
             #expect(fine.outcome.status == .succeeded && !fine.summary.text.contains("before it ended"), "\(fine.summary.text)")
+            // A queue the run put back itself is as before: not "changed, and stays changed".
+            // Another run's deploy rolled back is a change this run made.
+            let (undone, _) = try await bench.run(#"""
+                local qs = queues()
+                for i = 1, 3 do
+                  local q = fetch(qs[i].id)
+                  deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 1}))
+                  if i < 3 then rollback(q.id) end
+                end
+                rollback(qs[1].id, {run = cx.args[1]})
+                error("stopped here")
+                """#, args: [fine.summary.runID])
+            #expect(undone.outcome.status == .failed && undone.summary.undoable == (2, 0), "\(undone.summary.text)")
         }
     }
 

@@ -25,13 +25,27 @@ enum Rollback {
     /// the agents whose routing profile it changed (a pending write counts: it may have landed;
     /// a pending reassign only once its pre-image was taken, as the rollback selects them).
     static func undoable(_ calls: [CallRecord], snapshots: () throws -> [SnapshotRecord]) -> (queues: Int, agents: Int) {
-        let queues = Set(calls.filter(wroteQueue).compactMap(\.target))
+        // A queue whose last word in the run was the run's own rollback of it, done, is as it was
+        // before the run: it was counted as "changed, and stays changed".
+        var last: [String: CallRecord] = [:]
+        for call in calls where wroteQueue(call) || putBackByItsOwnRun(call) {
+            if let target = call.target, (last[target]?.seq ?? .min) < call.seq { last[target] = call }
+        }
+        let queues = last.values.filter { !putBackByItsOwnRun($0) }
         // The agents `cxrun rollback --run` restores, by its own selection: a pending reassign
         // counts only when its pre-image was taken (else it never got as far as sending), which
         // its snapshot says, read only then (a run seldom ends with one in flight).
         let pending = calls.contains { $0.binding == "reassign" && $0.status == .pending }
         let images = pending ? ((try? snapshots()) ?? []) : []
         return (queues.count, ReassignBinding.reassigned(calls: calls, snapshots: images).count)
+    }
+
+    /// Whether `call` is a run's rollback of its own writes of a queue that ended well: the queue
+    /// back as before the run (a field someone else changed since left as they made it).
+    static func putBackByItsOwnRun(_ call: CallRecord) -> Bool {
+        guard call.binding == "rollback", call.status == .ok, call.args["user_id"] == nil else { return false }
+        let run = call.args["run"]?.stringValue
+        return run == nil || run == call.runID
     }
 
     /// The agents whose status the run set (or may have: pending): no rollback undoes a status.

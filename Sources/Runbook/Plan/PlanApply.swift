@@ -120,7 +120,13 @@ public enum PlanApply {
         }
         // 2. What the plan leaves, against cxrun's rules with the tenant as it is now: a change the
         //    tenant would refuse stops the apply before anything is written, not halfway through.
-        switch options.ignoreRules ? .success([]) : await brokenChanges(checked, run: run, stdlib: options.stdlib) {
+        // Stale targets the apply skips are not written, so not checked.
+        let writes = checked.compactMap { action, current -> PlanCheck.QueueWrite? in
+            guard action.kind == .queue, current.stale.isEmpty, let rebased = current.rebased,
+                  !current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty else { return nil }
+            return PlanCheck.QueueWrite(action: action, current: current.document, planned: rebased.document)
+        }
+        switch options.ignoreRules ? .success([]) : await PlanCheck.broken(writes, run: run, stdlib: options.stdlib) {
         case .success(let broken) where !broken.isEmpty:
             await run.finish(error: "the plan breaks cxrun's rules in \(broken.count) queue\(broken.count == 1 ? "" : "s"); nothing was written")
             var report = Report(runID: run.runID, lines: lines, stale: stale, refused: true)
@@ -193,51 +199,6 @@ public enum PlanApply {
         await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes failed"
                             + (unattempted > 0 ? "; the \(unattempted) after it were not attempted" : ""))
         return Report(runID: run.runID, lines: lines, stale: stale, refused: false)
-    }
-
-    /// The queues whose planned document (the planned changes laid over the queue as it is now)
-    /// has problems by cxrun's rules that the queue does not have now, in the tenant as it is
-    /// now: every queue listed (overflow chains, targets that do not exist) and its skills read.
-    /// Stale targets the apply skips are not written, so not checked.
-    private static func brokenChanges(_ checked: [(PlannedChange, Current)], run: HostRun, stdlib: String?) async
-        -> Result<[(target: String, title: String, problems: [String])], PlanCheck.CheckFailure>
-    {
-        var planned: [String: JSONValue] = [:], before: [String: JSONValue] = [:]
-        for (action, current) in checked where action.kind == .queue && current.stale.isEmpty {
-            guard let rebased = current.rebased, !current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty
-            else { continue }
-            (planned[action.target], before[action.target]) = (rebased.document, current.document)
-        }
-        guard !planned.isEmpty else { return .success([]) }
-        let client = run.context.client
-        var known: [String: JSONValue] = [:]
-        let skills: JSONValue
-        do throws(BindingError) {
-            let listed = try await run.call("queues", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
-                let sent = try await api { () async throws(APIError) in try await client.queues() }
-                return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
-            }
-            for queue in listed.values.first?.arrayValue ?? [] { if let id = queue["id"]?.stringValue { known[id] = queue } }
-            let read = try await run.call("skills", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
-                let sent = try await api { () async throws(APIError) in try await client.skills() }
-                return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
-            }
-            var byID: [String: JSONValue] = [:]
-            for skill in read.values.first?.arrayValue ?? [] { if let id = skill["id"]?.stringValue { byID[id] = skill } }
-            skills = .object(byID)
-        } catch {
-            return .failure(PlanCheck.CheckFailure(description: "reading the tenant's queues and skills failed: \(error.description)"))
-        }
-        let world = PlanCheck.Knowledge(before: before, known: known, limits: run.context.tenant.limits.json, skills: skills, complete: true)
-        switch await PlanCheck.problems(planned: planned, knowing: world, stdlib: stdlib) {
-        case .failure(let why):
-            return .failure(why)
-        case .success(let found):
-            return .success(checked.compactMap { action, _ in
-                guard let introduced = found[action.target]?.introduced, planned[action.target] != nil, !introduced.isEmpty else { return nil }
-                return (action.target, action.title, introduced)
-            })
-        }
     }
 
     /// A target as read at apply time; for a queue, the planned changes laid over it.

@@ -328,7 +328,7 @@ struct PlanApplyTests {
             #expect(try await Self.writes(bench).isEmpty, "nothing written")
             #expect(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count == delivered, "nothing delivered")
             let row = try bench.audit.run(report.runID)
-            #expect(row?.status == .failed && row?.error == "the plan breaks cxrun's rules in 1 queue; nothing was written", "\(String(describing: row?.error))")
+            #expect(row?.status == .failed && row?.error == "the plan breaks cxrun's rules in 1 planned change; nothing was written", "\(String(describing: row?.error))")
             #expect(try bench.audit.appliedRun(plan: plan.id) == nil, "the plan is not recorded as applied")
         }
     }
@@ -573,6 +573,42 @@ struct PlanApplyTests {
             #expect(report.lines.map(\.state) == [.applied, .skipped], "\(report.lines.map(\.message))")
             #expect(try await client.user(ids[0]).value["status"] == "Training")
             #expect(try await client.user(ids[1]).value["status"] == .string(other))
+        }
+    }
+
+    /// An agent whose shift ended between the plan and the apply may not have its status changed,
+    /// as the `agent_status` binding says in a run: the apply set it anyway, unchecked. Now the plan
+    /// is refused before its first change (a queue's) is written, naming the agent and the window.
+    @Test func anAgentWhoseShiftEndedSinceThePlanRefusesTheApply() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (plan, file, ids) = try await Self.plan(bench, #"""
+                local q = fetch(queues()[1].id)
+                deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + 1}))
+                for _, a in ipairs(agents()) do
+                  if a.shiftSchedule.onShift and a.roles[1].name == "Agent" and not a.wrapUp.active and a.status ~= "Training" then
+                    agent_status(a.id, {status = "Training"})
+                    print(q.id, a.id)
+                    break
+                  end
+                end
+                """#)
+            try #require(ids.count == 2 && plan.actions.map(\.kind) == [.queue, .agent])
+            let client = CXoneClient(endpoint: bench.tenant().endpoint!)
+            // The tenant's clock moved on until the agent is off shift.
+            var offShift = false
+            for day in 5...6 {
+                for hour in 0..<24 where !offShift {
+                    let at = "2026-01-0\(day)T\(hour < 10 ? "0" : "")\(hour):00:00Z"
+                    _ = try await bench.send(.PUT, "/_sim/clock", json: ["now": .string(at)])
+                    offShift = try await client.user(ids[1]).value["shiftSchedule"]?["onShift"] == false
+                }
+            }
+            try #require(offShift, "the agent went off shift")
+            let report = try await Self.apply(bench, file)
+            #expect(report.refused && report.broken.map(\.target) == [ids[1]], "\(report.broken) \(report.lines.map(\.message))")
+            #expect(report.broken.first?.problems.first?.contains("is outside the shift window") == true, "\(report.broken)")
+            #expect(try await Self.writes(bench).isEmpty, "nothing written, the queue's change neither")
         }
     }
 

@@ -5,10 +5,12 @@
 -- queues known, the tenant's limits and skills, and whether the known queues are all of them.
 -- Returns, by planned queue id, `{after = {...}, before = {...}, advice = {...}}`: the problems of
 -- the planned document, those of the queue as it was (in the world before the plan), and which of
--- the planned document's are advice (the tenant would take them all the same), as lines.
+-- the planned document's are advice (the tenant would take them all the same), as lines; then
+-- the roles that may change an agent's status (cx.rules, for an apply's planned status changes).
 ---@type table<string, table>, table<string, table>, table<string, table>, table, table|userdata, boolean
 local planned, before, known, limits, skills, complete = ...
 local validators = require("cx.validate")
+local rules = require("cx.rules")
 local known_skills = type(skills) == "table" and skills or nil  -- cx.null when the run never loaded them
 
 --- Every queue id of a world.
@@ -72,4 +74,4 @@ for id, doc in pairs(planned) do
     before = type(was) == "table" and (lines_of(was, context(world_before, upstream_before, id))) or {},
   }
 end
-return out
+return out, rules.STATUS_ROLES

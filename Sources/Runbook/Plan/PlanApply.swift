@@ -40,8 +40,9 @@ public enum PlanApply {
         public var stale: [(target: String, title: String, fields: [String])]
         /// True when the plan was refused as a whole (nothing written): stale targets, or `broken`.
         public var refused: Bool
-        /// Planned queues cxrun's rules find problems in that the queue did not have before, with
-        /// the tenant as it is now: the plan was refused (the tenant would refuse them halfway).
+        /// Planned queues cxrun's rules find problems in that the queue did not have before, and
+        /// agents who may not have their status changed now (role, shift window), with the tenant
+        /// as it is now: the plan was refused (the tenant, or cxrun, would refuse them halfway).
         public var broken: [(target: String, title: String, problems: [String])] = []
         /// Why the planned queues could not be checked against the rules (the plan was refused).
         public var unchecked: String?
@@ -126,9 +127,13 @@ public enum PlanApply {
                   !current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty else { return nil }
             return PlanCheck.QueueWrite(action: action, current: current.document, planned: rebased.document)
         }
-        switch options.ignoreRules ? .success([]) : await PlanCheck.broken(writes, run: run, stdlib: options.stdlib) {
+        let statuses = checked.compactMap { action, current -> PlanCheck.StatusWrite? in
+            guard action.kind == .agent, current.stale.isEmpty, !Self.alreadySet(action, current) else { return nil }
+            return PlanCheck.StatusWrite(action: action, user: current.document)
+        }
+        switch options.ignoreRules ? .success([]) : await PlanCheck.broken(writes, statuses: statuses, run: run, stdlib: options.stdlib) {
         case .success(let broken) where !broken.isEmpty:
-            await run.finish(error: "the plan breaks cxrun's rules in \(broken.count) queue\(broken.count == 1 ? "" : "s"); nothing was written")
+            await run.finish(error: "the plan breaks cxrun's rules in \(broken.count) planned change\(broken.count == 1 ? "" : "s"); nothing was written")
             var report = Report(runID: run.runID, lines: lines, stale: stale, refused: true)
             report.broken = broken
             return report
@@ -199,6 +204,11 @@ public enum PlanApply {
         await run.finish(error: failed == 0 ? nil : "\(failed) of \(lines.count) planned changes failed"
                             + (unattempted > 0 ? "; the \(unattempted) after it were not attempted" : ""))
         return Report(runID: run.runID, lines: lines, stale: stale, refused: false)
+    }
+
+    /// Whether an agent already has the status the plan sets (someone set it since): nothing to do.
+    private static func alreadySet(_ action: PlannedChange, _ current: Current) -> Bool {
+        current.document["status"] == action.changes.first?.new && current.document["status"] != action.against
     }
 
     /// A target as read at apply time; for a queue, the planned changes laid over it.
@@ -280,7 +290,7 @@ public enum PlanApply {
         case .agent:
             let id = action.target
             let body = action.body ?? .null
-            if current.document["status"] == action.changes.first?.new, current.document["status"] != action.against {
+            if Self.alreadySet(action, current) {
                 return Line(action: action, state: .unchanged, message: "already \(current.document["status"]?.jsonString() ?? "")")
             }
             _ = try await run.call("agent_status", target: id, args: ["user_id": .string(id), "request": body, "plan": .string(plan.id)], effect: .write()) {

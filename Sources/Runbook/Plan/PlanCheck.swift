@@ -31,22 +31,31 @@ enum PlanCheck {
         var complete: Bool
     }
 
-    /// The rules' findings by queue id, or why the check itself could not run.
-    static func problems(planned: [String: JSONValue], knowing world: Knowledge, stdlib: String?) async -> Result<[String: Found], CheckFailure> {
-        guard !planned.isEmpty else { return .success([:]) }
+    /// The rules' findings: by planned queue id, and the roles that may change an agent's status
+    /// (cx.rules.STATUS_ROLES, the one table the `agent_status` binding checks too).
+    struct Checked: Sendable {
+        var found: [String: Found]
+        var statusRoles: Set<String>
+    }
+
+    /// The rules' findings, or why the check itself could not run.
+    static func problems(planned: [String: JSONValue], knowing world: Knowledge, stdlib: String?) async -> Result<Checked, CheckFailure> {
         let options = SandboxOptions(args: [], runInfo: ["id": "plan-check"], modules: ModuleResolver(stdlib: stdlib, scriptDirectory: nil),
                                      output: { _ in }, log: { _, _ in }, concurrency: 1)
         let request = RunRequest(source: planCheckSource, chunkName: "=[cx plan check]", limits: LuaLimits(memoryBytes: 512 << 20, instructions: 0, timeout: 60),
                                  sandbox: options, varargs: [.object(planned), .object(world.before), .object(world.known), world.limits,
                                                              world.skills, .bool(world.complete)])
         let outcome = await ScriptRunner.run(request)
-        guard outcome.status == .succeeded, let result = outcome.results.first?.objectValue else {
+        guard outcome.status == .succeeded, let roles = outcome.results.dropFirst().first?.arrayValue,
+              let result = planned.isEmpty ? [:] : outcome.results.first?.objectValue
+        else {
             return .failure(CheckFailure(description: outcome.message ?? "the check returned nothing"))
         }
-        return .success(result.mapValues { found in
+        let found = result.mapValues { found in
             let lines = { (key: String) in found[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
             return Found(after: lines("after"), before: lines("before"), advice: lines("advice"))
-        })
+        }
+        return .success(Checked(found: found, statusRoles: Set(roles.compactMap(\.stringValue))))
     }
 
     /// Why the rules could not be run (no stdlib found, a broken rule set).
@@ -65,6 +74,7 @@ extension PlanCheck {
             guard let (document, was) = context.plannedRestore(of: action.target) else { continue }
             (planned[action.target], before[action.target]) = (document, was)
         }
+        guard !planned.isEmpty else { return actions }
         let world = Knowledge(before: before, known: context.knownQueues, limits: context.tenant.limits.json, skills: context.skillsByID,
                               complete: context.listedAllQueues)
         let checked = await problems(planned: planned, knowing: world, stdlib: stdlib)
@@ -72,7 +82,8 @@ extension PlanCheck {
             var annotated = action
             guard action.kind == .queue, planned[action.target] != nil else { return annotated }
             switch checked {
-            case .success(let found):
+            case .success(let checked):
+                let found = checked.found
                 let advice = found[action.target]?.advice ?? []
                 annotated.warnings = (found[action.target]?.after ?? []).filter { !advice.contains($0) }
                 annotated.advice = advice

@@ -19,12 +19,13 @@ struct ApplyCommand: AsyncParsableCommand {
               - a target someone changed in a planned field is stale: the plan is refused
                 as a whole and nothing is written (exit 1), unless --skip-stale applies
                 the rest;
-              - a planned queue that cxrun's rules (cx.validate's default rule sets) find a
-                new problem in, with the tenant as it is now (every queue listed, its skills
-                read), refuses the plan as a whole: nothing is written (exit 1). The tenant
-                would refuse that change, halfway through the apply. So does an agent whose
-                status the plan sets and who may not have it changed now (its role, or its
-                shift over since the plan), as the agent_status binding would refuse it.
+              - a planned queue that cxrun's rules (cx.validate's default rule sets)
+                find a new problem in, with the tenant as it is now (every queue
+                listed, its skills read), refuses the plan as a whole: nothing is
+                written (exit 1). The tenant would refuse that change, halfway
+                through the apply. So does an agent whose status the plan sets and
+                who may not have it changed now (its role, or its shift over since
+                the plan), as the agent_status binding would refuse it.
                 --ignore-rules applies anyway (a rule stricter than your tenant).
             A change that fails stops the apply (what follows it was planned with it made: not \
             attempted), and a webhook planned after a skipped stale change is not sent.

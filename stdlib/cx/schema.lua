@@ -72,7 +72,9 @@ local function leaf_problem(kind, v, t, path)
     return ("%s must be a whole number, got %s"):format(path, tostring(v))
   elseif kind == "seconds" and v >= 10000 and v % 1000 == 0 then
     -- Advice: a whole number the tenant takes; it is likely not what was meant.
-    return ("%s = %d looks like milliseconds (%d s); times in the queue document are seconds"):format(path, v, v // 1000), true
+    -- %s, not %d: a float with no integer form (1e300) must be reported, not raise.
+    return ("%s = %s looks like milliseconds (%s s); times in the queue document are seconds"):format(path, tostring(v),
+      tostring(v // 1000)), true
   end
   return nil
 end

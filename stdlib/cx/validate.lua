@@ -107,8 +107,10 @@ function M.rules.routing(p, ctx, problem)
         if not is_int(level) or level < 1 then
           problem(("routing.priority.levels[%d]"):format(i), "priority levels must be positive integers")
         elseif level > limit(ctx, "max_priority_level") then
-          problem(("routing.priority.levels[%d]"):format(i), "priority level %d is beyond the tenant's licence (at most %d)",
-            level, limit(ctx, "max_priority_level"))
+          -- %s, not %d: a payload's number may be a float with no integer form (1e300), and a
+          -- validator must report it, not raise.
+          problem(("routing.priority.levels[%d]"):format(i), "priority level %s is beyond the tenant's licence (at most %d)",
+            tostring(level), limit(ctx, "max_priority_level"))
         end
       end
     end
@@ -294,8 +296,8 @@ function M.rules.wait_strategy(p, _, problem)
     range(problem, "callback.positionThreshold", cb.positionThreshold, 1, 50)
     if cb.enabled == true and is_table(w) and is_int(w.positionThreshold) and is_int(cb.positionThreshold)
         and cb.positionThreshold > w.positionThreshold then
-      problem("callback.positionThreshold", "the callback threshold (%d) must not exceed the position threshold (%d)",
-        cb.positionThreshold, w.positionThreshold)
+      problem("callback.positionThreshold", "the callback threshold (%s) must not exceed the position threshold (%s)",
+        tostring(cb.positionThreshold), tostring(w.positionThreshold))
     end
   end
 end
@@ -325,14 +327,14 @@ function M.rules.capacity(p, ctx, problem, opts)
     local concurrent = tonumber(f.concurrent) or traffic
     local per_agent = is_int(p.concurrency) and p.concurrency >= 1 and p.concurrency or 1
     local utilization, why = capacity.utilization(agents, concurrent, aht, p.wrapUpTime or 0, per_agent)
-    if why then problem("forecast", "%s (utilization %.2f with %d agents)", why, utilization, agents) end
+    if why then problem("forecast", "%s (utilization %.2f with %s agents)", why, utilization, tostring(agents)) end
     local sla = p.serviceLevelTarget
     if is_table(sla) and is_int(sla.threshold) and is_int(sla.time) then
       local reached = capacity.service_level(math.floor(agents) * per_agent, traffic, aht, sla.time)
       if reached * 100 < sla.threshold then
         local needed = capacity.agents_required(traffic, aht, sla.threshold / 100, sla.time, 0, per_agent)
-        problem("serviceLevelTarget", "%d%% in %ds is not reachable with %d agents (Erlang C: %.0f%%; needs %d)",
-          sla.threshold, sla.time, agents, reached * 100, needed)
+        problem("serviceLevelTarget", "%s%% in %ss is not reachable with %s agents (Erlang C: %.0f%%; needs %d)",
+          tostring(sla.threshold), tostring(sla.time), tostring(agents), reached * 100, needed)
       end
     end
   end)

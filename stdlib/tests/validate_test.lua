@@ -184,6 +184,24 @@ function T.skill_requirements_take_a_proficiency_name_and_no_nulls()
   A.eq(problems_of { null }, { "skillRequirements[1]" })
 end
 
+function T.a_float_with_no_integer_form_is_reported_not_raised()
+  -- Messages formatted these numbers with %d, which raises for 1e300: validate raised instead of
+  -- answering (found by random edits against the tenant).
+  local cases = {
+    { routing = { strategy = "priority", priority = { enabled = true, levels = { 1e300 } } } },
+    { waitStrategy = { positionThreshold = 1e300 }, callback = { enabled = true, positionThreshold = 2e300 } },
+    { wrapUpTime = 2 ^ 80 },
+  }
+  for _, extra in ipairs(cases) do
+    local ran, ok, problems = pcall(v.run, queue(extra))
+    A.eq(ran, true, tostring(ok))
+    A.eq(ok, false)
+    A.truthy(#problems > 0)
+  end
+  local _, problems = v.run(queue { routing = { strategy = "priority", priority = { enabled = true, levels = { 1e300 } } } })
+  A.eq(problems[1].message, "priority level 1e+300 is beyond the tenant's licence (at most 10)")
+end
+
 function T.advice_is_marked()
   -- The tenant keeps a field it does not know and takes any whole number of seconds: advice, not
   -- refusals (cxrun apply refuses a plan only for the others).

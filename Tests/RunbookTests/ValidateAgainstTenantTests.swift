@@ -9,7 +9,8 @@ import TestSupport
 /// may come back `invalid`. Found, before the `fields` rule and the list and overflow-target
 /// checks: channels the tenant does not serve, concurrency and wrap-up out of range, `{}` sent as
 /// an object where a list belongs, an overflow target that does not exist on a drop action; and
-/// later a skill requirement's proficiency given as a number, or a null one (or a null entry).
+/// later a skill requirement's proficiency given as a number, or a null one (or a null entry); and
+/// a priority level of 1e300, on which validate itself raised.
 @Suite("validate against the tenant")
 struct ValidateAgainstTenantTests {
     static let script = #"""
@@ -24,6 +25,7 @@ struct ValidateAgainstTenantTests {
           {"overflow", "action"}, {"overflow", "targetQueueId"}, "skills", "skillRequirements", "routing", "overflow", "serviceLevelTarget"}
         local function value()
           local pool = {0, 1, -1, 2, 5, 6, 10, 11, 29, 30, 31, 50, 51, 100, 101, 300, 301, 600, 601, 3600, 3601, 86400, 86401, 1.5,
+            2.0, -0.0, 2^53, 1e300, math.mininteger, "300", {0}, {1e300}, {threshold = "80"}, {{id = any_skill(), level = 2.5}},
             "x", "", true, false, "priority", "skill_based", "weighted", "drop", "routeToQueue", "voice", "fax", cx.null,
             {}, cx.array{}, {1, 2}, {enabled = true, levels = {1, 2}}, {enabled = true, levels = {}}, {enabled = false},
             {{id = any_skill(), level = 3}}, {{id = any_skill(), level = 6}}, {{id = "nope", level = 1}}, {{level = 2}},

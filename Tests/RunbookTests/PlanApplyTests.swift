@@ -298,20 +298,26 @@ struct PlanApplyTests {
         }
     }
 
+    /// A script that sets the first three queues' maxWaitTime to `value` (Lua, of `q` and `i`),
+    /// then tells WFM.
+    static func threeWaitTimes(_ value: String) -> String {
+        """
+        local qs = queues()
+        for i = 1, 3 do
+          local q = fetch(qs[i].id)
+          deploy(q.id, build(q, {maxWaitTime = \(value)}))
+        end
+        webhook("wfm", {event = "rebalanced", queues = 3})
+        """
+    }
+
     /// A plan whose change breaks cxrun's rules is refused as a whole before anything is written:
     /// the apply used to write the first queue, stop at the tenant's 400 on the second, and leave
     /// the tenant half-changed. The plan said so in review, and the refusal names the problem.
     @Test func aPlanBreakingTheRulesIsRefusedBeforeAnythingIsWritten() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
-            let (plan, file, _) = try await Self.plan(bench, #"""
-                local qs = queues()
-                for i = 1, 3 do
-                  local q = fetch(qs[i].id)
-                  deploy(q.id, build(q, {maxWaitTime = i == 2 and -5 or q.maxWaitTime + 1}))
-                end
-                webhook("wfm", {event = "rebalanced", queues = 3})
-                """#)
+            let (plan, file, _) = try await Self.plan(bench, Self.threeWaitTimes("i == 2 and -5 or q.maxWaitTime + 1"))
             // The review said nothing of it: the plan now shows what cxrun's rules say, kept in the file.
             #expect(plan.actions.map(\.warnings.count) == [0, 1, 0, 0], "\(plan.actions.map(\.warnings))")
             #expect(plan.actions[1].warnings.first?.contains("maxWaitTime must be between 1 and 3600, got -5") == true)
@@ -390,14 +396,7 @@ struct PlanApplyTests {
     @Test(.timeLimit(.minutes(2))) func aChangeThatFailsStopsTheApplyAsTheScriptWouldHaveStopped() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {
-            let (_, file, _) = try await Self.plan(bench, #"""
-                local qs = queues()
-                for i = 1, 3 do
-                  local q = fetch(qs[i].id)
-                  deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime + i}))
-                end
-                webhook("wfm", {event = "rebalanced", queues = 3})
-                """#)
+            let (_, file, _) = try await Self.plan(bench, Self.threeWaitTimes("q.maxWaitTime + i"))
             let delivered = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue?.count)
             let before = try await bench.queues()
             _ = try await bench.send(.PUT, "/_sim/faults", json: ["holdWrites": 1])

@@ -339,6 +339,26 @@ struct PlanApplyTests {
         }
     }
 
+    /// A problem the queue had before the plan is shown as such, and does not refuse the apply:
+    /// the change does not bring it (a wait of 5000 s, which cxrun's rules call too long and the
+    /// sandbox takes, set by someone before).
+    @Test func aProblemTheQueueHadBeforeIsShownAsSuchAndDoesNotRefuse() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            try await Self.edit(bench, id, ["maxWaitTime"], 5000)
+            let (plan, file, _) = try await Self.plan(bench, """
+                local q = fetch("\(id)")
+                deploy(q.id, build(q, {maxWaiters = 42}))
+                """)
+            #expect(plan.actions.first?.warnings == ["maxWaitTime must be between 1 and 3600, got 5000 (so already before this change)"],
+                    "\(plan.actions.map(\.warnings))")
+            let report = try await Self.apply(bench, file)
+            #expect(!report.failed && report.lines.map(\.state) == [.applied], "\(report.broken) \(report.lines.map(\.message))")
+            #expect(try await Self.queue(bench, id)["maxWaiters"] == 42)
+        }
+    }
+
     /// A run that listed the queues knows them all: an overflow target among none of them does not
     /// exist (it said "not known in this run (fetch it or list queues first)" after the listing).
     @Test func anOverflowTargetTheTenantDoesNotHaveIsNamedSo() async throws {

@@ -85,7 +85,11 @@ extension PlanCheck {
             case .success(let checked):
                 let found = checked.found
                 let advice = found[action.target]?.advice ?? []
+                let before = found[action.target]?.before ?? []
+                // A problem the queue had before the change is the reviewer's to know, but not the
+                // change's doing: an apply does not refuse for it.
                 annotated.warnings = (found[action.target]?.after ?? []).filter { !advice.contains($0) }
+                    .map { before.contains($0) ? $0 + " (so already before this change)" : $0 }
                 annotated.advice = advice
             // Unchecked must not read as checked and clean.
             case .failure(let why): annotated.warnings = ["not checked against cxrun's rules: \(why)"]

@@ -47,7 +47,7 @@ enum PlanCheck {
                                                              world.skills, .bool(world.complete)])
         let outcome = await ScriptRunner.run(request)
         guard outcome.status == .succeeded, let roles = outcome.results.dropFirst().first?.arrayValue,
-              let result = planned.isEmpty ? [:] : outcome.results.first?.objectValue
+              let result = outcome.results.first?.objectValue
         else {
             return .failure(CheckFailure(description: outcome.message ?? "the check returned nothing"))
         }

@@ -28,25 +28,16 @@ extension PlanCheck {
         -> Result<[(target: String, title: String, problems: [String])], CheckFailure>
     {
         guard !writes.isEmpty || !statuses.isEmpty else { return .success([]) }
-        let client = run.context.client
         var known: [String: JSONValue] = [:]
         var skills: JSONValue = .null
-        if !writes.isEmpty { do throws(BindingError) {
-            let listed = try await run.call("queues", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
-                let sent = try await api { () async throws(APIError) in try await client.queues() }
-                return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+        if !writes.isEmpty {
+            do throws(BindingError) {
+                known = try await listing("queues", run: run) { client throws(APIError) in try await client.queues() }
+                skills = .object(try await listing("skills", run: run) { client throws(APIError) in try await client.skills() })
+            } catch {
+                return .failure(CheckFailure(description: "reading the tenant's queues and skills failed: \(error.description)"))
             }
-            for queue in listed.values.first?.arrayValue ?? [] { if let id = queue["id"]?.stringValue { known[id] = queue } }
-            let read = try await run.call("skills", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
-                let sent = try await api { () async throws(APIError) in try await client.skills() }
-                return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
-            }
-            var byID: [String: JSONValue] = [:]
-            for skill in read.values.first?.arrayValue ?? [] { if let id = skill["id"]?.stringValue { byID[id] = skill } }
-            skills = .object(byID)
-        } catch {
-            return .failure(CheckFailure(description: "reading the tenant's queues and skills failed: \(error.description)"))
-        } }
+        }
         var planned: [String: JSONValue] = [:], before: [String: JSONValue] = [:]
         for write in writes { (planned[write.action.target], before[write.action.target]) = (write.planned, write.current) }
         let world = Knowledge(before: before, known: known, limits: run.context.tenant.limits.json, skills: skills, complete: true)
@@ -68,5 +59,20 @@ extension PlanCheck {
             }
             return .success(queues + agents)
         }
+    }
+
+    /// Every item of one of the tenant's listings (`read`), by id, read as one of the apply's
+    /// audited calls (`binding`).
+    private static func listing(
+        _ binding: String, run: HostRun, _ read: @escaping @Sendable (CXoneClient) async throws(APIError) -> Sent<[JSONValue]>
+    ) async throws(BindingError) -> [String: JSONValue] {
+        let client = run.context.client
+        let listed = try await run.call(binding, target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await read(client) }
+            return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+        }
+        var byID: [String: JSONValue] = [:]
+        for item in listed.values.first?.arrayValue ?? [] { if let id = item["id"]?.stringValue { byID[id] = item } }
+        return byID
     }
 }

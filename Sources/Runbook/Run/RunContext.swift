@@ -101,13 +101,16 @@ final class RunContext: Sendable {
 
     /// The latest fetched document of a queue.
     func latestFetched(_ id: String) -> JSONValue? {
-        fetched.withLock { $0[id]?.max { $0.key < $1.key }?.value }
+        fetched.withLock { $0[id].flatMap(Self.latest) }
     }
 
     /// Every queue the run has seen, its latest fetched document each.
     var knownQueues: [String: JSONValue] {
-        fetched.withLock { all in all.compactMapValues { $0.max { $0.key < $1.key }?.value } }
+        fetched.withLock { $0.compactMapValues(Self.latest) }
     }
+
+    /// The highest version's document of a queue's fetched versions.
+    private static func latest(_ versions: [Int64: JSONValue]) -> JSONValue? { versions.max { $0.key < $1.key }?.value }
 
     func remember(skills: [JSONValue]) {
         knownSkills.withLock { $0 = skills }

@@ -61,9 +61,9 @@ enum JSONParser {
                     guard i < bytes.count else { throw fail("unexpected end") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
                     if bytes[i] == UInt8(ascii: "}") {
+                        let object = try object(members[base...])
                         i += 1
-                        // A repeated key keeps its last value, as before.
-                        return .object(Dictionary(members[base...], uniquingKeysWith: { _, last in last }))
+                        return .object(object)
                     }
                     throw fail("expected ',' or '}'")
                 }
@@ -96,6 +96,20 @@ enum JSONParser {
                 return .null
             default:
                 return try number()
+            }
+        }
+
+        /// An object's members as its dictionary. A key given twice is refused: JSON readers
+        /// disagree on which value counts (first, last, or an error), so a document holding one
+        /// can read as one thing to its reviewer and another to cxrun (RFC 7493 forbids it).
+        func object(_ members: ArraySlice<(String, JSONValue)>) throws(JSONError) -> [String: JSONValue] {
+            struct Repeated: Error {}
+            do {
+                return try Dictionary(members, uniquingKeysWith: { _, _ in throw Repeated() })
+            } catch {
+                var seen = Set<String>()
+                let key = members.first { !seen.insert($0.0).inserted }?.0 ?? ""
+                throw fail("the key \(JSONValue.string(key).jsonString()) is given twice in the object that ends")
             }
         }
 

@@ -279,7 +279,12 @@ struct PlanApplyTests {
             // Any byte of an action: a value, a base version, a target.
             #expect(await refusal(file.replacingOccurrences(of: "301", with: "302")).contains("changed after planning"))
             #expect(await refusal(file.replacingOccurrences(of: "\"base_version\" : 1", with: "\"base_version\" : 2")).contains("changed after planning"))
-            #expect(await refusal(String(file.dropLast(3))).contains("not valid JSON"))
+            #expect(await refusal(String(file.dropLast(3))).contains("the plan file is invalid JSON"))
+            // A key given twice leaves the digest of what cxrun reads intact, but a reviewer's
+            // reader may show the other value: refused, naming the key.
+            let twice = file.replacingOccurrences(of: "\"new\" : 301", with: "\"new\" : 999, \"new\" : 301")
+            #expect(twice != file)
+            #expect(await refusal(twice).contains("the key \"new\" is given twice"))
             var other = bench.tenant()
             other.name = "prod"
             #expect(await refusal(file, tenant: other).contains("the plan is for tenant test"))

@@ -125,7 +125,7 @@ extension Plan {
     /// Reads a plan file, refusing one whose digest does not match its content.
     public static func read(_ text: String, key: PlanKey?) throws(PlanError) -> Plan {
         let json: JSONValue
-        do { json = try JSONValue.parse(text) } catch { throw PlanError("the plan file is not valid JSON: \(error)") }
+        do { json = try JSONValue.parse(text) } catch { throw PlanError("the plan file is \(error)") }
         guard var fields = json.objectValue, let digest = fields.removeValue(forKey: "digest")?.stringValue else {
             throw PlanError("the plan file has no digest")
         }

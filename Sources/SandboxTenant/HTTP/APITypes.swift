@@ -19,7 +19,7 @@ struct APIRequest: Sendable {
         do {
             return try JSONValue.parse(Data(body))
         } catch {
-            throw .badRequest("the request body is not valid JSON: \(error.description)")
+            throw .badRequest("the request body is \(error.description)")
         }
     }
 

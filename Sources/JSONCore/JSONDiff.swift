@@ -13,8 +13,32 @@ public struct JSONChange: Sendable, Equatable {
         self.new = new
     }
 
-    /// `routing.priority.levels`.
-    public var dotted: String { path.joined(separator: ".") }
+    /// `routing.priority.levels`. A key that is not a plain name is written quoted
+    /// (`integration["api.token"]`, `[""]`), so no two paths read the same: a root field named
+    /// `routing.strategy` is not shown as the routing's strategy.
+    public var dotted: String { Self.dotted(path) }
+
+    /// The path as `dotted` writes it.
+    public static func dotted(_ path: [String]) -> String {
+        var out = ""
+        for key in path {
+            if isPlainName(key) {
+                if !out.isEmpty { out += "." }
+                out += key
+            } else {
+                out += "[" + JSONValue.string(key).jsonString() + "]"
+            }
+        }
+        return out
+    }
+
+    private static func isPlainName(_ key: String) -> Bool {
+        guard let first = key.utf8.first, first == UInt8(ascii: "_") || (first | 0x20) >= UInt8(ascii: "a") && (first | 0x20) <= UInt8(ascii: "z")
+        else { return false }
+        return key.utf8.allSatisfy { c in
+            c == UInt8(ascii: "_") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || ((c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z"))
+        }
+    }
 }
 
 extension JSONValue {

@@ -12,6 +12,14 @@ struct JSONCodecTests {
         #expect(try JSONValue.parse("9223372036854775807") == .int(Int64.max))
     }
 
+    @Test func aChangesPathReadsAsOnlyItself() {
+        let before: JSONValue = ["routing": ["strategy": "weighted"]]
+        let after: JSONValue = ["routing": ["strategy": "priority", "a b": 1, "": 2], "routing.strategy": "x", "_x9": 3]
+        #expect(before.changes(to: after).map(\.dotted).sorted()
+                == [#"["routing.strategy"]"#, "_x9", #"routing[""]"#, #"routing["a b"]"#, "routing.strategy"].sorted())
+        #expect(JSONChange.dotted(["9a", "ok", "é"]) == #"["9a"].ok["é"]"#)
+    }
+
     @Test func aKeyGivenTwiceInOneObjectIsRefusedNamingIt() throws {
         // JSON readers disagree on which of the two counts: a reviewer's could show the other.
         #expect(throws: JSONError("invalid JSON: the key \"c\" is given twice in the object that ends at byte 29")) {

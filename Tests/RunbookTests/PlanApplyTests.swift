@@ -686,11 +686,14 @@ struct PlanApplyTests {
         let change = PlannedChange(queue: "q1", base: base, changes: [
             JSONChange(path: ["skills\u{200B}", "x\u{9B}1m"], old: "a\u{7F}", new: "b\u{2066}"),
             JSONChange(path: ["description"], old: "Café ☕ 日本", new: "tab\there"),
+            // A root field whose key has a dot is not the routing's strategy: quoted.
+            JSONChange(path: ["routing.strategy"], old: nil, new: "priority"),
         ])
         for color in [false, true] {
             let text = PlanText.render([change], color: color)
             #expect(text.contains(#"Sales \u{1B}[2J\u{202E}evil\u{2028}"#), "\(text)")
-            #expect(text.contains(#"skills\u{200B}.x\u{9B}1m: "a\u{7F}" -> "b\u{2066}""#), "\(text)")
+            #expect(text.contains(#"["skills\u{200B}"]["x\u{9B}1m"]: "a\u{7F}" -> "b\u{2066}""#), "\(text)")
+            #expect(text.contains(#" ["routing.strategy"]: "priority""#) && !text.contains(" routing.strategy"), "\(text)")
             #expect(text.contains(#"description: "Café ☕ 日本" -> "tab\there""#), "\(text)")
             let acting = text.unicodeScalars.filter { ["\u{202E}", "\u{2028}", "\u{200B}", "\u{9B}", "\u{7F}", "\u{2066}"].contains($0) }
             #expect(acting.isEmpty && (color || !text.contains("\u{1B}")), "\(text)")

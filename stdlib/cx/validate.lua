@@ -51,7 +51,8 @@ end
 
 local function range(problem, path, v, lo, hi)
   if within(v, lo, hi) then return end
-  if not is_int(v) then return problem(path, "%s must be an integer", path) end
+  -- Worded as the schema words it, so a payload checked by both shows the mistake once.
+  if not is_int(v) then return problem(path, "%s must be a whole number, got %s", path, tostring(v)) end
   problem(path, "%s must be between %d and %d, got %s", path, lo, hi, tostring(v))
 end
 
@@ -453,7 +454,23 @@ function M.run(payload, opts, ctx)
   for _, c in ipairs(custom) do
     for _, p in ipairs(custom_problems(c[1], c[2](payload, ctx))) do problems[#problems + 1] = p end
   end
-  return #problems == 0, problems
+  return #problems == 0, M.once(problems)
+end
+
+--- The problems with a repeat (the same message at the same path, found by a second rule set)
+--- left out: a reviewer reads each mistake once.
+---@param problems cx.validate.Problem[]
+---@return cx.validate.Problem[]
+function M.once(problems)
+  local seen, out = {}, {}
+  for _, p in ipairs(problems) do
+    local key = tostring(p.path) .. "\0" .. tostring(p.message)
+    if not seen[key] then
+      seen[key] = true
+      out[#out + 1] = p
+    end
+  end
+  return out
 end
 
 return M

@@ -202,6 +202,20 @@ function T.a_float_with_no_integer_form_is_reported_not_raised()
   A.eq(problems[1].message, "priority level 1e+300 is beyond the tenant's licence (at most 10)")
 end
 
+--- A number that is not whole was named by the schema and again by each range rule: a reviewer
+--- read one mistake as two.
+function T.a_mistake_found_by_two_rule_sets_is_reported_once()
+  local _, problems = v.run(queue { maxWaiters = 1.5, concurrency = 2.5 })
+  local shown = {}
+  for _, p in ipairs(problems) do shown[#shown + 1] = p.rule .. ":" .. p.message end
+  table.sort(shown)
+  A.eq(shown, { "schema:concurrency must be a whole number, got 2.5", "schema:maxWaiters must be a whole number, got 1.5" })
+  -- A rule set run alone still says it.
+  A.eq(rules_of(select(2, v.run(queue { maxWaiters = 1.5 }, { rules = { "license" } }))), { "license:maxWaiters" })
+  -- Different messages at one path both stay.
+  A.eq(#v.once({ { path = "a", message = "x" }, { path = "a", message = "y" }, { path = "a", message = "x" } }), 2)
+end
+
 function T.advice_is_marked()
   -- The tenant keeps a field it does not know and takes any whole number of seconds: advice, not
   -- refusals (cxrun apply refuses a plan only for the others).

@@ -25,6 +25,14 @@ public struct ScriptError: Error, Sendable, Equatable {
     }
 }
 
+extension ScriptError: CustomStringConvertible {
+    /// What a person reads: the message, or a raised value as JSON (never the type's dump).
+    public var description: String {
+        if case .string(let text) = value { return text }
+        return value.jsonString()
+    }
+}
+
 /// Errors of the host itself (setting up a VM, loading a script), as opposed to script errors.
 public enum LuaHostError: Error, Sendable, Equatable, CustomStringConvertible {
     case stateCreationFailed

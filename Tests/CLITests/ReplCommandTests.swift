@@ -131,6 +131,22 @@ struct ReplCommandTests {
         #expect(r.stderr.contains("cxrun: 2 of 3 chunks failed"), "\(r.stderr)")
     }
 
+    /// A value JSON cannot carry is shown with the reason (it showed the host's own dump of its
+    /// error type: "(table: ScriptError(value: JSONCore.JSONValue.string(…".
+    @Test func aValueJSONCannotCarryIsShownWithTheReason() async throws {
+        let dir = try scriptFolder(["placeholder.txt": ""])
+        let r = try await runCLI(["repl"], in: dir, input: """
+            {[1] = "a", ["1"] = "b"}
+            {x = {[true] = 1}}
+            """)
+        #expect(r.stdout == """
+            (a table JSON cannot show: two keys become the object key "1" (a number and a string))
+            (a table JSON cannot show: a boolean key cannot become an object key at x)
+
+            """, "\(r.stdout)")
+        #expect(r.status == 0, "showing a value is no failure: \(r.stderr)")
+    }
+
     @Test func aRunawayChunkIsStoppedAndTheSessionGoesOn() async throws {
         let dir = try scriptFolder(["placeholder.txt": ""])
         // Each chunk has the whole budget: the last one alone takes most of it.

@@ -44,7 +44,9 @@ struct ReplBindings {
             ("batch", { [batch] call throws(ScriptError) in try call.returning(.bool(batch)) }),
             ("pretty", { call throws(ScriptError) in
                 let value: JSONValue
-                do { value = try call.value(1) } catch { return try call.returning(.string("(\(call.typeName(1)): \(error))")) }
+                do throws(LuaHostError) { value = try call.convertedValue(1) } catch {
+                    return try call.returning(.string("(a \(call.typeName(1)) JSON cannot show: \(error.description))"))
+                }
                 return try call.returning(.string(value.jsonString(pretty: true)))
             }),
         ]

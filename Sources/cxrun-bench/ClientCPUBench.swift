@@ -74,12 +74,12 @@ enum ClientCPUBench {
             say(String(format: "  floor: the same reads over one raw socket (no parsing, no audit) %.3f ms per request; cxrun's reads %.1fx it",
                        floor * 1000, readCost.cx / floor))
             // Fetch + deploy has a floor of its own: the same requests over a raw socket, plus the
-            // audit log's two commits of a write (its pending row before the PUT, its outcome
-            // after: DESIGN §7), here with no snapshot at all, so the least any audited client pays.
+            // audit log's commit of a write as the recorder makes it (its pending row before the
+            // PUT with its images and run lock, and the outcome of the write before: DESIGN §6–7).
             let floorPairs = (floorPairsRun - base[1]) / (Double(queues * 2) + listing)
             let commits = try auditWriteCPU(in: dir) / 2  // two requests per write
             let least = floorPairs + commits
-            say(String(format: "  floor of fetch + deploy: raw socket %.3f + the write's two audit commits %.3f = %.3f ms per request; "
+            say(String(format: "  floor of fetch + deploy: raw socket %.3f + the write's audit commit %.3f = %.3f ms per request; "
                        + "8x cheaper than python is %.3f ms: %@", floorPairs * 1000, commits * 1000, least * 1000, pairCost.py / 8 * 1000,
                        least >= pairCost.py / 8 * 0.9 ? "within a tenth of the floor, leaving no room for the client's own work" as NSString
                        : String(format: "%.3f ms left for HTTP, JSON, Lua and the snapshot", (pairCost.py / 8 - least) * 1000) as NSString))
@@ -88,8 +88,8 @@ enum ClientCPUBench {
         }
     }
 
-    /// This thread's CPU for one audited write's rows (the pending row committed, then its
-    /// outcome), least of five blocks of 500: what the audit log costs a write at least.
+    /// This thread's CPU for one audited write's rows as the recorder commits them (see
+    /// `AuditStoreBench.writeCalls`), least of five blocks of 500.
     static func auditWriteCPU(in dir: String) throws -> Double {
         let store = try AuditStore(path: dir + "/floor-audit.sqlite")
         let run = try AuditStoreBench.startRun(store)

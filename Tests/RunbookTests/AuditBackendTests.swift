@@ -251,6 +251,11 @@ struct AuditBackendTests {
         #expect(try store.leases(now: now).map(\.runID) == ["a"])
         #expect(try store.commit(inserting: [Self.call("a", 2)], updating: [], snapshots: [], taking: Self.lease("a", now: now), now: now),
                 "the run's own lease again")
+        // A row that cannot be written (its seq is taken) after the lease was taken: the lease goes too.
+        #expect(throws: (any Error).self) {
+            try store.commit(inserting: [Self.call("a", 1)], updating: [], snapshots: [], taking: Self.lease("a", "queue:q2", now: now), now: now)
+        }
+        #expect(try store.leases(now: now).map(\.target) == ["queue:q1"] && store.calls(run: "a").count == 2)
         // Held by a: b's row, snapshot and lease are not written.
         let theirs = SnapshotRecord(runID: "b", seq: 1, queueID: "q1", kind: .pre, version: 4, document: ["id": "q1"])
         #expect(try !store.commit(inserting: [Self.call("b", 1, status: .pending)], updating: [], snapshots: [theirs],

@@ -76,4 +76,8 @@ public struct SnapshotRecord: Sendable, Equatable {
     public var kind: SnapshotKind
     public var version: Int64?
     public var document: JSONValue
+
+    public init(runID: String, seq: Int, queueID: String, kind: SnapshotKind, version: Int64?, document: JSONValue) {
+        (self.runID, self.seq, self.queueID, self.kind, self.version, self.document) = (runID, seq, queueID, kind, version, document)
+    }
 }

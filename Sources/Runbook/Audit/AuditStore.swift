@@ -86,12 +86,7 @@ public final class AuditStore: Sendable {
     /// round trip less). False, with nothing written, when another run holds the lease.
     public func commit(inserting calls: [CallRecord], updating outcomes: [CallRecord], snapshots: [SnapshotRecord],
                        taking lease: LeaseRecord, now: Double = Date().timeIntervalSince1970) throws -> Bool {
-        let statements = statements(inserting: calls, updating: outcomes, snapshots: snapshots)
-        return try database.transaction { db in
-            guard try db.count(Self.takeLease, Self.takeArguments(lease, now: now)) > 0 else { return false }
-            for s in statements { try db.execute(s.sql, s.arguments) }
-            return true
-        }
+        try database.write(statements(inserting: calls, updating: outcomes, snapshots: snapshots), onlyIf: (Self.takeLease, Self.takeArguments(lease, now: now)))
     }
 
     private func statements(inserting calls: [CallRecord], updating outcomes: [CallRecord], snapshots: [SnapshotRecord]) -> [SQLStatement] {

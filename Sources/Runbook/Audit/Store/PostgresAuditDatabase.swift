@@ -106,6 +106,34 @@ final class PostgresAuditDatabase: AuditDatabase {
         }
     }
 
+    /// Two round trips, not one per statement: BEGIN and `first` are sent together and `first`'s
+    /// answer awaited; then the statements and COMMIT together (or a ROLLBACK). A lock taken with
+    /// a write's pending row cost six round trips one by one.
+    func write(_ statements: [SQLStatement], onlyIf first: SQLStatement) throws -> Bool {
+        try withConnection { connection in
+            let session = Session(connection: connection)
+            let opened = [session.send("BEGIN", []), session.send(first.sql, first.arguments)]
+            var failure: (any Error)?
+            var rows = 0
+            for (i, result) in opened.enumerated() {
+                do { rows = try result.blockingResult().rows.count } catch { failure = failure ?? error; if i == 1 { rows = 0 } }
+            }
+            guard failure == nil, rows > 0 else {
+                try? session.execute("ROLLBACK", [])
+                if let failure { throw failure }
+                return false
+            }
+            // A failed statement aborts the transaction, and the server answers its COMMIT by
+            // rolling back: nothing of it is kept.
+            let pending = (statements + [("COMMIT", [])]).map { session.send($0.sql, $0.arguments) }
+            for result in pending {
+                do { _ = try result.blockingResult() } catch { failure = failure ?? error }
+            }
+            if let failure { throw failure }
+            return true
+        }
+    }
+
     /// Runs `body` on the open connection (opening it first if there is none or it was lost).
     private func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try connection.withLock { open in

@@ -72,6 +72,19 @@ protocol AuditDatabase: Sendable {
     func autocommit(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
     /// Runs statements that need no answer between them atomically: all of them, or none.
     func write(_ statements: [SQLStatement]) throws
+    /// Runs `first`, then, when it returned a row, `statements`, atomically; when it returned
+    /// none (a run lock another run holds), nothing is kept and the answer is false.
+    func write(_ statements: [SQLStatement], onlyIf first: SQLStatement) throws -> Bool
+}
+
+extension AuditDatabase {
+    func write(_ statements: [SQLStatement], onlyIf first: SQLStatement) throws -> Bool {
+        try transaction { db in
+            guard try db.count(first.sql, first.arguments) > 0 else { return false }
+            for s in statements { try db.execute(s.sql, s.arguments) }
+            return true
+        }
+    }
 }
 
 /// One statement of a write.

@@ -121,6 +121,30 @@ struct PlanApplyTests {
         }
     }
 
+    /// A plan applied again with another local audit log (whose once-only check cannot see the
+    /// first apply) sends its webhook again, under the same delivery id: a receiver that drops an
+    /// id it has seen drops it. (Each apply drew a new id, so nothing could tell the two apart.)
+    @Test func aPlansWebhookHasOneDeliveryIdAtEveryApply() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (_, file, _) = try await Self.plan(bench)
+            let first = try await Self.apply(bench, file)
+            #expect(!first.failed, "\(first.lines.map(\.message))")
+            let plan = try Plan.read(file, key: nil)
+            var options = PlanApply.Options()
+            options.stdlib = stdlibPath
+            let elsewhere = try await PlanApply.apply(plan, file: file, tenant: bench.tenant(), auditPath: bench.auditPath + ".elsewhere.sqlite",
+                                                      options: options)
+            #expect(elsewhere.lines.map(\.state) == [.unchanged, .unchanged, .applied], "\(elsewhere.lines.map(\.message))")
+            let ids = try #require(try await bench.send(.GET, "/_sim/webhooks")["deliveries"]?.arrayValue).compactMap { $0["deliveryId"]?.stringValue }
+            #expect(ids.count == 2 && Set(ids).count == 1, "\(ids)")
+            #expect(ids.first.flatMap(UUID.init(uuidString:)) != nil, "a UUID, as receivers expect: \(ids)")
+            // Another plan's webhook, or another webhook of this plan, has an id of its own.
+            #expect(Plan.deliveryID(plan: plan.id, action: 2) == ids.first && Plan.deliveryID(plan: plan.id, action: 3) != ids.first
+                    && Plan.deliveryID(plan: plan.id + "x", action: 2) != ids.first)
+        }
+    }
+
     /// A script that reads back what it wrote and builds on it plans what it would do: a fetch in
     /// a dry run reads the run's planned writes. Before, it read the tenant's unchanged queue, and a
     /// script adding 1 twice planned +1. Applied, the plan leaves every queue as a real run of the

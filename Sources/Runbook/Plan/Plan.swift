@@ -136,6 +136,19 @@ extension Plan {
         return try decode(.object(fields))
     }
 
+    /// The delivery id (`X-Cxrun-Delivery`) of the plan's webhook action `index`: the same at
+    /// every apply of the plan, so a receiver that drops an id it has seen drops a second apply's
+    /// delivery, made with another audit log whose once-only check could not see the first. A
+    /// name-based UUID (version 5 layout, SHA-256), as a receiver expecting a UUID reads it.
+    static func deliveryID(plan id: String, action index: Int) -> String {
+        var b = Array(SHA256.hash(data: Array("cxrun plan webhook\u{0}\(id)\u{0}\(index)".utf8)).prefix(16))
+        b[6] = b[6] & 0x0F | 0x50
+        b[8] = b[8] & 0x3F | 0x80
+        let hex = Hex.encode(b)
+        let cuts = [8, 12, 16, 20].map { hex.index(hex.startIndex, offsetBy: $0) }
+        return [hex[..<cuts[0]], hex[cuts[0]..<cuts[1]], hex[cuts[1]..<cuts[2]], hex[cuts[2]..<cuts[3]], hex[cuts[3]...]].joined(separator: "-")
+    }
+
     /// A plan as the audit log keeps it (checked when it was applied), or nil.
     public static func stored(_ text: String) -> Plan? {
         guard var fields = (try? JSONValue.parse(text))?.objectValue else { return nil }

@@ -98,14 +98,14 @@ public enum PlanApply {
         } catch { throw PlanError(error.description) }
 
         // 1. Every target as it is now, against what was planned.
-        var checked: [(PlannedChange, Current)] = []
+        var checked: [(action: PlannedChange, current: Current, index: Int)] = []
         var stale: [(target: String, title: String, fields: [String])] = []
         var lines: [Line] = []
-        for action in plan.actions {
+        for (index, action) in plan.actions.enumerated() {
             do {
                 let current = try await read(action, run: run)
                 if !current.stale.isEmpty { stale.append((action.target, action.title, current.stale)) }
-                checked.append((action, current))
+                checked.append((action, current, index))
             } catch {
                 lines.append(Line(action: action, state: .failed, message: "could not be read: \(error.description)"))
             }
@@ -122,12 +122,12 @@ public enum PlanApply {
         // 2. What the plan leaves, against cxrun's rules with the tenant as it is now: a change the
         //    tenant would refuse stops the apply before anything is written, not halfway through.
         // Stale targets the apply skips are not written, so not checked.
-        let writes = checked.compactMap { action, current -> PlanCheck.QueueWrite? in
+        let writes = checked.compactMap { action, current, _ -> PlanCheck.QueueWrite? in
             guard action.kind == .queue, current.stale.isEmpty, let rebased = current.rebased,
                   !current.document.changes(to: rebased.document, ignoring: ThreeWayMerge.serverFields).isEmpty else { return nil }
             return PlanCheck.QueueWrite(action: action, current: current.document, planned: rebased.document)
         }
-        let statuses = checked.compactMap { action, current -> PlanCheck.StatusWrite? in
+        let statuses = checked.compactMap { action, current, _ -> PlanCheck.StatusWrite? in
             guard action.kind == .agent, current.stale.isEmpty, !Self.alreadySet(action, current) else { return nil }
             return PlanCheck.StatusWrite(action: action, user: current.document)
         }
@@ -161,7 +161,7 @@ public enum PlanApply {
         // 4. The writes, in the plan's order; a stop signal lets none start after it.
         var skippedStale = 0
         var firstFailed: PlannedChange?
-        for (action, current) in checked {
+        for (action, current, index) in checked {
             if Task.isCancelled {
                 lines.append(Line(action: action, state: .skipped, message: "not attempted: the apply was interrupted"))
                 continue
@@ -186,7 +186,7 @@ public enum PlanApply {
                 continue
             }
             do {
-                let line = try await write(action, over: current, plan: plan, run: run)
+                let line = try await write(action, at: index, over: current, plan: plan, run: run)
                 if line.state == .failed { firstFailed = action }
                 lines.append(line)
             } catch {
@@ -253,7 +253,7 @@ public enum PlanApply {
         return Current(document: user, stale: now == action.against || now == action.changes.first?.new ? [] : [field])
     }
 
-    private static func write(_ action: PlannedChange, over current: Current, plan: Plan, run: HostRun) async throws(BindingError) -> Line {
+    private static func write(_ action: PlannedChange, at index: Int, over current: Current, plan: Plan, run: HostRun) async throws(BindingError) -> Line {
         let context = run.context
         switch action.kind {
         case .queue:
@@ -319,7 +319,7 @@ public enum PlanApply {
                 throw BindingError(.invalid, message: "webhook '\(action.target)' is not configured")
             }
             let payload = action.body ?? .null
-            let id = UUID().uuidString.lowercased()
+            let id = Plan.deliveryID(plan: plan.id, action: index)
             let outcome = try await run.call("webhook", target: action.target, args: ["name": .string(action.target), "payload": payload, "plan": .string(plan.id)],
                                              effect: .write()) { _ async throws(BindingError) in
                 let delivered = await context.deliver(target, deliveryID: id, payload: payload)

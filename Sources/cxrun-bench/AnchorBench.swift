@@ -66,5 +66,11 @@ enum AnchorBench {
         say(String(format: "     floor: cxrun's start-up %.3f s + the same exchanges over one raw socket %.3f s = %.2f s, so at most %.1fx; "
                    + "cxrun's own work above it %.2f s, where 3x allows %.2f s", least[2], best - least[2], best, seed / best, ours - best,
                    max(seed / 3 - best, 0)))
+        // Each write's audit commit is made before its PUT is sent (DESIGN §7), so it is on the
+        // sequential path: the least an audited client adds to the floor.
+        let commits = try ClientCPUBench.auditWriteCPU(in: dir) * Double(queues)
+        say(String(format: "     with the audit log's commit before each PUT (%.3f ms a write, %.3f s for %d): %.2f s, so an audited client is at most %.2fx, "
+                   + "and 3x leaves it %.3f s for everything else", commits / Double(queues) * 1000, commits, queues, best + commits,
+                   seed / (best + commits), max(seed / 3 - best - commits, 0)))
     }
 }

@@ -242,7 +242,7 @@ function M.rules.overflow(p, ctx, problem)
   end
   local target = o.targetQueueId
   if o.action == "routeToQueue" and (type(target) ~= "string" or target == "") then
-    return problem("overflow.targetQueueId", "routeToQueue needs a targetQueueId")
+    problem("overflow.targetQueueId", "routeToQueue needs a targetQueueId")
   end
   range(problem, "overflow.waitTime", o.waitTime, 30, 600)
   -- A target is checked whatever the action (the tenant refuses one that does not exist, or is
@@ -457,15 +457,21 @@ function M.run(payload, opts, ctx)
   return #problems == 0, M.once(problems)
 end
 
---- The problems with a repeat (the same message at the same path, found by a second rule set)
---- left out: a reviewer reads each mistake once.
+--- The problems with each mistake once: a repeat (the same message at the same path, found by a
+--- second rule set) is left out, and so is another rule set's problem at a path whose value the
+--- schema already refused (a level of 2.5 is not a whole number; that it is no positive integer
+--- says it again).
 ---@param problems cx.validate.Problem[]
 ---@return cx.validate.Problem[]
 function M.once(problems)
+  local refused = {}
+  for _, p in ipairs(problems) do
+    if p.rule == "schema" and not p.advice then refused[p.path] = true end
+  end
   local seen, out = {}, {}
   for _, p in ipairs(problems) do
     local key = tostring(p.path) .. "\0" .. tostring(p.message)
-    if not seen[key] then
+    if not seen[key] and (p.rule == "schema" or not refused[p.path]) then
       seen[key] = true
       out[#out + 1] = p
     end

@@ -214,6 +214,16 @@ function T.a_mistake_found_by_two_rule_sets_is_reported_once()
   A.eq(rules_of(select(2, v.run(queue { maxWaiters = 1.5 }, { rules = { "license" } }))), { "license:maxWaiters" })
   -- Different messages at one path both stay.
   A.eq(#v.once({ { path = "a", message = "x" }, { path = "a", message = "y" }, { path = "a", message = "x" } }), 2)
+  -- A value the schema refused is not judged again by another rule set; schema advice refuses nothing.
+  local _, levels = v.run(queue { routing = { strategy = "priority", priority = { enabled = true, levels = { 0, 2.5, "x" } } } })
+  A.eq(rules_of(levels), { "routing:routing.priority.levels[1]", "schema:routing.priority.levels[2]", "schema:routing.priority.levels[3]" })
+  A.eq(#v.once({ { path = "a", rule = "schema", message = "x", advice = true }, { path = "a", rule = "sla", message = "y" } }), 2)
+end
+
+--- A routed overflow without a target still has its wait checked (the check stopped at the target).
+function T.an_overflow_without_a_target_has_its_wait_checked()
+  local _, problems = v.run(queue { overflow = { enabled = true, action = "routeToQueue", waitTime = 5 } })
+  A.eq(rules_of(problems), { "overflow:overflow.targetQueueId", "overflow:overflow.waitTime" })
 end
 
 function T.advice_is_marked()

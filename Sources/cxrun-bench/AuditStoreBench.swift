@@ -41,7 +41,7 @@ enum AuditStoreBench {
                 say(String(format: "  %-10@  writes: %7.0f calls/s (%.3f ms each)   reads: %8.0f rows/s   lock round trip: %.3f ms",
                            name as NSString, f.writesPerSecond, 1000 / f.writesPerSecond, f.readRowsPerSecond, f.lockRoundTripMs))
             }
-            say(String(format: "  PostgreSQL / SQLite cost per write call: %.2f   (goal <= 8: a write's commit, two network round trips, against a local file's)",
+            say(String(format: "  PostgreSQL / SQLite cost per write call: %.2f   (goal <= 8: a write's commit over the network against a local file's)",
                        sqlite.writesPerSecond / postgres.writesPerSecond))
             // What a team store costs a whole writing run: the 500-queue rebalance (fetch, build,
             // validate, deploy each, sequential), audited in each backend, the tenant answering

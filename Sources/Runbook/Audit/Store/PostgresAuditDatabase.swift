@@ -106,9 +106,10 @@ final class PostgresAuditDatabase: AuditDatabase {
         }
     }
 
-    /// Two round trips, not one per statement: BEGIN and `first` are sent together and `first`'s
-    /// answer awaited; then the statements and COMMIT together (or a ROLLBACK). A lock taken with
-    /// a write's pending row cost six round trips one by one.
+    /// The run's thread waits twice, not once per statement: BEGIN and `first` are handed to the
+    /// connection together and `first`'s answer awaited; then the statements and COMMIT together
+    /// (or a ROLLBACK). The event loop sends each as the last completes. One by one, a lock taken
+    /// with a write's pending row woke the run's thread six times.
     func write(_ statements: [SQLStatement], onlyIf first: SQLStatement) throws -> Bool {
         try withConnection { connection in
             let session = Session(connection: connection)

@@ -86,7 +86,8 @@ public final class AuditStore: Sendable {
     /// round trip less). False, with nothing written, when another run holds the lease.
     public func commit(inserting calls: [CallRecord], updating outcomes: [CallRecord], snapshots: [SnapshotRecord],
                        taking lease: LeaseRecord, now: Double = Date().timeIntervalSince1970) throws -> Bool {
-        try database.write(statements(inserting: calls, updating: outcomes, snapshots: snapshots), onlyIf: (Self.takeLease, Self.takeArguments(lease, now: now)))
+        try database.write(statements(inserting: calls, updating: outcomes, snapshots: snapshots),
+                           onlyIf: (Self.takeLease, Self.takeArguments(lease, now: now)))
     }
 
     private func statements(inserting calls: [CallRecord], updating outcomes: [CallRecord], snapshots: [SnapshotRecord]) -> [SQLStatement] {

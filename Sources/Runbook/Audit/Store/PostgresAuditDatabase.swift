@@ -113,12 +113,11 @@ final class PostgresAuditDatabase: AuditDatabase {
     func write(_ statements: [SQLStatement], onlyIf first: SQLStatement) throws -> Bool {
         try withConnection { connection in
             let session = Session(connection: connection)
-            let opened = [session.send("BEGIN", []), session.send(first.sql, first.arguments)]
+            let begun = session.send("BEGIN", []), taken = session.send(first.sql, first.arguments)
             var failure: (any Error)?
+            do { _ = try begun.blockingResult() } catch { failure = error }
             var rows = 0
-            for (i, result) in opened.enumerated() {
-                do { rows = try result.blockingResult().rows.count } catch { failure = failure ?? error; if i == 1 { rows = 0 } }
-            }
+            do { rows = try taken.blockingResult().rows.count } catch { failure = failure ?? error }
             guard failure == nil, rows > 0 else {
                 try? session.execute("ROLLBACK", [])
                 if let failure { throw failure }

@@ -75,7 +75,8 @@ struct PlanApplyTests {
             let text = PlanText.render(plan.actions, color: false)
             #expect(text.contains("(queue \(PlanText.short(ids[0])), v1)\n    ~ maxWaitTime: "), "\(text)")
             #expect(text.contains("-> 302") && text.contains("~ routing.strategy: ") && text.contains("-> \"priority\""), "\(text)")
-            #expect(text.contains("+ webhook wfm\n    payload: {\"event\":\"planned_change\""), "\(text)")
+            let hook = try #require(bench.tenant().webhooks["wfm"]?.url)
+            #expect(text.contains("+ webhook wfm\n    to: \(hook)\n    payload: {\"event\":\"planned_change\""), "\(text)")
             #expect(text.hasSuffix("Plan: 2 queues to change, 1 webhook.\n"), "\(text)")
             #expect(PlanText.render(plan.actions, color: true).contains("\u{1B}[33m~\u{1B}[0m "), "colours when asked (a TTY)")
             #expect(!text.contains("\u{1B}"), "no colours otherwise")
@@ -312,6 +313,10 @@ struct PlanApplyTests {
             var other = bench.tenant()
             other.name = "prod"
             #expect(await refusal(file, tenant: other).contains("the plan is for tenant test"))
+            // Its webhook configured to go elsewhere here (a staging WFM): where a payload goes was reviewed too.
+            var staging = bench.tenant()
+            staging.webhooks["wfm"]?.url = "https://wfm-staging.example/hook"
+            #expect(await refusal(file, tenant: staging).contains("/_sim/webhooks/wfm, and here it goes to https://wfm-staging.example/hook"))
             var strict = PlanApply.Options()
             strict.now = Date().addingTimeInterval(7200)
             #expect(await refusal(file, options: strict).contains("minutes old"))

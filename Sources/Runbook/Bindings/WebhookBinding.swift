@@ -72,7 +72,7 @@ struct WebhookBinding {
         }
         let id = UUID().uuidString.lowercased()
         if context.dryRun {
-            context.plan(PlannedChange(webhook: name, payload: payload))
+            context.plan(PlannedChange(webhook: name, url: target.url, payload: payload))
             let values = try context.pure("webhook", target: name, args: args) { () throws(BindingError) in
                 ([["planned": true, "id": .string(id)]], ["planned": true], .planned)
             }

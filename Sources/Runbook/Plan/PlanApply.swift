@@ -1,3 +1,4 @@
+import CXShared
 import CXone
 import Foundation
 import JSONCore
@@ -88,6 +89,12 @@ public enum PlanApply {
                 throw PlanError("the plan delivers webhook '\(action.target)', which is not configured for tenant \(tenant.name)")
             }
             if let why = target.unavailable { throw PlanError("the plan delivers webhook '\(action.target)', which cannot be signed here: \(why)") }
+            // Where the payload goes is part of what was reviewed: configured elsewhere here (a
+            // staging WFM on this machine, a URL changed since), it is not sent there.
+            if let planned = action.against?.stringValue, planned != target.url {
+                throw PlanError("the plan delivers webhook '\(action.target)' to \(TerminalText.escaped(planned)), and here it goes to "
+                                + "\(TerminalText.escaped(target.url)): apply it where it was planned, or plan again here")
+            }
         }
         let run: HostRun
         do {

@@ -21,7 +21,8 @@ public struct PlannedChange: Sendable {
     /// Queue: the version and document hash the changes were planned against.
     public var baseVersion: Int64?
     public var baseSHA256: String?
-    /// Agent: the status the change was planned against; profile: the routing profile.
+    /// Agent: the status the change was planned against; profile: the routing profile; webhook:
+    /// the URL it was planned to go to.
     public var against: JSONValue?
     /// Agent: the status request; profile: the routing-profile request; webhook: the payload.
     public var body: JSONValue?
@@ -62,11 +63,12 @@ public struct PlannedChange: Sendable {
         body = ["routingProfileId": .string(profile)]
     }
 
-    init(webhook name: String, payload: JSONValue) {
+    init(webhook name: String, url: String, payload: JSONValue) {
         kind = .webhook
         target = name
         title = ""
         changes = []
+        against = .string(url)
         body = payload
     }
 

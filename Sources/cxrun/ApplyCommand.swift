@@ -10,8 +10,9 @@ struct ApplyCommand: AsyncParsableCommand {
         abstract: "Apply a saved plan exactly as it was reviewed; refused when the world moved.",
         discussion: """
             Runs no script. First the whole plan is checked: its digest, the tenant, its age \
-            (--max-age), that it was not applied before, and every target against what it was \
-            planned against. Then:
+            (--max-age), that it was not applied before, that each webhook goes where it was \
+            planned to (not to another URL configured here), and every target against what it \
+            was planned against. Then:
               - a target unchanged since the plan is written with If-Match on the planned
                 version;
               - a target someone changed in other fields gets the planned changes over

@@ -76,7 +76,8 @@ struct PlanApplyTests {
             #expect(text.contains("(queue \(PlanText.short(ids[0])), v1)\n    ~ maxWaitTime: "), "\(text)")
             #expect(text.contains("-> 302") && text.contains("~ routing.strategy: ") && text.contains("-> \"priority\""), "\(text)")
             let hook = try #require(bench.tenant().webhooks["wfm"]?.url)
-            #expect(text.contains("+ webhook wfm\n    to: \(hook)\n    payload: {\"event\":\"planned_change\""), "\(text)")
+            #expect(text.contains("+ webhook wfm\n    to: \(PlannedChange.shownURL(hook))\n    payload: {\"event\":\"planned_change\""), "\(text)")
+            #expect(PlannedChange.shownURL(hook).hasPrefix("http://127.0.0.1:") && PlannedChange.shownURL(hook).hasSuffix("/…"))
             #expect(text.hasSuffix("Plan: 2 queues to change, 1 webhook.\n"), "\(text)")
             #expect(PlanText.render(plan.actions, color: true).contains("\u{1B}[33m~\u{1B}[0m "), "colours when asked (a TTY)")
             #expect(!text.contains("\u{1B}"), "no colours otherwise")
@@ -315,8 +316,12 @@ struct PlanApplyTests {
             #expect(await refusal(file, tenant: other).contains("the plan is for tenant test"))
             // Its webhook configured to go elsewhere here (a staging WFM): where a payload goes was reviewed too.
             var staging = bench.tenant()
-            staging.webhooks["wfm"]?.url = "https://wfm-staging.example/hook"
-            #expect(await refusal(file, tenant: staging).contains("/_sim/webhooks/wfm, and here it goes to https://wfm-staging.example/hook"))
+            staging.webhooks["wfm"]?.url = "https://wfm-staging.example/hook?token=s3cr3t"
+            let refused = await refusal(file, tenant: staging)
+            #expect(refused.contains("to http://127.0.0.1:") && where.contains("/…, and here it goes to https://wfm-staging.example/…: apply it where"), "\(refused)")
+            #expect(!file.contains("/_sim/webhooks/wfm") && !refused.contains("s3cr3t"), "a path or query can hold a token: neither kept nor shown")
+            staging.webhooks["wfm"]?.url = (bench.tenant().webhooks["wfm"]?.url ?? "") + "2"
+            #expect(await refusal(file, tenant: staging).contains("(another path)"))
             var strict = PlanApply.Options()
             strict.now = Date().addingTimeInterval(7200)
             #expect(await refusal(file, options: strict).contains("minutes old"))

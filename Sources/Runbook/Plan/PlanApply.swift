@@ -91,9 +91,11 @@ public enum PlanApply {
             if let why = target.unavailable { throw PlanError("the plan delivers webhook '\(action.target)', which cannot be signed here: \(why)") }
             // Where the payload goes is part of what was reviewed: configured elsewhere here (a
             // staging WFM on this machine, a URL changed since), it is not sent there.
-            if let planned = action.against?.stringValue, planned != target.url {
-                throw PlanError("the plan delivers webhook '\(action.target)' to \(TerminalText.escaped(planned)), and here it goes to "
-                                + "\(TerminalText.escaped(target.url)): apply it where it was planned, or plan again here")
+            if let planned = action.against, planned["sha256"] != PlannedChange.destination(target.url)["sha256"] {
+                let here = PlannedChange.shownURL(target.url)
+                throw PlanError("the plan delivers webhook '\(action.target)' to \(TerminalText.escaped(planned["shown"]?.stringValue ?? "?")), "
+                                + "and here it goes to \(TerminalText.escaped(here))\(planned["shown"]?.stringValue == here ? " (another path)" : ""): "
+                                + "apply it where it was planned, or plan again here")
             }
         }
         let run: HostRun

@@ -37,7 +37,7 @@ public enum PlanText {
             lines.append(paint.changed("~") + " " + paint.bold(name) + " (agent \(short(a.target)), routing profile)")
         case .webhook:
             lines.append(paint.added("+") + " " + paint.bold("webhook \(printable(a.target))"))
-            if let url = a.against?.stringValue { lines.append("    to: \(printable(url))") }
+            if let shown = a.against?["shown"]?.stringValue { lines.append("    to: \(printable(shown))") }
             lines.append("    payload: \(shown(a.body ?? .null))")
         }
         if let note = a.note { lines.append("    # \(printable(note))") }

@@ -22,7 +22,7 @@ public struct PlannedChange: Sendable {
     public var baseVersion: Int64?
     public var baseSHA256: String?
     /// Agent: the status the change was planned against; profile: the routing profile; webhook:
-    /// the URL it was planned to go to.
+    /// where it was planned to go (`destination`).
     public var against: JSONValue?
     /// Agent: the status request; profile: the routing-profile request; webhook: the payload.
     public var body: JSONValue?
@@ -68,8 +68,22 @@ public struct PlannedChange: Sendable {
         target = name
         title = ""
         changes = []
-        against = .string(url)
+        against = Self.destination(url)
         body = payload
+    }
+
+    /// A webhook URL as a plan keeps it: where it goes, as a reviewer reads it (scheme, host and
+    /// port: a path or query can hold a token, as some webhook services' URLs do, and a plan file
+    /// is passed around), and the SHA-256 of the whole URL, which the apply compares.
+    static func destination(_ url: String) -> JSONValue {
+        ["shown": .string(shownURL(url)), "sha256": .string(Hex.encode(SHA256.hash(data: Array(url.utf8))))]
+    }
+
+    /// `https://wfm.example.com/…`; a URL relative to the tenant (the sandbox tenant's sink) as it is.
+    static func shownURL(_ url: String) -> String {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme, let host = parts.host else { return url }
+        let rest = parts.path.isEmpty && parts.query == nil ? "" : "/…"
+        return "\(scheme)://\(host)" + (parts.port.map { ":\($0)" } ?? "") + rest
     }
 
     init(kind: Kind, target: String, title: String, changes: [JSONChange], note: String?, baseVersion: Int64?, baseSHA256: String?,

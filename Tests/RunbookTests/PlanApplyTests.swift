@@ -318,7 +318,7 @@ struct PlanApplyTests {
             var staging = bench.tenant()
             staging.webhooks["wfm"]?.url = "https://wfm-staging.example/hook?token=s3cr3t"
             let refused = await refusal(file, tenant: staging)
-            #expect(refused.contains("to http://127.0.0.1:") && where.contains("/…, and here it goes to https://wfm-staging.example/…: apply it where"), "\(refused)")
+            #expect(refused.contains("to http://127.0.0.1:") && refused.contains("/…, and here it goes to https://wfm-staging.example/…: apply it where"), "\(refused)")
             #expect(!file.contains("/_sim/webhooks/wfm") && !refused.contains("s3cr3t"), "a path or query can hold a token: neither kept nor shown")
             staging.webhooks["wfm"]?.url = (bench.tenant().webhooks["wfm"]?.url ?? "") + "2"
             #expect(await refusal(file, tenant: staging).contains("(another path)"))
@@ -608,14 +608,18 @@ struct PlanApplyTests {
                     picked[#picked + 1] = a
                   end
                 end
-                agent_status(picked[1].id, {status = "Training"})
+                agent_status(picked[1].id, {status = "Training", auto_available = true, respect_wrap_up = false, wrap_up_code = "W7"})
                 agent_status(picked[2].id, {status = "Training"})
                 print(picked[1].id, picked[2].id)
                 """#
             let (plan, file, ids) = try await Self.plan(bench, source)
             try #require(ids.count == 2)
             #expect(plan.actions.map(\.kind) == [.agent, .agent] && plan.actions[0].against != nil)
-            #expect(PlanText.render(plan.actions, color: false).contains("-> \"Training\""))
+            let text = PlanText.render(plan.actions, color: false)
+            #expect(text.contains("-> \"Training\""))
+            // Everything the apply sends besides the status is shown (it showed only a pause reason).
+            #expect(text.contains("    # wrap-up code: W7; auto_available: made Available after its wrap-up; respect_wrap_up = false: set during a wrap-up too\n"),
+                    "\(text)")
             let client = CXoneClient(endpoint: bench.tenant().endpoint!)
             // Someone moves the second agent to another status after the plan: stale.
             let other = try await client.user(ids[1]).value["status"]?.stringValue == "Available" ? "Break" : "Available"

@@ -11,6 +11,17 @@ import LuaHost
 struct AgentStatusBinding {
     let context: RunContext
 
+    /// What a status request sets besides the status, as a plan's reviewer reads it (defaults
+    /// left out): the apply sends all of it, so all of it is shown.
+    static func requestNote(_ body: [String: JSONValue]) -> String? {
+        var parts: [String] = []
+        if let pause = body["pauseReason"]?.stringValue { parts.append("pause reason: \(pause)") }
+        if let code = body["wrapUpCode"]?.stringValue { parts.append("wrap-up code: \(code)") }
+        if body["directiveFlags"]?["autoAvailable"]?.boolValue == true { parts.append("auto_available: made Available after its wrap-up") }
+        if body["directiveFlags"]?["respectWrapUp"]?.boolValue == false { parts.append("respect_wrap_up = false: set during a wrap-up too") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
     var hidden: [(String, LuaFunction)] { [("agent_status", agentStatus)] }
 
     private func agentStatus(_ call: LuaCall) throws(ScriptError) -> LuaReply {
@@ -32,6 +43,7 @@ struct AgentStatusBinding {
         if let pause { body["pauseReason"] = .string(pause) }
         if let code = request["wrap_up_code"]?.stringValue { body["wrapUpCode"] = .string(code) }
         let payload = JSONValue.object(body)
+        let note = Self.requestNote(body)
         let context = self.context
         return try context.audited("agent_status", target: id, args: args, effect: .write()) { _ async throws(BindingError) in
             let user = try await api { () async throws(APIError) in try await context.client.user(id) }.value
@@ -41,7 +53,7 @@ struct AgentStatusBinding {
             if context.dryRun {
                 context.plan(PlannedChange(agent: id, title: Self.name(user), against: previous, request: payload,
                                            changes: [JSONChange(path: ["status"], old: previous, new: .string(status))],
-                                           note: pause.map { "pause reason: \($0)" }))
+                                           note: note))
                 context.planStatus(of: id, .string(status))
                 let result: JSONValue = ["planned": true, "status": .string(status), "previous_status": previous]
                 return .init(values: [result], result: result, status: .planned)

@@ -99,7 +99,8 @@ struct AuditCommand: ParsableCommand {
             let found = try runID.map { try store.run($0) } ?? store.runs(limit: 1).first
             guard let r = found else { throw CLIError.usage(runID.map { "no run \($0)" } ?? "the audit log has no runs yet") }
             var text = "run      \(r.id)\nscript   \(r.script)\(r.scriptSHA256.isEmpty ? "" : " (sha256 \(r.scriptSHA256.prefix(12)))")\n"
-            text += "tenant   \(r.tenant)\noperator \(r.operatorName)\n"
+            // A team's log holds runs of many machines: which one ran it (a laptop, a CI runner).
+            text += "tenant   \(r.tenant)\noperator \(r.operatorName)\(r.owner.map { " on \($0.host) (pid \($0.pid))" } ?? "")\n"
             text += "status   \(r.status.rawValue)\(r.dryRun ? " (dry run)" : "")\nstarted  \(AuditCommand.time(r.startedAt))\nfinished \(AuditCommand.time(r.finishedAt))\n"
             if let error = r.error { text += "error    \(error)\n" }
             let calls = try store.calls(run: r.id)

@@ -61,9 +61,13 @@ struct TeamStoreCLITests {
         // Ben, in his own folder, sees Ana's runs and rolls back her latest.
         let seen = try await team.runs(in: team.b, env: team.envB)
         #expect(seen.count == 2 && seen.allSatisfy { $0["operator"] == "ana" && $0["status"] == "succeeded" }, "\(seen)")
+        // And on which machine, by which process: a team's log holds many machines' runs.
+        let host = ProcessInfo.processInfo.hostName
+        #expect(seen.allSatisfy { $0["host"]?.stringValue == host && ($0["pid"]?.intValue ?? 0) > 0 }, "\(seen)")
         let anaLatest = try #require(seen.first?["id"]?.stringValue)
         let shown = try await runCLI(["audit", "show", anaLatest], in: team.b, environment: team.envB)
         #expect(shown.status == 0 && shown.stdout.contains("deploy"), "\(shown.stdout) \(shown.stderr)")
+        #expect(shown.stdout.contains("operator ana on \(host) (pid "), "\(shown.stdout)")
         let rollback = try await runCLI(["rollback", "--run", anaLatest], in: team.b, environment: team.envB)
         #expect(rollback.status == 0, "\(rollback.stdout) \(rollback.stderr)")
         let read = try await runCLI(["run", "read.lua", "--", "id=\(id)"], in: team.b, environment: team.envB)

@@ -9,6 +9,7 @@ extension RunRecord {
             "tenant": .string(tenant), "operator": .string(operatorName), "args": args, "dry_run": .bool(dryRun),
             "started_at": .double(startedAt), "finished_at": finishedAt.map(JSONValue.double) ?? .null, "status": .string(status.rawValue),
             "error": error.map(JSONValue.string) ?? .null, "summary": summary ?? .null, "plan_id": planID.map(JSONValue.string) ?? .null,
+            "host": owner.map { .string($0.host) } ?? .null, "pid": owner.map { .int(Int64($0.pid)) } ?? .null,
         ]
         return line.jsonString()
     }

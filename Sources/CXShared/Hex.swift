@@ -11,6 +11,18 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The first 16 bytes as a lower-case UUID's text, 8-4-4-4-12 digits (the caller sets the
+    /// version and variant bits it means).
+    public static func uuid(_ bytes: [UInt8]) -> String {
+        let hex = Array(encode(bytes.prefix(16)).utf8)
+        var out: [UInt8] = []
+        for (i, digit) in hex.enumerated() {
+            if [8, 12, 16, 20].contains(i) { out.append(UInt8(ascii: "-")) }
+            out.append(digit)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The bytes of an even-length hex string (either case), or nil; longer than `maxLength` digits is nil.
     public static func decode(_ hex: String, maxLength: Int = 256) -> [UInt8]? {
         let digits = Array(hex.utf8)

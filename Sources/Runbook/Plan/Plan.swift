@@ -144,9 +144,7 @@ extension Plan {
         var b = Array(SHA256.hash(data: Array("cxrun plan webhook\u{0}\(id)\u{0}\(index)".utf8)).prefix(16))
         b[6] = b[6] & 0x0F | 0x50
         b[8] = b[8] & 0x3F | 0x80
-        let hex = Hex.encode(b)
-        let cuts = [8, 12, 16, 20].map { hex.index(hex.startIndex, offsetBy: $0) }
-        return [hex[..<cuts[0]], hex[cuts[0]..<cuts[1]], hex[cuts[1]..<cuts[2]], hex[cuts[2]..<cuts[3]], hex[cuts[3]...]].joined(separator: "-")
+        return Hex.uuid(b)
     }
 
     /// A plan as the audit log keeps it (checked when it was applied), or nil.

@@ -91,7 +91,7 @@ public enum PlanApply {
             if let why = target.unavailable { throw PlanError("the plan delivers webhook '\(action.target)', which cannot be signed here: \(why)") }
             // Where the payload goes is part of what was reviewed: configured elsewhere here (a
             // staging WFM on this machine, a URL changed since), it is not sent there.
-            if let planned = action.against, planned["sha256"] != PlannedChange.destination(target.url)["sha256"] {
+            if let planned = action.against, planned["sha256"]?.stringValue != PlannedChange.urlSHA256(target.url) {
                 let here = PlannedChange.shownURL(target.url)
                 throw PlanError("the plan delivers webhook '\(action.target)' to \(TerminalText.escaped(planned["shown"]?.stringValue ?? "?")), "
                                 + "and here it goes to \(TerminalText.escaped(here))\(planned["shown"]?.stringValue == here ? " (another path)" : ""): "

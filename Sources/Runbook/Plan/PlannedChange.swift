@@ -76,8 +76,11 @@ public struct PlannedChange: Sendable {
     /// port: a path or query can hold a token, as some webhook services' URLs do, and a plan file
     /// is passed around), and the SHA-256 of the whole URL, which the apply compares.
     static func destination(_ url: String) -> JSONValue {
-        ["shown": .string(shownURL(url)), "sha256": .string(Hex.encode(SHA256.hash(data: Array(url.utf8))))]
+        ["shown": .string(shownURL(url)), "sha256": .string(urlSHA256(url))]
     }
+
+    /// The SHA-256 a plan keeps of a webhook URL.
+    static func urlSHA256(_ url: String) -> String { Hex.encode(SHA256.hash(data: Array(url.utf8))) }
 
     /// `https://wfm.example.com/…`; a URL relative to the tenant (the sandbox tenant's sink) as it is.
     static func shownURL(_ url: String) -> String {

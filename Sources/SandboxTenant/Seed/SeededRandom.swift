@@ -1,3 +1,5 @@
+import CXShared
+
 /// SplitMix64: small, fast, and the same sequence for the same seed on every machine.
 struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -15,17 +17,13 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
     /// A uniform double in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
-    /// A lowercase UUID-shaped id (8-4-4-4-12 hex), deterministic for the seed.
+    /// A lowercase UUID-shaped id (8-4-4-4-12 hex, version digit 4, variant digit a), deterministic
+    /// for the seed.
     mutating func uuid() -> String {
         let a = next(), b = next()
-        let hex = String(a, radix: 16).leftPadded(to: 16) + String(b, radix: 16).leftPadded(to: 16)
-        let c = Array(hex)
-        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: a >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: b >> (56 - 8 * $0)) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x0F | 0xA0
+        return Hex.uuid(bytes)
     }
 }

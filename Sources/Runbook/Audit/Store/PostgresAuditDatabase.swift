@@ -95,14 +95,7 @@ final class PostgresAuditDatabase: AuditDatabase {
     func write(_ statements: [SQLStatement]) throws {
         guard !statements.isEmpty else { return }
         try withConnection { connection in
-            let wrapped = statements.count == 1 ? statements : [("BEGIN", [])] + statements + [("COMMIT", [])]
-            let session = Session(connection: connection)
-            let pending = wrapped.map { session.send($0.sql, $0.arguments) }
-            var failure: (any Error)?
-            for result in pending {
-                do { _ = try result.blockingResult() } catch { failure = failure ?? error }
-            }
-            if let failure { throw failure }
+            try Session(connection: connection).sendAll(statements.count == 1 ? statements : [("BEGIN", [])] + statements + [("COMMIT", [])])
         }
     }
 
@@ -125,11 +118,7 @@ final class PostgresAuditDatabase: AuditDatabase {
             }
             // A failed statement aborts the transaction, and the server answers its COMMIT by
             // rolling back: nothing of it is kept.
-            let pending = (statements + [("COMMIT", [])]).map { session.send($0.sql, $0.arguments) }
-            for result in pending {
-                do { _ = try result.blockingResult() } catch { failure = failure ?? error }
-            }
-            if let failure { throw failure }
+            try session.sendAll(statements + [("COMMIT", [])])
             return true
         }
     }
@@ -185,6 +174,17 @@ final class PostgresAuditDatabase: AuditDatabase {
 
         private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
             try send(sql, arguments).blockingResult()
+        }
+
+        /// Hands every statement to the connection at once, then waits for each; the first
+        /// failure, once all have answered.
+        func sendAll(_ statements: [SQLStatement]) throws {
+            let pending = statements.map { send($0.sql, $0.arguments) }
+            var failure: (any Error)?
+            for result in pending {
+                do { _ = try result.blockingResult() } catch { failure = failure ?? error }
+            }
+            if let failure { throw failure }
         }
 
         /// Hands a statement to the connection; its result when it completes.

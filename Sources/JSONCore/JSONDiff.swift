@@ -57,6 +57,9 @@ extension JSONValue {
             }
             return
         }
+        // A Lua float and the server's integer for one number (`300.0`, `-0.0`) are no change:
+        // writing one would bump the version and show `300 -> 300` in a plan.
+        if let a, let b, a.equalsByValue(b) { return }
         out.append(JSONChange(path: path, old: a, new: b))
     }
 
@@ -98,10 +101,24 @@ extension JSONValue {
     /// nil, a missing field, is the same as `null`.
     public func isSame(as other: JSONValue?) -> Bool {
         switch (self, other ?? .null) {
-        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Double(a) == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Int64(exactly: b) == a
         case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isSame(as: $1) }
         case (.object(let a), .object(let b)):
             return Set(a.keys).union(b.keys).allSatisfy { key in (a[key] ?? .null).isSame(as: b[key]) }
+        case (let a, let b): return a == b
+        }
+    }
+}
+
+extension JSONValue {
+    /// Equal, numbers compared by exact value: `30`, `30.0` are one number, and so are `0` and
+    /// `-0.0`; 2^53 + 1 and the double 2^53 are two. A missing field and `null` still differ.
+    public func equalsByValue(_ other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Int64(exactly: b) == a
+        case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.equalsByValue($1) }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && a.allSatisfy { key, value in b[key].map(value.equalsByValue) ?? false }
         case (let a, let b): return a == b
         }
     }

@@ -154,6 +154,21 @@ struct JSONCodecTests {
         #expect(!JSONValue.int(1).isSame(as: .string("1")))
         #expect(!JSONValue.array([1, 2]).isSame(as: [2, 1]))
         #expect(!JSONValue.object(["a": 1]).isSame(as: nil))
+        // Exact: the double nearest 2^53 + 1 is 2^53, another number than the integer.
+        #expect(!JSONValue.int(9_007_199_254_740_993).isSame(as: .double(9_007_199_254_740_992)))
+    }
+
+    /// A Lua float for the server's integer is no change: a deploy of it would bump the version,
+    /// and a plan would show `300 -> 300` for a reviewer to puzzle over.
+    @Test func aNumberGivenAsAFloatOfTheSameValueIsNoChange() {
+        let fetched: JSONValue = ["maxWaitTime": 300, "wait": 0, "list": [1, 2], "big": .int(9_007_199_254_740_993)]
+        let built: JSONValue = ["maxWaitTime": .double(300), "wait": .double(-0.0), "list": [.double(1), 2], "big": .int(9_007_199_254_740_993)]
+        #expect(fetched.changes(to: built).isEmpty)
+        let changed: JSONValue = ["maxWaitTime": .double(300.5), "wait": 0, "list": [1, 2], "big": .double(9_007_199_254_740_992)]
+        #expect(fetched.changes(to: changed).map(\.dotted) == ["big", "maxWaitTime"])
+        // A field set to null is still another thing than a field left out.
+        #expect(JSONValue.object(["a": 1]).changes(to: ["a": 1, "b": .null]).map(\.dotted) == ["b"])
+        #expect(!JSONValue.object(["a": 1]).equalsByValue(["a": 1, "b": .null]))
     }
 }
 

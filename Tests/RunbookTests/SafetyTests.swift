@@ -66,6 +66,48 @@ struct SafetyTests {
         }
     }
 
+    /// A float of the fetched integer's value (`q.maxWaitTime / 1`, `-0.0`) is the same number: the
+    /// deploy wrote a new version for it and a plan showed `~ maxWaitTime: 300 -> 300`. And another
+    /// admin's 600 against the script's 600.0 is one change made twice, not a conflict.
+    @Test func aFloatOfTheFetchedValueIsNoChangeAndNoConflict() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            let same = #"""
+                local q = fetch(cx.args[1])
+                local r = deploy(q.id, build(q, {maxWaitTime = q.maxWaitTime / 1, serviceLevelTarget = {threshold = q.serviceLevelTarget.threshold + 0.0}}))
+                print(math.type(q.maxWaitTime / 1), #r.changed, r.version == q.version)
+                """#
+            let (planned, plan) = try await bench.run(same, dryRun: true, args: [id])
+            #expect(planned.outcome.status == .succeeded, "\(planned.outcome.failureText)")
+            #expect(plan.hasPrefix("float\t0\ttrue\n"), "\(plan)")
+            #expect(planned.plannedChanges.isEmpty, "\(planned.plannedChanges.map(\.text))")
+            let (written, out) = try await bench.run(same, args: [id])
+            #expect(written.outcome.status == .succeeded, "\(written.outcome.failureText)")
+            #expect(out == "float\t0\ttrue\n", "\(out)")
+            #expect(try await bench.requests().allSatisfy { $0["method"]?.stringValue != "PUT" }, "nothing was written")
+
+            let task = Task { try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                repeat cx.sleep(0.05) until fetch(cx.args[1]).version > q.version
+                local r = deploy(q.id, build(q, {maxWaitTime = 600.0}))
+                print(r.merged, #r.changed)
+                """#, args: [id]) }
+            // The edit comes once the log shows this run's first fetch (the runs above fetched it twice).
+            _ = try await eventually(within: .seconds(10), poll: .milliseconds(25)) {
+                try await bench.requests().filter { $0["path"]?.stringValue == "/api/v2/routing/queues/\(id)" }.count > 2
+            }
+            _ = try await bench.send(.POST, "/_sim/queues/\(id)/edit", json: ["maxWaitTime": 600])
+            let (agreed, said) = try await task.value
+            #expect(agreed.outcome.status == .succeeded, "\(agreed.outcome.failureText)")
+            // Merged over the admin's version, which already holds it: no conflict, and nothing
+            // written after the one PUT the admin's version refused.
+            #expect(said == "true\t1\n", "\(said)")
+            let puts = try await bench.requests().filter { $0["method"]?.stringValue == "PUT" }
+            #expect(puts.map { $0["status"] } == [409], "\(puts)")
+        }
+    }
+
     /// A deploy replaces the whole queue, so it writes only a whole document of that queue: a
     /// payload with another queue's content and no id went through (and replaced the queue), and
     /// a partial one with the version and id replaced the queue with the fields it had.

@@ -16,7 +16,7 @@ enum ThreeWayMerge {
         for change in ours {
             for other in others where change.path.overlaps(other.path) {
                 // The same change made twice is no conflict.
-                if change.path == other.path && change.new == other.new { continue }
+                if change.path == other.path && same(change.new, other.new) { continue }
                 conflicts.append(change.dotted)
             }
         }
@@ -35,5 +35,14 @@ enum ThreeWayMerge {
         var merged = theirs
         for change in ours { merged = merged.applying(change) }
         return merged
+    }
+
+    /// Both removed, or both set to one value (numbers by value: the server may answer `30.0`).
+    private static func same(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): a.equalsByValue(b)
+        default: false
+        }
     }
 }

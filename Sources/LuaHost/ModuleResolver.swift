@@ -23,8 +23,10 @@ public struct ModuleResolver: Sendable {
     }
 
     public var roots: [Root]
+    /// Largest source file that loads, module or script.
+    public static let defaultMaxBytes = 8 << 20
     /// Largest module file that loads.
-    public var maxBytes = 8 << 20
+    public var maxBytes = defaultMaxBytes
 
     public init(stdlib: String?, scriptDirectory: String?, scriptDirectoryDisplay: String? = nil) {
         var roots: [Root] = []
@@ -50,6 +52,12 @@ public struct ModuleResolver: Sendable {
             guard realFile.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else {
                 return .failure(.outsideRoot(name))
             }
+            // The size before the read: a huge file is refused without being read into memory.
+            let attributes = try? FileManager.default.attributesOfItem(atPath: realFile)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular, let size = attributes?[.size] as? Int else {
+                return .failure(.unreadable(name, candidate))
+            }
+            guard size <= maxBytes else { return .failure(.tooLarge(name, size)) }
             guard let data = FileManager.default.contents(atPath: realFile) else {
                 return .failure(.unreadable(name, candidate))
             }

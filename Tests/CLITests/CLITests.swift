@@ -117,6 +117,29 @@ struct CLITests {
         #expect(tool.status == 1 && tool.stdout == "ran\n" && tool.stderr.contains("cxrun: tool.lua:3: boom"), "\(tool.stdout) \(tool.stderr)")
     }
 
+    /// A script that is not there, not a file, or far too large says which (it was "cannot read
+    /// script" for each; a 1 GiB file named by mistake was read whole: 2 GiB and 22 s).
+    @Test func aScriptThatCannotBeReadSaysWhy() async throws {
+        let dir = try scriptFolder(["uses.lua": "require 'lib.huge'\n"])
+        for (name, bytes) in [("huge.lua", ScriptFile.maxBytes + 1), ("lib/huge.lua", 64 << 20)] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("lib"), withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: nil))
+            let handle = try FileHandle(forWritingTo: dir.appendingPathComponent(name))
+            try handle.truncate(atOffset: UInt64(bytes))  // sparse: nothing is written
+            try handle.close()
+        }
+        #expect(mkfifo(dir.appendingPathComponent("pipe.lua").path, 0o600) == 0)
+        let missing = try await runCLI(["run", "nope.lua"], in: dir)
+        #expect(missing.status == 2 && missing.stderr.contains("cxrun: script 'nope.lua' does not exist"), "\(missing.stderr)")
+        let pipe = try await runCLI(["run", "pipe.lua"], in: dir)
+        #expect(pipe.status == 2 && pipe.stderr.contains("script 'pipe.lua' is not a regular file"), "\(pipe.stderr)")
+        let huge = try await runCLI(["check", "huge.lua"], in: dir)
+        #expect(huge.status == 2 && huge.stderr.contains("script 'huge.lua' is \(ScriptFile.maxBytes + 1) bytes long; at most \(ScriptFile.maxBytes) are read"),
+                "\(huge.stderr)")
+        let module = try await runCLI(["run", "uses.lua"], in: dir)
+        #expect(module.status == 1 && module.stderr.contains("module 'lib.huge' is too large (\(64 << 20) bytes)"), "\(module.stderr)")
+    }
+
     @Test func limitExitsThree() async throws {
         let dir = try scriptFolder(["spin.lua": "while true do end\n"])
         let r = try await runCLI(["run", "--instructions", "1000000", "spin.lua"], in: dir)

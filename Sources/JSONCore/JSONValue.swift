@@ -7,6 +7,22 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+
+    /// Strings are equal when their bytes are: Swift's `==` takes "é" and "e" + U+0301 for one
+    /// string, so a deploy that changed a name's normalization was "unchanged" and sent nothing,
+    /// though the tenant (and Lua) hold other bytes. (Hashing stays String's: equal bytes hash alike.)
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): true
+        case (.bool(let x), .bool(let y)): x == y
+        case (.int(let x), .int(let y)): x == y
+        case (.double(let x), .double(let y)): x == y
+        case (.string(let x), .string(let y)): x.utf8.elementsEqual(y.utf8)
+        case (.array(let x), .array(let y)): x == y
+        case (.object(let x), .object(let y)): x == y
+        default: false
+        }
+    }
 }
 
 extension JSONValue {

@@ -170,5 +170,15 @@ struct JSONCodecTests {
         #expect(JSONValue.object(["a": 1]).changes(to: ["a": 1, "b": .null]).map(\.dotted) == ["b"])
         #expect(!JSONValue.object(["a": 1]).equalsByValue(["a": 1, "b": .null]))
     }
+
+    /// Strings compare by their bytes, as the tenant and Lua hold them: a name changed from "é"
+    /// to "e" + U+0301 is a change (Swift's own `==` takes the two for one string).
+    @Test func stringsAreEqualOnlyWhenTheirBytesAre() {
+        let composed = JSONValue.string("Caf\u{E9}"), decomposed = JSONValue.string("Cafe\u{301}")
+        #expect(composed != decomposed)
+        #expect(!composed.isSame(as: decomposed) && !composed.equalsByValue(decomposed))
+        #expect(JSONValue.object(["name": composed]).changes(to: ["name": decomposed]).map(\.dotted) == ["name"])
+        #expect(JSONValue.array([composed]) == [.string("Caf\u{E9}")])
+    }
 }
 

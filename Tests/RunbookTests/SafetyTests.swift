@@ -108,6 +108,23 @@ struct SafetyTests {
         }
     }
 
+    /// A name rewritten in another Unicode normalization is another name to the tenant: the
+    /// deploy said it changed nothing and sent nothing.
+    @Test func aStringWithOtherBytesIsAChangeThoughSwiftCallsItEqual() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let id = try #require(try await bench.queues().first?["id"]?.stringValue)
+            let (result, out) = try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                deploy(q.id, build(q, {name = "Caf\u{E9}"}))
+                local r = deploy(q.id, build(fetch(q.id), {name = "Cafe\u{301}"}))
+                print(#r.changed, r.version, #fetch(q.id).name)
+                """#, args: [id])
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(out == "1\t3\t6\n", "\(out)")
+        }
+    }
+
     /// A deploy replaces the whole queue, so it writes only a whole document of that queue: a
     /// payload with another queue's content and no id went through (and replaced the queue), and
     /// a partial one with the version and id replaced the queue with the fields it had.

@@ -107,9 +107,16 @@ enum JSONParser {
             do {
                 return try Dictionary(members, uniquingKeysWith: { _, _ in throw Repeated() })
             } catch {
-                var seen = Set<String>()
-                let key = members.first { !seen.insert($0.0).inserted }?.0 ?? ""
-                throw fail("the key \(JSONValue.string(key).jsonString()) is given twice in the object that ends")
+                // "é" and "e" + U+0301 are one key to a Swift dictionary: named as such.
+                var seen: [String: String] = [:]
+                var repeated = (key: "", normalizations: false)
+                for (key, _) in members {
+                    guard let earlier = seen.updateValue(key, forKey: key) else { continue }
+                    repeated = (key, !earlier.utf8.elementsEqual(key.utf8))
+                    break
+                }
+                throw fail("the key \(JSONValue.string(repeated.key).jsonString()) is given twice"
+                           + (repeated.normalizations ? " (in two Unicode normalizations)" : "") + " in the object that ends")
             }
         }
 

@@ -26,6 +26,9 @@ struct JSONCodecTests {
             try JSONValue.parse(#"{"a": 1, "b": {"c": 2, "c": 3}}"#)
         }
         #expect(throws: JSONError.self) { try JSONValue.parse(#"[{"k\u0041": 1, "kA": 2}]"#) }
+        #expect(throws: JSONError("invalid JSON: the key \"café\" is given twice (in two Unicode normalizations) in the object that ends at byte 32")) {
+            try JSONValue.parse(#"{"caf\u00e9": 1, "cafe\u0301": 2}"#)
+        }
         // The same key in two objects is no repeat.
         #expect(try JSONValue.parse(#"[{"a": 1}, {"a": 2, "b": {"a": 3}}]"#) == [["a": 1], ["a": 2, "b": ["a": 3]]])
     }

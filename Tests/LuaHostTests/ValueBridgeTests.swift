@@ -139,6 +139,7 @@ struct ValueBridgeTests {
             print(pcall(echo, {q = {["caf\xe9"] = 1}}))
             print(pcall(echo, {[1.5] = true, ["1.5"] = false}))
             print(pcall(echo, {q = {list = {1, {[7] = 1, ["7"] = 2}}}}))
+            print(pcall(echo, {["caf\u{E9}"] = 1, ["cafe\u{301}"] = 2}))
             local r = echo({[2] = "two", ["x"] = 1})
             print(r["2"], r.x)
             """#)
@@ -147,6 +148,7 @@ struct ValueBridgeTests {
             false\tbad argument #1: invalid UTF-8 in an object key at q
             false\tbad argument #1: two keys become the object key "1.5" (a number and a string)
             false\tbad argument #1: two keys become the object key "7" (a number and a string) at q.list[2]
+            false\tbad argument #1: two keys become the object key "caf\u{E9}" (written in two Unicode normalizations)
             two\t1
 
             """, "\(output)")

@@ -122,6 +122,13 @@ struct SafetyTests {
                 """#, args: [id])
             #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
             #expect(out == "1\t3\t6\n", "\(out)")
+            // A plan says why a change that reads the same on screen is one.
+            let (planned, _) = try await bench.run(#"""
+                local q = fetch(cx.args[1])
+                deploy(q.id, build(q, {name = "Caf\u{E9}"}))
+                """#, dryRun: true, args: [id])
+            let text = planned.plannedChanges.map(\.text).joined(separator: "\n")
+            #expect(text.contains("(the same text in another Unicode normalization: its bytes change)"), "\(text)")
         }
     }
 

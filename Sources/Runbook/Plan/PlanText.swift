@@ -51,7 +51,12 @@ public enum PlanText {
             switch (c.old, c.new) {
             case (nil, let new?): lines.append("    " + paint.added("+") + " \(path): \(shown(new))")
             case (let old?, nil): lines.append("    " + paint.removed("-") + " \(path): \(shown(old))")
-            case (let old?, let new?): lines.append("    " + paint.changed("~") + " \(path): \(shown(old)) -> \(shown(new))")
+            case (let old?, let new?):
+                // Text that reads the same on screen but is other bytes (é against e + U+0301):
+                // said, or the reviewer sees a change of nothing.
+                let (was, now) = (shown(old), shown(new))
+                let same = was == now ? " (the same text in another Unicode normalization: its bytes change)" : ""
+                lines.append("    " + paint.changed("~") + " \(path): \(was) -> \(now)\(same)")
             default: break
             }
         }

@@ -9,7 +9,7 @@
 --   limit=N                    at most N queues (default 4)
 --   profile=ID                 reassign each recalibrated queue's members to this routing profile
 -- Example:
---   cxrun run scripts/skill_balance.lua -- channel=chat limit=4 profile=profile-chat
+--   cxrun run scripts/skill_balance.lua -- channel=chat limit=4 profile=profile-3
 local tune = require("cx.tune")
 local pick = require("cx.pick")
 

@@ -90,6 +90,7 @@ function patch(queue_id, changes) end
 function rollback(queue_id, opts) end
 
 --- Sets an agent's routing profile (seed 003's reassignment); audited, dry-run aware, rollback-able.
+--- A profile the tenant does not have is `not_found` before anything is sent.
 ---@param user_id string
 ---@param routing_profile_id string
 ---@return { routing_profile_id: string, previous_routing_profile_id: string?, changed: boolean?, planned: boolean?, latency_ms: number? }

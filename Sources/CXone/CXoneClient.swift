@@ -46,6 +46,11 @@ public final class CXoneClient: Sendable {
         try await pages("/api/v2/routing/skills")
     }
 
+    /// The tenant's routing profiles (`{id, name}` each), the ids a reassignment may name.
+    public func routingProfiles() async throws(APIError) -> Sent<[JSONValue]> {
+        try await pages("/api/v2/routing/profiles")
+    }
+
     public func users(queueID: String? = nil, status: String? = nil) async throws(APIError) -> Sent<[JSONValue]> {
         var query: [String] = []
         if let queueID { query.append("queueId=\(Self.escape(queueID))") }

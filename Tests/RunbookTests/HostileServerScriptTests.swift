@@ -220,6 +220,8 @@ struct HostileServerScriptTests {
             switch (request.method, request.path) {
             case ("PUT", let path) where path.hasSuffix("/status"): HostileServer.http(200, #"{"status":"Unavailable"}"#)
             case ("PUT", _): HostileServer.http(200, #"{"routingProfileId":"rp-old"}"#)
+            case ("GET", let path) where path.hasPrefix("/api/v2/routing/profiles"):
+                HostileServer.http(200, #"{"data":[{"id":"rp-old"},{"id":"rp-new"}],"page":1,"pageSize":25,"totalCount":2,"totalPages":1}"#)
             default: HostileServer.http(200, #"{"id":"u1","firstName":"A","roles":[{"name":"Agent"}],"status":"Unavailable","routingProfileId":"rp-old"}"#)
             }
         })
@@ -237,6 +239,28 @@ struct HostileServerScriptTests {
 
             """, "\(printed)")
         #expect(rows.filter { $0.binding != "agent" }.map(\.errorCode) == ["invalid", "invalid"], "\(rows)")
+    }
+
+    /// A tenant that does not list routing profiles (404) leaves the profile's check to the write;
+    /// one that answers the listing with something else than a page stops the reassignment.
+    @Test func aTenantWithoutAProfileListingStillReassigns() async throws {
+        for (listing, expected) in [(HostileServer.http(404, #"{"message":"no such route"}"#), "true\trp-new\n"),
+                                    (HostileServer.http(200, #"{"id":"u1"}"#), "false\tunavailable\n")] {
+            let server = try HostileServer(respond: HostileServer.withToken { request in
+                switch (request.method, request.path) {
+                case ("PUT", _): HostileServer.http(200, #"{"routingProfileId":"rp-new"}"#)
+                case ("GET", let path) where path.hasPrefix("/api/v2/routing/profiles"): listing
+                default: HostileServer.http(200, #"{"id":"u1","firstName":"A","roles":[{"name":"Agent"}],"status":"Available","routingProfileId":"rp-old"}"#)
+                }
+            })
+            defer { server.stop() }
+            let (result, printed, _, _) = try await Self.run("profiles.lua", """
+                local ok, r = pcall(reassign, "u1", "rp-new")
+                print(ok, ok and r.routing_profile_id or r.code)
+                """, against: server, attempts: 1)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(printed == expected, "\(printed)")
+        }
     }
 
     /// What counts as held: the value sent, a number by value, a list in another order; not a

@@ -172,11 +172,19 @@ struct DirectoryTests {
             let id = try #require(user["id"]?.stringValue)
             let queue = try #require(try await sim.allQueues(token: token).last?["id"]?.stringValue)
             let path = "/api/v2/routing/users/\(id)/routing-profile"
-            let ok = try await sim.send(.PUT, path, token: token, json: ["routingProfileId": "p-9", "status": "available", "queueIds": [.string(queue)]])
+            let ok = try await sim.send(.PUT, path, token: token, json: ["routingProfileId": "profile-6", "status": "available", "queueIds": [.string(queue)]])
             #expect(ok.status == 200, "\(ok.text)")
-            #expect(ok.json["queueIds"] == [.string(queue)] && ok.json["status"] == "Available" && ok.json["routingProfileId"] == "p-9")
+            #expect(ok.json["queueIds"] == [.string(queue)] && ok.json["status"] == "Available" && ok.json["routingProfileId"] == "profile-6")
             let bad = try await sim.send(.PUT, path, token: token, json: ["queueIds": ["no-such-queue"]])
             #expect(bad.status == 400 && bad.json["errors"]?.arrayValue?.first?["path"] == "queueIds[0]")
+            // A profile the tenant does not have is refused, as a real tenant refuses it.
+            let unknown = try await sim.send(.PUT, path, token: token, json: ["routingProfileId": "p-9"])
+            #expect(unknown.status == 400 && unknown.json["errors"]?.arrayValue?.first?["code"] == "not_found", "\(unknown.text)")
+            let profiles = try await sim.send(.GET, "/api/v2/routing/profiles?pageSize=4&page=2", token: token).json
+            #expect(profiles["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["profile-5", "profile-6"] && profiles["totalCount"] == 6,
+                    "\(profiles)")
+            let users = try await sim.send(.GET, "/api/v2/users?pageSize=100", token: token).json["data"]?.arrayValue ?? []
+            #expect(!users.isEmpty && users.allSatisfy { ($0["routingProfileId"]?.stringValue ?? "").hasPrefix("profile-") }, "every agent has one of them")
         }
     }
 

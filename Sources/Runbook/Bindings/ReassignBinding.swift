@@ -20,8 +20,36 @@ struct ReassignBinding {
         }
         let context = self.context
         return try context.audited("reassign", target: id, args: args, effect: .write()) { seq async throws(BindingError) in
-            try await Self.set(id, to: profile, seq: seq, context: context)
+            try await Self.requireProfile(profile, context: context)
+            return try await Self.set(id, to: profile, seq: seq, context: context)
         }
+    }
+
+    /// Refuses a profile the tenant does not have, before anything is sent, in a dry run too: a
+    /// mistyped id was planned as a change, and left for the tenant to refuse at the apply. A
+    /// tenant that does not list its profiles (404) leaves the check to the write.
+    static func requireProfile(_ profile: String, context: RunContext) async throws(BindingError) {
+        var known = context.routingProfiles.withLock { $0 }
+        if known == nil {
+            do {
+                known = .some(try await context.client.routingProfiles().value)
+            } catch where error.kind == .notFound {
+                known = .some(nil)
+            } catch {
+                throw BindingError(error)
+            }
+            context.routingProfiles.withLock { $0 = known }
+        }
+        guard let profiles = known ?? nil else { return }
+        let ids = profiles.compactMap { $0["id"]?.stringValue }
+        guard !ids.contains(where: { $0.utf8.elementsEqual(profile.utf8) }) else { return }
+        let near = NearestName.nearest(to: profile, in: ids).map { "did you mean \($0)? " } ?? ""
+        let listed = profiles.prefix(20).map { p in
+            (p["id"]?.stringValue ?? "?") + (p["name"]?.stringValue.map { " (\($0))" } ?? "")
+        }.joined(separator: ", ")
+        throw BindingError(.not_found, message: "reassign: the tenant has no routing profile \(JSONValue.string(profile).jsonString()); \(near)"
+                           + "its profiles: \(listed)\(profiles.count > 20 ? ", …" : "")",
+                           details: ["routing_profile_id": .string(profile)])
     }
 
     /// Why `profile` cannot be a routing profile id, if it cannot.

@@ -25,6 +25,9 @@ final class RunContext: Sendable {
     private let deploys = Mutex<[String: DeployRecord]>([:])
     /// This run's routing-profile changes per user: the profile before the first, the one set last.
     private let reassigns = Mutex<[String: (previous: JSONValue, set: String)]>([:])
+    /// The tenant's routing profiles (`{id, name}`), read on a run's first `reassign`; `.some(nil)`:
+    /// the tenant does not list them.
+    let routingProfiles = Mutex<[JSONValue]??>(nil)
     /// Dry run: each agent's status as the run planned it.
     private let plannedStatuses = Mutex<[String: JSONValue]>([:])
     private let plans = Mutex<[PlannedChange]>([])

@@ -12,6 +12,7 @@ struct DirectoryEndpoints {
     var routes: [Route] {
         [
             Route(method: .get, pattern: "/api/v2/routing/skills", access: .api(anyOf: Self.skillRead), handler: skills),
+            Route(method: .get, pattern: "/api/v2/routing/profiles", access: .api(anyOf: Self.userRead.union(Self.profileWrite)), handler: profiles),
             Route(method: .get, pattern: "/api/v2/users", access: .api(anyOf: Self.userRead), handler: users),
             Route(method: .get, pattern: "/api/v2/users/{id}", access: .api(anyOf: Self.userRead), handler: user),
             Route(method: .put, pattern: "/api/v2/users/{id}/status", access: .api(anyOf: Self.statusWrite), handler: setStatus),
@@ -28,6 +29,14 @@ struct DirectoryEndpoints {
         } catch {
             throw .internalError("\(error)")
         }
+    }
+
+    /// The routing profiles a reassignment may name (fixed for the tenant).
+    private func profiles(_ request: APIRequest) async throws(APIFailure) -> APIResponse {
+        let (page, size) = try Paging.window(request)
+        let all = DemoData.routingProfiles
+        let items = Array(all.dropFirst(min((page - 1) * size, all.count)).prefix(size))
+        return .encoded(Paging.body(items, page: page, size: size, total: all.count))
     }
 
     /// One page, filtered and paged in SQL: a page of 50,000 agents costs what a page of 300 does.
@@ -166,6 +175,8 @@ struct DirectoryEndpoints {
         let profile = body["routingProfileId"]?.stringValue
         if let raw = body["routingProfileId"], raw != .null, profile?.isEmpty ?? true {
             errors.append(FieldError(path: "routingProfileId", code: "type", message: "routingProfileId must be a non-empty string"))
+        } else if let profile, !DemoData.routingProfiles.contains(where: { $0["id"]?.stringValue == profile }) {
+            errors.append(FieldError(path: "routingProfileId", code: "not_found", message: "routing profile \(JSONValue.string(profile).jsonString()) does not exist"))
         }
         guard errors.isEmpty else { throw .badRequest(errors.map(\.message).joined(separator: "; "), errors: errors) }
         let (newQueues, newStatus) = (queueIDs, status)

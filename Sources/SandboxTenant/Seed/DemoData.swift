@@ -11,6 +11,11 @@ struct DemoData: Sendable {
     static let channels = ["voice", "chat", "email"]
     static let statuses = ["Available", "Busy", "Break", "Training", "Offline"]
     static let pauseReasons = ["IT Issue", "Queue Full", "Skill Gap", "Manager Meeting", "System Maintenance"]
+    /// The tenant's routing profiles: every agent has one of them, and a reassignment names one.
+    static let routingProfiles: [JSONValue] = [
+        ("profile-1", "Voice Tier 1"), ("profile-2", "Voice Tier 2"), ("profile-3", "Chat"), ("profile-4", "Email"),
+        ("profile-5", "Blended"), ("profile-6", "Escalations"),
+    ].map { ["id": .string($0.0), "name": .string($0.1)] }
     private static let topics = [
         "Billing", "Sales", "Support", "Retention", "Claims", "Onboarding", "Technical", "Accounts", "Returns",
         "Shipping", "Loyalty", "Fraud", "Collections", "Renewals",
@@ -104,7 +109,7 @@ struct DemoData: Sendable {
                 "wrapUpSeconds": .int(status == "Busy" && i % 9 == 0 ? 3600 : 0),
                 "skills": .array(userSkills),
                 "queueIds": .array(memberOf.map(JSONValue.string)),
-                "routingProfileId": .string("profile-\(i % 6 + 1)"),
+                "routingProfileId": routingProfiles[i % routingProfiles.count]["id"] ?? .null,
                 "shiftSchedule": ["startHour": .double(shift.startHour), "durationHours": .double(shift.durationHours), "timezone": "UTC"],
             ])
         }

@@ -309,6 +309,26 @@ struct RunbookTestCommandTests {
         #expect(r.stdout.contains("ok    book_test.lua: checks") && r.stdout.contains("2 passed, 1 failed"), "\(r.stdout)")
     }
 
+    /// Two values that differ are shown so that they read differently: `0.1 + 0.2` against 0.3
+    /// read "expected 0.3, got 0.3", NaN "expected -nan, got -nan", and "é" against "e" + U+0301
+    /// "expected "Café", got "Café"".
+    @Test func aFailedEqualityShowsValuesThatReadTheSameApart() async throws {
+        let dir = try scriptFolder(["eq_test.lua": """
+            test("sum", function(t) t.eq(0.1 + 0.2, 0.3) end)
+            test("nan", function(t) t.eq(0/0, 0/0) end)
+            test("text", function(t) t.eq({name = "Caf\u{E9}"}, {name = "Cafe\u{301}"}) end)
+            test("same", function(t) t.eq(300, 300.0) end)
+            """])
+        let r = try await runCLI(["test", "eq_test.lua"], in: dir)
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("eq_test.lua:1: expected 0.3\n           got 0.30000000000000004\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("eq_test.lua:2: expected NaN\n           got NaN\n           (NaN equals nothing, itself included"), "\(r.stdout)")
+        // By bytes: Swift's own search takes "é" and "e" + U+0301 for one character.
+        let line = Array(#"name: expected "Cafe\#u{301}" ("Cafe\u{301}"), got "Caf\#u{E9}" ("Caf\u{E9}")"#.utf8)
+        #expect(Array(r.stdout.utf8).firstRange(of: line) != nil, "\(r.stdout)")
+        #expect(r.stdout.contains("ok    eq_test.lua: same") && r.stdout.contains("1 passed, 3 failed"), "\(r.stdout)")
+    }
+
     @Test func aFailedTestShowsWhatItPrinted() async throws {
         let dir = try scriptFolder(["print_test.lua": """
             print("outside any test")

@@ -17,10 +17,36 @@ _ENV.assert = function(v, ...)
   return assert_(v, ...)
 end
 
+--- A number as it reads back: `0.1 + 0.2` is 0.30000000000000004, not the "0.3" tostring gives
+--- (an assertion that failed read "expected 0.3, got 0.3"); NaN as NaN, not the platform's "-nan".
+---@param v number
+---@return string
+local function show_number(v)
+  if v ~= v then return "NaN" end
+  local s = tostring(v)
+  if math.type(v) == "float" and tonumber(s) ~= v then s = ("%.17g"):format(v) end
+  return s
+end
+
+--- A string with every character past ASCII written as its code point (\u{E9}), or as \xNN where
+--- it is not UTF-8: two strings that read the same ("é" and "e" + U+0301) are told apart.
+---@param s string
+---@return string
+local function codepoints(s)
+  local quoted = ("%q"):format(s)
+  if utf8.len(s) then
+    return (quoted:gsub(utf8.charpattern, function(ch)
+      return #ch > 1 and ("\\u{%X}"):format(utf8.codepoint(ch)) or ch
+    end))
+  end
+  return (quoted:gsub("[\128-\255]", function(b) return ("\\x%02X"):format(b:byte()) end))
+end
+
 --- A readable rendering of a value: tables as sorted Lua constructors.
 local function show(v, depth)
   depth = depth or 0
   if type(v) == "string" then return ("%q"):format(v) end
+  if type(v) == "number" then return show_number(v) end
   if type(v) ~= "table" then return tostring(v) end
   if depth > 4 then return "{...}" end
   local n = #v
@@ -46,6 +72,16 @@ end
 
 local function equal(a, b) return require("cx.diff").equal(a, b) end
 
+--- Renderings of two values that differ, told apart where they could read the same: strings past
+--- ASCII also by code point (`"Café" ("Caf\u{E9}")` against `"Café" ("Cafe\u{301}")`).
+local function pair(expected, actual)
+  local e, a = show(expected), show(actual)
+  if type(expected) == "string" and type(actual) == "string" and (expected .. actual):find("[\128-\255]") then
+    e, a = ("%s (%s)"):format(e, codepoints(expected)), ("%s (%s)"):format(a, codepoints(actual))
+  end
+  return e, a
+end
+
 --- The paths where two values differ, as lines `path: expected X, got Y` (at most 20).
 local function diff(actual, expected, path, out)
   if #out >= 20 or equal(actual, expected) then return out end
@@ -59,7 +95,7 @@ local function diff(actual, expected, path, out)
       diff(actual[k], expected[k], path .. step, out)
     end
   else
-    out[#out + 1] = ("  %s: expected %s, got %s"):format(path == "" and "(value)" or path, show(expected), show(actual))
+    out[#out + 1] = ("  %s: expected %s, got %s"):format(path == "" and "(value)" or path, pair(expected, actual))
   end
   return out
 end
@@ -182,7 +218,10 @@ local function make_t(sim)
   function t.eq(actual, expected, what)
     checks = checks + 1
     if not equal(actual, expected) then
-      local text = ("%sexpected %s\n     got %s"):format(what and (what .. ": ") or "", show(expected), show(actual))
+      local text = ("%sexpected %s\n     got %s"):format(what and (what .. ": ") or "", pair(expected, actual))
+      if expected ~= expected and actual ~= actual then
+        text = text .. "\n     (NaN equals nothing, itself included: check for it with v ~= v)"
+      end
       if type(actual) == "table" and type(expected) == "table" then
         text = text .. "\ndiff:\n" .. table.concat(diff(actual, expected, "", {}), "\n")
       end

@@ -4,6 +4,19 @@
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
 
+--- A value as a message shows it: a number as it reads back (`300.00000000000006`, where tostring
+--- gives "300.0" and a message read "must be a whole number, got 300.0"), NaN as `NaN` (not the
+--- platform's "-nan"); anything else as tostring.
+---@param v any
+---@return string
+function M.shown(v)
+  if type(v) ~= "number" then return tostring(v) end
+  if v ~= v then return "NaN" end
+  local s = tostring(v)
+  if math.type(v) == "float" and tonumber(s) ~= v then s = ("%.17g"):format(v) end
+  return s
+end
+
 --- A checker for the functions of `module` (`"cx.capacity"`): `check(fn, name, v, lo, hi, opts)`
 --- raises at the caller of `fn` unless `v` is a finite number in [lo, hi] (nil: that side open;
 --- `opts.above` makes lo exclusive, `opts.whole` wants an integer value, `opts.optional` lets nil
@@ -18,13 +31,13 @@ function M.number(module)
     if type(v) ~= "number" then
       problem = ("must be a number, got %s"):format(v == nil and "nil" or type(v))
     elseif v ~= v or v == math.huge or v == -math.huge then
-      problem = ("must be a finite number, got %s"):format(tostring(v))
+      problem = ("must be a finite number, got %s"):format(M.shown(v))
     elseif lo and (v < lo or (opts.above and v == lo)) then
-      problem = ("must be %s %s, got %s"):format(opts.above and ">" or ">=", tostring(lo), tostring(v))
+      problem = ("must be %s %s, got %s"):format(opts.above and ">" or ">=", M.shown(lo), M.shown(v))
     elseif hi and v > hi then
-      problem = ("must be <= %s, got %s"):format(tostring(hi), tostring(v))
+      problem = ("must be <= %s, got %s"):format(M.shown(hi), M.shown(v))
     elseif opts.whole and v ~= math.floor(v) then
-      problem = ("must be a whole number, got %s"):format(tostring(v))
+      problem = ("must be a whole number, got %s"):format(M.shown(v))
     end
     -- Level 3: past this checker and the stdlib function, at the script's call.
     if problem then error(("%s.%s: %s %s"):format(module, fn, name, problem), 3) end

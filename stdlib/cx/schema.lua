@@ -4,6 +4,7 @@
 --- model stay allowed when the payload keeps them as fetched.
 --- Plain Lua 5.4: runs in the sandbox and under the stock interpreter.
 local M = {}
+local shown = require("cx.check").shown
 local nearest = require("cx.names").nearest
 
 --- Field kinds: "string", "integer", "seconds" (an integer of seconds), "boolean", a table of
@@ -69,12 +70,12 @@ local function leaf_problem(kind, v, t, path)
     -- JSON has no NaN or infinity (and tostring prints NaN as "-nan" on some platforms).
     return ("%s must be a finite number, got %s"):format(path, v ~= v and "NaN" or (v > 0 and "infinity" or "-infinity"))
   elseif v ~= math.floor(v) then
-    return ("%s must be a whole number, got %s"):format(path, tostring(v))
+    return ("%s must be a whole number, got %s"):format(path, shown(v))
   elseif kind == "seconds" and v >= 10000 and v % 1000 == 0 then
     -- Advice: a whole number the tenant takes; it is likely not what was meant.
     -- %s, not %d: a float with no integer form (1e300) must be reported, not raise.
-    return ("%s = %s looks like milliseconds (%s s); times in the queue document are seconds"):format(path, tostring(v),
-      tostring(v // 1000)), true
+    return ("%s = %s looks like milliseconds (%s s); times in the queue document are seconds"):format(path, shown(v),
+      shown(v // 1000)), true
   end
   return nil
 end

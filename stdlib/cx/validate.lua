@@ -52,8 +52,8 @@ end
 local function range(problem, path, v, lo, hi)
   if within(v, lo, hi) then return end
   -- Worded as the schema words it, so a payload checked by both shows the mistake once.
-  if not is_int(v) then return problem(path, "%s must be a whole number, got %s", path, tostring(v)) end
-  problem(path, "%s must be between %d and %d, got %s", path, lo, hi, tostring(v))
+  if not is_int(v) then return problem(path, "%s must be a whole number, got %s", path, check.shown(v)) end
+  problem(path, "%s must be between %d and %d, got %s", path, lo, hi, check.shown(v))
 end
 
 M.rules = {}

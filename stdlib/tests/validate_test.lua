@@ -202,6 +202,18 @@ function T.a_float_with_no_integer_form_is_reported_not_raised()
   A.eq(problems[1].message, "priority level 1e+300 is beyond the tenant's licence (at most 10)")
 end
 
+--- A number just off a whole one read as whole: "must be a whole number, got 300.0" (tostring
+--- gives 14 digits). It is shown as it reads back, by every rule set that names it.
+function T.a_number_just_off_a_whole_one_is_shown_as_it_is()
+  local _, problems = v.run(queue { maxWaitTime = 300.00000000000006 })
+  A.eq(problems[1].message, "maxWaitTime must be a whole number, got 300.00000000000006")
+  _, problems = v.run(queue { maxWaiters = 99.99999999999999 }, { rules = { "license" } })
+  A.eq(problems[1].message, "maxWaiters must be a whole number, got 99.999999999999986")
+  local check = require("cx.check")
+  A.eq({ check.shown(0.1 + 0.2), check.shown(0 / 0), check.shown(300.0), check.shown(7), check.shown("x") },
+    { "0.30000000000000004", "NaN", "300.0", "7", "x" })
+end
+
 --- A number that is not whole was named by the schema and again by each range rule: a reviewer
 --- read one mistake as two.
 function T.a_mistake_found_by_two_rule_sets_is_reported_once()

@@ -17,17 +17,6 @@ _ENV.assert = function(v, ...)
   return assert_(v, ...)
 end
 
---- A number as it reads back: `0.1 + 0.2` is 0.30000000000000004, not the "0.3" tostring gives
---- (an assertion that failed read "expected 0.3, got 0.3"); NaN as NaN, not the platform's "-nan".
----@param v number
----@return string
-local function show_number(v)
-  if v ~= v then return "NaN" end
-  local s = tostring(v)
-  if math.type(v) == "float" and tonumber(s) ~= v then s = ("%.17g"):format(v) end
-  return s
-end
-
 --- A string with every character past ASCII written as its code point (\u{E9}), or as \xNN where
 --- it is not UTF-8: two strings that read the same ("é" and "e" + U+0301) are told apart.
 ---@param s string
@@ -46,7 +35,7 @@ end
 local function show(v, depth)
   depth = depth or 0
   if type(v) == "string" then return ("%q"):format(v) end
-  if type(v) == "number" then return show_number(v) end
+  if type(v) == "number" then return require("cx.check").shown(v) end
   if type(v) ~= "table" then return tostring(v) end
   if depth > 4 then return "{...}" end
   local n = #v

@@ -52,14 +52,21 @@ end
 ---@return string? message
 function M.status_request_problem(req, limits)
   local reasons = (limits and limits.pause_reasons) or M.DEFAULT_LIMITS.pause_reasons
+  -- A slip ('break', 'Avialable') is named with what it most likely means.
+  local function meant(v, known)
+    local near = type(v) == "string" and require("cx.names").nearest(v, known)
+    return near and (" (did you mean %s?)"):format(near) or ""
+  end
   if not M.set(M.STATUSES)[req.status] then
-    return "status", ("status must be one of %s, got '%s'"):format(table.concat(M.STATUSES, ", "), tostring(req.status))
+    return "status", ("status must be one of %s, got '%s'%s"):format(table.concat(M.STATUSES, ", "), tostring(req.status),
+      meant(req.status, M.STATUSES))
   end
   if req.status == "Break" and req.pause_reason == nil then
     return "pause_reason", ("Break needs a pause_reason (one of %s)"):format(table.concat(reasons, ", "))
   end
   if req.pause_reason ~= nil and not M.set(reasons)[req.pause_reason] then
-    return "pause_reason", ("pause_reason must be one of %s, got '%s'"):format(table.concat(reasons, ", "), tostring(req.pause_reason))
+    return "pause_reason", ("pause_reason must be one of %s, got '%s'%s"):format(table.concat(reasons, ", "), tostring(req.pause_reason),
+      meant(req.pause_reason, reasons))
   end
   return nil
 end

@@ -214,6 +214,17 @@ function T.a_number_just_off_a_whole_one_is_shown_as_it_is()
     { "0.30000000000000004", "NaN", "300.0", "7", "x" })
 end
 
+--- A status or pause reason off by case or a letter names what it most likely means.
+function T.a_status_slip_names_what_it_likely_means()
+  local rules = require("cx.rules")
+  A.eq(select(2, rules.status_request_problem({ status = "break" })),
+    "status must be one of Available, Busy, Break, Training, Offline, got 'break' (did you mean Break?)")
+  A.eq(select(2, rules.status_request_problem({ status = "Break", pause_reason = "IT Issue " })),
+    "pause_reason must be one of IT Issue, Queue Full, Skill Gap, Manager Meeting, System Maintenance, got 'IT Issue ' (did you mean IT Issue?)")
+  A.eq(select(2, rules.status_request_problem({ status = "Napping" })),
+    "status must be one of Available, Busy, Break, Training, Offline, got 'Napping'")
+end
+
 --- A number that is not whole was named by the schema and again by each range rule: a reviewer
 --- read one mistake as two.
 function T.a_mistake_found_by_two_rule_sets_is_reported_once()

@@ -234,6 +234,46 @@ struct AuditBackendTests {
         #expect(taken == 1)
     }
 
+    /// A batch is one statement on PostgreSQL, where no part sees another's rows: an outcome of a
+    /// row the same batch inserts, or two outcomes of one row, leave what running them in turn
+    /// leaves (the row with its outcome; the last outcome), on both backends.
+    @Test(arguments: Backend.allCases)
+    func aBatchLeavesWhatItsStatementsInTurnLeave(_ backend: Backend) async throws {
+        let store = try AuditStore(path: try await backend.location())
+        try store.insert(run: Self.run("r1"))
+        var pending = Self.call("r1", 1, status: .pending)
+        (pending.result, pending.httpStatus, pending.latencyMs) = (nil, nil, nil)
+        try store.insert(calls: [Self.call("r1", 9)])
+        var first = Self.call("r1", 9, status: .error)
+        (first.errorCode, first.httpStatus) = ("conflict", 409)
+        var last = Self.call("r1", 9)
+        last.attempts = 5
+        var done = Self.call("r1", 1)
+        done.result = ["version": 7]
+        let image = SnapshotRecord(runID: "r1", seq: 1, queueID: "q1", kind: .pre, version: 6, document: ["id": "q1", "version": 6])
+        try store.commit(inserting: [pending, Self.call("r1", 2)], updating: [first, done, last], snapshots: [image])
+        #expect(try store.calls(run: "r1") == [done, Self.call("r1", 2), last])
+        #expect(try store.snapshots(run: "r1") == [image])
+        // Refused as a whole: a row whose seq is taken.
+        #expect(throws: (any Error).self) { try store.commit(inserting: [Self.call("r1", 3), Self.call("r1", 2)], updating: [], snapshots: []) }
+        #expect(try store.calls(run: "r1").count == 3)
+        // Past one statement's parameters, the batch goes as statements in a transaction.
+        let many = (100..<2_700).map { Self.call("r1", $0) }
+        #expect(many.count * 12 > PostgresAuditDatabase.maxParameters)
+        try store.commit(inserting: many, updating: [], snapshots: [])
+        #expect(try store.calls(run: "r1").count == 3 + many.count)
+    }
+
+    @Test func aBatchIsOneStatementWhoseLastPartFailsWhenTheLockWasNotTaken() {
+        let one = PostgresAuditDatabase.combined([("INSERT INTO t VALUES (?)", [.int(1)]), ("UPDATE t SET a = ?", [.int(2)])],
+                                                 onlyIf: ("INSERT INTO l VALUES (?) RETURNING x", [.int(0)]))
+        #expect(one?.sql == "WITH first AS (INSERT INTO l VALUES (?) RETURNING x), w0 AS (INSERT INTO t VALUES (?)), w1 AS (UPDATE t SET a = ?) "
+                + "SELECT 1 / (SELECT count(*) FROM first)")
+        #expect(one?.arguments == [.int(0), .int(1), .int(2)])
+        let huge = Array(repeating: SQLValue.int(1), count: PostgresAuditDatabase.maxParameters + 1)
+        #expect(PostgresAuditDatabase.combined([("X", huge), ("Y", [])], onlyIf: nil) == nil)
+    }
+
     /// A run's first write to a target commits its lease with the pending row; while another
     /// run holds the lease, nothing of it is written (a write waiting has no pending row).
     @Test(arguments: Backend.allCases)

@@ -90,7 +90,11 @@ public final class AuditStore: Sendable {
                            onlyIf: (Self.takeLease, Self.takeArguments(lease, now: now)))
     }
 
+    /// The batch's statements, no two touching one row (PostgreSQL runs a batch as one statement,
+    /// where no part sees another's rows): an outcome of a row the batch inserts is folded into
+    /// that row, and of a row given twice the last counts — what running them in turn leaves.
     private func statements(inserting calls: [CallRecord], updating outcomes: [CallRecord], snapshots: [SnapshotRecord]) -> [SQLStatement] {
+        let (calls, outcomes) = Self.disjoint(calls, outcomes)
         var statements: [SQLStatement] = []
         let perStatement = max(1, database.rowsPerStatement)
         for start in stride(from: 0, to: calls.count, by: perStatement) {
@@ -130,6 +134,30 @@ public final class AuditStore: Sendable {
         let tuple = "(" + Array(repeating: "?", count: 12).joined(separator: ", ") + ")"
         return "INSERT INTO calls (run_id, seq, binding, target, args, result, status, error_code, http_status, attempts, started_at, latency_ms) VALUES "
             + Array(repeating: tuple, count: rows).joined(separator: ", ")
+    }
+
+    /// `calls` with the outcomes of their own rows applied, and the other outcomes, one a row.
+    static func disjoint(_ calls: [CallRecord], _ outcomes: [CallRecord]) -> (calls: [CallRecord], outcomes: [CallRecord]) {
+        guard !outcomes.isEmpty else { return (calls, outcomes) }
+        struct Row: Hashable { let run: String, seq: Int }
+        var inserted: [Row: Int] = [:]
+        for (i, c) in calls.enumerated() { inserted[Row(run: c.runID, seq: c.seq)] = i }
+        var calls = calls
+        var updated: [Row: Int] = [:]
+        var rest: [CallRecord] = []
+        for o in outcomes {
+            let row = Row(run: o.runID, seq: o.seq)
+            if let i = inserted[row] {
+                (calls[i].result, calls[i].status, calls[i].errorCode) = (o.result, o.status, o.errorCode)
+                (calls[i].httpStatus, calls[i].attempts, calls[i].latencyMs) = (o.httpStatus, o.attempts, o.latencyMs)
+            } else if let i = updated[row] {
+                rest[i] = o
+            } else {
+                updated[row] = rest.count
+                rest.append(o)
+            }
+        }
+        return (calls, rest)
     }
 
     /// Completes a call (a pending write's outcome), optionally replacing its snapshots.

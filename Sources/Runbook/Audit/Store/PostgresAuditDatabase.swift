@@ -88,24 +88,64 @@ final class PostgresAuditDatabase: AuditDatabase {
         try withConnection { try Session(connection: $0).query(sql, arguments) }
     }
 
-    /// All the statements (in a transaction when more than one) are handed to the connection at
-    /// once and only then waited for: the event loop sends each as the last completes, without a
-    /// wake-up of this thread in between. A failed statement aborts the transaction, and the
-    /// server answers its COMMIT by rolling back: nothing of it is kept.
+    /// One statement (`combined`); past its parameters, all the statements in a transaction,
+    /// handed to the connection at once and only then waited for: the event loop sends each as
+    /// the last completes, without a wake-up of this thread in between. A failed statement aborts
+    /// the transaction, and the server answers its COMMIT by rolling back: nothing of it is kept.
     func write(_ statements: [SQLStatement]) throws {
         guard !statements.isEmpty else { return }
         try withConnection { connection in
-            try Session(connection: connection).sendAll(statements.count == 1 ? statements : [("BEGIN", [])] + statements + [("COMMIT", [])])
+            let session = Session(connection: connection)
+            if statements.count > 1, let one = Self.combined(statements, onlyIf: nil) { return try session.execute(one.sql, one.arguments) }
+            try session.sendAll(statements.count == 1 ? statements : [("BEGIN", [])] + statements + [("COMMIT", [])])
         }
     }
 
-    /// The run's thread waits twice, not once per statement: BEGIN and `first` are handed to the
-    /// connection together and `first`'s answer awaited; then the statements and COMMIT together
-    /// (or a ROLLBACK). The event loop sends each as the last completes. One by one, a lock taken
-    /// with a write's pending row woke the run's thread six times.
+    /// The statements as one: each a data-modifying WITH query, so the batch is one round trip to
+    /// the server (postgres-nio sends a statement only once the one before has answered: a
+    /// write's commit was six round trips) and atomic on its own, no BEGIN or COMMIT. With
+    /// `first`, the statement ends dividing by the rows `first` returned: none (a run lock
+    /// another run holds) fails it with SQLSTATE 22012 and nothing of it is kept — plain SQL
+    /// has no other way to abort a statement on a condition. Nil where the batch's parameters
+    /// are too many for one statement. The store hands over batches whose statements touch no
+    /// row twice (`AuditStore.disjoint`): no part of one statement sees another's rows.
+    static func combined(_ statements: [SQLStatement], onlyIf first: SQLStatement?) -> SQLStatement? {
+        let parameters = statements.reduce(first?.arguments.count ?? 0) { $0 + $1.arguments.count }
+        guard parameters <= maxParameters else { return nil }
+        var parts: [String] = []
+        var arguments: [SQLValue] = []
+        arguments.reserveCapacity(parameters)
+        if let first {
+            parts.append("first AS (\(first.sql))")
+            arguments += first.arguments
+        }
+        for (i, statement) in statements.enumerated() {
+            parts.append("w\(i) AS (\(statement.sql))")
+            arguments += statement.arguments
+        }
+        return ("WITH " + parts.joined(separator: ", ") + (first == nil ? " SELECT 1" : " SELECT 1 / (SELECT count(*) FROM first)"), arguments)
+    }
+
+    /// Below PostgreSQL's limit of 65,535 parameters a statement, with room to spare.
+    static let maxParameters = 30_000
+
+    /// Whether `error` is the division that `combined` makes fail when `first` returned no row.
+    static func refusedFirst(_ error: any Error) -> Bool {
+        // postgres-nio's future API reports a server's error as PostgresError, its newer one as PSQLError.
+        if case .server(let message)? = error as? PostgresError { return message.fields[.sqlState] == "22012" }
+        return (error as? PSQLError)?.serverInfo?[.sqlState] == "22012"
+    }
+
+    /// One statement (`combined`): one round trip. Past its parameters, a transaction where the
+    /// run's thread waits twice: BEGIN and `first` handed to the connection together and `first`'s
+    /// answer awaited; then the statements and COMMIT together (or a ROLLBACK).
     func write(_ statements: [SQLStatement], onlyIf first: SQLStatement) throws -> Bool {
         try withConnection { connection in
             let session = Session(connection: connection)
+            if let one = Self.combined(statements, onlyIf: first) {
+                do { try session.execute(one.sql, one.arguments) } catch where Self.refusedFirst(error) { return false }
+                return true
+            }
             let begun = session.send("BEGIN", []), taken = session.send(first.sql, first.arguments)
             var failure: (any Error)?
             do { _ = try begun.blockingResult() } catch { failure = error }

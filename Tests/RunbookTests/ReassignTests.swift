@@ -98,6 +98,10 @@ struct ReassignTests {
             #expect(action.kind == .profile && action.target == user && plan.actions.count == 1)
             #expect(PlanText.render(plan.actions, color: false).contains("~ routingProfileId: \"\(before)\" -> \"\(to)\""))
             #expect(PlanText.render(plan.actions, color: false).contains("1 routing profile"))
+            let names = ["profile-1": "Voice Tier 1", "profile-2": "Voice Tier 2", "profile-3": "Chat", "profile-4": "Email", "profile-5": "Blended",
+                         "profile-6": "Escalations"]
+            #expect(PlanText.render(plan.actions, color: false).contains("# routing profile \(names[before] ?? "?") -> \(names[to] ?? "?")"),
+                    "the names a reviewer knows them by: \(PlanText.render(plan.actions, color: false))")
             let report = try await PlanApplyTests.apply(bench, file)
             #expect(report.lines.map(\.state) == [.applied], "\(report.lines.map(\.message))")
             #expect(try await Self.profile(bench, user) == .string(to))

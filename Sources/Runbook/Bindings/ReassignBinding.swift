@@ -79,7 +79,15 @@ struct ReassignBinding {
                                + "not \(expected)); left as it is (use force to restore anyway)")
         }
         if context.dryRun {
-            context.plan(PlannedChange(profile: id, title: AgentStatusBinding.name(user), against: previous, to: profile, note: note))
+            // The profiles' names beside their ids, where the run read them: what a reviewer knows them by.
+            let read: [JSONValue] = context.routingProfiles.withLock { $0 ?? nil } ?? []
+            let names = Dictionary(read.compactMap { p in
+                p["id"]?.stringValue.flatMap { id in p["name"]?.stringValue.map { (id, $0) } }
+            }, uniquingKeysWith: { first, _ in first })
+            let named = names[profile].map { "routing profile \(previous.stringValue.flatMap { names[$0] } ?? previous.jsonString()) -> \($0)" }
+            let shown = [note, named].compactMap { $0 }.joined(separator: "; ")
+            context.plan(PlannedChange(profile: id, title: AgentStatusBinding.name(user), against: previous, to: profile,
+                                       note: shown.isEmpty ? nil : shown))
             context.record(reassign: id, previous: previous, to: profile)
             let result: JSONValue = ["planned": true, "routing_profile_id": .string(profile), "previous_routing_profile_id": previous]
             return .init(values: [result], result: result, status: .planned)

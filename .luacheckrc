@@ -5,7 +5,7 @@ max_line_length = 150
 -- The host's globals (DESIGN.md §5): bindings, cx and log.
 local host_globals = {
   "cx", "log", "fetch", "build", "validate", "deploy", "patch", "rollback", "reassign", "agent_status", "webhook",
-  "queues", "skills", "agents", "agent", "analytics", "unpack",
+  "queues", "skills", "routing_profiles", "agents", "agent", "analytics", "unpack",
 }
 
 files["scripts/"] = { read_globals = host_globals }

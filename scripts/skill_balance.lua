@@ -20,6 +20,23 @@ local args = require("cx.params").read(cx.args, {
 })
 local limit = args.limit
 
+-- A profile the tenant does not have stops the run here, before any change: every reassignment
+-- would fail after the skills were written. A tenant that does not list its profiles leaves the
+-- check to each reassignment.
+if args.profile then
+  local listed, profiles = pcall(routing_profiles)
+  if listed then
+    local ids = {}
+    for _, p in ipairs(profiles) do
+      if p.id == args.profile then ids = nil break end
+      ids[#ids + 1] = p.id .. (p.name and (" (" .. p.name .. ")") or "")
+    end
+    if ids then error(("profile=%s: the tenant has no such routing profile; its profiles: %s"):format(args.profile, table.concat(ids, ", ")), 0) end
+  elseif type(profiles) ~= "table" or profiles.code ~= "not_found" then
+    error(profiles, 0)
+  end
+end
+
 --- The skill levels a queue's members hold, averaged and rounded (1–5); the queue's own level
 --- where no member holds a skill.
 ---@param q cx.Queue

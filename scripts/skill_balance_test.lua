@@ -64,13 +64,15 @@ test("a failing WFM receiver is reported, the run still ends", function(t)
   t.eq(t.count(r, "webhook", "error"), 1)
 end)
 
-test("members not moved to the profile asked for fail the run, after the report", function(t)
-  -- A profile id over 200 characters: every reassign is refused before anything is sent.
-  local r = t.run("skill_balance.lua", { limit = "1", profile = string.rep("p", 201) })
-  t.truthy(not r.ok, r.stdout)
-  t.eq(t.count(r, "patch", "ok"), 1)
-  t.eq(t.count(r, "reassign", "ok"), 0)
-  t.truthy(t.count(r, "reassign", "error") > 0, r.stdout)
-  t.matches(r.error, "1 of 1 queues were not changed as asked: .*%(partial: %d+ of %d+ agents not reassigned%)")
-  t.eq(#t.sim.deliveries(), 1)
+test("a profile the tenant does not have stops the run before any change", function(t)
+  -- It used to patch every queue's skills, then fail each reassignment: a run left half done.
+  for _, profile in ipairs({ "profile-chat", string.rep("p", 201) }) do
+    local r = t.run("skill_balance.lua", { limit = "2", profile = profile })
+    t.truthy(not r.ok, r.stdout)
+    t.matches(r.error, "the tenant has no such routing profile; its profiles: profile%-1 %(Voice Tier 1%)")
+    t.eq(#t.sim.written(), 0)
+    t.eq(t.count(r, "patch"), 0)
+    t.eq(t.count(r, "reassign"), 0)
+    t.eq(#t.sim.deliveries(), 0)
+  end
 end)

@@ -116,6 +116,11 @@ function queues(filter) end
 ---@return table[]
 function skills() end
 
+--- The tenant's routing profiles, the ids `reassign` takes: check an argument against them before
+--- changing anything. Raises `not_found` when the tenant does not list them.
+---@return { id: string, name: string? }[]
+function routing_profiles() end
+
 --- `status` is one of cx.rules.STATUSES (any case), else the call fails.
 ---@param filter { queue: string?, status: "Available"|"Busy"|"Break"|"Training"|"Offline"|string? }?
 ---@return cx.Agent[]
@@ -142,6 +147,7 @@ cx = {}
 cx.fetch, cx.build, cx.validate, cx.deploy, cx.patch, cx.rollback = fetch, build, validate, deploy, patch, rollback
 cx.agent_status, cx.webhook, cx.reassign = agent_status, webhook, reassign
 cx.queues, cx.skills, cx.agents, cx.agent, cx.analytics = queues, skills, agents, agent, analytics
+cx.routing_profiles = routing_profiles
 
 ---@param t table?
 ---@return table                   t, marked as a JSON array (even when empty)

@@ -84,6 +84,26 @@ struct ReassignTests {
         }
     }
 
+    /// `routing_profiles()` reads them (audited), and a reassignment after it does not read them again.
+    @Test func routingProfilesListsTheIdsReassignTakes() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (user, before) = try await Self.someAgent(bench)
+            let (to, _) = Self.others(than: before)
+            let (result, output) = try await bench.run("""
+                local profiles = routing_profiles()
+                print(#profiles, profiles[6].id, profiles[6].name, cx.routing_profiles == routing_profiles)
+                print(reassign("\(user)", "\(to)").changed)
+                """)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            #expect(output == "6\tprofile-6\tEscalations\ttrue\ntrue\n", "\(output)")
+            let listings = try await bench.requests().filter { $0["path"]?.stringValue?.hasPrefix("/api/v2/routing/profiles") == true }
+            #expect(listings.count == 1)
+            let rows = try bench.audit.calls(run: result.summary.runID).map(\.binding)
+            #expect(rows == ["routing_profiles", "reassign"], "\(rows)")
+        }
+    }
+
     @Test func aDryRunPlansItAndAPlanFileAppliesIt() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

@@ -8,7 +8,7 @@ struct ReadBindings {
     let context: RunContext
 
     var all: [(String, LuaFunction)] {
-        [("queues", queues), ("skills", skills), ("agents", agents), ("agent", agent), ("analytics", analytics)]
+        [("queues", queues), ("skills", skills), ("routing_profiles", routingProfiles), ("agents", agents), ("agent", agent), ("analytics", analytics)]
     }
 
     /// `queues({channel=, name=, ids={...}})`: every queue, filtered.
@@ -47,6 +47,18 @@ struct ReadBindings {
         return try context.audited("skills", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
             let sent = try await api { () async throws(APIError) in try await context.client.skills() }
             context.remember(skills: sent.value)
+            return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
+        }
+    }
+
+    /// `routing_profiles()`: the tenant's routing profiles (`{id, name}`), the ids `reassign` takes:
+    /// a runbook checks its argument against them before it changes anything. `not_found` from a
+    /// tenant that does not list them.
+    private func routingProfiles(_ call: LuaCall) throws(ScriptError) -> LuaReply {
+        let context = self.context
+        return try context.audited("routing_profiles", target: nil, args: [:], effect: .read) { _ async throws(BindingError) in
+            let sent = try await api { () async throws(APIError) in try await context.client.routingProfiles() }
+            context.routingProfiles.withLock { $0 = .some(sent.value) }
             return .init(values: [.array(sent.value)], result: ["count": .int(Int64(sent.value.count))], httpStatus: sent.status, attempts: sent.attempts)
         }
     }

@@ -38,7 +38,7 @@ public enum RunbookChecker {
     /// test compares it with a live run's `_G`.
     public static let sandboxGlobals = luaGlobals.union([
         "cx", "log", "fetch", "build", "validate", "deploy", "patch", "rollback", "reassign", "agent_status", "webhook",
-        "queues", "skills", "agents", "agent", "analytics",
+        "queues", "skills", "routing_profiles", "agents", "agent", "analytics",
     ])
 
     /// The globals of a runbook test file (`*_test.lua`): Lua's, `cx`, `log` and `test`. The

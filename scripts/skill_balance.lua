@@ -26,12 +26,17 @@ local limit = args.limit
 if args.profile then
   local listed, profiles = pcall(routing_profiles)
   if listed then
-    local ids = {}
+    local ids, shown = {}, {}
     for _, p in ipairs(profiles) do
       if p.id == args.profile then ids = nil break end
-      ids[#ids + 1] = p.id .. (p.name and (" (" .. p.name .. ")") or "")
+      ids[#ids + 1] = p.id
+      shown[#shown + 1] = p.id .. (p.name and (" (" .. p.name .. ")") or "")
     end
-    if ids then error(("profile=%s: the tenant has no such routing profile; its profiles: %s"):format(args.profile, table.concat(ids, ", ")), 0) end
+    if ids then
+      local near = require("cx.names").nearest(args.profile, ids)
+      error(("profile=%s: the tenant has no such routing profile;%s its profiles: %s"):format(args.profile,
+        near and (" did you mean %s?"):format(near) or "", table.concat(shown, ", ")), 0)
+    end
   elseif type(profiles) ~= "table" or profiles.code ~= "not_found" then
     error(profiles, 0)
   end

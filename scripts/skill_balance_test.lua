@@ -69,10 +69,11 @@ test("a profile the tenant does not have stops the run before any change", funct
   for _, profile in ipairs({ "profile-chat", string.rep("p", 201) }) do
     local r = t.run("skill_balance.lua", { limit = "2", profile = profile })
     t.truthy(not r.ok, r.stdout)
-    t.matches(r.error, "the tenant has no such routing profile; its profiles: profile%-1 %(Voice Tier 1%)")
+    t.matches(r.error, "the tenant has no such routing profile;.* its profiles: profile%-1 %(Voice Tier 1%)")
     t.eq(#t.sim.written(), 0)
     t.eq(t.count(r, "patch"), 0)
     t.eq(t.count(r, "reassign"), 0)
     t.eq(#t.sim.deliveries(), 0)
   end
+  t.matches(t.run("skill_balance.lua", { profile = "profile-7" }).error, "did you mean profile%-1%?")
 end)

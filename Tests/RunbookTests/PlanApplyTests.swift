@@ -87,6 +87,37 @@ struct PlanApplyTests {
         }
     }
 
+    /// A changed list of items with ids reads item by item under its one line: a reviewer
+    /// compared the two whole lists, ids and all, to find the one level that changed.
+    @Test func aChangedListOfItemsWithIdsReadsItemByItem() async throws {
+        let bench = try await Bench.start()
+        try await stopping(bench) {
+            let (result, _) = try await bench.run(#"""
+                local q
+                for _, s in ipairs(queues()) do if #s.skills >= 2 then q = fetch(s.id) break end end
+                local skills = {}
+                for i, s in ipairs(q.skills) do skills[#q.skills - i + 1] = {id = s.id, level = s.level} end
+                skills[1].level = skills[1].level % 5 + 1  -- the last of the fetched order, moved first
+                table.remove(skills, #skills)              -- the first dropped
+                deploy(q.id, build(q, {skills = skills}))
+                """#, dryRun: true)
+            #expect(result.outcome.status == .succeeded, "\(result.outcome.failureText)")
+            let text = result.plannedChanges.map(\.text).joined(separator: "\n")
+            let lines = text.split(separator: "\n").map(String.init)
+            let items = lines.filter { $0.hasPrefix("        ") }
+            #expect(items.count == 2, "\(text)")
+            #expect(items.contains { $0.hasPrefix("        ~ [id ") && $0.contains("] level: ") }, "\(text)")
+            #expect(items.contains { $0.hasPrefix("        - [id ") && $0.contains("\"level\":") }, "\(text)")
+        }
+        let same: JSONValue = [["id": "a", "level": 1], ["id": "b", "level": 2]]
+        #expect(PlanText.itemLines(same, [["id": "b", "level": 2], ["id": "a", "level": 1]], shown: { $0.jsonString() })
+                == ["        (the same items in another order)"])
+        #expect(PlanText.itemLines([["skill": "s1", "required": true]], [["skill": "s1", "required": false], ["skill": "s2"]], shown: { $0.jsonString() })
+                == ["        ~ [skill s1] required: true -> false", #"        + [skill s2] {"skill":"s2"}"#])
+        #expect(PlanText.itemLines([1, 2], [2], shown: { $0.jsonString() }) == nil, "a list of plain values says it all in one line")
+        #expect(PlanText.itemLines([["id": "a"], ["id": "a"]], [["id": "a"]], shown: { $0.jsonString() }) == nil, "ids given twice: no item key")
+    }
+
     @Test func applyChangesExactlyThePlannedFieldsWhateverTheScriptDoesSince() async throws {
         let bench = try await Bench.start()
         try await stopping(bench) {

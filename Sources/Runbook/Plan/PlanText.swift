@@ -57,6 +57,7 @@ public enum PlanText {
                 let (was, now) = (shown(old), shown(new))
                 let same = was == now ? " (the same text in another Unicode normalization: its bytes change)" : ""
                 lines.append("    " + paint.changed("~") + " \(path): \(was) -> \(now)\(same)")
+                lines += itemLines(old, new, shown: shown) ?? []
             default: break
             }
         }

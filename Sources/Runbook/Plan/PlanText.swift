@@ -57,7 +57,7 @@ public enum PlanText {
                 let (was, now) = (shown(old), shown(new))
                 let same = was == now ? " (the same text in another Unicode normalization: its bytes change)" : ""
                 lines.append("    " + paint.changed("~") + " \(path): \(was) -> \(now)\(same)")
-                lines += itemLines(old, new, shown: shown) ?? []
+                if !secret { lines += itemLines(old, new, shown: shown) ?? [] }  // an item's id could say too much
             default: break
             }
         }

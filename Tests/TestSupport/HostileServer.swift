@@ -53,6 +53,7 @@ public final class HostileServer: Sendable {
         Thread.detachNewThread { [self] in
             while true {
                 let connection = accept(fd, nil, nil)
+                if connection < 0 && errno == EINTR { continue }  // a signal, not the listener's end
                 guard connection >= 0 else { return }
                 self.counts.withLock {
                     $0.accepted += 1
@@ -100,6 +101,7 @@ public final class HostileServer: Sendable {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
             if n <= 0 { return false }
             sent += n
         }
@@ -111,7 +113,10 @@ public final class HostileServer: Sendable {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         func more() -> Bool {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            var n: Int
+            // A signal to this process (a test's child exiting: SIGCHLD) interrupts the wait; it
+            // is no end of the connection (a kept-alive one was closed under a client's request).
+            repeat { n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
             if n > 0 { bytes += buffer[0..<n] }
             return n > 0
         }

@@ -101,11 +101,10 @@ extension JSONValue {
     /// nil, a missing field, is the same as `null`.
     public func isSame(as other: JSONValue?) -> Bool {
         switch (self, other ?? .null) {
-        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Int64(exactly: b) == a
         case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isSame(as: $1) }
         case (.object(let a), .object(let b)):
             return Set(a.keys).union(b.keys).allSatisfy { key in (a[key] ?? .null).isSame(as: b[key]) }
-        case (let a, let b): return a == b
+        case (let a, let b): return a.equalsByValue(b)  // numbers by value: the one rule for both
         }
     }
 }

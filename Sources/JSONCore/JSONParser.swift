@@ -108,15 +108,9 @@ enum JSONParser {
                 return try Dictionary(members, uniquingKeysWith: { _, _ in throw Repeated() })
             } catch {
                 // "é" and "e" + U+0301 are one key to a Swift dictionary: named as such.
-                var seen: [String: String] = [:]
-                var repeated = (key: "", normalizations: false)
-                for (key, _) in members {
-                    guard let earlier = seen.updateValue(key, forKey: key) else { continue }
-                    repeated = (key, !earlier.utf8.elementsEqual(key.utf8))
-                    break
-                }
+                let repeated = RepeatedKey.first(in: members.lazy.map(\.0)) ?? RepeatedKey(key: "", otherBytes: false)
                 throw fail("the key \(JSONValue.string(repeated.key).jsonString()) is given twice"
-                           + (repeated.normalizations ? " (in two Unicode normalizations)" : "") + " in the object that ends")
+                           + (repeated.otherBytes ? " (in two Unicode normalizations)" : "") + " in the object that ends")
             }
         }
 

@@ -256,13 +256,11 @@ extension LuaVM {
         guard fields.count == members.count else {
             // 1 and "1" (or 1.5 and "1.5") are two Lua keys but one JSON key: refused, never
             // merged. So are "é" and "e" + U+0301, two byte strings a Swift dictionary takes for one.
-            var seen: [String: String] = [:]
-            for (key, _) in members {
-                guard let earlier = seen.updateValue(key, forKey: key) else { continue }
-                let why = earlier.utf8.elementsEqual(key.utf8) ? "a number and a string" : "written in two Unicode normalizations"
-                throw .conversion("two keys become the object key \"\(key)\" (\(why))\(Self.describe(walk.path))")
+            guard let repeated = RepeatedKey.first(in: members.lazy.map(\.0)) else {
+                throw .conversion("two keys become one object key\(Self.describe(walk.path))")
             }
-            throw .conversion("two keys become one object key\(Self.describe(walk.path))")
+            let why = repeated.otherBytes ? "written in two Unicode normalizations" : "a number and a string"
+            throw .conversion("two keys become the object key \"\(repeated.key)\" (\(why))\(Self.describe(walk.path))")
         }
         return .object(fields)
     }
